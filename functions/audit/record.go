@@ -1,0 +1,69 @@
+// Package audit is vulscan's tamper-evident audit log: the record of every scan attempt, the hash
+// chain that links each record to the one before it, and the verification that finds any edit,
+// deletion, insertion or reordering. Stores live in sub-packages named after their technology.
+package audit
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Trigger says where an attempt came from.
+type Trigger string
+
+// The triggers vulscan knows.
+const (
+	TriggerForm  Trigger = "form"
+	TriggerAPI   Trigger = "api"
+	TriggerTimer Trigger = "timer"
+	TriggerCLI   Trigger = "cli"
+)
+
+// Outcome is the state a record reports.
+type Outcome string
+
+// The outcomes. A pending record is written before TCSS is called; succeeded, failed and unknown
+// are later records that refer to it; rejected stands alone (the request never reached TCSS).
+const (
+	OutcomePending   Outcome = "pending"
+	OutcomeRejected  Outcome = "rejected"
+	OutcomeFailed    Outcome = "failed"
+	OutcomeSucceeded Outcome = "succeeded"
+	OutcomeUnknown   Outcome = "unknown"
+)
+
+// ActionCreateVulScanTask is the TCSS action every record so far is about.
+const ActionCreateVulScanTask = "CreateVulScanTask"
+
+// Record is one entry of the audit log, modelled on a CloudTrail record. Records are never
+// updated or deleted: an outcome is a new record whose PendingID names the pending record.
+type Record struct {
+	ID                int64           `json:"id"`                  // position in the chain, from 1, assigned by the store
+	Time              time.Time       `json:"time"`                // when the service wrote it (UTC)
+	Trigger           Trigger         `json:"trigger"`             // form | api | timer | cli
+	Actor             string          `json:"actor"`               // user, api key id, system:timer/<name>
+	SourceIP          string          `json:"source_ip"`           // caller address, if any
+	UserAgent         string          `json:"user_agent"`          // caller user agent, if any
+	Action            string          `json:"action"`              // CreateVulScanTask
+	Params            json.RawMessage `json:"params"`              // normalized request, secrets redacted
+	IdempotencyKey    string          `json:"idempotency_key"`     // caller's key, "" when none
+	Outcome           Outcome         `json:"outcome"`             // pending | rejected | failed | succeeded | unknown
+	PendingID         int64           `json:"pending_id"`          // for outcome records: the pending record they close
+	LocalTaskID       int64           `json:"local_task_id"`       // TCSS LocalTaskID on success
+	RegistryTaskID    int64           `json:"registry_task_id"`    // TCSS RegistryTaskID on success
+	TCSSRequestID     string          `json:"tcss_request_id"`     // Tencent's RequestId, when TCSS answered
+	ErrorCode         string          `json:"error_code"`          // Tencent's code, or vulscan's for rejections
+	ErrorMessage      string          `json:"error_message"`       // plain-words reason
+	FunctionRequestID string          `json:"function_request_id"` // SCF / Lambda request ID, if any
+	PrevHash          string          `json:"prev_hash"`           // hash of the previous record, hex ("" for the first)
+	Hash              string          `json:"hash"`                // SHA-256 over the canonical encoding and PrevHash, hex
+}
+
+// Errors every store returns (possibly wrapped), so callers can tell cases apart with errors.Is.
+var (
+	// ErrDuplicateKey: a pending record with this idempotency key exists already.
+	ErrDuplicateKey = errors.New("audit: idempotency key already used")
+	// ErrNotFound: no record matches.
+	ErrNotFound = errors.New("audit: record not found")
+)

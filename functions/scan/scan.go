@@ -1,0 +1,157 @@
+// Package scan is vulscan's domain: the CreateVulScanTask request, its validation, and the one
+// Service every trigger (form, API, timer, CLI) goes through to start an audited scan. It knows
+// nothing of HTTP, HTML, SCF or Lambda; it defines the interfaces it consumes (Scanner for TCSS,
+// AuditLog for the store) and adapters implement them.
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/audit"
+)
+
+// Error codes. The HTTP layer maps each to one status in one table.
+const (
+	EINVALID     = "invalid"      // the request is wrong; Fields says where
+	ECONFLICT    = "conflict"     // idempotency key reused with other parameters
+	EINPROGRESS  = "in_progress"  // idempotency key of an attempt still pending
+	ENOTFOUND    = "not_found"    // no such record
+	EUNAVAILABLE = "unavailable"  // the audit log cannot be written: nothing was started
+	ERATELIMITED = "rate_limited" // TCSS kept answering RequestLimitExceeded
+	EUPSTREAM    = "upstream"     // TCSS answered with an error: nothing was started
+	EUNKNOWN     = "unknown"      // TCSS's answer was lost: a task may or may not exist
+	EINTERNAL    = "internal"     // a bug or an unexpected failure
+)
+
+// Error is the error type of the scan domain: a code, the operation, a message for people, the
+// field errors of a rejected request, and the wrapped cause.
+type Error struct {
+	Code    string       // one of the E* codes
+	Op      string       // the operation that failed, e.g. "scan.Start"
+	Message string       // plain words, safe to show to the caller
+	Fields  []FieldError // for EINVALID
+	Err     error        // the cause, for logs; may hold details not meant for callers
+}
+
+func (e *Error) Error() string {
+	msg := e.Message
+	if msg == "" && e.Err != nil {
+		msg = e.Err.Error()
+	}
+	if e.Op != "" {
+		msg = e.Op + ": " + msg
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrorCode returns the code of err if it is or wraps an *Error, else EINTERNAL.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// FieldError is one problem with one field of a Request, in words a person can act on.
+type FieldError struct {
+	Field   string `json:"field"`   // the API field name, e.g. "LocalImageIDs"
+	Message string `json:"message"` // what is wrong and what would be right
+}
+
+func (f FieldError) String() string { return fmt.Sprintf("%s: %s", f.Field, f.Message) }
+
+// TaskIDs is what TCSS answers to a successful CreateVulScanTask.
+type TaskIDs struct {
+	LocalTaskID    int64
+	RegistryTaskID int64
+	RequestID      string // Tencent's RequestId
+}
+
+// ScanInfo is DescribeVulScanInfo's answer: where a scan task stands.
+type ScanInfo struct {
+	Status                 string  // NOT_SCAN | SCANNING | SCANNED | CANCELED
+	ScanProgress           float64 // percent
+	RemainingTime          float64 // seconds
+	ScanStartTime          string
+	ScanEndTime            string
+	LocalImageScanCount    int64
+	RegistryImageScanCount int64
+	FoundRiskImageCount    int64
+	FoundVulCount          int64
+	RegistryFoundVulCount  int64
+	IgnoreVulCount         int64
+	LocalTaskID            int64
+	RegistryTaskID         int64
+	RequestID              string
+}
+
+// APIError is an error TCSS answered with. Scanners return it (possibly wrapped).
+type APIError struct {
+	Code      string // Tencent's code, e.g. "InvalidParameter" or "RequestLimitExceeded"
+	Message   string
+	RequestID string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("TCSS error %s: %s (RequestId %s)", e.Code, e.Message, e.RequestID)
+}
+
+// CodeRequestLimitExceeded is Tencent's rate-limit error code.
+const CodeRequestLimitExceeded = "RequestLimitExceeded"
+
+// ErrOutcomeUnknown is wrapped by a Scanner when a CreateVulScanTask call's fate cannot be known:
+// the request may have reached TCSS and started a task whose answer was lost.
+var ErrOutcomeUnknown = errors.New("outcome unknown: the request may or may not have started a scan")
+
+// Scanner is the TCSS API as the service needs it.
+type Scanner interface {
+	// CreateVulScanTask starts a scan of the normalized, valid request.
+	// Returns *APIError (wrapped) when TCSS refused, and an error wrapping ErrOutcomeUnknown when
+	// the call failed in a way that may have started a task (network failure, lost answer).
+	CreateVulScanTask(ctx context.Context, r Request) (TaskIDs, error)
+	// DescribeVulScanInfo reports where a scan task stands. Errors as CreateVulScanTask.
+	DescribeVulScanInfo(ctx context.Context, localTaskID, registryTaskID int64) (ScanInfo, error)
+}
+
+// AuditLog is the audit store as the service needs it. Stores must keep one valid hash chain even
+// with concurrent appends.
+type AuditLog interface {
+	// Append stores rec at the end of the chain, assigning ID, PrevHash and Hash, and returns the
+	// stored record. Returns ErrDuplicateKey when rec is a pending record whose non-empty
+	// IdempotencyKey another pending record already holds.
+	Append(ctx context.Context, rec audit.Record) (audit.Record, error)
+	// Get returns the record with this ID, or an error wrapping ErrNotFound.
+	Get(ctx context.Context, id int64) (audit.Record, error)
+	// PendingByKey returns the pending record holding this idempotency key, or ErrNotFound.
+	PendingByKey(ctx context.Context, key string) (audit.Record, error)
+	// OutcomeOf returns the outcome record that refers to the pending record pendingID, or
+	// ErrNotFound while there is none.
+	OutcomeOf(ctx context.Context, pendingID int64) (audit.Record, error)
+}
+
+// Errors the AuditLog returns (wrapped or not); stores re-use them.
+var (
+	ErrDuplicateKey = audit.ErrDuplicateKey
+	ErrNotFound     = audit.ErrNotFound
+)
+
+// Caller says who is asking and through which trigger; the service copies it into the records.
+type Caller struct {
+	Trigger           audit.Trigger
+	Actor             string
+	SourceIP          string
+	UserAgent         string
+	FunctionRequestID string
+}
+
+// Clock gives the service its time, so that tests are exact.
+type Clock func() time.Time

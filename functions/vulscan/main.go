@@ -1,0 +1,73 @@
+// Command vulscan is the one binary of vulscan for every platform. Without a subcommand it picks
+// its mode from the environment: AWS Lambda (AWS_LAMBDA_RUNTIME_API), Tencent SCF custom runtime
+// (SCF_RUNTIME_API), or an HTTP server. Subcommands serve operators: `vulscan scan`,
+// `vulscan audit verify|export`, `vulscan emulator`.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+// env is what a command may touch of the process, so that tests can run commands in-process.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+// command is one subcommand: run returns the process exit code.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, e env) int
+}
+
+// commands is filled by each command's file in its init function, so that every command lives in
+// a file of its own.
+var commands = map[string]command{}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, e env) int {
+	if len(args) == 0 {
+		return runDefaultMode(ctx, e)
+	}
+	name := args[0]
+	if name == "help" || name == "-h" || name == "--help" {
+		usage(e.stdout)
+		return 0
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(e.stderr, "vulscan: unknown command %q\n\n", name)
+		usage(e.stderr)
+		return 2
+	}
+	return cmd.run(ctx, args[1:], e)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: vulscan [command] [flags]")
+	fmt.Fprintln(w, "\nWithout a command, vulscan serves: as an AWS Lambda function when AWS_LAMBDA_RUNTIME_API is set,")
+	fmt.Fprintln(w, "as a Tencent SCF custom runtime when SCF_RUNTIME_API is set, else as an HTTP server on VULSCAN_ADDR.")
+	fmt.Fprintln(w, "\ncommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+}

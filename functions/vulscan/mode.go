@@ -1,0 +1,32 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+// A mode serves the function for one platform until ctx ends; it returns the exit code.
+type mode func(ctx context.Context, e env) int
+
+// The modes, set by the init functions of lambda.go, scf.go and serve.go.
+var (
+	lambdaMode mode
+	scfMode    mode
+	httpMode   mode
+)
+
+// runDefaultMode picks the platform from the environment, as DESIGN.md's "Modes" table says.
+func runDefaultMode(ctx context.Context, e env) int {
+	name, m := "http", httpMode
+	switch {
+	case e.getenv("AWS_LAMBDA_RUNTIME_API") != "":
+		name, m = "lambda", lambdaMode
+	case e.getenv("SCF_RUNTIME_API") != "":
+		name, m = "scf", scfMode
+	}
+	if m == nil {
+		fmt.Fprintf(e.stderr, "vulscan: %s mode is not part of this build\n", name)
+		return 1
+	}
+	return m(ctx, e)
+}
