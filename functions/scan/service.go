@@ -1,0 +1,359 @@
+package scan
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vulscan/vulscan/functions/audit"
+)
+
+// Codes vulscan writes into the ErrorCode of records it makes itself (Tencent's codes fill the
+// rest).
+const (
+	CodeInvalidRequest      = "vulscan.InvalidRequest"
+	CodeIdempotencyConflict = "vulscan.IdempotencyConflict"
+	CodeNotSent             = "vulscan.NotSent"
+	CodeOutcomeUnknown      = "vulscan.OutcomeUnknown"
+)
+
+// Bounds on what callers put into a record, so one request cannot bloat the log.
+const (
+	maxActorLen     = 256
+	maxUserAgentLen = 512
+	maxSourceIPLen  = 64
+	maxRequestIDLen = 128
+	// MaxIdempotencyKeyLen bounds idempotency keys; longer keys are refused.
+	MaxIdempotencyKeyLen = 128
+)
+
+// Service starts audited scans: every trigger calls Start, and nothing reaches TCSS without a
+// pending record written first.
+type Service struct {
+	scanner Scanner
+	log     AuditLog
+	now     Clock
+	logger  *slog.Logger
+}
+
+// NewService returns a Service that calls TCSS through scanner and records every attempt in log.
+// now may be nil (time.Now); logger may be nil (slog.Default()).
+func NewService(scanner Scanner, log AuditLog, now Clock, logger *slog.Logger) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Service{scanner: scanner, log: log, now: now, logger: logger}
+}
+
+// Attempt is one try at starting a scan as the audit log tells it: the record that opened it
+// (pending, or rejected) and, once TCSS has answered, the outcome record that closed it.
+type Attempt struct {
+	Record   audit.Record  // the pending or rejected record; its ID names the attempt
+	Outcome  *audit.Record // the succeeded/failed/unknown record; nil while pending or when rejected
+	Request  Request       // the normalized request, as audited
+	Replayed bool          // answered from an earlier attempt with the same idempotency key
+}
+
+// ID is the attempt's identifier: the ID of the record that opened it.
+func (a Attempt) ID() int64 { return a.Record.ID }
+
+// State is where the attempt stands: the outcome record's outcome, or the opening record's.
+func (a Attempt) State() audit.Outcome {
+	if a.Outcome != nil {
+		return a.Outcome.Outcome
+	}
+	return a.Record.Outcome
+}
+
+// Closing is the record that says how the attempt ended: the outcome record, else the opening one.
+func (a Attempt) Closing() audit.Record {
+	if a.Outcome != nil {
+		return *a.Outcome
+	}
+	return a.Record
+}
+
+// Start validates req, records a pending attempt, calls TCSS CreateVulScanTask and records the
+// outcome. key, when not empty, makes the call idempotent: the same key with the same normalized
+// request returns the first attempt (Replayed) without calling TCSS again.
+//
+// The returned Attempt is valid whenever a record was written, also alongside an error.
+// Errors are *Error with code:
+//   - EINVALID: the request (or key) is wrong; Fields lists every problem. Audited as rejected.
+//   - ECONFLICT: key was used before with another request. Audited as rejected.
+//   - EINPROGRESS: key belongs to an attempt that is still pending.
+//   - EUNAVAILABLE: the audit log could not be written; TCSS was not called (or, if the outcome
+//     record failed, the message says what TCSS answered).
+//   - ERATELIMITED, EUPSTREAM: TCSS refused; nothing was started. Audited as failed.
+//   - EUNKNOWN: TCSS's answer was lost; a scan may exist. Audited as unknown.
+func (s *Service) Start(ctx context.Context, req Request, key string, c Caller) (Attempt, error) {
+	const op = "scan.Start"
+	norm := req.Normalize()
+	params, err := json.Marshal(norm)
+	if err != nil {
+		return Attempt{}, &Error{Code: EINTERNAL, Op: op, Message: "Internal error.", Err: err}
+	}
+	base := s.newRecord(c, params, strings.TrimSpace(key))
+
+	if verr := validateAttempt(norm, base.IdempotencyKey); verr != nil {
+		return s.reject(ctx, base, norm, verr)
+	}
+
+	pendingRec := base
+	pendingRec.Outcome = audit.OutcomePending
+	pending, err := s.log.Append(ctx, pendingRec)
+	if errors.Is(err, ErrDuplicateKey) {
+		return s.replay(ctx, base, norm)
+	}
+	if err != nil {
+		s.logger.ErrorContext(ctx, "audit log unavailable; TCSS not called", "op", op, "err", err)
+		return Attempt{}, &Error{Code: EUNAVAILABLE, Op: op,
+			Message: "The audit log is unavailable, so no scan was started. Try again later.", Err: err}
+	}
+	attempt := Attempt{Record: pending, Request: norm}
+
+	ids, callErr := s.scanner.CreateVulScanTask(ctx, norm)
+	outcomeRec := closeRecord(pending, s.now().UTC(), ids, callErr)
+	// The outcome must be recorded even when the caller has gone away: TCSS may have acted.
+	stored, err := s.log.Append(context.WithoutCancel(ctx), outcomeRec)
+	if err != nil {
+		s.logger.ErrorContext(ctx, "outcome not recorded", "op", op, "pending_id", pending.ID,
+			"outcome", outcomeRec.Outcome, "local_task_id", ids.LocalTaskID,
+			"registry_task_id", ids.RegistryTaskID, "tcss_request_id", outcomeRec.TCSSRequestID, "err", err)
+		return attempt, &Error{Code: EUNAVAILABLE, Op: op, Err: err, Message: fmt.Sprintf(
+			"TCSS answered (%s) but the audit log could not record it; attempt %d stays pending. %s",
+			outcomeRec.Outcome, pending.ID, describeOutcome(outcomeRec))}
+	}
+	attempt.Outcome = &stored
+	return attempt, outcomeError(op, stored, callErr)
+}
+
+// validateAttempt checks the request and the key together, so that one answer lists every problem.
+func validateAttempt(norm Request, key string) error {
+	err := norm.Validate()
+	if len(key) <= MaxIdempotencyKeyLen && utf8.ValidString(key) {
+		return err
+	}
+	keyErr := FieldError{Field: "IdempotencyKey", Message: fmt.Sprintf(
+		"must be at most %d characters of text; use a UUID or similar", MaxIdempotencyKeyLen)}
+	var e *Error
+	if errors.As(err, &e) {
+		e.Fields = append(e.Fields, keyErr)
+		return e
+	}
+	return &Error{Code: EINVALID, Op: "scan.Validate", Message: "The request has 1 problem.", Fields: []FieldError{keyErr}}
+}
+
+func (s *Service) newRecord(c Caller, params []byte, key string) audit.Record {
+	return audit.Record{
+		Time:              s.now().UTC(),
+		Trigger:           c.Trigger,
+		Actor:             clip(c.Actor, maxActorLen),
+		SourceIP:          clip(c.SourceIP, maxSourceIPLen),
+		UserAgent:         clip(c.UserAgent, maxUserAgentLen),
+		Action:            audit.ActionCreateVulScanTask,
+		Params:            params,
+		IdempotencyKey:    clip(key, MaxIdempotencyKeyLen),
+		FunctionRequestID: clip(c.FunctionRequestID, maxRequestIDLen),
+	}
+}
+
+// reject records a request that never reaches TCSS and returns cause to the caller.
+func (s *Service) reject(ctx context.Context, rec audit.Record, norm Request, cause error) (Attempt, error) {
+	rec.Outcome = audit.OutcomeRejected
+	rec.ErrorCode = CodeInvalidRequest
+	var e *Error
+	if errors.As(cause, &e) {
+		if e.Code == ECONFLICT {
+			rec.ErrorCode = CodeIdempotencyConflict
+		}
+		rec.ErrorMessage = describeError(e)
+	}
+	stored, err := s.log.Append(ctx, rec)
+	if err != nil {
+		// The caller's answer does not change: nothing was started either way. Say so loudly.
+		s.logger.ErrorContext(ctx, "rejected request not recorded", "reason", rec.ErrorMessage, "err", err)
+		return Attempt{Request: norm}, cause
+	}
+	return Attempt{Record: stored, Request: norm}, cause
+}
+
+// replay answers a request whose idempotency key a pending record already holds.
+func (s *Service) replay(ctx context.Context, rec audit.Record, norm Request) (Attempt, error) {
+	const op = "scan.Start"
+	first, err := s.log.PendingByKey(ctx, rec.IdempotencyKey)
+	if err != nil {
+		return Attempt{}, &Error{Code: EUNAVAILABLE, Op: op, Message: "The audit log is unavailable.", Err: err}
+	}
+	if !bytes.Equal(first.Params, rec.Params) {
+		conflict := &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf(
+			"Idempotency key %q was used for attempt %d with other parameters; use a new key for a new request.",
+			rec.IdempotencyKey, first.ID)}
+		return s.reject(ctx, rec, norm, conflict)
+	}
+	attempt, err := s.load(ctx, first)
+	if err != nil {
+		return Attempt{}, err
+	}
+	attempt.Replayed = true
+	if attempt.Outcome == nil {
+		return attempt, &Error{Code: EINPROGRESS, Op: op, Message: fmt.Sprintf(
+			"Attempt %d with this idempotency key is still in progress.", first.ID)}
+	}
+	return attempt, outcomeError(op, *attempt.Outcome, nil)
+}
+
+// closeRecord builds the outcome record of a pending record from TCSS's answer.
+func closeRecord(pending audit.Record, now time.Time, ids TaskIDs, callErr error) audit.Record {
+	rec := pending
+	rec.ID, rec.PrevHash, rec.Hash = 0, "", ""
+	rec.Time = now
+	rec.PendingID = pending.ID
+	rec.IdempotencyKey = pending.IdempotencyKey
+	var apiErr *APIError
+	switch {
+	case callErr == nil:
+		rec.Outcome = audit.OutcomeSucceeded
+		rec.LocalTaskID, rec.RegistryTaskID, rec.TCSSRequestID = ids.LocalTaskID, ids.RegistryTaskID, ids.RequestID
+	case errors.As(callErr, &apiErr):
+		rec.Outcome = audit.OutcomeFailed
+		rec.ErrorCode, rec.ErrorMessage, rec.TCSSRequestID = apiErr.Code, apiErr.Message, apiErr.RequestID
+	case errors.Is(callErr, ErrOutcomeUnknown):
+		rec.Outcome = audit.OutcomeUnknown
+		rec.ErrorCode, rec.ErrorMessage = CodeOutcomeUnknown, callErr.Error()
+	default:
+		// By the Scanner contract, an error that is neither means the request was never sent.
+		rec.Outcome = audit.OutcomeFailed
+		rec.ErrorCode, rec.ErrorMessage = CodeNotSent, callErr.Error()
+	}
+	return rec
+}
+
+// outcomeError turns a stored outcome into the error Start returns (nil for success).
+func outcomeError(op string, rec audit.Record, cause error) error {
+	switch rec.Outcome {
+	case audit.OutcomeSucceeded:
+		return nil
+	case audit.OutcomeUnknown:
+		return &Error{Code: EUNKNOWN, Op: op, Err: cause, Message: fmt.Sprintf(
+			"TCSS's answer was lost, so a scan may or may not have started (attempt %d). Check the TCSS console before retrying.",
+			rec.PendingID)}
+	}
+	code := EUPSTREAM
+	if rec.ErrorCode == CodeRequestLimitExceeded {
+		code = ERATELIMITED
+	}
+	return &Error{Code: code, Op: op, Err: cause, Message: "No scan was started: " + describeOutcome(rec)}
+}
+
+// describeOutcome says in words what an outcome record holds.
+func describeOutcome(rec audit.Record) string {
+	switch rec.Outcome {
+	case audit.OutcomeSucceeded:
+		return fmt.Sprintf("LocalTaskID %d, RegistryTaskID %d (RequestId %s).", rec.LocalTaskID, rec.RegistryTaskID, rec.TCSSRequestID)
+	case audit.OutcomeFailed:
+		if rec.TCSSRequestID == "" {
+			return fmt.Sprintf("%s: %s", rec.ErrorCode, rec.ErrorMessage)
+		}
+		return fmt.Sprintf("TCSS answered %s: %s (RequestId %s).", rec.ErrorCode, rec.ErrorMessage, rec.TCSSRequestID)
+	}
+	return rec.ErrorMessage
+}
+
+// describeError renders a domain error's message and field errors on one line for the log.
+func describeError(e *Error) string {
+	if len(e.Fields) == 0 {
+		return e.Message
+	}
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Attempt returns the attempt that record id opened or closed, with its outcome if any.
+// Returns ENOTFOUND when there is no such record.
+func (s *Service) Attempt(ctx context.Context, id int64) (Attempt, error) {
+	const op = "scan.Attempt"
+	rec, err := s.log.Get(ctx, id)
+	if err != nil {
+		return Attempt{}, lookupError(op, id, err)
+	}
+	if rec.PendingID != 0 {
+		if rec, err = s.log.Get(ctx, rec.PendingID); err != nil {
+			return Attempt{}, lookupError(op, id, err)
+		}
+	}
+	return s.load(ctx, rec)
+}
+
+// load completes an opening record with its request and outcome.
+func (s *Service) load(ctx context.Context, opening audit.Record) (Attempt, error) {
+	a := Attempt{Record: opening}
+	if err := json.Unmarshal(opening.Params, &a.Request); err != nil {
+		return Attempt{}, &Error{Code: EINTERNAL, Op: "scan.Attempt", Message: "Internal error.",
+			Err: fmt.Errorf("record %d: params: %w", opening.ID, err)}
+	}
+	if opening.Outcome != audit.OutcomePending {
+		return a, nil
+	}
+	out, err := s.log.OutcomeOf(ctx, opening.ID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return a, nil
+	case err != nil:
+		return Attempt{}, &Error{Code: EUNAVAILABLE, Op: "scan.Attempt", Message: "The audit log is unavailable.", Err: err}
+	}
+	a.Outcome = &out
+	return a, nil
+}
+
+func lookupError(op string, id int64, err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return &Error{Code: ENOTFOUND, Op: op, Message: fmt.Sprintf("There is no attempt %d.", id), Err: err}
+	}
+	return &Error{Code: EUNAVAILABLE, Op: op, Message: "The audit log is unavailable.", Err: err}
+}
+
+// Status asks TCSS where a succeeded attempt's scan stands. Returns ENOTFOUND for attempts that
+// started no task, and the scanner's classification (EUPSTREAM, ERATELIMITED, EUNKNOWN) otherwise.
+func (s *Service) Status(ctx context.Context, a Attempt) (ScanInfo, error) {
+	const op = "scan.Status"
+	if a.State() != audit.OutcomeSucceeded {
+		return ScanInfo{}, &Error{Code: ENOTFOUND, Op: op, Message: "This attempt started no scan."}
+	}
+	info, err := s.scanner.DescribeVulScanInfo(ctx, a.Outcome.LocalTaskID, a.Outcome.RegistryTaskID)
+	if err == nil {
+		return info, nil
+	}
+	var apiErr *APIError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.Code == CodeRequestLimitExceeded:
+		return ScanInfo{}, &Error{Code: ERATELIMITED, Op: op, Message: "TCSS is rate limiting; try again in a second.", Err: err}
+	case errors.As(err, &apiErr):
+		return ScanInfo{}, &Error{Code: EUPSTREAM, Op: op, Message: fmt.Sprintf("TCSS answered %s: %s", apiErr.Code, apiErr.Message), Err: err}
+	}
+	return ScanInfo{}, &Error{Code: EUNKNOWN, Op: op, Message: "TCSS could not be reached.", Err: err}
+}
+
+// clip bounds s to n bytes without splitting a UTF-8 sequence.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
