@@ -13,6 +13,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -158,7 +159,7 @@ type apiError struct {
 }
 
 // handler answers one action's parameters with a response body (without RequestId) or an error.
-type handler func(e *Emulator, params map[string]json.RawMessage) (map[string]any, *apiError)
+type handler func(e *Emulator, bind binder) (map[string]any, *apiError)
 
 var actions = map[string]handler{
 	"CreateVulScanTask":   (*Emulator).createVulScanTask,
@@ -168,8 +169,8 @@ var actions = map[string]handler{
 // ServeHTTP answers one API call. Every answer is HTTP 200 with a JSON Response, as TCSS's are.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	requestID := newRequestID()
-	action := r.Header.Get("X-TC-Action")
-	resp, aerr, dropped := e.serve(w, r, action)
+	var action string // learnt by serve; v1 requests carry it in the form
+	resp, aerr, dropped := e.serve(w, r, &action)
 	if dropped {
 		e.log.Info("tcss call", "action", action, "outcome", "dropped", "request_id", requestID)
 		return
@@ -193,9 +194,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serve runs the checks in TCSS's order. dropped means the connection was dropped or the client
 // went away: nothing is to be written.
-func (e *Emulator) serve(w http.ResponseWriter, r *http.Request, action string) (resp map[string]any, aerr *apiError, dropped bool) {
+func (e *Emulator) serve(w http.ResponseWriter, r *http.Request, actionOut *string) (resp map[string]any, aerr *apiError, dropped bool) {
 	if r.Method != http.MethodPost {
-		return nil, &apiError{Code: "UnsupportedProtocol", Message: "The emulator accepts POST requests with a JSON body only."}, false
+		return nil, &apiError{Code: "UnsupportedProtocol", Message: "Only POST requests are supported by this emulator."}, false
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
@@ -204,25 +205,31 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request, action string) 
 	if len(body) > MaxBodyBytes {
 		return nil, &apiError{Code: "RequestSizeLimitExceeded", Message: "The request body exceeds 1 MiB."}, false
 	}
-	if action == "" {
-		return nil, &apiError{Code: "MissingParameter", Message: "The request is missing the required header X-TC-Action."}, false
+	var c *call
+	switch mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt {
+	case "application/json":
+		c, aerr = e.readTC3(r, body)
+	case "application/x-www-form-urlencoded":
+		c, aerr = e.readV1(r, body)
+	default:
+		aerr = &apiError{Code: "InvalidParameter", Message: "Content-Type must be application/json (TC3-HMAC-SHA256) or " +
+			"application/x-www-form-urlencoded (HmacSHA256, HmacSHA1)."}
 	}
-	if aerr = e.authenticate(r, body); aerr != nil {
+	if aerr != nil {
 		return nil, aerr, false
 	}
+	action := c.action
+	*actionOut = action
 	h, ok := actions[action]
 	if !ok {
 		return nil, &apiError{Code: "InvalidAction", Message: "The action `" + action + "` does not exist."}, false
 	}
-	switch v := r.Header.Get("X-TC-Version"); v {
+	switch c.version {
 	case Version:
 	case "":
-		return nil, &apiError{Code: "MissingParameter", Message: "The request is missing the required header X-TC-Version."}, false
+		return nil, &apiError{Code: "MissingParameter", Message: "The request is missing the required parameter Version (X-TC-Version)."}, false
 	default:
-		return nil, &apiError{Code: "NoSuchVersion", Message: "The API version `" + v + "` does not exist for " + Service + "."}, false
-	}
-	if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Type"))), "application/json") {
-		return nil, &apiError{Code: "InvalidParameter", Message: "Content-Type must be application/json."}, false
+		return nil, &apiError{Code: "NoSuchVersion", Message: "The API version `" + c.version + "` does not exist for " + Service + "."}, false
 	}
 	e.mu.Lock()
 	e.calls[action]++
@@ -244,11 +251,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request, action string) 
 		return nil, &apiError{Code: "RequestLimitExceeded", Message: "Your request rate for " + action + " exceeds the limit of " +
 			strconv.Itoa(e.rate) + " per second."}, false
 	}
-	params, aerr := decodeParams(body)
-	if aerr != nil {
-		return nil, aerr, false
-	}
-	resp, aerr = h(e, params)
+	resp, aerr = h(e, c.bind)
 	return resp, aerr, false
 }
 

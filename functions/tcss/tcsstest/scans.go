@@ -85,8 +85,12 @@ func (p *createParams) fields() map[string]any {
 	}
 }
 
-// bind decodes params into fields, refusing unknown names and wrong JSON types as the API does.
-func bind(params map[string]json.RawMessage, fields map[string]any) *apiError {
+// binder decodes a request's parameters into fields (name -> pointer to a typed value),
+// refusing unknown names, wrong types and oversized lists as the API does.
+type binder func(fields map[string]any) *apiError
+
+// bindJSON is the binder of a JSON body.
+func bindJSON(params map[string]json.RawMessage, fields map[string]any) *apiError {
 	for _, name := range sortedKeys(params) {
 		dst, ok := fields[name]
 		if !ok {
@@ -104,6 +108,10 @@ func bind(params map[string]json.RawMessage, fields map[string]any) *apiError {
 			return &apiError{Code: "InvalidParameter", Message: "The parameter `" + name + "` could not be parsed."}
 		}
 	}
+	return checkLists(fields)
+}
+
+func checkLists(fields map[string]any) *apiError {
 	for _, name := range sortedKeys(fields) {
 		if aerr := checkList(name, fields[name]); aerr != nil {
 			return aerr
@@ -148,9 +156,9 @@ func checkList(name string, dst any) *apiError {
 	return nil
 }
 
-func (e *Emulator) createVulScanTask(params map[string]json.RawMessage) (map[string]any, *apiError) {
+func (e *Emulator) createVulScanTask(bind binder) (map[string]any, *apiError) {
 	var p createParams
-	if aerr := bind(params, p.fields()); aerr != nil {
+	if aerr := bind(p.fields()); aerr != nil {
 		return nil, aerr
 	}
 	switch p.LocalImageScanType {
@@ -255,9 +263,9 @@ func unique[T comparable](xs []T) map[T]bool {
 	return m
 }
 
-func (e *Emulator) describeVulScanInfo(params map[string]json.RawMessage) (map[string]any, *apiError) {
+func (e *Emulator) describeVulScanInfo(bind binder) (map[string]any, *apiError) {
 	var p struct{ LocalTaskID, RegistryTaskID int64 }
-	if aerr := bind(params, map[string]any{"LocalTaskID": &p.LocalTaskID, "RegistryTaskID": &p.RegistryTaskID}); aerr != nil {
+	if aerr := bind(map[string]any{"LocalTaskID": &p.LocalTaskID, "RegistryTaskID": &p.RegistryTaskID}); aerr != nil {
 		return nil, aerr
 	}
 	e.mu.Lock()

@@ -66,60 +66,97 @@ func parseAuthorization(v string) (authorization, *apiError) {
 	return a, nil
 }
 
-// authenticate checks r's TC3 signature over body the way TCSS does, in its order: the
-// Authorization header, the timestamp, the SecretId, the signature, then the token.
-func (e *Emulator) authenticate(r *http.Request, body []byte) *apiError {
+// call is an authenticated request: its action, API version and a way to bind its parameters.
+type call struct {
+	action, version string
+	bind            binder
+}
+
+// readTC3 authenticates a TC3-HMAC-SHA256 request (JSON body) the way TCSS does, in its order:
+// the Authorization header, the timestamp, the SecretId, the signature, then the token.
+func (e *Emulator) readTC3(r *http.Request, body []byte) (*call, *apiError) {
+	c := &call{action: r.Header.Get("X-TC-Action"), version: r.Header.Get("X-TC-Version")}
+	if c.action == "" {
+		return nil, &apiError{Code: "MissingParameter", Message: "The request is missing the required header X-TC-Action."}
+	}
 	raw := r.Header.Get("Authorization")
 	if raw == "" {
-		return errInvalidAuthorization("the Authorization header is missing")
+		return nil, errInvalidAuthorization("the Authorization header is missing")
 	}
 	a, aerr := parseAuthorization(raw)
 	if aerr != nil {
-		return aerr
+		return nil, aerr
 	}
 	tsText := r.Header.Get("X-TC-Timestamp")
 	if tsText == "" {
-		return &apiError{Code: "MissingParameter", Message: "The request is missing the required header X-TC-Timestamp."}
+		return nil, &apiError{Code: "MissingParameter", Message: "The request is missing the required header X-TC-Timestamp."}
 	}
 	ts, err := strconv.ParseInt(tsText, 10, 64)
 	if err != nil {
-		return &apiError{Code: "InvalidParameter", Message: "X-TC-Timestamp must be a Unix time in seconds."}
+		return nil, &apiError{Code: "InvalidParameter", Message: "X-TC-Timestamp must be a Unix time in seconds."}
 	}
-	now := e.now()
-	if d := now.Sub(time.Unix(ts, 0)); d > maxSkew || d < -maxSkew {
-		return &apiError{Code: "AuthFailure.SignatureExpire", Message: "Signature expired: the timestamp " + tsText +
-			" is more than five minutes from the server time " + strconv.FormatInt(now.Unix(), 10) + "."}
+	if aerr := e.checkSkew(ts); aerr != nil {
+		return nil, aerr
 	}
 	key, ok := e.keys[a.secretID]
 	if !ok {
-		return &apiError{Code: "AuthFailure.SecretIdNotFound", Message: "The SecretId is not found, please ensure that your SecretId is correct."}
+		return nil, errSecretIDNotFound()
 	}
 	if a.date != Date(ts) {
-		return errSignature("the credential date " + a.date + " is not the UTC date of X-TC-Timestamp")
+		return nil, errSignature("the credential date " + a.date + " is not the UTC date of X-TC-Timestamp")
 	}
 	if a.service != Service {
-		return errSignature("the credential service must be " + Service)
+		return nil, errSignature("the credential service must be " + Service)
 	}
-	if !e.signatureMatches(r, body, a, ts, key.SecretKey) {
-		return errSignature("")
+	if !signatureMatches(r, body, a, ts, key.SecretKey) {
+		return nil, errSignature("")
 	}
-	if key.Token != "" {
-		got := r.Header.Get("X-TC-Token")
-		if got == "" {
-			return &apiError{Code: "AuthFailure.TokenFailure", Message: "A temporary key needs its token in X-TC-Token."}
+	if aerr := checkToken(key, r.Header.Get("X-TC-Token")); aerr != nil {
+		return nil, aerr
+	}
+	c.bind = func(fields map[string]any) *apiError {
+		params, aerr := decodeParams(body)
+		if aerr != nil {
+			return aerr
 		}
-		if !hmac.Equal([]byte(got), []byte(key.Token)) {
-			return &apiError{Code: "AuthFailure.TokenFailure", Message: "The token in X-TC-Token is invalid."}
-		}
+		return bindJSON(params, fields)
+	}
+	return c, nil
+}
+
+// checkSkew refuses a timestamp more than five minutes from the emulator's clock.
+func (e *Emulator) checkSkew(ts int64) *apiError {
+	now := e.now()
+	if d := now.Sub(time.Unix(ts, 0)); d > maxSkew || d < -maxSkew {
+		return &apiError{Code: "AuthFailure.SignatureExpire", Message: "Signature expired: the timestamp " + strconv.FormatInt(ts, 10) +
+			" is more than five minutes from the server time " + strconv.FormatInt(now.Unix(), 10) + "."}
 	}
 	return nil
+}
+
+// checkToken requires a temporary key's token.
+func checkToken(k Key, got string) *apiError {
+	if k.Token == "" {
+		return nil
+	}
+	if got == "" {
+		return &apiError{Code: "AuthFailure.TokenFailure", Message: "A temporary key needs its token (X-TC-Token)."}
+	}
+	if !hmac.Equal([]byte(got), []byte(k.Token)) {
+		return &apiError{Code: "AuthFailure.TokenFailure", Message: "The token is invalid."}
+	}
+	return nil
+}
+
+func errSecretIDNotFound() *apiError {
+	return &apiError{Code: "AuthFailure.SecretIdNotFound", Message: "The SecretId is not found, please ensure that your SecretId is correct."}
 }
 
 // signatureMatches recomputes the signature from what the client says it signed. Clients differ:
 // values may be signed as sent or lower-cased (Tencent's documentation lower-cases them, e.g.
 // x-tc-action), and the Node.js SDK signs the host without its port (invisible against the real
 // endpoint on port 443, visible against an emulator on another port). Each candidate is tried.
-func (e *Emulator) signatureMatches(r *http.Request, body []byte, a authorization, ts int64, secretKey string) bool {
+func signatureMatches(r *http.Request, body []byte, a authorization, ts int64, secretKey string) bool {
 	payload := HashHex(body)
 	if strings.EqualFold(strings.TrimSpace(r.Header.Get("X-TC-Content-SHA256")), UnsignedPayload) {
 		payload = HashHex([]byte(UnsignedPayload))
