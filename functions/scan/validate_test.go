@@ -46,7 +46,12 @@ func fieldErrors(t *testing.T, err error, op string) []FieldError {
 	if len(e.Fields) == 0 {
 		t.Fatalf("EINVALID error without field errors: %v", e)
 	}
-	if want := fmt.Sprintf("%d problem", len(e.Fields)); !strings.Contains(e.Message, want) {
+	// A problem with the document as a whole is the message itself; else the message counts.
+	if len(e.Fields) == 1 && e.Fields[0].Field == "" {
+		if e.Message != e.Fields[0].Message {
+			t.Errorf("message %q is not the document's problem %q", e.Message, e.Fields[0].Message)
+		}
+	} else if want := fmt.Sprintf("%d problem", len(e.Fields)); !strings.Contains(e.Message, want) {
 		t.Errorf("message %q does not count %d problems", e.Message, len(e.Fields))
 	}
 	for _, f := range e.Fields {
