@@ -1,0 +1,273 @@
+package platform
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxResponseBytes bounds what a handler may answer through a gateway: Lambda and SCF refuse
+// synchronous results above 6 MB, and base64 grows a body by a third.
+const MaxResponseBytes = 4 << 20
+
+// httpRequest is an HTTP event in gateway-neutral form: every adapter's parse fills one, and one
+// function turns it into an *http.Request.
+type httpRequest struct {
+	method   string
+	path     string // as the gateway gives it, decoded or percent-encoded
+	rawQuery string // already encoded
+	header   http.Header
+	body     string // as the event holds it
+	base64   bool   // body is base64
+	gateway  Gateway
+	// multiValue: the event carried multi-value headers, so the reply may too (ALB).
+	multiValue bool
+}
+
+// response is what the handler answered, in gateway-neutral form.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// httpAdapter reads one gateway's event and writes its reply.
+type httpAdapter struct {
+	parse  func(raw []byte) (httpRequest, error)
+	encode func(req httpRequest, resp response) any
+}
+
+var httpAdapters = map[Kind]httpAdapter{
+	KindSCFAPIGateway: {parse: parseSCFAPIGateway, encode: encodeSCFAPIGateway},
+	KindAPIGatewayV1:  {parse: parseAPIGatewayV1, encode: encodeAPIGatewayV1},
+	KindAPIGatewayV2:  {parse: parseAPIGatewayV2, encode: encodeAPIGatewayV2},
+	KindFunctionURL:   {parse: parseAPIGatewayV2, encode: encodeAPIGatewayV2},
+	KindALB:           {parse: parseALB, encode: encodeALB},
+}
+
+// errBodyTooLarge is answered 413 rather than failing the invocation: the client sent it.
+var errBodyTooLarge = errors.New("request body too large")
+
+func (d *Dispatcher) handleHTTP(ctx context.Context, kind Kind, inv Invocation, raw []byte) ([]byte, error) {
+	adapter, ok := httpAdapters[kind]
+	if !ok || d.opts.Handler == nil {
+		return nil, fmt.Errorf("platform: %s event: no HTTP handler configured", kind)
+	}
+	req, err := adapter.parse(raw)
+	if err != nil {
+		d.logger.ErrorContext(ctx, "malformed HTTP event", "kind", kind, "request_id", inv.RequestID, "err", err)
+		return nil, fmt.Errorf("platform: malformed %s event: %w", kind, err)
+	}
+	req.gateway.Kind = kind
+	req.gateway.FunctionRequestID = inv.RequestID
+	return marshalReply(adapter.encode(req, d.serve(ctx, req)))
+}
+
+// serve runs the handler on req and records its answer.
+func (d *Dispatcher) serve(ctx context.Context, req httpRequest) response {
+	body, err := decodeBody(req.body, req.base64, d.opts.MaxBodyBytes)
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		return plainResponse(http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("The request body is larger than %d bytes.", d.opts.MaxBodyBytes))
+	case err != nil:
+		return plainResponse(http.StatusBadRequest, "The request body is not valid base64.")
+	}
+	if d.opts.RequestContext != nil {
+		ctx = d.opts.RequestContext(ctx, req.gateway)
+	}
+	r, err := newHTTPRequest(ctx, req, body)
+	if err != nil {
+		d.logger.ErrorContext(ctx, "HTTP event refused", "request_id", req.gateway.FunctionRequestID, "err", err)
+		return plainResponse(http.StatusBadRequest, "The request cannot be read.")
+	}
+	w := &recorder{header: http.Header{}}
+	d.opts.Handler.ServeHTTP(w, r)
+	if w.overflow {
+		d.logger.ErrorContext(ctx, "response too large for the gateway", "request_id", req.gateway.FunctionRequestID,
+			"path", r.URL.Path, "limit", MaxResponseBytes)
+		return plainResponse(http.StatusInternalServerError, "Internal error: the response is too large.")
+	}
+	return w.response()
+}
+
+func plainResponse(status int, text string) response {
+	h := http.Header{}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	return response{status: status, header: h, body: []byte(text + "\n")}
+}
+
+// decodeBody returns the event's body as bytes, refusing more than limit bytes before decoding.
+func decodeBody(body string, isBase64 bool, limit int64) ([]byte, error) {
+	if !isBase64 {
+		if int64(len(body)) > limit {
+			return nil, errBodyTooLarge
+		}
+		return []byte(body), nil
+	}
+	if int64(base64.StdEncoding.DecodedLen(len(body))) > limit+2 {
+		return nil, errBodyTooLarge
+	}
+	b, err := base64.StdEncoding.DecodeString(body)
+	if err != nil {
+		return nil, fmt.Errorf("body: %w", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, errBodyTooLarge
+	}
+	return b, nil
+}
+
+// newHTTPRequest builds the server-side request a handler expects, as net/http's server would.
+func newHTTPRequest(ctx context.Context, req httpRequest, body []byte) (*http.Request, error) {
+	u, err := requestURL(req.path, req.rawQuery)
+	if err != nil {
+		return nil, err
+	}
+	r, err := http.NewRequestWithContext(ctx, req.method, "/", bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("method %q: %w", req.method, err)
+	}
+	r.URL = u
+	r.RequestURI = u.RequestURI()
+	r.Header = req.header
+	r.Host = req.header.Get("Host")
+	if r.Host == "" {
+		r.Host = "localhost"
+	}
+	r.Header.Del("Host") // the server moves it to r.Host
+	r.ContentLength = int64(len(body))
+	if r.Header.Get("Content-Length") != "" {
+		r.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	if r.ContentLength == 0 {
+		r.Body = http.NoBody
+	}
+	if ip := net.ParseIP(req.gateway.SourceIP); ip != nil {
+		r.RemoteAddr = net.JoinHostPort(ip.String(), "0")
+	}
+	return r, nil
+}
+
+// requestURL is the URL of a server-side request: path and query only.
+func requestURL(path, rawQuery string) (*url.URL, error) {
+	if path == "" {
+		path = "/"
+	}
+	if !strings.HasPrefix(path, "/") {
+		return nil, fmt.Errorf("path %q does not start with /", clipText(path, 64))
+	}
+	u := &url.URL{Path: path, RawQuery: rawQuery}
+	if strings.Contains(path, "%") {
+		decoded, err := url.PathUnescape(path)
+		if err != nil {
+			return nil, fmt.Errorf("path %q: %w", clipText(path, 64), err)
+		}
+		u.Path, u.RawPath = decoded, path
+	}
+	return u, nil
+}
+
+// recorder is the http.ResponseWriter the handler writes to.
+type recorder struct {
+	header   http.Header
+	status   int
+	body     bytes.Buffer
+	overflow bool
+}
+
+func (w *recorder) Header() http.Header { return w.header }
+
+func (w *recorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+
+func (w *recorder) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	if w.body.Len()+len(p) > MaxResponseBytes {
+		w.overflow = true
+		return 0, errors.New("platform: response larger than the gateway accepts")
+	}
+	return w.body.Write(p)
+}
+
+// response is what was written, with net/http's defaults: 200 when the handler set no status,
+// and a sniffed Content-Type when it set none.
+func (w *recorder) response() response {
+	status := w.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if w.body.Len() > 0 && w.header.Get("Content-Type") == "" {
+		w.header.Set("Content-Type", http.DetectContentType(w.body.Bytes()))
+	}
+	return response{status: status, header: w.header, body: w.body.Bytes()}
+}
+
+// encodedBody is the body as a gateway reply carries it: text as is, anything else in base64.
+func (resp response) encodedBody() (body string, isBase64 bool) {
+	if len(resp.body) == 0 {
+		return "", false
+	}
+	if isText(resp.header) && utf8.Valid(resp.body) {
+		return string(resp.body), false
+	}
+	return base64.StdEncoding.EncodeToString(resp.body), true
+}
+
+// isText says whether a body with these headers is text a gateway may carry as a JSON string.
+func isText(h http.Header) bool {
+	if enc := h.Get("Content-Encoding"); enc != "" && enc != "identity" {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
+	if err != nil {
+		return false
+	}
+	switch {
+	case strings.HasPrefix(mt, "text/"), strings.HasSuffix(mt, "+json"), strings.HasSuffix(mt, "+xml"):
+		return true
+	}
+	switch mt {
+	case "application/json", "application/javascript", "application/xml",
+		"application/x-www-form-urlencoded", "image/svg+xml":
+		return true
+	}
+	return false
+}
+
+// singleHeaders joins repeated headers with ", " (RFC 9110 §5.3), for replies that take one
+// string per name. skip names headers the caller carries otherwise (Set-Cookie).
+func singleHeaders(h http.Header, skip string) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, vs := range h {
+		if k != skip && len(vs) > 0 {
+			out[k] = strings.Join(vs, ", ")
+		}
+	}
+	return out
+}
+
+// clipText bounds untrusted text quoted in errors and logs.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s + "…"
+}

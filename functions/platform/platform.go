@@ -1,0 +1,108 @@
+// Package platform translates serverless platform events into vulscan's two entry points: HTTP
+// events (Tencent SCF API gateway, AWS API Gateway REST and HTTP APIs, Lambda function URLs, ALB)
+// become *http.Request for any http.Handler, and timer events (SCF timers, EventBridge schedules)
+// become audited scan starts. It dispatches on the raw JSON shape of each event, never on decode
+// errors, and it holds the SCF custom-runtime client that feeds it events on Tencent Cloud.
+package platform
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/scan"
+)
+
+// DefaultMaxBodyBytes bounds the decoded body of an HTTP event when Options.MaxBodyBytes is 0.
+// Gateways cap payloads at about 6 MB; vulscan's largest request is far below 1 MiB.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Invocation is what the platform says about one function invocation.
+type Invocation struct {
+	RequestID     string    // SCF request_id / Lambda AWS request ID; reaches the audit record
+	MemoryLimitMB int       // the function's memory, 0 when unknown
+	Deadline      time.Time // when the platform ends the invocation; zero when unknown
+}
+
+// Gateway is what an HTTP event says about its caller, for Options.RequestContext.
+type Gateway struct {
+	Kind              Kind   // which gateway sent the event
+	SourceIP          string // the client address as the gateway saw it
+	RequestID         string // the gateway's own request ID
+	Stage             string // the gateway stage (release, $default, …)
+	Identity          string // the caller the gateway authenticated (SCF secretId, IAM ARN, …), "" when none
+	FunctionRequestID string // the invocation's request ID (Invocation.RequestID)
+}
+
+// ScanStarter starts audited scans; *scan.Service implements it. Start's contract, errors
+// included, is scan.Service.Start's.
+type ScanStarter interface {
+	Start(ctx context.Context, req scan.Request, key string, c scan.Caller) (scan.Attempt, error)
+}
+
+// Options configure a Dispatcher.
+type Options struct {
+	// Handler serves HTTP events. Required for HTTP events; without it they are refused.
+	Handler http.Handler
+	// Scans starts the scans of timer events. Required for timer events.
+	Scans ScanStarter
+	// RequestContext, when set, derives the context of each HTTP request from what the gateway
+	// says about the caller (e.g. web.WithCaller).
+	RequestContext func(ctx context.Context, g Gateway) context.Context
+	// MaxBodyBytes bounds an HTTP event's decoded body; larger bodies are answered 413.
+	// 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// Logger receives the dispatcher's logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Dispatcher turns one raw platform event into the right call and the reply the platform expects.
+type Dispatcher struct {
+	opts   Options
+	logger *slog.Logger
+}
+
+// New returns a Dispatcher with opts.
+func New(opts Options) *Dispatcher {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Dispatcher{opts: opts, logger: logger}
+}
+
+// ErrUnknownEvent is wrapped by Handle's error for events of no shape vulscan knows.
+var ErrUnknownEvent = errors.New("unknown event shape")
+
+// Handle serves one event and returns the invocation's result: the gateway reply for HTTP events,
+// a JSON summary of the attempt for timer events. An error is the invocation's error result: an
+// unknown or malformed event, a timer whose scan was rejected or failed (the attempt is audited),
+// or an HTTP event when no Handler is configured.
+func (d *Dispatcher) Handle(ctx context.Context, inv Invocation, event []byte) ([]byte, error) {
+	kind, err := Classify(event)
+	if err != nil {
+		d.logger.ErrorContext(ctx, "event refused", "request_id", inv.RequestID, "err", err, "event_bytes", len(event))
+		return nil, err
+	}
+	switch kind {
+	case KindSCFTimer, KindEventBridge, KindScheduleInput:
+		return d.handleTimer(ctx, kind, inv, event)
+	}
+	return d.handleHTTP(ctx, kind, inv, event)
+}
+
+// marshalReply encodes a reply the platform will parse; the types are ours, so failure is a bug.
+func marshalReply(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("platform: encode reply: %w", err)
+	}
+	return b, nil
+}

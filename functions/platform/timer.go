@@ -1,0 +1,201 @@
+package platform
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
+)
+
+// SCFTimerEvent is the event of Tencent's timer trigger. Message is the trigger's argument: our
+// scan request as JSON text (the same body as POST /api/scans), optionally with "Schedule".
+type SCFTimerEvent struct {
+	Type        string          `json:"Type"` // "Timer" (some docs say "timer")
+	TriggerName string          `json:"TriggerName"`
+	Time        string          `json:"Time"` // the scheduled time, e.g. 2019-02-21T11:49:00Z
+	Message     json.RawMessage `json:"Message"`
+}
+
+// ScheduledEvent is the part of an EventBridge "Scheduled Event" vulscan reads: the rule in
+// resources names the schedule, time is the scheduled time, and detail holds the scan request.
+type ScheduledEvent struct {
+	Source     string          `json:"source"`
+	DetailType string          `json:"detail-type"`
+	Time       string          `json:"time"`
+	Resources  []string        `json:"resources"`
+	Detail     json.RawMessage `json:"detail"`
+}
+
+// TimerResult is what a timer invocation returns when its scan started (or had started before,
+// for a retried invocation).
+type TimerResult struct {
+	Schedule       string        `json:"schedule"`
+	Attempt        int64         `json:"attempt"` // the audit record that opened the attempt
+	Outcome        audit.Outcome `json:"outcome"`
+	Replayed       bool          `json:"replayed,omitempty"` // a retry answered from the first attempt
+	LocalTaskID    int64         `json:"localTaskId,omitempty"`
+	RegistryTaskID int64         `json:"registryTaskId,omitempty"`
+}
+
+// timerRun is one timer event, read: the schedule's name, the run's scheduled time, and the scan
+// argument still undecoded.
+type timerRun struct {
+	trigger   string // the name the platform gives the schedule ("" when none)
+	scheduled string // the scheduled time the platform gives ("" when none)
+	argument  []byte
+}
+
+// unnamedSchedule is the schedule name when neither the argument nor the platform gives one.
+const unnamedSchedule = "unnamed"
+
+func (d *Dispatcher) handleTimer(ctx context.Context, kind Kind, inv Invocation, raw []byte) ([]byte, error) {
+	if d.opts.Scans == nil {
+		return nil, fmt.Errorf("platform: %s event: no scan service configured", kind)
+	}
+	run, err := readTimer(kind, raw)
+	if err != nil {
+		d.logger.ErrorContext(ctx, "malformed timer event", "kind", kind, "request_id", inv.RequestID, "err", err)
+		return nil, fmt.Errorf("platform: malformed %s event: %w", kind, err)
+	}
+	var schedule, scheduledTime string
+	req, decodeErr := scan.DecodeJSON(run.argument, map[string]*string{
+		FieldSchedule: &schedule, FieldScheduledTime: &scheduledTime,
+	})
+	name := firstNonEmpty(strings.TrimSpace(schedule), run.trigger, unnamedSchedule)
+	key := timerKey(name, firstNonEmpty(run.scheduled, scheduledTime), inv.RequestID)
+	caller := scan.Caller{Trigger: audit.TriggerTimer, Actor: "system:timer/" + name, FunctionRequestID: inv.RequestID}
+	log := d.logger.With("kind", kind, "schedule", name, "idempotency_key", key, "request_id", inv.RequestID)
+
+	if decodeErr != nil {
+		return nil, d.rejectUndecodable(ctx, log, name, key, caller, decodeErr)
+	}
+	attempt, err := d.opts.Scans.Start(ctx, req, key, caller)
+	if err != nil {
+		log.ErrorContext(ctx, "scheduled scan not started", "code", scan.ErrorCode(err),
+			"attempt", attempt.ID(), "err", err)
+		return nil, fmt.Errorf("timer %s: %w", name, err)
+	}
+	result := TimerResult{Schedule: name, Attempt: attempt.ID(), Outcome: attempt.State(), Replayed: attempt.Replayed}
+	if out := attempt.Outcome; out != nil {
+		result.LocalTaskID, result.RegistryTaskID = out.LocalTaskID, out.RegistryTaskID
+	}
+	log.InfoContext(ctx, "scheduled scan started", "attempt", result.Attempt, "replayed", result.Replayed,
+		"local_task_id", result.LocalTaskID, "registry_task_id", result.RegistryTaskID)
+	return marshalReply(result)
+}
+
+// rejectUndecodable records a timer argument that is not a scan request. scan.DecodeJSON returns
+// no request then, and the Service records only what Start refuses; so Start gets the empty
+// request, which Validate always refuses, and the attempt is audited as rejected under the
+// timer's actor and key. The decode error itself (which field, what is wrong) goes to the log
+// and to the invocation's error result.
+func (d *Dispatcher) rejectUndecodable(ctx context.Context, log *slog.Logger, name, key string, caller scan.Caller, decodeErr error) error {
+	fields := decodeFields(decodeErr)
+	var attemptID int64
+	if (scan.Request{}).Validate() != nil { // never start a scan for an argument we could not read
+		attempt, _ := d.opts.Scans.Start(ctx, scan.Request{}, key, caller)
+		attemptID = attempt.ID()
+	}
+	log.ErrorContext(ctx, "timer argument is not a scan request: fix the trigger's argument",
+		"problems", fields, "attempt", attemptID, "err", decodeErr)
+	return fmt.Errorf("timer %s: the argument is not a scan request: %s", name, fields)
+}
+
+// decodeFields renders a decode error's field problems on one line.
+func decodeFields(err error) string {
+	var e *scan.Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
+		return err.Error()
+	}
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = strings.TrimPrefix(f.String(), ": ")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// readTimer finds the schedule's name, scheduled time and argument in a timer event.
+func readTimer(kind Kind, raw []byte) (timerRun, error) {
+	switch kind {
+	case KindSCFTimer:
+		var ev SCFTimerEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return timerRun{}, err
+		}
+		arg, err := argumentText(ev.Message)
+		return timerRun{trigger: ev.TriggerName, scheduled: ev.Time, argument: arg}, err
+	case KindEventBridge:
+		var ev ScheduledEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return timerRun{}, err
+		}
+		return timerRun{trigger: ruleName(ev.Resources), scheduled: ev.Time, argument: ev.Detail}, nil
+	}
+	return timerRun{argument: raw}, nil
+}
+
+// argumentText reads SCF's Message: JSON text in a string, as the console and serverless.yml
+// give it; an object is taken as it is.
+func argumentText(msg json.RawMessage) ([]byte, error) {
+	var s *string
+	if err := json.Unmarshal(msg, &s); err == nil {
+		if s == nil {
+			return nil, nil
+		}
+		return []byte(*s), nil
+	}
+	if len(msg) > 0 && msg[0] == '{' {
+		return msg, nil
+	}
+	return nil, fmt.Errorf("Message must be a string holding the scan request as JSON, not %s", clipText(string(msg), 32))
+}
+
+// ruleName is the last path segment of the first resource ARN: the rule (arn:…:rule/NAME) or
+// schedule (arn:…:schedule/GROUP/NAME) that fired.
+func ruleName(resources []string) string {
+	if len(resources) == 0 {
+		return ""
+	}
+	arn := resources[0]
+	if i := strings.LastIndexByte(arn, '/'); i >= 0 {
+		return arn[i+1:]
+	}
+	return ""
+}
+
+// timerKey is the idempotency key of one scheduled run: the schedule's name and its scheduled
+// time, so that a platform retry of the same run (asynchronous invocations are retried) finds the
+// first attempt. Without a scheduled time the invocation's request ID, which retries keep, stands
+// in. Keys longer than the service accepts are hashed.
+func timerKey(name, scheduled, requestID string) string {
+	var key string
+	switch {
+	case scheduled != "":
+		key = "timer/" + name + "@" + scheduled
+	case requestID != "":
+		key = "timer/" + name + "@request:" + requestID
+	default:
+		return ""
+	}
+	if len(key) <= scan.MaxIdempotencyKeyLen {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return "timer/sha256:" + hex.EncodeToString(sum[:])
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
