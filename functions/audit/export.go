@@ -1,0 +1,153 @@
+package audit
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Format is an export format.
+type Format string
+
+// The export formats.
+const (
+	FormatJSONL Format = "jsonl" // one JSON object per line, fields named as Record's JSON tags
+	FormatCSV   Format = "csv"   // a header row, then one row per record, same columns
+)
+
+// ParseFormat returns the format named s, or an error naming the valid ones.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(s); f {
+	case FormatJSONL, FormatCSV:
+		return f, nil
+	}
+	return "", fmt.Errorf("unknown export format %q: want jsonl or csv", s)
+}
+
+// ContentType is the MIME type of an export in format f.
+func (f Format) ContentType() string {
+	if f == FormatCSV {
+		return "text/csv; charset=utf-8"
+	}
+	return "application/jsonl; charset=utf-8"
+}
+
+// RecordWriter writes records in one export format. Call Flush once at the end.
+type RecordWriter interface {
+	Write(Record) error
+	Flush() error
+}
+
+// NewRecordWriter returns the writer of format f on w.
+func NewRecordWriter(f Format, w io.Writer) (RecordWriter, error) {
+	switch f {
+	case FormatJSONL:
+		return NewJSONLWriter(w), nil
+	case FormatCSV:
+		return NewCSVWriter(w), nil
+	}
+	return nil, fmt.Errorf("unknown export format %q: want jsonl or csv", f)
+}
+
+// Export streams the records of s that match f, oldest first, to w in format. The CLI and the web
+// page both export through here.
+func Export(ctx context.Context, s Store, format Format, f Filter, w io.Writer) error {
+	rw, err := NewRecordWriter(format, w)
+	if err != nil {
+		return err
+	}
+	if err := s.Each(ctx, f, rw.Write); err != nil {
+		return fmt.Errorf("audit: export: %w", err)
+	}
+	if err := rw.Flush(); err != nil {
+		return fmt.Errorf("audit: export: %w", err)
+	}
+	return nil
+}
+
+// JSONLWriter writes one record per line as JSON.
+type JSONLWriter struct {
+	buf *bufio.Writer
+	enc *json.Encoder
+}
+
+// NewJSONLWriter returns a JSONLWriter on w.
+func NewJSONLWriter(w io.Writer) *JSONLWriter {
+	buf := bufio.NewWriter(w)
+	return &JSONLWriter{buf: buf, enc: json.NewEncoder(buf)}
+}
+
+// Write writes r as one line.
+func (j *JSONLWriter) Write(r Record) error {
+	if len(r.Params) == 0 {
+		r.Params = json.RawMessage("null")
+	}
+	return j.enc.Encode(r)
+}
+
+// Flush writes out what is buffered.
+func (j *JSONLWriter) Flush() error { return j.buf.Flush() }
+
+// csvHeader names the CSV columns, as Record's JSON tags do.
+var csvHeader = []string{"id", "time", "trigger", "actor", "source_ip", "user_agent", "action", "params",
+	"idempotency_key", "outcome", "pending_id", "local_task_id", "registry_task_id", "tcss_request_id",
+	"error_code", "error_message", "function_request_id", "prev_hash", "hash"}
+
+// CSVWriter writes records as CSV rows under a header row. Cells that a spreadsheet would run as
+// a formula get a leading apostrophe (see NeutralizeFormula).
+type CSVWriter struct {
+	w           *csv.Writer
+	wroteHeader bool
+}
+
+// NewCSVWriter returns a CSVWriter on w.
+func NewCSVWriter(w io.Writer) *CSVWriter { return &CSVWriter{w: csv.NewWriter(w)} }
+
+// Write writes r as one row, after the header row if this is the first.
+func (c *CSVWriter) Write(r Record) error {
+	if !c.wroteHeader {
+		c.wroteHeader = true
+		if err := c.w.Write(csvHeader); err != nil {
+			return err
+		}
+	}
+	row := []string{
+		strconv.FormatInt(r.ID, 10), r.Time.UTC().Format(time.RFC3339Nano), string(r.Trigger), r.Actor,
+		r.SourceIP, r.UserAgent, r.Action, string(r.Params), r.IdempotencyKey, string(r.Outcome),
+		strconv.FormatInt(r.PendingID, 10), strconv.FormatInt(r.LocalTaskID, 10),
+		strconv.FormatInt(r.RegistryTaskID, 10), r.TCSSRequestID, r.ErrorCode, r.ErrorMessage,
+		r.FunctionRequestID, r.PrevHash, r.Hash,
+	}
+	for i := range row {
+		row[i] = NeutralizeFormula(row[i])
+	}
+	return c.w.Write(row)
+}
+
+// Flush writes the header row if no record came, then writes out what is buffered.
+func (c *CSVWriter) Flush() error {
+	if !c.wroteHeader {
+		c.wroteHeader = true
+		if err := c.w.Write(csvHeader); err != nil {
+			return err
+		}
+	}
+	c.w.Flush()
+	return c.w.Error()
+}
+
+// NeutralizeFormula prefixes an apostrophe to a cell that starts with a character spreadsheets
+// treat as the start of a formula (= + - @ tab CR), so that an attacker-chosen user agent or actor
+// cannot run in the spreadsheet of whoever opens the export (OWASP "CSV injection").
+func NeutralizeFormula(cell string) string {
+	if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		return "'" + cell
+	}
+	return cell
+}

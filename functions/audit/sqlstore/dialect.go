@@ -1,0 +1,84 @@
+package sqlstore
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// dialect is what differs between the databases; the SQL is otherwise shared. Statements are
+// written with ? placeholders.
+type dialect struct {
+	name string
+	// numbered placeholders ($1, $2, …) instead of ?.
+	numbered bool
+	// appendLock runs first in every Append transaction, so that writers in other processes wait
+	// for the chain's head ("" when BeginTx already takes the write lock).
+	appendLock string
+	// migrateLock runs first in the schema transaction, so that processes opening a new database at
+	// once do not race creating it.
+	migrateLock string
+	// guards refuse UPDATE and DELETE inside the database itself (defence in depth: the Store has
+	// no such API, and these stop a careless or confused client; a database owner can still drop
+	// them, which Verify then catches in the data).
+	guards []string
+	// uniqueViolation reports whether err is a unique-constraint violation.
+	uniqueViolation func(error) bool
+}
+
+var sqliteDialect = dialect{
+	name: "sqlite",
+	// The DSN's _txlock=immediate makes BeginTx a BEGIN IMMEDIATE, which takes the write lock.
+	guards: []string{
+		`CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+		 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`,
+		`CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+		 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`,
+	},
+	uniqueViolation: func(err error) bool {
+		var e *sqlite.Error
+		return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+	},
+}
+
+var postgresDialect = dialect{
+	name:     "postgres",
+	numbered: true,
+	// EXCLUSIVE mode lets readers through but no other writer; it is scoped to this schema's table.
+	appendLock:  `LOCK TABLE audit_log IN EXCLUSIVE MODE`,
+	migrateLock: `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_log'))`,
+	guards: []string{
+		`CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+		 BEGIN RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP; END $$`,
+		`CREATE OR REPLACE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+		 FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()`,
+		`CREATE OR REPLACE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+		 FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()`,
+	},
+	uniqueViolation: func(err error) bool {
+		var e *pgconn.PgError
+		return errors.As(err, &e) && e.Code == "23505"
+	},
+}
+
+// bind rewrites ? placeholders for the dialect. The shared SQL has no ? inside string literals.
+func (d dialect) bind(query string) string {
+	if !d.numbered {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range query {
+		if c == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

@@ -1,0 +1,370 @@
+// Package sqlstore keeps vulscan's audit log in an SQL database: SQLite (modernc.org/sqlite, the
+// embedded default) or PostgreSQL (pgx). Both share one implementation of audit.Store; a small
+// dialect holds what differs (placeholders, the write lock, the append-only triggers).
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"github.com/vulscan/vulscan/functions/audit"
+)
+
+// Store is an audit.Store on database/sql.
+type Store struct {
+	db *sql.DB
+	d  dialect
+	// mu serialises this process's appends, so that they queue here instead of spinning on the
+	// database's write lock; the database lock still orders appends from other processes.
+	mu  sync.Mutex
+	now func() time.Time
+}
+
+var _ audit.Store = (*Store)(nil)
+
+// sqliteParams: WAL lets readers run beside the writer; busy_timeout makes a second process wait
+// for the write lock instead of failing; synchronous(FULL) makes a committed record survive a
+// power cut; _txlock=immediate makes every transaction (only Append and the schema use them)
+// take the write lock at BEGIN, so two appends cannot both read the same chain head.
+const sqliteParams = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+	"&_pragma=synchronous(FULL)&_txlock=immediate"
+
+// OpenSQLite opens (creating if needed) the SQLite audit log at path; its directory must exist.
+func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") || path == ":memory:" {
+		return nil, fmt.Errorf("sqlstore: bad SQLite path %q: want a file path without ? or #", path)
+	}
+	db, err := sql.Open("sqlite", path+"?"+sqliteParams)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: opening %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	return open(ctx, db, sqliteDialect, "SQLite "+filepath.Base(path))
+}
+
+// OpenPostgres opens the PostgreSQL audit log at dsn (postgres://…), creating its table if
+// needed in the connection's current schema (set search_path in the DSN to choose another).
+func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		// pgx's parse errors mask the password; the DSN itself is not repeated here.
+		return nil, fmt.Errorf("sqlstore: opening PostgreSQL: %w", err)
+	}
+	db.SetMaxOpenConns(8)
+	return open(ctx, db, postgresDialect, "PostgreSQL")
+}
+
+func open(ctx context.Context, db *sql.DB, d dialect, what string) (*Store, error) {
+	s := &Store{db: db, d: d, now: time.Now}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: preparing %s audit log: %w", what, err)
+	}
+	return s, nil
+}
+
+// migrate creates the schema and the append-only guards (again, if someone dropped them).
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmts := append(append([]string{}, schema...), s.d.guards...)
+	if s.d.migrateLock != "" {
+		stmts = append([]string{s.d.migrateLock}, stmts...)
+	}
+	for _, q := range stmts {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%.60s…: %w", strings.Join(strings.Fields(q), " "), err)
+		}
+	}
+	return tx.Commit()
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// The range of times Unix nanoseconds can hold, with a margin.
+var (
+	minTime = time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// Append implements audit.Store.
+func (s *Store) Append(ctx context.Context, rec audit.Record) (audit.Record, error) {
+	rec, err := s.prepare(rec)
+	if err != nil {
+		return audit.Record{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return audit.Record{}, fmt.Errorf("sqlstore: append: %w", err)
+	}
+	defer tx.Rollback()
+	if s.d.appendLock != "" {
+		if _, err := tx.ExecContext(ctx, s.d.appendLock); err != nil {
+			return audit.Record{}, fmt.Errorf("sqlstore: append: locking the log: %w", err)
+		}
+	}
+	if err := s.checkRefs(ctx, tx, rec); err != nil {
+		return audit.Record{}, err
+	}
+	var lastID, lastNs int64
+	var lastHash string
+	err = tx.QueryRowContext(ctx, `SELECT id, time_ns, hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&lastID, &lastNs, &lastHash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return audit.Record{}, fmt.Errorf("sqlstore: append: reading the chain head: %w", err)
+	}
+	rec.ID, rec.PrevHash = lastID+1, lastHash
+	// Callers stamp time before they queue for the lock, so a later writer can hold an earlier
+	// time; the chain's times must not go backwards, so such a record takes its predecessor's.
+	if rec.Time.UnixNano() < lastNs {
+		rec.Time = time.Unix(0, lastNs).UTC()
+	}
+	rec.Hash = rec.ComputeHash()
+	if _, err := tx.ExecContext(ctx, s.d.bind(`INSERT INTO audit_log (`+columns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), rowValues(rec)...); err != nil {
+		if s.d.uniqueViolation(err) && rec.Outcome == audit.OutcomePending && rec.IdempotencyKey != "" {
+			return audit.Record{}, fmt.Errorf("sqlstore: append: %w", audit.ErrDuplicateKey)
+		}
+		return audit.Record{}, fmt.Errorf("sqlstore: append: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return audit.Record{}, fmt.Errorf("sqlstore: append: commit: %w", err)
+	}
+	return rec, nil
+}
+
+// prepare checks rec and puts it in its stored form.
+func (s *Store) prepare(rec audit.Record) (audit.Record, error) {
+	if !rec.Outcome.Valid() {
+		return audit.Record{}, fmt.Errorf("sqlstore: append: unknown outcome %q", rec.Outcome)
+	}
+	if !rec.Trigger.Valid() {
+		return audit.Record{}, fmt.Errorf("sqlstore: append: unknown trigger %q", rec.Trigger)
+	}
+	params, err := audit.CanonicalJSON(rec.Params)
+	if err != nil {
+		return audit.Record{}, fmt.Errorf("sqlstore: append: %w", err)
+	}
+	rec.Params = params
+	if rec.Time.IsZero() {
+		rec.Time = s.now()
+	}
+	rec.Time = rec.Time.UTC() // also drops the monotonic reading
+	if rec.Time.Before(minTime) || rec.Time.After(maxTime) {
+		return audit.Record{}, fmt.Errorf("sqlstore: append: time %s out of range", rec.Time)
+	}
+	return rec, nil
+}
+
+// checkRefs refuses a second pending record for an idempotency key, and an outcome that names no
+// pending record.
+func (s *Store) checkRefs(ctx context.Context, tx *sql.Tx, rec audit.Record) error {
+	if rec.Outcome == audit.OutcomePending && rec.IdempotencyKey != "" {
+		var n int
+		err := tx.QueryRowContext(ctx, s.d.bind(`SELECT COUNT(*) FROM audit_log WHERE outcome = 'pending' AND idempotency_key = ?`),
+			rec.IdempotencyKey).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("sqlstore: append: %w", err)
+		}
+		if n > 0 {
+			return fmt.Errorf("sqlstore: append: %w", audit.ErrDuplicateKey)
+		}
+	}
+	if rec.PendingID != 0 {
+		var n int
+		err := tx.QueryRowContext(ctx, s.d.bind(`SELECT COUNT(*) FROM audit_log WHERE id = ? AND outcome = 'pending'`),
+			rec.PendingID).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("sqlstore: append: %w", err)
+		}
+		if n == 0 {
+			return fmt.Errorf("sqlstore: append: pending_id %d names no pending record", rec.PendingID)
+		}
+	}
+	return nil
+}
+
+func rowValues(r audit.Record) []any {
+	return []any{r.ID, r.Time.UnixNano(), string(r.Trigger), r.Actor, r.SourceIP, r.UserAgent, r.Action,
+		string(r.Params), r.IdempotencyKey, string(r.Outcome), r.PendingID, r.LocalTaskID, r.RegistryTaskID,
+		r.TCSSRequestID, r.ErrorCode, r.ErrorMessage, r.FunctionRequestID, r.PrevHash, r.Hash}
+}
+
+// scanner is *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+func scanRecord(row scanner) (audit.Record, error) {
+	var r audit.Record
+	var ns int64
+	var trigger, params, outcome string
+	err := row.Scan(&r.ID, &ns, &trigger, &r.Actor, &r.SourceIP, &r.UserAgent, &r.Action, &params,
+		&r.IdempotencyKey, &outcome, &r.PendingID, &r.LocalTaskID, &r.RegistryTaskID, &r.TCSSRequestID,
+		&r.ErrorCode, &r.ErrorMessage, &r.FunctionRequestID, &r.PrevHash, &r.Hash)
+	if err != nil {
+		return audit.Record{}, err
+	}
+	r.Time = time.Unix(0, ns).UTC()
+	r.Trigger, r.Outcome, r.Params = audit.Trigger(trigger), audit.Outcome(outcome), json.RawMessage(params)
+	return r, nil
+}
+
+// one returns the single record the query selects.
+func (s *Store) one(ctx context.Context, op, where string, args ...any) (audit.Record, error) {
+	row := s.db.QueryRowContext(ctx, s.d.bind(`SELECT `+columns+` FROM audit_log WHERE `+where), args...)
+	r, err := scanRecord(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return audit.Record{}, fmt.Errorf("sqlstore: %s: %w", op, audit.ErrNotFound)
+	}
+	if err != nil {
+		return audit.Record{}, fmt.Errorf("sqlstore: %s: %w", op, err)
+	}
+	return r, nil
+}
+
+// Get implements audit.Store.
+func (s *Store) Get(ctx context.Context, id int64) (audit.Record, error) {
+	return s.one(ctx, fmt.Sprintf("get %d", id), `id = ?`, id)
+}
+
+// PendingByKey implements audit.Store.
+func (s *Store) PendingByKey(ctx context.Context, key string) (audit.Record, error) {
+	if key == "" {
+		return audit.Record{}, fmt.Errorf("sqlstore: pending by key: empty key: %w", audit.ErrNotFound)
+	}
+	return s.one(ctx, "pending by key", `outcome = 'pending' AND idempotency_key = ? ORDER BY id LIMIT 1`, key)
+}
+
+// OutcomeOf implements audit.Store. Should there be several (the Store does not forbid a later
+// correction), the newest is returned.
+func (s *Store) OutcomeOf(ctx context.Context, pendingID int64) (audit.Record, error) {
+	if pendingID == 0 {
+		return audit.Record{}, fmt.Errorf("sqlstore: outcome of 0: %w", audit.ErrNotFound)
+	}
+	return s.one(ctx, fmt.Sprintf("outcome of %d", pendingID), `pending_id = ? ORDER BY id DESC LIMIT 1`, pendingID)
+}
+
+// query builds the SELECT for f, ordered by ID in the given direction.
+func (s *Store) query(f audit.Filter, order string) (string, []any) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
+	if f.Outcome != "" {
+		add(`outcome = ?`, string(f.Outcome))
+	}
+	if f.Trigger != "" {
+		add(`trigger_type = ?`, string(f.Trigger))
+	}
+	if f.Actor != "" {
+		add(`actor = ?`, f.Actor)
+	}
+	if !f.Since.IsZero() {
+		add(`time_ns >= ?`, clampTime(f.Since).UnixNano())
+	}
+	if !f.Until.IsZero() {
+		add(`time_ns < ?`, clampTime(f.Until).UnixNano())
+	}
+	if f.BeforeID > 0 {
+		add(`id < ?`, f.BeforeID)
+	}
+	q := `SELECT ` + columns + ` FROM audit_log`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	q += ` ORDER BY id ` + order
+	if f.Limit > 0 {
+		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
+	}
+	return s.d.bind(q), args
+}
+
+func clampTime(t time.Time) time.Time {
+	if t.Before(minTime) {
+		return minTime
+	}
+	if t.After(maxTime) {
+		return maxTime
+	}
+	return t
+}
+
+// List implements audit.Store.
+func (s *Store) List(ctx context.Context, f audit.Filter) ([]audit.Record, error) {
+	var out []audit.Record
+	q, args := s.query(f, "DESC")
+	err := s.each(ctx, q, args, func(r audit.Record) error {
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list: %w", err)
+	}
+	return out, nil
+}
+
+// Each implements audit.Store.
+func (s *Store) Each(ctx context.Context, f audit.Filter, fn func(audit.Record) error) error {
+	q, args := s.query(f, "ASC")
+	return s.each(ctx, q, args, fn)
+}
+
+func (s *Store) each(ctx context.Context, q string, args []any, fn func(audit.Record) error) error {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return fmt.Errorf("reading a record: %w", err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Verify implements audit.Store with audit.VerifyChain.
+func (s *Store) Verify(ctx context.Context) (audit.Report, error) {
+	return audit.VerifyChain(ctx, chain{s})
+}
+
+// chain is the Store as audit.VerifyChain reads it.
+type chain struct{ s *Store }
+
+func (c chain) Walk(ctx context.Context, fn func(audit.Record) error) error {
+	return c.s.Each(ctx, audit.Filter{}, fn)
+}
+
+func (c chain) ByHash(ctx context.Context, h string) (audit.Record, error) {
+	return c.s.one(ctx, "by hash", `hash = ? ORDER BY id LIMIT 1`, h)
+}
+
+// EnsureDir creates the directory that will hold the SQLite file at path.
+func EnsureDir(path string) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("sqlstore: creating %s: %w", dir, err)
+	}
+	return nil
+}
