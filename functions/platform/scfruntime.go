@@ -1,0 +1,289 @@
+package platform
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Handler serves one invocation: it gets the event and returns the result, or an error that the
+// platform records as the invocation's failure. (*Dispatcher).Handle is one.
+type Handler func(ctx context.Context, inv Invocation, event []byte) ([]byte, error)
+
+// Defaults of SCFRuntime.
+const (
+	DefaultRuntimeAttempts = 5        // tries of each runtime-API call before the process gives up
+	DefaultMaxEventBytes   = 16 << 20 // SCF's synchronous events are at most 6 MB
+	// answerMargin is kept back from the invocation's time limit to post the answer in time.
+	answerMargin = 500 * time.Millisecond
+)
+
+// SCFRuntime is a client of Tencent SCF's custom-runtime API
+// (https://cloud.tencent.com/document/product/583/47274): it reports the function ready, then
+// fetches, serves and answers invocations one at a time.
+type SCFRuntime struct {
+	// BaseURL is http://$SCF_RUNTIME_API:$SCF_RUNTIME_API_PORT, without a trailing slash.
+	BaseURL string
+	// Client talks to the runtime API. nil means a client without timeout (the next-invocation
+	// call is a long poll) and without proxy (the API is local).
+	Client *http.Client
+	// Logger receives the runtime's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Now gives the time invocation deadlines count from; nil means time.Now.
+	Now func() time.Time
+	// Sleep waits between retries of a runtime-API call; nil waits in real time.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Attempts is how often a runtime-API call is tried before Run gives up; 0 means
+	// DefaultRuntimeAttempts.
+	Attempts int
+	// MaxEventBytes bounds an event; a larger one is answered with an error. 0 means
+	// DefaultMaxEventBytes.
+	MaxEventBytes int64
+}
+
+// SCFRuntimeFromEnv returns the runtime client SCF's environment describes: SCF_RUNTIME_API and
+// SCF_RUNTIME_API_PORT.
+func SCFRuntimeFromEnv(getenv func(string) string) (*SCFRuntime, error) {
+	host, port := getenv("SCF_RUNTIME_API"), getenv("SCF_RUNTIME_API_PORT")
+	if host == "" {
+		return nil, errors.New("platform: SCF_RUNTIME_API is not set")
+	}
+	if port == "" {
+		return nil, errors.New("platform: SCF_RUNTIME_API_PORT is not set")
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return nil, fmt.Errorf("platform: SCF_RUNTIME_API_PORT %q is not a port number", port)
+	}
+	return &SCFRuntime{BaseURL: "http://" + net.JoinHostPort(host, port)}, nil
+}
+
+// errRuntimeAPI marks failures to talk to the runtime API, after which the process should exit
+// so that SCF starts a fresh instance.
+var errRuntimeAPI = errors.New("SCF runtime API unreachable")
+
+// Run reports the function ready, then serves invocations with h until ctx ends (it returns nil)
+// or the runtime API stays unreachable (it returns the error; the process should exit non-zero).
+// A panic in h is answered as an invocation error and the loop goes on.
+func (rt *SCFRuntime) Run(ctx context.Context, h Handler) error {
+	rt = rt.withDefaults()
+	if err := rt.post(ctx, "/runtime/init/ready", nil); err != nil {
+		return ctxOr(ctx, err)
+	}
+	for {
+		inv, event, err := rt.next(ctx)
+		if err != nil {
+			return ctxOr(ctx, err)
+		}
+		if err := rt.serve(ctx, h, inv, event); err != nil {
+			return ctxOr(ctx, err)
+		}
+	}
+}
+
+// ctxOr returns nil when ctx has ended (a shutdown, not a failure), else err.
+func ctxOr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func (rt *SCFRuntime) withDefaults() *SCFRuntime {
+	c := *rt
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.Client == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.Proxy = nil
+		c.Client = &http.Client{Transport: tr}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Sleep == nil {
+		c.Sleep = sleepCtx
+	}
+	if c.Attempts <= 0 {
+		c.Attempts = DefaultRuntimeAttempts
+	}
+	if c.MaxEventBytes <= 0 {
+		c.MaxEventBytes = DefaultMaxEventBytes
+	}
+	return &c
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// errEventTooLarge: an invocation's event exceeds MaxEventBytes; it is answered with an error.
+var errEventTooLarge = errors.New("event too large")
+
+// next waits for the next invocation and returns it with its event.
+func (rt *SCFRuntime) next(ctx context.Context) (Invocation, []byte, error) {
+	for {
+		var inv Invocation
+		var event []byte
+		err := rt.retry(ctx, "GET /runtime/invocation/next", func() error {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, rt.BaseURL+"/runtime/invocation/next", nil)
+			if err != nil {
+				return err
+			}
+			resp, err := rt.Client.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("status %s", resp.Status)
+			}
+			inv = rt.invocation(resp.Header)
+			event, err = io.ReadAll(io.LimitReader(resp.Body, rt.MaxEventBytes+1))
+			if err != nil {
+				return err
+			}
+			if int64(len(event)) > rt.MaxEventBytes {
+				return errEventTooLarge
+			}
+			return nil
+		})
+		if !errors.Is(err, errEventTooLarge) {
+			return inv, event, err
+		}
+		rt.Logger.ErrorContext(ctx, "event refused", "request_id", inv.RequestID, "limit", rt.MaxEventBytes)
+		msg := fmt.Sprintf("event larger than %d bytes", rt.MaxEventBytes)
+		if err := rt.post(ctx, "/runtime/invocation/error", []byte(msg)); err != nil {
+			return Invocation{}, nil, err
+		}
+	}
+}
+
+// invocation reads the invocation's headers. Tencent's docs spell them request_id,
+// memory_limit_in_mb and time_limit_in_ms, in lower or mixed case.
+func (rt *SCFRuntime) invocation(h http.Header) Invocation {
+	inv := Invocation{RequestID: headerValue(h, "request_id")}
+	if mb, err := strconv.Atoi(headerValue(h, "memory_limit_in_mb")); err == nil && mb > 0 {
+		inv.MemoryLimitMB = mb
+	}
+	if ms, err := strconv.ParseInt(headerValue(h, "time_limit_in_ms"), 10, 64); err == nil && ms > 0 {
+		inv.Deadline = rt.Now().Add(time.Duration(ms) * time.Millisecond)
+	}
+	return inv
+}
+
+// headerValue finds a header whatever its case, and whether it is spelled with underscores or
+// hyphens: http.Header canonicalizes only the names it parses as canonical.
+func headerValue(h http.Header, name string) string {
+	if v := h.Get(name); v != "" {
+		return strings.TrimSpace(v)
+	}
+	want := strings.ReplaceAll(name, "-", "_")
+	for k, vs := range h {
+		if len(vs) > 0 && strings.EqualFold(strings.ReplaceAll(k, "-", "_"), want) {
+			return strings.TrimSpace(vs[0])
+		}
+	}
+	return ""
+}
+
+// serve runs one invocation and posts its answer. Only a failure to post is returned.
+func (rt *SCFRuntime) serve(ctx context.Context, h Handler, inv Invocation, event []byte) error {
+	invCtx, cancel := invocationContext(ctx, inv.Deadline)
+	defer cancel()
+	result, err := rt.call(invCtx, h, inv, event)
+	if err != nil {
+		rt.Logger.ErrorContext(ctx, "invocation failed", "request_id", inv.RequestID, "err", err)
+		return rt.post(ctx, "/runtime/invocation/error", []byte(err.Error()))
+	}
+	return rt.post(ctx, "/runtime/invocation/response", result)
+}
+
+// invocationContext ends a little before the platform's deadline, so that the answer is posted
+// in time; an invocation without a known limit has no deadline of its own.
+func invocationContext(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
+	if deadline.IsZero() {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, deadline.Add(-answerMargin))
+}
+
+// call runs h, turning a panic into an error so that one bad event does not end the instance.
+func (rt *SCFRuntime) call(ctx context.Context, h Handler, inv Invocation, event []byte) (result []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			rt.Logger.ErrorContext(ctx, "invocation panicked", "request_id", inv.RequestID, "panic", p,
+				"stack", string(debug.Stack()))
+			result, err = nil, fmt.Errorf("internal error: the function panicked: %v", p)
+		}
+	}()
+	return h(ctx, inv, event)
+}
+
+// post sends body to a runtime-API path, retrying when the API cannot be reached. A refusal
+// (an answer other than 2xx) is logged, not retried: the answer is final either way.
+func (rt *SCFRuntime) post(ctx context.Context, path string, body []byte) error {
+	// The answer must reach SCF even when shutdown has begun.
+	ctx = context.WithoutCancel(ctx)
+	return rt.retry(ctx, "POST "+path, func() error {
+		callCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		req, err := http.NewRequestWithContext(callCtx, http.MethodPost, rt.BaseURL+path, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := rt.Client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			rt.Logger.ErrorContext(ctx, "runtime API refused", "call", "POST "+path, "status", resp.Status,
+				"body", string(msg))
+		}
+		return nil
+	})
+}
+
+// retry calls fn until it succeeds, ctx ends, or Attempts tries have failed, waiting longer after
+// each failure.
+func (rt *SCFRuntime) retry(ctx context.Context, call string, fn func() error) error {
+	wait := 100 * time.Millisecond
+	var err error
+	for attempt := 1; ; attempt++ {
+		if err = fn(); err == nil || errors.Is(err, errEventTooLarge) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if attempt >= rt.Attempts {
+			break
+		}
+		rt.Logger.WarnContext(ctx, "runtime API call failed; retrying", "call", call, "attempt", attempt, "err", err)
+		if serr := rt.Sleep(ctx, wait); serr != nil {
+			return serr
+		}
+		wait *= 2
+	}
+	return fmt.Errorf("platform: %w: %s failed %d times: %w", errRuntimeAPI, call, rt.Attempts, err)
+}
