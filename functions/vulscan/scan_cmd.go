@@ -1,0 +1,410 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os/user"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
+)
+
+func init() {
+	commands["scan"] = command{
+		summary: "start an audited vulnerability scan (flags named after the API fields, or --json)",
+		run: func(ctx context.Context, args []string, e env) int {
+			return runScan(ctx, args, e, openScanService)
+		},
+	}
+}
+
+// openScanService opens the scan service from the settings; nil until the wiring is built in.
+var openScanService openScanFunc
+
+// Exit codes of `vulscan scan`.
+const (
+	exitOK       = 0
+	exitFailed   = 1 // TCSS or the audit log failed, or the outcome is not known
+	exitRejected = 2 // the input was refused; nothing was started
+)
+
+// scanInvocation is what the command line asks for.
+type scanInvocation struct {
+	req   scan.Request
+	key   string // idempotency key
+	actor string
+	dsn   string // "" means VULSCAN_AUDIT_DSN
+}
+
+// currentUser is the OS user lookup; a variable so that tests can make it fail.
+var currentUser = user.Current
+
+// scanOutput is what `vulscan scan` prints: the attempt as the audit log has it, or the problems.
+type scanOutput struct {
+	AttemptID      int64             `json:"attempt_id,omitempty"`
+	Outcome        audit.Outcome     `json:"outcome,omitempty"`
+	Replayed       bool              `json:"replayed,omitempty"`
+	LocalTaskID    *int64            `json:"LocalTaskID,omitempty"`
+	RegistryTaskID *int64            `json:"RegistryTaskID,omitempty"`
+	RequestID      string            `json:"RequestId,omitempty"`
+	Request        *scan.Request     `json:"request,omitempty"`
+	Error          *outputError      `json:"error,omitempty"`
+	Errors         []scan.FieldError `json:"errors,omitempty"`
+}
+
+type outputError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// scanStarter is the part of scan.Service the command needs.
+type scanStarter interface {
+	Start(ctx context.Context, req scan.Request, key string, c scan.Caller) (scan.Attempt, error)
+}
+
+// openScanFunc opens the service `vulscan scan` talks to, with the audit store dsn ("" for
+// VULSCAN_AUDIT_DSN), and returns it with the function that releases it.
+type openScanFunc func(ctx context.Context, e env, dsn string) (scanStarter, func() error, error)
+
+// runScan parses the command line, opens the service with open and starts the scan.
+func runScan(ctx context.Context, args []string, e env, open openScanFunc) int {
+	inv, err := parseScanArgs(args, e)
+	if errors.Is(err, flag.ErrHelp) {
+		scanUsage(e.stdout)
+		return exitOK
+	}
+	if err != nil {
+		return report(e, scanOutput{}, err)
+	}
+	if open == nil {
+		return report(e, scanOutput{}, &scan.Error{Code: scan.EINTERNAL, Op: "vulscan scan",
+			Message: "the scan service is not part of this build"})
+	}
+	svc, closeFn, err := open(ctx, e, inv.dsn)
+	if err != nil {
+		return report(e, scanOutput{}, &scan.Error{Code: scan.EUNAVAILABLE, Op: "vulscan scan",
+			Message: "cannot open vulscan: " + err.Error(), Err: err})
+	}
+	defer func() {
+		if err := closeFn(); err != nil {
+			fmt.Fprintf(e.stderr, "vulscan scan: closing: %v\n", err)
+		}
+	}()
+	attempt, err := svc.Start(ctx, inv.req, inv.key, scan.Caller{Trigger: audit.TriggerCLI, Actor: inv.actor})
+	return report(e, attemptOutput(attempt), err)
+}
+
+// attemptOutput describes an attempt as the audit log records it.
+func attemptOutput(a scan.Attempt) scanOutput {
+	out := scanOutput{AttemptID: a.ID(), Replayed: a.Replayed, Request: &a.Request}
+	if a.ID() != 0 {
+		out.Outcome = a.State()
+	}
+	if c := a.Closing(); c.Outcome == audit.OutcomeSucceeded {
+		out.LocalTaskID, out.RegistryTaskID = &c.LocalTaskID, &c.RegistryTaskID
+		out.RequestID = c.TCSSRequestID
+	} else if c.TCSSRequestID != "" {
+		out.RequestID = c.TCSSRequestID
+	}
+	return out
+}
+
+// report prints out (with err's code, message and field errors) as JSON on stdout, says what
+// went wrong on stderr, and returns the exit code.
+func report(e env, out scanOutput, err error) int {
+	code := exitOK
+	if err != nil {
+		code = exitFailed
+		var se *scan.Error
+		if errors.As(err, &se) {
+			out.Error = &outputError{Code: se.Code, Message: se.Message}
+			out.Errors = se.Fields
+			if se.Code == scan.EINVALID || se.Code == scan.ECONFLICT {
+				code = exitRejected
+			}
+		} else {
+			out.Error = &outputError{Code: scan.EINTERNAL, Message: err.Error()}
+		}
+		fmt.Fprintf(e.stderr, "vulscan scan: %v\n", err)
+		for _, f := range out.Errors {
+			fmt.Fprintf(e.stderr, "  %s\n", f)
+		}
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	if werr := enc.Encode(out); werr != nil {
+		fmt.Fprintf(e.stderr, "vulscan scan: writing the result: %v\n", werr)
+		return exitFailed
+	}
+	return code
+}
+
+// parseScanArgs turns the command line into an invocation. Every bad flag is reported at once
+// as an EINVALID *scan.Error whose field errors name the API field (Field "" for problems with
+// the command line as a whole). It returns flag.ErrHelp for -h/--help.
+func parseScanArgs(args []string, e env) (scanInvocation, error) {
+	var (
+		inv      scanInvocation
+		p        = &flagProblems{given: map[string]bool{}}
+		jsonText string
+	)
+	fs := flag.NewFlagSet("vulscan scan", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	r := &inv.req
+	p.text(fs, "LocalImageScanType", &r.LocalImageScanType)
+	p.text(fs, "RegistryImageScanType", &r.RegistryImageScanType)
+	p.texts(fs, "LocalImageIDs", &r.LocalImageIDs)
+	p.texts(fs, "ExcludeLocalImageIDs", &r.ExcludeLocalImageIDs)
+	p.texts(fs, "LocalClusterIDs", &r.LocalClusterIDs)
+	p.numbers(fs, "RegistryImageIDs", &r.RegistryImageIDs)
+	p.numbers(fs, "ExcludeRegistryImageIDs", &r.ExcludeRegistryImageIDs)
+	p.taskID(fs, "LocalTaskID", &r.LocalTaskID)
+	p.taskID(fs, "RegistryTaskID", &r.RegistryTaskID)
+	p.boolean(fs, "LocalImageContainerRunning", &r.LocalImageContainerRunning)
+	p.boolean(fs, "RegistryImageContainerRunning", &r.RegistryImageContainerRunning)
+	p.boolean(fs, "IsLatest", &r.IsLatest)
+	fs.StringVar(&jsonText, "json", "", "the request as a JSON object, or - to read it from stdin")
+	fs.StringVar(&inv.key, "idempotency-key", "", "idempotency key: the same key and request start at most one scan")
+	fs.StringVar(&inv.actor, "actor", "", "who is asking, for the audit log (default: the OS user)")
+	fs.StringVar(&inv.dsn, "dsn", "", "audit store, sqlite:PATH or postgres://… (default: VULSCAN_AUDIT_DSN)")
+
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return inv, err
+		}
+		p.parseError(fs, err)
+	} else if fs.NArg() > 0 {
+		p.add("", fmt.Sprintf("unexpected argument %q: give every value with its flag, e.g. --LocalImageScanType ALL", fs.Arg(0)))
+	}
+	if isSet(fs, "json") {
+		if len(p.given) > 0 {
+			p.add("", fmt.Sprintf("--json cannot be combined with --%s: give the request either as flags or as JSON",
+				strings.Join(sortedKeys(p.given), ", --")))
+		} else if req, err := decodeJSONFlag(jsonText, e.stdin); err != nil {
+			p.addError(err)
+		} else {
+			inv.req = req
+		}
+	}
+	if len(p.fields) > 0 {
+		return inv, &scan.Error{Code: scan.EINVALID, Op: "vulscan scan", Message: problemCount(len(p.fields)), Fields: p.fields}
+	}
+	if inv.actor == "" {
+		inv.actor = defaultActor(e)
+	}
+	return inv, nil
+}
+
+// decodeJSONFlag decodes --json's value (or stdin for "-") with the one JSON decoder.
+func decodeJSONFlag(text string, stdin io.Reader) (scan.Request, error) {
+	data := []byte(text)
+	if text == "-" {
+		var err error
+		if data, err = io.ReadAll(io.LimitReader(stdin, scan.MaxJSONBytes+1)); err != nil {
+			return scan.Request{}, &scan.Error{Code: scan.EINVALID, Op: "vulscan scan",
+				Fields: []scan.FieldError{{Message: "cannot read the request from stdin: " + err.Error()}}}
+		}
+	}
+	return scan.DecodeJSON(data, nil)
+}
+
+// defaultActor is the OS user, else $USER, else "unknown".
+func defaultActor(e env) string {
+	if u, err := currentUser(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if name := strings.TrimSpace(e.getenv("USER")); name != "" {
+		return name
+	}
+	return "unknown"
+}
+
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+func problemCount(n int) string {
+	if n == 1 {
+		return "The command line has 1 problem."
+	}
+	return fmt.Sprintf("The command line has %d problems.", n)
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// flagProblems collects the problems of the API-field flags, so that one run reports them all,
+// and remembers which API fields were given.
+type flagProblems struct {
+	fields []scan.FieldError
+	given  map[string]bool
+}
+
+func (p *flagProblems) add(field, msg string) {
+	p.fields = append(p.fields, scan.FieldError{Field: field, Message: msg})
+}
+
+func (p *flagProblems) addError(err error) {
+	var se *scan.Error
+	if errors.As(err, &se) && len(se.Fields) > 0 {
+		p.fields = append(p.fields, se.Fields...)
+		return
+	}
+	p.add("", err.Error())
+}
+
+// parseError turns the flag package's error (it stops at the first) into a field error.
+func (p *flagProblems) parseError(fs *flag.FlagSet, err error) {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		p.add(name, "needs a value, e.g. --"+name+" "+exampleValue(name))
+		return
+	}
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		hint := "see vulscan scan --help for the flags"
+		fs.VisitAll(func(f *flag.Flag) {
+			if strings.EqualFold(f.Name, name) {
+				hint = "did you mean --" + f.Name + "? Flags are named exactly as the API fields"
+			}
+		})
+		p.add("", fmt.Sprintf("unknown flag --%s: %s", name, hint))
+		return
+	}
+	p.add("", msg)
+}
+
+// exampleValue is a plausible value for a flag, for messages.
+func exampleValue(name string) string {
+	switch name {
+	case "LocalImageScanType", "RegistryImageScanType":
+		return "ALL"
+	case "LocalImageIDs", "ExcludeLocalImageIDs":
+		return "sha256:0837c4ab…"
+	case "LocalClusterIDs":
+		return "cls-0zmsjvko"
+	case "RegistryImageIDs", "ExcludeRegistryImageIDs":
+		return "12,13"
+	case "json":
+		return `'{"LocalImageScanType":"ALL"}'`
+	}
+	return "VALUE"
+}
+
+// fieldFlag is a flag named after an API field. Set never fails: a bad value becomes a field
+// error, so that parsing goes on and every problem is reported at once.
+type fieldFlag struct {
+	p      *flagProblems
+	name   string
+	isBool bool
+	set    func(value string) string // returns a problem, or ""
+}
+
+func (f *fieldFlag) String() string   { return "" }
+func (f *fieldFlag) IsBoolFlag() bool { return f.isBool }
+func (f *fieldFlag) Set(value string) error {
+	f.p.given[f.name] = true
+	if problem := f.set(value); problem != "" {
+		f.p.add(f.name, problem)
+	}
+	return nil
+}
+
+func (p *flagProblems) define(fs *flag.FlagSet, name string, isBool bool, usage string, set func(string) string) {
+	fs.Var(&fieldFlag{p: p, name: name, isBool: isBool, set: set}, name, usage)
+}
+
+// text is a single string field; giving it twice is a mistake, not an override.
+func (p *flagProblems) text(fs *flag.FlagSet, name string, dst *string) {
+	p.define(fs, name, false, "scan type", func(v string) string {
+		if *dst != "" {
+			return "is given more than once: give it once"
+		}
+		*dst = v
+		return ""
+	})
+}
+
+// texts is a list of strings: comma-separated and/or repeated.
+func (p *flagProblems) texts(fs *flag.FlagSet, name string, dst *[]string) {
+	p.define(fs, name, false, "comma-separated list (the flag may be repeated)", func(v string) string {
+		*dst = append(*dst, strings.Split(v, ",")...)
+		return ""
+	})
+}
+
+// numbers is a list of registry image IDs: comma-separated and/or repeated.
+func (p *flagProblems) numbers(fs *flag.FlagSet, name string, dst *[]uint64) {
+	p.define(fs, name, false, "comma-separated registry image IDs (the flag may be repeated)", func(v string) string {
+		for _, part := range strings.Split(v, ",") {
+			if part = strings.TrimSpace(part); part == "" {
+				continue
+			}
+			n, err := strconv.ParseUint(part, 10, 64)
+			if err != nil {
+				return fmt.Sprintf("must be a list of positive whole numbers (registry image IDs), comma-separated, e.g. 12,13; %q is not one", part)
+			}
+			*dst = append(*dst, n)
+		}
+		return ""
+	})
+}
+
+func (p *flagProblems) taskID(fs *flag.FlagSet, name string, dst *int64) {
+	p.define(fs, name, false, "ID of an earlier scan task to re-run", func(v string) string {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return fmt.Sprintf("must be a positive whole number (the ID of an earlier scan task); %q is not one", v)
+		}
+		*dst = n
+		return ""
+	})
+}
+
+func (p *flagProblems) boolean(fs *flag.FlagSet, name string, dst *bool) {
+	p.define(fs, name, true, "filter (a switch)", func(v string) string {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Sprintf("is a switch: give --%s alone, or --%s=true or --%s=false; %q is neither", name, name, name, v)
+		}
+		*dst = b
+		return ""
+	})
+}
+
+func scanUsage(w io.Writer) {
+	fmt.Fprint(w, `usage: vulscan scan [API field flags | --json '{…}'] [--idempotency-key K] [--actor NAME] [--dsn DSN]
+
+Starts a TCSS vulnerability scan (CreateVulScanTask) through the audited path: the request is
+normalized and validated, recorded in the audit log, sent to TCSS, and the outcome recorded.
+
+API field flags (named exactly as the API's fields; lists comma-separated and/or repeated):
+  --LocalImageScanType ALL|NOT_SCAN|IMAGEIDS|CLUSTER   --LocalImageIDs sha256:…,sha256:…
+  --LocalClusterIDs cls-…,cls-…    --ExcludeLocalImageIDs sha256:…   --LocalImageContainerRunning
+  --RegistryImageScanType ALL|NOT_SCAN|IMAGEIDS        --RegistryImageIDs 12,13
+  --ExcludeRegistryImageIDs 14     --RegistryImageContainerRunning   --IsLatest
+  --LocalTaskID N  --RegistryTaskID N   (re-run an earlier task)
+Or the whole request as JSON: --json '{"LocalImageScanType":"ALL"}' (--json - reads stdin).
+
+Other flags:
+  --idempotency-key K   the same key with the same request starts at most one scan
+  --actor NAME          who is asking, for the audit log (default: the OS user)
+  --dsn DSN             audit store, sqlite:PATH or postgres://… (default: VULSCAN_AUDIT_DSN)
+
+Prints the attempt as JSON. Exit status: 0 started, 2 input refused, 1 TCSS or audit log failure.
+`)
+}
