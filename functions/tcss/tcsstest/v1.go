@@ -30,14 +30,17 @@ var v1Common = []string{"Action", "Version", "Region", "Timestamp", "Nonce", "Se
 // V1StringToSign is the string a v1 signature covers. Parameter names have "_" read as "." (the
 // Python SDK's legacy spelling of nested names).
 func V1StringToSign(method, host, path string, form url.Values) string {
-	pairs := make([]string, 0, len(form))
+	values := make(map[string]string, len(form))
 	for k, vs := range form {
 		if k == "Signature" || len(vs) == 0 {
 			continue
 		}
-		pairs = append(pairs, strings.ReplaceAll(k, "_", ".")+"="+vs[0])
+		values[strings.ReplaceAll(k, "_", ".")] = vs[0]
 	}
-	slices.Sort(pairs)
+	pairs := make([]string, 0, len(values))
+	for _, k := range sortedKeys(values) { // sorted by name, as the SDKs sort, not by "k=v"
+		pairs = append(pairs, k+"="+values[k])
+	}
 	return method + host + path + "?" + strings.Join(pairs, "&")
 }
 
