@@ -1,0 +1,75 @@
+package templates
+
+// scopeChoice is one radio button of a scan-type group.
+type scopeChoice struct {
+	Value string // "" for "no scan on this side"
+	Label string
+	Hint  string
+}
+
+// The scope choices of each side, with what TCSS does for each (Tencent's docs, in our words).
+var (
+	localScopes = []scopeChoice{
+		{"", "None", "Leave local images out of this scan."},
+		{"ALL", "All local images", "Every local image on the hosts TCSS protects."},
+		{"NOT_SCAN", "Not yet scanned", "Authorized local images that have never been scanned."},
+		{"IMAGEIDS", "Listed images", "Only the local image IDs listed below."},
+		{"CLUSTER", "Listed clusters", "Local images in the TKE clusters listed below."},
+	}
+	registryScopes = []scopeChoice{
+		{"", "None", "Leave registry images out of this scan."},
+		{"ALL", "All registry images", "Every image in the registries TCSS is connected to."},
+		{"NOT_SCAN", "Not yet scanned", "Authorized registry images that have never been scanned."},
+		{"IMAGEIDS", "Listed images", "Only the registry image IDs listed below."},
+	}
+)
+
+// radioID is the id of a scope radio button. The first choice carries the field's own name, so
+// that the error summary's link (#LocalImageScanType) lands on the group.
+func radioID(field, value string) string {
+	if value == "" {
+		return field
+	}
+	return field + "-" + value
+}
+
+// describedBy lists the ids that describe a field: its hint, and its error when it has one.
+func describedBy(field, errMsg string) string {
+	if errMsg == "" {
+		return field + "-hint"
+	}
+	return field + "-hint " + field + "-error"
+}
+
+// knownFields are the fields the form shows; errors of other fields are listed without a link.
+var knownFields = map[string]bool{
+	"LocalImageScanType": true, "LocalImageIDs": true, "LocalClusterIDs": true,
+	"ExcludeLocalImageIDs": true, "LocalImageContainerRunning": true, "LocalTaskID": true,
+	"RegistryImageScanType": true, "RegistryImageIDs": true, "ExcludeRegistryImageIDs": true,
+	"RegistryImageContainerRunning": true, "IsLatest": true, "RegistryTaskID": true,
+}
+
+// fieldLabels name fields in the error summary.
+var fieldLabels = map[string]string{
+	"LocalImageScanType":            "Local images: scope",
+	"LocalImageIDs":                 "Local image IDs",
+	"LocalClusterIDs":               "Cluster IDs",
+	"ExcludeLocalImageIDs":          "Local images to leave out",
+	"LocalImageContainerRunning":    "Local images: running containers only",
+	"LocalTaskID":                   "Re-run local task",
+	"RegistryImageScanType":         "Registry images: scope",
+	"RegistryImageIDs":              "Registry image IDs",
+	"ExcludeRegistryImageIDs":       "Registry images to leave out",
+	"RegistryImageContainerRunning": "Registry images: running containers only",
+	"IsLatest":                      "Latest versions only",
+	"RegistryTaskID":                "Re-run registry task",
+	"IdempotencyKey":                "Form key",
+}
+
+// summaryLabel is how the error summary names a field.
+func summaryLabel(field string) string {
+	if l, ok := fieldLabels[field]; ok {
+		return l
+	}
+	return field
+}

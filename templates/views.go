@@ -1,0 +1,154 @@
+// Package templates renders vulscan's HTML pages from the view models it is given: the scan form,
+// the confirmation step, the result of one attempt, the audit log and error pages. It knows
+// nothing of HTTP handlers, TCSS or the audit store; the web package fills the view models.
+//
+// Every URL a page emits is relative (prefixed with the view's Base, such as "./" or "../"),
+// because Tencent's API gateway serves the function under a stage prefix (/release) that the
+// function never sees.
+package templates
+
+// FieldError is one problem with one form field. Field is the field's API name, which is also
+// the id of its input element, so that the error summary can link to it; a Field the form does
+// not show (such as "") is listed in the summary without a link.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// FormValues are the form's inputs as the user typed them, so that a re-rendered form shows
+// exactly what was submitted. Names follow the CreateVulScanTask API.
+type FormValues struct {
+	LocalImageScanType         string
+	LocalImageIDs              string
+	LocalClusterIDs            string
+	ExcludeLocalImageIDs       string
+	LocalImageContainerRunning bool
+	LocalTaskID                string
+
+	RegistryImageScanType         string
+	RegistryImageIDs              string
+	ExcludeRegistryImageIDs       string
+	RegistryImageContainerRunning bool
+	IsLatest                      bool
+	RegistryTaskID                string
+}
+
+// FormView is the scan form.
+type FormView struct {
+	Base           string       // relative path to the site root, e.g. "./"
+	Values         FormValues   // what to show in the inputs
+	IdempotencyKey string       // carried in a hidden field; one per rendering of a fresh form
+	Errors         []FieldError // problems, in the order of the form
+	Notice         string       // a message for the whole form (e.g. an idempotency conflict)
+}
+
+// ErrorFor returns the message of the first error of field, or "".
+func (v FormView) ErrorFor(field string) string {
+	for _, e := range v.Errors {
+		if e.Field == field {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+// HasErrors reports whether the summary must be shown.
+func (v FormView) HasErrors() bool { return len(v.Errors) > 0 || v.Notice != "" }
+
+// ConfirmView is the step that asks before a broad scan is sent.
+type ConfirmView struct {
+	Base           string
+	Values         FormValues // carried in hidden fields
+	IdempotencyKey string
+	Scope          []string // what will be scanned, one sentence per side
+}
+
+// Param is one normalized request parameter as shown on the result page.
+type Param struct {
+	Name  string
+	Value string
+}
+
+// ScanView is the page of one attempt.
+type ScanView struct {
+	Base           string
+	ID             int64
+	Outcome        string // pending | rejected | failed | succeeded | unknown
+	Headline       string // the outcome in plain words
+	Reason         string // why it failed or was rejected, in plain words; "" on success
+	ErrorCode      string
+	Time           string // when the attempt was opened (UTC, RFC 3339)
+	ClosedTime     string // when the outcome was recorded, if any
+	Trigger        string
+	Actor          string
+	SourceIP       string
+	LocalTaskID    string // "" when there is none
+	RegistryTaskID string
+	RequestID      string // Tencent's RequestId
+	Params         []Param
+	Status         *StatusView // live status; nil when the attempt started no scan
+	StatusError    string      // why the live status is missing
+	RefreshSeconds int         // > 0: the page reloads itself (meta refresh) while work is going on
+}
+
+// StatusView is DescribeVulScanInfo's answer, formatted.
+type StatusView struct {
+	Status        string // NOT_SCAN | SCANNING | SCANNED | CANCELED
+	Progress      string // e.g. "40%"
+	Remaining     string // e.g. "2m30s", "" when unknown
+	Started       string
+	Ended         string
+	Counts        []Param
+	ProgressValue int // 0..100, for the <progress> element
+}
+
+// AuditFilter is the audit page's filter form, as typed.
+type AuditFilter struct {
+	Outcome string
+	Trigger string
+	Actor   string
+	From    string // YYYY-MM-DD
+	To      string // YYYY-MM-DD, inclusive
+}
+
+// AuditRow is one record of the audit table.
+type AuditRow struct {
+	ID             int64
+	AttemptID      int64 // the attempt the record belongs to (its own ID, or its PendingID)
+	Time           string
+	Trigger        string
+	Actor          string
+	Outcome        string
+	LocalTaskID    string
+	RegistryTaskID string
+	Detail         string // error code and message, or the request ID
+}
+
+// ChainView is the result of verifying the hash chain.
+type ChainView struct {
+	OK      bool
+	Records int64
+	BadID   int64  // the first bad record when not OK
+	Problem string // what is wrong with it
+	Error   string // verification could not run
+}
+
+// AuditView is the audit log page.
+type AuditView struct {
+	Base         string
+	Filter       AuditFilter
+	FilterErrors []FieldError
+	Rows         []AuditRow
+	NextQuery    string // query string of the next (older) page, "" when this is the last
+	FirstQuery   string // query string of the newest page with the same filters, "" on it
+	ExportQuery  string // the filters as a query string, for the downloads
+	Chain        ChainView
+}
+
+// ErrorView is a page for a failed request.
+type ErrorView struct {
+	Base    string
+	Status  int
+	Title   string
+	Message string
+}

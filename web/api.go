@@ -1,0 +1,171 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
+)
+
+// The JSON API, for API-gateway callers. Every error has one shape (apiErrorBody):
+//
+//	{"code":"invalid","errors":[{"field":"LocalImageIDs","message":"…"}],"id":12}
+//
+// POST /api/scans takes a JSON object whose fields are CreateVulScanTask's own
+// ({"LocalImageScanType":"ALL"}), at most MaxBodyBytes, with Content-Type application/json,
+// and an optional Idempotency-Key header (at most scan.MaxIdempotencyKeyLen characters). It
+// answers:
+//
+//	201 Created   {id, outcome, LocalTaskID, RegistryTaskID, RequestId}; Location: scans/{id}
+//	200 OK        the same body, replayed: the key was used before with the same request
+//	400           the body is not a JSON object of the API's fields (unknown field, wrong type)
+//	413           the body is larger than MaxBodyBytes
+//	415           the Content-Type is not application/json
+//	422           the request breaks a rule (scan.Request.Validate); audited as rejected
+//	409           the key was used with another request (conflict), or its attempt is still
+//	              in progress
+//	429           TCSS is rate limiting; Retry-After says when to try again
+//	502           TCSS refused; nothing was started
+//	503           the audit log cannot be written; nothing was started
+//	504           TCSS's answer was lost: a scan may exist (see GET /api/scans/{id})
+//
+// Errors about an attempt that was recorded carry its id.
+
+// startAnswer is the body of a started (or replayed) scan.
+type startAnswer struct {
+	ID             int64  `json:"id"`
+	Outcome        string `json:"outcome"`
+	LocalTaskID    int64  `json:"LocalTaskID"`
+	RegistryTaskID int64  `json:"RegistryTaskID"`
+	RequestID      string `json:"RequestId"`
+}
+
+// apiStart is POST /api/scans.
+func (s *server) apiStart(w http.ResponseWriter, r *http.Request) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return &httpError{status: http.StatusUnsupportedMediaType, message: "Send the request as application/json."}
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return &httpError{status: http.StatusBadRequest, message: "The request body could not be read.", err: err}
+	}
+	req, err := scan.DecodeJSON(body, nil)
+	if err != nil {
+		var se *scan.Error
+		if errors.As(err, &se) {
+			return &httpError{status: http.StatusBadRequest, message: se.Message, fields: se.Fields, err: err}
+		}
+		return err
+	}
+	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
+	a, err := s.scans.Start(r.Context(), req, key, s.caller(r, audit.TriggerAPI))
+	if err != nil {
+		s.apiError(w, r, err, a.ID())
+		return nil
+	}
+	status := http.StatusCreated
+	if a.Replayed {
+		status = http.StatusOK
+	}
+	out := a.Closing()
+	w.Header().Set("Location", "scans/"+strconv.FormatInt(a.ID(), 10))
+	s.writeJSON(w, status, startAnswer{
+		ID: a.ID(), Outcome: string(a.State()),
+		LocalTaskID: out.LocalTaskID, RegistryTaskID: out.RegistryTaskID, RequestID: out.TCSSRequestID,
+	})
+	return nil
+}
+
+// attemptAnswer is GET /api/scans/{id}: the attempt page as JSON.
+type attemptAnswer struct {
+	ID             int64          `json:"id"`
+	Outcome        string         `json:"outcome"`
+	Time           time.Time      `json:"time"`
+	AnsweredAt     *time.Time     `json:"answered_at,omitempty"`
+	Trigger        string         `json:"trigger"`
+	Actor          string         `json:"actor"`
+	SourceIP       string         `json:"source_ip"`
+	Params         scan.Request   `json:"params"`
+	LocalTaskID    int64          `json:"LocalTaskID"`
+	RegistryTaskID int64          `json:"RegistryTaskID"`
+	RequestID      string         `json:"RequestId"`
+	ErrorCode      string         `json:"error_code,omitempty"`
+	ErrorMessage   string         `json:"error_message,omitempty"`
+	Status         *scan.ScanInfo `json:"status,omitempty"`
+	StatusError    string         `json:"status_error,omitempty"`
+}
+
+// apiScan is GET /api/scans/{id}.
+func (s *server) apiScan(w http.ResponseWriter, r *http.Request) error {
+	id, err := attemptID(r)
+	if err != nil {
+		return err
+	}
+	a, err := s.scans.Attempt(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	open, closing := a.Record, a.Closing()
+	ans := attemptAnswer{
+		ID: a.ID(), Outcome: string(a.State()), Time: open.Time,
+		Trigger: string(open.Trigger), Actor: open.Actor, SourceIP: open.SourceIP,
+		Params:      a.Request,
+		LocalTaskID: closing.LocalTaskID, RegistryTaskID: closing.RegistryTaskID, RequestID: closing.TCSSRequestID,
+		ErrorCode: closing.ErrorCode, ErrorMessage: closing.ErrorMessage,
+	}
+	if a.Outcome != nil {
+		t := a.Outcome.Time
+		ans.AnsweredAt = &t
+	}
+	if a.State() == audit.OutcomeSucceeded {
+		info, err := s.liveStatus(r.Context(), a)
+		if err != nil {
+			ans.StatusError = err.Error()
+		} else {
+			ans.Status = info
+		}
+	}
+	s.writeJSON(w, http.StatusOK, ans)
+	return nil
+}
+
+// auditAnswer is GET /api/audit: one page of records, newest first.
+type auditAnswer struct {
+	Records []audit.Record `json:"records"`
+	// NextBefore is the before= cursor of the next (older) page; 0 on the last page.
+	NextBefore int64 `json:"next_before"`
+	// Next is the relative URL of the next page, "" on the last page.
+	Next string `json:"next,omitempty"`
+}
+
+// apiAudit is GET /api/audit, with the page's filters and paging.
+func (s *server) apiAudit(w http.ResponseWriter, r *http.Request) error {
+	a, errs := parseAuditQuery(r.URL.Query())
+	if len(errs) > 0 {
+		return &httpError{status: http.StatusBadRequest, message: "The filters have problems.", fields: errs}
+	}
+	recs, next, err := s.auditPage(r, a)
+	if err != nil {
+		return err
+	}
+	ans := auditAnswer{Records: recs, NextBefore: next}
+	if ans.Records == nil {
+		ans.Records = []audit.Record{}
+	}
+	if next != 0 {
+		ans.Next = "audit" + a.filterQuery("before", strconv.FormatInt(next, 10))
+	}
+	s.writeJSON(w, http.StatusOK, ans)
+	return nil
+}

@@ -1,0 +1,280 @@
+package web
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/templates"
+)
+
+// Page sizes of the audit log.
+const (
+	defaultPageSize = 50
+	maxPageSize     = 200
+)
+
+// maxActorFilter bounds the actor filter; actors are clipped to 256 bytes when recorded.
+const maxActorFilter = 256
+
+// auditQuery is the audit page's query: filters as typed, and paging.
+type auditQuery struct {
+	typed  templates.AuditFilter
+	filter audit.Filter // filters only; paging is added per use
+	before int64
+	limit  int
+}
+
+var (
+	knownOutcomes = []audit.Outcome{audit.OutcomePending, audit.OutcomeRejected, audit.OutcomeFailed,
+		audit.OutcomeSucceeded, audit.OutcomeUnknown}
+	knownTriggers = []audit.Trigger{audit.TriggerForm, audit.TriggerAPI, audit.TriggerTimer, audit.TriggerCLI}
+)
+
+// parseAuditQuery reads the filters (outcome, trigger, actor, from, to) and paging (before,
+// limit) shared by the audit page, its downloads and GET /api/audit. Problems are field errors
+// named after the query parameter.
+func parseAuditQuery(q url.Values) (auditQuery, []scan.FieldError) {
+	var errs []scan.FieldError
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, scan.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	a := auditQuery{
+		typed: templates.AuditFilter{
+			Outcome: strings.TrimSpace(q.Get("outcome")),
+			Trigger: strings.TrimSpace(q.Get("trigger")),
+			Actor:   strings.TrimSpace(q.Get("actor")),
+			From:    strings.TrimSpace(q.Get("from")),
+			To:      strings.TrimSpace(q.Get("to")),
+		},
+		limit: defaultPageSize,
+	}
+	t := a.typed
+	if t.Outcome != "" {
+		if !slices.Contains(knownOutcomes, audit.Outcome(t.Outcome)) {
+			bad("outcome", "Outcome %q is not one of pending, rejected, failed, succeeded, unknown.", brief(t.Outcome))
+		}
+		a.filter.Outcome = audit.Outcome(t.Outcome)
+	}
+	if t.Trigger != "" {
+		if !slices.Contains(knownTriggers, audit.Trigger(t.Trigger)) {
+			bad("trigger", "Trigger %q is not one of form, api, timer, cli.", brief(t.Trigger))
+		}
+		a.filter.Trigger = audit.Trigger(t.Trigger)
+	}
+	if len(t.Actor) > maxActorFilter {
+		bad("actor", "The actor is longer than %d characters.", maxActorFilter)
+	}
+	a.filter.Actor = t.Actor
+	if t.From != "" {
+		d, err := time.Parse(time.DateOnly, t.From)
+		if err != nil {
+			bad("from", "The start date %q is not a date like 2026-01-31.", brief(t.From))
+		}
+		a.filter.Since = d
+	}
+	if t.To != "" {
+		d, err := time.Parse(time.DateOnly, t.To)
+		if err != nil {
+			bad("to", "The end date %q is not a date like 2026-01-31.", brief(t.To))
+		}
+		a.filter.Until = d.AddDate(0, 0, 1) // the whole end day
+	}
+	if !a.filter.Since.IsZero() && !a.filter.Until.IsZero() && !a.filter.Until.After(a.filter.Since) {
+		bad("to", "The end date is before the start date.")
+	}
+	if v := q.Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			bad("before", "The page cursor %q is not a record ID.", brief(v))
+		}
+		a.before = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPageSize {
+			bad("limit", "The page size %q is not a number from 1 to %d.", brief(v), maxPageSize)
+		}
+		a.limit = n
+	}
+	return a, errs
+}
+
+// filterQuery is the query string ("?…", or "") of the filters, for downloads and paging.
+func (a auditQuery) filterQuery(extra ...string) string {
+	q := url.Values{}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set("outcome", a.typed.Outcome)
+	set("trigger", a.typed.Trigger)
+	set("actor", a.typed.Actor)
+	set("from", a.typed.From)
+	set("to", a.typed.To)
+	if a.limit != defaultPageSize {
+		set("limit", strconv.Itoa(a.limit))
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		set(extra[i], extra[i+1])
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
+}
+
+// page lists one page of records, newest first, and the cursor of the next page (0 at the end).
+func (s *server) auditPage(r *http.Request, a auditQuery) ([]audit.Record, int64, error) {
+	f := a.filter
+	f.BeforeID = a.before
+	f.Limit = a.limit + 1 // one more tells whether there is a next page
+	recs, err := s.audit.List(r.Context(), f)
+	if err != nil {
+		return nil, 0, auditUnavailable(err)
+	}
+	if len(recs) <= a.limit {
+		return recs, 0, nil
+	}
+	recs = recs[:a.limit]
+	return recs, recs[len(recs)-1].ID, nil
+}
+
+// auditUnavailable is the error of a failed read of the audit log.
+func auditUnavailable(err error) error {
+	return &scan.Error{Code: scan.EUNAVAILABLE, Op: "web.audit", Message: "The audit log could not be read. Try again later.", Err: err}
+}
+
+// showAudit renders the audit log page.
+func (s *server) showAudit(w http.ResponseWriter, r *http.Request) error {
+	a, errs := parseAuditQuery(r.URL.Query())
+	view := templates.AuditView{Base: baseOf(r), Filter: a.typed, Chain: s.chain(r)}
+	if len(errs) > 0 {
+		for _, e := range errs {
+			view.FilterErrors = append(view.FilterErrors, templates.FieldError{Field: e.Field, Message: e.Message})
+		}
+		return s.render(w, r, http.StatusBadRequest, templates.AuditPage(view))
+	}
+	recs, next, err := s.auditPage(r, a)
+	if err != nil {
+		return err
+	}
+	view.ExportQuery = a.filterQuery()
+	if next != 0 {
+		view.NextQuery = a.filterQuery("before", strconv.FormatInt(next, 10))
+	}
+	if a.before != 0 {
+		view.FirstQuery = a.filterQuery()
+		if view.FirstQuery == "" {
+			view.FirstQuery = "?"
+		}
+	}
+	for _, rec := range recs {
+		view.Rows = append(view.Rows, auditRow(rec))
+	}
+	return s.render(w, r, http.StatusOK, templates.AuditPage(view))
+}
+
+// chain verifies the hash chain for the page's banner.
+func (s *server) chain(r *http.Request) templates.ChainView {
+	rep, err := s.audit.Verify(r.Context())
+	if err != nil {
+		s.log.Error("audit chain not verified", "err", err)
+		return templates.ChainView{Error: "the audit log could not be read."}
+	}
+	if rep.Problem != nil {
+		return templates.ChainView{Records: rep.Records, BadID: rep.Problem.RecordID,
+			Problem: rep.Problem.Kind + ": " + rep.Problem.Detail}
+	}
+	return templates.ChainView{OK: true, Records: rep.Records}
+}
+
+// auditRow is one record as the table shows it.
+func auditRow(rec audit.Record) templates.AuditRow {
+	row := templates.AuditRow{
+		ID:        rec.ID,
+		AttemptID: rec.ID,
+		Time:      rec.Time.UTC().Format(time.DateTime),
+		Trigger:   string(rec.Trigger),
+		Actor:     rec.Actor,
+		Outcome:   string(rec.Outcome),
+	}
+	if rec.PendingID != 0 {
+		row.AttemptID = rec.PendingID
+	}
+	if rec.Outcome == audit.OutcomeSucceeded {
+		row.LocalTaskID = taskIDText(rec.LocalTaskID)
+		row.RegistryTaskID = taskIDText(rec.RegistryTaskID)
+	}
+	switch {
+	case rec.ErrorCode != "":
+		row.Detail = rec.ErrorCode + ": " + clipText(rec.ErrorMessage, 160)
+	case rec.TCSSRequestID != "":
+		row.Detail = "RequestId " + rec.TCSSRequestID
+	case rec.Outcome == audit.OutcomePending:
+		row.Detail = "sent to TCSS"
+	}
+	return row
+}
+
+// clipText shortens s to at most n runes.
+func clipText(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// exportAudit streams the records matching the page's filters (all pages, oldest first) in
+// format, through the audit package's writers.
+func (s *server) exportAudit(format audit.Format) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		a, errs := parseAuditQuery(r.URL.Query())
+		if len(errs) > 0 {
+			return &httpError{status: http.StatusBadRequest, message: "The filters have problems.", fields: errs}
+		}
+		out := &countingWriter{w: w}
+		rw, err := audit.NewRecordWriter(format, out)
+		if err != nil {
+			return err
+		}
+		h := w.Header()
+		h.Set("Content-Type", format.ContentType())
+		h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="vulscan-audit.%s"`, format))
+		h.Set("Cache-Control", "no-store")
+		if err := s.audit.Each(r.Context(), a.filter, rw.Write); err != nil {
+			if out.n == 0 {
+				h.Del("Content-Disposition")
+				return auditUnavailable(err)
+			}
+			// Part of the file is on its way: abort the response so that the download fails
+			// visibly instead of ending as a silently truncated file.
+			s.log.Error("audit export failed", "format", format, "err", err)
+			panic(http.ErrAbortHandler)
+		}
+		if err := rw.Flush(); err != nil {
+			s.log.Warn("audit export not delivered", "format", format, "err", err)
+		}
+		return nil
+	}
+}
+
+// countingWriter counts the bytes written through it, to tell whether a response has begun.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}

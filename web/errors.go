@@ -1,0 +1,249 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/a-h/templ"
+
+	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/templates"
+)
+
+// statusOf maps each scan error code to its HTTP status. This is the one table; handlers
+// return errors and the wrappers (page, api) look the status up here.
+//
+// Decisions:
+//   - EINPROGRESS is 409, as the IETF Idempotency-Key draft asks for a retry that arrives while
+//     the first request is still being processed; the body carries the attempt's id.
+//   - EUNKNOWN is 504: TCSS's answer never arrived, so a scan may exist. 502 is kept for
+//     "TCSS answered with an error, nothing was started", which callers may simply retry.
+//   - EINVALID is 422; the JSON API answers 400 for a body it cannot decode (see apiStart).
+var statusOf = map[string]int{
+	scan.EINVALID:     http.StatusUnprocessableEntity,
+	scan.ECONFLICT:    http.StatusConflict,
+	scan.EINPROGRESS:  http.StatusConflict,
+	scan.ENOTFOUND:    http.StatusNotFound,
+	scan.EUNAVAILABLE: http.StatusServiceUnavailable,
+	scan.ERATELIMITED: http.StatusTooManyRequests,
+	scan.EUPSTREAM:    http.StatusBadGateway,
+	scan.EUNKNOWN:     http.StatusGatewayTimeout,
+	scan.EINTERNAL:    http.StatusInternalServerError,
+}
+
+// retryAfter is the Retry-After value (seconds) sent with statuses a client should retry later.
+var retryAfter = map[int]string{
+	http.StatusTooManyRequests:    "1", // TCSS allows 20 calls per second
+	http.StatusServiceUnavailable: "5",
+}
+
+// internalMessage is all a caller learns of an internal error; the details go to the log.
+const internalMessage = "Internal error."
+
+// httpError is an error of the web layer itself (bad form encoding, wrong content type, …).
+type httpError struct {
+	status  int
+	message string            // safe to show
+	fields  []scan.FieldError // for 400 and 422
+	err     error             // the cause, for the log
+}
+
+func (e *httpError) Error() string {
+	if e.err != nil {
+		return fmt.Sprintf("%d %s: %v", e.status, e.message, e.err)
+	}
+	return fmt.Sprintf("%d %s", e.status, e.message)
+}
+
+func (e *httpError) Unwrap() error { return e.err }
+
+// problem is an error as a caller sees it.
+type problem struct {
+	status  int
+	code    string // the scan code, or a web code such as "too_large"
+	message string
+	fields  []scan.FieldError
+}
+
+// describe turns any error into what the caller may see. Unknown errors are internal.
+func describe(err error) problem {
+	var he *httpError
+	if errors.As(err, &he) {
+		return problem{status: he.status, code: webCode(he.status), message: he.message, fields: he.fields}
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return problem{status: http.StatusRequestEntityTooLarge, code: "too_large",
+			message: fmt.Sprintf("The request body is larger than %d bytes.", mbe.Limit)}
+	}
+	var se *scan.Error
+	if errors.As(err, &se) {
+		status, ok := statusOf[se.Code]
+		if !ok || se.Code == scan.EINTERNAL {
+			return problem{status: http.StatusInternalServerError, code: scan.EINTERNAL, message: internalMessage}
+		}
+		msg := se.Message
+		if msg == "" {
+			msg = http.StatusText(status) + "."
+		}
+		return problem{status: status, code: se.Code, message: msg, fields: se.Fields}
+	}
+	return problem{status: http.StatusInternalServerError, code: scan.EINTERNAL, message: internalMessage}
+}
+
+// webCode names the web layer's own errors in JSON bodies.
+func webCode(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "bad_request"
+	case http.StatusForbidden:
+		return "forbidden"
+	case http.StatusNotFound:
+		return scan.ENOTFOUND
+	case http.StatusRequestEntityTooLarge:
+		return "too_large"
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_media_type"
+	case http.StatusUnprocessableEntity:
+		return scan.EINVALID
+	}
+	return "error"
+}
+
+// handler is a route that returns its error; page and api render it.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+// page wraps an HTML route: an error becomes an error page.
+func (s *server) page(h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.pageError(w, r, err)
+		}
+	})
+}
+
+// api wraps a JSON route: an error becomes a JSON error body.
+func (s *server) api(h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.apiError(w, r, err, 0)
+		}
+	})
+}
+
+// logError records err with its details: loudly for server faults, quietly for caller mistakes.
+func (s *server) logError(r *http.Request, p problem, err error) {
+	level := s.log.Info
+	if p.status >= 500 {
+		level = s.log.Error
+	}
+	level("request failed", "method", r.Method, "path", r.URL.Path, "status", p.status, "err", err)
+}
+
+// pageError renders err as an HTML error page.
+func (s *server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	p := describe(err)
+	s.logError(r, p, err)
+	setRetryAfter(w, p.status)
+	msg := p.message
+	for _, f := range p.fields {
+		msg += " " + f.String() + "."
+	}
+	view := templates.ErrorView{Base: baseOf(r), Status: p.status, Title: pageTitle(p.status), Message: msg}
+	if rerr := s.render(w, r, p.status, templates.ErrorPage(view)); rerr != nil {
+		s.log.Error("error page not rendered", "err", rerr)
+		http.Error(w, internalMessage, http.StatusInternalServerError)
+	}
+}
+
+// pageTitle names an error status in plain words.
+func pageTitle(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "The request could not be read"
+	case http.StatusForbidden:
+		return "Request refused"
+	case http.StatusNotFound:
+		return "Not found"
+	case http.StatusConflict:
+		return "Conflict"
+	case http.StatusRequestEntityTooLarge:
+		return "The request is too large"
+	case http.StatusUnsupportedMediaType:
+		return "Unsupported content type"
+	case http.StatusUnprocessableEntity:
+		return "The request has problems"
+	case http.StatusTooManyRequests:
+		return "TCSS is busy"
+	case http.StatusBadGateway:
+		return "TCSS refused the request"
+	case http.StatusServiceUnavailable:
+		return "The audit log is unavailable"
+	case http.StatusGatewayTimeout:
+		return "TCSS did not answer"
+	}
+	return "Something went wrong"
+}
+
+// apiErrorBody is the one shape of every JSON error.
+type apiErrorBody struct {
+	Code   string            `json:"code"`
+	Errors []scan.FieldError `json:"errors"`
+	ID     int64             `json:"id,omitempty"` // the attempt, when one was recorded
+}
+
+// apiError writes err as a JSON error body. id, when not 0, names the attempt it concerns.
+func (s *server) apiError(w http.ResponseWriter, r *http.Request, err error, id int64) {
+	p := describe(err)
+	s.logError(r, p, err)
+	body := apiErrorBody{Code: p.code, Errors: p.fields, ID: id}
+	if len(body.Errors) == 0 {
+		body.Errors = []scan.FieldError{{Message: p.message}}
+	}
+	setRetryAfter(w, p.status)
+	s.writeJSON(w, p.status, body)
+}
+
+func setRetryAfter(w http.ResponseWriter, status int) {
+	if v, ok := retryAfter[status]; ok {
+		w.Header().Set("Retry-After", v)
+	}
+}
+
+// writeJSON writes v with status.
+func (s *server) writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		s.log.Error("JSON answer not encoded", "err", err)
+		status, data = http.StatusInternalServerError, []byte(`{"code":"internal","errors":[{"field":"","message":"Internal error."}]}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(data)+1))
+	w.WriteHeader(status)
+	w.Write(append(data, '\n'))
+}
+
+// render writes an HTML page. It renders into a buffer first, so that a failing template
+// becomes an error page rather than half a page.
+func (s *server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) error {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		return fmt.Errorf("render %s: %w", r.URL.Path, err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	// Pages carry fresh idempotency keys and live status: never reuse a stored copy.
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		// The client went away; there is no one left to tell.
+		s.log.Debug("page not delivered", "path", r.URL.Path, "err", err)
+	}
+	return nil
+}

@@ -1,0 +1,314 @@
+package web
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/templates"
+)
+
+// Names of the form's own fields, beside the API's.
+const (
+	keyField     = "IdempotencyKey" // the hidden idempotency key
+	confirmField = "confirm"        // set by the confirmation step's "start" button
+	editField    = "edit"           // set by the confirmation step's "change" button
+)
+
+// formOrder is the order of the form's fields; errors are listed in it.
+var formOrder = []string{
+	"LocalImageScanType", "LocalImageIDs", "LocalClusterIDs", "ExcludeLocalImageIDs",
+	"LocalImageContainerRunning", "LocalTaskID",
+	"RegistryImageScanType", "RegistryImageIDs", "ExcludeRegistryImageIDs",
+	"RegistryImageContainerRunning", "IsLatest", "RegistryTaskID",
+	keyField,
+}
+
+// newIdempotencyKey returns a fresh random key for one rendering of the form.
+func newIdempotencyKey() string { return "form-" + rand.Text() }
+
+// showForm renders an empty form with a fresh idempotency key.
+func (s *server) showForm(w http.ResponseWriter, r *http.Request) error {
+	return s.render(w, r, http.StatusOK, templates.FormPage(templates.FormView{
+		Base: baseOf(r), IdempotencyKey: newIdempotencyKey(),
+	}))
+}
+
+// submitForm handles a post of the form or of the confirmation step. Invalid input re-renders
+// the form (422); a broad scan asks for confirmation first; anything that recorded an attempt
+// redirects to its page (303), so that reloading the result never posts again.
+func (s *server) submitForm(w http.ResponseWriter, r *http.Request) error {
+	if err := parseFormBody(r); err != nil {
+		return err
+	}
+	values := formValues(r)
+	key := r.PostForm.Get(keyField)
+	if key == "" {
+		key = newIdempotencyKey()
+	}
+	view := templates.FormView{Base: baseOf(r), Values: values, IdempotencyKey: key}
+
+	if r.PostForm.Get(editField) != "" {
+		return s.render(w, r, http.StatusOK, templates.FormPage(view))
+	}
+	req, fieldErrs := requestFromForm(values)
+	if len(fieldErrs) > 0 {
+		// The request cannot be built, so it is not sent or audited (as an undecodable JSON body
+		// is not); the rest of it is still validated, so that every problem shows at once.
+		view.Errors = mergeFieldErrors(fieldErrs, req)
+		return s.render(w, r, http.StatusUnprocessableEntity, templates.FormPage(view))
+	}
+	if req.Broad() && r.PostForm.Get(confirmField) == "" && req.Normalize().Validate() == nil {
+		return s.render(w, r, http.StatusOK, templates.ConfirmPage(templates.ConfirmView{
+			Base: view.Base, Values: values, IdempotencyKey: key, Scope: describeScope(req.Normalize()),
+		}))
+	}
+
+	attempt, err := s.scans.Start(r.Context(), req, key, s.caller(r, audit.TriggerForm))
+	var se *scan.Error
+	errors.As(err, &se)
+	switch {
+	case err == nil:
+		return redirectToAttempt(w, r, attempt.ID())
+	case se != nil && se.Code == scan.EINVALID:
+		view.Errors = sortFieldErrors(se.Fields)
+		if len(view.Errors) == 0 {
+			view.Notice = se.Message
+		}
+		return s.render(w, r, http.StatusUnprocessableEntity, templates.FormPage(view))
+	case se != nil && se.Code == scan.ECONFLICT:
+		// This rendering's key already served another request: offer the values again under a
+		// fresh key, so that submitting now is a new, deliberate attempt.
+		view.IdempotencyKey = newIdempotencyKey()
+		view.Notice = se.Message + " Check the values below and submit again to start a new attempt."
+		return s.render(w, r, http.StatusConflict, templates.FormPage(view))
+	case attempt.ID() != 0 && se != nil && se.Code != scan.EUNAVAILABLE:
+		// Failed, rate limited, unknown or still in progress: the attempt's page says so.
+		return redirectToAttempt(w, r, attempt.ID())
+	}
+	return err
+}
+
+// redirectToAttempt answers 303 with a relative Location, which http.Redirect would make
+// absolute and so lose the gateway's stage prefix.
+func redirectToAttempt(w http.ResponseWriter, r *http.Request, id int64) error {
+	w.Header().Set("Location", baseOf(r)+"scans/"+strconv.FormatInt(id, 10))
+	w.WriteHeader(http.StatusSeeOther)
+	return nil
+}
+
+// parseFormBody parses a url-encoded body; other content types are refused (415).
+func parseFormBody(r *http.Request) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return &httpError{status: http.StatusUnsupportedMediaType,
+			message: "The form must be sent as application/x-www-form-urlencoded."}
+	}
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return &httpError{status: http.StatusBadRequest, message: "The form data could not be read.", err: err}
+	}
+	return nil
+}
+
+// formValues reads the form's inputs as typed.
+func formValues(r *http.Request) templates.FormValues {
+	f := r.PostForm
+	return templates.FormValues{
+		LocalImageScanType:            f.Get("LocalImageScanType"),
+		LocalImageIDs:                 f.Get("LocalImageIDs"),
+		LocalClusterIDs:               f.Get("LocalClusterIDs"),
+		ExcludeLocalImageIDs:          f.Get("ExcludeLocalImageIDs"),
+		LocalImageContainerRunning:    checked(f.Get("LocalImageContainerRunning")),
+		LocalTaskID:                   f.Get("LocalTaskID"),
+		RegistryImageScanType:         f.Get("RegistryImageScanType"),
+		RegistryImageIDs:              f.Get("RegistryImageIDs"),
+		ExcludeRegistryImageIDs:       f.Get("ExcludeRegistryImageIDs"),
+		RegistryImageContainerRunning: checked(f.Get("RegistryImageContainerRunning")),
+		IsLatest:                      checked(f.Get("IsLatest")),
+		RegistryTaskID:                f.Get("RegistryTaskID"),
+	}
+}
+
+// checked reads a checkbox: browsers send its value ("true") when it is ticked, nothing when not.
+func checked(v string) bool { return v != "" && v != "false" }
+
+// requestFromForm builds the scan request from the form's text. Numbers that are not numbers are
+// field errors naming the field; everything else is left to scan's validation.
+func requestFromForm(v templates.FormValues) (scan.Request, []scan.FieldError) {
+	var errs []scan.FieldError
+	numbers := func(field, text string) []uint64 {
+		ids, bad := parseIDList(text)
+		if len(bad) > 0 {
+			errs = append(errs, scan.FieldError{Field: field, Message: fmt.Sprintf(
+				"%s %s: registry image IDs are positive whole numbers, one per line or separated by commas",
+				quoteEntries(bad), isAre(len(bad), "is not a whole number", "are not whole numbers"))})
+		}
+		return ids
+	}
+	taskID := func(field, text string) int64 {
+		text = strings.TrimSpace(text)
+		if text == "" {
+			return 0
+		}
+		id, err := strconv.ParseInt(text, 10, 64)
+		if err != nil {
+			errs = append(errs, scan.FieldError{Field: field, Message: fmt.Sprintf(
+				"%q is not a task ID: enter the whole number TCSS showed for the earlier task, or leave it empty", brief(text))})
+		}
+		return id
+	}
+	req := scan.Request{
+		LocalImageScanType:            v.LocalImageScanType,
+		LocalImageIDs:                 splitList(v.LocalImageIDs),
+		RegistryImageScanType:         v.RegistryImageScanType,
+		RegistryImageIDs:              numbers("RegistryImageIDs", v.RegistryImageIDs),
+		LocalTaskID:                   taskID("LocalTaskID", v.LocalTaskID),
+		RegistryTaskID:                taskID("RegistryTaskID", v.RegistryTaskID),
+		LocalImageContainerRunning:    v.LocalImageContainerRunning,
+		RegistryImageContainerRunning: v.RegistryImageContainerRunning,
+		IsLatest:                      v.IsLatest,
+		ExcludeLocalImageIDs:          splitList(v.ExcludeLocalImageIDs),
+		ExcludeRegistryImageIDs:       numbers("ExcludeRegistryImageIDs", v.ExcludeRegistryImageIDs),
+		LocalClusterIDs:               splitList(v.LocalClusterIDs),
+	}
+	return req, errs
+}
+
+// splitList splits a textarea into entries: one per line, or separated by commas or spaces.
+func splitList(text string) []string {
+	return strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ';' || unicode.IsSpace(r) })
+}
+
+// parseIDList parses a list of registry image IDs, returning the good ones and the bad entries.
+func parseIDList(text string) (ids []uint64, bad []string) {
+	for _, e := range splitList(text) {
+		n, err := strconv.ParseUint(e, 10, 64)
+		if err != nil {
+			bad = append(bad, e)
+			continue
+		}
+		ids = append(ids, n)
+	}
+	return ids, bad
+}
+
+// quoteEntries quotes the first few bad entries for a message.
+func quoteEntries(entries []string) string {
+	const show = 3
+	quoted := make([]string, 0, show)
+	for _, e := range entries[:min(len(entries), show)] {
+		quoted = append(quoted, strconv.Quote(brief(e)))
+	}
+	s := strings.Join(quoted, ", ")
+	if len(entries) > show {
+		s += fmt.Sprintf(" and %d more", len(entries)-show)
+	}
+	return s
+}
+
+func isAre(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// brief shortens what a user typed for quoting in a message.
+func brief(s string) string {
+	const max = 40
+	if r := []rune(s); len(r) > max {
+		return string(r[:max]) + "…"
+	}
+	return s
+}
+
+// mergeFieldErrors adds the validation problems of the rest of req to the form's parse errors,
+// leaving out fields that already have one (their parsed value is incomplete).
+func mergeFieldErrors(parseErrs []scan.FieldError, req scan.Request) []templates.FieldError {
+	errs := slices.Clone(parseErrs)
+	var se *scan.Error
+	if errors.As(req.Normalize().Validate(), &se) {
+		for _, f := range se.Fields {
+			if !slices.ContainsFunc(parseErrs, func(p scan.FieldError) bool { return p.Field == f.Field }) {
+				errs = append(errs, f)
+			}
+		}
+	}
+	return sortFieldErrors(errs)
+}
+
+// sortFieldErrors orders errors as the form orders its fields (stable for one field's errors),
+// converting them to the view's type. Fields the form does not know go last.
+func sortFieldErrors(errs []scan.FieldError) []templates.FieldError {
+	rank := func(field string) int {
+		if i := slices.Index(formOrder, field); i >= 0 {
+			return i
+		}
+		return len(formOrder)
+	}
+	sorted := slices.Clone(errs)
+	slices.SortStableFunc(sorted, func(a, b scan.FieldError) int { return rank(a.Field) - rank(b.Field) })
+	out := make([]templates.FieldError, len(sorted))
+	for i, e := range sorted {
+		out[i] = templates.FieldError{Field: e.Field, Message: e.Message}
+	}
+	return out
+}
+
+// describeScope says in words what a broad request will scan, one sentence per side.
+func describeScope(r scan.Request) []string {
+	var out []string
+	if s := describeSide("Local images", r.LocalImageScanType, r.LocalTaskID, len(r.LocalImageIDs), len(r.LocalClusterIDs),
+		len(r.ExcludeLocalImageIDs), r.LocalImageContainerRunning, false); s != "" {
+		out = append(out, s)
+	}
+	if s := describeSide("Registry images", r.RegistryImageScanType, r.RegistryTaskID, len(r.RegistryImageIDs), 0,
+		len(r.ExcludeRegistryImageIDs), r.RegistryImageContainerRunning, r.IsLatest); s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+func describeSide(side, scanType string, taskID int64, ids, clusters, excluded int, running, latest bool) string {
+	var what string
+	switch {
+	case taskID != 0:
+		return fmt.Sprintf("%s: re-run task %d.", side, taskID)
+	case scanType == scan.ScanTypeAll:
+		what = "every image (ALL)"
+	case scanType == scan.ScanTypeNotScan:
+		what = "every image not scanned before (NOT_SCAN)"
+	case scanType == scan.ScanTypeImageIDs:
+		what = fmt.Sprintf("%d listed %s (IMAGEIDS)", ids, isAre(ids, "image", "images"))
+	case scanType == scan.ScanTypeCluster:
+		what = fmt.Sprintf("the images of %d %s (CLUSTER)", clusters, isAre(clusters, "cluster", "clusters"))
+	default:
+		return side + ": not scanned."
+	}
+	var limits []string
+	if excluded > 0 {
+		limits = append(limits, fmt.Sprintf("leaving out %d %s", excluded, isAre(excluded, "image", "images")))
+	}
+	if running {
+		limits = append(limits, "only images with a running container")
+	}
+	if latest {
+		limits = append(limits, "only the latest version of each image")
+	}
+	if len(limits) > 0 {
+		what += ", " + strings.Join(limits, ", ")
+	}
+	return side + ": " + what + "."
+}

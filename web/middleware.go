@@ -1,0 +1,101 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"runtime/debug"
+	"strings"
+)
+
+// contentSecurityPolicy allows our own stylesheet and nothing else: no script at all, no
+// framing, forms only to ourselves.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; " +
+	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// securityHeaders sets the headers every response carries, error pages included.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// boundBodies caps every request body at MaxBodyBytes; reading past it fails with
+// *http.MaxBytesError, which the error table turns into 413.
+func boundBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// crossOriginProtection refuses state-changing requests that a browser marks as coming from
+// another site (Sec-Fetch-Site, or an Origin that does not match Host), unless the origin is
+// trusted. Requests without those headers (curl, gateways, other programs) pass: the JSON API's
+// callers authenticate at the gateway.
+func (s *server) crossOriginProtection(trusted []string, next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	for _, o := range trusted {
+		if err := cop.AddTrustedOrigin(o); err != nil {
+			// New cannot fail; an origin we cannot parse trusts nothing, which is the safe side.
+			s.log.Error("trusted origin ignored", "origin", o, "err", err)
+		}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := &httpError{status: http.StatusForbidden,
+			message: "This request came from another site and was refused. Submit the form from this site's own page.",
+			err:     errors.New("cross-origin request refused")}
+		if isAPI(r) {
+			s.apiError(w, r, err, 0)
+			return
+		}
+		s.pageError(w, r, err)
+	}))
+	return cop.Handler(next)
+}
+
+// recoverPanics turns a panic into a 500 page or JSON error, with the stack in the log.
+// http.ErrAbortHandler passes through: it is how a handler aborts a response on purpose.
+func (s *server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			err := errors.New("panic")
+			if isAPI(r) {
+				s.apiError(w, r, err, 0)
+				return
+			}
+			s.pageError(w, r, err)
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// isAPI reports whether r is for the JSON API, whose errors are JSON.
+func isAPI(r *http.Request) bool {
+	return r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")
+}
+
+// baseOf is the relative path from r's page back to the site root ("./", "../", …). Pages
+// prefix it to every link, because the function does not know the prefix the gateway adds.
+func baseOf(r *http.Request) string {
+	depth := strings.Count(r.URL.Path, "/") - 1
+	if depth <= 0 {
+		return "./"
+	}
+	return strings.Repeat("../", depth)
+}

@@ -1,0 +1,244 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/templates"
+)
+
+// Refresh intervals of the attempt page, while there is something to wait for.
+const (
+	refreshPending  = 3  // seconds, while TCSS has not answered yet
+	refreshScanning = 10 // seconds, while the scan runs
+)
+
+// statusTimeout bounds the DescribeVulScanInfo call behind a page: the page still renders,
+// without live status, when TCSS is slow.
+const statusTimeout = 10 * time.Second
+
+// attemptID reads the {id} of a path; anything but a positive number is a page that does not exist.
+func attemptID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, &httpError{status: http.StatusNotFound, message: fmt.Sprintf("There is no attempt %q.", brief(r.PathValue("id")))}
+	}
+	return id, nil
+}
+
+// showScan renders one attempt with the scan's live status.
+func (s *server) showScan(w http.ResponseWriter, r *http.Request) error {
+	id, err := attemptID(r)
+	if err != nil {
+		return err
+	}
+	a, err := s.scans.Attempt(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	view := attemptView(a)
+	view.Base = baseOf(r)
+	info, statusErr := s.liveStatus(r.Context(), a)
+	switch {
+	case statusErr != nil:
+		view.StatusError = statusErr.Error()
+	case info != nil:
+		sv := statusView(*info, s.now())
+		view.Status = &sv
+		if info.Status == "SCANNING" {
+			view.RefreshSeconds = refreshScanning
+		}
+	}
+	if a.State() == audit.OutcomePending {
+		view.RefreshSeconds = refreshPending
+	}
+	return s.render(w, r, http.StatusOK, templates.ScanPage(view))
+}
+
+// statusError is why a page has no live status, in words safe to show.
+type statusError struct{ message string }
+
+func (e statusError) Error() string { return e.message }
+
+// liveStatus asks TCSS about a succeeded attempt's scan. It returns nil, nil for attempts that
+// started no scan, and a statusError (already logged) when TCSS could not tell.
+func (s *server) liveStatus(ctx context.Context, a scan.Attempt) (*scan.ScanInfo, error) {
+	switch a.State() {
+	case audit.OutcomeSucceeded:
+	case audit.OutcomePending:
+		return nil, statusError{"TCSS has not answered yet."}
+	default:
+		return nil, statusError{"This attempt started no scan, so there is no status to show."}
+	}
+	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
+	defer cancel()
+	info, err := s.scans.Status(ctx, a)
+	if err != nil {
+		s.log.Warn("live status unavailable", "attempt", a.ID(), "err", err)
+		msg := "TCSS could not tell where the scan stands."
+		var se *scan.Error
+		if errors.As(err, &se) && se.Code != scan.EINTERNAL && se.Message != "" {
+			msg = "Live status unavailable: " + se.Message
+		}
+		return nil, statusError{msg}
+	}
+	return &info, nil
+}
+
+// attemptView fills the page's facts from the audit records of an attempt.
+func attemptView(a scan.Attempt) templates.ScanView {
+	open, closing := a.Record, a.Closing()
+	v := templates.ScanView{
+		ID:        a.ID(),
+		Outcome:   string(a.State()),
+		Headline:  headline(a.State()),
+		Time:      formatTime(open.Time),
+		Trigger:   string(open.Trigger),
+		Actor:     open.Actor,
+		SourceIP:  open.SourceIP,
+		ErrorCode: closing.ErrorCode,
+		Reason:    plainReason(closing),
+		Params:    requestParams(a.Request),
+	}
+	if a.Outcome != nil {
+		v.ClosedTime = formatTime(a.Outcome.Time)
+		v.RequestID = a.Outcome.TCSSRequestID
+		if a.Outcome.Outcome == audit.OutcomeSucceeded {
+			v.LocalTaskID = taskIDText(a.Outcome.LocalTaskID)
+			v.RegistryTaskID = taskIDText(a.Outcome.RegistryTaskID)
+		}
+	}
+	return v
+}
+
+// taskIDText shows a task ID; TCSS answers 0 for the side it did not scan.
+func taskIDText(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return strconv.FormatInt(id, 10)
+}
+
+// headline says what an outcome means for the user.
+func headline(o audit.Outcome) string {
+	switch o {
+	case audit.OutcomeSucceeded:
+		return "TCSS started the scan."
+	case audit.OutcomePending:
+		return "Waiting for TCSS to answer."
+	case audit.OutcomeRejected:
+		return "The request was refused before anything was sent to TCSS."
+	case audit.OutcomeFailed:
+		return "TCSS did not start a scan."
+	case audit.OutcomeUnknown:
+		return "TCSS's answer was lost: a scan may or may not have started."
+	}
+	return "The state of this attempt is not known."
+}
+
+// plainReason explains why an attempt did not succeed, in words a person can act on.
+func plainReason(rec audit.Record) string {
+	code, msg := rec.ErrorCode, rec.ErrorMessage
+	switch {
+	case rec.Outcome == audit.OutcomeSucceeded || rec.Outcome == audit.OutcomePending:
+		return ""
+	case code == scan.CodeInvalidRequest:
+		return "The request had problems: " + msg
+	case code == scan.CodeIdempotencyConflict:
+		return msg
+	case code == scan.CodeOutcomeUnknown:
+		return "The call to TCSS failed after it may have been received (" + msg + "). Check the TCSS console for a new scan task before trying again."
+	case code == scan.CodeNotSent:
+		return "The request could not be sent to TCSS: " + msg + ". No scan was started; it is safe to try again."
+	case code == scan.CodeRequestLimitExceeded:
+		return "TCSS was rate limiting (it accepts 20 calls a second). No scan was started; try again in a moment."
+	case strings.HasPrefix(code, "AuthFailure"):
+		return "Tencent Cloud refused vulscan's credentials (" + code + "): " + msg + " Check the function's role or keys."
+	case code == "ResourceInUse":
+		return "TCSS is busy with another scan (" + msg + "). Wait for it to finish, then try again."
+	case strings.HasPrefix(code, "InvalidParameter") || code == "MissingParameter":
+		return "TCSS refused the parameters: " + msg
+	case msg != "":
+		return "TCSS answered " + code + ": " + msg
+	}
+	return ""
+}
+
+// requestParams lists the normalized request's non-empty fields in the API's order.
+func requestParams(r scan.Request) []templates.Param {
+	var out []templates.Param
+	add := func(name, value string) {
+		if value != "" {
+			out = append(out, templates.Param{Name: name, Value: value})
+		}
+	}
+	add("LocalImageScanType", r.LocalImageScanType)
+	add("LocalImageIDs", strings.Join(r.LocalImageIDs, ", "))
+	add("RegistryImageScanType", r.RegistryImageScanType)
+	add("RegistryImageIDs", joinNumbers(r.RegistryImageIDs))
+	add("LocalTaskID", taskIDText(r.LocalTaskID))
+	add("RegistryTaskID", taskIDText(r.RegistryTaskID))
+	add("LocalImageContainerRunning", yes(r.LocalImageContainerRunning))
+	add("RegistryImageContainerRunning", yes(r.RegistryImageContainerRunning))
+	add("IsLatest", yes(r.IsLatest))
+	add("ExcludeLocalImageIDs", strings.Join(r.ExcludeLocalImageIDs, ", "))
+	add("ExcludeRegistryImageIDs", joinNumbers(r.ExcludeRegistryImageIDs))
+	add("LocalClusterIDs", strings.Join(r.LocalClusterIDs, ", "))
+	return out
+}
+
+func yes(b bool) string {
+	if b {
+		return "true"
+	}
+	return ""
+}
+
+func joinNumbers(ns []uint64) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = strconv.FormatUint(n, 10)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// statusView formats DescribeVulScanInfo's answer, as of now.
+func statusView(info scan.ScanInfo, now time.Time) templates.StatusView {
+	progress := min(max(info.ScanProgress, 0), 100)
+	v := templates.StatusView{
+		Status:        info.Status,
+		Progress:      strconv.FormatFloat(math.Round(progress*10)/10, 'f', -1, 64) + "%",
+		ProgressValue: int(math.Round(progress)),
+		Started:       info.ScanStartTime,
+		Ended:         info.ScanEndTime,
+		Counts: []templates.Param{
+			{Name: "Local images scanned", Value: strconv.FormatInt(info.LocalImageScanCount, 10)},
+			{Name: "Registry images scanned", Value: strconv.FormatInt(info.RegistryImageScanCount, 10)},
+			{Name: "Images at risk", Value: strconv.FormatInt(info.FoundRiskImageCount, 10)},
+			{Name: "Vulnerabilities (local)", Value: strconv.FormatInt(info.FoundVulCount, 10)},
+			{Name: "Vulnerabilities (registry)", Value: strconv.FormatInt(info.RegistryFoundVulCount, 10)},
+			{Name: "Ignored vulnerabilities", Value: strconv.FormatInt(info.IgnoreVulCount, 10)},
+			{Name: "Checked at", Value: formatTime(now)},
+		},
+	}
+	if info.Status == "SCANNING" && info.RemainingTime > 0 {
+		v.Remaining = (time.Duration(info.RemainingTime) * time.Second).String()
+	}
+	return v
+}
+
+// formatTime shows a time in UTC to the second.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}

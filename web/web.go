@@ -1,0 +1,123 @@
+// Package web is vulscan's HTTP front end: the scan form with its confirmation step, the page of
+// each attempt, the audit log pages and downloads, the JSON API, and the middleware that guards
+// them (security headers, cross-origin protection, bounded bodies, panic recovery). It knows HTTP
+// and HTML, never SCF or Lambda: the platform adapters hand it http.Requests and put the
+// gateway's caller identity into the request context with WithCaller.
+//
+// Every URL it emits is relative, redirects included, because Tencent's API gateway serves the
+// function under a stage prefix (/release) that the function never sees.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
+)
+
+// Scans is the scan service as the web front end needs it; *scan.Service satisfies it.
+type Scans interface {
+	// Start validates, audits and sends one request; see scan.Service.Start for its errors.
+	Start(ctx context.Context, req scan.Request, idempotencyKey string, c scan.Caller) (scan.Attempt, error)
+	// Attempt returns the attempt a record opened or closed; ENOTFOUND when there is none.
+	Attempt(ctx context.Context, id int64) (scan.Attempt, error)
+	// Status asks TCSS where a succeeded attempt's scan stands; ENOTFOUND when it started none.
+	Status(ctx context.Context, a scan.Attempt) (scan.ScanInfo, error)
+}
+
+// AuditLog is the audit store as the audit pages need it; audit.Store satisfies it.
+type AuditLog interface {
+	// List returns the records matching f, newest first.
+	List(ctx context.Context, f audit.Filter) ([]audit.Record, error)
+	// Each calls fn with every record matching f, oldest first (for downloads).
+	Each(ctx context.Context, f audit.Filter, fn func(audit.Record) error) error
+	// Verify walks the hash chain and reports the first bad record.
+	Verify(ctx context.Context) (audit.Report, error)
+}
+
+// Config configures the handler New returns.
+type Config struct {
+	// Scans starts and looks up scans. Required.
+	Scans Scans
+	// Audit lists, exports and verifies the audit log. Required.
+	Audit AuditLog
+	// TrustedOrigins are origins (scheme://host[:port]) allowed to post the form from another
+	// origin, for a gateway or custom domain in front of the function; see
+	// http.CrossOriginProtection.AddTrustedOrigin.
+	TrustedOrigins []string
+	// ActorHeader, if set, names a header that a trusted fronting proxy sets to the user's
+	// identity. It is read only when the request context carries no CallerInfo.Actor.
+	ActorHeader string
+	// Logger receives request errors with their details; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock for times shown on pages; nil means time.Now.
+	Now func() time.Time
+}
+
+// MaxBodyBytes bounds every request body, the form's and the JSON API's: the largest valid
+// request (three lists of scan.MaxListLength image IDs) fits well within it. Larger bodies get
+// 413 Request Entity Too Large.
+const MaxBodyBytes = scan.MaxJSONBytes
+
+// server holds what the handlers share.
+type server struct {
+	scans       Scans
+	audit       AuditLog
+	actorHeader string
+	log         *slog.Logger
+	now         func() time.Time
+}
+
+// New returns vulscan's http.Handler. See the package documentation for the routes.
+//
+// Routes:
+//
+//	GET  /                 the scan form
+//	POST /                 submit the form (confirmation step for broad scans, then 303 to scans/{id})
+//	GET  /scans/{id}       one attempt, with the scan's live status
+//	GET  /audit            the audit log (filters: outcome, trigger, actor, from, to; paging: before)
+//	GET  /audit.csv        the matching records as CSV
+//	GET  /audit.jsonl      the matching records as JSON Lines
+//	GET  /static/style.css the stylesheet
+//	POST /api/scans        start a scan from a JSON body (see api.go for the status codes)
+//	GET  /api/scans/{id}   one attempt as JSON
+//	GET  /api/audit        the audit log as JSON, with the page's filters and paging
+func New(cfg Config) http.Handler {
+	s := &server{
+		scans:       cfg.Scans,
+		audit:       cfg.Audit,
+		actorHeader: cfg.ActorHeader,
+		log:         cfg.Logger,
+		now:         cfg.Now,
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", s.page(s.showForm))
+	mux.Handle("POST /{$}", s.page(s.submitForm))
+	mux.Handle("GET /scans/{id}", s.page(s.showScan))
+	mux.Handle("GET /audit", s.page(s.showAudit))
+	mux.Handle("GET /audit.csv", s.page(s.exportAudit(audit.FormatCSV)))
+	mux.Handle("GET /audit.jsonl", s.page(s.exportAudit(audit.FormatJSONL)))
+	mux.Handle("GET /static/style.css", http.HandlerFunc(serveStylesheet))
+	mux.Handle("POST /api/scans", s.api(s.apiStart))
+	mux.Handle("GET /api/scans/{id}", s.api(s.apiScan))
+	mux.Handle("GET /api/audit", s.api(s.apiAudit))
+	mux.Handle("/api/", s.api(notFound))
+	mux.Handle("/", s.page(notFound))
+
+	return s.recoverPanics(securityHeaders(s.crossOriginProtection(cfg.TrustedOrigins, boundBodies(mux))))
+}
+
+// notFound answers every path no route matches.
+func notFound(http.ResponseWriter, *http.Request) error {
+	return &httpError{status: http.StatusNotFound, message: "There is no page at this address."}
+}
