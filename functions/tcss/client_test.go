@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+
 	"github.com/vulscan/vulscan/functions/scan"
 )
 
@@ -477,5 +479,34 @@ func BenchmarkCreateVulScanTask(b *testing.B) {
 		if _, err := c.CreateVulScanTask(ctx, req); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestConcurrentCalls(t *testing.T) {
+	f := newFake(t, func(_ int, w http.ResponseWriter, _ *http.Request) { createdTask(w) })
+	c := newTestClient(t, testConfig(f.URL))
+	const callers = 8
+	errs := make(chan error, callers)
+	for range callers {
+		go func() {
+			_, err := c.CreateVulScanTask(context.Background(), scan.Request{LocalImageScanType: "ALL"})
+			errs <- err
+		}()
+	}
+	for range callers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := len(f.requests()); n != callers {
+		t.Errorf("TCSS saw %d requests, want %d", n, callers)
+	}
+}
+
+func TestNewRefusesASharedSDKHTTPClient(t *testing.T) {
+	common.DefaultHttpClient = &http.Client{}
+	defer func() { common.DefaultHttpClient = nil }()
+	if _, err := New(Config{}); err == nil || !strings.Contains(err.Error(), "DefaultHttpClient") {
+		t.Errorf("New = %v, want a refusal naming common.DefaultHttpClient", err)
 	}
 }
