@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+)
+
+func init() {
+	commands["emulator"] = command{
+		summary: "serve the TCSS emulator (CreateVulScanTask, DescribeVulScanInfo) on VULSCAN_ADDR",
+		run:     runEmulator,
+	}
+}
+
+// emulatorShutdownGrace is how long in-flight calls may finish once the command is told to stop.
+const emulatorShutdownGrace = 5 * time.Second
+
+// runEmulator serves tcsstest.Emulator until ctx ends. It accepts the key pair in its own
+// TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY (+ TENCENTCLOUD_SESSION_TOKEN for a temporary
+// key), or generates one and prints it as export lines. Its first stdout line is
+// "listening on http://ADDR", so that scripts and tests can find a port chosen with ":0".
+func runEmulator(ctx context.Context, args []string, e env) int {
+	if len(args) > 0 {
+		fmt.Fprintln(e.stderr, "usage: vulscan emulator   (settings: VULSCAN_ADDR, TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY)")
+		return 2
+	}
+	addr := strings.TrimSpace(e.getenv("VULSCAN_ADDR"))
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	key := tcsstest.Key{
+		SecretID:  strings.TrimSpace(e.getenv("TENCENTCLOUD_SECRET_ID")),
+		SecretKey: strings.TrimSpace(e.getenv("TENCENTCLOUD_SECRET_KEY")),
+		Token:     strings.TrimSpace(e.getenv("TENCENTCLOUD_SESSION_TOKEN")),
+	}
+	generated := key.SecretID == "" || key.SecretKey == ""
+	if generated {
+		key = tcsstest.RandomKey()
+	}
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan emulator: listen on %s: %v\n", addr, err)
+		return 1
+	}
+	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
+	emu := tcsstest.New(tcsstest.Options{Keys: []tcsstest.Key{key}, Logger: logger})
+	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(e.stdout, "listening on %s\n", url)
+	if generated {
+		fmt.Fprintf(e.stdout, "export TENCENTCLOUD_SECRET_ID=%s TENCENTCLOUD_SECRET_KEY=%s VULSCAN_TCSS_ENDPOINT=%s\n",
+			key.SecretID, key.SecretKey, url)
+	} else {
+		fmt.Fprintf(e.stdout, "export VULSCAN_TCSS_ENDPOINT=%s   # accepting the key in TENCENTCLOUD_SECRET_ID\n", url)
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		fmt.Fprintf(e.stderr, "vulscan emulator: %v\n", err)
+		return 1
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), emulatorShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		fmt.Fprintf(e.stderr, "vulscan emulator: shutdown: %v\n", err)
+		return 1
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(e.stderr, "vulscan emulator: %v\n", err)
+		return 1
+	}
+	logger.Info("emulator stopped")
+	return 0
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+)
+
+// lockedBuffer is a bytes.Buffer safe for the server's goroutines to write.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startEmulatorCmd runs `vulscan emulator` in-process and returns its first two stdout lines.
+func startEmulatorCmd(t *testing.T, vars map[string]string) (lines []string, stderr *lockedBuffer, stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	outR, outW := io.Pipe()
+	stderr = &lockedBuffer{}
+	vars["VULSCAN_ADDR"] = "127.0.0.1:0"
+	e := env{stdin: strings.NewReader(""), stdout: outW, stderr: stderr, getenv: func(k string) string { return vars[k] }}
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, []string{"emulator"}, e)
+		outW.Close()
+	}()
+	sc := bufio.NewScanner(outR)
+	for len(lines) < 2 && sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	go func() { _, _ = io.Copy(io.Discard, outR) }()
+	if len(lines) < 2 {
+		cancel()
+		t.Fatalf("emulator printed %q; stderr: %s", lines, stderr.String())
+	}
+	return lines, stderr, func() int {
+		cancel()
+		select {
+		case c := <-code:
+			return c
+		case <-time.After(10 * time.Second):
+			t.Fatal("emulator did not stop when its context ended")
+			return -1
+		}
+	}
+}
+
+func emulatorCall(t *testing.T, url string, k tcsstest.Key) string {
+	t.Helper()
+	r, err := tcsstest.NewRequest(url, "CreateVulScanTask", []byte(`{"LocalImageScanType":"ALL"}`), k, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var a struct {
+		Response struct{ Error *struct{ Code string } }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+		t.Fatal(err)
+	}
+	if a.Response.Error == nil {
+		return ""
+	}
+	return a.Response.Error.Code
+}
+
+var exportRE = regexp.MustCompile(`^export TENCENTCLOUD_SECRET_ID=(\S+) TENCENTCLOUD_SECRET_KEY=(\S+) VULSCAN_TCSS_ENDPOINT=(http://\S+)$`)
+
+func TestEmulatorCommandGeneratesAndPrintsAKey(t *testing.T) {
+	lines, stderr, stop := startEmulatorCmd(t, map[string]string{})
+	url, ok := strings.CutPrefix(lines[0], "listening on ")
+	if !ok || !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf("first line %q, want listening on http://127.0.0.1:PORT", lines[0])
+	}
+	m := exportRE.FindStringSubmatch(lines[1])
+	if m == nil || m[3] != url {
+		t.Fatalf("second line %q is not a pasteable export line for %s", lines[1], url)
+	}
+	key := tcsstest.Key{SecretID: m[1], SecretKey: m[2]}
+	if code := emulatorCall(t, url, key); code != "" {
+		t.Fatalf("printed key refused: %s", code)
+	}
+	if code := emulatorCall(t, url, tcsstest.Key{SecretID: key.SecretID, SecretKey: "wrong"}); code != "AuthFailure.SignatureFailure" {
+		t.Fatalf("wrong key: %q, want AuthFailure.SignatureFailure", code)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit code %d after ctx end; stderr: %s", code, stderr.String())
+	}
+	logs := stderr.String()
+	for _, want := range []string{"action=CreateVulScanTask outcome=ok", "outcome=AuthFailure.SignatureFailure"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+	if strings.Contains(logs, key.SecretKey) || strings.Contains(logs, key.SecretID) {
+		t.Errorf("log shows the key:\n%s", logs)
+	}
+}
+
+func TestEmulatorCommandUsesTheKeyFromItsEnvironment(t *testing.T) {
+	key := tcsstest.Key{SecretID: "AKIDfromenvironment000000000000000", SecretKey: "key-from-the-environment-000000"}
+	lines, _, stop := startEmulatorCmd(t, map[string]string{
+		"TENCENTCLOUD_SECRET_ID": key.SecretID, "TENCENTCLOUD_SECRET_KEY": key.SecretKey,
+	})
+	defer stop()
+	url := strings.TrimPrefix(lines[0], "listening on ")
+	if strings.Contains(lines[1], key.SecretKey) {
+		t.Fatalf("printed the operator's own secret: %q", lines[1])
+	}
+	if code := emulatorCall(t, url, key); code != "" {
+		t.Fatalf("environment key refused: %s", code)
+	}
+	if code := emulatorCall(t, url, tcsstest.RandomKey()); code != "AuthFailure.SecretIdNotFound" {
+		t.Fatalf("another key: %q, want AuthFailure.SecretIdNotFound", code)
+	}
+}
+
+func TestEmulatorCommandRefusesArguments(t *testing.T) {
+	e, _, errOut := testEnv("", map[string]string{})
+	if code := run(context.Background(), []string{"emulator", "--port", "1"}, e); code != 2 {
+		t.Fatalf("exit code %d, want 2; stderr %s", code, errOut)
+	}
+}
