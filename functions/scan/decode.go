@@ -164,11 +164,11 @@ type requestField struct {
 // requestFields maps each API field name to its decoder.
 var requestFields = map[string]requestField{
 	"LocalImageScanType": {
-		want:   "must be a string: one of " + strings.Join(LocalScanTypes, ", "),
+		want:   "must be a string: one of " + strings.Join(localScanTypes, ", "),
 		decode: func(r *Request, raw json.RawMessage) error { return json.Unmarshal(raw, &r.LocalImageScanType) },
 	},
 	"RegistryImageScanType": {
-		want:   "must be a string: one of " + strings.Join(RegistryScanTypes, ", "),
+		want:   "must be a string: one of " + strings.Join(registryScanTypes, ", "),
 		decode: func(r *Request, raw json.RawMessage) error { return json.Unmarshal(raw, &r.RegistryImageScanType) },
 	},
 	"LocalImageIDs": {

@@ -16,11 +16,11 @@ const (
 	ScanTypeCluster  = "CLUSTER"  // local images of the clusters in LocalClusterIDs (local side only)
 )
 
-// LocalScanTypes and RegistryScanTypes are the values TCSS accepts for LocalImageScanType and
+// localScanTypes and registryScanTypes are the values TCSS accepts for LocalImageScanType and
 // RegistryImageScanType ("" means the side is not scanned).
 var (
-	LocalScanTypes    = []string{ScanTypeAll, ScanTypeNotScan, ScanTypeImageIDs, ScanTypeCluster}
-	RegistryScanTypes = []string{ScanTypeAll, ScanTypeNotScan, ScanTypeImageIDs}
+	localScanTypes    = []string{ScanTypeAll, ScanTypeNotScan, ScanTypeImageIDs, ScanTypeCluster}
+	registryScanTypes = []string{ScanTypeAll, ScanTypeNotScan, ScanTypeImageIDs}
 )
 
 // MaxListLength bounds every list of a Request. TCSS publishes no limit; 500 is far more than a
@@ -140,7 +140,7 @@ type side struct {
 
 func localSide(r Request) side {
 	return side{
-		typeField: "LocalImageScanType", scanType: r.LocalImageScanType, types: LocalScanTypes,
+		typeField: "LocalImageScanType", scanType: r.LocalImageScanType, types: localScanTypes,
 		idsField: "LocalImageIDs", idCount: len(r.LocalImageIDs),
 		clusterField: "LocalClusterIDs", clusterCount: len(r.LocalClusterIDs),
 		taskField: "LocalTaskID", taskID: r.LocalTaskID,
@@ -154,7 +154,7 @@ func localSide(r Request) side {
 
 func registrySide(r Request) side {
 	return side{
-		typeField: "RegistryImageScanType", scanType: r.RegistryImageScanType, types: RegistryScanTypes,
+		typeField: "RegistryImageScanType", scanType: r.RegistryImageScanType, types: registryScanTypes,
 		idsField: "RegistryImageIDs", idCount: len(r.RegistryImageIDs),
 		taskField: "RegistryTaskID", taskID: r.RegistryTaskID,
 		narrowings: []narrowing{
@@ -350,7 +350,7 @@ func (v *validation) selectsSomething(r Request) {
 		return
 	}
 	v.add("LocalImageScanType", "the request selects no images: choose LocalImageScanType (%s) and/or RegistryImageScanType (%s), or give LocalTaskID or RegistryTaskID to re-run an earlier scan",
-		orList(LocalScanTypes), orList(RegistryScanTypes))
+		orList(localScanTypes), orList(registryScanTypes))
 }
 
 // maxShown is how many bad entries a message quotes before saying "and N more".
