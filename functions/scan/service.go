@@ -99,6 +99,11 @@ func (s *Service) Start(ctx context.Context, req Request, key string, c Caller) 
 	const op = "scan.Start"
 	norm := req.Normalize()
 	params, err := json.Marshal(norm)
+	if err == nil {
+		// Stores keep Params canonical (audit.CanonicalJSON) and replay compares them byte for
+		// byte, so they must be canonical from the start.
+		params, err = audit.CanonicalJSON(params)
+	}
 	if err != nil {
 		return Attempt{}, &Error{Code: EINTERNAL, Op: op, Message: "Internal error.", Err: err}
 	}
