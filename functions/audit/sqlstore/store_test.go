@@ -1,0 +1,241 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/audit"
+)
+
+var t0 = time.Date(2026, 3, 1, 10, 0, 0, 123456789, time.UTC)
+
+// rec is a pending form record at t0+minutes.
+func rec(minutes int) audit.Record {
+	return audit.Record{
+		Time:      t0.Add(time.Duration(minutes) * time.Minute),
+		Trigger:   audit.TriggerForm,
+		Actor:     "alice",
+		SourceIP:  "203.0.113.7",
+		UserAgent: "Mozilla/5.0",
+		Action:    audit.ActionCreateVulScanTask,
+		Params:    json.RawMessage(`{"RegistryImageIDs": [12, 13], "LocalImageScanType": "ALL"}`),
+		Outcome:   audit.OutcomePending,
+	}
+}
+
+func mustAppend(t *testing.T, s *Store, r audit.Record) audit.Record {
+	t.Helper()
+	got, err := s.Append(context.Background(), r)
+	if err != nil {
+		t.Fatalf("Append: %v", err)
+	}
+	return got
+}
+
+func TestAppendChainsRecords(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		var prev audit.Record
+		for i := range 3 {
+			got := mustAppend(t, h.store, rec(i))
+			if got.ID != int64(i+1) {
+				t.Errorf("record %d: ID %d", i+1, got.ID)
+			}
+			if got.PrevHash != prev.Hash {
+				t.Errorf("record %d: PrevHash %q, want previous hash %q", got.ID, got.PrevHash, prev.Hash)
+			}
+			if got.Hash != got.ComputeHash() || len(got.Hash) != 64 {
+				t.Errorf("record %d: Hash %q is not its ComputeHash", got.ID, got.Hash)
+			}
+			if want := `{"LocalImageScanType":"ALL","RegistryImageIDs":[12,13]}`; string(got.Params) != want {
+				t.Errorf("Params stored as %s, want canonical %s", got.Params, want)
+			}
+			stored, err := h.store.Get(ctx, got.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(stored) != fmt.Sprint(got) || !stored.Time.Equal(rec(i).Time) {
+				t.Errorf("Get(%d) = %+v, want what Append returned %+v", got.ID, stored, got)
+			}
+			prev = got
+		}
+		if _, err := h.store.Get(ctx, 4); !errors.Is(err, audit.ErrNotFound) {
+			t.Errorf("Get(4) error = %v, want ErrNotFound", err)
+		}
+		rep, err := h.store.Verify(ctx)
+		if err != nil || !rep.OK() || rep.Records != 3 || rep.HeadHash != prev.Hash || rep.String() != "ok: 3 records" {
+			t.Errorf("Verify = %+v (%v), %v; want ok with 3 records and head %s", rep, rep, err, prev.Hash)
+		}
+	})
+}
+
+func TestAppendKeepsTimeFromGoingBackwards(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *harness) {
+		later := mustAppend(t, h.store, rec(10))
+		earlier := mustAppend(t, h.store, rec(5)) // stamped before the first, queued behind it
+		if !earlier.Time.Equal(later.Time) {
+			t.Errorf("second record's time %s, want its predecessor's %s", earlier.Time, later.Time)
+		}
+		if rep, err := h.store.Verify(context.Background()); err != nil || !rep.OK() {
+			t.Errorf("Verify = %v, %v", rep, err)
+		}
+	})
+}
+
+func TestAppendRefusesBadRecords(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *harness) {
+		cases := []struct {
+			name   string
+			change func(*audit.Record)
+		}{
+			{"unknown outcome", func(r *audit.Record) { r.Outcome = "done" }},
+			{"no trigger", func(r *audit.Record) { r.Trigger = "" }},
+			{"params not JSON", func(r *audit.Record) { r.Params = json.RawMessage(`{"a":`) }},
+			{"two JSON values", func(r *audit.Record) { r.Params = json.RawMessage(`{} {}`) }},
+			{"outcome of no pending record", func(r *audit.Record) { r.Outcome, r.PendingID = audit.OutcomeSucceeded, 99 }},
+			{"time out of range", func(r *audit.Record) { r.Time = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Hour) }},
+		}
+		for _, c := range cases {
+			r := rec(0)
+			c.change(&r)
+			if got, err := h.store.Append(context.Background(), r); err == nil {
+				t.Errorf("%s: Append stored %+v, want an error", c.name, got)
+			}
+		}
+		if rep, _ := h.store.Verify(context.Background()); rep.Records != 0 {
+			t.Errorf("refused records left %d records", rep.Records)
+		}
+	})
+}
+
+func TestIdempotencyKeys(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		first := rec(0)
+		first.IdempotencyKey = "k-1"
+		pending := mustAppend(t, h.store, first)
+
+		if _, err := h.store.Append(ctx, first); !errors.Is(err, audit.ErrDuplicateKey) {
+			t.Errorf("second pending record with key k-1: error %v, want ErrDuplicateKey", err)
+		}
+		got, err := h.store.PendingByKey(ctx, "k-1")
+		if err != nil || got.ID != pending.ID {
+			t.Errorf("PendingByKey(k-1) = %d, %v; want record %d", got.ID, err, pending.ID)
+		}
+		if _, err := h.store.OutcomeOf(ctx, pending.ID); !errors.Is(err, audit.ErrNotFound) {
+			t.Errorf("OutcomeOf before the outcome: %v, want ErrNotFound", err)
+		}
+		outcome := rec(1)
+		outcome.Outcome, outcome.PendingID, outcome.IdempotencyKey = audit.OutcomeSucceeded, pending.ID, "k-1"
+		outcome.LocalTaskID, outcome.TCSSRequestID = 36002, "req-1"
+		done := mustAppend(t, h.store, outcome)
+		if got, err := h.store.OutcomeOf(ctx, pending.ID); err != nil || got.ID != done.ID || got.LocalTaskID != 36002 {
+			t.Errorf("OutcomeOf(%d) = %+v, %v; want record %d", pending.ID, got, err, done.ID)
+		}
+
+		// Only pending records hold keys: a rejected attempt with the key, or one without a key,
+		// does not collide.
+		rejected := rec(2)
+		rejected.Outcome, rejected.IdempotencyKey = audit.OutcomeRejected, "k-1"
+		mustAppend(t, h.store, rejected)
+		mustAppend(t, h.store, rec(3))
+		mustAppend(t, h.store, rec(4))
+		if _, err := h.store.PendingByKey(ctx, "k-2"); !errors.Is(err, audit.ErrNotFound) {
+			t.Errorf("PendingByKey(k-2): %v, want ErrNotFound", err)
+		}
+		if _, err := h.store.PendingByKey(ctx, ""); !errors.Is(err, audit.ErrNotFound) {
+			t.Errorf("PendingByKey(\"\"): %v, want ErrNotFound", err)
+		}
+
+		// The database refuses a duplicate key by itself too, whoever writes.
+		raw := rec(9)
+		raw.ID, raw.IdempotencyKey = 100, "k-1"
+		if _, err := h.raw.Exec(h.d.bind(`INSERT INTO audit_log (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			rowValues(raw)...); err == nil || !h.d.uniqueViolation(err) {
+			t.Errorf("raw insert of a second pending k-1: %v, want a unique violation", err)
+		}
+
+		// Keys survive reopening the store.
+		reopened := h.reopen(t)
+		if _, err := reopened.Append(ctx, first); !errors.Is(err, audit.ErrDuplicateKey) {
+			t.Errorf("after reopening: %v, want ErrDuplicateKey", err)
+		}
+		if rep, err := reopened.Verify(ctx); err != nil || !rep.OK() || rep.Records != 5 {
+			t.Errorf("after reopening: Verify = %v, %v; want ok: 5 records", rep, err)
+		}
+	})
+}
+
+func TestConcurrentAppendsKeepOneChain(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *harness) {
+		const writers, each = 50, 20
+		ctx := context.Background()
+		// Half the writers use a second store on the same database: another process, as far as
+		// the database can tell.
+		other := h.reopen(t)
+		var wg sync.WaitGroup
+		errs := make(chan error, writers*each)
+		for w := range writers {
+			s := h.store
+			if w%2 == 1 {
+				s = other
+			}
+			wg.Go(func() {
+				for i := range each {
+					r := rec(i)
+					r.Actor = fmt.Sprintf("writer-%d", w)
+					if _, err := s.Append(ctx, r); err != nil {
+						errs <- err
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("concurrent Append: %v", err)
+		}
+		rep, err := h.store.Verify(ctx)
+		if err != nil || !rep.OK() || rep.Records != writers*each {
+			t.Fatalf("Verify = %v, %v; want ok: %d records", rep, err, writers*each)
+		}
+		var next int64 = 1
+		err = h.store.Each(ctx, audit.Filter{}, func(r audit.Record) error {
+			if r.ID != next {
+				return fmt.Errorf("ID %d where %d was due", r.ID, next)
+			}
+			next++
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+func TestReopenKeepsRecordsAndGuards(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		a := mustAppend(t, h.store, rec(0))
+		h.store.Close()
+		h.dropGuards(t) // an attacker drops them; the next open puts them back
+		s := h.reopen(t)
+		b := mustAppend(t, s, rec(1))
+		if b.ID != 2 || b.PrevHash != a.Hash {
+			t.Errorf("after reopening, appended record %d with PrevHash %q; want 2 chained to %q", b.ID, b.PrevHash, a.Hash)
+		}
+		for _, q := range []string{`UPDATE audit_log SET actor = 'mallory' WHERE id = 1`, `DELETE FROM audit_log WHERE id = 2`} {
+			if _, err := h.raw.Exec(q); err == nil {
+				t.Errorf("%s succeeded; the append-only trigger should refuse it", q)
+			}
+		}
+		if rep, err := s.Verify(ctx); err != nil || !rep.OK() || rep.Records != 2 {
+			t.Errorf("Verify = %v, %v; want ok: 2 records", rep, err)
+		}
+	})
+}
