@@ -32,11 +32,23 @@ func parseAPIGatewayV1(raw []byte) (httpRequest, error) {
 		method:   ev.HTTPMethod,
 		path:     ev.Path,
 		rawQuery: multiValues(ev.MultiValueQueryStringParameters, ev.QueryStringParameters).Encode(),
-		header:   http.Header(multiValues(ev.MultiValueHeaders, ev.Headers)).Clone(),
+		header:   canonicalHeader(multiValues(ev.MultiValueHeaders, ev.Headers)),
 		body:     ev.Body,
 		base64:   ev.IsBase64Encoded,
 		gateway:  Gateway{SourceIP: rc.Identity.SourceIP, RequestID: rc.RequestID, Stage: rc.Stage, Identity: identity},
 	}, nil
+}
+
+// canonicalHeader files the event's headers (in whatever case the gateway wrote them) under
+// their canonical names, as net/http's server does.
+func canonicalHeader(in url.Values) http.Header {
+	h := make(http.Header, len(in))
+	for k, vs := range in {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	return h
 }
 
 // multiValues prefers the multi-value form of a map (it holds repeats) and canonicalizes nothing.
@@ -117,7 +129,7 @@ func parseALB(raw []byte) (httpRequest, error) {
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return httpRequest{}, err
 	}
-	header := http.Header(multiValues(ev.MultiValueHeaders, ev.Headers)).Clone()
+	header := canonicalHeader(multiValues(ev.MultiValueHeaders, ev.Headers))
 	// ALB appends the client's address to X-Forwarded-For: the last entry is the one it saw.
 	var sourceIP string
 	if xff := header.Values("X-Forwarded-For"); len(xff) > 0 {

@@ -80,6 +80,9 @@ func (d *Dispatcher) handleTimer(ctx context.Context, kind Kind, inv Invocation,
 	if err != nil {
 		log.ErrorContext(ctx, "scheduled scan not started", "code", scan.ErrorCode(err),
 			"attempt", attempt.ID(), "err", err)
+		if fields := fieldProblems(err); fields != "" {
+			return nil, fmt.Errorf("timer %s: %w: %s", name, err, fields)
+		}
 		return nil, fmt.Errorf("timer %s: %w", name, err)
 	}
 	result := TimerResult{Schedule: name, Attempt: attempt.ID(), Outcome: attempt.State(), Replayed: attempt.Replayed}
@@ -97,22 +100,25 @@ func (d *Dispatcher) handleTimer(ctx context.Context, kind Kind, inv Invocation,
 // timer's actor and key. The decode error itself (which field, what is wrong) goes to the log
 // and to the invocation's error result.
 func (d *Dispatcher) rejectUndecodable(ctx context.Context, log *slog.Logger, name, key string, caller scan.Caller, decodeErr error) error {
-	fields := decodeFields(decodeErr)
+	fields := fieldProblems(decodeErr)
 	var attemptID int64
 	if (scan.Request{}).Validate() != nil { // never start a scan for an argument we could not read
 		attempt, _ := d.opts.Scans.Start(ctx, scan.Request{}, key, caller)
 		attemptID = attempt.ID()
+	}
+	if fields == "" {
+		fields = decodeErr.Error()
 	}
 	log.ErrorContext(ctx, "timer argument is not a scan request: fix the trigger's argument",
 		"problems", fields, "attempt", attemptID, "err", decodeErr)
 	return fmt.Errorf("timer %s: the argument is not a scan request: %s", name, fields)
 }
 
-// decodeFields renders a decode error's field problems on one line.
-func decodeFields(err error) string {
+// fieldProblems renders a scan error's field problems on one line, or "" when it has none.
+func fieldProblems(err error) string {
 	var e *scan.Error
 	if !errors.As(err, &e) || len(e.Fields) == 0 {
-		return err.Error()
+		return ""
 	}
 	parts := make([]string, len(e.Fields))
 	for i, f := range e.Fields {

@@ -1,0 +1,275 @@
+package platform
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/audit/sqlstore"
+	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/functions/tcss"
+	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+)
+
+// world is the real audited path: scan.Service calling the TCSS emulator through the real client,
+// recording into a real SQLite audit store.
+type world struct {
+	service *scan.Service
+	tcss    *tcsstest.Emulator
+	store   *sqlstore.Store
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	key := tcsstest.RandomKey()
+	emu, srv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}})
+	t.Cleanup(srv.Close)
+	client, err := tcss.New(tcss.Config{
+		Endpoint:   srv.URL,
+		Credential: common.NewCredential(key.SecretID, key.SecretKey),
+		Limiter:    tcss.NewPacer(1000),
+		Logger:     quietLogger(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return &world{service: scan.NewService(client, store, nil, quietLogger()), tcss: emu, store: store}
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// records returns the audit log, oldest first.
+func (w *world) records(t *testing.T) []audit.Record {
+	t.Helper()
+	var recs []audit.Record
+	if err := w.store.Each(context.Background(), audit.Filter{}, func(r audit.Record) error {
+		recs = append(recs, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func (w *world) dispatcher() *Dispatcher {
+	return New(Options{Scans: w.service, Logger: quietLogger()})
+}
+
+func TestTimersStartAnAuditedScan(t *testing.T) {
+	tests := []struct {
+		fixture   string
+		kind      Kind
+		requestID string
+		actor     string
+		key       string
+		params    string
+	}{
+		{"scf-timer.json", KindSCFTimer, "scf-req-1", "system:timer/nightly", "timer/nightly@2019-02-21T11:49:00Z",
+			`{"RegistryImageScanType":"NOT_SCAN"}`},
+		{"scf-timer-lowercase.json", KindSCFTimer, "scf-req-2", "system:timer/weekly-registry", "timer/weekly-registry@2019-02-21T11:49:00Z",
+			`{"IsLatest":true,"RegistryImageScanType":"ALL"}`},
+		{"eventbridge-scheduled-scan.json", KindEventBridge, "aws-req-1", "system:timer/vulscan-nightly", "timer/vulscan-nightly@2026-03-10T02:00:00Z",
+			`{"LocalImageScanType":"NOT_SCAN"}`},
+		{"schedule-input.json", KindScheduleInput, "aws-req-2", "system:timer/nightly", "timer/nightly@request:aws-req-2",
+			`{"IsLatest":true,"RegistryImageScanType":"NOT_SCAN"}`},
+		{"schedule-input-scheduler-time.json", KindScheduleInput, "aws-req-3", "system:timer/hourly-local", "timer/hourly-local@2026-03-10T03:00:00Z",
+			`{"LocalImageScanType":"ALL"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			w := newWorld(t)
+			raw := fixture(t, tt.fixture)
+			if kind, err := Classify(raw); kind != tt.kind {
+				t.Fatalf("Classify = %q, %v; want %q", kind, err, tt.kind)
+			}
+			out, err := w.dispatcher().Handle(context.Background(), Invocation{RequestID: tt.requestID}, raw)
+			if err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			var res TimerResult
+			if err := json.Unmarshal(out, &res); err != nil {
+				t.Fatal(err)
+			}
+			if res.Outcome != audit.OutcomeSucceeded || res.Replayed || res.Attempt != 1 ||
+				res.LocalTaskID+res.RegistryTaskID == 0 || "system:timer/"+res.Schedule != tt.actor {
+				t.Errorf("result = %+v", res)
+			}
+			recs := w.records(t)
+			if len(recs) != 2 {
+				t.Fatalf("audit log has %d records, want pending + succeeded", len(recs))
+			}
+			for _, r := range recs {
+				if r.Trigger != audit.TriggerTimer || r.Actor != tt.actor || r.IdempotencyKey != tt.key ||
+					r.FunctionRequestID != tt.requestID || string(r.Params) != tt.params {
+					t.Errorf("record %d: trigger %q actor %q key %q function request %q params %s", r.ID,
+						r.Trigger, r.Actor, r.IdempotencyKey, r.FunctionRequestID, r.Params)
+				}
+			}
+			if n := w.tcss.Calls("CreateVulScanTask"); n != 1 {
+				t.Errorf("TCSS called %d times", n)
+			}
+		})
+	}
+}
+
+// Asynchronous invocations are retried by the platform with the same event (and, on Lambda, the
+// same request ID): the retries must answer from the first attempt.
+func TestARetriedTimerStartsOneScan(t *testing.T) {
+	for _, name := range []string{"scf-timer.json", "eventbridge-scheduled-scan.json", "schedule-input.json"} {
+		t.Run(name, func(t *testing.T) {
+			w := newWorld(t)
+			d := w.dispatcher()
+			raw := fixture(t, name)
+			var first TimerResult
+			for try := range 3 {
+				// SCF gives a retry a new request ID; the key comes from the scheduled time then.
+				reqID := "req-1"
+				if strings.HasPrefix(name, "scf") {
+					reqID = "req-" + string(rune('1'+try))
+				}
+				out, err := d.Handle(context.Background(), Invocation{RequestID: reqID}, raw)
+				if err != nil {
+					t.Fatalf("try %d: %v", try, err)
+				}
+				var res TimerResult
+				if err := json.Unmarshal(out, &res); err != nil {
+					t.Fatal(err)
+				}
+				if try == 0 {
+					first = res
+					continue
+				}
+				if !res.Replayed || res.Attempt != first.Attempt || res.LocalTaskID != first.LocalTaskID ||
+					res.RegistryTaskID != first.RegistryTaskID {
+					t.Errorf("try %d = %+v, want a replay of %+v", try, res, first)
+				}
+			}
+			if n := w.tcss.Calls("CreateVulScanTask"); n != 1 {
+				t.Errorf("TCSS called %d times for one scheduled run retried twice", n)
+			}
+			if n := len(w.records(t)); n != 2 {
+				t.Errorf("audit log has %d records, want one attempt (2 records)", n)
+			}
+		})
+	}
+}
+
+func TestTwoRunsOfOneScheduleStartTwoScans(t *testing.T) {
+	w := newWorld(t)
+	d := w.dispatcher()
+	for _, at := range []string{"2019-02-21T02:00:00Z", "2019-02-22T02:00:00Z"} {
+		ev := `{"Type":"Timer","TriggerName":"nightly","Time":"` + at + `","Message":"{\"RegistryImageScanType\":\"NOT_SCAN\"}"}`
+		if _, err := d.Handle(context.Background(), Invocation{RequestID: at}, []byte(ev)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := w.tcss.Calls("CreateVulScanTask"); n != 2 {
+		t.Errorf("TCSS called %d times, want 2", n)
+	}
+}
+
+func TestBadTimerArgumentsAreAuditedAsRejected(t *testing.T) {
+	tests := []struct {
+		name    string
+		event   string
+		actor   string
+		wantErr string // in the invocation's error
+	}{
+		{"unknown field", string(fixture(t, "scf-timer-bad-argument.json")), "system:timer/nightly", "RegistryImageScanTyp: is not a field"},
+		{"argument not JSON", `{"Type":"Timer","TriggerName":"nightly","Time":"t1","Message":"LocalImageScanType=ALL"}`,
+			"system:timer/nightly", "not valid JSON"},
+		{"no argument", `{"Type":"Timer","TriggerName":"bare","Time":"t1","Message":""}`, "system:timer/bare", "empty"},
+		{"invalid scan", `{"Type":"Timer","TriggerName":"nightly","Time":"t1","Message":"{\"LocalImageScanType\":\"EVERYTHING\"}"}`,
+			"system:timer/nightly", "LocalImageScanType"},
+		{"scheduled event without a scan", string(fixture(t, "eventbridge-scheduled-event.json")), "system:timer/my-scheduled-rule", "selects no images"},
+		{"schedule input with a wrong type", `{"Schedule":"nightly","IsLatest":"yes"}`, "system:timer/nightly", "IsLatest: must be true or false"},
+		{"schedule input without a name", `{"IsLatest":"yes"}`, "system:timer/unnamed", "IsLatest"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			out, err := w.dispatcher().Handle(context.Background(), Invocation{RequestID: "req-bad"}, []byte(tt.event))
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || out != nil {
+				t.Fatalf("Handle = %s, %v; want an error mentioning %q", out, err, tt.wantErr)
+			}
+			recs := w.records(t)
+			if len(recs) != 1 {
+				t.Fatalf("audit log has %d records, want one rejection", len(recs))
+			}
+			r := recs[0]
+			if r.Outcome != audit.OutcomeRejected || r.Trigger != audit.TriggerTimer || r.Actor != tt.actor ||
+				r.FunctionRequestID != "req-bad" || r.ErrorCode != scan.CodeInvalidRequest {
+				t.Errorf("record = %+v", r)
+			}
+			if n := w.tcss.Calls("CreateVulScanTask"); n != 0 {
+				t.Errorf("TCSS called %d times for a bad argument", n)
+			}
+		})
+	}
+}
+
+func TestTimerFailuresFailTheInvocation(t *testing.T) {
+	w := newWorld(t)
+	w.tcss.InjectFault("CreateVulScanTask", tcsstest.Fault{Code: "FailedOperation", Message: "license expired"})
+	_, err := w.dispatcher().Handle(context.Background(), Invocation{RequestID: "r1"}, fixture(t, "scf-timer.json"))
+	if scan.ErrorCode(err) != scan.EUPSTREAM || !strings.Contains(err.Error(), "timer nightly") {
+		t.Errorf("err = %v, want the upstream failure named after the timer", err)
+	}
+	recs := w.records(t)
+	if len(recs) != 2 || recs[1].Outcome != audit.OutcomeFailed {
+		t.Errorf("records = %+v", recs)
+	}
+}
+
+func TestTimerKeysAreBounded(t *testing.T) {
+	long := strings.Repeat("n", 200)
+	tests := []struct{ name, schedule, at, requestID, want string }{
+		{"scheduled time", "nightly", "2019-02-21T11:49:00Z", "r", "timer/nightly@2019-02-21T11:49:00Z"},
+		{"request ID stands in", "nightly", "", "r-1", "timer/nightly@request:r-1"},
+		{"nothing to key on", "nightly", "", "", ""},
+	}
+	for _, tt := range tests {
+		if got := timerKey(tt.schedule, tt.at, tt.requestID); got != tt.want {
+			t.Errorf("%s: timerKey = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	k1, k2 := timerKey(long, "t1", ""), timerKey(long, "t2", "")
+	if len(k1) > scan.MaxIdempotencyKeyLen || k1 == k2 || !strings.HasPrefix(k1, "timer/sha256:") {
+		t.Errorf("long keys %q, %q: want distinct hashed keys", k1, k2)
+	}
+}
+
+func TestTimersWithoutAScanServiceFail(t *testing.T) {
+	_, err := New(Options{}).Handle(context.Background(), Invocation{}, fixture(t, "scf-timer.json"))
+	if err == nil || !strings.Contains(err.Error(), "no scan service") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// recordingStarter is a ScanStarter that records its calls and rejects every request, for tests
+// that need no audit store.
+type recordingStarter struct {
+	mu    sync.Mutex
+	calls []scan.Caller
+}
+
+func (s *recordingStarter) Start(_ context.Context, _ scan.Request, _ string, c scan.Caller) (scan.Attempt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, c)
+	return scan.Attempt{}, errors.New("recordingStarter starts nothing")
+}
