@@ -169,7 +169,7 @@ var actions = map[string]handler{
 // ServeHTTP answers one API call. Every answer is HTTP 200 with a JSON Response, as TCSS's are.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	requestID := newRequestID()
-	var action string // learnt by serve; v1 requests carry it in the form
+	action := r.Header.Get("X-TC-Action") // serve corrects it for v1 requests, which carry it in the form
 	resp, aerr, dropped := e.serve(w, r, &action)
 	if dropped {
 		e.log.Info("tcss call", "action", action, "outcome", "dropped", "request_id", requestID)
