@@ -143,8 +143,9 @@ func TestEmulatorCommandUsesTheKeyFromItsEnvironment(t *testing.T) {
 }
 
 func TestEmulatorCommandRefusesArguments(t *testing.T) {
-	e, _, errOut := testEnv("", map[string]string{})
+	var errOut bytes.Buffer
+	e := env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &errOut, getenv: func(string) string { return "" }}
 	if code := run(context.Background(), []string{"emulator", "--port", "1"}, e); code != 2 {
-		t.Fatalf("exit code %d, want 2; stderr %s", code, errOut)
+		t.Fatalf("exit code %d, want 2; stderr %s", code, errOut.String())
 	}
 }
