@@ -159,7 +159,11 @@ func (w *walker) explainMismatch(ctx context.Context, r Record) (*Problem, error
 	case err != nil && !errors.Is(err, ErrNotFound):
 		return nil, err
 	}
-	return &Problem{o, KindInserted, fmt.Sprintf("records %d to %d were inserted: ID %d holds the content written as record %d", o, s-1, s, o)}, nil
+	inserted := fmt.Sprintf("records %d to %d were inserted", o, s-1)
+	if o == s-1 {
+		inserted = fmt.Sprintf("record %d was inserted", o)
+	}
+	return &Problem{o, KindInserted, fmt.Sprintf("%s: ID %d holds the content written as record %d", inserted, s, o)}, nil
 }
 
 // originalID returns the ID r was written with, if its content is intact and that ID is one of the
