@@ -107,9 +107,10 @@ func (s *Service) Start(ctx context.Context, req Request, key string, c Caller) 
 	if err != nil {
 		return Attempt{}, &Error{Code: EINTERNAL, Op: op, Message: "Internal error.", Err: err}
 	}
-	base := s.newRecord(c, params, strings.TrimSpace(key))
+	key = strings.TrimSpace(key)
+	base := s.newRecord(c, params, key)
 
-	if verr := validateAttempt(norm, base.IdempotencyKey); verr != nil {
+	if verr := validateAttempt(norm, key); verr != nil {
 		return s.reject(ctx, base, norm, verr)
 	}
 
@@ -150,12 +151,13 @@ func validateAttempt(norm Request, key string) error {
 	}
 	keyErr := FieldError{Field: "IdempotencyKey", Message: fmt.Sprintf(
 		"must be at most %d characters of text; use a UUID or similar", MaxIdempotencyKeyLen)}
+	var fields []FieldError
 	var e *Error
 	if errors.As(err, &e) {
-		e.Fields = append(e.Fields, keyErr)
-		return e
+		fields = e.Fields
 	}
-	return &Error{Code: EINVALID, Op: "scan.Validate", Message: "The request has 1 problem.", Fields: []FieldError{keyErr}}
+	fields = append(fields, keyErr)
+	return &Error{Code: EINVALID, Op: "scan.Validate", Message: problems(len(fields)), Fields: fields}
 }
 
 func (s *Service) newRecord(c Caller, params []byte, key string) audit.Record {

@@ -1,0 +1,427 @@
+package scan_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/audit/sqlstore"
+	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/functions/tcss"
+	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+)
+
+const createAction = "CreateVulScanTask"
+
+// rig is the service over the real TCSS client, the TCSS emulator and a real SQLite audit store.
+type rig struct {
+	svc      *scan.Service
+	emulator *tcsstest.Emulator
+	store    *sqlstore.Store
+	path     string
+	key      tcsstest.Key
+	now      time.Time
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	r := &rig{key: tcsstest.RandomKey(), now: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
+	r.key.Token = "session-token-" + r.key.SecretID // a temporary key, as SCF's role gives
+	emu, hs := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{r.key}})
+	r.emulator = emu
+	t.Cleanup(hs.Close)
+	client, err := tcss.New(tcss.Config{
+		Endpoint:   hs.URL,
+		Credential: common.NewTokenCredential(r.key.SecretID, r.key.SecretKey, r.key.Token),
+		Limiter:    tcss.NewPacer(1000),
+		Backoff:    func(int) time.Duration { return time.Millisecond },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.path = filepath.Join(t.TempDir(), "audit.db")
+	r.open(t)
+	r.svc = scan.NewService(client, r.store, r.clock, nil)
+	return r
+}
+
+func (r *rig) clock() time.Time { return r.now }
+
+func (r *rig) open(t *testing.T) {
+	t.Helper()
+	store, err := sqlstore.OpenSQLite(context.Background(), r.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	r.store = store
+}
+
+// records returns the whole log, oldest first.
+func (r *rig) records(t *testing.T) []audit.Record {
+	t.Helper()
+	var recs []audit.Record
+	if err := r.store.Each(context.Background(), audit.Filter{}, func(rec audit.Record) error {
+		recs = append(recs, rec)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func (r *rig) verify(t *testing.T) {
+	t.Helper()
+	rep, err := r.store.Verify(context.Background())
+	if err != nil || !rep.OK() {
+		t.Fatalf("audit chain: %v %v", rep, err)
+	}
+}
+
+var caller = scan.Caller{Trigger: audit.TriggerAPI, Actor: "alice", SourceIP: "192.0.2.7", UserAgent: "curl/8", FunctionRequestID: "req-1"}
+
+func outcomes(recs []audit.Record) []audit.Outcome {
+	out := make([]audit.Outcome, len(recs))
+	for i, r := range recs {
+		out[i] = r.Outcome
+	}
+	return out
+}
+
+func sameOutcomes(got []audit.Outcome, want ...audit.Outcome) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestStartOutcomes(t *testing.T) {
+	all := scan.Request{LocalImageScanType: "ALL"}
+	tests := []struct {
+		name      string
+		req       scan.Request
+		fault     *tcsstest.Fault
+		wantCode  string // scan error code, "" for success
+		wantCalls int
+		want      []audit.Outcome
+		check     func(t *testing.T, a scan.Attempt, recs []audit.Record)
+	}{
+		{
+			name: "a valid request starts a scan and records pending then succeeded",
+			req:  scan.Request{LocalImageScanType: " ALL ", RegistryImageScanType: "NOT_SCAN"}, wantCalls: 1,
+			want: []audit.Outcome{audit.OutcomePending, audit.OutcomeSucceeded},
+			check: func(t *testing.T, a scan.Attempt, recs []audit.Record) {
+				out := recs[1]
+				if out.LocalTaskID <= 0 || out.RegistryTaskID <= 0 || out.TCSSRequestID == "" {
+					t.Errorf("succeeded record lacks task IDs or RequestId: %+v", out)
+				}
+				if out.PendingID != recs[0].ID || a.ID() != recs[0].ID {
+					t.Errorf("outcome refers to %d, attempt %d, pending %d", out.PendingID, a.ID(), recs[0].ID)
+				}
+				var params scan.Request
+				if err := json.Unmarshal(recs[0].Params, &params); err != nil || params.LocalImageScanType != "ALL" {
+					t.Errorf("params not the normalized request: %s (%v)", recs[0].Params, err)
+				}
+				p := recs[0]
+				if p.Trigger != audit.TriggerAPI || p.Actor != "alice" || p.SourceIP != "192.0.2.7" ||
+					p.UserAgent != "curl/8" || p.FunctionRequestID != "req-1" || p.Action != "CreateVulScanTask" {
+					t.Errorf("caller not recorded: %+v", p)
+				}
+			},
+		},
+		{
+			name: "an invalid request is recorded as rejected and never reaches TCSS",
+			req:  scan.Request{LocalImageScanType: "IMAGEIDS"}, wantCode: scan.EINVALID, wantCalls: 0,
+			want: []audit.Outcome{audit.OutcomeRejected},
+			check: func(t *testing.T, a scan.Attempt, recs []audit.Record) {
+				if recs[0].ErrorCode != scan.CodeInvalidRequest || !strings.Contains(recs[0].ErrorMessage, "LocalImageIDs") {
+					t.Errorf("rejection reason not recorded: %q %q", recs[0].ErrorCode, recs[0].ErrorMessage)
+				}
+			},
+		},
+		{
+			name: "a TCSS error is recorded as failed with Tencent's code and message",
+			req:  all, fault: &tcsstest.Fault{Code: "ResourceUnavailable", Message: "TCSS is not activated"},
+			wantCode: scan.EUPSTREAM, wantCalls: 1,
+			want: []audit.Outcome{audit.OutcomePending, audit.OutcomeFailed},
+			check: func(t *testing.T, a scan.Attempt, recs []audit.Record) {
+				if recs[1].ErrorCode != "ResourceUnavailable" || recs[1].ErrorMessage != "TCSS is not activated" || recs[1].TCSSRequestID == "" {
+					t.Errorf("failure not recorded: %+v", recs[1])
+				}
+			},
+		},
+		{
+			name: "RequestLimitExceeded twice then success starts one scan",
+			req:  all, fault: &tcsstest.Fault{Code: "RequestLimitExceeded", Message: "slow down", Times: 2},
+			wantCalls: 3,
+			want:      []audit.Outcome{audit.OutcomePending, audit.OutcomeSucceeded},
+		},
+		{
+			name: "rate limiting that does not stop is a rate-limited failure",
+			req:  all, fault: &tcsstest.Fault{Code: "RequestLimitExceeded", Message: "slow down"},
+			wantCode: scan.ERATELIMITED, wantCalls: 4,
+			want: []audit.Outcome{audit.OutcomePending, audit.OutcomeFailed},
+		},
+		{
+			name: "a dropped connection is recorded as unknown, not retried",
+			req:  all, fault: &tcsstest.Fault{Drop: true},
+			wantCode: scan.EUNKNOWN, wantCalls: 1,
+			want: []audit.Outcome{audit.OutcomePending, audit.OutcomeUnknown},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			if tt.fault != nil {
+				r.emulator.InjectFault(createAction, *tt.fault)
+			}
+			a, err := r.svc.Start(context.Background(), tt.req, "", caller)
+			if got := scan.ErrorCode(err); got != tt.wantCode {
+				t.Fatalf("error code %q, want %q (err %v)", got, tt.wantCode, err)
+			}
+			if got := r.emulator.Calls(createAction); got != tt.wantCalls {
+				t.Errorf("TCSS saw %d calls, want %d", got, tt.wantCalls)
+			}
+			recs := r.records(t)
+			if !sameOutcomes(outcomes(recs), tt.want...) {
+				t.Fatalf("records %v, want %v", outcomes(recs), tt.want)
+			}
+			if a.State() != tt.want[len(tt.want)-1] {
+				t.Errorf("attempt state %q, want %q", a.State(), tt.want[len(tt.want)-1])
+			}
+			r.verify(t)
+			if tt.check != nil {
+				tt.check(t, a, recs)
+			}
+		})
+	}
+}
+
+// failingLog is an audit log that cannot be written.
+type failingLog struct{ scan.AuditLog }
+
+func (failingLog) Append(context.Context, audit.Record) (audit.Record, error) {
+	return audit.Record{}, errors.New("disk full")
+}
+
+func TestStartFailsClosedWhenTheAuditLogIsUnavailable(t *testing.T) {
+	r := newRig(t)
+	svc := scan.NewService(scannerCounting{t: t}, failingLog{r.store}, r.clock, nil)
+	_, err := svc.Start(context.Background(), scan.Request{LocalImageScanType: "ALL"}, "", caller)
+	var e *scan.Error
+	if !errors.As(err, &e) || e.Code != scan.EUNAVAILABLE || !strings.Contains(e.Message, "audit log is unavailable") {
+		t.Fatalf("got %v, want EUNAVAILABLE saying the audit log is unavailable", err)
+	}
+}
+
+// scannerCounting fails the test if TCSS is ever called.
+type scannerCounting struct{ t *testing.T }
+
+func (s scannerCounting) CreateVulScanTask(context.Context, scan.Request) (scan.TaskIDs, error) {
+	s.t.Error("TCSS was called although the audit log could not be written")
+	return scan.TaskIDs{}, nil
+}
+
+func (s scannerCounting) DescribeVulScanInfo(context.Context, int64, int64) (scan.ScanInfo, error) {
+	return scan.ScanInfo{}, nil
+}
+
+func TestStartRecordsTheOutcomeWhenTheCallerGoesAway(t *testing.T) {
+	r := newRig(t)
+	r.emulator.InjectFault(createAction, tcsstest.Fault{Latency: 5 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := r.svc.Start(ctx, scan.Request{LocalImageScanType: "ALL"}, "", caller)
+	if scan.ErrorCode(err) != scan.EUNKNOWN {
+		t.Fatalf("got %v, want EUNKNOWN", err)
+	}
+	if got := outcomes(r.records(t)); !sameOutcomes(got, audit.OutcomePending, audit.OutcomeUnknown) {
+		t.Fatalf("records %v, want pending then unknown", got)
+	}
+}
+
+func TestIdempotency(t *testing.T) {
+	ctx := context.Background()
+	all := scan.Request{LocalImageScanType: "ALL"}
+
+	t.Run("the same key and request replays the first attempt without calling TCSS", func(t *testing.T) {
+		r := newRig(t)
+		first, err := r.svc.Start(ctx, all, "k1", caller)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Equal intent spelled differently is the same request.
+		again, err := r.svc.Start(ctx, scan.Request{LocalImageScanType: "ALL "}, "k1", caller)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !again.Replayed || again.ID() != first.ID() || again.Outcome.LocalTaskID != first.Outcome.LocalTaskID {
+			t.Errorf("replay %+v, first %+v", again, first)
+		}
+		if n := r.emulator.Calls(createAction); n != 1 {
+			t.Errorf("TCSS saw %d calls, want 1", n)
+		}
+	})
+
+	t.Run("concurrent double submit starts one scan", func(t *testing.T) {
+		r := newRig(t)
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				_, err := r.svc.Start(ctx, all, "double-click", caller)
+				if c := scan.ErrorCode(err); c != "" && c != scan.EINPROGRESS {
+					t.Errorf("unexpected error %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if n := r.emulator.Calls(createAction); n != 1 {
+			t.Errorf("TCSS saw %d calls, want 1", n)
+		}
+		r.verify(t)
+	})
+
+	t.Run("a key whose attempt is still pending answers in progress", func(t *testing.T) {
+		r := newRig(t)
+		params, _ := json.Marshal(all.Normalize())
+		params, _ = audit.CanonicalJSON(params)
+		pending, err := r.store.Append(ctx, audit.Record{Trigger: audit.TriggerAPI, Action: audit.ActionCreateVulScanTask,
+			Params: params, IdempotencyKey: "k2", Outcome: audit.OutcomePending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := r.svc.Start(ctx, all, "k2", caller)
+		if scan.ErrorCode(err) != scan.EINPROGRESS || a.ID() != pending.ID || !a.Replayed {
+			t.Fatalf("got %+v, %v; want EINPROGRESS for attempt %d", a, err, pending.ID)
+		}
+		if n := r.emulator.Calls(createAction); n != 0 {
+			t.Errorf("TCSS saw %d calls, want 0", n)
+		}
+	})
+
+	t.Run("the same key with another request is a conflict, recorded as rejected", func(t *testing.T) {
+		r := newRig(t)
+		if _, err := r.svc.Start(ctx, all, "k3", caller); err != nil {
+			t.Fatal(err)
+		}
+		_, err := r.svc.Start(ctx, scan.Request{RegistryImageScanType: "ALL"}, "k3", caller)
+		if scan.ErrorCode(err) != scan.ECONFLICT {
+			t.Fatalf("got %v, want ECONFLICT", err)
+		}
+		recs := r.records(t)
+		last := recs[len(recs)-1]
+		if last.Outcome != audit.OutcomeRejected || last.ErrorCode != scan.CodeIdempotencyConflict {
+			t.Errorf("conflict not recorded: %+v", last)
+		}
+		if n := r.emulator.Calls(createAction); n != 1 {
+			t.Errorf("TCSS saw %d calls, want 1", n)
+		}
+	})
+
+	t.Run("protection survives reopening the store", func(t *testing.T) {
+		r := newRig(t)
+		first, err := r.svc.Start(ctx, all, "k4", caller)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.store.Close()
+		r.open(t)
+		svc := scan.NewService(scannerCounting{t: t}, r.store, r.clock, nil)
+		again, err := svc.Start(ctx, all, "k4", caller)
+		if err != nil || !again.Replayed || again.ID() != first.ID() {
+			t.Fatalf("after reopening: %+v, %v", again, err)
+		}
+	})
+
+	t.Run("an overlong key is refused with the request's other problems", func(t *testing.T) {
+		r := newRig(t)
+		_, err := r.svc.Start(ctx, scan.Request{LocalImageScanType: "EVERYTHING"}, strings.Repeat("k", 200), caller)
+		var e *scan.Error
+		if !errors.As(err, &e) || e.Code != scan.EINVALID || len(e.Fields) < 2 {
+			t.Fatalf("got %v, want EINVALID naming the scan type and the key", err)
+		}
+		if e.Fields[len(e.Fields)-1].Field != "IdempotencyKey" {
+			t.Errorf("fields %v lack IdempotencyKey", e.Fields)
+		}
+	})
+}
+
+func TestSecretsNeverReachTheAuditLog(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	if _, err := r.svc.Start(ctx, scan.Request{LocalImageScanType: "ALL"}, "", caller); err != nil {
+		t.Fatal(err)
+	}
+	r.emulator.InjectFault(createAction, tcsstest.Fault{Code: "AuthFailure", Message: "denied"})
+	_, _ = r.svc.Start(ctx, scan.Request{RegistryImageScanType: "ALL"}, "", caller)
+	_, _ = r.svc.Start(ctx, scan.Request{LocalImageScanType: "bad"}, "", caller)
+	for _, rec := range r.records(t) {
+		blob, _ := json.Marshal(rec)
+		for _, secret := range []string{r.key.SecretKey, r.key.Token} {
+			if strings.Contains(string(blob), secret) {
+				t.Fatalf("record %d holds a secret: %s", rec.ID, blob)
+			}
+		}
+	}
+}
+
+func TestAttemptAndStatus(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	started, err := r.svc.Start(ctx, scan.Request{LocalImageScanType: "ALL"}, "", caller)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{started.ID(), started.Outcome.ID} {
+		a, err := r.svc.Attempt(ctx, id)
+		if err != nil || a.ID() != started.ID() || a.State() != audit.OutcomeSucceeded || a.Request.LocalImageScanType != "ALL" {
+			t.Errorf("Attempt(%d) = %+v, %v", id, a, err)
+		}
+	}
+	info, err := r.svc.Status(ctx, started)
+	if err != nil || info.LocalTaskID != started.Outcome.LocalTaskID || info.Status == "" {
+		t.Errorf("Status = %+v, %v", info, err)
+	}
+	if _, err := r.svc.Attempt(ctx, 999); scan.ErrorCode(err) != scan.ENOTFOUND {
+		t.Errorf("Attempt(999) error %v, want ENOTFOUND", err)
+	}
+	rejected, _ := r.svc.Start(ctx, scan.Request{}, "", caller)
+	if _, err := r.svc.Status(ctx, rejected); scan.ErrorCode(err) != scan.ENOTFOUND {
+		t.Errorf("Status of a rejected attempt: %v, want ENOTFOUND", err)
+	}
+}
+
+func BenchmarkStart(b *testing.B) {
+	key := tcsstest.RandomKey()
+	_, hs := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}, RatePerSecond: 1 << 30})
+	defer hs.Close()
+	client, err := tcss.New(tcss.Config{Endpoint: hs.URL, Credential: common.NewCredential(key.SecretID, key.SecretKey), Limiter: tcss.NewPacer(1e9)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	store, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "a.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	svc := scan.NewService(client, store, nil, nil)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := svc.Start(context.Background(), scan.Request{LocalImageScanType: "ALL"}, "", caller); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
