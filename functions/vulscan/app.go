@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/functions/tcss"
+	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+	"github.com/vulscan/vulscan/web"
+)
+
+// app is vulscan wired from its settings: the audit store, the TCSS client (or the in-process
+// emulator behind it), the scan service every trigger uses, and the web handler.
+type app struct {
+	settings settings
+	store    audit.Store
+	service  *scan.Service
+	handler  http.Handler
+	logger   *slog.Logger
+	emulator *httptest.Server // the in-process TCSS emulator, when the endpoint is "emulator"
+}
+
+func init() {
+	openScanService = func(ctx context.Context, e env, dsn string) (scanStarter, func() error, error) {
+		a, err := openApp(ctx, e, dsn)
+		if err != nil {
+			return nil, nil, err
+		}
+		if a.emulator != nil {
+			fmt.Fprintln(e.stderr, "vulscan: using the built-in TCSS emulator (set VULSCAN_TCSS_ENDPOINT to reach TCSS)")
+		}
+		return a.service, a.Close, nil
+	}
+}
+
+// openApp wires vulscan from the environment. dsn, when not empty, overrides VULSCAN_AUDIT_DSN.
+func openApp(ctx context.Context, e env, dsn string) (*app, error) {
+	s, err := loadSettings(e.getenv)
+	if err != nil {
+		return nil, err
+	}
+	if dsn != "" {
+		s.auditDSN = dsn
+	}
+	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
+	a := &app{settings: s, logger: logger}
+
+	scanner, err := a.openScanner(e)
+	if err != nil {
+		return nil, errors.Join(err, a.Close())
+	}
+	if a.store, err = openAuditStore(ctx, s.auditDSN); err != nil {
+		return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
+	}
+	a.service = scan.NewService(scanner, a.store, nil, logger)
+	a.handler = web.New(web.Config{
+		Scans:          a.service,
+		Audit:          a.store,
+		TrustedOrigins: s.trustedOrigins,
+		ActorHeader:    s.actorHeader,
+		Logger:         logger,
+	})
+	return a, nil
+}
+
+// openScanner builds the TCSS client for the configured endpoint, starting the in-process
+// emulator (with a key of its own) when the endpoint is "emulator".
+func (a *app) openScanner(e env) (*tcss.Client, error) {
+	cfg := tcss.Config{
+		Endpoint:   a.settings.tcssEndpoint,
+		Region:     a.settings.tcssRegion,
+		Credential: tcss.EnvCredential(e.getenv),
+		Logger:     a.logger,
+	}
+	if cfg.Endpoint == emulatorEndpoint {
+		key := tcsstest.RandomKey()
+		_, a.emulator = tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}, Logger: a.logger})
+		cfg.Endpoint = a.emulator.URL
+		cfg.Credential = common.NewCredential(key.SecretID, key.SecretKey)
+	} else if err := tcss.CheckCredential(e.getenv); err != nil {
+		// Not fatal: the role key may appear later (SCF re-reads it per call), but say so now.
+		a.logger.Warn("no Tencent Cloud credential in the environment yet", "err", err)
+	}
+	client, err := tcss.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("TCSS client for %q: %w", a.settings.tcssEndpoint, err)
+	}
+	return client, nil
+}
+
+// describeAudit says where the audit log lives without printing a password.
+func (a *app) describeAudit() string {
+	return redactDSN(a.settings.auditDSN)
+}
+
+// Close releases the store and stops the in-process emulator.
+func (a *app) Close() error {
+	var err error
+	if a.store != nil {
+		err = a.store.Close()
+	}
+	if a.emulator != nil {
+		a.emulator.Close()
+	}
+	return err
+}

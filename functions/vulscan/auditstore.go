@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/audit/sqlstore"
+)
+
+// defaultAuditDSN is the audit store on a workstation: a SQLite file in the working directory.
+const defaultAuditDSN = "sqlite:vulscan-audit.db"
+
+// openAuditStore opens the audit store dsn names: sqlite:PATH (relative to the working
+// directory) or a postgres:// or postgresql:// URL. The directory of a SQLite file must exist:
+// creating it would let a mistyped mount path send the audit log to a disk that vanishes with
+// the instance.
+func openAuditStore(ctx context.Context, dsn string) (audit.Store, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if path == "" {
+			return nil, fmt.Errorf("audit DSN %q names no file: want sqlite:PATH", dsn)
+		}
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, fmt.Errorf("audit DSN %q: %w", dsn, err)
+		}
+		dir := filepath.Dir(abs)
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("audit log directory %s does not exist (vulscan does not create it)", dir)
+		}
+		return sqlstore.OpenSQLite(ctx, abs)
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return sqlstore.OpenPostgres(ctx, dsn)
+	}
+	// Name only the scheme: the rest of an unknown DSN may hold a password.
+	scheme, _, found := strings.Cut(dsn, ":")
+	if !found {
+		scheme = "no scheme"
+	}
+	return nil, fmt.Errorf("unsupported audit DSN (%s): want sqlite:PATH or postgres://…", scheme)
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+)
+
+// settings are vulscan's VULSCAN_* environment variables (README lists each with its default).
+// Tencent credentials keep Tencent's names and are read by the tcss package on every call.
+type settings struct {
+	addr           string   // VULSCAN_ADDR: listen address in HTTP mode
+	tcssEndpoint   string   // VULSCAN_TCSS_ENDPOINT: "emulator", a host, or an http(s) URL
+	tcssRegion     string   // VULSCAN_TCSS_REGION, else TENCENTCLOUD_REGION; may be empty
+	auditDSN       string   // VULSCAN_AUDIT_DSN: sqlite:PATH or postgres://…
+	trustedOrigins []string // VULSCAN_TRUSTED_ORIGINS: origins allowed to post the form
+	actorHeader    string   // VULSCAN_ACTOR_HEADER: header a fronting proxy sets with the user
+	deployed       bool     // running on SCF or Lambda rather than on a workstation
+}
+
+// emulatorEndpoint selects the in-process TCSS emulator.
+const emulatorEndpoint = "emulator"
+
+// realEndpoint is TCSS's public endpoint, the default when deployed.
+const realEndpoint = "tcss.tencentcloudapi.com"
+
+// loadSettings reads the settings. Deployed functions (SCF, Lambda) default to the real TCSS and
+// must name a durable audit store: their disks are ephemeral, and an audit log that vanishes with
+// the instance would be no audit log.
+func loadSettings(getenv func(string) string) (settings, error) {
+	s := settings{
+		addr:         getenv("VULSCAN_ADDR"),
+		tcssEndpoint: strings.TrimSpace(getenv("VULSCAN_TCSS_ENDPOINT")),
+		tcssRegion:   firstNonEmpty(getenv("VULSCAN_TCSS_REGION"), getenv("TENCENTCLOUD_REGION")),
+		auditDSN:     strings.TrimSpace(getenv("VULSCAN_AUDIT_DSN")),
+		actorHeader:  strings.TrimSpace(getenv("VULSCAN_ACTOR_HEADER")),
+		deployed: getenv("AWS_LAMBDA_RUNTIME_API") != "" || getenv("SCF_RUNTIME_API") != "" ||
+			getenv("TENCENTCLOUD_RUNENV") == "SCF",
+	}
+	for _, o := range strings.Split(getenv("VULSCAN_TRUSTED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			s.trustedOrigins = append(s.trustedOrigins, o)
+		}
+	}
+	if s.addr == "" {
+		s.addr = defaultAddr(getenv)
+	}
+	if _, _, err := net.SplitHostPort(s.addr); err != nil {
+		return settings{}, fmt.Errorf("VULSCAN_ADDR=%q: want host:port: %w", s.addr, err)
+	}
+	if s.tcssEndpoint == "" {
+		s.tcssEndpoint = emulatorEndpoint
+		if s.deployed {
+			s.tcssEndpoint = realEndpoint
+		}
+	}
+	if s.auditDSN == "" {
+		if s.deployed {
+			return settings{}, fmt.Errorf("VULSCAN_AUDIT_DSN is not set: a deployed function needs a durable audit store (postgres://… or sqlite: on a mounted file system)")
+		}
+		s.auditDSN = defaultAuditDSN
+	}
+	return s, nil
+}
+
+// defaultAddr is loopback for a workstation, and all interfaces where a platform routes to us:
+// SCF web functions must listen on 0.0.0.0:9000; PORT is the common convention elsewhere.
+func defaultAddr(getenv func(string) string) string {
+	if p := getenv("PORT"); p != "" {
+		return net.JoinHostPort("0.0.0.0", p)
+	}
+	if getenv("TENCENTCLOUD_RUNENV") == "SCF" {
+		return "0.0.0.0:9000"
+	}
+	return "127.0.0.1:8080"
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// redactDSN shows where an audit store is without its password: the absolute file of a SQLite
+// store, or a PostgreSQL URL with the password masked.
+func redactDSN(dsn string) string {
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		if abs, err := filepath.Abs(path); err == nil {
+			return "sqlite:" + abs
+		}
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparsable DSN)"
+	}
+	return u.Redacted()
+}
