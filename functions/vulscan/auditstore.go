@@ -39,8 +39,21 @@ func openAuditStore(ctx context.Context, dsn string) (audit.Store, error) {
 	}
 	// Name only the scheme: the rest of an unknown DSN may hold a password.
 	scheme, _, found := strings.Cut(dsn, ":")
-	if !found {
-		scheme = "no scheme"
+	if !found || !plainScheme(scheme) {
+		scheme = "no recognisable scheme"
 	}
 	return nil, fmt.Errorf("unsupported audit DSN (%s): want sqlite:PATH or postgres://…", scheme)
+}
+
+// plainScheme reports whether s looks like a URL scheme, so that it is safe to print.
+func plainScheme(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }

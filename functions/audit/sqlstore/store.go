@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -358,13 +357,4 @@ func (c chain) Walk(ctx context.Context, fn func(audit.Record) error) error {
 
 func (c chain) ByHash(ctx context.Context, h string) (audit.Record, error) {
 	return c.s.one(ctx, "by hash", `hash = ? ORDER BY id LIMIT 1`, h)
-}
-
-// EnsureDir creates the directory that will hold the SQLite file at path.
-func EnsureDir(path string) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("sqlstore: creating %s: %w", dir, err)
-	}
-	return nil
 }

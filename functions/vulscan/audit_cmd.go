@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/vulscan/vulscan/functions/audit"
+)
+
+func init() {
+	commands["audit"] = command{summary: "verify the audit log's hash chain, or export it (jsonl, csv)", run: runAudit}
+}
+
+const auditUsage = `usage:
+  vulscan audit verify [--dsn DSN]
+      Walk the hash chain. Prints "ok: N records" and the head hash (exit 0), or the first bad
+      record and what is wrong with it (exit 1). Keep the head hash somewhere else now and then:
+      it is what shows that the newest records were later deleted.
+  vulscan audit export [--format jsonl|csv] [--since T] [--until T] [--outcome O] [--trigger T]
+                       [--actor A] [--dsn DSN]
+      Stream matching records, oldest first, to stdout. T is RFC 3339 or a date (YYYY-MM-DD; a
+      date for --until includes that whole day).
+
+DSN is sqlite:PATH or postgres://…; default: VULSCAN_AUDIT_DSN, else ` + defaultAuditDSN + `
+`
+
+func runAudit(ctx context.Context, args []string, e env) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, auditUsage)
+		return exitRejected
+	}
+	switch args[0] {
+	case "verify":
+		return runAuditVerify(ctx, args[1:], e)
+	case "export":
+		return runAuditExport(ctx, args[1:], e)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(e.stdout, auditUsage)
+		return exitOK
+	}
+	fmt.Fprintf(e.stderr, "vulscan audit: unknown subcommand %q\n\n%s", args[0], auditUsage)
+	return exitRejected
+}
+
+// auditFlags is a flag set for an audit subcommand with the --dsn flag every one takes.
+func auditFlags(name string, e env) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("vulscan audit "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() { fmt.Fprint(e.stderr, auditUsage) }
+	dsn := fs.String("dsn", "", "audit store: sqlite:PATH or postgres://… (default: VULSCAN_AUDIT_DSN, else "+defaultAuditDSN+")")
+	return fs, dsn
+}
+
+// parseAuditFlags parses args, refusing positional arguments; it reports the exit code to use
+// when parsing failed.
+func parseAuditFlags(fs *flag.FlagSet, args []string, e env) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitRejected, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return exitRejected, false
+	}
+	return exitOK, true
+}
+
+// openExistingAuditStore opens the store the flag, VULSCAN_AUDIT_DSN or the default names. A
+// SQLite file must exist: reading a log that is not there is a mistaken path, not an empty log.
+func openExistingAuditStore(ctx context.Context, flagDSN string, e env) (audit.Store, error) {
+	dsn := firstNonEmpty(flagDSN, e.getenv("VULSCAN_AUDIT_DSN"), defaultAuditDSN)
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok && path != "" {
+		if _, err := os.Stat(path); err != nil {
+			abs, _ := filepath.Abs(path)
+			return nil, fmt.Errorf("no audit log at %s: %w", abs, err)
+		}
+	}
+	return openAuditStore(ctx, dsn)
+}
+
+func runAuditVerify(ctx context.Context, args []string, e env) int {
+	fs, dsn := auditFlags("verify", e)
+	if code, ok := parseAuditFlags(fs, args, e); !ok {
+		return code
+	}
+	store, err := openExistingAuditStore(ctx, *dsn, e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan audit verify: %v\n", err)
+		return exitFailed
+	}
+	defer store.Close()
+	rep, err := store.Verify(ctx)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan audit verify: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintln(e.stdout, rep)
+	if !rep.OK() {
+		return exitFailed
+	}
+	if rep.Records > 0 {
+		fmt.Fprintf(e.stdout, "head: record %d, hash %s\n", rep.Records, rep.HeadHash)
+	}
+	return exitOK
+}
+
+func runAuditExport(ctx context.Context, args []string, e env) int {
+	fs, dsn := auditFlags("export", e)
+	var format, since, until, outcome, trigger string
+	var f audit.Filter
+	fs.StringVar(&format, "format", string(audit.FormatJSONL), "jsonl or csv")
+	fs.StringVar(&since, "since", "", "only records at or after this time (RFC 3339 or YYYY-MM-DD)")
+	fs.StringVar(&until, "until", "", "only records before this time (RFC 3339), or up to the end of this day (YYYY-MM-DD)")
+	fs.StringVar(&outcome, "outcome", "", "only this outcome: pending, rejected, failed, succeeded or unknown")
+	fs.StringVar(&trigger, "trigger", "", "only this trigger: form, api, timer or cli")
+	fs.StringVar(&f.Actor, "actor", "", "only this actor")
+	if code, ok := parseAuditFlags(fs, args, e); !ok {
+		return code
+	}
+	fmtErr := func(err error) int {
+		fmt.Fprintf(e.stderr, "vulscan audit export: %v\n", err)
+		return exitRejected
+	}
+	fm, err := audit.ParseFormat(format)
+	if err != nil {
+		return fmtErr(err)
+	}
+	if since != "" {
+		if f.Since, err = audit.ParseSince(since); err != nil {
+			return fmtErr(fmt.Errorf("--since: %w", err))
+		}
+	}
+	if until != "" {
+		if f.Until, err = audit.ParseUntil(until); err != nil {
+			return fmtErr(fmt.Errorf("--until: %w", err))
+		}
+	}
+	if outcome != "" {
+		if f.Outcome, err = audit.ParseOutcome(outcome); err != nil {
+			return fmtErr(fmt.Errorf("--outcome: %w", err))
+		}
+	}
+	if trigger != "" {
+		if f.Trigger, err = audit.ParseTrigger(trigger); err != nil {
+			return fmtErr(fmt.Errorf("--trigger: %w", err))
+		}
+	}
+	store, err := openExistingAuditStore(ctx, *dsn, e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan audit export: %v\n", err)
+		return exitFailed
+	}
+	defer store.Close()
+	if err := audit.Export(ctx, store, fm, f, e.stdout); err != nil {
+		fmt.Fprintf(e.stderr, "vulscan audit export: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
