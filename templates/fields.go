@@ -33,6 +33,14 @@ func radioID(field, value string) string {
 	return field + "-" + value
 }
 
+// choiceHintID is the id of a scope choice's explanation.
+func choiceHintID(field, value string) string {
+	if value == "" {
+		value = "none"
+	}
+	return field + "-" + value + "-hint"
+}
+
 // describedBy lists the ids that describe a field: its hint, and its error when it has one.
 func describedBy(field, errMsg string) string {
 	if errMsg == "" {

@@ -1,0 +1,198 @@
+package web_test
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/web"
+)
+
+// seed records three attempts: a success by the form (records 1, 2), a rejection by the API
+// (record 3) and a success by the API (records 4, 5).
+func seed(t *testing.T, h *harness) {
+	t.Helper()
+	h.postForm(url.Values{"RegistryImageScanType": {"NOT_SCAN"}})
+	h.postJSON(`{"LocalImageScanType":"IMAGEIDS"}`)
+	h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`)
+	if n := len(h.records()); n != 5 {
+		t.Fatalf("seeded %d records, want 5", n)
+	}
+}
+
+func rowIDs(doc *goquery.Document) []string {
+	return doc.Find("#records tbody tr td:first-child").Map(func(_ int, s *goquery.Selection) string {
+		return strings.TrimSpace(s.Text())
+	})
+}
+
+func TestAuditPage(t *testing.T) {
+	h := newHarness(t)
+	seed(t, h)
+	for _, tc := range []struct {
+		name  string
+		query string
+		rows  string // IDs shown, in order
+		older string // the "Older records" link, "" when there is none
+	}{
+		{"newest first", "", "5,4,3,2,1", ""},
+		{"outcome", "?outcome=rejected", "3", ""},
+		{"trigger", "?trigger=form", "2,1", ""},
+		{"actor", "?actor=nobody", "", ""},
+		{"date range", "?from=2000-01-01&to=2000-01-02", "", ""},
+		{"paging", "?limit=2", "5,4", "audit?before=4&limit=2"},
+		{"second page", "?limit=2&before=4", "3,2", "audit?before=2&limit=2"},
+		{"last page", "?limit=2&before=2", "1", ""},
+		{"paging keeps filters", "?trigger=api&limit=1", "5", "audit?before=5&limit=1&trigger=api"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := h.get("/audit" + tc.query)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status = %d", resp.StatusCode)
+			}
+			doc := document(t, resp)
+			if got := strings.Join(rowIDs(doc), ","); got != tc.rows {
+				t.Errorf("rows = %q, want %q", got, tc.rows)
+			}
+			want := ""
+			if tc.older != "" {
+				want = "./" + tc.older
+			}
+			if got := doc.Find("a#older").AttrOr("href", ""); got != want {
+				t.Errorf("older link = %q, want %q", got, want)
+			}
+			if !strings.Contains(doc.Find("#chain").Text(), "verified: 5 records") {
+				t.Errorf("chain = %q", doc.Find("#chain").Text())
+			}
+		})
+	}
+	t.Run("records link to their attempts", func(t *testing.T) {
+		doc := document(t, h.get("/audit"))
+		got := doc.Find("#records tbody tr td:first-child a").Map(func(_ int, s *goquery.Selection) string {
+			return s.AttrOr("href", "")
+		})
+		want := "./scans/4,./scans/4,./scans/3,./scans/1,./scans/1"
+		if strings.Join(got, ",") != want {
+			t.Errorf("links = %q, want %q", got, want)
+		}
+	})
+	t.Run("downloads carry the filters", func(t *testing.T) {
+		doc := document(t, h.get("/audit?outcome=succeeded&limit=1"))
+		if got := doc.Find("#download-csv").AttrOr("href", ""); got != "./audit.csv?limit=1&outcome=succeeded" {
+			t.Errorf("CSV link = %q", got)
+		}
+		if got := doc.Find("#download-jsonl").AttrOr("href", ""); got != "./audit.jsonl?limit=1&outcome=succeeded" {
+			t.Errorf("JSONL link = %q", got)
+		}
+	})
+	t.Run("bad filters", func(t *testing.T) {
+		resp := h.get("/audit?outcome=great&from=yesterday")
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("status = %d", resp.StatusCode)
+		}
+		doc := document(t, resp)
+		for _, f := range []string{"outcome", "from"} {
+			if doc.Find(`.error-summary a[href="#filter-`+f+`"]`).Length() != 1 {
+				t.Errorf("no error for %s", f)
+			}
+		}
+		if got := doc.Find("#filter-from").AttrOr("value", ""); got != "yesterday" {
+			t.Errorf("typed filter not kept: %q", got)
+		}
+	})
+}
+
+func TestAuditPageShowsABrokenChain(t *testing.T) {
+	h := newHarness(t, withAuditLog(func(l web.AuditLog) web.AuditLog { return brokenChain{l} }))
+	doc := document(t, h.get("/audit"))
+	chain := doc.Find("#chain")
+	if chain.AttrOr("role", "") != "alert" || !strings.Contains(chain.Text(), "record 7") || !strings.Contains(chain.Text(), "edited") {
+		t.Errorf("chain = %q", chain.Text())
+	}
+}
+
+func TestAuditExports(t *testing.T) {
+	h := newHarness(t)
+	seed(t, h)
+	t.Run("CSV", func(t *testing.T) {
+		resp := h.get("/audit.csv?trigger=api")
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" {
+			t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, "attachment") {
+			t.Errorf("Content-Disposition = %q", cd)
+		}
+		rows, err := csv.NewReader(strings.NewReader(body(t, resp))).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 4 || rows[0][0] != "id" {
+			t.Fatalf("rows = %q, want a header and records 3, 4, 5", rows)
+		}
+		for i, id := range []string{"3", "4", "5"} {
+			if rows[i+1][0] != id {
+				t.Errorf("row %d has id %s, want %s (oldest first)", i+1, rows[i+1][0], id)
+			}
+		}
+	})
+	t.Run("JSON Lines", func(t *testing.T) {
+		resp := h.get("/audit.jsonl?outcome=succeeded")
+		lines := strings.Split(strings.TrimSpace(body(t, resp)), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("%d lines, want 2", len(lines))
+		}
+		var rec audit.Record
+		if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil || rec.ID != 2 || rec.Outcome != audit.OutcomeSucceeded {
+			t.Errorf("first line = %+v (%v)", rec, err)
+		}
+	})
+	t.Run("bad filter", func(t *testing.T) {
+		if resp := h.get("/audit.csv?to=soon"); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("status = %d", resp.StatusCode)
+		}
+	})
+}
+
+func TestAPIAudit(t *testing.T) {
+	h := newHarness(t)
+	seed(t, h)
+	type page struct {
+		Records    []audit.Record `json:"records"`
+		NextBefore int64          `json:"next_before"`
+		Next       string         `json:"next"`
+	}
+	p := decodeJSON[page](t, h.get("/api/audit?limit=2&trigger=api"))
+	if len(p.Records) != 2 || p.Records[0].ID != 5 || p.Records[1].ID != 4 || p.NextBefore != 4 || p.Next != "audit?before=4&limit=2&trigger=api" {
+		t.Errorf("page = %+v", p)
+	}
+	p = decodeJSON[page](t, h.get("/api/"+p.Next))
+	if len(p.Records) != 1 || p.Records[0].ID != 3 || p.NextBefore != 0 || p.Next != "" {
+		t.Errorf("last page = %+v", p)
+	}
+	resp := h.get("/api/audit?before=-1")
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("status = %d", resp.StatusCode)
+	}
+	if e := decodeJSON[apiError](t, resp); !hasField(e.Errors, "before") {
+		t.Errorf("error = %+v", e)
+	}
+}
+
+func TestAuditLogUnavailable(t *testing.T) {
+	h := newHarness(t, withAuditLog(func(l web.AuditLog) web.AuditLog { return failingAudit{l} }))
+	for path, want := range map[string]string{"/audit": "text/html", "/api/audit": "application/json"} {
+		resp := h.get(path)
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.HasPrefix(resp.Header.Get("Content-Type"), want) {
+			t.Errorf("%s: status %d, Content-Type %q", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if b := body(t, resp); strings.Contains(b, "locked") {
+			t.Errorf("%s: the cause leaked: %s", path, b)
+		}
+	}
+}

@@ -1,0 +1,454 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+// formFields are every CreateVulScanTask input the form must offer, by kind.
+var formFields = []struct {
+	name string
+	kind string // radio | textarea | text | checkbox
+}{
+	{"LocalImageScanType", "radio"},
+	{"LocalImageIDs", "textarea"},
+	{"LocalClusterIDs", "textarea"},
+	{"ExcludeLocalImageIDs", "textarea"},
+	{"LocalImageContainerRunning", "checkbox"},
+	{"LocalTaskID", "text"},
+	{"RegistryImageScanType", "radio"},
+	{"RegistryImageIDs", "textarea"},
+	{"ExcludeRegistryImageIDs", "textarea"},
+	{"RegistryImageContainerRunning", "checkbox"},
+	{"IsLatest", "checkbox"},
+	{"RegistryTaskID", "text"},
+}
+
+func TestFormHasEveryFieldWithLabelAndHint(t *testing.T) {
+	h := newHarness(t)
+	resp := h.get("/")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET / = %d", resp.StatusCode)
+	}
+	doc := document(t, resp)
+	for _, f := range formFields {
+		t.Run(f.name, func(t *testing.T) {
+			sel := map[string]string{
+				"radio":    `input[type=radio]`,
+				"textarea": `textarea`,
+				"text":     `input[type=text]`,
+				"checkbox": `input[type=checkbox]`,
+			}[f.kind] + `[name="` + f.name + `"]`
+			inputs := doc.Find("form " + sel)
+			if inputs.Length() == 0 {
+				t.Fatalf("no %s", sel)
+			}
+			inputs.Each(func(_ int, in *goquery.Selection) {
+				id, _ := in.Attr("id")
+				if id == "" || doc.Find(`label[for="`+id+`"]`).Length() != 1 {
+					t.Errorf("%s (id %q) has no label", sel, id)
+				}
+				for _, d := range strings.Fields(in.AttrOr("aria-describedby", "")) {
+					if doc.Find("#"+d).Length() != 1 {
+						t.Errorf("%s: aria-describedby names %q, which is not on the page", id, d)
+					}
+				}
+			})
+			if doc.Find("#"+f.name+"-hint").Text() == "" {
+				t.Errorf("%s has no one-line explanation", f.name)
+			}
+			if doc.Find("#"+f.name).Length() != 1 {
+				t.Errorf("no element with id %s for the error summary to link to", f.name)
+			}
+		})
+	}
+	t.Run("scope choices", func(t *testing.T) {
+		for field, want := range map[string][]string{
+			"LocalImageScanType":    {"", "ALL", "NOT_SCAN", "IMAGEIDS", "CLUSTER"},
+			"RegistryImageScanType": {"", "ALL", "NOT_SCAN", "IMAGEIDS"},
+		} {
+			got := doc.Find(`input[type=radio][name="` + field + `"]`).Map(func(_ int, s *goquery.Selection) string {
+				return s.AttrOr("value", "?")
+			})
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("%s choices = %q, want %q", field, got, want)
+			}
+			if v := doc.Find(`input[type=radio][name="` + field + `"][checked]`).AttrOr("value", "?"); v != "" {
+				t.Errorf("%s: a fresh form selects %q, want none", field, v)
+			}
+		}
+	})
+	t.Run("groups", func(t *testing.T) {
+		got := doc.Find("form section h2").Map(func(_ int, s *goquery.Selection) string { return s.Text() })
+		if strings.Join(got, ",") != "Local images,Registry images" {
+			t.Errorf("groups = %q", got)
+		}
+		if doc.Find(`#local-heading ~ [name="LocalImageIDs"], section:has(#local-heading) [name="LocalImageIDs"]`).Length() == 0 {
+			t.Error("LocalImageIDs is not in the Local images group")
+		}
+		if doc.Find(`section:has(#registry-heading) [name="IsLatest"]`).Length() == 0 {
+			t.Error("IsLatest is not in the Registry images group")
+		}
+	})
+	t.Run("no JavaScript", func(t *testing.T) {
+		if n := doc.Find("script").Length(); n != 0 {
+			t.Errorf("%d script elements", n)
+		}
+	})
+}
+
+func TestEachFormRenderingHasAFreshKey(t *testing.T) {
+	h := newHarness(t)
+	a, b := formKey(t, document(t, h.get("/"))), formKey(t, document(t, h.get("/")))
+	if a == b {
+		t.Errorf("two renderings share key %q", a)
+	}
+}
+
+func TestInvalidSubmissionReRendersWithErrors(t *testing.T) {
+	h := newHarness(t)
+	key := formKey(t, document(t, h.get("/")))
+	sent := url.Values{
+		"IdempotencyKey":        {key},
+		"LocalImageScanType":    {"IMAGEIDS"},
+		"LocalImageIDs":         {"not-an-image\n" + localImage('a')},
+		"RegistryImageScanType": {"IMAGEIDS"},
+		"RegistryImageIDs":      {"12, twelve"},
+		"RegistryTaskID":        {"abc"},
+		"IsLatest":              {"true"},
+	}
+	resp := h.postForm(sent)
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("status = %d, want 422", resp.StatusCode)
+	}
+	doc := document(t, resp)
+
+	t.Run("summary", func(t *testing.T) {
+		s := doc.Find("#error-summary")
+		if s.Length() != 1 {
+			t.Fatal("no error summary")
+		}
+		for attr, want := range map[string]string{"role": "alert", "tabindex": "-1"} {
+			if got := s.AttrOr(attr, ""); got != want {
+				t.Errorf("summary %s = %q, want %q", attr, got, want)
+			}
+		}
+		if _, ok := s.Attr("autofocus"); !ok {
+			t.Error("summary does not take focus (autofocus)")
+		}
+		if doc.Find("#error-summary").Prev().Is("h1, p") == false {
+			t.Error("summary is not at the top, before the form")
+		}
+	})
+	for _, tc := range []struct {
+		field string
+		says  string
+	}{
+		{"LocalImageIDs", "not-an-image"},
+		{"RegistryImageIDs", `"twelve"`},
+		{"RegistryTaskID", `"abc"`},
+		{"IsLatest", ""},
+	} {
+		t.Run("field "+tc.field, func(t *testing.T) {
+			link := doc.Find(`#error-summary a[href="#` + tc.field + `"]`)
+			if link.Length() == 0 {
+				t.Fatalf("summary does not link to #%s", tc.field)
+			}
+			if !strings.Contains(link.Text(), tc.says) {
+				t.Errorf("summary entry %q does not mention %q", link.Text(), tc.says)
+			}
+			in := doc.Find("#" + tc.field)
+			if in.AttrOr("aria-invalid", "") != "true" {
+				t.Errorf("#%s lacks aria-invalid=true", tc.field)
+			}
+			if !strings.Contains(in.AttrOr("aria-describedby", ""), tc.field+"-error") {
+				t.Errorf("#%s aria-describedby = %q, want it to name %s-error", tc.field, in.AttrOr("aria-describedby", ""), tc.field)
+			}
+			if doc.Find("#"+tc.field+"-error").Text() == "" {
+				t.Errorf("no inline message for %s", tc.field)
+			}
+		})
+	}
+	t.Run("values kept", func(t *testing.T) {
+		for name, want := range map[string]string{
+			"LocalImageIDs":    sent.Get("LocalImageIDs"),
+			"RegistryImageIDs": sent.Get("RegistryImageIDs"),
+		} {
+			if got := doc.Find("textarea#" + name).Text(); got != want {
+				t.Errorf("%s = %q, want %q", name, got, want)
+			}
+		}
+		if got := doc.Find("#RegistryTaskID").AttrOr("value", ""); got != "abc" {
+			t.Errorf("RegistryTaskID = %q", got)
+		}
+		if doc.Find(`#LocalImageScanType-IMAGEIDS[checked]`).Length() != 1 {
+			t.Error("the IMAGEIDS scope is no longer selected")
+		}
+		if doc.Find(`#IsLatest[checked]`).Length() != 1 {
+			t.Error("IsLatest is no longer checked")
+		}
+		if got := formKey(t, doc); got != key {
+			t.Errorf("key changed from %q to %q", key, got)
+		}
+	})
+	if n := h.creates(); n != 0 {
+		t.Errorf("TCSS was called %d times", n)
+	}
+}
+
+func TestValidationErrorIsAuditedAsRejected(t *testing.T) {
+	h := newHarness(t)
+	resp := h.postForm(url.Values{"LocalImageScanType": {"IMAGEIDS"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("status = %d", resp.StatusCode)
+	}
+	doc := document(t, resp)
+	if doc.Find(`#error-summary a[href="#LocalImageIDs"]`).Length() == 0 {
+		t.Error("summary does not link to the missing image IDs")
+	}
+	recs := h.records()
+	if len(recs) != 1 || recs[0].Outcome != "rejected" || recs[0].Trigger != "form" {
+		t.Errorf("audit log = %+v, want one rejected form record", recs)
+	}
+}
+
+func TestBroadScanAsksForConfirmation(t *testing.T) {
+	h := newHarness(t)
+	key := formKey(t, document(t, h.get("/")))
+	vals := url.Values{
+		"IdempotencyKey":             {key},
+		"LocalImageScanType":         {"ALL"},
+		"ExcludeLocalImageIDs":       {localImage('b')},
+		"LocalImageContainerRunning": {"true"},
+	}
+	resp := h.postForm(vals)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status = %d, want 200 (confirmation page)", resp.StatusCode)
+	}
+	doc := document(t, resp)
+	if doc.Find("button#confirm[name=confirm]").Length() != 1 || doc.Find("button#edit[name=edit]").Length() != 1 {
+		t.Fatal("confirmation page lacks its buttons")
+	}
+	if !strings.Contains(doc.Find("#scope").Text(), "every image (ALL)") {
+		t.Errorf("scope says %q", doc.Find("#scope").Text())
+	}
+	hidden := url.Values{}
+	doc.Find("form input[type=hidden]").Each(func(_ int, s *goquery.Selection) {
+		hidden.Add(s.AttrOr("name", ""), s.AttrOr("value", ""))
+	})
+	for name := range vals {
+		if hidden.Get(name) != vals.Get(name) {
+			t.Errorf("hidden %s = %q, want %q", name, hidden.Get(name), vals.Get(name))
+		}
+	}
+	if h.creates() != 0 || len(h.records()) != 0 {
+		t.Fatal("something was sent or recorded before confirmation")
+	}
+
+	t.Run("change", func(t *testing.T) {
+		edit := url.Values{"edit": {"yes"}}
+		for k, v := range hidden {
+			edit[k] = v
+		}
+		resp := h.postForm(edit)
+		doc := document(t, resp)
+		if resp.StatusCode != http.StatusOK || doc.Find("#LocalImageScanType-ALL[checked]").Length() != 1 {
+			t.Errorf("change: status %d, ALL selected: %d", resp.StatusCode, doc.Find("#LocalImageScanType-ALL[checked]").Length())
+		}
+		if doc.Find("#error-summary").Length() != 0 {
+			t.Error("change shows an error summary")
+		}
+	})
+	t.Run("confirm", func(t *testing.T) {
+		hidden.Set("confirm", "yes")
+		resp := h.postForm(hidden)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("status = %d, want 303", resp.StatusCode)
+		}
+		if h.creates() != 1 {
+			t.Errorf("TCSS calls = %d, want 1", h.creates())
+		}
+	})
+}
+
+func TestSuccessRedirectsToTheAttemptPage(t *testing.T) {
+	h := newHarness(t, withActorHeader("X-Forwarded-User"))
+	resp := h.postForm(url.Values{
+		"IdempotencyKey":        {"k1"},
+		"LocalImageScanType":    {"IMAGEIDS"},
+		"LocalImageIDs":         {localImage('c') + ", " + localImage('d')},
+		"RegistryImageScanType": {"NOT_SCAN"},
+		"IsLatest":              {"true"},
+	}, func(r *http.Request) { r.Header.Set("X-Forwarded-User", "alice@example.com") })
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("status = %d, want 303: %s", resp.StatusCode, body(t, resp))
+	}
+	loc := resp.Header.Get("Location")
+	if loc != "./scans/1" {
+		t.Fatalf("Location = %q, want the relative ./scans/1", loc)
+	}
+	page := h.get("/scans/1")
+	if page.StatusCode != http.StatusOK {
+		t.Fatalf("GET /scans/1 = %d", page.StatusCode)
+	}
+	doc := document(t, page)
+	recs := h.records()
+	if len(recs) != 2 {
+		t.Fatalf("audit log has %d records, want pending and succeeded", len(recs))
+	}
+	done := recs[1]
+	for sel, want := range map[string]string{
+		"#local-task-id":    itoa(done.LocalTaskID),
+		"#registry-task-id": itoa(done.RegistryTaskID),
+		"#request-id":       done.TCSSRequestID,
+		"#trigger":          "form",
+		"#actor":            "alice@example.com",
+		"#scan-status":      "SCANNING",
+	} {
+		if got := strings.TrimSpace(doc.Find(sel).Text()); got != want {
+			t.Errorf("%s = %q, want %q", sel, got, want)
+		}
+	}
+	if done.LocalTaskID == 0 || done.RegistryTaskID == 0 {
+		t.Errorf("emulator answered task IDs %d/%d", done.LocalTaskID, done.RegistryTaskID)
+	}
+	if doc.Find(`meta[http-equiv=refresh]`).Length() != 1 {
+		t.Error("a scanning attempt's page does not refresh itself")
+	}
+	if doc.Find("a#refresh").AttrOr("href", "") != "1" {
+		t.Errorf("refresh link = %q", doc.Find("a#refresh").AttrOr("href", ""))
+	}
+	if !strings.Contains(doc.Find("table.params").Text(), "IMAGEIDS") {
+		t.Error("the normalized parameters are not shown")
+	}
+}
+
+// itoa shows a task ID as the page does.
+func itoa(n int64) string {
+	if n == 0 {
+		return "—"
+	}
+	return formatInt(n)
+}
+
+func TestDoubleSubmitStartsOneScan(t *testing.T) {
+	h := newHarness(t)
+	key := formKey(t, document(t, h.get("/")))
+	vals := url.Values{"IdempotencyKey": {key}, "RegistryImageScanType": {"NOT_SCAN"}}
+	first, second := h.postForm(vals), h.postForm(vals)
+	if first.StatusCode != http.StatusSeeOther || second.StatusCode != http.StatusSeeOther {
+		t.Fatalf("statuses %d, %d; want 303 twice", first.StatusCode, second.StatusCode)
+	}
+	if a, b := first.Header.Get("Location"), second.Header.Get("Location"); a != b {
+		t.Errorf("the second submit went to %q, the first to %q", b, a)
+	}
+	if n := h.creates(); n != 1 {
+		t.Errorf("TCSS CreateVulScanTask calls = %d, want 1", n)
+	}
+}
+
+func TestReusedKeyWithOtherValuesGetsAFreshKey(t *testing.T) {
+	h := newHarness(t)
+	h.postForm(url.Values{"IdempotencyKey": {"k"}, "RegistryImageScanType": {"NOT_SCAN"}})
+	resp := h.postForm(url.Values{"IdempotencyKey": {"k"}, "LocalImageScanType": {"NOT_SCAN"}})
+	if resp.StatusCode != http.StatusConflict {
+		t.Fatalf("status = %d, want 409", resp.StatusCode)
+	}
+	doc := document(t, resp)
+	if formKey(t, doc) == "k" {
+		t.Error("the re-rendered form keeps the used key")
+	}
+	if doc.Find("#LocalImageScanType-NOT_SCAN[checked]").Length() != 1 {
+		t.Error("values not kept")
+	}
+	if !strings.Contains(doc.Find("#error-summary").Text(), "other parameters") {
+		t.Errorf("summary = %q", doc.Find("#error-summary").Text())
+	}
+}
+
+func TestFailedAttemptsHavePagesWithReasons(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		fault   string
+		outcome string
+		says    string
+	}{
+		{"TCSS refused", "ResourceInUse", "failed", "busy with another scan"},
+		{"rate limited", "RequestLimitExceeded", "failed", "rate limiting"},
+		{"credentials", "AuthFailure.SecretIdNotFound", "failed", "credentials"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.emu.InjectFault("CreateVulScanTask", faultCode(tc.fault))
+			resp := h.postForm(url.Values{"RegistryImageScanType": {"NOT_SCAN"}})
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("status = %d, want 303", resp.StatusCode)
+			}
+			doc := document(t, h.get("/scans/1"))
+			if got := doc.Find("#outcome .badge").Text(); got != tc.outcome {
+				t.Errorf("outcome = %q, want %q", got, tc.outcome)
+			}
+			if r := doc.Find("#reason").Text(); !strings.Contains(r, tc.says) {
+				t.Errorf("reason %q does not say %q", r, tc.says)
+			}
+			if doc.Find("meta[http-equiv=refresh]").Length() != 0 {
+				t.Error("a finished attempt refreshes itself")
+			}
+		})
+	}
+	t.Run("rejected", func(t *testing.T) {
+		h := newHarness(t)
+		h.postForm(url.Values{"LocalClusterIDs": {"cls-abcd1234"}})
+		doc := document(t, h.get("/scans/1"))
+		if got := doc.Find("#outcome .badge").Text(); got != "rejected" {
+			t.Errorf("outcome = %q", got)
+		}
+		if r := doc.Find("#reason").Text(); !strings.Contains(r, "LocalClusterIDs") {
+			t.Errorf("reason = %q", r)
+		}
+	})
+	t.Run("lost answer", func(t *testing.T) {
+		h := newHarness(t)
+		h.emu.InjectFault("CreateVulScanTask", faultDrop())
+		resp := h.postForm(url.Values{"RegistryImageScanType": {"NOT_SCAN"}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("status = %d, want 303", resp.StatusCode)
+		}
+		doc := document(t, h.get("/scans/1"))
+		if got := doc.Find("#outcome .badge").Text(); got != "unknown" {
+			t.Errorf("outcome = %q", got)
+		}
+		if r := doc.Find("#reason").Text(); !strings.Contains(r, "TCSS console") {
+			t.Errorf("reason = %q", r)
+		}
+	})
+}
+
+func TestFormBodyBounds(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct {
+		name   string
+		ct     string
+		body   string
+		status int
+	}{
+		{"too large", "application/x-www-form-urlencoded", "LocalImageIDs=" + strings.Repeat("a", 600<<10), http.StatusRequestEntityTooLarge},
+		{"multipart", "multipart/form-data; boundary=x", "--x--", http.StatusUnsupportedMediaType},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRequest(http.MethodPost, "/", tc.body)
+			r.Header.Set("Content-Type", tc.ct)
+			resp := h.do(r)
+			if resp.StatusCode != tc.status {
+				t.Errorf("status = %d, want %d", resp.StatusCode, tc.status)
+			}
+			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+				t.Errorf("error page Content-Type = %q", ct)
+			}
+		})
+	}
+}

@@ -1,0 +1,202 @@
+package web_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/audit/sqlstore"
+	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/functions/tcss"
+	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+	"github.com/vulscan/vulscan/web"
+)
+
+// harness is the real stack behind the handler: scan.Service over the TCSS client, talking to
+// the TCSS emulator, with a SQLite audit log.
+type harness struct {
+	t       *testing.T
+	emu     *tcsstest.Emulator
+	store   *sqlstore.Store
+	handler http.Handler
+	now     time.Time
+}
+
+type harnessOption func(*harnessConfig)
+
+type harnessConfig struct {
+	web     web.Config
+	scanLog func(scan.AuditLog) scan.AuditLog // wraps the service's view of the store
+}
+
+func withTrustedOrigins(o ...string) harnessOption {
+	return func(c *harnessConfig) { c.web.TrustedOrigins = o }
+}
+
+func withActorHeader(h string) harnessOption {
+	return func(c *harnessConfig) { c.web.ActorHeader = h }
+}
+
+func withScanLog(wrap func(scan.AuditLog) scan.AuditLog) harnessOption {
+	return func(c *harnessConfig) { c.scanLog = wrap }
+}
+
+func withAuditLog(wrap func(web.AuditLog) web.AuditLog) harnessOption {
+	return func(c *harnessConfig) { c.web.Audit = wrap(c.web.Audit) }
+}
+
+func newHarness(t *testing.T, opts ...harnessOption) *harness {
+	t.Helper()
+	key := tcsstest.RandomKey()
+	emu, srv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}})
+	t.Cleanup(srv.Close)
+	client, err := tcss.New(tcss.Config{
+		Endpoint:            srv.URL,
+		Credential:          common.NewCredential(key.SecretID, key.SecretKey),
+		Limiter:             tcss.NewPacer(math.Inf(1)),
+		MaxRateLimitRetries: -1,
+		Logger:              discard,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+
+	now := time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
+	cfg := harnessConfig{web: web.Config{Audit: store, Logger: discard, Now: func() time.Time { return now }}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	var log scan.AuditLog = store
+	if cfg.scanLog != nil {
+		log = cfg.scanLog(store)
+	}
+	cfg.web.Scans = scan.NewService(client, log, nil, discard)
+	return &harness{t: t, emu: emu, store: store, handler: web.New(cfg.web), now: now}
+}
+
+var discard = slog.New(slog.DiscardHandler)
+
+// do serves r and returns the response.
+func (h *harness) do(r *http.Request) *http.Response {
+	h.t.Helper()
+	rec := httptest.NewRecorder()
+	h.handler.ServeHTTP(rec, r)
+	return rec.Result()
+}
+
+func (h *harness) get(target string) *http.Response {
+	return h.do(httptest.NewRequest(http.MethodGet, target, nil))
+}
+
+// postForm posts form values to / as a browser on the same origin would.
+func (h *harness) postForm(vals url.Values, mods ...func(*http.Request)) *http.Response {
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(vals.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	for _, m := range mods {
+		m(r)
+	}
+	return h.do(r)
+}
+
+// postJSON posts body to /api/scans.
+func (h *harness) postJSON(body string, mods ...func(*http.Request)) *http.Response {
+	r := httptest.NewRequest(http.MethodPost, "/api/scans", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	for _, m := range mods {
+		m(r)
+	}
+	return h.do(r)
+}
+
+// records returns the whole audit log, oldest first.
+func (h *harness) records() []audit.Record {
+	h.t.Helper()
+	var out []audit.Record
+	if err := h.store.Each(context.Background(), audit.Filter{}, func(r audit.Record) error {
+		out = append(out, r)
+		return nil
+	}); err != nil {
+		h.t.Fatal(err)
+	}
+	return out
+}
+
+func (h *harness) creates() int { return h.emu.Calls("CreateVulScanTask") }
+
+// document parses an HTML response.
+func document(t *testing.T, resp *http.Response) *goquery.Document {
+	t.Helper()
+	defer resp.Body.Close()
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+func body(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// formKey is the idempotency key a rendered form carries.
+func formKey(t *testing.T, doc *goquery.Document) string {
+	t.Helper()
+	key, ok := doc.Find(`input[type=hidden][name=IdempotencyKey]`).Attr("value")
+	if !ok || key == "" {
+		t.Fatal("form has no idempotency key")
+	}
+	return key
+}
+
+// localImage is a well-formed local image ID.
+func localImage(c byte) string { return "sha256:" + strings.Repeat(string(c), 64) }
+
+// failingAppend is an audit log the service cannot write to.
+type failingAppend struct{ scan.AuditLog }
+
+func (failingAppend) Append(context.Context, audit.Record) (audit.Record, error) {
+	return audit.Record{}, errors.New("disk full")
+}
+
+// failingAudit is an audit log the pages cannot read.
+type failingAudit struct{ web.AuditLog }
+
+func (failingAudit) List(context.Context, audit.Filter) ([]audit.Record, error) {
+	return nil, errors.New("database is locked")
+}
+
+func (failingAudit) Verify(context.Context) (audit.Report, error) {
+	return audit.Report{}, errors.New("database is locked")
+}
+
+// brokenChain is an audit log whose chain has an edited record.
+type brokenChain struct{ web.AuditLog }
+
+func (brokenChain) Verify(context.Context) (audit.Report, error) {
+	return audit.Report{Records: 6, Problem: &audit.Problem{RecordID: 7, Kind: audit.KindEdited, Detail: "its content does not match its hash"}}, nil
+}

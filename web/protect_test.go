@@ -1,0 +1,241 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/web"
+)
+
+func TestCrossSitePostsAreRefused(t *testing.T) {
+	h := newHarness(t, withTrustedOrigins("https://scans.example.com"))
+	for _, tc := range []struct {
+		name    string
+		headers map[string]string
+		status  int
+	}{
+		{"cross-site fetch metadata", map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"same-site is still another origin", map[string]string{"Sec-Fetch-Site": "same-site"}, http.StatusForbidden},
+		{"mismatched Origin", map[string]string{"Sec-Fetch-Site": "", "Origin": "https://evil.example"}, http.StatusForbidden},
+		{"trusted origin", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://scans.example.com"}, http.StatusSeeOther},
+		{"same origin", map[string]string{"Sec-Fetch-Site": "same-origin"}, http.StatusSeeOther},
+		{"no browser headers", map[string]string{"Sec-Fetch-Site": ""}, http.StatusSeeOther},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := h.creates()
+			// Each accepted post is a new attempt, under a key of its own.
+			vals := url.Values{"RegistryImageScanType": {"NOT_SCAN"}, "IdempotencyKey": {tc.name}}
+			resp := h.postForm(vals, func(r *http.Request) {
+				r.Host = "vulscan.example.com"
+				for k, v := range tc.headers {
+					r.Header.Set(k, v)
+				}
+			})
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status = %d, want %d", resp.StatusCode, tc.status)
+			}
+			if tc.status == http.StatusForbidden && h.creates() != before {
+				t.Error("a refused post reached TCSS")
+			}
+		})
+	}
+	t.Run("API too", func(t *testing.T) {
+		resp := h.postJSON(`{"LocalImageScanType":"ALL"}`, func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "cross-site") })
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("status = %d", resp.StatusCode)
+		}
+		if e := decodeJSON[apiError](t, resp); e.Code != "forbidden" {
+			t.Errorf("error = %+v", e)
+		}
+	})
+}
+
+func TestSecurityHeadersOnEveryResponse(t *testing.T) {
+	h := newHarness(t)
+	want := map[string]string{
+		"Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "no-referrer",
+		"X-Frame-Options":         "DENY",
+	}
+	for _, tc := range []struct {
+		name string
+		do   func() *http.Response
+	}{
+		{"form", func() *http.Response { return h.get("/") }},
+		{"stylesheet", func() *http.Response { return h.get("/static/style.css") }},
+		{"audit", func() *http.Response { return h.get("/audit") }},
+		{"not found", func() *http.Response { return h.get("/nope") }},
+		{"API error", func() *http.Response { return h.postJSON(`{`) }},
+		{"refused post", func() *http.Response {
+			return h.postForm(url.Values{}, func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "cross-site") })
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := tc.do()
+			for k, v := range want {
+				if got := resp.Header.Get(k); got != v {
+					t.Errorf("%s = %q, want %q", k, got, v)
+				}
+			}
+		})
+	}
+}
+
+func TestStylesheetIsEmbedded(t *testing.T) {
+	h := newHarness(t)
+	resp := h.get("/static/style.css")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") {
+		t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	css := body(t, resp)
+	for _, want := range []string{"prefers-color-scheme: dark", "@media (max-width"} {
+		if !strings.Contains(css, want) {
+			t.Errorf("stylesheet lacks %q", want)
+		}
+	}
+	if strings.Contains(css, "http") {
+		t.Error("stylesheet loads something from elsewhere")
+	}
+	if resp := h.get("/static/"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /static/ = %d, want 404 (no listing)", resp.StatusCode)
+	}
+}
+
+// TestURLsAreRelative renders every kind of page and checks that no link, form action,
+// stylesheet or redirect starts with "/": the gateway's stage prefix would be lost.
+func TestURLsAreRelative(t *testing.T) {
+	h := newHarness(t)
+	redirect := h.postForm(url.Values{"RegistryImageScanType": {"NOT_SCAN"}})
+	if loc := redirect.Header.Get("Location"); strings.HasPrefix(loc, "/") || loc == "" {
+		t.Errorf("redirect Location = %q", loc)
+	}
+	h.postForm(url.Values{"LocalImageScanType": {"IMAGEIDS"}}) // a rejected attempt
+	pages := map[string]*http.Response{
+		"form":         h.get("/"),
+		"invalid form": h.postForm(url.Values{"LocalTaskID": {"x"}}),
+		"confirmation": h.postForm(url.Values{"LocalImageScanType": {"ALL"}}),
+		"attempt":      h.get("/scans/1"),
+		"rejected":     h.get("/scans/3"),
+		"audit":        h.get("/audit?limit=1"),
+		"audit page 2": h.get("/audit?limit=1&before=3"),
+		"not found":    h.get("/scans/999"),
+		"deep 404":     h.get("/a/b/c"),
+	}
+	for name, resp := range pages {
+		t.Run(name, func(t *testing.T) {
+			doc := document(t, resp)
+			n := 0
+			doc.Find("[href], [action], [src]").Each(func(_ int, s *goquery.Selection) {
+				for _, attr := range []string{"href", "action", "src"} {
+					if v, ok := s.Attr(attr); ok {
+						n++
+						if strings.HasPrefix(v, "/") || strings.Contains(v, "://") {
+							t.Errorf("%s=%q is not relative", attr, v)
+						}
+					}
+				}
+			})
+			if n == 0 {
+				t.Error("no URLs checked")
+			}
+		})
+	}
+	t.Run("links resolve under a stage prefix", func(t *testing.T) {
+		doc := document(t, h.get("/scans/1"))
+		css := doc.Find(`link[rel=stylesheet]`).AttrOr("href", "")
+		base, _ := url.Parse("https://gw.example.com/release/scans/1")
+		ref, _ := url.Parse(css)
+		if got := base.ResolveReference(ref).Path; got != "/release/static/style.css" {
+			t.Errorf("stylesheet resolves to %q", got)
+		}
+	})
+}
+
+func TestIDsAreUnique(t *testing.T) {
+	h := newHarness(t)
+	h.postForm(url.Values{"RegistryImageScanType": {"NOT_SCAN"}})
+	for name, resp := range map[string]*http.Response{
+		"form":         h.get("/"),
+		"invalid form": h.postForm(url.Values{"LocalImageScanType": {"IMAGEIDS"}, "RegistryTaskID": {"x"}}),
+		"attempt":      h.get("/scans/1"),
+		"audit":        h.get("/audit"),
+	} {
+		seen := map[string]bool{}
+		document(t, resp).Find("[id]").Each(func(_ int, s *goquery.Selection) {
+			id := s.AttrOr("id", "")
+			if seen[id] {
+				t.Errorf("%s: id %q appears twice", name, id)
+			}
+			seen[id] = true
+		})
+	}
+}
+
+// panicking is a scan service with a bug.
+type panicking struct{ web.Scans }
+
+func (panicking) Attempt(context.Context, int64) (scan.Attempt, error) { panic("bug") }
+
+func TestPanicsBecomeInternalErrors(t *testing.T) {
+	h := newHarness(t)
+	handler := web.New(web.Config{Scans: panicking{}, Audit: h.store, Logger: discard})
+	for path, wantType := range map[string]string{"/scans/1": "text/html", "/api/scans/1": "application/json"} {
+		r := newRequest(http.MethodGet, path, "")
+		rec := newRecorder()
+		handler.ServeHTTP(rec, r)
+		resp := rec.Result()
+		if resp.StatusCode != http.StatusInternalServerError {
+			t.Errorf("%s: status = %d", path, resp.StatusCode)
+		}
+		if !strings.HasPrefix(resp.Header.Get("Content-Type"), wantType) {
+			t.Errorf("%s: Content-Type = %q", path, resp.Header.Get("Content-Type"))
+		}
+		b := body(t, resp)
+		if !strings.Contains(b, "Internal error.") || strings.Contains(b, "bug") {
+			t.Errorf("%s: body = %q", path, b)
+		}
+		if resp.Header.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s: security headers missing", path)
+		}
+	}
+}
+
+func TestCallerIdentity(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		ctx       *web.CallerInfo
+		header    string
+		wantActor string
+		wantIP    string
+		wantReqID string
+	}{
+		{name: "anonymous", wantActor: "anonymous", wantIP: "192.0.2.1"},
+		{name: "actor header", header: "bob", wantActor: "bob", wantIP: "192.0.2.1"},
+		{name: "gateway identity wins", ctx: &web.CallerInfo{Actor: "AKIDgateway", SourceIP: "203.0.113.9", FunctionRequestID: "req-1"},
+			header: "bob", wantActor: "AKIDgateway", wantIP: "203.0.113.9", wantReqID: "req-1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, withActorHeader("X-Auth-User"))
+			h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, func(r *http.Request) {
+				if tc.header != "" {
+					r.Header.Set("X-Auth-User", tc.header)
+				}
+				if tc.ctx != nil {
+					*r = *r.WithContext(web.WithCaller(r.Context(), *tc.ctx))
+				}
+			})
+			rec := h.records()[0]
+			if rec.Actor != tc.wantActor || rec.SourceIP != tc.wantIP || rec.FunctionRequestID != tc.wantReqID || rec.Trigger != "api" {
+				t.Errorf("record actor %q ip %q request %q trigger %q; want %q %q %q api",
+					rec.Actor, rec.SourceIP, rec.FunctionRequestID, rec.Trigger, tc.wantActor, tc.wantIP, tc.wantReqID)
+			}
+		})
+	}
+}
