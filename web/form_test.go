@@ -77,7 +77,7 @@ func TestFormHasEveryFieldWithLabelAndHint(t *testing.T) {
 			if strings.Join(got, ",") != strings.Join(want, ",") {
 				t.Errorf("%s choices = %q, want %q", field, got, want)
 			}
-			if v := doc.Find(`input[type=radio][name="` + field + `"][checked]`).AttrOr("value", "?"); v != "" {
+			if v := doc.Find(`input[type=radio][name="`+field+`"][checked]`).AttrOr("value", "?"); v != "" {
 				t.Errorf("%s: a fresh form selects %q, want none", field, v)
 			}
 		}
