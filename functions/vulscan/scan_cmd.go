@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os/user"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -103,7 +104,10 @@ func runScan(ctx context.Context, args []string, e env, open openScanFunc) int {
 
 // attemptOutput describes an attempt as the audit log records it.
 func attemptOutput(a scan.Attempt) scanOutput {
-	out := scanOutput{AttemptID: a.ID(), Replayed: a.Replayed, Request: &a.Request}
+	out := scanOutput{AttemptID: a.ID(), Replayed: a.Replayed}
+	if !reflect.DeepEqual(a.Request, scan.Request{}) {
+		out.Request = &a.Request
+	}
 	if a.ID() != 0 {
 		out.Outcome = a.State()
 	}
@@ -132,7 +136,7 @@ func report(e env, out scanOutput, err error) int {
 		} else {
 			out.Error = &outputError{Code: scan.EINTERNAL, Message: err.Error()}
 		}
-		fmt.Fprintf(e.stderr, "vulscan scan: %v\n", err)
+		fmt.Fprintf(e.stderr, "vulscan scan: %s\n", out.Error.Message)
 		for _, f := range out.Errors {
 			fmt.Fprintf(e.stderr, "  %s\n", f)
 		}

@@ -5,13 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"os/exec"
 	"os/user"
+	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 )
 
 const (
@@ -259,5 +264,203 @@ func TestRunScanReportsEachAnswer(t *testing.T) {
 				t.Errorf("service called with caller %+v key %q", tt.starter.caller, tt.starter.gotKey)
 			}
 		})
+	}
+}
+
+// The tests below run the real binary, as an operator would.
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	binErr    error
+	binDir    string
+)
+
+// vulscanBinary builds ./functions/vulscan once per test run and returns its path.
+func vulscanBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "vulscan-bin-")
+		if binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "vulscan")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = errors.New("go build: " + err.Error() + "\n" + string(out))
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// scanRun is one run of `vulscan scan`.
+type scanRun struct {
+	exit   int
+	out    scanOutput
+	raw    string
+	stderr string
+}
+
+// cliFixture is an emulator and an audit store for the binary to use.
+type cliFixture struct {
+	emu *tcsstest.Emulator
+	env []string
+	dir string
+}
+
+func newCLIFixture(t *testing.T) *cliFixture {
+	t.Helper()
+	key := tcsstest.RandomKey()
+	emu, srv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}})
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	env := []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "USER=cli-test",
+		"VULSCAN_TCSS_ENDPOINT=" + srv.URL,
+		"VULSCAN_AUDIT_DSN=sqlite:" + filepath.Join(dir, "audit.db"),
+		"TENCENTCLOUD_SECRET_ID=" + key.SecretID, "TENCENTCLOUD_SECRET_KEY=" + key.SecretKey,
+	}
+	return &cliFixture{emu: emu, env: env, dir: dir}
+}
+
+func (f *cliFixture) run(t *testing.T, extraEnv []string, args ...string) scanRun {
+	t.Helper()
+	cmd := exec.Command(vulscanBinary(t), append([]string{"scan"}, args...)...)
+	cmd.Env = append(append([]string{}, f.env...), extraEnv...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := scanRun{raw: stdout.String(), stderr: stderr.String()}
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		r.exit = exitErr.ExitCode()
+	case err != nil:
+		t.Fatalf("running vulscan scan: %v", err)
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &r.out); err != nil {
+		t.Fatalf("vulscan scan %v printed no JSON (exit %d): %v\nstdout: %s\nstderr: %s", args, r.exit, err, stdout.String(), stderr.String())
+	}
+	return r
+}
+
+func TestScanCommandStartsAScanAgainstTheEmulator(t *testing.T) {
+	f := newCLIFixture(t)
+	r := f.run(t, nil, "--LocalImageScanType", "ALL", "--RegistryImageScanType", " NOT_SCAN ", "--IsLatest")
+	if r.exit != exitOK {
+		t.Fatalf("exit %d, want 0\n%s\n%s", r.exit, r.raw, r.stderr)
+	}
+	if r.out.Outcome != "succeeded" || r.out.LocalTaskID == nil || *r.out.LocalTaskID <= 0 || r.out.RequestID == "" || r.out.AttemptID <= 0 {
+		t.Errorf("output lacks the outcome, a LocalTaskID, the RequestId or the attempt: %s", r.raw)
+	}
+	if r.out.Request == nil || r.out.Request.RegistryImageScanType != "NOT_SCAN" || !r.out.Request.IsLatest {
+		t.Errorf("output does not carry the normalized request: %s", r.raw)
+	}
+	if n := f.emu.Calls("CreateVulScanTask"); n != 1 {
+		t.Errorf("TCSS was called %d times, want 1", n)
+	}
+}
+
+func TestScanCommandTakesTheRequestAsJSON(t *testing.T) {
+	f := newCLIFixture(t)
+	r := f.run(t, nil, "--json", `{"RegistryImageScanType":"IMAGEIDS","RegistryImageIDs":[13,12,13]}`)
+	if r.exit != exitOK || r.out.RegistryTaskID == nil || *r.out.RegistryTaskID <= 0 {
+		t.Fatalf("exit %d, want 0 with a RegistryTaskID\n%s\n%s", r.exit, r.raw, r.stderr)
+	}
+	if got := r.out.Request.RegistryImageIDs; len(got) != 2 || got[0] != 12 || got[1] != 13 {
+		t.Errorf("request IDs %v, want the normalized [12 13]", got)
+	}
+}
+
+func TestScanCommandRefusesInvalidInputWithExit2(t *testing.T) {
+	f := newCLIFixture(t)
+	tests := []struct {
+		name        string
+		args        []string
+		field, says string
+	}{
+		{"an invalid field value names the field", []string{"--LocalImageScanType", "all"}, "LocalImageScanType", "did you mean ALL?"},
+		{"a flag value of the wrong type names the field", []string{"--RegistryImageScanType", "IMAGEIDS", "--RegistryImageIDs", "12,x"}, "RegistryImageIDs", "positive whole numbers"},
+		{"JSON of the wrong type names the field", []string{"--json", `{"LocalTaskID":"7"}`}, "LocalTaskID", "positive whole number"},
+		{"a rule across fields names the field", []string{"--LocalImageScanType", "IMAGEIDS"}, "LocalImageIDs", "is required when LocalImageScanType is IMAGEIDS"},
+		{"an empty request says what to choose", nil, "LocalImageScanType", "selects no images"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.run(t, nil, tt.args...)
+			if r.exit != exitRejected {
+				t.Errorf("exit %d, want 2\n%s", r.exit, r.raw)
+			}
+			if len(r.out.Errors) == 0 || r.out.Errors[0].Field != tt.field || !strings.Contains(r.out.Errors[0].Message, tt.says) {
+				t.Errorf("errors %v, want %s: …%s…", r.out.Errors, tt.field, tt.says)
+			}
+			if !strings.Contains(r.stderr, tt.field) {
+				t.Errorf("stderr does not name %s: %s", tt.field, r.stderr)
+			}
+		})
+	}
+	if n := f.emu.Calls("CreateVulScanTask"); n != 0 {
+		t.Errorf("TCSS was called %d times for refused input", n)
+	}
+}
+
+func TestScanCommandReplaysAnIdempotencyKey(t *testing.T) {
+	f := newCLIFixture(t)
+	first := f.run(t, nil, "--LocalImageScanType", "NOT_SCAN", "--idempotency-key", "nightly-1")
+	again := f.run(t, nil, "--LocalImageScanType", "NOT_SCAN", "--idempotency-key", "nightly-1")
+	if first.exit != exitOK || again.exit != exitOK || !again.out.Replayed {
+		t.Fatalf("exits %d, %d (replayed %v), want 0, 0 and a replay\n%s\n%s", first.exit, again.exit, again.out.Replayed, first.raw, again.raw)
+	}
+	if *again.out.LocalTaskID != *first.out.LocalTaskID || again.out.AttemptID != first.out.AttemptID {
+		t.Errorf("replay answered another attempt: %s vs %s", first.raw, again.raw)
+	}
+	conflict := f.run(t, nil, "--LocalImageScanType", "ALL", "--idempotency-key", "nightly-1")
+	if conflict.exit != exitRejected {
+		t.Errorf("same key, other request: exit %d, want 2\n%s", conflict.exit, conflict.raw)
+	}
+	if n := f.emu.Calls("CreateVulScanTask"); n != 1 {
+		t.Errorf("TCSS was called %d times, want 1", n)
+	}
+}
+
+func TestScanCommandExits1WhenTCSSRefuses(t *testing.T) {
+	f := newCLIFixture(t)
+	f.emu.InjectFault("CreateVulScanTask", tcsstest.Fault{Code: "FailedOperation", Message: "license expired"})
+	r := f.run(t, nil, "--LocalImageScanType", "ALL")
+	if r.exit != exitFailed || r.out.Outcome != "failed" || r.out.Error == nil {
+		t.Errorf("exit %d outcome %q, want 1 and failed\n%s", r.exit, r.out.Outcome, r.raw)
+	}
+	wrongKey := f.run(t, []string{"TENCENTCLOUD_SECRET_KEY=wrong"}, "--LocalImageScanType", "ALL")
+	if wrongKey.exit != exitFailed || !strings.Contains(wrongKey.raw, "AuthFailure") {
+		t.Errorf("wrong key: exit %d, want 1 naming AuthFailure\n%s", wrongKey.exit, wrongKey.raw)
+	}
+}
+
+func TestScanCommandDSNFlagOverridesTheEnvironment(t *testing.T) {
+	f := newCLIFixture(t)
+	unwritable := []string{"VULSCAN_AUDIT_DSN=sqlite:" + filepath.Join(f.dir, "missing", "dir", "audit.db")}
+	if r := f.run(t, unwritable, "--LocalImageScanType", "ALL"); r.exit != exitFailed {
+		t.Errorf("with an unusable audit store: exit %d, want 1\n%s", r.exit, r.raw)
+	}
+	if n := f.emu.Calls("CreateVulScanTask"); n != 0 {
+		t.Errorf("TCSS was called %d times without an audit log", n)
+	}
+	good := "sqlite:" + filepath.Join(f.dir, "other.db")
+	if r := f.run(t, unwritable, "--LocalImageScanType", "ALL", "--dsn", good); r.exit != exitOK {
+		t.Errorf("--dsn did not override VULSCAN_AUDIT_DSN: exit %d\n%s\n%s", r.exit, r.raw, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "other.db")); err != nil {
+		t.Errorf("the --dsn store was not written: %v", err)
 	}
 }
