@@ -164,4 +164,3 @@ func runAuditExport(ctx context.Context, args []string, e env) int {
 	}
 	return exitOK
 }
-

@@ -1,0 +1,289 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/audit"
+)
+
+var auditT0 = time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
+
+// seedAuditLog writes four records to a new SQLite log and returns its path:
+// 1 form pending (Mar 1), 2 form succeeded (Mar 2), 3 api rejected (Mar 2), 4 timer pending (Mar 3).
+func seedAuditLog(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "audit.db")
+	store, err := openAuditStore(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	recs := []audit.Record{
+		{Trigger: audit.TriggerForm, Actor: "alice", Outcome: audit.OutcomePending},
+		{Trigger: audit.TriggerForm, Actor: "alice", Outcome: audit.OutcomeSucceeded, PendingID: 1, LocalTaskID: 36002},
+		{Trigger: audit.TriggerAPI, Actor: "-2+3", Outcome: audit.OutcomeRejected, ErrorCode: "invalid"},
+		{Trigger: audit.TriggerTimer, Actor: "system:timer/nightly", Outcome: audit.OutcomePending},
+	}
+	for i, r := range recs {
+		r.Time = auditT0.Add(time.Duration(i) * 12 * time.Hour)
+		r.Action = audit.ActionCreateVulScanTask
+		r.Params = json.RawMessage(`{"LocalImageScanType":"ALL"}`)
+		if _, err := store.Append(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
+}
+
+type auditRun struct {
+	exit           int
+	stdout, stderr string
+}
+
+// runAuditBinary runs `vulscan audit args…` with only PATH and the given variables set, in dir.
+func runAuditBinary(t *testing.T, dir string, vars []string, args ...string) auditRun {
+	t.Helper()
+	cmd := exec.Command(vulscanBinary(t), append([]string{"audit"}, args...)...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, vars...)
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := auditRun{stdout: stdout.String(), stderr: stderr.String()}
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		r.exit = exitErr.ExitCode()
+	case err != nil:
+		t.Fatalf("running vulscan audit: %v", err)
+	}
+	return r
+}
+
+// tamper runs SQL on the log as an attacker at a shell would: with the sqlite3 shell (.ci/run
+// installs it), else through database/sql on the same file. The append-only triggers go first.
+func tamper(t *testing.T, path, stmts string) {
+	t.Helper()
+	stmts = "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; " + stmts
+	if shell, err := exec.LookPath("sqlite3"); err == nil {
+		if out, err := exec.Command(shell, path, stmts).CombinedOutput(); err != nil {
+			t.Fatalf("sqlite3: %v\n%s", err, out)
+		}
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("the sqlite3 shell is missing; .ci/run installs it")
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(stmts); err != nil {
+		t.Fatalf("tampering: %v", err)
+	}
+}
+
+func TestAuditVerifyCommand(t *testing.T) {
+	path := seedAuditLog(t)
+	dir := filepath.Dir(path)
+	r := runAuditBinary(t, dir, []string{"VULSCAN_AUDIT_DSN=sqlite:" + path}, "verify")
+	if r.exit != 0 || !strings.HasPrefix(r.stdout, "ok: 4 records\nhead: record 4, hash ") {
+		t.Fatalf("verify of a good log: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+	// The default DSN is a file in the working directory; a relative --dsn is read from there too.
+	if err := os.Rename(path, filepath.Join(dir, "vulscan-audit.db")); err != nil {
+		t.Fatal(err)
+	}
+	if r := runAuditBinary(t, dir, nil, "verify"); r.exit != 0 || !strings.HasPrefix(r.stdout, "ok: 4 records") {
+		t.Errorf("verify with the default DSN: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+	if r := runAuditBinary(t, dir, []string{"VULSCAN_AUDIT_DSN=sqlite:elsewhere.db"}, "verify", "--dsn", "sqlite:vulscan-audit.db"); r.exit != 0 {
+		t.Errorf("--dsn did not win over VULSCAN_AUDIT_DSN: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+}
+
+func TestAuditVerifyCommandNamesTheTamperedRecord(t *testing.T) {
+	cases := []struct {
+		name, sql, want string
+	}{
+		{"a row edited", `UPDATE audit_log SET actor = 'mallory' WHERE id = 2;`, "record 2 edited: "},
+		{"a row deleted", `DELETE FROM audit_log WHERE id = 3;`, "record 3 missing: "},
+		{"two rows swapped", `UPDATE audit_log SET id = -1 WHERE id = 2; UPDATE audit_log SET id = 2 WHERE id = 3;
+			UPDATE audit_log SET id = 3 WHERE id = -1;`, "record 2 out of order: "},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			path := seedAuditLog(t)
+			tamper(t, path, c.sql)
+			r := runAuditBinary(t, filepath.Dir(path), nil, "verify", "--dsn", "sqlite:"+path)
+			if r.exit != 1 || !strings.HasPrefix(r.stdout, c.want) {
+				t.Errorf("exit %d, stdout %q; want 1 and %q…\n%s", r.exit, r.stdout, c.want, r.stderr)
+			}
+		})
+	}
+}
+
+func TestAuditExportCommand(t *testing.T) {
+	path := seedAuditLog(t)
+	dsn := []string{"VULSCAN_AUDIT_DSN=sqlite:" + path}
+	dir := filepath.Dir(path)
+
+	exportedIDs := func(args ...string) []int64 {
+		t.Helper()
+		r := runAuditBinary(t, dir, dsn, append([]string{"export"}, args...)...)
+		if r.exit != 0 {
+			t.Fatalf("export %v: exit %d\n%s", args, r.exit, r.stderr)
+		}
+		ids := []int64{}
+		for line := range strings.Lines(r.stdout) {
+			var rec audit.Record
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatalf("export %v: line %q: %v", args, line, err)
+			}
+			if rec.ComputeHash() != rec.Hash {
+				t.Errorf("export %v: record %d does not match its hash", args, rec.ID)
+			}
+			ids = append(ids, rec.ID)
+		}
+		return ids
+	}
+	cases := []struct {
+		args []string
+		want []int64
+	}{
+		{nil, []int64{1, 2, 3, 4}},
+		{[]string{"--format", "jsonl", "--outcome", "pending"}, []int64{1, 4}},
+		{[]string{"--trigger", "form"}, []int64{1, 2}},
+		{[]string{"--since", "2026-03-02", "--until", "2026-03-02"}, []int64{2, 3}},
+		{[]string{"--since", "2026-03-02T10:00:00Z", "--until", "2026-03-02T22:00:00Z"}, []int64{2}},
+		{[]string{"--actor", "alice", "--outcome", "succeeded"}, []int64{2}},
+		{[]string{"--outcome", "failed"}, []int64{}},
+	}
+	for _, c := range cases {
+		if got := exportedIDs(c.args...); !slices.Equal(got, c.want) {
+			t.Errorf("export %v = records %v, want %v", c.args, got, c.want)
+		}
+	}
+
+	r := runAuditBinary(t, dir, dsn, "export", "--format", "csv", "--trigger", "api")
+	rows, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+	if r.exit != 0 || err != nil || len(rows) != 2 {
+		t.Fatalf("csv export: exit %d, %v\n%s%s", r.exit, err, r.stdout, r.stderr)
+	}
+	if rows[0][0] != "id" || rows[1][0] != "3" || rows[1][3] != "'-2+3" || rows[1][9] != "rejected" {
+		t.Errorf("csv export = %q, want record 3 with the formula-like actor neutralised", rows)
+	}
+}
+
+func TestAuditCommandRefusesBadInput(t *testing.T) {
+	path := seedAuditLog(t)
+	dsn := []string{"VULSCAN_AUDIT_DSN=sqlite:" + path}
+	dir := filepath.Dir(path)
+	cases := []struct {
+		args []string
+		exit int
+		msg  string
+	}{
+		{nil, 2, "usage:"},
+		{[]string{"rewrite"}, 2, `unknown subcommand "rewrite"`},
+		{[]string{"verify", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"verify", "--nope"}, 2, "flag provided but not defined"},
+		{[]string{"export", "--format", "xml"}, 2, `unknown export format "xml"`},
+		{[]string{"export", "--since", "yesterday"}, 2, "--since: bad time"},
+		{[]string{"export", "--until", "2026-02-30"}, 2, "--until: bad time"},
+		{[]string{"export", "--outcome", "done"}, 2, `--outcome: unknown outcome "done"`},
+		{[]string{"export", "--trigger", "cron"}, 2, `--trigger: unknown trigger "cron"`},
+		{[]string{"verify", "--dsn", "sqlite:" + filepath.Join(dir, "none.db")}, 1, "no audit log at"},
+		{[]string{"verify", "--dsn", "mysql://root:hunter2@db/audit"}, 1, "unsupported audit DSN (mysql)"},
+	}
+	for _, c := range cases {
+		r := runAuditBinary(t, dir, dsn, c.args...)
+		if r.exit != c.exit || !strings.Contains(r.stderr, c.msg) {
+			t.Errorf("audit %v: exit %d, stderr %q; want %d and %q", c.args, r.exit, r.stderr, c.exit, c.msg)
+		}
+		if strings.Contains(r.stderr, "hunter2") {
+			t.Errorf("audit %v printed the DSN's password: %s", c.args, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "none.db")); !os.IsNotExist(err) {
+		t.Errorf("verify of a missing log created it: %v", err)
+	}
+}
+
+func TestOpenAuditStore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	t.Chdir(dir)
+	s, err := openAuditStore(ctx, "sqlite:rel.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := os.Stat(filepath.Join(dir, "rel.db")); err != nil {
+		t.Errorf("sqlite:rel.db is not in the working directory: %v", err)
+	}
+	for _, bad := range []string{"sqlite:", "sqlite:missing/dir/a.db", "mysql://u:secret@h/db", "u:secret@h", "secret", ""} {
+		s, err := openAuditStore(ctx, bad)
+		if err == nil {
+			s.Close()
+			t.Errorf("openAuditStore(%q) succeeded", bad)
+			continue
+		}
+		if strings.Contains(err.Error(), "secret") {
+			t.Errorf("openAuditStore(%q) error shows the secret: %v", bad, err)
+		}
+	}
+	pg := os.Getenv("VULSCAN_TEST_POSTGRES_DSN")
+	if pg == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("VULSCAN_TEST_POSTGRES_DSN is not set; CI must test the PostgreSQL DSN")
+		}
+		t.Skip("VULSCAN_TEST_POSTGRES_DSN not set")
+	}
+	// A schema of its own, so that this test leaves nothing behind and sees no other test's rows.
+	admin, err := sql.Open("pgx", pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	schema := fmt.Sprintf("vulscan_cmd_test_%d", time.Now().UnixNano())
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+	u, err := url.Parse(pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	for _, scheme := range []string{"postgres", "postgresql"} {
+		u.Scheme = scheme
+		s, err := openAuditStore(ctx, u.String())
+		if err != nil {
+			t.Errorf("openAuditStore(%s…): %v", scheme, err)
+			continue
+		}
+		if _, err := s.Verify(ctx); err != nil {
+			t.Errorf("%s store: Verify: %v", scheme, err)
+		}
+		s.Close()
+	}
+}
