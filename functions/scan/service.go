@@ -174,6 +174,15 @@ func (s *Service) newRecord(c Caller, params []byte, key string) audit.Record {
 	}
 }
 
+// Reject records a refusal that happened before a Request existed: a malformed JSON body, a bad
+// form or flag value, an unreadable timer argument. Every refusal is then in the log, with the
+// reason in cause's field errors. The undecodable input itself is not recorded (params are {}):
+// it may be anything. Reject returns cause, and the rejected record's attempt when it was written.
+func (s *Service) Reject(ctx context.Context, key string, c Caller, cause error) (Attempt, error) {
+	rec := s.newRecord(c, json.RawMessage(`{}`), strings.TrimSpace(key))
+	return s.reject(ctx, rec, Request{}, cause)
+}
+
 // reject records a request that never reaches TCSS and returns cause to the caller.
 func (s *Service) reject(ctx context.Context, rec audit.Record, norm Request, cause error) (Attempt, error) {
 	rec.Outcome = audit.OutcomeRejected

@@ -359,6 +359,27 @@ func TestIdempotency(t *testing.T) {
 	})
 }
 
+func TestRejectRecordsAnUndecodableRequest(t *testing.T) {
+	r := newRig(t)
+	_, cause := scan.DecodeJSON([]byte(`{"LocalImageScanType":7}`), nil)
+	a, err := r.svc.Reject(context.Background(), "k", caller, cause)
+	if err != cause {
+		t.Fatalf("Reject returned %v, want the cause %v", err, cause)
+	}
+	recs := r.records(t)
+	if len(recs) != 1 || a.ID() != recs[0].ID {
+		t.Fatalf("records %+v, attempt %d", recs, a.ID())
+	}
+	rec := recs[0]
+	if rec.Outcome != audit.OutcomeRejected || rec.ErrorCode != scan.CodeInvalidRequest ||
+		!strings.Contains(rec.ErrorMessage, "LocalImageScanType") || string(rec.Params) != "{}" || rec.Actor != "alice" {
+		t.Errorf("rejection recorded as %+v", rec)
+	}
+	if n := r.emulator.Calls(createAction); n != 0 {
+		t.Errorf("TCSS saw %d calls", n)
+	}
+}
+
 func TestSecretsNeverReachTheAuditLog(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
