@@ -7,7 +7,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/audit/sqlstore/sqlstoretest"
 )
 
 var auditT0 = time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
@@ -249,31 +249,10 @@ func TestOpenAuditStore(t *testing.T) {
 			t.Errorf("openAuditStore(%q) error shows the secret: %v", bad, err)
 		}
 	}
-	pg := os.Getenv("VULSCAN_TEST_POSTGRES_DSN")
-	if pg == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("VULSCAN_TEST_POSTGRES_DSN is not set; CI must test the PostgreSQL DSN")
-		}
-		t.Skip("VULSCAN_TEST_POSTGRES_DSN not set")
-	}
-	// A schema of its own, so that this test leaves nothing behind and sees no other test's rows.
-	admin, err := sql.Open("pgx", pg)
+	u, err := url.Parse(sqlstoretest.PostgresDSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
-	schema := fmt.Sprintf("vulscan_cmd_test_%d", time.Now().UnixNano())
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-	u, err := url.Parse(pg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
 	for _, scheme := range []string{"postgres", "postgresql"} {
 		u.Scheme = scheme
 		s, err := openAuditStore(ctx, u.String())

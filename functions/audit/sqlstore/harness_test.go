@@ -2,15 +2,12 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/audit/sqlstore/sqlstoretest"
 )
 
 // harness is one backend under test: the store, and a raw connection to the same database for
@@ -64,79 +61,35 @@ func eachBackend(t *testing.T, test func(t *testing.T, h *harness)) {
 func newSQLite(t *testing.T) *harness {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "audit.db")
-	open := func(t *testing.T) *Store {
-		s, err := OpenSQLite(context.Background(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	h := &harness{store: open(t), d: sqliteDialect, reopen: open}
-	raw, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { raw.Close() })
-	h.raw = raw
-	return h
+	return newHarness(t, sqliteDialect, "sqlite", path+"?_pragma=busy_timeout(5000)", func(ctx context.Context) (*Store, error) {
+		return OpenSQLite(ctx, path)
+	})
 }
 
-// newPostgres gives each test its own schema of the server at VULSCAN_TEST_POSTGRES_DSN, so
-// tests run in parallel without seeing each other's rows.
+// newPostgres gives each test its own schema of the server at VULSCAN_TEST_POSTGRES_DSN.
 func newPostgres(t *testing.T) *harness {
 	t.Helper()
-	dsn := os.Getenv("VULSCAN_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("VULSCAN_TEST_POSTGRES_DSN is not set; CI must run the PostgreSQL store tests")
-		}
-		t.Skip("VULSCAN_TEST_POSTGRES_DSN not set")
-	}
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	schema := "audit_test_" + randomHex(t)
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("creating schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-		}
+	dsn := sqlstoretest.PostgresDSN(t)
+	return newHarness(t, postgresDialect, "pgx", dsn, func(ctx context.Context) (*Store, error) {
+		return OpenPostgres(ctx, dsn)
 	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("VULSCAN_TEST_POSTGRES_DSN must be a postgres:// URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	schemaDSN := u.String()
+}
+
+// newHarness opens the store, and a raw connection through driver and rawDSN.
+func newHarness(t *testing.T, d dialect, driver, rawDSN string, openStore func(context.Context) (*Store, error)) *harness {
+	t.Helper()
 	open := func(t *testing.T) *Store {
-		s, err := OpenPostgres(context.Background(), schemaDSN)
+		s, err := openStore(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
 		return s
 	}
-	h := &harness{store: open(t), d: postgresDialect, reopen: open}
-	raw, err := sql.Open("pgx", schemaDSN)
+	raw, err := sql.Open(driver, rawDSN)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { raw.Close() })
-	h.raw = raw
-	return h
-}
-
-func randomHex(t *testing.T) string {
-	b := make([]byte, 6)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
+	return &harness{store: open(t), raw: raw, d: d, reopen: open}
 }
