@@ -1,0 +1,24 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-lambda-go/lambda"
+)
+
+func init() { lambdaMode = serveLambda }
+
+// serveLambda is the AWS Lambda mode: build the app once (the cold start), then let aws-lambda-go
+// run the invocation loop with a handler that takes every event as raw JSON and dispatches on
+// its shape. lambda.Start does not return: it exits the process when the runtime API fails.
+func serveLambda(ctx context.Context, e env) int {
+	a, err := openApp(ctx, e, "")
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan: %v\n", err)
+		return 1
+	}
+	defer a.Close()
+	lambda.StartWithOptions(a.dispatcher().Lambda(), lambda.WithContext(ctx))
+	return 0
+}

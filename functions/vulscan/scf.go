@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/vulscan/vulscan/functions/platform"
+	"github.com/vulscan/vulscan/web"
+)
+
+func init() { scfMode = serveSCF }
+
+// serveSCF is the SCF custom-runtime mode: build the app once (SCF's cold start, which it times:
+// 3 s by default), report ready, then serve invocations until SCF stops the instance. A runtime
+// API that stays unreachable ends the process non-zero, and SCF starts a fresh one.
+func serveSCF(ctx context.Context, e env) int {
+	rt, err := platform.SCFRuntimeFromEnv(e.getenv)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan: %v\n", err)
+		return 1
+	}
+	a, err := openApp(ctx, e, "")
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan: %v\n", err)
+		return 1
+	}
+	defer a.Close()
+	rt.Logger = a.logger
+	if err := rt.Run(ctx, a.dispatcher().Handle); err != nil {
+		a.logger.Error("SCF runtime loop ended", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// dispatcher serves platform events (SCF and Lambda) with the app: HTTP events go to the web
+// handler with what the gateway knows of the caller, timers go straight to the scan service.
+func (a *app) dispatcher() *platform.Dispatcher {
+	return platform.New(platform.Options{
+		Handler:        a.handler,
+		Scans:          a.service,
+		RequestContext: callerFromGateway,
+		Logger:         a.logger,
+	})
+}
+
+// callerFromGateway hands the gateway's view of the caller to the web handler, for the audit
+// record: the authenticated identity as actor, the client address, the invocation's request ID.
+func callerFromGateway(ctx context.Context, g platform.Gateway) context.Context {
+	return web.WithCaller(ctx, web.CallerInfo{
+		Actor:             g.Identity,
+		SourceIP:          g.SourceIP,
+		FunctionRequestID: g.FunctionRequestID,
+	})
+}

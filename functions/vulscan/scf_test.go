@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/platform"
+)
+
+// scfRuntimeAPI is a minimal fake of SCF's custom-runtime API: it hands out queued events and
+// collects the answers. (functions/platform tests the protocol in depth.)
+type scfRuntimeAPI struct {
+	srv     *httptest.Server
+	ready   chan struct{}
+	events  chan [2]string // request ID, event
+	answers chan [2]string // "response" or "error", body
+}
+
+func newSCFRuntimeAPI(t *testing.T) *scfRuntimeAPI {
+	f := &scfRuntimeAPI{ready: make(chan struct{}, 1), events: make(chan [2]string, 8), answers: make(chan [2]string, 8)}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /runtime/init/ready", func(http.ResponseWriter, *http.Request) { f.ready <- struct{}{} })
+	mux.HandleFunc("GET /runtime/invocation/next", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case ev := <-f.events:
+			w.Header()["request_id"] = []string{ev[0]}
+			w.Header()["time_limit_in_ms"] = []string{"30000"}
+			io.WriteString(w, ev[1])
+		case <-r.Context().Done():
+		}
+	})
+	for _, kind := range []string{"response", "error"} {
+		mux.HandleFunc("POST /runtime/invocation/"+kind, func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			f.answers <- [2]string{kind, string(b)}
+		})
+	}
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *scfRuntimeAPI) invoke(t *testing.T, requestID, event string) (kind, body string) {
+	t.Helper()
+	f.events <- [2]string{requestID, event}
+	select {
+	case a := <-f.answers:
+		return a[0], a[1]
+	case <-time.After(30 * time.Second): // a hang guard, not a timing assertion
+		t.Fatalf("no answer to %s", requestID)
+		return "", ""
+	}
+}
+
+func scfAPIGatewayEvent(method, path, contentType, body string) string {
+	ev := map[string]any{
+		"httpMethod": method, "path": path, "body": body, "isBase64Encoded": false, "queryString": map[string]any{},
+		"headers": map[string]string{"content-type": contentType, "host": "service-x.gz.apigw.tencentcs.com", "user-agent": "curl/8.5.0"},
+		"requestContext": map[string]any{"serviceId": "service-x", "requestId": "gw-" + path, "sourceIp": "203.0.113.9",
+			"stage": "release", "identity": map[string]string{"secretId": "AKIDgatewaykey"}},
+	}
+	b, _ := json.Marshal(ev)
+	return string(b)
+}
+
+// The SCF mode end to end in-process: the app built from the environment, the runtime loop, the
+// web handler and the scan service, with every attempt in the audit log under its trigger and
+// the invocation's request ID.
+func TestSCFModeServesTheAppThroughTheRuntimeAPI(t *testing.T) {
+	api := newSCFRuntimeAPI(t)
+	host, port, _ := net.SplitHostPort(api.srv.Listener.Addr().String())
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "audit.db")
+	e, _, stderr := testEnv("", map[string]string{
+		"SCF_RUNTIME_API": host, "SCF_RUNTIME_API_PORT": port,
+		"VULSCAN_TCSS_ENDPOINT": "emulator", "VULSCAN_AUDIT_DSN": dsn,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, nil, e) }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("SCF mode exited %d: %s", code, stderr)
+		}
+	}
+	t.Cleanup(stop)
+
+	timer := `{"Type":"Timer","TriggerName":"nightly","Time":"2026-03-10T02:00:00Z","Message":"{\"RegistryImageScanType\":\"NOT_SCAN\"}"}`
+	kind, body := api.invoke(t, "scf-timer-1", timer)
+	var res platform.TimerResult
+	if err := json.Unmarshal([]byte(body), &res); kind != "response" || err != nil || res.Outcome != audit.OutcomeSucceeded {
+		t.Fatalf("timer answered %s %s", kind, body)
+	}
+	// SCF retries an asynchronous invocation with the same event: no second scan.
+	if kind, body = api.invoke(t, "scf-timer-2", timer); !strings.Contains(body, `"replayed":true`) {
+		t.Errorf("retried timer answered %s %s", kind, body)
+	}
+
+	kind, body = api.invoke(t, "scf-page-1", scfAPIGatewayEvent("GET", "/", "", ""))
+	var page platform.SCFAPIGatewayResponse
+	if err := json.Unmarshal([]byte(body), &page); kind != "response" || err != nil || page.StatusCode != 200 ||
+		!strings.Contains(page.Body, "<form") {
+		t.Errorf("form page answered %s %.300s", kind, body)
+	}
+
+	kind, body = api.invoke(t, "scf-api-1", scfAPIGatewayEvent("POST", "/api/scans", "application/json", `{"LocalImageScanType":"ALL"}`))
+	var created platform.SCFAPIGatewayResponse
+	if err := json.Unmarshal([]byte(body), &created); kind != "response" || err != nil || created.StatusCode != http.StatusCreated {
+		t.Errorf("API answered %s %.300s", kind, body)
+	}
+
+	if kind, body = api.invoke(t, "scf-odd-1", `{"Records":[{"cos":{}}]}`); kind != "error" || !strings.Contains(body, "unknown event shape") {
+		t.Errorf("unknown event answered %s %s", kind, body)
+	}
+
+	stop()
+	store, err := openAuditStore(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var got []string
+	store.Each(context.Background(), audit.Filter{}, func(r audit.Record) error {
+		got = append(got, fmt.Sprintf("%s %s %s %s %s", r.Outcome, r.Trigger, r.Actor, r.SourceIP, r.FunctionRequestID))
+		return nil
+	})
+	want := []string{
+		"pending timer system:timer/nightly  scf-timer-1",
+		"succeeded timer system:timer/nightly  scf-timer-1",
+		"pending api AKIDgatewaykey 203.0.113.9 scf-api-1",
+		"succeeded api AKIDgatewaykey 203.0.113.9 scf-api-1",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audit log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestSCFModeNeedsTheRuntimeAPIPort(t *testing.T) {
+	e, _, stderr := testEnv("", map[string]string{"SCF_RUNTIME_API": "127.0.0.1"})
+	if code := run(context.Background(), nil, e); code != 1 || !strings.Contains(stderr.String(), "SCF_RUNTIME_API_PORT") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
