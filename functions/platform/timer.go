@@ -94,23 +94,16 @@ func (d *Dispatcher) handleTimer(ctx context.Context, kind Kind, inv Invocation,
 	return marshalReply(result)
 }
 
-// rejectUndecodable records a timer argument that is not a scan request. scan.DecodeJSON returns
-// no request then, and the Service records only what Start refuses; so Start gets the empty
-// request, which Validate always refuses, and the attempt is audited as rejected under the
-// timer's actor and key. The decode error itself (which field, what is wrong) goes to the log
-// and to the invocation's error result.
+// rejectUndecodable records a timer argument that is not a scan request as a rejected attempt
+// under the timer's actor and key, logs it loudly, and returns the invocation's error.
 func (d *Dispatcher) rejectUndecodable(ctx context.Context, log *slog.Logger, name, key string, caller scan.Caller, decodeErr error) error {
+	attempt, _ := d.opts.Scans.Reject(ctx, key, caller, decodeErr)
 	fields := fieldProblems(decodeErr)
-	var attemptID int64
-	if (scan.Request{}).Validate() != nil { // never start a scan for an argument we could not read
-		attempt, _ := d.opts.Scans.Start(ctx, scan.Request{}, key, caller)
-		attemptID = attempt.ID()
-	}
 	if fields == "" {
 		fields = decodeErr.Error()
 	}
 	log.ErrorContext(ctx, "timer argument is not a scan request: fix the trigger's argument",
-		"problems", fields, "attempt", attemptID, "err", decodeErr)
+		"problems", fields, "attempt", attempt.ID(), "err", decodeErr)
 	return fmt.Errorf("timer %s: the argument is not a scan request: %s", name, fields)
 }
 

@@ -212,8 +212,9 @@ func TestBadTimerArgumentsAreAuditedAsRejected(t *testing.T) {
 			}
 			r := recs[0]
 			if r.Outcome != audit.OutcomeRejected || r.Trigger != audit.TriggerTimer || r.Actor != tt.actor ||
-				r.FunctionRequestID != "req-bad" || r.ErrorCode != scan.CodeInvalidRequest {
-				t.Errorf("record = %+v", r)
+				r.FunctionRequestID != "req-bad" || r.ErrorCode != scan.CodeInvalidRequest ||
+				!strings.Contains(r.ErrorMessage, tt.wantErr) {
+				t.Errorf("record = %+v; want the reason %q in it", r, tt.wantErr)
 			}
 			if n := w.tcss.Calls("CreateVulScanTask"); n != 0 {
 				t.Errorf("TCSS called %d times for a bad argument", n)
@@ -272,4 +273,11 @@ func (s *recordingStarter) Start(_ context.Context, _ scan.Request, _ string, c 
 	defer s.mu.Unlock()
 	s.calls = append(s.calls, c)
 	return scan.Attempt{}, errors.New("recordingStarter starts nothing")
+}
+
+func (s *recordingStarter) Reject(_ context.Context, _ string, c scan.Caller, cause error) (scan.Attempt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, c)
+	return scan.Attempt{}, cause
 }
