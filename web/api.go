@@ -24,7 +24,8 @@ import (
 //
 //	201 Created   {id, outcome, LocalTaskID, RegistryTaskID, RequestId}; Location: scans/{id}
 //	200 OK        the same body, replayed: the key was used before with the same request
-//	400           the body is not a JSON object of the API's fields (unknown field, wrong type)
+//	400           the body is not a JSON object of the API's fields (unknown field, wrong type);
+//	              audited as rejected
 //	413           the body is larger than MaxBodyBytes
 //	415           the Content-Type is not application/json
 //	422           the request breaks a rule (scan.Request.Validate); audited as rejected
@@ -60,16 +61,20 @@ func (s *server) apiStart(w http.ResponseWriter, r *http.Request) error {
 		}
 		return &httpError{status: http.StatusBadRequest, message: "The request body could not be read.", err: err}
 	}
+	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
+	caller := s.caller(r, audit.TriggerAPI)
 	req, err := scan.DecodeJSON(body, nil)
 	if err != nil {
 		var se *scan.Error
-		if errors.As(err, &se) {
-			return &httpError{status: http.StatusBadRequest, message: se.Message, fields: se.Fields, err: err}
+		if !errors.As(err, &se) {
+			return err
 		}
-		return err
+		// Recorded as a refusal; answered 400 rather than 422: the body is not a request at all.
+		a, _ := s.scans.Reject(r.Context(), key, caller, err)
+		s.apiError(w, r, &httpError{status: http.StatusBadRequest, message: se.Message, fields: se.Fields, err: err}, a.ID())
+		return nil
 	}
-	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
-	a, err := s.scans.Start(r.Context(), req, key, s.caller(r, audit.TriggerAPI))
+	a, err := s.scans.Start(r.Context(), req, key, caller)
 	if err != nil {
 		s.apiError(w, r, err, a.ID())
 		return nil

@@ -26,6 +26,10 @@ func (instantScans) Start(_ context.Context, req scan.Request, _ string, _ scan.
 		Outcome: &audit.Record{ID: 2, PendingID: 1, Outcome: audit.OutcomeSucceeded, LocalTaskID: 36001}}, nil
 }
 
+func (instantScans) Reject(_ context.Context, _ string, _ scan.Caller, cause error) (scan.Attempt, error) {
+	return scan.Attempt{}, cause
+}
+
 func (instantScans) Attempt(context.Context, int64) (scan.Attempt, error) { return scan.Attempt{}, nil }
 
 func (instantScans) Status(context.Context, scan.Attempt) (scan.ScanInfo, error) {

@@ -61,9 +61,12 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	req, fieldErrs := requestFromForm(values)
 	if len(fieldErrs) > 0 {
-		// The request cannot be built, so it is not sent or audited (as an undecodable JSON body
-		// is not); the rest of it is still validated, so that every problem shows at once.
-		view.Errors = mergeFieldErrors(fieldErrs, req)
+		// The request cannot be built, so it is recorded as a refusal and not sent; the rest of
+		// it is still validated, so that every problem shows at once.
+		all := mergeFieldErrors(fieldErrs, req)
+		cause := &scan.Error{Code: scan.EINVALID, Op: "web.submitForm", Message: "The form has problems.", Fields: all}
+		s.scans.Reject(r.Context(), key, s.caller(r, audit.TriggerForm), cause)
+		view.Errors = sortFieldErrors(all)
 		return s.render(w, r, http.StatusUnprocessableEntity, templates.FormPage(view))
 	}
 	if req.Broad() && r.PostForm.Get(confirmField) == "" && req.Normalize().Validate() == nil {
@@ -236,7 +239,7 @@ func brief(s string) string {
 
 // mergeFieldErrors adds the validation problems of the rest of req to the form's parse errors,
 // leaving out fields that already have one (their parsed value is incomplete).
-func mergeFieldErrors(parseErrs []scan.FieldError, req scan.Request) []templates.FieldError {
+func mergeFieldErrors(parseErrs []scan.FieldError, req scan.Request) []scan.FieldError {
 	errs := slices.Clone(parseErrs)
 	var se *scan.Error
 	if errors.As(req.Normalize().Validate(), &se) {
@@ -246,7 +249,7 @@ func mergeFieldErrors(parseErrs []scan.FieldError, req scan.Request) []templates
 			}
 		}
 	}
-	return sortFieldErrors(errs)
+	return errs
 }
 
 // sortFieldErrors orders errors as the form orders its fields (stable for one field's errors),

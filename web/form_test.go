@@ -198,6 +198,10 @@ func TestInvalidSubmissionReRendersWithErrors(t *testing.T) {
 	if n := h.creates(); n != 0 {
 		t.Errorf("TCSS was called %d times", n)
 	}
+	recs := h.records()
+	if len(recs) != 1 || recs[0].Outcome != "rejected" || !strings.Contains(recs[0].ErrorMessage, "twelve") {
+		t.Errorf("audit log = %+v, want one rejection naming the bad number", recs)
+	}
 }
 
 func TestValidationErrorIsAuditedAsRejected(t *testing.T) {

@@ -22,6 +22,9 @@ import (
 type Scans interface {
 	// Start validates, audits and sends one request; see scan.Service.Start for its errors.
 	Start(ctx context.Context, req scan.Request, idempotencyKey string, c scan.Caller) (scan.Attempt, error)
+	// Reject records a refusal of input that never became a Request (an undecodable JSON body,
+	// a form number that is not a number) and returns cause.
+	Reject(ctx context.Context, idempotencyKey string, c scan.Caller, cause error) (scan.Attempt, error)
 	// Attempt returns the attempt a record opened or closed; ENOTFOUND when there is none.
 	Attempt(ctx context.Context, id int64) (scan.Attempt, error)
 	// Status asks TCSS where a succeeded attempt's scan stands; ENOTFOUND when it started none.
