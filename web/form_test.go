@@ -4,9 +4,13 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 )
 
 // formFields are every CreateVulScanTask input the form must offer, by kind.
@@ -454,5 +458,30 @@ func TestFormBodyBounds(t *testing.T) {
 				t.Errorf("error page Content-Type = %q", ct)
 			}
 		})
+	}
+}
+
+func TestConcurrentDoubleSubmitStartsOneScan(t *testing.T) {
+	h := newHarness(t)
+	// TCSS answers slowly, so the second click arrives while the first is still pending.
+	h.emu.InjectFault("CreateVulScanTask", tcsstest.Fault{Latency: 300 * time.Millisecond, Times: 1})
+	vals := url.Values{"IdempotencyKey": {"double-click"}, "RegistryImageScanType": {"NOT_SCAN"}}
+	var wg sync.WaitGroup
+	locations := make([]string, 2)
+	for i := range locations {
+		wg.Go(func() {
+			resp := h.postForm(vals)
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Errorf("submit %d: status %d", i, resp.StatusCode)
+			}
+			locations[i] = resp.Header.Get("Location")
+		})
+	}
+	wg.Wait()
+	if locations[0] != locations[1] || locations[0] == "" {
+		t.Errorf("the two submits went to %q", locations)
+	}
+	if n := h.creates(); n != 1 {
+		t.Errorf("TCSS CreateVulScanTask calls = %d, want 1", n)
 	}
 }
