@@ -18,6 +18,9 @@ const (
 	TriggerAPI   Trigger = "api"
 	TriggerTimer Trigger = "timer"
 	TriggerCLI   Trigger = "cli"
+	// TriggerEvent is a platform event of no shape vulscan knows; such events are only ever
+	// recorded as rejected.
+	TriggerEvent Trigger = "event"
 )
 
 // Outcome is the state a record reports.

@@ -8,7 +8,7 @@ import (
 // Valid reports whether t is one of the known triggers.
 func (t Trigger) Valid() bool {
 	switch t {
-	case TriggerForm, TriggerAPI, TriggerTimer, TriggerCLI:
+	case TriggerForm, TriggerAPI, TriggerTimer, TriggerCLI, TriggerEvent:
 		return true
 	}
 	return false
@@ -28,7 +28,7 @@ func ParseTrigger(s string) (Trigger, error) {
 	if t := Trigger(s); t.Valid() {
 		return t, nil
 	}
-	return "", fmt.Errorf("unknown trigger %q: want form, api, timer or cli", s)
+	return "", fmt.Errorf("unknown trigger %q: want form, api, timer, cli or event", s)
 }
 
 // ParseOutcome returns the outcome named s, or an error naming the valid ones.

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/scan"
 )
 
@@ -93,6 +94,7 @@ func (d *Dispatcher) Handle(ctx context.Context, inv Invocation, event []byte) (
 	kind, err := Classify(event)
 	if err != nil {
 		d.logger.ErrorContext(ctx, "event refused", "request_id", inv.RequestID, "err", err, "event_bytes", len(event))
+		d.recordUnknown(ctx, inv, err)
 		return nil, err
 	}
 	switch kind {
@@ -100,6 +102,19 @@ func (d *Dispatcher) Handle(ctx context.Context, inv Invocation, event []byte) (
 		return d.handleTimer(ctx, kind, inv, event)
 	}
 	return d.handleHTTP(ctx, kind, inv, event)
+}
+
+// recordUnknown audits an event of unknown shape as a rejected request, so that whatever invoked
+// the function is on the record. The event itself is not stored: it may be anything.
+func (d *Dispatcher) recordUnknown(ctx context.Context, inv Invocation, cause error) {
+	if d.opts.Scans == nil {
+		return
+	}
+	refusal := &scan.Error{Code: scan.EINVALID, Op: "platform.Handle", Message: "The event has no shape vulscan knows.",
+		Fields: []scan.FieldError{{Message: cause.Error()}}}
+	caller := scan.Caller{Trigger: audit.TriggerEvent, Actor: "system:platform", FunctionRequestID: inv.RequestID}
+	// Reject returns refusal itself; whether the record was written, it logs.
+	_, _ = d.opts.Scans.Reject(ctx, "", caller, refusal)
 }
 
 // marshalReply encodes a reply the platform will parse; the types are ours, so failure is a bug.

@@ -281,3 +281,27 @@ func (s *recordingStarter) Reject(_ context.Context, _ string, c scan.Caller, ca
 	s.calls = append(s.calls, c)
 	return scan.Attempt{}, cause
 }
+
+func TestUnknownEventsAreAuditedAsRejected(t *testing.T) {
+	w := newWorld(t)
+	events := []string{`{"Records":[{"eventSource":"aws:sqs","body":"x"}]}`, `[1,2]`, `"text"`}
+	for _, ev := range events {
+		out, err := w.dispatcher().Handle(context.Background(), Invocation{RequestID: "req-" + ev[:2]}, []byte(ev))
+		if !errors.Is(err, ErrUnknownEvent) || out != nil {
+			t.Fatalf("Handle(%s) = %s, %v; want ErrUnknownEvent", ev, out, err)
+		}
+	}
+	recs := w.records(t)
+	if len(recs) != len(events) {
+		t.Fatalf("%d records, want %d", len(recs), len(events))
+	}
+	for i, r := range recs {
+		if r.Outcome != audit.OutcomeRejected || r.Trigger != audit.TriggerEvent || r.Actor != "system:platform" ||
+			r.FunctionRequestID != "req-"+events[i][:2] || !strings.Contains(r.ErrorMessage, "unknown event shape") {
+			t.Errorf("record %d: %+v", r.ID, r)
+		}
+	}
+	if n := w.tcss.Calls("CreateVulScanTask"); n != 0 {
+		t.Errorf("TCSS saw %d calls", n)
+	}
+}
