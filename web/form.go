@@ -93,6 +93,12 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request) error {
 		view.IdempotencyKey = newIdempotencyKey()
 		view.Notice = se.Message + " Check the values below and submit again to start a new attempt."
 		return s.render(w, r, http.StatusConflict, templates.FormPage(view))
+	case se != nil && se.Code == scan.EUNAVAILABLE && attempt.ID() == 0:
+		// Nothing was recorded or sent: keep the values and the key, so that trying again later
+		// is one click and still cannot start two scans.
+		view.Notice = se.Message
+		setRetryAfter(w, http.StatusServiceUnavailable)
+		return s.render(w, r, http.StatusServiceUnavailable, templates.FormPage(view))
 	case attempt.ID() != 0 && se != nil && se.Code != scan.EUNAVAILABLE:
 		// Failed, rate limited, unknown or still in progress: the attempt's page says so.
 		return redirectToAttempt(w, r, attempt.ID())

@@ -10,6 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 )
 
@@ -483,5 +484,23 @@ func TestConcurrentDoubleSubmitStartsOneScan(t *testing.T) {
 	}
 	if n := h.creates(); n != 1 {
 		t.Errorf("TCSS CreateVulScanTask calls = %d, want 1", n)
+	}
+}
+
+func TestUnavailableAuditLogKeepsTheForm(t *testing.T) {
+	h := newHarness(t, withScanLog(func(l scan.AuditLog) scan.AuditLog { return failingAppend{l} }))
+	resp := h.postForm(url.Values{"IdempotencyKey": {"k"}, "RegistryImageScanType": {"NOT_SCAN"}})
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("status %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	doc := document(t, resp)
+	if !strings.Contains(doc.Find("#error-summary").Text(), "no scan was started") {
+		t.Errorf("summary = %q", doc.Find("#error-summary").Text())
+	}
+	if formKey(t, doc) != "k" || doc.Find("#RegistryImageScanType-NOT_SCAN[checked]").Length() != 1 {
+		t.Error("the form lost its key or values")
+	}
+	if h.creates() != 0 {
+		t.Error("TCSS was called without an audit record")
 	}
 }
