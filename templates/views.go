@@ -138,11 +138,14 @@ type AuditView struct {
 	Base         string
 	Filter       AuditFilter
 	FilterErrors []FieldError
-	Rows         []AuditRow
-	NextQuery    string // query string of the next (older) page, "" when this is the last
-	FirstQuery   string // query string of the newest page with the same filters, "" on it
-	ExportQuery  string // the filters as a query string, for the downloads
-	Chain        ChainView
+	// OutcomeChoices and TriggerChoices are the values the filters offer.
+	OutcomeChoices []string
+	TriggerChoices []string
+	Rows           []AuditRow
+	NextQuery      string // query string of the next (older) page, "" when this is the last
+	FirstQuery     string // query string of the newest page with the same filters, "" on it
+	ExportQuery    string // the filters as a query string, for the downloads
+	Chain          ChainView
 }
 
 // ErrorView is a page for a failed request.

@@ -91,6 +91,23 @@ func TestAuditPage(t *testing.T) {
 			t.Errorf("JSONL link = %q", got)
 		}
 	})
+	t.Run("filters offer every trigger and outcome", func(t *testing.T) {
+		doc := document(t, h.get("/audit?trigger=event"))
+		values := func(sel string) string {
+			return strings.Join(doc.Find(sel+" option").Map(func(_ int, s *goquery.Selection) string {
+				return s.AttrOr("value", "")
+			}), ",")
+		}
+		if got := values("#filter-trigger"); got != ",form,api,timer,cli,event" {
+			t.Errorf("trigger choices = %q", got)
+		}
+		if got := values("#filter-outcome"); got != ",pending,rejected,failed,succeeded,unknown" {
+			t.Errorf("outcome choices = %q", got)
+		}
+		if got := doc.Find("#filter-trigger option[selected]").AttrOr("value", ""); got != "event" {
+			t.Errorf("selected trigger = %q", got)
+		}
+	})
 	t.Run("bad filters", func(t *testing.T) {
 		resp := h.get("/audit?outcome=great&from=yesterday")
 		if resp.StatusCode != http.StatusBadRequest {

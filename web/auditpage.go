@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,12 +31,6 @@ type auditQuery struct {
 	limit  int
 }
 
-var (
-	knownOutcomes = []audit.Outcome{audit.OutcomePending, audit.OutcomeRejected, audit.OutcomeFailed,
-		audit.OutcomeSucceeded, audit.OutcomeUnknown}
-	knownTriggers = []audit.Trigger{audit.TriggerForm, audit.TriggerAPI, audit.TriggerTimer, audit.TriggerCLI}
-)
-
 // parseAuditQuery reads the filters (outcome, trigger, actor, from, to) and paging (before,
 // limit) shared by the audit page, its downloads and GET /api/audit. Problems are field errors
 // named after the query parameter.
@@ -58,14 +51,14 @@ func parseAuditQuery(q url.Values) (auditQuery, []scan.FieldError) {
 	}
 	t := a.typed
 	if t.Outcome != "" {
-		if !slices.Contains(knownOutcomes, audit.Outcome(t.Outcome)) {
-			bad("outcome", "Outcome %q is not one of pending, rejected, failed, succeeded, unknown.", brief(t.Outcome))
+		if !audit.Outcome(t.Outcome).Valid() {
+			bad("outcome", "Outcome %q is not one of %s.", brief(t.Outcome), joinNames(audit.Outcomes))
 		}
 		a.filter.Outcome = audit.Outcome(t.Outcome)
 	}
 	if t.Trigger != "" {
-		if !slices.Contains(knownTriggers, audit.Trigger(t.Trigger)) {
-			bad("trigger", "Trigger %q is not one of form, api, timer, cli.", brief(t.Trigger))
+		if !audit.Trigger(t.Trigger).Valid() {
+			bad("trigger", "Trigger %q is not one of %s.", brief(t.Trigger), joinNames(audit.Triggers))
 		}
 		a.filter.Trigger = audit.Trigger(t.Trigger)
 	}
@@ -156,7 +149,8 @@ func auditUnavailable(err error) error {
 // showAudit renders the audit log page.
 func (s *server) showAudit(w http.ResponseWriter, r *http.Request) error {
 	a, errs := parseAuditQuery(r.URL.Query())
-	view := templates.AuditView{Base: baseOf(r), Filter: a.typed, Chain: s.chain(r)}
+	view := templates.AuditView{Base: baseOf(r), Filter: a.typed, Chain: s.chain(r),
+		OutcomeChoices: names(audit.Outcomes), TriggerChoices: names(audit.Triggers)}
 	if len(errs) > 0 {
 		for _, e := range errs {
 			view.FilterErrors = append(view.FilterErrors, templates.FieldError{Field: e.Field, Message: e.Message})
@@ -278,3 +272,15 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
+
+// names turns enumeration values into strings.
+func names[T ~string](vals []T) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// joinNames lists enumeration values for a message: "a, b, c".
+func joinNames[T ~string](vals []T) string { return strings.Join(names(vals), ", ") }

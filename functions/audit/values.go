@@ -2,26 +2,21 @@ package audit
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
+// Triggers lists every known trigger, for filters and their choices.
+var Triggers = []Trigger{TriggerForm, TriggerAPI, TriggerTimer, TriggerCLI, TriggerEvent}
+
+// Outcomes lists every known outcome, for filters and their choices.
+var Outcomes = []Outcome{OutcomePending, OutcomeRejected, OutcomeFailed, OutcomeSucceeded, OutcomeUnknown}
+
 // Valid reports whether t is one of the known triggers.
-func (t Trigger) Valid() bool {
-	switch t {
-	case TriggerForm, TriggerAPI, TriggerTimer, TriggerCLI, TriggerEvent:
-		return true
-	}
-	return false
-}
+func (t Trigger) Valid() bool { return slices.Contains(Triggers, t) }
 
 // Valid reports whether o is one of the known outcomes.
-func (o Outcome) Valid() bool {
-	switch o {
-	case OutcomePending, OutcomeRejected, OutcomeFailed, OutcomeSucceeded, OutcomeUnknown:
-		return true
-	}
-	return false
-}
+func (o Outcome) Valid() bool { return slices.Contains(Outcomes, o) }
 
 // ParseTrigger returns the trigger named s, or an error naming the valid ones.
 func ParseTrigger(s string) (Trigger, error) {
