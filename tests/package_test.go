@@ -1,0 +1,451 @@
+package tests
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"debug/buildinfo"
+	"debug/elf"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vulscan/vulscan/functions/platform"
+	"github.com/vulscan/vulscan/functions/scan"
+)
+
+// releaseToolchain is the Go release the deploy zips must be built with (Taskfile.yml,
+// RELEASE_TOOLCHAIN): go1.26.8's standard library has reachable vulnerabilities.
+const releaseToolchain = "go1.27.3"
+
+// TestReleaseZips checks what `go tool task package` left in dist/: one executable bootstrap at
+// each zip's root, a static linux binary of the right architecture, built with the release
+// toolchain and the deploy flags. CI runs the task before the tests; on a laptop, run it first.
+func TestReleaseZips(t *testing.T) {
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	zips := []struct {
+		name    string
+		machine elf.Machine
+		goarch  string
+	}{
+		{"scf.zip", elf.EM_X86_64, "amd64"},
+		{"lambda.zip", elf.EM_X86_64, "amd64"},
+		{"lambda-arm64.zip", elf.EM_AARCH64, "arm64"},
+	}
+	for _, z := range zips {
+		t.Run(z.name, func(t *testing.T) {
+			path := filepath.Join(root, "dist", z.name)
+			if _, err := os.Stat(path); err != nil {
+				requireCI(t, "%s is missing: run `go tool task package` (and `go tool task package ARCH=arm64`) first", path)
+			}
+			bin := bootstrapFromZip(t, path)
+			checkELF(t, bin, z.machine)
+			checkBuildInfo(t, bin, z.goarch)
+		})
+	}
+}
+
+// bootstrapFromZip returns the zip's only entry, which must be an executable file named bootstrap.
+func bootstrapFromZip(t *testing.T, path string) []byte {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	if len(zr.File) != 1 {
+		names := make([]string, len(zr.File))
+		for i, f := range zr.File {
+			names[i] = f.Name
+		}
+		t.Fatalf("%s holds %q; want exactly [bootstrap]", path, names)
+	}
+	f := zr.File[0]
+	if f.Name != "bootstrap" {
+		t.Fatalf("%s holds %q; want bootstrap at the root", path, f.Name)
+	}
+	if mode := f.Mode(); !mode.IsRegular() || mode.Perm() != 0o755 {
+		t.Fatalf("%s: bootstrap has mode %v; want -rwxr-xr-x (the platforms exec it)", path, mode)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// checkELF wants a stripped static linux executable for machine: no program interpreter, since
+// provided.al2023 and SCF's image promise no particular libc.
+func checkELF(t *testing.T, bin []byte, machine elf.Machine) {
+	t.Helper()
+	f, err := elf.NewFile(bytes.NewReader(bin))
+	if err != nil {
+		t.Fatalf("bootstrap is not an ELF binary: %v", err)
+	}
+	defer f.Close()
+	if f.Machine != machine || f.Type != elf.ET_EXEC {
+		t.Errorf("bootstrap is %v %v; want %v ET_EXEC", f.Machine, f.Type, machine)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Errorf("bootstrap is dynamically linked; want CGO_ENABLED=0")
+		}
+	}
+	// -ldflags '-s -w': no symbol table, no DWARF (smaller zips, faster cold starts).
+	for _, s := range f.Sections {
+		if s.Name == ".symtab" || strings.HasPrefix(s.Name, ".debug_") || strings.HasPrefix(s.Name, ".zdebug_") {
+			t.Errorf("bootstrap has section %s; want it stripped (-ldflags '-s -w')", s.Name)
+		}
+	}
+}
+
+// checkBuildInfo wants the release toolchain and the deploy build settings.
+func checkBuildInfo(t *testing.T, bin []byte, goarch string) {
+	t.Helper()
+	info, err := buildinfo.Read(bytes.NewReader(bin))
+	if err != nil {
+		t.Fatalf("bootstrap carries no build info: %v", err)
+	}
+	if info.GoVersion != releaseToolchain {
+		t.Errorf("bootstrap built with %s; want %s (govulncheck finds reachable vulnerabilities in older ones)", info.GoVersion, releaseToolchain)
+	}
+	if info.Path != "github.com/vulscan/vulscan/functions/vulscan" {
+		t.Errorf("bootstrap is %s; want the vulscan command", info.Path)
+	}
+	want := map[string]string{
+		// -trimpath leaves -ldflags out of the build info; checkELF sees -s -w instead.
+		"-tags": "lambda.norpc", "-trimpath": "true",
+		"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": goarch,
+	}
+	got := map[string]string{}
+	for _, s := range info.Settings {
+		got[s.Key] = s.Value
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("bootstrap build setting %s = %q; want %q", k, got[k], v)
+		}
+	}
+}
+
+// TestServerlessAWSPackage runs the Serverless Framework v3 packager on serverless.aws.yml,
+// offline, and checks the CloudFormation template it writes: the function runs the zip's
+// bootstrap on provided.al2023, the HTTP API sends every route to it, and the schedule's input
+// is a scan request the function accepts.
+func TestServerlessAWSPackage(t *testing.T) {
+	npx := requireTool(t, "npx")
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	config, err := os.ReadFile(filepath.Join(root, "serverless.aws.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zipData := bootstrapZip(t, vulscanBinary(t))
+
+	for _, tc := range []struct {
+		name, arch, artifact, wantArch string
+	}{
+		{"x86_64 by default", "", "lambda.zip", "x86_64"},
+		{"arm64 on request", "arm64", "lambda-arm64.zip", "arm64"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "serverless.aws.yml"), config)
+			writeFile(t, filepath.Join(dir, "dist", tc.artifact), zipData)
+
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, npx, "--yes", "serverless@3.40.0", "package", "--config", "serverless.aws.yml")
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(),
+				"SLS_TELEMETRY_DISABLED=1", "SLS_NOTIFICATIONS_MODE=off", "SLS_DEPRECATION_DISABLE=*",
+				// Packaging needs no AWS account; these keep any AWS lookup local and harmless.
+				"AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true",
+				"VULSCAN_AUDIT_DSN=postgres://vulscan@db.internal:5432/vulscan",
+				"TENCENTCLOUD_SECRET_ID=AKIDexample", "TENCENTCLOUD_SECRET_KEY=example",
+			)
+			if tc.arch != "" {
+				cmd.Env = append(cmd.Env, "VULSCAN_LAMBDA_ARCH="+tc.arch)
+			}
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("serverless package: %v\n%s", err, out)
+			}
+			tmpl := readTemplate(t, filepath.Join(dir, ".serverless", "cloudformation-template-update-stack.json"))
+			checkLambdaTemplate(t, tmpl, tc.artifact, tc.wantArch)
+		})
+	}
+}
+
+// cfnResource is a CloudFormation resource as the template holds it.
+type cfnResource struct {
+	Type       string          `json:"Type"`
+	Properties json.RawMessage `json:"Properties"`
+}
+
+func readTemplate(t *testing.T, path string) map[string]cfnResource {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tmpl struct {
+		Resources map[string]cfnResource `json:"Resources"`
+	}
+	if err := json.Unmarshal(data, &tmpl); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return tmpl.Resources
+}
+
+// resourcesOf decodes the properties of every resource of type typ into a new T.
+func resourcesOf[T any](t *testing.T, tmpl map[string]cfnResource, typ string) []T {
+	t.Helper()
+	var out []T
+	for name, r := range tmpl {
+		if r.Type != typ {
+			continue
+		}
+		var v T
+		if err := json.Unmarshal(r.Properties, &v); err != nil {
+			t.Fatalf("resource %s: %v", name, err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func checkLambdaTemplate(t *testing.T, tmpl map[string]cfnResource, artifact, arch string) {
+	t.Helper()
+	fns := resourcesOf[struct {
+		Runtime       string
+		Handler       string
+		Architectures []string
+		Code          struct{ S3Key string }
+		Environment   struct{ Variables map[string]string }
+	}](t, tmpl, "AWS::Lambda::Function")
+	if len(fns) != 1 {
+		t.Fatalf("template has %d Lambda functions; want 1", len(fns))
+	}
+	fn := fns[0]
+	if fn.Runtime != "provided.al2023" || fn.Handler != "bootstrap" {
+		t.Errorf("function runtime %q handler %q; want provided.al2023 and bootstrap", fn.Runtime, fn.Handler)
+	}
+	if len(fn.Architectures) != 1 || fn.Architectures[0] != arch {
+		t.Errorf("function architectures %q; want [%s]", fn.Architectures, arch)
+	}
+	if !strings.HasSuffix(fn.Code.S3Key, "/"+artifact) {
+		t.Errorf("function code %q; want the artifact %s", fn.Code.S3Key, artifact)
+	}
+	for _, v := range []string{"VULSCAN_AUDIT_DSN", "VULSCAN_TCSS_ENDPOINT", "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY"} {
+		if fn.Environment.Variables[v] == "" {
+			t.Errorf("function environment lacks %s", v)
+		}
+	}
+
+	routes := resourcesOf[struct{ RouteKey string }](t, tmpl, "AWS::ApiGatewayV2::Route")
+	if len(routes) != 1 || routes[0].RouteKey != "$default" {
+		t.Errorf("HTTP API routes %+v; want one $default route (every path and method)", routes)
+	}
+	integrations := resourcesOf[struct{ PayloadFormatVersion string }](t, tmpl, "AWS::ApiGatewayV2::Integration")
+	if len(integrations) != 1 || integrations[0].PayloadFormatVersion != "2.0" {
+		t.Errorf("HTTP API integrations %+v; want payload format 2.0", integrations)
+	}
+
+	rules := resourcesOf[struct {
+		Name, ScheduleExpression, State string
+		Targets                         []struct{ Input string }
+	}](t, tmpl, "AWS::Events::Rule")
+	if len(rules) != 1 || len(rules[0].Targets) != 1 {
+		t.Fatalf("schedules %+v; want one rule with one target", rules)
+	}
+	rule := rules[0]
+	if !strings.HasPrefix(rule.ScheduleExpression, "cron(") || rule.State != "ENABLED" {
+		t.Errorf("schedule %q state %q; want an enabled cron", rule.ScheduleExpression, rule.State)
+	}
+	checkScheduleArgument(t, []byte(rule.Targets[0].Input), "nightly")
+	if kind, err := platform.Classify([]byte(rule.Targets[0].Input)); err != nil || kind != platform.KindScheduleInput {
+		t.Errorf("the function classifies the schedule input as %q, %v; want %q", kind, err, platform.KindScheduleInput)
+	}
+}
+
+// checkScheduleArgument wants a timer argument the function accepts: the scan request's JSON
+// with the schedule's name, and a request that passes validation.
+func checkScheduleArgument(t *testing.T, arg []byte, schedule string) {
+	t.Helper()
+	var name string
+	req, err := scan.DecodeJSON(arg, map[string]*string{platform.FieldSchedule: &name})
+	if err != nil {
+		t.Fatalf("schedule argument %s is not a scan request: %v", arg, err)
+	}
+	if name != schedule {
+		t.Errorf("schedule argument names %q; want %q", name, schedule)
+	}
+	if err := req.Normalize().Validate(); err != nil {
+		t.Errorf("schedule argument %s is refused: %v", arg, err)
+	}
+}
+
+// TestSCFServerlessConfig checks serverless.yml against what the function needs on SCF (Tencent's
+// deploy CLI is not available here, so the file is read rather than run): an event function
+// on the custom runtime with an execution role and the audit DSN, an API gateway trigger with
+// integrated response, and a timer whose argument the function accepts.
+func TestSCFServerlessConfig(t *testing.T) {
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "serverless.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg scfConfig
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatalf("serverless.yml: %v", err)
+	}
+	in := cfg.Inputs
+	if cfg.Component != "scf" || in.Runtime != "CustomRuntime" || in.Type != "event" {
+		t.Errorf("component %q runtime %q type %q; want scf, CustomRuntime, event", cfg.Component, in.Runtime, in.Type)
+	}
+	if in.Src.Src != "./dist/scf" {
+		t.Errorf("src %q; want ./dist/scf, where `task package` puts bootstrap", in.Src.Src)
+	}
+	if in.Role == "" {
+		t.Error("no execution role: the function would have no TCSS credential")
+	}
+	if in.Environment.Variables["VULSCAN_AUDIT_DSN"] == "" {
+		t.Error("no VULSCAN_AUDIT_DSN: a deployed function refuses to start without a durable audit store")
+	}
+	if in.Timeout < 10 {
+		t.Errorf("timeout %d s; a TCSS call with rate-limit retries needs more", in.Timeout)
+	}
+
+	var apigw, timers int
+	for _, ev := range in.Events {
+		if gw := ev.APIGW; gw != nil {
+			apigw++
+			for _, ep := range gw.Parameters.Endpoints {
+				if ep.Path != "/" || ep.Method != "ANY" || !ep.Function.IsIntegratedResponse {
+					t.Errorf("apigw endpoint %+v; want path / method ANY with isIntegratedResponse", ep)
+				}
+			}
+		}
+		if tm := ev.Timer; tm != nil {
+			timers++
+			p := tm.Parameters
+			if n := len(strings.Fields(p.CronExpression)); n != 7 {
+				t.Errorf("timer cron %q has %d fields; SCF's has 7 (seconds first)", p.CronExpression, n)
+			}
+			if !p.Enable {
+				t.Error("timer is not enabled")
+			}
+			checkScheduleArgument(t, []byte(p.Argument), p.Name)
+			event, _ := json.Marshal(platform.SCFTimerEvent{Type: "Timer", TriggerName: p.Name,
+				Time: "2026-11-01T02:00:00Z", Message: mustJSON(t, p.Argument)})
+			if kind, err := platform.Classify(event); err != nil || kind != platform.KindSCFTimer {
+				t.Errorf("the function classifies the timer's event as %q, %v; want %q", kind, err, platform.KindSCFTimer)
+			}
+		}
+	}
+	if apigw != 1 || timers != 1 {
+		t.Errorf("%d apigw and %d timer triggers; want one of each", apigw, timers)
+	}
+}
+
+// scfConfig is the part of serverless.yml (component scf) that the test checks.
+type scfConfig struct {
+	Component string `yaml:"component"`
+	Inputs    struct {
+		Src struct {
+			Src string `yaml:"src"`
+		} `yaml:"src"`
+		Type        string `yaml:"type"`
+		Runtime     string `yaml:"runtime"`
+		Role        string `yaml:"role"`
+		Timeout     int    `yaml:"timeout"`
+		Environment struct {
+			Variables map[string]string `yaml:"variables"`
+		} `yaml:"environment"`
+		Events []struct {
+			APIGW *struct {
+				Parameters struct {
+					Endpoints []struct {
+						Path     string `yaml:"path"`
+						Method   string `yaml:"method"`
+						Function struct {
+							IsIntegratedResponse bool `yaml:"isIntegratedResponse"`
+						} `yaml:"function"`
+					} `yaml:"endpoints"`
+				} `yaml:"parameters"`
+			} `yaml:"apigw"`
+			Timer *struct {
+				Parameters struct {
+					Name           string `yaml:"name"`
+					CronExpression string `yaml:"cronExpression"`
+					Enable         bool   `yaml:"enable"`
+					Argument       string `yaml:"argument"`
+				} `yaml:"parameters"`
+			} `yaml:"timer"`
+		} `yaml:"events"`
+	} `yaml:"inputs"`
+}
+
+// bootstrapZip zips the binary at path as the deploy zips hold it: bootstrap, mode 0755.
+func bootstrapZip(t *testing.T, path string) []byte {
+	t.Helper()
+	bin, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	hdr := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
+	hdr.SetMode(0o755)
+	w, err := zw.CreateHeader(hdr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(bin); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mustJSON returns s as a JSON string value.
+func mustJSON(t *testing.T, s string) json.RawMessage {
+	t.Helper()
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
