@@ -144,6 +144,7 @@ func TestSCFModeServesTheAppThroughTheRuntimeAPI(t *testing.T) {
 		"succeeded timer system:timer/nightly  scf-timer-1",
 		"pending api AKIDgatewaykey 203.0.113.9 scf-api-1",
 		"succeeded api AKIDgatewaykey 203.0.113.9 scf-api-1",
+		"rejected event system:platform  scf-odd-1",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("audit log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
