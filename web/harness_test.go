@@ -5,21 +5,19 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/audit/sqlstore"
 	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/functions/scan/scantest"
 	"github.com/vulscan/vulscan/functions/tcss"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 	"github.com/vulscan/vulscan/web"
@@ -38,8 +36,9 @@ type harness struct {
 type harnessOption func(*harnessConfig)
 
 type harnessConfig struct {
-	web     web.Config
-	scanLog func(scan.AuditLog) scan.AuditLog // wraps the service's view of the store
+	web      web.Config
+	scanLog  func(scan.AuditLog) scan.AuditLog // wraps the service's view of the store
+	auditLog func(web.AuditLog) web.AuditLog   // wraps the pages' view of the store
 }
 
 func withTrustedOrigins(o ...string) harnessOption {
@@ -55,41 +54,26 @@ func withScanLog(wrap func(scan.AuditLog) scan.AuditLog) harnessOption {
 }
 
 func withAuditLog(wrap func(web.AuditLog) web.AuditLog) harnessOption {
-	return func(c *harnessConfig) { c.web.Audit = wrap(c.web.Audit) }
+	return func(c *harnessConfig) { c.auditLog = wrap }
 }
 
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
-	key := tcsstest.RandomKey()
-	emu, srv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}})
-	t.Cleanup(srv.Close)
-	client, err := tcss.New(tcss.Config{
-		Endpoint:            srv.URL,
-		Credential:          common.NewCredential(key.SecretID, key.SecretKey),
-		Limiter:             tcss.NewPacer(math.Inf(1)),
-		MaxRateLimitRetries: -1,
-		Logger:              discard,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "audit.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-
 	now := time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
-	cfg := harnessConfig{web: web.Config{Audit: store, Logger: discard, Now: func() time.Time { return now }}}
+	cfg := harnessConfig{web: web.Config{Logger: discard, Now: func() time.Time { return now }}}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	var log scan.AuditLog = store
-	if cfg.scanLog != nil {
-		log = cfg.scanLog(store)
+	w := scantest.New(t, scantest.Options{
+		Client:   func(c *tcss.Config) { c.MaxRateLimitRetries = -1 },
+		AuditLog: cfg.scanLog,
+	})
+	cfg.web.Scans = w.Service
+	cfg.web.Audit = w.Store
+	if cfg.auditLog != nil {
+		cfg.web.Audit = cfg.auditLog(w.Store)
 	}
-	cfg.web.Scans = scan.NewService(client, log, nil, discard)
-	return &harness{t: t, emu: emu, store: store, handler: web.New(cfg.web), now: now}
+	return &harness{t: t, emu: w.Emulator, store: w.Store, handler: web.New(cfg.web), now: now}
 }
 
 var discard = slog.New(slog.DiscardHandler)

@@ -24,7 +24,7 @@ func TestLambdaHandlerThroughAWSLambdaGo(t *testing.T) {
 	}
 	calls := make(chan seenCall, 1)
 	d := New(Options{
-		Scans:  w.service,
+		Scans:  w.Service,
 		Logger: quietLogger(),
 		Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 			dl, _ := r.Context().Deadline()
@@ -64,7 +64,7 @@ func TestLambdaHandlerThroughAWSLambdaGo(t *testing.T) {
 	if err != nil || json.Unmarshal(out, &res) != nil || res.Outcome != audit.OutcomeSucceeded {
 		t.Fatalf("schedule answered %s, %v", out, err)
 	}
-	if recs := w.records(t); len(recs) != 2 || recs[1].FunctionRequestID != "aws-timer-1" {
+	if recs := w.Records(t); len(recs) != 2 || recs[1].FunctionRequestID != "aws-timer-1" {
 		t.Errorf("records %+v", recs)
 	}
 

@@ -305,7 +305,7 @@ func TestSCFRuntimeThroughTheDispatcher(t *testing.T) {
 	w := newWorld(t)
 	gateways := make(chan Gateway, 1)
 	d := New(Options{
-		Scans:  w.service,
+		Scans:  w.Service,
 		Logger: quietLogger(),
 		Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 			gateways <- r.Context().Value(gatewayKey{}).(Gateway)
@@ -325,7 +325,7 @@ func TestSCFRuntimeThroughTheDispatcher(t *testing.T) {
 	if err := json.Unmarshal([]byte(a.body), &res); a.path != "response" || err != nil || res.Outcome != audit.OutcomeSucceeded {
 		t.Fatalf("timer answered %+v", a)
 	}
-	recs := w.records(t)
+	recs := w.Records(t)
 	if len(recs) != 2 || recs[0].FunctionRequestID != "scf-timer-req" || recs[1].FunctionRequestID != "scf-timer-req" {
 		t.Errorf("audit records %+v: want the SCF request ID on both", recs)
 	}

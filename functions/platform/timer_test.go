@@ -4,69 +4,25 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
-
 	"github.com/vulscan/vulscan/functions/audit"
-	"github.com/vulscan/vulscan/functions/audit/sqlstore"
 	"github.com/vulscan/vulscan/functions/scan"
-	"github.com/vulscan/vulscan/functions/tcss"
+	"github.com/vulscan/vulscan/functions/scan/scantest"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 )
 
-// world is the real audited path: scan.Service calling the TCSS emulator through the real client,
-// recording into a real SQLite audit store.
-type world struct {
-	service *scan.Service
-	tcss    *tcsstest.Emulator
-	store   *sqlstore.Store
-}
+// newWorld is the real audited path: scan.Service calling the TCSS emulator through the real
+// client, with a SQLite audit log.
+func newWorld(t *testing.T) *scantest.World { return scantest.New(t, scantest.Options{}) }
 
-func newWorld(t *testing.T) *world {
-	t.Helper()
-	key := tcsstest.RandomKey()
-	emu, srv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}})
-	t.Cleanup(srv.Close)
-	client, err := tcss.New(tcss.Config{
-		Endpoint:   srv.URL,
-		Credential: common.NewCredential(key.SecretID, key.SecretKey),
-		Limiter:    tcss.NewPacer(1000),
-		Logger:     quietLogger(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "audit.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	return &world{service: scan.NewService(client, store, nil, quietLogger()), tcss: emu, store: store}
-}
+func quietLogger() *slog.Logger { return scantest.Discard }
 
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-// records returns the audit log, oldest first.
-func (w *world) records(t *testing.T) []audit.Record {
-	t.Helper()
-	var recs []audit.Record
-	if err := w.store.Each(context.Background(), audit.Filter{}, func(r audit.Record) error {
-		recs = append(recs, r)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return recs
-}
-
-func (w *world) dispatcher() *Dispatcher {
-	return New(Options{Scans: w.service, Logger: quietLogger()})
+func dispatcher(w *scantest.World) *Dispatcher {
+	return New(Options{Scans: w.Service, Logger: quietLogger()})
 }
 
 func TestTimersStartAnAuditedScan(t *testing.T) {
@@ -96,7 +52,7 @@ func TestTimersStartAnAuditedScan(t *testing.T) {
 			if kind, err := Classify(raw); kind != tt.kind {
 				t.Fatalf("Classify = %q, %v; want %q", kind, err, tt.kind)
 			}
-			out, err := w.dispatcher().Handle(context.Background(), Invocation{RequestID: tt.requestID}, raw)
+			out, err := dispatcher(w).Handle(context.Background(), Invocation{RequestID: tt.requestID}, raw)
 			if err != nil {
 				t.Fatalf("Handle: %v", err)
 			}
@@ -108,7 +64,7 @@ func TestTimersStartAnAuditedScan(t *testing.T) {
 				res.LocalTaskID+res.RegistryTaskID == 0 || "system:timer/"+res.Schedule != tt.actor {
 				t.Errorf("result = %+v", res)
 			}
-			recs := w.records(t)
+			recs := w.Records(t)
 			if len(recs) != 2 {
 				t.Fatalf("audit log has %d records, want pending + succeeded", len(recs))
 			}
@@ -119,7 +75,7 @@ func TestTimersStartAnAuditedScan(t *testing.T) {
 						r.Trigger, r.Actor, r.IdempotencyKey, r.FunctionRequestID, r.Params)
 				}
 			}
-			if n := w.tcss.Calls("CreateVulScanTask"); n != 1 {
+			if n := w.Emulator.Calls("CreateVulScanTask"); n != 1 {
 				t.Errorf("TCSS called %d times", n)
 			}
 		})
@@ -132,7 +88,7 @@ func TestARetriedTimerStartsOneScan(t *testing.T) {
 	for _, name := range []string{"scf-timer.json", "eventbridge-scheduled-scan.json", "schedule-input.json"} {
 		t.Run(name, func(t *testing.T) {
 			w := newWorld(t)
-			d := w.dispatcher()
+			d := dispatcher(w)
 			raw := fixture(t, name)
 			var first TimerResult
 			for try := range 3 {
@@ -158,10 +114,10 @@ func TestARetriedTimerStartsOneScan(t *testing.T) {
 					t.Errorf("try %d = %+v, want a replay of %+v", try, res, first)
 				}
 			}
-			if n := w.tcss.Calls("CreateVulScanTask"); n != 1 {
+			if n := w.Emulator.Calls("CreateVulScanTask"); n != 1 {
 				t.Errorf("TCSS called %d times for one scheduled run retried twice", n)
 			}
-			if n := len(w.records(t)); n != 2 {
+			if n := len(w.Records(t)); n != 2 {
 				t.Errorf("audit log has %d records, want one attempt (2 records)", n)
 			}
 		})
@@ -170,14 +126,14 @@ func TestARetriedTimerStartsOneScan(t *testing.T) {
 
 func TestTwoRunsOfOneScheduleStartTwoScans(t *testing.T) {
 	w := newWorld(t)
-	d := w.dispatcher()
+	d := dispatcher(w)
 	for _, at := range []string{"2019-02-21T02:00:00Z", "2019-02-22T02:00:00Z"} {
 		ev := `{"Type":"Timer","TriggerName":"nightly","Time":"` + at + `","Message":"{\"RegistryImageScanType\":\"NOT_SCAN\"}"}`
 		if _, err := d.Handle(context.Background(), Invocation{RequestID: at}, []byte(ev)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := w.tcss.Calls("CreateVulScanTask"); n != 2 {
+	if n := w.Emulator.Calls("CreateVulScanTask"); n != 2 {
 		t.Errorf("TCSS called %d times, want 2", n)
 	}
 }
@@ -202,11 +158,11 @@ func TestBadTimerArgumentsAreAuditedAsRejected(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t)
-			out, err := w.dispatcher().Handle(context.Background(), Invocation{RequestID: "req-bad"}, []byte(tt.event))
+			out, err := dispatcher(w).Handle(context.Background(), Invocation{RequestID: "req-bad"}, []byte(tt.event))
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || out != nil {
 				t.Fatalf("Handle = %s, %v; want an error mentioning %q", out, err, tt.wantErr)
 			}
-			recs := w.records(t)
+			recs := w.Records(t)
 			if len(recs) != 1 {
 				t.Fatalf("audit log has %d records, want one rejection", len(recs))
 			}
@@ -216,7 +172,7 @@ func TestBadTimerArgumentsAreAuditedAsRejected(t *testing.T) {
 				!strings.Contains(r.ErrorMessage, tt.wantErr) {
 				t.Errorf("record = %+v; want the reason %q in it", r, tt.wantErr)
 			}
-			if n := w.tcss.Calls("CreateVulScanTask"); n != 0 {
+			if n := w.Emulator.Calls("CreateVulScanTask"); n != 0 {
 				t.Errorf("TCSS called %d times for a bad argument", n)
 			}
 		})
@@ -225,12 +181,12 @@ func TestBadTimerArgumentsAreAuditedAsRejected(t *testing.T) {
 
 func TestTimerFailuresFailTheInvocation(t *testing.T) {
 	w := newWorld(t)
-	w.tcss.InjectFault("CreateVulScanTask", tcsstest.Fault{Code: "FailedOperation", Message: "license expired"})
-	_, err := w.dispatcher().Handle(context.Background(), Invocation{RequestID: "r1"}, fixture(t, "scf-timer.json"))
+	w.Emulator.InjectFault("CreateVulScanTask", tcsstest.Fault{Code: "FailedOperation", Message: "license expired"})
+	_, err := dispatcher(w).Handle(context.Background(), Invocation{RequestID: "r1"}, fixture(t, "scf-timer.json"))
 	if scan.ErrorCode(err) != scan.EUPSTREAM || !strings.Contains(err.Error(), "timer nightly") {
 		t.Errorf("err = %v, want the upstream failure named after the timer", err)
 	}
-	recs := w.records(t)
+	recs := w.Records(t)
 	if len(recs) != 2 || recs[1].Outcome != audit.OutcomeFailed {
 		t.Errorf("records = %+v", recs)
 	}
@@ -286,12 +242,12 @@ func TestUnknownEventsAreAuditedAsRejected(t *testing.T) {
 	w := newWorld(t)
 	events := []string{`{"Records":[{"eventSource":"aws:sqs","body":"x"}]}`, `[1,2]`, `"text"`}
 	for _, ev := range events {
-		out, err := w.dispatcher().Handle(context.Background(), Invocation{RequestID: "req-" + ev[:2]}, []byte(ev))
+		out, err := dispatcher(w).Handle(context.Background(), Invocation{RequestID: "req-" + ev[:2]}, []byte(ev))
 		if !errors.Is(err, ErrUnknownEvent) || out != nil {
 			t.Fatalf("Handle(%s) = %s, %v; want ErrUnknownEvent", ev, out, err)
 		}
 	}
-	recs := w.records(t)
+	recs := w.Records(t)
 	if len(recs) != len(events) {
 		t.Fatalf("%d records, want %d", len(recs), len(events))
 	}
@@ -301,7 +257,7 @@ func TestUnknownEventsAreAuditedAsRejected(t *testing.T) {
 			t.Errorf("record %d: %+v", r.ID, r)
 		}
 	}
-	if n := w.tcss.Calls("CreateVulScanTask"); n != 0 {
+	if n := w.Emulator.Calls("CreateVulScanTask"); n != 0 {
 		t.Errorf("TCSS saw %d calls", n)
 	}
 }

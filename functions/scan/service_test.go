@@ -4,86 +4,26 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
-
 	"github.com/vulscan/vulscan/functions/audit"
-	"github.com/vulscan/vulscan/functions/audit/sqlstore"
 	"github.com/vulscan/vulscan/functions/scan"
-	"github.com/vulscan/vulscan/functions/tcss"
+	"github.com/vulscan/vulscan/functions/scan/scantest"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 )
 
 const createAction = "CreateVulScanTask"
 
-// rig is the service over the real TCSS client, the TCSS emulator and a real SQLite audit store.
-type rig struct {
-	svc      *scan.Service
-	emulator *tcsstest.Emulator
-	store    *sqlstore.Store
-	path     string
-	key      tcsstest.Key
-	now      time.Time
-}
+var testNow = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
 
-func newRig(t *testing.T) *rig {
+// newRig is the real path: the service over the TCSS client and emulator, with a SQLite log,
+// signing with a temporary key as SCF's role does.
+func newRig(t *testing.T) *scantest.World {
 	t.Helper()
-	r := &rig{key: tcsstest.RandomKey(), now: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
-	r.key.Token = "session-token-" + r.key.SecretID // a temporary key, as SCF's role gives
-	emu, hs := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{r.key}})
-	r.emulator = emu
-	t.Cleanup(hs.Close)
-	client, err := tcss.New(tcss.Config{
-		Endpoint:   hs.URL,
-		Credential: common.NewTokenCredential(r.key.SecretID, r.key.SecretKey, r.key.Token),
-		Limiter:    tcss.NewPacer(1000),
-		Backoff:    func(int) time.Duration { return time.Millisecond },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.path = filepath.Join(t.TempDir(), "audit.db")
-	r.open(t)
-	r.svc = scan.NewService(client, r.store, r.clock, nil)
-	return r
-}
-
-func (r *rig) clock() time.Time { return r.now }
-
-func (r *rig) open(t *testing.T) {
-	t.Helper()
-	store, err := sqlstore.OpenSQLite(context.Background(), r.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	r.store = store
-}
-
-// records returns the whole log, oldest first.
-func (r *rig) records(t *testing.T) []audit.Record {
-	t.Helper()
-	var recs []audit.Record
-	if err := r.store.Each(context.Background(), audit.Filter{}, func(rec audit.Record) error {
-		recs = append(recs, rec)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return recs
-}
-
-func (r *rig) verify(t *testing.T) {
-	t.Helper()
-	rep, err := r.store.Verify(context.Background())
-	if err != nil || !rep.OK() {
-		t.Fatalf("audit chain: %v %v", rep, err)
-	}
+	return scantest.New(t, scantest.Options{Now: func() time.Time { return testNow }, TemporaryKey: true})
 }
 
 var caller = scan.Caller{Trigger: audit.TriggerAPI, Actor: "alice", SourceIP: "192.0.2.7", UserAgent: "curl/8", FunctionRequestID: "req-1"}
@@ -186,23 +126,23 @@ func TestStartOutcomes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t)
 			if tt.fault != nil {
-				r.emulator.InjectFault(createAction, *tt.fault)
+				r.Emulator.InjectFault(createAction, *tt.fault)
 			}
-			a, err := r.svc.Start(context.Background(), tt.req, "", caller)
+			a, err := r.Service.Start(context.Background(), tt.req, "", caller)
 			if got := scan.ErrorCode(err); got != tt.wantCode {
 				t.Fatalf("error code %q, want %q (err %v)", got, tt.wantCode, err)
 			}
-			if got := r.emulator.Calls(createAction); got != tt.wantCalls {
+			if got := r.Emulator.Calls(createAction); got != tt.wantCalls {
 				t.Errorf("TCSS saw %d calls, want %d", got, tt.wantCalls)
 			}
-			recs := r.records(t)
+			recs := r.Records(t)
 			if !sameOutcomes(outcomes(recs), tt.want...) {
 				t.Fatalf("records %v, want %v", outcomes(recs), tt.want)
 			}
 			if a.State() != tt.want[len(tt.want)-1] {
 				t.Errorf("attempt state %q, want %q", a.State(), tt.want[len(tt.want)-1])
 			}
-			r.verify(t)
+			r.Verify(t)
 			if tt.check != nil {
 				tt.check(t, a, recs)
 			}
@@ -219,7 +159,7 @@ func (failingLog) Append(context.Context, audit.Record) (audit.Record, error) {
 
 func TestStartFailsClosedWhenTheAuditLogIsUnavailable(t *testing.T) {
 	r := newRig(t)
-	svc := scan.NewService(scannerCounting{t: t}, failingLog{r.store}, r.clock, nil)
+	svc := scan.NewService(scannerCounting{t: t}, failingLog{r.Store}, func() time.Time { return testNow }, nil)
 	_, err := svc.Start(context.Background(), scan.Request{LocalImageScanType: "ALL"}, "", caller)
 	var e *scan.Error
 	if !errors.As(err, &e) || e.Code != scan.EUNAVAILABLE || !strings.Contains(e.Message, "audit log is unavailable") {
@@ -241,14 +181,14 @@ func (s scannerCounting) DescribeVulScanInfo(context.Context, int64, int64) (sca
 
 func TestStartRecordsTheOutcomeWhenTheCallerGoesAway(t *testing.T) {
 	r := newRig(t)
-	r.emulator.InjectFault(createAction, tcsstest.Fault{Latency: 5 * time.Second})
+	r.Emulator.InjectFault(createAction, tcsstest.Fault{Latency: 5 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	_, err := r.svc.Start(ctx, scan.Request{LocalImageScanType: "ALL"}, "", caller)
+	_, err := r.Service.Start(ctx, scan.Request{LocalImageScanType: "ALL"}, "", caller)
 	if scan.ErrorCode(err) != scan.EUNKNOWN {
 		t.Fatalf("got %v, want EUNKNOWN", err)
 	}
-	if got := outcomes(r.records(t)); !sameOutcomes(got, audit.OutcomePending, audit.OutcomeUnknown) {
+	if got := outcomes(r.Records(t)); !sameOutcomes(got, audit.OutcomePending, audit.OutcomeUnknown) {
 		t.Fatalf("records %v, want pending then unknown", got)
 	}
 }
@@ -259,19 +199,19 @@ func TestIdempotency(t *testing.T) {
 
 	t.Run("the same key and request replays the first attempt without calling TCSS", func(t *testing.T) {
 		r := newRig(t)
-		first, err := r.svc.Start(ctx, all, "k1", caller)
+		first, err := r.Service.Start(ctx, all, "k1", caller)
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Equal intent spelled differently is the same request.
-		again, err := r.svc.Start(ctx, scan.Request{LocalImageScanType: "ALL "}, "k1", caller)
+		again, err := r.Service.Start(ctx, scan.Request{LocalImageScanType: "ALL "}, "k1", caller)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !again.Replayed || again.ID() != first.ID() || again.Outcome.LocalTaskID != first.Outcome.LocalTaskID {
 			t.Errorf("replay %+v, first %+v", again, first)
 		}
-		if n := r.emulator.Calls(createAction); n != 1 {
+		if n := r.Emulator.Calls(createAction); n != 1 {
 			t.Errorf("TCSS saw %d calls, want 1", n)
 		}
 	})
@@ -281,65 +221,65 @@ func TestIdempotency(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 8 {
 			wg.Go(func() {
-				_, err := r.svc.Start(ctx, all, "double-click", caller)
+				_, err := r.Service.Start(ctx, all, "double-click", caller)
 				if c := scan.ErrorCode(err); c != "" && c != scan.EINPROGRESS {
 					t.Errorf("unexpected error %v", err)
 				}
 			})
 		}
 		wg.Wait()
-		if n := r.emulator.Calls(createAction); n != 1 {
+		if n := r.Emulator.Calls(createAction); n != 1 {
 			t.Errorf("TCSS saw %d calls, want 1", n)
 		}
-		r.verify(t)
+		r.Verify(t)
 	})
 
 	t.Run("a key whose attempt is still pending answers in progress", func(t *testing.T) {
 		r := newRig(t)
 		params, _ := json.Marshal(all.Normalize())
 		params, _ = audit.CanonicalJSON(params)
-		pending, err := r.store.Append(ctx, audit.Record{Trigger: audit.TriggerAPI, Action: audit.ActionCreateVulScanTask,
+		pending, err := r.Store.Append(ctx, audit.Record{Trigger: audit.TriggerAPI, Action: audit.ActionCreateVulScanTask,
 			Params: params, IdempotencyKey: "k2", Outcome: audit.OutcomePending})
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := r.svc.Start(ctx, all, "k2", caller)
+		a, err := r.Service.Start(ctx, all, "k2", caller)
 		if scan.ErrorCode(err) != scan.EINPROGRESS || a.ID() != pending.ID || !a.Replayed {
 			t.Fatalf("got %+v, %v; want EINPROGRESS for attempt %d", a, err, pending.ID)
 		}
-		if n := r.emulator.Calls(createAction); n != 0 {
+		if n := r.Emulator.Calls(createAction); n != 0 {
 			t.Errorf("TCSS saw %d calls, want 0", n)
 		}
 	})
 
 	t.Run("the same key with another request is a conflict, recorded as rejected", func(t *testing.T) {
 		r := newRig(t)
-		if _, err := r.svc.Start(ctx, all, "k3", caller); err != nil {
+		if _, err := r.Service.Start(ctx, all, "k3", caller); err != nil {
 			t.Fatal(err)
 		}
-		_, err := r.svc.Start(ctx, scan.Request{RegistryImageScanType: "ALL"}, "k3", caller)
+		_, err := r.Service.Start(ctx, scan.Request{RegistryImageScanType: "ALL"}, "k3", caller)
 		if scan.ErrorCode(err) != scan.ECONFLICT {
 			t.Fatalf("got %v, want ECONFLICT", err)
 		}
-		recs := r.records(t)
+		recs := r.Records(t)
 		last := recs[len(recs)-1]
 		if last.Outcome != audit.OutcomeRejected || last.ErrorCode != scan.CodeIdempotencyConflict {
 			t.Errorf("conflict not recorded: %+v", last)
 		}
-		if n := r.emulator.Calls(createAction); n != 1 {
+		if n := r.Emulator.Calls(createAction); n != 1 {
 			t.Errorf("TCSS saw %d calls, want 1", n)
 		}
 	})
 
 	t.Run("protection survives reopening the store", func(t *testing.T) {
 		r := newRig(t)
-		first, err := r.svc.Start(ctx, all, "k4", caller)
+		first, err := r.Service.Start(ctx, all, "k4", caller)
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.store.Close()
-		r.open(t)
-		svc := scan.NewService(scannerCounting{t: t}, r.store, r.clock, nil)
+		r.Store.Close()
+		reopened := scantest.OpenStore(t, r.Path)
+		svc := scan.NewService(scannerCounting{t: t}, reopened, nil, nil)
 		again, err := svc.Start(ctx, all, "k4", caller)
 		if err != nil || !again.Replayed || again.ID() != first.ID() {
 			t.Fatalf("after reopening: %+v, %v", again, err)
@@ -348,7 +288,7 @@ func TestIdempotency(t *testing.T) {
 
 	t.Run("an overlong key is refused with the request's other problems", func(t *testing.T) {
 		r := newRig(t)
-		_, err := r.svc.Start(ctx, scan.Request{LocalImageScanType: "EVERYTHING"}, strings.Repeat("k", 200), caller)
+		_, err := r.Service.Start(ctx, scan.Request{LocalImageScanType: "EVERYTHING"}, strings.Repeat("k", 200), caller)
 		var e *scan.Error
 		if !errors.As(err, &e) || e.Code != scan.EINVALID || len(e.Fields) < 2 {
 			t.Fatalf("got %v, want EINVALID naming the scan type and the key", err)
@@ -362,11 +302,11 @@ func TestIdempotency(t *testing.T) {
 func TestRejectRecordsAnUndecodableRequest(t *testing.T) {
 	r := newRig(t)
 	_, cause := scan.DecodeJSON([]byte(`{"LocalImageScanType":7}`), nil)
-	a, err := r.svc.Reject(context.Background(), "k", caller, cause)
+	a, err := r.Service.Reject(context.Background(), "k", caller, cause)
 	if err != cause {
 		t.Fatalf("Reject returned %v, want the cause %v", err, cause)
 	}
-	recs := r.records(t)
+	recs := r.Records(t)
 	if len(recs) != 1 || a.ID() != recs[0].ID {
 		t.Fatalf("records %+v, attempt %d", recs, a.ID())
 	}
@@ -375,7 +315,7 @@ func TestRejectRecordsAnUndecodableRequest(t *testing.T) {
 		!strings.Contains(rec.ErrorMessage, "LocalImageScanType") || string(rec.Params) != "{}" || rec.Actor != "alice" {
 		t.Errorf("rejection recorded as %+v", rec)
 	}
-	if n := r.emulator.Calls(createAction); n != 0 {
+	if n := r.Emulator.Calls(createAction); n != 0 {
 		t.Errorf("TCSS saw %d calls", n)
 	}
 }
@@ -383,15 +323,15 @@ func TestRejectRecordsAnUndecodableRequest(t *testing.T) {
 func TestSecretsNeverReachTheAuditLog(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	if _, err := r.svc.Start(ctx, scan.Request{LocalImageScanType: "ALL"}, "", caller); err != nil {
+	if _, err := r.Service.Start(ctx, scan.Request{LocalImageScanType: "ALL"}, "", caller); err != nil {
 		t.Fatal(err)
 	}
-	r.emulator.InjectFault(createAction, tcsstest.Fault{Code: "AuthFailure", Message: "denied"})
-	_, _ = r.svc.Start(ctx, scan.Request{RegistryImageScanType: "ALL"}, "", caller)
-	_, _ = r.svc.Start(ctx, scan.Request{LocalImageScanType: "bad"}, "", caller)
-	for _, rec := range r.records(t) {
+	r.Emulator.InjectFault(createAction, tcsstest.Fault{Code: "AuthFailure", Message: "denied"})
+	_, _ = r.Service.Start(ctx, scan.Request{RegistryImageScanType: "ALL"}, "", caller)
+	_, _ = r.Service.Start(ctx, scan.Request{LocalImageScanType: "bad"}, "", caller)
+	for _, rec := range r.Records(t) {
 		blob, _ := json.Marshal(rec)
-		for _, secret := range []string{r.key.SecretKey, r.key.Token} {
+		for _, secret := range []string{r.Key.SecretKey, r.Key.Token} {
 			if strings.Contains(string(blob), secret) {
 				t.Fatalf("record %d holds a secret: %s", rec.ID, blob)
 			}
@@ -402,46 +342,33 @@ func TestSecretsNeverReachTheAuditLog(t *testing.T) {
 func TestAttemptAndStatus(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	started, err := r.svc.Start(ctx, scan.Request{LocalImageScanType: "ALL"}, "", caller)
+	started, err := r.Service.Start(ctx, scan.Request{LocalImageScanType: "ALL"}, "", caller)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []int64{started.ID(), started.Outcome.ID} {
-		a, err := r.svc.Attempt(ctx, id)
+		a, err := r.Service.Attempt(ctx, id)
 		if err != nil || a.ID() != started.ID() || a.State() != audit.OutcomeSucceeded || a.Request.LocalImageScanType != "ALL" {
 			t.Errorf("Attempt(%d) = %+v, %v", id, a, err)
 		}
 	}
-	info, err := r.svc.Status(ctx, started)
+	info, err := r.Service.Status(ctx, started)
 	if err != nil || info.LocalTaskID != started.Outcome.LocalTaskID || info.Status == "" {
 		t.Errorf("Status = %+v, %v", info, err)
 	}
-	if _, err := r.svc.Attempt(ctx, 999); scan.ErrorCode(err) != scan.ENOTFOUND {
+	if _, err := r.Service.Attempt(ctx, 999); scan.ErrorCode(err) != scan.ENOTFOUND {
 		t.Errorf("Attempt(999) error %v, want ENOTFOUND", err)
 	}
-	rejected, _ := r.svc.Start(ctx, scan.Request{}, "", caller)
-	if _, err := r.svc.Status(ctx, rejected); scan.ErrorCode(err) != scan.ENOTFOUND {
+	rejected, _ := r.Service.Start(ctx, scan.Request{}, "", caller)
+	if _, err := r.Service.Status(ctx, rejected); scan.ErrorCode(err) != scan.ENOTFOUND {
 		t.Errorf("Status of a rejected attempt: %v, want ENOTFOUND", err)
 	}
 }
 
 func BenchmarkStart(b *testing.B) {
-	key := tcsstest.RandomKey()
-	_, hs := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}, RatePerSecond: 1 << 30})
-	defer hs.Close()
-	client, err := tcss.New(tcss.Config{Endpoint: hs.URL, Credential: common.NewCredential(key.SecretID, key.SecretKey), Limiter: tcss.NewPacer(1e9)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	store, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "a.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	svc := scan.NewService(client, store, nil, nil)
-	b.ResetTimer()
+	w := scantest.New(b, scantest.Options{})
 	for b.Loop() {
-		if _, err := svc.Start(context.Background(), scan.Request{LocalImageScanType: "ALL"}, "", caller); err != nil {
+		if _, err := w.Service.Start(context.Background(), scan.Request{LocalImageScanType: "ALL"}, "", caller); err != nil {
 			b.Fatal(err)
 		}
 	}
