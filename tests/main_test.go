@@ -14,7 +14,10 @@
 //   - freeAddr(t) is a free loopback address "127.0.0.1:PORT".
 //   - startProcess(t, cmd) runs a process (in its own process group) until the test ends; its
 //     output is logged when the test fails. waitUntil(t, what, check) polls for readiness.
-//   - auditRecords(t, dsn) is the audit log as `vulscan audit export --format jsonl` prints it.
+//   - functionEnv(extra...) is this process's environment without anything that would pick
+//     vulscan's mode or settings (VULSCAN_*, TENCENTCLOUD_*, the runtime APIs), plus extra.
+//   - auditRecords(t, dsn) is the audit log as `vulscan audit export --format jsonl` prints it;
+//     verifyAudit(t, dsn) runs `vulscan audit verify`.
 package tests
 
 import (
@@ -228,6 +231,22 @@ func waitUntil(t testing.TB, what string, check func() error) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// functionEnv returns the environment for a vulscan process: this process's, less whatever would
+// choose its mode or settings behind the test's back, plus extra ("NAME=value").
+func functionEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(name, "VULSCAN_"), strings.HasPrefix(name, "TENCENTCLOUD_"),
+			strings.HasPrefix(name, "SCF_"), strings.HasPrefix(name, "AWS_LAMBDA_"), name == "PORT":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, extra...)
 }
 
 // auditRecords returns every record of the audit log at dsn, oldest first, read back through the

@@ -1,0 +1,483 @@
+package tests
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/platform"
+	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+)
+
+// createAction is the TCSS action whose calls the tests count.
+const createAction = "CreateVulScanTask"
+
+// TestLambdaUnderRuntimeEmulator runs the deploy binary as AWS runs it: AWS's Lambda Runtime
+// Interface Emulator starts it as the function's bootstrap and invokes it with real event shapes
+// (API Gateway HTTP API payload 2.0, EventBridge schedules). The function calls a TCSS emulator
+// with a static API key, as serverless.aws.yml configures it, and audits to SQLite. Every scan so
+// started must be in the audit log with its trigger, and a retried schedule must start no second
+// scan.
+func TestLambdaUnderRuntimeEmulator(t *testing.T) {
+	fn := startLambda(t)
+
+	var formKey string
+	t.Run("form GET renders the form", func(t *testing.T) {
+		resp := fn.http(t, httpAPIEvent("GET", "/", nil, nil, false))
+		resp.wantStatus(t, http.StatusOK)
+		resp.wantHeader(t, "Content-Type", "text/html")
+		formKey = resp.formKey(t)
+	})
+
+	var formAttempt string
+	t.Run("base64 form POST starts a scan", func(t *testing.T) {
+		form := url.Values{
+			"LocalImageScanType": {"IMAGEIDS"},
+			"LocalImageIDs":      {"sha256:" + strings.Repeat("0837c4ab", 8)},
+			"IdempotencyKey":     {formKey},
+		}
+		resp := fn.http(t, httpAPIEvent("POST", "/", formHeaders(), []byte(form.Encode()), true))
+		resp.wantStatus(t, http.StatusSeeOther)
+		formAttempt = resp.attemptFromLocation(t)
+
+		page := fn.http(t, httpAPIEvent("GET", "/scans/"+formAttempt, nil, nil, false))
+		page.wantStatus(t, http.StatusOK)
+	})
+
+	t.Run("JSON API call starts a scan", func(t *testing.T) {
+		headers := map[string]string{"content-type": "application/json", "idempotency-key": "lambda-api-1"}
+		body := `{"RegistryImageScanType":"IMAGEIDS","RegistryImageIDs":[101,102]}`
+		resp := fn.http(t, httpAPIEvent("POST", "/api/scans", headers, []byte(body), false))
+		resp.wantStatus(t, http.StatusCreated)
+		resp.wantHeader(t, "Content-Type", "application/json")
+		var got struct {
+			ID             int64  `json:"id"`
+			Outcome        string `json:"outcome"`
+			RegistryTaskID int64  `json:"RegistryTaskID"`
+		}
+		resp.decodeJSON(t, &got)
+		if got.Outcome != string(audit.OutcomeSucceeded) || got.RegistryTaskID == 0 || got.ID == 0 {
+			t.Errorf("API answer %+v; want a succeeded attempt with a registry task", got)
+		}
+	})
+
+	nightly := scheduledEvent("vulscan-prod-nightly", "2026-11-01T02:00:00Z",
+		`{"LocalImageScanType":"NOT_SCAN","RegistryImageScanType":"NOT_SCAN"}`)
+	var first platform.TimerResult
+	t.Run("EventBridge scheduled event starts a scan", func(t *testing.T) {
+		first = fn.timer(t, nightly)
+		if first.Schedule != "vulscan-prod-nightly" || first.Outcome != audit.OutcomeSucceeded || first.Replayed {
+			t.Errorf("timer result %+v; want a new succeeded scan for vulscan-prod-nightly", first)
+		}
+	})
+
+	t.Run("retried scheduled event starts no second scan", func(t *testing.T) {
+		before := fn.tcss.Calls(createAction)
+		again := fn.timer(t, nightly)
+		if !again.Replayed || again.Attempt != first.Attempt {
+			t.Errorf("retry result %+v; want attempt %d replayed", again, first.Attempt)
+		}
+		if after := fn.tcss.Calls(createAction); after != before {
+			t.Errorf("TCSS got %d more CreateVulScanTask calls on a retry; want none", after-before)
+		}
+	})
+
+	t.Run("serverless.aws.yml's schedule input starts a scan", func(t *testing.T) {
+		input := scheduleInputFromConfig(t)
+		res := fn.timer(t, input)
+		if res.Schedule != "nightly" || res.Outcome != audit.OutcomeSucceeded {
+			t.Errorf("timer result %+v; want a succeeded scan for schedule nightly", res)
+		}
+	})
+
+	t.Run("unknown event is an invocation error", func(t *testing.T) {
+		status, body := fn.invoke(t, map[string]any{"Records": []any{map[string]any{"eventSource": "aws:sqs"}}})
+		var fnErr struct {
+			ErrorMessage string `json:"errorMessage"`
+		}
+		if err := json.Unmarshal(body, &fnErr); err != nil || !strings.Contains(fnErr.ErrorMessage, "unknown event") {
+			t.Errorf("invoke answered %d %s; want a function error about an unknown event", status, body)
+		}
+	})
+
+	// Four scans started (form, API, EventBridge event, schedule input); the retry added none.
+	if got := fn.tcss.Calls(createAction); got != 4 {
+		t.Errorf("TCSS got %d CreateVulScanTask calls; want 4", got)
+	}
+	recs := auditRecords(t, fn.dsn)
+	started := startedScans(t, recs)
+	wantTriggers(t, started, map[audit.Trigger]int{audit.TriggerForm: 1, audit.TriggerAPI: 1, audit.TriggerTimer: 2})
+	for _, r := range started {
+		if r.FunctionRequestID == "" {
+			t.Errorf("record %d (%s) has no Lambda request ID", r.ID, r.Trigger)
+		}
+		switch r.Trigger {
+		case audit.TriggerForm:
+			if fmt.Sprint(r.ID) != formAttempt || r.SourceIP != httpAPISourceIP {
+				t.Errorf("form record %d from %q; want attempt %s from %s", r.ID, r.SourceIP, formAttempt, httpAPISourceIP)
+			}
+		case audit.TriggerTimer:
+			if r.Actor != "system:timer/vulscan-prod-nightly" && r.Actor != "system:timer/nightly" {
+				t.Errorf("timer record %d actor %q; want system:timer/<schedule>", r.ID, r.Actor)
+			}
+		}
+	}
+	if n := countRecords(recs, audit.TriggerEvent, audit.OutcomeRejected); n != 1 {
+		t.Errorf("%d rejected records for unknown events; want 1", n)
+	}
+	verifyAudit(t, fn.dsn)
+}
+
+// lambdaFunction is the bootstrap running under the Runtime Interface Emulator.
+type lambdaFunction struct {
+	invokeURL string
+	tcss      *tcsstest.Emulator
+	dsn       string
+}
+
+// startLambda starts the runtime emulator on free loopback ports (it binds 0.0.0.0:8080 unless
+// told otherwise) with the bootstrap as the function, configured as serverless.aws.yml does:
+// TCSS endpoint, static key, audit DSN.
+func startLambda(t *testing.T) *lambdaFunction {
+	t.Helper()
+	rie := requireTool(t, "aws-lambda-rie")
+	bin := vulscanBinary(t)
+	key := tcsstest.RandomKey()
+	emu, srv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}})
+	t.Cleanup(srv.Close)
+
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "audit.db")
+	invokeAddr, runtimeAddr := freeAddr(t), freeAddr(t)
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr,
+		"--runtime-api-address", runtimeAddr, bin)
+	cmd.Dir = dir
+	cmd.Env = functionEnv(
+		"VULSCAN_AUDIT_DSN="+dsn,
+		"VULSCAN_TCSS_ENDPOINT="+srv.URL,
+		"TENCENTCLOUD_SECRET_ID="+key.SecretID,
+		"TENCENTCLOUD_SECRET_KEY="+key.SecretKey,
+	)
+	p := startProcess(t, cmd)
+	waitUntil(t, "the runtime emulator to listen on "+invokeAddr, func() error {
+		select {
+		case <-p.exited:
+			return fmt.Errorf("aws-lambda-rie exited: %v\n%s", p.err, p.Output())
+		default:
+		}
+		c, err := net.Dial("tcp", invokeAddr)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	})
+	return &lambdaFunction{
+		invokeURL: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations",
+		tcss:      emu,
+		dsn:       dsn,
+	}
+}
+
+// invoke sends one event and returns the emulator's status and the function's result.
+func (f *lambdaFunction) invoke(t *testing.T, event any) (int, []byte) {
+	t.Helper()
+	data, err := json.Marshal(event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: time.Minute}
+	resp, err := client.Post(f.invokeURL, "application/json", bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("invoke: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, body
+}
+
+// http invokes the function with an HTTP API event and decodes its payload 2.0 reply.
+func (f *lambdaFunction) http(t *testing.T, event map[string]any) gatewayReply {
+	t.Helper()
+	status, body := f.invoke(t, event)
+	var reply struct {
+		StatusCode      int               `json:"statusCode"`
+		Headers         map[string]string `json:"headers"`
+		Cookies         []string          `json:"cookies"`
+		Body            string            `json:"body"`
+		IsBase64Encoded bool              `json:"isBase64Encoded"`
+	}
+	if err := json.Unmarshal(body, &reply); err != nil || status != http.StatusOK || reply.StatusCode == 0 {
+		t.Fatalf("invoke answered %d %s; want an HTTP API reply", status, body)
+	}
+	headers := http.Header{}
+	for k, v := range reply.Headers {
+		headers.Set(k, v)
+	}
+	return newGatewayReply(t, reply.StatusCode, headers, reply.Body, reply.IsBase64Encoded)
+}
+
+// timer invokes the function with a schedule event and decodes its result.
+func (f *lambdaFunction) timer(t *testing.T, event any) platform.TimerResult {
+	t.Helper()
+	status, body := f.invoke(t, event)
+	var res platform.TimerResult
+	if err := json.Unmarshal(body, &res); err != nil || res.Attempt == 0 {
+		t.Fatalf("invoke answered %d %s; want a timer result", status, body)
+	}
+	return res
+}
+
+// httpAPISourceIP is the client address of the HTTP API events.
+const httpAPISourceIP = "198.51.100.4"
+
+// httpAPIEvent is an API Gateway HTTP API (payload 2.0) event for one request, shaped as AWS
+// sends it (aws-lambda-go's events/testdata/apigw-v2-request-no-authorizer.json). Form bodies
+// arrive base64-encoded, as API Gateway sends them.
+func httpAPIEvent(method, path string, headers map[string]string, body []byte, base64Body bool) map[string]any {
+	const host = "a1b2c3d4e5.execute-api.ap-southeast-1.amazonaws.com"
+	const userAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
+	hdr := map[string]string{
+		"accept":            "text/html,application/xhtml+xml,application/json",
+		"content-length":    fmt.Sprint(len(body)),
+		"host":              host,
+		"user-agent":        userAgent,
+		"x-amzn-trace-id":   "Root=1-5e9f0c65-1de4d666d4dd26aced652b6c",
+		"x-forwarded-for":   httpAPISourceIP,
+		"x-forwarded-port":  "443",
+		"x-forwarded-proto": "https",
+	}
+	for k, v := range headers {
+		hdr[k] = strings.ReplaceAll(v, "{host}", host)
+	}
+	now := time.Now().UTC()
+	event := map[string]any{
+		"version":        "2.0",
+		"routeKey":       "$default",
+		"rawPath":        path,
+		"rawQueryString": "",
+		"headers":        hdr,
+		"requestContext": map[string]any{
+			"accountId":    "123456789012",
+			"apiId":        "a1b2c3d4e5",
+			"domainName":   host,
+			"domainPrefix": "a1b2c3d4e5",
+			"http": map[string]any{
+				"method": method, "path": path, "protocol": "HTTP/1.1",
+				"sourceIp": httpAPISourceIP, "userAgent": userAgent,
+			},
+			"requestId": randomID(),
+			"routeKey":  "$default",
+			"stage":     "$default",
+			"time":      now.Format("02/Jan/2006:15:04:05 -0700"),
+			"timeEpoch": now.UnixMilli(),
+		},
+		"isBase64Encoded": base64Body,
+	}
+	if body != nil {
+		if base64Body {
+			event["body"] = base64.StdEncoding.EncodeToString(body)
+		} else {
+			event["body"] = string(body)
+		}
+	}
+	return event
+}
+
+// formHeaders are the headers a browser sends with a same-origin form post ({host} is the
+// gateway's host).
+func formHeaders() map[string]string {
+	return map[string]string{
+		"content-type":   "application/x-www-form-urlencoded",
+		"origin":         "https://{host}",
+		"sec-fetch-site": "same-origin",
+	}
+}
+
+// scheduledEvent is an EventBridge "Scheduled Event" for the rule named rule, with the scan
+// request in detail (shaped as AWS's sample in the EventBridge docs).
+func scheduledEvent(rule, at, detail string) map[string]any {
+	return map[string]any{
+		"version":     "0",
+		"id":          randomID(),
+		"detail-type": "Scheduled Event",
+		"source":      "aws.events",
+		"account":     "123456789012",
+		"time":        at,
+		"region":      "ap-southeast-1",
+		"resources":   []string{"arn:aws:events:ap-southeast-1:123456789012:rule/" + rule},
+		"detail":      json.RawMessage(detail),
+	}
+}
+
+// scheduleInputFromConfig is the input of serverless.aws.yml's schedule: exactly what EventBridge
+// will send the function.
+func scheduleInputFromConfig(t *testing.T) map[string]any {
+	t.Helper()
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "serverless.aws.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Functions map[string]struct {
+			Events []struct {
+				Schedule *struct {
+					Input map[string]any `yaml:"input"`
+				} `yaml:"schedule"`
+			} `yaml:"events"`
+		} `yaml:"functions"`
+	}
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatalf("serverless.aws.yml: %v", err)
+	}
+	for _, fn := range cfg.Functions {
+		for _, ev := range fn.Events {
+			if ev.Schedule != nil && ev.Schedule.Input != nil {
+				return ev.Schedule.Input
+			}
+		}
+	}
+	t.Fatal("serverless.aws.yml has no schedule with an input")
+	return nil
+}
+
+// gatewayReply is an API gateway's reply (AWS or Tencent), decoded.
+type gatewayReply struct {
+	status  int
+	headers http.Header
+	body    []byte
+}
+
+func newGatewayReply(t *testing.T, status int, headers http.Header, body string, isBase64 bool) gatewayReply {
+	t.Helper()
+	data := []byte(body)
+	if isBase64 {
+		var err error
+		if data, err = base64.StdEncoding.DecodeString(body); err != nil {
+			t.Fatalf("reply body is not base64: %v", err)
+		}
+	}
+	return gatewayReply{status: status, headers: headers, body: data}
+}
+
+func (r gatewayReply) wantStatus(t *testing.T, want int) {
+	t.Helper()
+	if r.status != want {
+		t.Fatalf("status %d; want %d; body:\n%.2000s", r.status, want, r.body)
+	}
+}
+
+func (r gatewayReply) wantHeader(t *testing.T, name, prefix string) {
+	t.Helper()
+	if got := r.headers.Get(name); !strings.HasPrefix(got, prefix) {
+		t.Errorf("%s: %q; want %s", name, got, prefix)
+	}
+}
+
+func (r gatewayReply) decodeJSON(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("reply body %q: %v", r.body, err)
+	}
+}
+
+var idempotencyKeyInput = regexp.MustCompile(`name="IdempotencyKey"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="IdempotencyKey"`)
+
+// formKey returns the idempotency key the form page carries in its hidden field.
+func (r gatewayReply) formKey(t *testing.T) string {
+	t.Helper()
+	m := idempotencyKeyInput.FindSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("the form page has no IdempotencyKey field:\n%.2000s", r.body)
+	}
+	return string(m[1]) + string(m[2])
+}
+
+var attemptLocation = regexp.MustCompile(`^(?:\./)?scans/(\d+)$`)
+
+// attemptFromLocation returns the attempt ID of a redirect to its page, which must be relative
+// (Tencent's gateway adds a stage prefix the function never sees).
+func (r gatewayReply) attemptFromLocation(t *testing.T) string {
+	t.Helper()
+	loc := r.headers.Get("Location")
+	m := attemptLocation.FindStringSubmatch(loc)
+	if m == nil {
+		t.Fatalf("Location %q; want a relative scans/{id}", loc)
+	}
+	return m[1]
+}
+
+// startedScans returns the pending records of the log (one per scan sent to TCSS), each of which
+// must be closed by a succeeded outcome record.
+func startedScans(t *testing.T, recs []audit.Record) []audit.Record {
+	t.Helper()
+	closed := map[int64]audit.Outcome{}
+	for _, r := range recs {
+		if r.PendingID != 0 {
+			closed[r.PendingID] = r.Outcome
+		}
+	}
+	var started []audit.Record
+	for _, r := range recs {
+		if r.Outcome != audit.OutcomePending {
+			continue
+		}
+		started = append(started, r)
+		if closed[r.ID] != audit.OutcomeSucceeded {
+			t.Errorf("pending record %d (%s) closed as %q; want succeeded", r.ID, r.Trigger, closed[r.ID])
+		}
+	}
+	return started
+}
+
+// wantTriggers checks how many started scans each trigger has.
+func wantTriggers(t *testing.T, started []audit.Record, want map[audit.Trigger]int) {
+	t.Helper()
+	got := map[audit.Trigger]int{}
+	for _, r := range started {
+		got[r.Trigger]++
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("started scans by trigger %v; want %v", got, want)
+	}
+}
+
+// countRecords counts the records with this trigger and outcome.
+func countRecords(recs []audit.Record, trigger audit.Trigger, outcome audit.Outcome) int {
+	n := 0
+	for _, r := range recs {
+		if r.Trigger == trigger && r.Outcome == outcome {
+			n++
+		}
+	}
+	return n
+}
+
+func randomID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
