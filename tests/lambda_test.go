@@ -64,7 +64,12 @@ func TestLambdaUnderRuntimeEmulator(t *testing.T) {
 	t.Run("JSON API call starts a scan", func(t *testing.T) {
 		headers := map[string]string{"content-type": "application/json", "idempotency-key": "lambda-api-1"}
 		body := `{"RegistryImageScanType":"IMAGEIDS","RegistryImageIDs":[101,102]}`
-		resp := fn.http(t, httpAPIEvent("POST", "/api/scans", headers, []byte(body), false))
+		event := httpAPIEvent("POST", "/api/scans", headers, []byte(body), false)
+		// A JWT authorizer on the HTTP API verified the caller.
+		event["requestContext"].(map[string]any)["authorizer"] = map[string]any{
+			"jwt": map[string]any{"claims": map[string]string{"sub": httpAPICaller}, "scopes": nil},
+		}
+		resp := fn.http(t, event)
 		resp.wantStatus(t, http.StatusCreated)
 		resp.wantHeader(t, "Content-Type", "application/json")
 		var got struct {
@@ -132,6 +137,10 @@ func TestLambdaUnderRuntimeEmulator(t *testing.T) {
 		case audit.TriggerForm:
 			if fmt.Sprint(r.ID) != formAttempt || r.SourceIP != httpAPISourceIP {
 				t.Errorf("form record %d from %q; want attempt %s from %s", r.ID, r.SourceIP, formAttempt, httpAPISourceIP)
+			}
+		case audit.TriggerAPI:
+			if r.Actor != httpAPICaller {
+				t.Errorf("API record %d actor %q; want the JWT subject %s", r.ID, r.Actor, httpAPICaller)
 			}
 		case audit.TriggerTimer:
 			if r.Actor != "system:timer/vulscan-prod-nightly" && r.Actor != "system:timer/nightly" {
@@ -247,8 +256,12 @@ func (f *lambdaFunction) timer(t *testing.T, event any) platform.TimerResult {
 	return res
 }
 
-// httpAPISourceIP is the client address of the HTTP API events.
-const httpAPISourceIP = "198.51.100.4"
+// httpAPISourceIP is the client address of the HTTP API events; httpAPICaller is the subject
+// of the JWT an authorizer verified for the JSON API call.
+const (
+	httpAPISourceIP = "198.51.100.4"
+	httpAPICaller   = "ci-pipeline@example.com"
+)
 
 // httpAPIEvent is an API Gateway HTTP API (payload 2.0) event for one request, shaped as AWS
 // sends it (aws-lambda-go's events/testdata/apigw-v2-request-no-authorizer.json). Form bodies

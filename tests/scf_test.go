@@ -56,7 +56,10 @@ func TestSCFBootstrapThroughRuntimeAPI(t *testing.T) {
 	t.Run("API-gateway JSON POST starts a scan", func(t *testing.T) {
 		headers := map[string]string{"content-type": "application/json", "idempotency-key": "scf-api-1"}
 		body := `{"LocalImageScanType":"CLUSTER","LocalClusterIDs":["cls-a1b2c3d4"]}`
-		resp := fn.http(t, "req-api", scfAPIGatewayEvent("POST", "/api/scans", headers, []byte(body), false))
+		event := scfAPIGatewayEvent("POST", "/api/scans", headers, []byte(body), false)
+		// The gateway verified the caller's API key (key auth on the route).
+		event["requestContext"].(map[string]any)["identity"] = map[string]any{"secretId": scfCallerSecretID}
+		resp := fn.http(t, "req-api", event)
 		resp.wantStatus(t, http.StatusCreated)
 		var got struct {
 			Outcome     string `json:"outcome"`
@@ -114,6 +117,9 @@ func TestSCFBootstrapThroughRuntimeAPI(t *testing.T) {
 		}
 		if r.Trigger == audit.TriggerTimer && r.Actor != "system:timer/nightly" {
 			t.Errorf("timer record %d actor %q; want system:timer/nightly", r.ID, r.Actor)
+		}
+		if r.Trigger == audit.TriggerAPI && r.Actor != scfCallerSecretID {
+			t.Errorf("API record %d actor %q; want the gateway-verified secretId %s", r.ID, r.Actor, scfCallerSecretID)
 		}
 		if r.Trigger != audit.TriggerTimer && r.SourceIP != scfSourceIP {
 			t.Errorf("%s record %d from %q; want the gateway's sourceIp %s", r.Trigger, r.ID, r.SourceIP, scfSourceIP)
@@ -239,8 +245,12 @@ func (f *scfFunction) timer(t *testing.T, requestID string, event any) platform.
 	return out
 }
 
-// scfSourceIP is the client address of the API-gateway events.
-const scfSourceIP = "203.0.113.8"
+// scfSourceIP is the client address of the API-gateway events; scfCallerSecretID is the key
+// the gateway verified for the JSON API call.
+const (
+	scfSourceIP       = "203.0.113.8"
+	scfCallerSecretID = "AKIDapicaller0000000000000000000001"
+)
 
 // scfAPIGatewayEvent is a Tencent API-gateway trigger event for one request, shaped as Tencent's
 // sample (https://cloud.tencent.com/document/product/583/31927): lower-case headers, queryString,
