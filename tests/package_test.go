@@ -107,10 +107,14 @@ func checkELF(t *testing.T, bin []byte, machine elf.Machine) {
 		}
 	}
 	// -ldflags '-s -w': no symbol table, no DWARF (smaller zips, faster cold starts).
+	var unstripped []string
 	for _, s := range f.Sections {
 		if s.Name == ".symtab" || strings.HasPrefix(s.Name, ".debug_") || strings.HasPrefix(s.Name, ".zdebug_") {
-			t.Errorf("bootstrap has section %s; want it stripped (-ldflags '-s -w')", s.Name)
+			unstripped = append(unstripped, s.Name)
 		}
+	}
+	if len(unstripped) > 0 {
+		t.Errorf("bootstrap has sections %q; want them stripped (-ldflags '-s -w')", unstripped)
 	}
 }
 
