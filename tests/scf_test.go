@@ -82,9 +82,13 @@ func TestSCFBootstrapThroughRuntimeAPI(t *testing.T) {
 
 	t.Run("timer delivered twice starts one scan", func(t *testing.T) {
 		before := fn.tcss.Calls(createAction)
-		again := fn.timer(t, "req-timer", timer) // a platform retry keeps the request ID
-		if !again.Replayed || again.Attempt != first.Attempt {
-			t.Errorf("retry result %+v; want attempt %d replayed", again, first.Attempt)
+		// A platform retry keeps the request ID; a duplicate delivery of the same run does not,
+		// but keeps the run's scheduled Time, which the idempotency key is made of.
+		for _, requestID := range []string{"req-timer", "req-timer-duplicate"} {
+			again := fn.timer(t, requestID, timer)
+			if !again.Replayed || again.Attempt != first.Attempt {
+				t.Errorf("delivery as %s: result %+v; want attempt %d replayed", requestID, again, first.Attempt)
+			}
 		}
 		if after := fn.tcss.Calls(createAction); after != before {
 			t.Errorf("TCSS got %d more CreateVulScanTask calls on a retry; want none", after-before)
