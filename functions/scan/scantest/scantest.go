@@ -26,6 +26,8 @@ type Options struct {
 	Now scan.Clock
 	// TemporaryKey signs with a key that has a session token, as SCF's execution role does.
 	TemporaryKey bool
+	// Emulator adjusts the TCSS emulator's options (its rate limit, clock) before it starts.
+	Emulator func(*tcsstest.Options)
 	// Client adjusts the TCSS client's configuration before it is built.
 	Client func(*tcss.Config)
 	// AuditLog wraps the store as the service sees it (to make it fail, say); the World's Store
@@ -59,7 +61,11 @@ func New(t testing.TB, o Options) *World {
 	if o.TemporaryKey {
 		w.Key.Token = "session-token-" + w.Key.SecretID
 	}
-	emu, srv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{w.Key}})
+	emuOpts := tcsstest.Options{Keys: []tcsstest.Key{w.Key}}
+	if o.Emulator != nil {
+		o.Emulator(&emuOpts)
+	}
+	emu, srv := tcsstest.NewServer(emuOpts)
 	t.Cleanup(srv.Close)
 	w.Emulator, w.URL = emu, srv.URL
 
