@@ -52,13 +52,13 @@ func parseAuditQuery(q url.Values) (auditQuery, []scan.FieldError) {
 	t := a.typed
 	if t.Outcome != "" {
 		if !audit.Outcome(t.Outcome).Valid() {
-			bad("outcome", "Outcome %q is not one of %s.", brief(t.Outcome), joinNames(audit.Outcomes))
+			bad("outcome", "Outcome %q is not one of %s.", scan.Shorten(t.Outcome, 40), joinNames(audit.Outcomes))
 		}
 		a.filter.Outcome = audit.Outcome(t.Outcome)
 	}
 	if t.Trigger != "" {
 		if !audit.Trigger(t.Trigger).Valid() {
-			bad("trigger", "Trigger %q is not one of %s.", brief(t.Trigger), joinNames(audit.Triggers))
+			bad("trigger", "Trigger %q is not one of %s.", scan.Shorten(t.Trigger, 40), joinNames(audit.Triggers))
 		}
 		a.filter.Trigger = audit.Trigger(t.Trigger)
 	}
@@ -69,14 +69,14 @@ func parseAuditQuery(q url.Values) (auditQuery, []scan.FieldError) {
 	if t.From != "" {
 		d, err := time.Parse(time.DateOnly, t.From)
 		if err != nil {
-			bad("from", "The start date %q is not a date like 2026-01-31.", brief(t.From))
+			bad("from", "The start date %q is not a date like 2026-01-31.", scan.Shorten(t.From, 40))
 		}
 		a.filter.Since = d
 	}
 	if t.To != "" {
 		d, err := time.Parse(time.DateOnly, t.To)
 		if err != nil {
-			bad("to", "The end date %q is not a date like 2026-01-31.", brief(t.To))
+			bad("to", "The end date %q is not a date like 2026-01-31.", scan.Shorten(t.To, 40))
 		}
 		a.filter.Until = d.AddDate(0, 0, 1) // the whole end day
 	}
@@ -86,14 +86,14 @@ func parseAuditQuery(q url.Values) (auditQuery, []scan.FieldError) {
 	if v := q.Get("before"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
-			bad("before", "The page cursor %q is not a record ID.", brief(v))
+			bad("before", "The page cursor %q is not a record ID.", scan.Shorten(v, 40))
 		}
 		a.before = n
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxPageSize {
-			bad("limit", "The page size %q is not a number from 1 to %d.", brief(v), maxPageSize)
+			bad("limit", "The page size %q is not a number from 1 to %d.", scan.Shorten(v, 40), maxPageSize)
 		}
 		a.limit = n
 	}
@@ -210,21 +210,13 @@ func auditRow(rec audit.Record) templates.AuditRow {
 	}
 	switch {
 	case rec.ErrorCode != "":
-		row.Detail = rec.ErrorCode + ": " + clipText(rec.ErrorMessage, 160)
+		row.Detail = rec.ErrorCode + ": " + scan.Shorten(rec.ErrorMessage, 160)
 	case rec.TCSSRequestID != "":
 		row.Detail = "RequestId " + rec.TCSSRequestID
 	case rec.Outcome == audit.OutcomePending:
 		row.Detail = "sent to TCSS"
 	}
 	return row
-}
-
-// clipText shortens s to at most n runes.
-func clipText(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }
 
 // exportAudit streams the records matching the page's filters (all pages, oldest first) in

@@ -174,7 +174,7 @@ func requestFromForm(v templates.FormValues) (scan.Request, []scan.FieldError) {
 		id, err := strconv.ParseInt(text, 10, 64)
 		if err != nil {
 			errs = append(errs, scan.FieldError{Field: field, Message: fmt.Sprintf(
-				"%q is not a task ID: enter the whole number TCSS showed for the earlier task, or leave it empty", brief(text))})
+				"%q is not a task ID: enter the whole number TCSS showed for the earlier task, or leave it empty", scan.Shorten(text, 40))})
 		}
 		return id
 	}
@@ -218,7 +218,7 @@ func quoteEntries(entries []string) string {
 	const show = 3
 	quoted := make([]string, 0, show)
 	for _, e := range entries[:min(len(entries), show)] {
-		quoted = append(quoted, strconv.Quote(brief(e)))
+		quoted = append(quoted, strconv.Quote(scan.Shorten(e, 40)))
 	}
 	s := strings.Join(quoted, ", ")
 	if len(entries) > show {
@@ -232,15 +232,6 @@ func isAre(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-// brief shortens what a user typed for quoting in a message.
-func brief(s string) string {
-	const max = 40
-	if r := []rune(s); len(r) > max {
-		return string(r[:max]) + "…"
-	}
-	return s
 }
 
 // mergeFieldErrors adds the validation problems of the rest of req to the form's parse errors,

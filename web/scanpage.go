@@ -29,7 +29,7 @@ const statusTimeout = 10 * time.Second
 func attemptID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, &httpError{status: http.StatusNotFound, message: fmt.Sprintf("There is no attempt %q.", brief(r.PathValue("id")))}
+		return 0, &httpError{status: http.StatusNotFound, message: fmt.Sprintf("There is no attempt %q.", scan.Shorten(r.PathValue("id"), 40))}
 	}
 	return id, nil
 }

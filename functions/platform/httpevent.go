@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/vulscan/vulscan/functions/scan"
 )
 
 // MaxResponseBytes bounds what a handler may answer through a gateway: Lambda and SCF refuse
@@ -165,13 +167,13 @@ func requestURL(path, rawQuery string) (*url.URL, error) {
 		path = "/"
 	}
 	if !strings.HasPrefix(path, "/") {
-		return nil, fmt.Errorf("path %q does not start with /", clipText(path, 64))
+		return nil, fmt.Errorf("path %q does not start with /", scan.Shorten(path, 64))
 	}
 	u := &url.URL{Path: path, RawQuery: rawQuery}
 	if strings.Contains(path, "%") {
 		decoded, err := url.PathUnescape(path)
 		if err != nil {
-			return nil, fmt.Errorf("path %q: %w", clipText(path, 64), err)
+			return nil, fmt.Errorf("path %q: %w", scan.Shorten(path, 64), err)
 		}
 		u.Path, u.RawPath = decoded, path
 	}
@@ -258,16 +260,4 @@ func singleHeaders(h http.Header, skip string) map[string]string {
 		}
 	}
 	return out
-}
-
-// clipText bounds untrusted text quoted in errors and logs.
-func clipText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s + "…"
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+
+	"github.com/vulscan/vulscan/functions/scan"
 )
 
 // SCFAPIGatewayEvent is the event Tencent's API gateway trigger sends an event function
@@ -85,7 +87,7 @@ func scfHeaders(in map[string]json.RawMessage) (http.Header, error) {
 	for name, raw := range in {
 		values, err := stringOrList(raw)
 		if err != nil {
-			return nil, fmt.Errorf("header %q: %w", clipText(name, 64), err)
+			return nil, fmt.Errorf("header %q: %w", scan.Shorten(name, 64), err)
 		}
 		for _, v := range values {
 			h.Add(name, v)
@@ -113,7 +115,7 @@ func scfQuery(in map[string]json.RawMessage) (url.Values, error) {
 		}
 		values, err := stringOrList(raw)
 		if err != nil {
-			return nil, fmt.Errorf("query parameter %q: %w", clipText(name, 64), err)
+			return nil, fmt.Errorf("query parameter %q: %w", scan.Shorten(name, 64), err)
 		}
 		q[name] = append(q[name], values...)
 	}
@@ -131,7 +133,7 @@ func stringOrList(raw json.RawMessage) ([]string, error) {
 	}
 	var list []string
 	if err := json.Unmarshal(raw, &list); err != nil {
-		return nil, fmt.Errorf("must be a string or a list of strings, not %s", clipText(string(raw), 32))
+		return nil, fmt.Errorf("must be a string or a list of strings, not %s", scan.Shorten(string(raw), 32))
 	}
 	return list, nil
 }

@@ -153,7 +153,7 @@ func argumentText(msg json.RawMessage) ([]byte, error) {
 	if len(msg) > 0 && msg[0] == '{' {
 		return msg, nil
 	}
-	return nil, fmt.Errorf("the timer Message must be a string holding the scan request as JSON, not %s", clipText(string(msg), 32))
+	return nil, fmt.Errorf("the timer Message must be a string holding the scan request as JSON, not %s", scan.Shorten(string(msg), 32))
 }
 
 // ruleName is the last path segment of the first resource ARN: the rule (arn:…:rule/NAME) or

@@ -361,15 +361,3 @@ func (s *Service) Status(ctx context.Context, a Attempt) (ScanInfo, error) {
 	}
 	return ScanInfo{}, &Error{Code: EUNKNOWN, Op: op, Message: "TCSS could not be reached.", Err: err}
 }
-
-// clip bounds s to n bytes without splitting a UTF-8 sequence.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s
-}

@@ -181,9 +181,9 @@ func (v *validation) enumeration(field, value string, allowed []string) bool {
 	}
 	list := strings.Join(allowed, ", ")
 	if guess := nearestValue(value, allowed); guess != "" {
-		v.add(field, "%q is not a scan type: did you mean %s? Scan types are exact and upper case: %s", brief(value), guess, list)
+		v.add(field, "%q is not a scan type: did you mean %s? Scan types are exact and upper case: %s", Shorten(value, 80), guess, list)
 	} else {
-		v.add(field, "%q is not a scan type: choose one of %s, or leave it empty to skip these images", brief(value), list)
+		v.add(field, "%q is not a scan type: choose one of %s, or leave it empty to skip these images", Shorten(value, 80), list)
 	}
 	return false
 }
@@ -326,7 +326,7 @@ func reportOverlap[T comparable](v *validation, inField, exField string, in, ex 
 		if included[k] && !seen[k] {
 			seen[k] = true
 			if str, ok := any(k).(string); ok {
-				both = append(both, strconv.Quote(brief(str)))
+				both = append(both, strconv.Quote(Shorten(str, 80)))
 			} else {
 				both = append(both, fmt.Sprint(k))
 			}
@@ -372,11 +372,11 @@ func badEntries(list []string, ok func(string) bool) string {
 		case strings.TrimSpace(s) == "":
 			shown = append(shown, fmt.Sprintf("entry %d is empty", i+1))
 		case strings.TrimSpace(s) != s:
-			shown = append(shown, fmt.Sprintf("entry %d %q has white space around it", i+1, brief(s)))
+			shown = append(shown, fmt.Sprintf("entry %d %q has white space around it", i+1, Shorten(s, 80)))
 		case strings.ToLower(s) != s:
-			shown = append(shown, fmt.Sprintf("entry %d %q is not lower case", i+1, brief(s)))
+			shown = append(shown, fmt.Sprintf("entry %d %q is not lower case", i+1, Shorten(s, 80)))
 		default:
-			shown = append(shown, fmt.Sprintf("entry %d %q is not valid", i+1, brief(s)))
+			shown = append(shown, fmt.Sprintf("entry %d %q is not valid", i+1, Shorten(s, 80)))
 		}
 	}
 	if n == 0 {
@@ -400,16 +400,6 @@ func quoteSome(values []string) string {
 		return msg + " is"
 	}
 	return msg + " are"
-}
-
-// brief shortens a value quoted in a message, so that a message stays readable and bounded
-// whatever the caller sent.
-func brief(s string) string {
-	const max = 80
-	if len(s) <= max {
-		return s
-	}
-	return strings.ToValidUTF8(s[:max], "") + "…"
 }
 
 // shown names a scan type in a message, "not set" for "".
