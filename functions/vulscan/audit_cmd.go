@@ -17,10 +17,11 @@ func init() {
 }
 
 const auditUsage = `usage:
-  vulscan audit verify [--dsn DSN]
-      Walk the hash chain. Prints "ok: N records" and the head hash (exit 0), or the first bad
-      record and what is wrong with it (exit 1). Keep the head hash somewhere else now and then:
-      it is what shows that the newest records were later deleted.
+  vulscan audit verify [--anchor ID:HASH] [--dsn DSN]
+      Walk the hash chain. Prints "ok: N records" and the chain's anchor, ID:HASH (exit 0), or the
+      first bad record and what is wrong with it (exit 1). Keep the anchor somewhere outside the
+      database now and then, and give it back with --anchor: it shows that the newest records
+      were deleted, or the chain rebuilt with fresh hashes, which the chain alone cannot show.
   vulscan audit export [--format jsonl|csv] [--since T] [--until T] [--outcome O] [--trigger T]
                        [--actor A] [--dsn DSN]
       Stream matching records, oldest first, to stdout. T is RFC 3339 or a date (YYYY-MM-DD; a
@@ -87,8 +88,18 @@ func openExistingAuditStore(ctx context.Context, flagDSN string, e env) (audit.S
 
 func runAuditVerify(ctx context.Context, args []string, e env) int {
 	fs, dsn := auditFlags("verify", e)
+	var anchorText string
+	fs.StringVar(&anchorText, "anchor", "", "ID:HASH printed by an earlier verify: the chain must still hold it")
 	if code, ok := parseAuditFlags(fs, args, e); !ok {
 		return code
+	}
+	var anchor audit.Anchor
+	if anchorText != "" {
+		var err error
+		if anchor, err = audit.ParseAnchor(anchorText); err != nil {
+			fmt.Fprintf(e.stderr, "vulscan audit verify: %v\n", err)
+			return exitRejected
+		}
 	}
 	store, err := openExistingAuditStore(ctx, *dsn, e)
 	if err != nil {
@@ -97,6 +108,9 @@ func runAuditVerify(ctx context.Context, args []string, e env) int {
 	}
 	defer store.Close()
 	rep, err := store.Verify(ctx)
+	if err == nil && anchor.ID != 0 && rep.OK() {
+		rep.Problem, err = audit.CheckAnchor(ctx, store.Get, rep, anchor)
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "vulscan audit verify: %v\n", err)
 		return exitFailed
@@ -105,8 +119,8 @@ func runAuditVerify(ctx context.Context, args []string, e env) int {
 	if !rep.OK() {
 		return exitFailed
 	}
-	if rep.Records > 0 {
-		fmt.Fprintf(e.stdout, "head: record %d, hash %s\n", rep.Records, rep.HeadHash)
+	if a := rep.Anchor(); a.ID != 0 {
+		fmt.Fprintf(e.stdout, "anchor: %s\n", a)
 	}
 	return exitOK
 }

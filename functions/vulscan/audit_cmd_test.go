@@ -102,7 +102,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 	path := seedAuditLog(t)
 	dir := filepath.Dir(path)
 	r := runAuditBinary(t, dir, []string{"VULSCAN_AUDIT_DSN=sqlite:" + path}, "verify")
-	if r.exit != 0 || !strings.HasPrefix(r.stdout, "ok: 4 records\nhead: record 4, hash ") {
+	if r.exit != 0 || !strings.HasPrefix(r.stdout, "ok: 4 records\nanchor: 4:") {
 		t.Fatalf("verify of a good log: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
 	}
 	// The default DSN is a file in the working directory; a relative --dsn is read from there too.
@@ -136,6 +136,36 @@ func TestAuditVerifyCommandNamesTheTamperedRecord(t *testing.T) {
 				t.Errorf("exit %d, stdout %q; want 1 and %q…\n%s", r.exit, r.stdout, c.want, r.stderr)
 			}
 		})
+	}
+}
+
+func TestAuditVerifyCommandChecksAnAnchor(t *testing.T) {
+	path := seedAuditLog(t)
+	dir, dsn := filepath.Dir(path), "sqlite:"+path
+	first := runAuditBinary(t, dir, nil, "verify", "--dsn", dsn)
+	anchor, ok := strings.CutPrefix(strings.Split(first.stdout, "\n")[1], "anchor: ")
+	if first.exit != 0 || !ok {
+		t.Fatalf("verify printed no anchor: exit %d\n%s", first.exit, first.stdout)
+	}
+	if r := runAuditBinary(t, dir, nil, "verify", "--dsn", dsn, "--anchor", anchor); r.exit != 0 {
+		t.Fatalf("the log's own anchor was refused: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+	// Cutting off the newest record leaves a valid chain; only the anchor shows it.
+	tamper(t, path, `DELETE FROM audit_log WHERE id = 4;`)
+	if r := runAuditBinary(t, dir, nil, "verify", "--dsn", dsn); r.exit != 0 {
+		t.Fatalf("a truncated chain is valid in itself: exit %d\n%s", r.exit, r.stdout)
+	}
+	r := runAuditBinary(t, dir, nil, "verify", "--dsn", dsn, "--anchor", anchor)
+	if r.exit != 1 || !strings.HasPrefix(r.stdout, "record 4 missing: ") {
+		t.Errorf("truncation past the anchor: exit %d, stdout %q", r.exit, r.stdout)
+	}
+	// A chain rebuilt with fresh hashes no longer holds the anchored hash.
+	if r := runAuditBinary(t, dir, nil, "verify", "--dsn", dsn, "--anchor", "3:"+strings.Repeat("a", 64)); r.exit != 1 ||
+		!strings.HasPrefix(r.stdout, "record 3 rewritten: ") {
+		t.Errorf("a hash the chain does not hold: exit %d, stdout %q", r.exit, r.stdout)
+	}
+	if r := runAuditBinary(t, dir, nil, "verify", "--dsn", dsn, "--anchor", "3:abc"); r.exit != 2 {
+		t.Errorf("a malformed anchor: exit %d, want 2\n%s", r.exit, r.stderr)
 	}
 }
 
