@@ -131,6 +131,10 @@ type ChainView struct {
 	BadID   int64  // the first bad record when not OK
 	Problem string // what is wrong with it
 	Error   string // verification could not run
+	// Anchor is the head of a good chain as ID:HASH, for `vulscan audit verify --anchor`.
+	Anchor string
+	// CheckedAt is when the chain was walked (UTC), as the page may show a recent walk.
+	CheckedAt string
 }
 
 // AuditView is the audit log page.

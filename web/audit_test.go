@@ -1,12 +1,14 @@
 package web_test
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -131,6 +133,28 @@ func TestAuditPageShowsABrokenChain(t *testing.T) {
 	chain := doc.Find("#chain")
 	if chain.AttrOr("role", "") != "alert" || !strings.Contains(chain.Text(), "record 7") || !strings.Contains(chain.Text(), "edited") {
 		t.Errorf("chain = %q", chain.Text())
+	}
+}
+
+func TestAuditPageWalksTheChainAtMostOncePerTTL(t *testing.T) {
+	h := newHarness(t)
+	seed(t, h)
+	chain := func() string { return document(t, h.get("/audit")).Find("#chain").Text() }
+	first := chain()
+	anchor := document(t, h.get("/audit")).Find("#chain-anchor").Text()
+	if !strings.Contains(first, "verified: 5 records") || !strings.HasPrefix(anchor, "5:") || len(anchor) != 2+64 {
+		t.Fatalf("chain = %q, anchor %q", first, anchor)
+	}
+	if _, err := h.store.Append(context.Background(), audit.Record{Trigger: audit.TriggerCLI, Outcome: audit.OutcomeRejected,
+		Action: audit.ActionCreateVulScanTask, Params: json.RawMessage(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := chain(); got != first {
+		t.Errorf("within the TTL the page walked the chain again: %q", got)
+	}
+	h.now = h.now.Add(time.Minute)
+	if got := chain(); !strings.Contains(got, "verified: 6 records") {
+		t.Errorf("after the TTL: %q", got)
 	}
 }
 

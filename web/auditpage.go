@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
@@ -179,16 +180,37 @@ func (s *server) showAudit(w http.ResponseWriter, r *http.Request) error {
 
 // chain verifies the hash chain for the page's banner.
 func (s *server) chain(r *http.Request) templates.ChainView {
+	c := &s.chainCache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := s.now()
+	if !c.at.IsZero() && now.Sub(c.at) < chainTTL {
+		return c.view
+	}
 	rep, err := s.audit.Verify(r.Context())
 	if err != nil {
 		s.log.Error("audit chain not verified", "err", err)
 		return templates.ChainView{Error: "the audit log could not be read."}
 	}
+	c.at = now
+	c.view = templates.ChainView{OK: rep.OK(), Records: rep.Records, CheckedAt: now.UTC().Format(time.DateTime)}
 	if rep.Problem != nil {
-		return templates.ChainView{Records: rep.Records, BadID: rep.Problem.RecordID,
-			Problem: rep.Problem.Kind + ": " + rep.Problem.Detail}
+		c.view.BadID, c.view.Problem = rep.Problem.RecordID, rep.Problem.Kind+": "+rep.Problem.Detail
+	} else if a := rep.Anchor(); a.ID != 0 {
+		c.view.Anchor = a.String()
 	}
-	return templates.ChainView{OK: true, Records: rep.Records}
+	return c.view
+}
+
+// chainTTL bounds how often the audit page walks the whole chain: a walk reads every record
+// (about 130 ms for 10,000 records on SQLite), so the page views within chainTTL share one.
+const chainTTL = 30 * time.Second
+
+// chainCache is the last chain verification and when it ran.
+type chainCache struct {
+	mu   sync.Mutex // held during a walk, so that concurrent views wait for one walk
+	at   time.Time
+	view templates.ChainView
 }
 
 // auditRow is one record as the table shows it.

@@ -30,7 +30,7 @@ type harness struct {
 	emu     *tcsstest.Emulator
 	store   *sqlstore.Store
 	handler http.Handler
-	now     time.Time
+	now     time.Time // the handler's clock; tests may move it
 }
 
 type harnessOption func(*harnessConfig)
@@ -59,8 +59,8 @@ func withAuditLog(wrap func(web.AuditLog) web.AuditLog) harnessOption {
 
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
-	now := time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
-	cfg := harnessConfig{web: web.Config{Logger: discard, Now: func() time.Time { return now }}}
+	h := &harness{t: t, now: time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)}
+	cfg := harnessConfig{web: web.Config{Logger: discard, Now: func() time.Time { return h.now }}}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -73,7 +73,8 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	if cfg.auditLog != nil {
 		cfg.web.Audit = cfg.auditLog(w.Store)
 	}
-	return &harness{t: t, emu: w.Emulator, store: w.Store, handler: web.New(cfg.web), now: now}
+	h.emu, h.store, h.handler = w.Emulator, w.Store, web.New(cfg.web)
+	return h
 }
 
 var discard = slog.New(slog.DiscardHandler)

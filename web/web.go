@@ -72,6 +72,7 @@ type server struct {
 	actorHeader string
 	log         *slog.Logger
 	now         func() time.Time
+	chainCache  chainCache
 }
 
 // New returns vulscan's http.Handler. See the package documentation for the routes.
