@@ -1,8 +1,10 @@
 // Package tcsstest emulates Tencent Cloud TCSS (tcss.tencentcloudapi.com, API 2020-11-01) for
-// CreateVulScanTask and DescribeVulScanInfo: it verifies TC3-HMAC-SHA256 signatures as Tencent
-// does, answers in Tencent's response shape (HTTP 200 with Response.Error), validates parameters,
-// enforces the per-action rate limit, hands out task IDs whose scans advance with an injectable
-// clock, and lets tests inject faults. Tests run it in-process; `vulscan emulator` serves it.
+// CreateVulScanTask and DescribeVulScanInfo, and STS (sts.tencentcloudapi.com, API 2018-08-13) for
+// AssumeRole, on one handler: it verifies TC3-HMAC-SHA256 signatures as Tencent does, answers in
+// Tencent's response shape (HTTP 200 with Response.Error), validates parameters, enforces the
+// per-action rate limit, hands out task IDs whose scans advance with an injectable clock, issues
+// temporary keys for configured roles that it then accepts until they expire on that clock, and
+// lets tests inject faults. Tests run it in-process; `vulscan emulator` serves it.
 package tcsstest
 
 import (
@@ -47,6 +49,9 @@ func RandomKey() Key {
 type Options struct {
 	// Keys are the accepted key pairs.
 	Keys []Key
+	// Roles are the CAM role ARNs, qcs::cam::uin/<uin>:roleName/<name> (or :role/<id>), that any
+	// accepted key may assume through STS AssumeRole.
+	Roles []string
 	// Now is the emulator's clock for signature expiry, rate limiting and scan progress;
 	// default time.Now.
 	Now func() time.Time
@@ -73,18 +78,25 @@ type Fault struct {
 
 // Emulator is an http.Handler that behaves like TCSS. It is safe for concurrent use.
 type Emulator struct {
-	keys     map[string]Key
+	keys     map[string]Key // the configured keys; never changed after New
+	roles    map[string]bool
 	now      func() time.Time
 	rate     int
 	duration time.Duration
 	log      *slog.Logger
 
-	mu     sync.Mutex
-	calls  map[string]int
-	faults map[string]*Fault
-	window map[string]rateWindow
-	scans  scanState
+	mu       sync.Mutex
+	calls    map[string]int
+	callsBy  map[signer]int
+	faults   map[string]*Fault
+	window   map[string]rateWindow
+	scans    scanState
+	issued   map[string]issuedKey // temporary keys handed out by AssumeRole, by SecretId
+	issuance []Key                // the same, in the order they were issued
 }
+
+// signer is an action and the SecretId that signed a call of it.
+type signer struct{ action, secretID string }
 
 type rateWindow struct {
 	second int64
@@ -95,16 +107,22 @@ type rateWindow struct {
 func New(opts Options) *Emulator {
 	e := &Emulator{
 		keys:     map[string]Key{},
+		roles:    map[string]bool{},
 		now:      opts.Now,
 		rate:     opts.RatePerSecond,
 		duration: opts.ScanDuration,
 		log:      opts.Logger,
 		calls:    map[string]int{},
+		callsBy:  map[signer]int{},
+		issued:   map[string]issuedKey{},
 		faults:   map[string]*Fault{},
 		window:   map[string]rateWindow{},
 	}
 	for _, k := range opts.Keys {
 		e.keys[k.SecretID] = k
+	}
+	for _, arn := range opts.Roles {
+		e.roles[arn] = true
 	}
 	if e.now == nil {
 		e.now = time.Now
@@ -137,6 +155,13 @@ func (e *Emulator) Calls(action string) int {
 	return e.calls[action]
 }
 
+// CallsBy reports how many of the requests Calls(action) counts were signed with secretID.
+func (e *Emulator) CallsBy(action, secretID string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.callsBy[signer{action, secretID}]
+}
+
 // InjectFault makes requests for action (or every action, for "*") misbehave as f says,
 // replacing any earlier fault for it.
 func (e *Emulator) InjectFault(action string, f Fault) {
@@ -161,9 +186,26 @@ type apiError struct {
 // handler answers one action's parameters with a response body (without RequestId) or an error.
 type handler func(e *Emulator, bind binder) (map[string]any, *apiError)
 
-var actions = map[string]handler{
-	"CreateVulScanTask":   (*Emulator).createVulScanTask,
-	"DescribeVulScanInfo": (*Emulator).describeVulScanInfo,
+// api is what the emulator knows of one action: the service its signature is scoped to, its API
+// version and its handler.
+type api struct {
+	service, version string
+	handle           handler
+}
+
+var actions = map[string]api{
+	"CreateVulScanTask":   {Service, Version, (*Emulator).createVulScanTask},
+	"DescribeVulScanInfo": {Service, Version, (*Emulator).describeVulScanInfo},
+	"AssumeRole":          {STSService, STSVersion, (*Emulator).assumeRole},
+}
+
+// serviceOf is the service an action's signature must be scoped to; TCSS's for unknown actions,
+// which are refused as InvalidAction once the caller is authenticated.
+func serviceOf(action string) string {
+	if a, ok := actions[action]; ok {
+		return a.service
+	}
+	return Service
 }
 
 // ServeHTTP answers one API call. Every answer is HTTP 200 with a JSON Response, as TCSS's are.
@@ -220,19 +262,20 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request, actionOut *stri
 	}
 	action := c.action
 	*actionOut = action
-	h, ok := actions[action]
+	a, ok := actions[action]
 	if !ok {
 		return nil, &apiError{Code: "InvalidAction", Message: "The action `" + action + "` does not exist."}, false
 	}
 	switch c.version {
-	case Version:
+	case a.version:
 	case "":
 		return nil, &apiError{Code: "MissingParameter", Message: "The request is missing the required parameter Version (X-TC-Version)."}, false
 	default:
-		return nil, &apiError{Code: "NoSuchVersion", Message: "The API version `" + c.version + "` does not exist for " + Service + "."}, false
+		return nil, &apiError{Code: "NoSuchVersion", Message: "The API version `" + c.version + "` does not exist for " + a.service + "."}, false
 	}
 	e.mu.Lock()
 	e.calls[action]++
+	e.callsBy[signer{action, c.secretID}]++
 	fault := e.takeFault(action)
 	e.mu.Unlock()
 	if fault != nil {
@@ -251,7 +294,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request, actionOut *stri
 		return nil, &apiError{Code: "RequestLimitExceeded", Message: "Your request rate for " + action + " exceeds the limit of " +
 			strconv.Itoa(e.rate) + " per second."}, false
 	}
-	resp, aerr = h(e, c.bind)
+	resp, aerr = a.handle(e, c.bind)
 	return resp, aerr, false
 }
 

@@ -93,7 +93,7 @@ func (e *Emulator) readV1(r *http.Request, body []byte) (*call, *apiError) {
 	if aerr := e.checkSkew(ts); aerr != nil {
 		return nil, aerr
 	}
-	key, ok := e.keys[form.Get("SecretId")]
+	key, expires, ok := e.lookupKey(form.Get("SecretId"))
 	if !ok {
 		return nil, errSecretIDNotFound()
 	}
@@ -109,9 +109,10 @@ func (e *Emulator) readV1(r *http.Request, body []byte) (*call, *apiError) {
 	if !hmac.Equal([]byte(want), []byte(form.Get("Signature"))) {
 		return nil, errSignature("")
 	}
-	if aerr := checkToken(key, form.Get("Token")); aerr != nil {
+	if aerr := e.checkToken(key, expires, form.Get("Token")); aerr != nil {
 		return nil, aerr
 	}
+	c.secretID = key.SecretID
 	for _, p := range v1Common {
 		form.Del(p)
 	}

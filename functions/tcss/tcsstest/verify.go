@@ -66,10 +66,11 @@ func parseAuthorization(v string) (authorization, *apiError) {
 	return a, nil
 }
 
-// call is an authenticated request: its action, API version and a way to bind its parameters.
+// call is an authenticated request: its action, API version, the SecretId that signed it and a
+// way to bind its parameters.
 type call struct {
-	action, version string
-	bind            binder
+	action, version, secretID string
+	bind                      binder
 }
 
 // readTC3 authenticates a TC3-HMAC-SHA256 request (JSON body) the way TCSS does, in its order:
@@ -98,22 +99,23 @@ func (e *Emulator) readTC3(r *http.Request, body []byte) (*call, *apiError) {
 	if aerr := e.checkSkew(ts); aerr != nil {
 		return nil, aerr
 	}
-	key, ok := e.keys[a.secretID]
+	key, expires, ok := e.lookupKey(a.secretID)
 	if !ok {
 		return nil, errSecretIDNotFound()
 	}
 	if a.date != Date(ts) {
 		return nil, errSignature("the credential date " + a.date + " is not the UTC date of X-TC-Timestamp")
 	}
-	if a.service != Service {
-		return nil, errSignature("the credential service must be " + Service)
+	if service := serviceOf(c.action); a.service != service {
+		return nil, errSignature("the credential service of " + c.action + " must be " + service)
 	}
 	if !signatureMatches(r, body, a, ts, key.SecretKey) {
 		return nil, errSignature("")
 	}
-	if aerr := checkToken(key, r.Header.Get("X-TC-Token")); aerr != nil {
+	if aerr := e.checkToken(key, expires, r.Header.Get("X-TC-Token")); aerr != nil {
 		return nil, aerr
 	}
+	c.secretID = key.SecretID
 	c.bind = func(fields map[string]any) *apiError {
 		params, aerr := decodeParams(body)
 		if aerr != nil {
@@ -134,8 +136,9 @@ func (e *Emulator) checkSkew(ts int64) *apiError {
 	return nil
 }
 
-// checkToken requires a temporary key's token.
-func checkToken(k Key, got string) *apiError {
+// checkToken requires a temporary key's token, and a key issued by AssumeRole (expires set) to
+// be used before it expires on the emulator's clock.
+func (e *Emulator) checkToken(k Key, expires time.Time, got string) *apiError {
 	if k.Token == "" {
 		return nil
 	}
@@ -144,6 +147,10 @@ func checkToken(k Key, got string) *apiError {
 	}
 	if !hmac.Equal([]byte(got), []byte(k.Token)) {
 		return &apiError{Code: "AuthFailure.TokenFailure", Message: "The token is invalid."}
+	}
+	if !expires.IsZero() && !e.now().Before(expires) {
+		return &apiError{Code: "AuthFailure.TokenFailure", Message: "The token has expired (at " +
+			strconv.FormatInt(expires.Unix(), 10) + "); assume the role again."}
 	}
 	return nil
 }
