@@ -51,13 +51,13 @@ type startAnswer struct {
 func (s *server) apiStart(w http.ResponseWriter, r *http.Request) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return &httpError{status: http.StatusUnsupportedMediaType, message: "Send the request as application/json."}
+		return s.refuse(r, scan.EINVALID, &httpError{status: http.StatusUnsupportedMediaType, message: "Send the request as application/json."})
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return err
+			return s.refuse(r, scan.EINVALID, tooLarge(mbe))
 		}
 		return &httpError{status: http.StatusBadRequest, message: "The request body could not be read.", err: err}
 	}

@@ -26,6 +26,7 @@ import (
 var statusOf = map[string]int{
 	scan.EINVALID:     http.StatusUnprocessableEntity,
 	scan.ECONFLICT:    http.StatusConflict,
+	scan.EFORBIDDEN:   http.StatusForbidden,
 	scan.EINPROGRESS:  http.StatusConflict,
 	scan.ENOTFOUND:    http.StatusNotFound,
 	scan.EUNAVAILABLE: http.StatusServiceUnavailable,
@@ -77,8 +78,7 @@ func describe(err error) problem {
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return problem{status: http.StatusRequestEntityTooLarge, code: "too_large",
-			message: fmt.Sprintf("The request body is larger than %d bytes.", mbe.Limit)}
+		return describe(tooLarge(mbe))
 	}
 	var se *scan.Error
 	if errors.As(err, &se) {
@@ -246,4 +246,10 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, c te
 		s.log.Debug("page not delivered", "path", r.URL.Path, "err", err)
 	}
 	return nil
+}
+
+// tooLarge is the answer to a body over MaxBodyBytes.
+func tooLarge(mbe *http.MaxBytesError) *httpError {
+	return &httpError{status: http.StatusRequestEntityTooLarge, err: mbe,
+		message: fmt.Sprintf("The request body is larger than %d bytes.", mbe.Limit)}
 }

@@ -46,7 +46,7 @@ func (s *server) showForm(w http.ResponseWriter, r *http.Request) error {
 // the form (422); a broad scan asks for confirmation first; anything that recorded an attempt
 // redirects to its page (303), so that reloading the result never posts again.
 func (s *server) submitForm(w http.ResponseWriter, r *http.Request) error {
-	if err := parseFormBody(r); err != nil {
+	if err := s.parseFormBody(r); err != nil {
 		return err
 	}
 	values := formValues(r)
@@ -114,17 +114,18 @@ func redirectToAttempt(w http.ResponseWriter, r *http.Request, id int64) error {
 	return nil
 }
 
-// parseFormBody parses a url-encoded body; other content types are refused (415).
-func parseFormBody(r *http.Request) error {
+// parseFormBody parses a url-encoded body; other content types (415) and bodies over
+// MaxBodyBytes (413) are refused and recorded.
+func (s *server) parseFormBody(r *http.Request) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
-		return &httpError{status: http.StatusUnsupportedMediaType,
-			message: "The form must be sent as application/x-www-form-urlencoded."}
+		return s.refuse(r, scan.EINVALID, &httpError{status: http.StatusUnsupportedMediaType,
+			message: "The form must be sent as application/x-www-form-urlencoded."})
 	}
 	if err := r.ParseForm(); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return err
+			return s.refuse(r, scan.EINVALID, tooLarge(mbe))
 		}
 		return &httpError{status: http.StatusBadRequest, message: "The form data could not be read.", err: err}
 	}

@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
 )
 
 // contentSecurityPolicy allows our own stylesheet and nothing else: no script at all, no
@@ -49,9 +52,9 @@ func (s *server) crossOriginProtection(trusted []string, next http.Handler) http
 		}
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := &httpError{status: http.StatusForbidden,
+		err := s.refuse(r, scan.EFORBIDDEN, &httpError{status: http.StatusForbidden,
 			message: "This request came from another site and was refused. Submit the form from this site's own page.",
-			err:     errors.New("cross-origin request refused")}
+			err:     errors.New("cross-origin request refused")})
 		if isAPI(r) {
 			s.apiError(w, r, err, 0)
 			return
@@ -98,4 +101,18 @@ func baseOf(r *http.Request) string {
 		return "./"
 	}
 	return strings.Repeat("../", depth)
+}
+
+// refuse records a POST refused before it became a scan request (from another site, of the wrong
+// content type, too large), so that every refusal is on the audit record, and returns err for
+// the handler to answer with. Nothing of the body is recorded; the API's Idempotency-Key header
+// is, the form's key is not (the body was not read).
+func (s *server) refuse(r *http.Request, code string, err *httpError) *httpError {
+	trigger, key := audit.TriggerForm, ""
+	if isAPI(r) {
+		trigger, key = audit.TriggerAPI, strings.TrimSpace(r.Header.Get("Idempotency-Key"))
+	}
+	cause := &scan.Error{Code: code, Op: "web", Message: err.message}
+	s.scans.Reject(r.Context(), key, s.caller(r, trigger), cause)
+	return err
 }

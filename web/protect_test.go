@@ -9,6 +9,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/web"
 )
@@ -235,6 +236,58 @@ func TestCallerIdentity(t *testing.T) {
 			if rec.Actor != tc.wantActor || rec.SourceIP != tc.wantIP || rec.FunctionRequestID != tc.wantReqID || rec.Trigger != "api" {
 				t.Errorf("record actor %q ip %q request %q trigger %q; want %q %q %q api",
 					rec.Actor, rec.SourceIP, rec.FunctionRequestID, rec.Trigger, tc.wantActor, tc.wantIP, tc.wantReqID)
+			}
+		})
+	}
+}
+
+func TestRefusalsAreAudited(t *testing.T) {
+	big := strings.Repeat("a", 600<<10)
+	for _, tc := range []struct {
+		name     string
+		path, ct string
+		body     string
+		headers  map[string]string
+		status   int
+		trigger  audit.Trigger
+		code     string
+		key      string
+	}{
+		{"cross-site form post", "/", "application/x-www-form-urlencoded", "LocalImageScanType=ALL",
+			map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden, audit.TriggerForm, scan.CodeForbidden, ""},
+		{"cross-site API post", "/api/scans", "application/json", `{"LocalImageScanType":"ALL"}`,
+			map[string]string{"Sec-Fetch-Site": "cross-site", "Idempotency-Key": "k1"}, http.StatusForbidden, audit.TriggerAPI, scan.CodeForbidden, "k1"},
+		{"oversized form", "/", "application/x-www-form-urlencoded", "LocalImageIDs=" + big,
+			nil, http.StatusRequestEntityTooLarge, audit.TriggerForm, scan.CodeInvalidRequest, ""},
+		{"oversized API body", "/api/scans", "application/json", `{"LocalImageIDs":["` + big + `"]}`,
+			nil, http.StatusRequestEntityTooLarge, audit.TriggerAPI, scan.CodeInvalidRequest, ""},
+		{"form of another content type", "/", "multipart/form-data; boundary=x", "--x--",
+			nil, http.StatusUnsupportedMediaType, audit.TriggerForm, scan.CodeInvalidRequest, ""},
+		{"API body of another content type", "/api/scans", "text/plain", `{}`,
+			map[string]string{"Idempotency-Key": "k2"}, http.StatusUnsupportedMediaType, audit.TriggerAPI, scan.CodeInvalidRequest, "k2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			r := newRequest(http.MethodPost, tc.path, tc.body)
+			r.Header.Set("Content-Type", tc.ct)
+			r.Header.Set("User-Agent", "refusal-test")
+			for k, v := range tc.headers {
+				r.Header.Set(k, v)
+			}
+			if resp := h.do(r); resp.StatusCode != tc.status {
+				t.Fatalf("status = %d, want %d", resp.StatusCode, tc.status)
+			}
+			recs := h.records()
+			if len(recs) != 1 {
+				t.Fatalf("%d records, want 1 refusal", len(recs))
+			}
+			rec := recs[0]
+			if rec.Outcome != audit.OutcomeRejected || rec.Trigger != tc.trigger || rec.ErrorCode != tc.code ||
+				rec.IdempotencyKey != tc.key || rec.UserAgent != "refusal-test" || rec.ErrorMessage == "" || string(rec.Params) != "{}" {
+				t.Errorf("recorded %+v", rec)
+			}
+			if h.creates() != 0 {
+				t.Error("a refused post reached TCSS")
 			}
 		})
 	}

@@ -18,6 +18,7 @@ const (
 	EINVALID     = "invalid"      // the request is wrong; Fields says where
 	ECONFLICT    = "conflict"     // idempotency key reused with other parameters
 	EINPROGRESS  = "in_progress"  // idempotency key of an attempt still pending
+	EFORBIDDEN   = "forbidden"    // the caller may not ask (e.g. a cross-site form post)
 	ENOTFOUND    = "not_found"    // no such record
 	EUNAVAILABLE = "unavailable"  // the audit log cannot be written: nothing was started
 	ERATELIMITED = "rate_limited" // TCSS kept answering RequestLimitExceeded

@@ -19,6 +19,7 @@ import (
 const (
 	CodeInvalidRequest      = "vulscan.InvalidRequest"
 	CodeIdempotencyConflict = "vulscan.IdempotencyConflict"
+	CodeForbidden           = "vulscan.Forbidden"
 	CodeNotSent             = "vulscan.NotSent"
 	CodeOutcomeUnknown      = "vulscan.OutcomeUnknown"
 )
@@ -189,8 +190,11 @@ func (s *Service) reject(ctx context.Context, rec audit.Record, norm Request, ca
 	rec.ErrorCode = CodeInvalidRequest
 	var e *Error
 	if errors.As(cause, &e) {
-		if e.Code == ECONFLICT {
+		switch e.Code {
+		case ECONFLICT:
 			rec.ErrorCode = CodeIdempotencyConflict
+		case EFORBIDDEN:
+			rec.ErrorCode = CodeForbidden
 		}
 		rec.ErrorMessage = describeError(e)
 	}
