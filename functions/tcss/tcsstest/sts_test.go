@@ -167,9 +167,13 @@ func TestAssumeRoleAuthentication(t *testing.T) {
 		{name: "signed for tcss instead of sts", want: "AuthFailure.SignatureFailure",
 			req: func(t *testing.T) *http.Request { return stsRequest(t, f.srv.URL, assumeBody, permanent, t0, Service) }},
 		{name: "wrong secret key", want: "AuthFailure.SignatureFailure",
-			req: func(t *testing.T) *http.Request { return stsRequest(t, f.srv.URL, assumeBody, wrongKey, t0, STSService) }},
+			req: func(t *testing.T) *http.Request {
+				return stsRequest(t, f.srv.URL, assumeBody, wrongKey, t0, STSService)
+			}},
 		{name: "unknown SecretId", want: "AuthFailure.SecretIdNotFound",
-			req: func(t *testing.T) *http.Request { return stsRequest(t, f.srv.URL, assumeBody, RandomKey(), t0, STSService) }},
+			req: func(t *testing.T) *http.Request {
+				return stsRequest(t, f.srv.URL, assumeBody, RandomKey(), t0, STSService)
+			}},
 		{name: "timestamp ten minutes old", want: "AuthFailure.SignatureExpire",
 			req: func(t *testing.T) *http.Request {
 				return stsRequest(t, f.srv.URL, assumeBody, permanent, t0.Add(-10*time.Minute), STSService)
