@@ -2,7 +2,8 @@
 // typed models for CreateVulScanTask and DescribeVulScanInfo, sends them through the SDK's common
 // client (TC3 signing), paces itself per action, retries RequestLimitExceeded with backoff, never
 // retries a CreateVulScanTask whose answer was lost, and reads its credential from the
-// environment on every call. *Client implements scan.Scanner.
+// environment on every call, or assumes a CAM role through STS AssumeRole with it
+// (CredentialFromEnv). *Client implements scan.Scanner.
 package tcss
 
 import (
@@ -81,18 +82,6 @@ var _ scan.Scanner = (*Client)(nil)
 
 // New returns a Client for cfg, or an error naming what is wrong with cfg.
 func New(cfg Config) (*Client, error) {
-	scheme, host, err := parseEndpoint(cfg.Endpoint)
-	if err != nil {
-		return nil, err
-	}
-	if !regionPattern.MatchString(cfg.Region) {
-		return nil, fmt.Errorf("tcss: region %q is not a region name such as ap-guangzhou", cfg.Region)
-	}
-	if common.DefaultHttpClient != nil {
-		// The SDK would hand every client that shared http.Client and then set its Timeout and
-		// Transport: two Clients would overwrite each other's.
-		return nil, errors.New("tcss: common.DefaultHttpClient is set, so the SDK would share one http.Client between clients; leave it nil")
-	}
 	c := &Client{
 		cred:                cfg.Credential,
 		pacer:               cfg.Limiter,
@@ -118,11 +107,34 @@ func New(cfg Config) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.Default()
 	}
-	transport := cfg.Transport
+	sdk, err := newSDKClient(c.cred, cfg.Endpoint, DefaultEndpoint, cfg.Region, cfg.Transport)
+	if err != nil {
+		return nil, fmt.Errorf("tcss: %w", err)
+	}
+	c.sdk = sdk
+	return c, nil
+}
+
+// newSDKClient returns the SDK's common client signing with cred, sending to endpoint (see
+// Config.Endpoint; empty means defaultHost) over transport (nil: a transport of its own), with
+// the SDK's retries and region fail-over off and every answer bounded. TCSS and STS clients
+// are both made here.
+func newSDKClient(cred common.CredentialIface, endpoint, defaultHost, region string, transport http.RoundTripper) (*common.Client, error) {
+	scheme, host, err := parseEndpoint(endpoint, defaultHost)
+	if err != nil {
+		return nil, err
+	}
+	if !regionPattern.MatchString(region) {
+		return nil, fmt.Errorf("region %q is not a region name such as ap-guangzhou", region)
+	}
+	if common.DefaultHttpClient != nil {
+		// The SDK would hand every client that shared http.Client and then set its Timeout and
+		// Transport: two clients would overwrite each other's.
+		return nil, errors.New("common.DefaultHttpClient is set, so the SDK would share one http.Client between clients; leave it nil")
+	}
 	if transport == nil {
 		transport = newTransport()
 	}
-
 	prof := profile.NewClientProfile()
 	prof.HttpProfile.Endpoint = host
 	prof.HttpProfile.Scheme = scheme
@@ -138,10 +150,10 @@ func New(cfg Config) (*Client, error) {
 	prof.UnsafeRetryOnConnectionFailure = false
 	// NewCommonClient gives each client an http.Client of its own (DefaultHttpClient is nil), so
 	// setting its Transport below touches no one else.
-	c.sdk = common.NewCommonClient(c.cred, cfg.Region, prof)
-	c.sdk.WithHttpTransport(boundedTransport{next: transport, limit: maxResponseBytes})
-	c.sdk.WithRequestClient("vulscan")
-	return c, nil
+	sdk := common.NewCommonClient(cred, region, prof)
+	sdk.WithHttpTransport(boundedTransport{next: transport, limit: maxResponseBytes})
+	sdk.WithRequestClient("vulscan")
+	return sdk, nil
 }
 
 // CreateVulScanTask starts a TCSS scan of r (already validated and normalized). It returns a
@@ -219,7 +231,7 @@ func newCreateVulScanTaskRequest(r scan.Request) *CreateVulScanTaskRequest {
 // RequestLimitExceeded is retried up to maxRateLimitRetries times, and network failures of
 // read-only actions up to maxReadRetries times.
 func (c *Client) call(ctx context.Context, action string, req tchttp.Request, resp tchttp.Response, readOnly bool) error {
-	if err := credentialProblem(c.cred); err != nil {
+	if err := credentialProblem(ctx, c.cred); err != nil {
 		return fmt.Errorf("tcss %s: nothing sent: %w", action, err)
 	}
 	rateLimited, failed := 0, 0
@@ -335,24 +347,25 @@ var (
 	hostPattern   = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
 )
 
-// parseEndpoint turns Config.Endpoint into the SDK's scheme ("HTTP" or "HTTPS") and host[:port].
-func parseEndpoint(endpoint string) (scheme, host string, err error) {
+// parseEndpoint turns an endpoint setting (a host name, host:port, or an http(s)://host[:port]
+// URL; empty means defaultHost) into the SDK's scheme ("HTTP" or "HTTPS") and host[:port].
+func parseEndpoint(endpoint, defaultHost string) (scheme, host string, err error) {
 	endpoint = strings.TrimSpace(endpoint)
 	switch {
 	case endpoint == "":
-		return "HTTPS", DefaultEndpoint, nil
+		return "HTTPS", defaultHost, nil
 	case endpoint == "emulator":
-		return "", "", errors.New(`tcss: endpoint "emulator" must be resolved by the caller: start the emulator and pass its http://host:port URL`)
+		return "", "", errors.New(`endpoint "emulator" must be resolved by the caller: start the emulator and pass its http://host:port URL`)
 	case strings.Contains(endpoint, "://"):
 		u, err := url.Parse(endpoint)
 		if err != nil {
-			return "", "", fmt.Errorf("tcss: endpoint %q is not a URL: %w", endpoint, err)
+			return "", "", fmt.Errorf("endpoint %q is not a URL: %w", endpoint, err)
 		}
 		if u.Scheme != "http" && u.Scheme != "https" {
-			return "", "", fmt.Errorf("tcss: endpoint %q: scheme must be http or https", endpoint)
+			return "", "", fmt.Errorf("endpoint %q: scheme must be http or https", endpoint)
 		}
 		if u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-			return "", "", fmt.Errorf("tcss: endpoint %q: want http(s)://host[:port] and nothing more (TC3 signs the path /)", endpoint)
+			return "", "", fmt.Errorf("endpoint %q: want http(s)://host[:port] and nothing more (TC3 signs the path /)", endpoint)
 		}
 		return strings.ToUpper(u.Scheme), u.Host, nil
 	}
@@ -361,7 +374,7 @@ func parseEndpoint(endpoint string) (scheme, host string, err error) {
 		name, port = h, p
 	}
 	if !hostPattern.MatchString(name) || (port != "" && !validPort(port)) {
-		return "", "", fmt.Errorf("tcss: endpoint %q is neither a host name such as %s nor an http(s)://host:port URL", endpoint, DefaultEndpoint)
+		return "", "", fmt.Errorf("endpoint %q is neither a host name such as %s nor an http(s)://host:port URL", endpoint, defaultHost)
 	}
 	return "HTTPS", endpoint, nil
 }

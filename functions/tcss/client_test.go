@@ -422,7 +422,7 @@ func TestNewEndpoints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.endpoint, func(t *testing.T) {
-			scheme, host, err := parseEndpoint(tt.endpoint)
+			scheme, host, err := parseEndpoint(tt.endpoint, DefaultEndpoint)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("parseEndpoint error = %v, want one saying %q", err, tt.wantErr)

@@ -1,6 +1,7 @@
 package tcss
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,7 +39,7 @@ var ErrNoCredential = errors.New("no Tencent Cloud credential")
 // (common v1.3.211, sendWithSignatureV3) calls GetCredential once per request, so one request
 // never mixes an old ID with a new key. The separate getters exist for the interface only.
 //
-// TENCENTCLOUD_ROLE_ARN (assume a role through STS) is not supported here yet.
+// To assume a CAM role with this credential, see CredentialFromEnv and RoleCredential.
 type EnvCredential func(key string) string
 
 var _ common.CredentialIface = EnvCredential(nil)
@@ -124,10 +125,19 @@ func CheckCredential(getenv func(string) string) error {
 		ErrNoCredential, EnvSCFSecretID, EnvSCFSecretKey, EnvSCFSessionToken, EnvSecretID, EnvSecretKey, EnvSessionToken)
 }
 
+// readier is a credential that may have to fetch its key over the network (RoleCredential):
+// Ready gets it with the caller's context, before anything is signed.
+type readier interface {
+	Ready(ctx context.Context) error
+}
+
 // credentialProblem says why cred cannot sign a request, before anything is sent.
-func credentialProblem(cred common.CredentialIface) error {
-	if e, ok := cred.(EnvCredential); ok {
-		return CheckCredential(e.getenv)
+func credentialProblem(ctx context.Context, cred common.CredentialIface) error {
+	switch c := cred.(type) {
+	case EnvCredential:
+		return CheckCredential(c.getenv)
+	case readier:
+		return c.Ready(ctx)
 	}
 	id, key, _ := cred.GetCredential()
 	if id == "" || key == "" {
