@@ -72,22 +72,31 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 }
 
 // openScanner builds the TCSS client for the configured endpoint, starting the in-process
-// emulator (with a key of its own) when the endpoint is "emulator".
+// emulator (with a key of its own) when the endpoint is "emulator". The credential is
+// tcss.CredentialFromEnv's choice (a role assumed through STS when TENCENTCLOUD_ROLE_ARN is set,
+// else the environment's key), except with the in-process emulator, whose own key signs and
+// TENCENTCLOUD_ROLE_ARN is ignored.
 func (a *app) openScanner(e env) (*tcss.Client, error) {
 	cfg := tcss.Config{
-		Endpoint:   a.settings.tcssEndpoint,
-		Region:     a.settings.tcssRegion,
-		Credential: tcss.EnvCredential(e.getenv),
-		Logger:     a.logger,
+		Endpoint: a.settings.tcssEndpoint,
+		Region:   a.settings.tcssRegion,
+		Logger:   a.logger,
 	}
 	if cfg.Endpoint == emulatorEndpoint {
 		key := tcsstest.RandomKey()
 		_, a.emulator = tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}, Logger: a.logger})
 		cfg.Endpoint = a.emulator.URL
 		cfg.Credential = common.NewCredential(key.SecretID, key.SecretKey)
-	} else if err := tcss.CheckCredential(e.getenv); err != nil {
-		// Not fatal: the role key may appear later (SCF re-reads it per call), but say so now.
-		a.logger.Warn("no Tencent Cloud credential in the environment yet", "err", err)
+	} else {
+		cred, err := tcss.CredentialFromEnv(e.getenv, tcss.RoleConfig{Region: a.settings.tcssRegion, Logger: a.logger})
+		if err != nil {
+			return nil, err
+		}
+		cfg.Credential = cred
+		if err := tcss.CheckCredential(e.getenv); err != nil {
+			// Not fatal: the role key may appear later (SCF re-reads it per call), but say so now.
+			a.logger.Warn("no Tencent Cloud credential in the environment yet", "err", err)
+		}
 	}
 	client, err := tcss.New(cfg)
 	if err != nil {
