@@ -5,8 +5,9 @@ import (
 )
 
 // The models below are declared field for field as Tencent's Go SDK declares them in
-// tencentcloud/tcss/v20201101/models.go (pointers, JSON tag = field name), because the typed tcss
-// module is not available here. Only the two actions vulscan calls are modelled.
+// tencentcloud/tcss/v20201101/models.go and tencentcloud/sts/v20180813/models.go (pointers, JSON
+// tag = field name), because the typed modules are not available here. Only the actions vulscan
+// calls are modelled: TCSS's two, and STS AssumeRole for RoleCredential.
 
 // Service, version and actions of the TCSS API this package speaks.
 const (
@@ -14,6 +15,11 @@ const (
 	apiVersion                = "2020-11-01"
 	ActionCreateVulScanTask   = "CreateVulScanTask"
 	ActionDescribeVulScanInfo = "DescribeVulScanInfo"
+
+	// STS AssumeRole, https://www.tencentcloud.com/document/product/598/35840.
+	stsService       = "sts"
+	stsVersion       = "2018-08-13"
+	actionAssumeRole = "AssumeRole"
 )
 
 // CreateVulScanTaskRequest is the request of CreateVulScanTask. The action has no ClientToken:
@@ -93,4 +99,36 @@ type DescribeVulScanInfoResponseParams struct {
 type DescribeVulScanInfoResponse struct {
 	*tchttp.BaseResponse
 	Response *DescribeVulScanInfoResponseParams `json:"Response"`
+}
+
+// assumeRoleRequest is the request of STS AssumeRole, with the fields vulscan sends (the SDK's
+// also has Policy, ExternalId, Tags and SourceIdentity).
+type assumeRoleRequest struct {
+	*tchttp.BaseRequest
+	RoleArn         *string `json:"RoleArn,omitempty" name:"RoleArn"`
+	RoleSessionName *string `json:"RoleSessionName,omitempty" name:"RoleSessionName"`
+	DurationSeconds *uint64 `json:"DurationSeconds,omitempty" name:"DurationSeconds"`
+}
+
+// stsCredentials is the temporary key AssumeRole issues.
+type stsCredentials struct {
+	Token        *string `json:"Token,omitempty" name:"Token"`
+	TmpSecretId  *string `json:"TmpSecretId,omitempty" name:"TmpSecretId"`
+	TmpSecretKey *string `json:"TmpSecretKey,omitempty" name:"TmpSecretKey"`
+}
+
+// assumeRoleResponseParams is the Response object of AssumeRole.
+type assumeRoleResponseParams struct {
+	Credentials *stsCredentials `json:"Credentials,omitempty" name:"Credentials"`
+	// Unix seconds.
+	ExpiredTime *int64 `json:"ExpiredTime,omitempty" name:"ExpiredTime"`
+	// ISO 8601 UTC, e.g. 2020-02-25T06:23:31Z.
+	Expiration *string `json:"Expiration,omitempty" name:"Expiration"`
+	RequestId  *string `json:"RequestId,omitempty" name:"RequestId"`
+}
+
+// assumeRoleResponse is the answer to AssumeRole.
+type assumeRoleResponse struct {
+	*tchttp.BaseResponse
+	Response *assumeRoleResponseParams `json:"Response"`
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
-	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 
 	"github.com/vulscan/vulscan/functions/scan"
 )
@@ -36,11 +35,7 @@ const (
 	DefaultRoleDuration = time.Hour
 )
 
-// STS AssumeRole (API 2018-08-13), https://www.tencentcloud.com/document/product/598/35840.
 const (
-	stsService       = "sts"
-	stsVersion       = "2018-08-13"
-	actionAssumeRole = "AssumeRole"
 	// defaultSTSRegion is sent when no region is configured: STS requires one, and this is the
 	// SDK's RoleArnProvider's.
 	defaultSTSRegion = "ap-guangzhou"
@@ -333,36 +328,6 @@ func (c *RoleCredential) assume(ctx context.Context) (roleKey, error) {
 		refreshAt: asked.Add(lifetime * 9 / 10),
 		retireAt:  asked.Add(lifetime * 19 / 20),
 	}, nil
-}
-
-// The STS models, declared as Tencent's Go SDK declares them in tencentcloud/sts/v20180813
-// (the typed sts module is not available here); only the fields vulscan sends or reads.
-
-type assumeRoleRequest struct {
-	*tchttp.BaseRequest
-	RoleArn         *string `json:"RoleArn,omitempty" name:"RoleArn"`
-	RoleSessionName *string `json:"RoleSessionName,omitempty" name:"RoleSessionName"`
-	DurationSeconds *uint64 `json:"DurationSeconds,omitempty" name:"DurationSeconds"`
-}
-
-type stsCredentials struct {
-	Token        *string `json:"Token,omitempty" name:"Token"`
-	TmpSecretId  *string `json:"TmpSecretId,omitempty" name:"TmpSecretId"`
-	TmpSecretKey *string `json:"TmpSecretKey,omitempty" name:"TmpSecretKey"`
-}
-
-type assumeRoleResponseParams struct {
-	Credentials *stsCredentials `json:"Credentials,omitempty" name:"Credentials"`
-	// Unix seconds.
-	ExpiredTime *int64 `json:"ExpiredTime,omitempty" name:"ExpiredTime"`
-	// ISO 8601 UTC, e.g. 2020-02-25T06:23:31Z.
-	Expiration *string `json:"Expiration,omitempty" name:"Expiration"`
-	RequestId  *string `json:"RequestId,omitempty" name:"RequestId"`
-}
-
-type assumeRoleResponse struct {
-	*tchttp.BaseResponse
-	Response *assumeRoleResponseParams `json:"Response"`
 }
 
 // expiry reads when the key expires: ExpiredTime, else Expiration.

@@ -33,30 +33,12 @@ type roleFixture struct {
 	base   tcsstest.Key
 	cred   *tcss.RoleCredential
 	client *tcss.Client
-	logs   *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs   *bytes.Buffer // slog's handler serializes the writes; read it after the calls return
 }
 
 func newRoleFixture(t *testing.T, base common.CredentialIface) *roleFixture {
 	t.Helper()
-	f := &roleFixture{clk: &clock{}, base: tcsstest.RandomKey(), logs: &syncBuffer{}}
+	f := &roleFixture{clk: &clock{}, base: tcsstest.RandomKey(), logs: &bytes.Buffer{}}
 	emu, srv := tcsstest.NewServer(tcsstest.Options{
 		Keys: []tcsstest.Key{f.base}, Roles: []string{testRole}, Now: f.clk.now, RatePerSecond: 1000,
 	})
