@@ -77,23 +77,29 @@ func (a answer) code() string {
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
+func (a answer) requestID() string { return a.Response.RequestId }
+
 // send posts r and checks the envelope every TCSS answer has: HTTP 200, JSON, a UUID RequestId.
-func send(t *testing.T, r *http.Request) answer {
+func send(t *testing.T, r *http.Request) answer { return sendFor[answer](t, r) }
+
+// sendFor posts r and decodes the answer into an A (TCSS's or STS's envelope), checking what
+// every Tencent answer has: HTTP 200, JSON, a UUID RequestId.
+func sendFor[A interface{ requestID() string }](t *testing.T, r *http.Request) A {
 	t.Helper()
+	var a A
 	resp, err := http.DefaultClient.Do(r)
 	if err != nil {
 		t.Fatalf("POST: %v", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("HTTP status %d, want 200 (TCSS answers errors with 200)", resp.StatusCode)
+		t.Fatalf("HTTP status %d, want 200 (Tencent answers errors with 200)", resp.StatusCode)
 	}
-	var a answer
 	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
 		t.Fatalf("decode: %v", err)
 	}
-	if !uuidRE.MatchString(a.Response.RequestId) {
-		t.Fatalf("RequestId %q is not a UUID", a.Response.RequestId)
+	if !uuidRE.MatchString(a.requestID()) {
+		t.Fatalf("RequestId %q is not a UUID", a.requestID())
 	}
 	return a
 }

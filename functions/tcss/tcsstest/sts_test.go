@@ -2,7 +2,6 @@ package tcsstest
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -61,25 +60,9 @@ func stsRequest(t *testing.T, url, body string, k Key, at time.Time, service str
 	return r
 }
 
-func sendSTS(t *testing.T, r *http.Request) stsAnswer {
-	t.Helper()
-	resp, err := http.DefaultClient.Do(r)
-	if err != nil {
-		t.Fatalf("POST: %v", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("HTTP status %d, want 200", resp.StatusCode)
-	}
-	var a stsAnswer
-	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
-		t.Fatalf("decode: %v", err)
-	}
-	if !uuidRE.MatchString(a.Response.RequestId) {
-		t.Fatalf("RequestId %q is not a UUID", a.Response.RequestId)
-	}
-	return a
-}
+func (a stsAnswer) requestID() string { return a.Response.RequestId }
+
+func sendSTS(t *testing.T, r *http.Request) stsAnswer { return sendFor[stsAnswer](t, r) }
 
 // assume assumes vulscanRole with the permanent key and returns the issued key.
 func (f *fixture) assume(t *testing.T, body string) (Key, stsAnswer) {
