@@ -53,7 +53,7 @@ var (
 type RoleConfig struct {
 	// RoleARN is the CAM role to assume: qcs::cam::uin/<owner uin>:roleName/<name> (or :role/<id>).
 	RoleARN string
-	// SessionName names the session in CloudAudit; 2 to 128 of letters, digits and =,.@_-.
+	// SessionName names vulscan's role sessions; 2 to 128 of letters, digits and =,.@_-.
 	// Default DefaultRoleSessionName.
 	SessionName string
 	// Duration is the lifetime asked for each temporary key, whole seconds up to 12 h; default
