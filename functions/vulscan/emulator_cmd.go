@@ -29,7 +29,7 @@ const emulatorShutdownGrace = 5 * time.Second
 // "listening on http://ADDR", so that scripts and tests can find a port chosen with ":0".
 func runEmulator(ctx context.Context, args []string, e env) int {
 	if len(args) > 0 {
-		fmt.Fprintln(e.stderr, "usage: vulscan emulator   (settings: VULSCAN_ADDR, TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY)")
+		fmt.Fprintln(e.stderr, "usage: vulscan emulator   (settings: VULSCAN_ADDR, TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_ROLE_ARN)")
 		return 2
 	}
 	addr := strings.TrimSpace(e.getenv("VULSCAN_ADDR"))
@@ -52,7 +52,14 @@ func runEmulator(ctx context.Context, args []string, e env) int {
 		return 1
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
-	emu := tcsstest.New(tcsstest.Options{Keys: []tcsstest.Key{key}, Logger: logger})
+	// The roles AssumeRole grants: the one vulscan will assume, so that the role path can be tried.
+	var roles []string
+	for _, r := range strings.Split(e.getenv("TENCENTCLOUD_ROLE_ARN"), ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			roles = append(roles, r)
+		}
+	}
+	emu := tcsstest.New(tcsstest.Options{Keys: []tcsstest.Key{key}, Roles: roles, Logger: logger})
 	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
 
 	url := "http://" + ln.Addr().String()

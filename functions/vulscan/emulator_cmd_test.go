@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -13,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+
+	"github.com/vulscan/vulscan/functions/tcss"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 )
 
@@ -147,5 +151,28 @@ func TestEmulatorCommandRefusesArguments(t *testing.T) {
 	e := env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &errOut, getenv: func(string) string { return "" }}
 	if code := run(context.Background(), []string{"emulator", "--port", "1"}, e); code != 2 {
 		t.Fatalf("exit code %d, want 2; stderr %s", code, errOut.String())
+	}
+}
+
+func TestEmulatorCommandGrantsTheRoleInItsEnvironment(t *testing.T) {
+	key := tcsstest.Key{SecretID: "AKIDfromenvironment000000000000000", SecretKey: "key-from-the-environment-000000"}
+	const role = "qcs::cam::uin/100000000001:roleName/VulScanTCSSRole"
+	lines, _, stop := startEmulatorCmd(t, map[string]string{
+		"TENCENTCLOUD_SECRET_ID": key.SecretID, "TENCENTCLOUD_SECRET_KEY": key.SecretKey, "TENCENTCLOUD_ROLE_ARN": role,
+	})
+	defer stop()
+	url := strings.TrimPrefix(lines[0], "listening on ")
+	for _, tc := range []struct {
+		arn    string
+		assume bool
+	}{{role, true}, {"qcs::cam::uin/100000000001:roleName/Other", false}} {
+		cred, err := tcss.NewRoleCredential(tcss.RoleConfig{RoleARN: tc.arn, Endpoint: url,
+			Base: common.NewCredential(key.SecretID, key.SecretKey), Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cred.Ready(context.Background()); (err == nil) != tc.assume {
+			t.Errorf("assuming %s: %v, want success %v", tc.arn, err, tc.assume)
+		}
 	}
 }
