@@ -407,6 +407,9 @@ func TestFailedAttemptsHavePagesWithReasons(t *testing.T) {
 			if doc.Find("meta[http-equiv=refresh]").Length() != 0 {
 				t.Error("a finished attempt refreshes itself")
 			}
+			if doc.Find("a#refresh").Length() != 0 {
+				t.Error("an attempt that started no scan offers a refresh")
+			}
 		})
 	}
 	t.Run("rejected", func(t *testing.T) {
