@@ -113,11 +113,7 @@ type attemptAnswer struct {
 
 // apiScan is GET /api/scans/{id}.
 func (s *server) apiScan(w http.ResponseWriter, r *http.Request) error {
-	id, err := attemptID(r)
-	if err != nil {
-		return err
-	}
-	a, err := s.scans.Attempt(r.Context(), id)
+	a, err := s.attemptOf(r)
 	if err != nil {
 		return err
 	}

@@ -25,22 +25,19 @@ const (
 // without live status, when TCSS is slow.
 const statusTimeout = 10 * time.Second
 
-// attemptID reads the {id} of a path; anything but a positive number is a page that does not exist.
-func attemptID(r *http.Request) (int64, error) {
+// attemptOf looks up the attempt the path's {id} names; anything but a positive number is a page
+// that does not exist.
+func (s *server) attemptOf(r *http.Request) (scan.Attempt, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, &httpError{status: http.StatusNotFound, message: fmt.Sprintf("There is no attempt %q.", scan.Shorten(r.PathValue("id"), 40))}
+		return scan.Attempt{}, &httpError{status: http.StatusNotFound, message: fmt.Sprintf("There is no attempt %q.", scan.Shorten(r.PathValue("id"), 40))}
 	}
-	return id, nil
+	return s.scans.Attempt(r.Context(), id)
 }
 
 // showScan renders one attempt with the scan's live status.
 func (s *server) showScan(w http.ResponseWriter, r *http.Request) error {
-	id, err := attemptID(r)
-	if err != nil {
-		return err
-	}
-	a, err := s.scans.Attempt(r.Context(), id)
+	a, err := s.attemptOf(r)
 	if err != nil {
 		return err
 	}
