@@ -3,6 +3,7 @@ package tests
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"context"
 	"debug/buildinfo"
 	"debug/elf"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -307,9 +309,10 @@ func checkScheduleArgument(t *testing.T, arg []byte, schedule string) {
 }
 
 // TestSCFServerlessConfig checks serverless.yml against what the function needs on SCF (Tencent's
-// deploy CLI is not available here, so the file is read rather than run): an event function
-// on the custom runtime with an execution role and the audit DSN, an API gateway trigger with
-// integrated response, and a timer whose argument the function accepts.
+// deploy CLI is not served here, so the file is resolved as the CLI and the component would
+// resolve it, then read): an event function on the custom runtime with a valid name and
+// description, an execution role, the audit DSN and the access decision from the environment, a
+// function URL with CAM authentication, and a timer whose argument the function accepts.
 func TestSCFServerlessConfig(t *testing.T) {
 	root, err := repoRoot()
 	if err != nil {
@@ -319,35 +322,65 @@ func TestSCFServerlessConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cfg scfConfig
-	if err := yaml.Unmarshal(data, &cfg); err != nil {
-		t.Fatalf("serverless.yml: %v", err)
+	const dsn = "postgres://vulscan:secret@10.0.0.5:5432/vulscan?sslmode=require"
+	env := map[string]string{"VULSCAN_AUDIT_DSN": dsn, "VULSCAN_AUTH": "gateway"}
+	for _, stage := range []string{"", "prod"} {
+		t.Run("stage "+cmp.Or(stage, "default"), func(t *testing.T) {
+			cfg := resolveSCFConfig(t, data, env, stage)
+			in := cfg.Inputs
+			if cfg.Component != "scf" || in.Runtime != "CustomRuntime" || in.Type != "event" {
+				t.Errorf("component %q runtime %q type %q; want scf, CustomRuntime, event", cfg.Component, in.Runtime, in.Type)
+			}
+			if want := "vulscan-" + cmp.Or(stage, "dev"); in.Name != want || !scfFunctionName.MatchString(in.Name) {
+				t.Errorf("function name %q; want %q, a valid SCF function name", in.Name, want)
+			}
+			if !scfDescription.MatchString(in.Description) {
+				t.Errorf("description %q: CreateFunction allows only letters, digits, spaces, commas, periods and Chinese", in.Description)
+			}
+			if in.Src.Src != "./dist/scf" {
+				t.Errorf("src %q; want ./dist/scf, where `task package` puts bootstrap", in.Src.Src)
+			}
+			if in.Role == "" {
+				t.Error("no execution role: the function would have no TCSS credential")
+			}
+			vars := in.Environment.Variables
+			if vars["VULSCAN_AUDIT_DSN"] != dsn || vars["VULSCAN_AUTH"] != "gateway" {
+				t.Errorf("environment %q; want VULSCAN_AUDIT_DSN and VULSCAN_AUTH from the deployer's environment", vars)
+			}
+			if _, open := vars["VULSCAN_PUBLIC"]; open {
+				t.Error("VULSCAN_PUBLIC is set: the deploy file must not open the function to everyone")
+			}
+			if in.Timeout < 10 {
+				t.Errorf("timeout %d s; a TCSS call with rate-limit retries needs more", in.Timeout)
+			}
+			checkSCFTriggers(t, in.Events)
+		})
 	}
-	in := cfg.Inputs
-	if cfg.Component != "scf" || in.Runtime != "CustomRuntime" || in.Type != "event" {
-		t.Errorf("component %q runtime %q type %q; want scf, CustomRuntime, event", cfg.Component, in.Runtime, in.Type)
-	}
-	if in.Src.Src != "./dist/scf" {
-		t.Errorf("src %q; want ./dist/scf, where `task package` puts bootstrap", in.Src.Src)
-	}
-	if in.Role == "" {
-		t.Error("no execution role: the function would have no TCSS credential")
-	}
-	if in.Environment.Variables["VULSCAN_AUDIT_DSN"] == "" {
-		t.Error("no VULSCAN_AUDIT_DSN: a deployed function refuses to start without a durable audit store")
-	}
-	if in.Timeout < 10 {
-		t.Errorf("timeout %d s; a TCSS call with rate-limit retries needs more", in.Timeout)
-	}
+	t.Run("unset variables are left out", func(t *testing.T) {
+		cfg := resolveSCFConfig(t, data, map[string]string{}, "")
+		for _, name := range []string{"VULSCAN_AUDIT_DSN", "VULSCAN_AUTH"} {
+			if v, ok := cfg.Inputs.Environment.Variables[name]; ok {
+				t.Errorf("%s = %q with the variable unset; the CLI leaves it out (and the function then refuses to start or to serve)", name, v)
+			}
+		}
+	})
+}
 
-	var apigw, timers int
-	for _, ev := range in.Events {
-		if gw := ev.APIGW; gw != nil {
-			apigw++
-			for _, ep := range gw.Parameters.Endpoints {
-				if ep.Path != "/" || ep.Method != "ANY" || !ep.Function.IsIntegratedResponse {
-					t.Errorf("apigw endpoint %+v; want path / method ANY with isIntegratedResponse", ep)
-				}
+func checkSCFTriggers(t *testing.T, events []scfEvent) {
+	t.Helper()
+	var urls, timers int
+	for _, ev := range events {
+		if ev.APIGW != nil {
+			t.Error("an apigw trigger: Tencent switched API-gateway triggers off on 2025-06-30; use the function URL (http)")
+		}
+		if u := ev.HTTP; u != nil {
+			urls++
+			p := u.Parameters
+			if p.AuthType != "CAM" {
+				t.Errorf("function URL authType %q; want CAM (NONE opens it to anyone)", p.AuthType)
+			}
+			if !p.NetConfig.EnableExtranet && !p.NetConfig.EnableIntranet {
+				t.Error("function URL reachable from no network: set netConfig.enableExtranet or enableIntranet")
 			}
 		}
 		if tm := ev.Timer; tm != nil {
@@ -367,47 +400,151 @@ func TestSCFServerlessConfig(t *testing.T) {
 			}
 		}
 	}
-	if apigw != 1 || timers != 1 {
-		t.Errorf("%d apigw and %d timer triggers; want one of each", apigw, timers)
+	if urls != 1 || timers != 1 {
+		t.Errorf("%d function URL (http) and %d timer triggers; want one of each", urls, timers)
 	}
 }
 
-// scfConfig is the part of serverless.yml (component scf) that the test checks.
+// SCF's rules for a function name (2-60 characters: letters, digits, _ and -, starting with a
+// letter, ending with a letter or digit) and for its description.
+var (
+	scfFunctionName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
+	scfDescription  = regexp.MustCompile(`^[\p{Han}A-Za-z0-9 ,.]*$`)
+)
+
+// resolveSCFConfig resolves serverless.yml's variables as Tencent's tools do and decodes the
+// result. serverless-cloud-framework (src/libs/utils/basic.js, resolveVariables) replaces
+// ${env:NAME} before deploying, refuses the Serverless Framework v1 variables (${self:…},
+// ${opt:…}, ${file(…)} and the like), and leaves the rest to the component engine, which knows
+// ${name}, ${stage} (default dev), ${app} and ${org}. An unset NAME makes a value that is only
+// the variable undefined (the key is left out of the deployment) and embeds "undefined" in a
+// longer one. Anything still unresolved fails the test: it would reach the function literally.
+func resolveSCFConfig(t *testing.T, data []byte, env map[string]string, stage string) scfConfig {
+	t.Helper()
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("serverless.yml: %v", err)
+	}
+	instance := map[string]string{"stage": cmp.Or(stage, "dev"), "org": "1250000000"}
+	for _, k := range []string{"name", "app"} {
+		instance[k], _ = doc[k].(string)
+	}
+	instance["app"] = cmp.Or(instance["app"], instance["name"])
+	resolved, keep := resolveValue(t, doc, func(name string) (string, bool) { v, ok := env[name]; return v, ok }, instance)
+	if !keep {
+		t.Fatal("serverless.yml resolved to nothing")
+	}
+	out, err := yaml.Marshal(resolved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg scfConfig
+	if err := yaml.Unmarshal(out, &cfg); err != nil {
+		t.Fatalf("resolved serverless.yml: %v", err)
+	}
+	return cfg
+}
+
+var (
+	// componentVariable is the CLI's pattern for anything that looks like a variable.
+	componentVariable = regexp.MustCompile(`\$\{(\w*:?[\w.-]+)\}`)
+	// v1Variable matches the Serverless Framework v1 variables the CLI refuses.
+	v1Variable = regexp.MustCompile(`\$\{(self|opt|sls|cf|s3|ssm|file)[:(]`)
+)
+
+// resolveValue resolves v; keep is false when the value becomes undefined.
+func resolveValue(t *testing.T, v any, getenv func(string) (string, bool), instance map[string]string) (_ any, keep bool) {
+	t.Helper()
+	switch v := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, sub := range v {
+			if r, ok := resolveValue(t, sub, getenv, instance); ok {
+				out[k] = r
+			}
+		}
+		return out, true
+	case []any:
+		out := make([]any, 0, len(v))
+		for _, sub := range v {
+			if r, ok := resolveValue(t, sub, getenv, instance); ok {
+				out = append(out, r)
+			}
+		}
+		return out, true
+	case string:
+		if v1Variable.MatchString(v) {
+			t.Errorf("%q: Serverless Components refuse this variable", v)
+		}
+		whole := componentVariable.FindString(v) == v
+		undefined := false
+		s := componentVariable.ReplaceAllStringFunc(v, func(m string) string {
+			ref := m[2 : len(m)-1]
+			if name, ok := strings.CutPrefix(ref, "env:"); ok {
+				val, set := getenv(name)
+				if !set {
+					undefined = true
+					return "undefined"
+				}
+				return val
+			}
+			if val, ok := instance[ref]; ok {
+				return val
+			}
+			t.Errorf("%q: %s is no variable the CLI or the component resolves; it would reach the function literally", v, m)
+			return m
+		})
+		if undefined && whole {
+			return nil, false
+		}
+		return s, true
+	}
+	return v, true
+}
+
+// scfConfig is the part of serverless.yml (component scf) that the tests check.
 type scfConfig struct {
 	Component string `yaml:"component"`
 	Inputs    struct {
-		Src struct {
+		Name string `yaml:"name"`
+		Src  struct {
 			Src string `yaml:"src"`
 		} `yaml:"src"`
 		Type        string `yaml:"type"`
 		Runtime     string `yaml:"runtime"`
+		Description string `yaml:"description"`
 		Role        string `yaml:"role"`
 		Timeout     int    `yaml:"timeout"`
 		Environment struct {
 			Variables map[string]string `yaml:"variables"`
 		} `yaml:"environment"`
-		Events []struct {
-			APIGW *struct {
-				Parameters struct {
-					Endpoints []struct {
-						Path     string `yaml:"path"`
-						Method   string `yaml:"method"`
-						Function struct {
-							IsIntegratedResponse bool `yaml:"isIntegratedResponse"`
-						} `yaml:"function"`
-					} `yaml:"endpoints"`
-				} `yaml:"parameters"`
-			} `yaml:"apigw"`
-			Timer *struct {
-				Parameters struct {
-					Name           string `yaml:"name"`
-					CronExpression string `yaml:"cronExpression"`
-					Enable         bool   `yaml:"enable"`
-					Argument       string `yaml:"argument"`
-				} `yaml:"parameters"`
-			} `yaml:"timer"`
-		} `yaml:"events"`
+		Events []scfEvent `yaml:"events"`
 	} `yaml:"inputs"`
+}
+
+// scfEvent is one trigger, as tencent-component-toolkit reads it (src/modules/triggers).
+type scfEvent struct {
+	APIGW *struct{} `yaml:"apigw"`
+	// HTTP is the function URL (HttpTriggerInputsParams: authType CAM or NONE, netConfig).
+	HTTP *struct {
+		Parameters struct {
+			Name      string `yaml:"name"`
+			Qualifier string `yaml:"qualifier"`
+			AuthType  string `yaml:"authType"`
+			NetConfig struct {
+				EnableIntranet bool `yaml:"enableIntranet"`
+				EnableExtranet bool `yaml:"enableExtranet"`
+			} `yaml:"netConfig"`
+		} `yaml:"parameters"`
+	} `yaml:"http"`
+	Timer *struct {
+		Parameters struct {
+			Name           string `yaml:"name"`
+			CronExpression string `yaml:"cronExpression"`
+			Enable         bool   `yaml:"enable"`
+			Argument       string `yaml:"argument"`
+		} `yaml:"parameters"`
+	} `yaml:"timer"`
 }
 
 // bootstrapZip zips the binary at path as the deploy zips hold it: bootstrap, mode 0755.

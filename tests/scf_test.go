@@ -32,7 +32,7 @@ import (
 // and JSON) and timer events (serverless.yml's argument, a platform retry, a bad argument) must
 // be answered and every scan audited with its trigger and the invocation's request ID.
 func TestSCFBootstrapThroughRuntimeAPI(t *testing.T) {
-	fn := startSCF(t)
+	fn := startSCF(t, vulscanBinary(t))
 
 	var formKey string
 	t.Run("API-gateway form GET renders the form", func(t *testing.T) {
@@ -144,9 +144,9 @@ type scfFunction struct {
 
 // startSCF starts the bootstrap with SCF's environment: the runtime API's address, the execution
 // role's temporary key, the function's settings as serverless.yml gives them.
-func startSCF(t *testing.T) *scfFunction {
+// bin is the bootstrap to run; extraEnv adds to or overrides that environment.
+func startSCF(t *testing.T, bin string, extraEnv ...string) *scfFunction {
 	t.Helper()
-	bin := vulscanBinary(t)
 	role := tcsstest.Key{SecretID: "AKIDscfrole" + randomID()[:16], SecretKey: randomID(), Token: "token-" + randomID()}
 	emu, tcssSrv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{role}})
 	t.Cleanup(tcssSrv.Close)
@@ -174,6 +174,7 @@ func startSCF(t *testing.T) *scfFunction {
 		"TENCENTCLOUD_SESSIONTOKEN="+role.Token,
 		"VULSCAN_AUDIT_DSN="+dsn, "VULSCAN_TCSS_ENDPOINT="+tcssSrv.URL,
 	)
+	cmd.Env = append(cmd.Env, extraEnv...)
 	p := startProcess(t, cmd)
 	waitUntil(t, "the bootstrap to report ready", func() error {
 		select {
@@ -206,7 +207,8 @@ func (f *scfFunction) invoke(t *testing.T, requestID string, event any) scfResul
 	}
 }
 
-// http invokes the function with an API-gateway event and decodes its integrated response.
+// http invokes the function with an HTTP event (API gateway or function URL) and decodes its
+// integrated response.
 func (f *scfFunction) http(t *testing.T, requestID string, event map[string]any) gatewayReply {
 	t.Helper()
 	res := f.invoke(t, requestID, event)

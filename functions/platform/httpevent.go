@@ -50,6 +50,7 @@ type httpAdapter struct {
 
 var httpAdapters = map[Kind]httpAdapter{
 	KindSCFAPIGateway: {parse: parseSCFAPIGateway, encode: encodeSCFAPIGateway},
+	KindSCFURL:        {parse: parseSCFFunctionURL, encode: encodeSCFAPIGateway},
 	KindAPIGatewayV1:  {parse: parseAPIGatewayV1, encode: encodeAPIGatewayV1},
 	KindAPIGatewayV2:  {parse: parseAPIGatewayV2, encode: encodeAPIGatewayV2},
 	KindFunctionURL:   {parse: parseAPIGatewayV2, encode: encodeAPIGatewayV2},

@@ -116,6 +116,45 @@ func TestHTTPEventsReachTheHandlerAsTheClientSentThem(t *testing.T) {
 			wantForm: map[string]string{"LocalImageScanType": "ALL", "Note": "a,b"},
 		},
 		{
+			// Tencent's published function URL sample (its content-length is not the body's).
+			fixture: "scf-url-request.json", kind: KindSCFURL,
+			want: seen{method: "POST", path: "/", rawQuery: "a=1&b=2", requestURI: "/?a=1&b=2", host: "localhost",
+				remoteAddr: "111.206.96.145:0", body: `{"test":"hello world"}`,
+				gateway: Gateway{Kind: KindSCFURL, SourceIP: "111.206.96.145", FunctionRequestID: "fn-req-1"}},
+			headers: map[string]string{"Accept-Encoding": "gzip, deflate, br", "Content-Length": "22", "X-Scf-Remote-Addr": "111.206.96.145"},
+		},
+		{
+			fixture: "scf-url-get-no-query.json", kind: KindSCFURL,
+			want: seen{method: "GET", path: "/", requestURI: "/", host: "1250000000-abcd1234.ap-guangzhou.tencentscf.com",
+				remoteAddr: "203.0.113.20:0",
+				gateway:    Gateway{Kind: KindSCFURL, SourceIP: "203.0.113.20", FunctionRequestID: "fn-req-1"}},
+			headers: map[string]string{"Accept-Language": "en-US,en;q=0.9,zh;q=0.8"},
+		},
+		{
+			fixture: "scf-url-form-post.json", kind: KindSCFURL,
+			want: seen{method: "POST", path: "/", requestURI: "/", host: "1250000000-abcd1234.ap-guangzhou.tencentscf.com",
+				remoteAddr: "203.0.113.21:0", body: "LocalImageScanType=ALL&Note=a%2Cb",
+				gateway: Gateway{Kind: KindSCFURL, SourceIP: "203.0.113.21", FunctionRequestID: "fn-req-1"}},
+			headers:  map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Cookie": "session=abc; theme=dark"},
+			wantForm: map[string]string{"LocalImageScanType": "ALL", "Note": "a,b"},
+		},
+		{
+			fixture: "scf-url-form-base64.json", kind: KindSCFURL,
+			want: seen{method: "POST", path: "/", rawQuery: "lang=en&lang=zh&verbose=", requestURI: "/?lang=en&lang=zh&verbose=",
+				host: "1250000000-abcd1234.ap-guangzhou.tencentscf.com", remoteAddr: "[2001:db8::7]:0",
+				body:    "LocalImageScanType=ALL&Note=a%2Cb",
+				gateway: Gateway{Kind: KindSCFURL, SourceIP: "2001:db8::7", FunctionRequestID: "fn-req-1"}},
+			headers:  map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+			wantForm: map[string]string{"LocalImageScanType": "ALL", "Note": "a,b", "lang": "en"},
+		},
+		{
+			fixture: "scf-url-api-scans.json", kind: KindSCFURL,
+			want: seen{method: "POST", path: "/api/scans", requestURI: "/api/scans", host: "1250000000-abcd1234.ap-guangzhou.tencentscf.com",
+				remoteAddr: "198.51.100.30:0", body: `{"LocalImageScanType":"NOT_SCAN","RegistryImageScanType":"NOT_SCAN"}`,
+				gateway: Gateway{Kind: KindSCFURL, SourceIP: "198.51.100.30", FunctionRequestID: "fn-req-1"}},
+			headers: map[string]string{"Content-Type": "application/json", "Idempotency-Key": "nightly-2026-12-03"},
+		},
+		{
 			fixture: "apigw-request.json", kind: KindAPIGatewayV1,
 			want: seen{method: "POST", path: "/hello/world", rawQuery: "name=me", requestURI: "/hello/world?name=me",
 				host: "gy415nuibc.execute-api.us-east-1.amazonaws.com", remoteAddr: "192.168.196.186:0", body: "{\r\n\t\"a\": 1\r\n}",
@@ -296,6 +335,7 @@ func TestRepliesInEachGatewaysFormat(t *testing.T) {
 	}
 	fixtures := map[Kind]string{
 		KindSCFAPIGateway: "scf-apigw-request.json",
+		KindSCFURL:        "scf-url-get-no-query.json",
 		KindAPIGatewayV1:  "apigw-request.json",
 		KindAPIGatewayV2:  "apigw-v2-request-no-authorizer.json",
 		KindFunctionURL:   "lambda-urls-request.json",
@@ -312,6 +352,8 @@ func TestRepliesInEachGatewaysFormat(t *testing.T) {
 		{name: "SCF cookies as a list", kind: KindSCFAPIGateway, answer: cookies, status: 303, checks: []check{cookiesAsList, bodyText("<p>see other</p>")}},
 		{name: "SCF binary body in base64", kind: KindSCFAPIGateway, answer: binary, status: 200, checks: []check{bodyBinary}},
 		{name: "SCF sniffs a missing content type", kind: KindSCFAPIGateway, answer: sniffed, status: 200, checks: []check{bodyText(`<!DOCTYPE html><html></html>`)}},
+		{name: "SCF function URL cookies as a list", kind: KindSCFURL, answer: cookies, status: 303, checks: []check{cookiesAsList, bodyText("<p>see other</p>")}},
+		{name: "SCF function URL binary body in base64", kind: KindSCFURL, answer: binary, status: 200, checks: []check{bodyBinary}},
 		{name: "REST API cookies in multiValueHeaders", kind: KindAPIGatewayV1, answer: cookies, status: 303, checks: []check{cookiesMulti, bodyText("<p>see other</p>")}},
 		{name: "REST API binary body", kind: KindAPIGatewayV1, answer: binary, status: 200, checks: []check{bodyBinary}},
 		{name: "HTTP API cookies in cookies", kind: KindAPIGatewayV2, answer: cookies, status: 303, checks: []check{cookiesV2}},
@@ -411,6 +453,7 @@ func TestUnknownEventsAreRefusedWithAClearError(t *testing.T) {
 		{"empty", ``},
 		{"timer type without trigger fields", `{"Type":"Timer"}`},
 		{"HTTP method without any gateway's keys", `{"httpMethod":"GET","path":"/"}`},
+		{"a request context no gateway sends", `{"httpMethod":"GET","path":"/","headers":{},"requestContext":{}}`},
 		{"another EventBridge event", `{"source":"aws.ec2","detail-type":"EC2 Instance State-change Notification","detail":{}}`},
 	}
 	for _, tt := range tests {
@@ -505,4 +548,31 @@ func FuzzHandle(f *testing.F) {
 	f.Fuzz(func(t *testing.T, event []byte) {
 		d.Handle(context.Background(), Invocation{RequestID: "fuzz"}, event)
 	})
+}
+
+// The client address of a function URL event is x-scf-remote-addr's IP, with or without a port;
+// anything else leaves the address unknown rather than trusted.
+func TestSCFFunctionURLClientAddress(t *testing.T) {
+	tests := []struct{ header, want string }{
+		{"111.206.96.145", "111.206.96.145:0"},
+		{" 111.206.96.145 ", "111.206.96.145:0"},
+		{"111.206.96.145:51234", "111.206.96.145:0"},
+		{"2001:db8::7", "[2001:db8::7]:0"},
+		{"[2001:db8::7]:443", "[2001:db8::7]:0"},
+		{"evil.example, 10.0.0.1", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.header, func(t *testing.T) {
+			ev, _ := json.Marshal(map[string]any{"httpMethod": "GET", "path": "/",
+				"headers": map[string]string{"x-scf-remote-addr": tt.header}})
+			var got seen
+			if _, err := newTestDispatcher(recordingHandler(&got, nil)).Handle(context.Background(), Invocation{}, ev); err != nil {
+				t.Fatal(err)
+			}
+			if got.remoteAddr != tt.want {
+				t.Errorf("RemoteAddr = %q, want %q", got.remoteAddr, tt.want)
+			}
+		})
+	}
 }

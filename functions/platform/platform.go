@@ -1,5 +1,6 @@
 // Package platform translates serverless platform events into vulscan's two entry points: HTTP
-// events (Tencent SCF API gateway, AWS API Gateway REST and HTTP APIs, Lambda function URLs, ALB)
+// events (Tencent SCF function URLs and the retired SCF API gateway, AWS API Gateway REST and HTTP
+// APIs, Lambda function URLs, ALB)
 // become *http.Request for any http.Handler, and timer events (SCF timers, EventBridge schedules)
 // become audited scan starts. It dispatches on the raw JSON shape of each event, never on decode
 // errors, and it holds the SCF custom-runtime client that feeds it events on Tencent Cloud.

@@ -15,7 +15,8 @@ type Kind string
 
 // The event shapes.
 const (
-	KindSCFAPIGateway Kind = "scf-apigw"      // Tencent API gateway trigger, integrated response
+	KindSCFAPIGateway Kind = "scf-apigw"      // Tencent API gateway trigger, integrated response (retired 2025)
+	KindSCFURL        Kind = "scf-url"        // Tencent SCF function URL, to an event function
 	KindAPIGatewayV1  Kind = "aws-apigw-v1"   // AWS API Gateway REST API (and HTTP API payload 1.0)
 	KindAPIGatewayV2  Kind = "aws-apigw-v2"   // AWS API Gateway HTTP API, payload 2.0
 	KindFunctionURL   Kind = "aws-lambda-url" // Lambda function URL (payload 2.0's shape)
@@ -69,10 +70,12 @@ func (ev event) classify() (Kind, bool) {
 		switch {
 		case rc.has("elb"):
 			return KindALB, true
-		case rc.has("serviceId"), ev.has("queryString"), ev.has("headerParameters"):
+		case rc.has("serviceId"), ev.has("headerParameters"), ev.has("queryString") && ev.has("requestContext"):
 			return KindSCFAPIGateway, true
 		case rc.has("apiId"), ev.has("resource"), ev.has("multiValueHeaders"):
 			return KindAPIGatewayV1, true
+		case ev.isSCFFunctionURL():
+			return KindSCFURL, true
 		}
 	}
 	if ev.has(FieldSchedule) || slices.ContainsFunc(ev.keyList(), isRequestField) {

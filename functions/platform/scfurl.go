@@ -1,0 +1,71 @@
+package platform
+
+import (
+	"encoding/json"
+	"net"
+	"strings"
+)
+
+// SCFFunctionURLHeaderRemoteAddr is the header in which an SCF function URL passes the client's
+// address to an event function (the event has no requestContext.sourceIp).
+const SCFFunctionURLHeaderRemoteAddr = "x-scf-remote-addr"
+
+// SCFFunctionURLEvent is the event an SCF function URL sends an event function
+// (https://www.tencentcloud.com/document/product/583/69491, in Chinese 583/96099): the API-gateway
+// event without requestContext, headerParameters, pathParameters, queryStringParameters and
+// isBase64Encoded. Headers arrive in lower case; queryString may be absent. IsBase64Encoded is
+// read in case a binary body comes that way, as the API-gateway event does: the documentation
+// shows none.
+type SCFFunctionURLEvent struct {
+	HTTPMethod      string                     `json:"httpMethod"`
+	Path            string                     `json:"path"`
+	Headers         map[string]json.RawMessage `json:"headers"`
+	QueryString     map[string]json.RawMessage `json:"queryString"`
+	Body            string                     `json:"body"`
+	IsBase64Encoded bool                       `json:"isBase64Encoded"`
+}
+
+// isSCFFunctionURL says whether ev is a function URL event: an HTTP method, a path and headers
+// with no requestContext (every API-gateway shape, Tencent's and AWS's, has one) and none of the
+// AWS REST API's own keys.
+func (ev event) isSCFFunctionURL() bool {
+	return ev.has("httpMethod") && ev.has("path") && ev.has("headers") &&
+		!ev.has("requestContext") && !ev.has("resource") && !ev.has("multiValueHeaders")
+}
+
+func parseSCFFunctionURL(raw []byte) (httpRequest, error) {
+	var ev SCFFunctionURLEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return httpRequest{}, err
+	}
+	header, err := scfHeaders(ev.Headers)
+	if err != nil {
+		return httpRequest{}, err
+	}
+	query, err := scfQuery(ev.QueryString)
+	if err != nil {
+		return httpRequest{}, err
+	}
+	return httpRequest{
+		method:   ev.HTTPMethod,
+		path:     ev.Path,
+		rawQuery: query.Encode(),
+		header:   header,
+		body:     ev.Body,
+		base64:   ev.IsBase64Encoded,
+		gateway:  Gateway{SourceIP: remoteAddr(header.Get(SCFFunctionURLHeaderRemoteAddr))},
+	}, nil
+}
+
+// remoteAddr is the client address of x-scf-remote-addr: an IP, possibly with a port. Anything
+// else is no address.
+func remoteAddr(v string) string {
+	v = strings.TrimSpace(v)
+	if host, _, err := net.SplitHostPort(v); err == nil {
+		v = host
+	}
+	if ip := net.ParseIP(v); ip != nil {
+		return ip.String()
+	}
+	return ""
+}
