@@ -97,7 +97,8 @@ func (j *JSONLWriter) Flush() error { return j.buf.Flush() }
 // csvHeader names the CSV columns, as Record's JSON tags do.
 var csvHeader = []string{"id", "time", "trigger", "actor", "source_ip", "user_agent", "action", "params",
 	"idempotency_key", "outcome", "pending_id", "local_task_id", "registry_task_id", "tcss_request_id",
-	"error_code", "error_message", "function_request_id", "prev_hash", "hash"}
+	"error_code", "error_message", "function_request_id", "endpoint", "credential", "access", "related_id",
+	"prev_hash", "hash"}
 
 // CSVWriter writes records as CSV rows under a header row. Cells that a spreadsheet would run as
 // a formula get a leading apostrophe (see NeutralizeFormula).
@@ -122,7 +123,8 @@ func (c *CSVWriter) Write(r Record) error {
 		r.SourceIP, r.UserAgent, r.Action, string(r.Params), r.IdempotencyKey, string(r.Outcome),
 		strconv.FormatInt(r.PendingID, 10), strconv.FormatInt(r.LocalTaskID, 10),
 		strconv.FormatInt(r.RegistryTaskID, 10), r.TCSSRequestID, r.ErrorCode, r.ErrorMessage,
-		r.FunctionRequestID, r.PrevHash, r.Hash,
+		r.FunctionRequestID, r.Endpoint, r.Credential, r.Access, strconv.FormatInt(r.RelatedID, 10),
+		r.PrevHash, r.Hash,
 	}
 	for i := range row {
 		row[i] = NeutralizeFormula(row[i])

@@ -13,17 +13,32 @@ func sample() Record {
 		SourceIP: "203.0.113.7", UserAgent: "curl/8", Action: ActionCreateVulScanTask,
 		Params: json.RawMessage(`{"LocalImageScanType":"ALL"}`), IdempotencyKey: "k", Outcome: OutcomeSucceeded,
 		PendingID: 6, LocalTaskID: 36002, RegistryTaskID: 1, TCSSRequestID: "req", ErrorCode: "c",
-		ErrorMessage: "m", FunctionRequestID: "fn", PrevHash: "ab",
+		ErrorMessage: "m", FunctionRequestID: "fn", Endpoint: "emulator:http://127.0.0.1:9100",
+		Credential: "static-key:AKIDab", Access: "apikey", RelatedID: 3, PrevHash: "ab",
 	}
 }
 
-// The encoding is versioned: a change to it must be deliberate, with a new version name, or
-// every stored chain stops verifying. This pins it (the value was computed separately from the
-// documented encoding: "name:len:value\n" per field, in order).
+// legacySample is sample as a record written before encoding version 2: without the fields it
+// added, and hashed in version 1.
+func legacySample() Record {
+	r := sample()
+	r.Endpoint, r.Credential, r.Access, r.RelatedID = "", "", "", 0
+	r.Hash = hashHex(r.encodeV1(nil))
+	return r
+}
+
+// The encodings are versioned: a change to one must be deliberate, with a new version name, or
+// every stored chain stops verifying. This pins both (the values were computed separately from the
+// documented encodings: "name:len:value\n" per field, in order).
 func TestComputeHashIsStable(t *testing.T) {
-	const want = "e873407824dae5013cf078f4381ff4a032151507f1f2b72823f8ade6d561082e"
-	if got := sample().ComputeHash(); got != want {
-		t.Errorf("ComputeHash() = %s, want %s (did the canonical encoding change?)", got, want)
+	const wantV2 = "b582ec8e34b4d9bbe45d36585585f329a62d7f07d3e259e97b9f215127b89d84"
+	if got := sample().ComputeHash(); got != wantV2 {
+		t.Errorf("ComputeHash() = %s, want %s (did the canonical encoding change?)", got, wantV2)
+	}
+	// Version 1, as main wrote it before version 2 (commit 22761e8).
+	const wantV1 = "e873407824dae5013cf078f4381ff4a032151507f1f2b72823f8ade6d561082e"
+	if got := legacySample().Hash; got != wantV1 {
+		t.Errorf("version 1 hash = %s, want %s (did the version 1 encoding change?)", got, wantV1)
 	}
 }
 
@@ -70,16 +85,51 @@ func TestComputeHashIsUnambiguous(t *testing.T) {
 	}
 }
 
-func TestComputeHashReadsParamsCanonically(t *testing.T) {
-	a, b, c := sample(), sample(), sample()
-	a.Params = json.RawMessage(`{"b":[1, 2],"a":"x"}`)
-	b.Params = json.RawMessage(` {"a":"x", "b":[1,2]} `)
+func TestComputeHashIgnoresTimeZone(t *testing.T) {
+	c := sample()
 	c.Time = c.Time.In(time.FixedZone("CST", 8*3600))
-	if a.ComputeHash() != b.ComputeHash() {
-		t.Error("key order or spacing in Params changes the hash")
-	}
 	if c.ComputeHash() != sample().ComputeHash() {
 		t.Error("the time zone of the same instant changes the hash")
+	}
+}
+
+func TestHashValid(t *testing.T) {
+	hashed := func(r Record) Record { r.Hash = r.ComputeHash(); return r }
+	edited := hashed(sample())
+	edited.Actor = "someone-else"
+	downgraded := sample()
+	downgraded.Hash = hashHex(downgraded.encodeV1(nil)) // v2 fields would be outside the hash
+	respaced := legacySample()
+	respaced.Params = json.RawMessage(` { "LocalImageScanType" : "ALL" } `)
+	cases := []struct {
+		name string
+		r    Record
+		want bool
+	}{
+		{"a version 2 record", hashed(sample()), true},
+		{"a version 1 record", legacySample(), true},
+		{"a version 1 record reads its params canonically, as version 1 did", respaced, true},
+		{"an edited version 2 record", edited, false},
+		{"a record with version 2 fields hashed in version 1", downgraded, false},
+		{"a version 1 record that gained an access field", func() Record { r := legacySample(); r.Access = "public"; return r }(), false},
+		{"a version 2 record whose params were respaced", func() Record {
+			r := hashed(sample())
+			r.Params = json.RawMessage(`{"LocalImageScanType": "ALL"}`)
+			return r
+		}(), false},
+	}
+	for _, c := range cases {
+		if got := c.r.HashValid(); got != c.want {
+			t.Errorf("%s: HashValid() = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func BenchmarkAuditComputeHash(b *testing.B) {
+	r := sample()
+	b.ReportAllocs()
+	for b.Loop() {
+		r.ComputeHash()
 	}
 }
 

@@ -6,6 +6,7 @@ package audit
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -59,13 +60,26 @@ type Record struct {
 	ErrorCode         string          `json:"error_code"`          // Tencent's code, or vulscan's for rejections
 	ErrorMessage      string          `json:"error_message"`       // plain-words reason
 	FunctionRequestID string          `json:"function_request_id"` // SCF / Lambda request ID, if any
+	Endpoint          string          `json:"endpoint"`            // TCSS endpoint used (host or URL); "emulator:" prefix for an emulator
+	Credential        string          `json:"credential"`          // credential source, e.g. scf-role:AKIDab… (never a secret)
+	Access            string          `json:"access"`              // how the caller was admitted: loopback, public, apikey, oidc, gateway, proxy, timer, cli
+	RelatedID         int64           `json:"related_id"`          // another record this one refers to: the refused attempt a retry follows, the attempt a replay answers
 	PrevHash          string          `json:"prev_hash"`           // hash of the previous record, hex ("" for the first)
 	Hash              string          `json:"hash"`                // SHA-256 over the canonical encoding and PrevHash, hex
 }
 
+// EmulatorPrefix starts the Endpoint of an attempt sent to a TCSS emulator instead of Tencent.
+const EmulatorPrefix = "emulator:"
+
+// Emulated reports whether the attempt went to a TCSS emulator, so that no reader mistakes it for
+// a real scan.
+func (r Record) Emulated() bool { return strings.HasPrefix(r.Endpoint, EmulatorPrefix) }
+
 // Errors every store returns (possibly wrapped), so callers can tell cases apart with errors.Is.
 var (
-	// ErrDuplicateKey: a pending record with this idempotency key exists already.
+	// ErrDuplicateKey: the idempotency key is bound to an attempt that started, or may have
+	// started, a scan (the newest pending record holding it has no outcome yet, or succeeded or
+	// unknown).
 	ErrDuplicateKey = errors.New("audit: idempotency key already used")
 	// ErrNotFound: no record matches.
 	ErrNotFound = errors.New("audit: record not found")

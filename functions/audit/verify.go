@@ -113,7 +113,7 @@ func (w *walker) check(ctx context.Context, r Record) (*Problem, error) {
 		return &Problem{r.ID, KindInserted, fmt.Sprintf("a second record with ID %d, or an ID below 1", r.ID)}, nil
 	case r.ID > w.want:
 		return &Problem{w.want, KindMissing, fmt.Sprintf("record %d is gone: %s", w.want, w.after(r.ID))}, nil
-	case r.ComputeHash() != r.Hash:
+	case !r.HashValid():
 		return w.explainMismatch(ctx, r)
 	case r.PrevHash != w.prev.Hash:
 		return w.explainBrokenLink(ctx, r)
@@ -190,7 +190,7 @@ func (w *walker) originalID(ctx context.Context, r Record) (id int64, predecesso
 		}
 		moved := r
 		moved.ID = c
-		if moved.ComputeHash() == r.Hash {
+		if moved.HashValid() {
 			return c, predecessorGone, nil
 		}
 	}

@@ -1,17 +1,12 @@
 package sqlstore
 
 import (
-	"errors"
 	"strconv"
 	"strings"
-
-	"github.com/jackc/pgx/v5/pgconn"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // dialect is what differs between the databases; the SQL is otherwise shared. Statements are
-// written with ? placeholders.
+// written with ? placeholders; the schema is in migrations/<name>/.
 type dialect struct {
 	name string
 	// numbered placeholders ($1, $2, …) instead of ?.
@@ -19,30 +14,32 @@ type dialect struct {
 	// appendLock runs first in every Append transaction, so that writers in other processes wait
 	// for the chain's head ("" when BeginTx already takes the write lock).
 	appendLock string
-	// migrateLock runs first in the schema transaction, so that processes opening a new database at
-	// once do not race creating it.
+	// migrateLock runs first in the migration transaction, so that processes opening a database at
+	// once do not race migrating it ("" when BeginTx already takes the write lock).
 	migrateLock string
 	// guards refuse UPDATE and DELETE inside the database itself (defence in depth: the Store has
 	// no such API, and these stop a careless or confused client; a database owner can still drop
-	// them, which Verify then catches in the data).
+	// them, which Verify then catches in the data). They are idempotent.
 	guards []string
-	// uniqueViolation reports whether err is a unique-constraint violation.
-	uniqueViolation func(error) bool
+	// guardsPresent counts the enabled guard triggers the database holds; when it finds fewer than
+	// guardCount, Open puts them back.
+	guardsPresent string
+	guardCount    int
 }
 
+// sqliteDialect: the DSN's _txlock=immediate makes BeginTx a BEGIN IMMEDIATE, which takes the
+// write lock, for appends and migrations alike.
 var sqliteDialect = dialect{
 	name: "sqlite",
-	// The DSN's _txlock=immediate makes BeginTx a BEGIN IMMEDIATE, which takes the write lock.
 	guards: []string{
 		`CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
 		 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`,
 		`CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
 		 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`,
 	},
-	uniqueViolation: func(err error) bool {
-		var e *sqlite.Error
-		return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
-	},
+	guardsPresent: `SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'
+		AND name IN ('audit_log_no_update', 'audit_log_no_delete')`,
+	guardCount: 2,
 }
 
 var postgresDialect = dialect{
@@ -59,10 +56,10 @@ var postgresDialect = dialect{
 		`CREATE OR REPLACE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
 		 FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()`,
 	},
-	uniqueViolation: func(err error) bool {
-		var e *pgconn.PgError
-		return errors.As(err, &e) && e.Code == "23505"
-	},
+	// Disabled triggers (ALTER TABLE … DISABLE TRIGGER) count as missing.
+	guardsPresent: `SELECT COUNT(*) FROM pg_trigger WHERE tgrelid = 'audit_log'::regclass AND tgenabled <> 'D'
+		AND tgname IN ('audit_log_no_change', 'audit_log_no_truncate')`,
+	guardCount: 2,
 }
 
 // bind rewrites ? placeholders for the dialect. The shared SQL has no ? inside string literals.

@@ -17,6 +17,8 @@ type harness struct {
 	raw    *sql.DB
 	d      dialect
 	reopen func(t *testing.T) *Store
+	// open opens another store on the same database and returns its error, for tests of opening.
+	open func(context.Context) (*Store, error)
 }
 
 // exec runs raw SQL (with ? placeholders) as an attacker with database access would.
@@ -43,7 +45,7 @@ func (h *harness) dropGuards(t *testing.T) {
 // insertRaw writes r as a row exactly as given, bypassing Append.
 func (h *harness) insertRaw(t *testing.T, r audit.Record) {
 	t.Helper()
-	h.exec(t, `INSERT INTO audit_log (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, rowValues(r)...)
+	h.exec(t, `INSERT INTO audit_log (`+columns+`) VALUES (`+placeholders+`)`, rowValues(r)...)
 }
 
 // eachBackend runs test against SQLite and, when VULSCAN_TEST_POSTGRES_DSN is set, PostgreSQL.
@@ -91,5 +93,5 @@ func newHarness(t *testing.T, d dialect, driver, rawDSN string, openStore func(c
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { raw.Close() })
-	return &harness{store: open(t), raw: raw, d: d, reopen: open}
+	return &harness{store: open(t), raw: raw, d: d, reopen: open, open: openStore}
 }

@@ -73,25 +73,6 @@ func open(ctx context.Context, db *sql.DB, d dialect, what string) (*Store, erro
 	return s, nil
 }
 
-// migrate creates the schema and the append-only guards (again, if someone dropped them).
-func (s *Store) migrate(ctx context.Context) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	stmts := append(append([]string{}, schema...), s.d.guards...)
-	if s.d.migrateLock != "" {
-		stmts = append([]string{s.d.migrateLock}, stmts...)
-	}
-	for _, q := range stmts {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("%.60s…: %w", strings.Join(strings.Fields(q), " "), err)
-		}
-	}
-	return tx.Commit()
-}
-
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
@@ -135,11 +116,8 @@ func (s *Store) Append(ctx context.Context, rec audit.Record) (audit.Record, err
 		rec.Time = time.Unix(0, lastNs).UTC()
 	}
 	rec.Hash = rec.ComputeHash()
-	if _, err := tx.ExecContext(ctx, s.d.bind(`INSERT INTO audit_log (`+columns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), rowValues(rec)...); err != nil {
-		if s.d.uniqueViolation(err) && rec.Outcome == audit.OutcomePending && rec.IdempotencyKey != "" {
-			return audit.Record{}, fmt.Errorf("sqlstore: append: %w", audit.ErrDuplicateKey)
-		}
+	if _, err := tx.ExecContext(ctx, s.d.bind(`INSERT INTO audit_log (`+columns+`) VALUES (`+placeholders+`)`),
+		rowValues(rec)...); err != nil {
 		return audit.Record{}, fmt.Errorf("sqlstore: append: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -171,17 +149,16 @@ func (s *Store) prepare(rec audit.Record) (audit.Record, error) {
 	return rec, nil
 }
 
-// checkRefs refuses a second pending record for an idempotency key, and an outcome that names no
-// pending record.
+// checkRefs refuses a pending record whose idempotency key is still bound, and an outcome that
+// names no pending record. It runs under the append lock, so no other writer can bind the key
+// between the check and the insert.
 func (s *Store) checkRefs(ctx context.Context, tx *sql.Tx, rec audit.Record) error {
 	if rec.Outcome == audit.OutcomePending && rec.IdempotencyKey != "" {
-		var n int
-		err := tx.QueryRowContext(ctx, s.d.bind(`SELECT COUNT(*) FROM audit_log WHERE outcome = 'pending' AND idempotency_key = ?`),
-			rec.IdempotencyKey).Scan(&n)
+		bound, err := s.keyBound(ctx, tx, rec.IdempotencyKey)
 		if err != nil {
 			return fmt.Errorf("sqlstore: append: %w", err)
 		}
-		if n > 0 {
+		if bound {
 			return fmt.Errorf("sqlstore: append: %w", audit.ErrDuplicateKey)
 		}
 	}
@@ -199,10 +176,44 @@ func (s *Store) checkRefs(ctx context.Context, tx *sql.Tx, rec audit.Record) err
 	return nil
 }
 
+// Statements the idempotency rule runs on every keyed append. Each repeats its partial index's
+// conditions (idempotency_key <> ”, pending_id <> 0), so that SQLite and a generic PostgreSQL
+// plan both use the index, whatever the log's size.
+const (
+	newestPendingByKey = `SELECT ` + columns + ` FROM audit_log
+		WHERE outcome = 'pending' AND idempotency_key = ? AND idempotency_key <> '' ORDER BY id DESC LIMIT 1`
+	newestOutcomeOf = `SELECT ` + columns + ` FROM audit_log
+		WHERE pending_id = ? AND pending_id <> 0 ORDER BY id DESC LIMIT 1`
+)
+
+// keyBound reports whether key is bound to an attempt that started or may have started a scan:
+// the newest pending record holding it has no outcome yet, or its outcome is succeeded or
+// unknown. A failed outcome (TCSS refused, rate limited, or the request was never sent) frees it.
+func (s *Store) keyBound(ctx context.Context, q querier, key string) (bool, error) {
+	pending, err := scanRecord(q.QueryRowContext(ctx, s.d.bind(newestPendingByKey), key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading the pending record of the key: %w", err)
+	}
+	var outcome string
+	err = q.QueryRowContext(ctx, s.d.bind(`SELECT outcome FROM audit_log
+		WHERE pending_id = ? AND pending_id <> 0 ORDER BY id DESC LIMIT 1`), pending.ID).Scan(&outcome)
+	if errors.Is(err, sql.ErrNoRows) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading the outcome of record %d: %w", pending.ID, err)
+	}
+	return audit.Outcome(outcome) != audit.OutcomeFailed, nil
+}
+
 func rowValues(r audit.Record) []any {
 	return []any{r.ID, r.Time.UnixNano(), string(r.Trigger), r.Actor, r.SourceIP, r.UserAgent, r.Action,
 		string(r.Params), r.IdempotencyKey, string(r.Outcome), r.PendingID, r.LocalTaskID, r.RegistryTaskID,
-		r.TCSSRequestID, r.ErrorCode, r.ErrorMessage, r.FunctionRequestID, r.PrevHash, r.Hash}
+		r.TCSSRequestID, r.ErrorCode, r.ErrorMessage, r.FunctionRequestID, r.Endpoint, r.Credential, r.Access,
+		r.RelatedID, r.PrevHash, r.Hash}
 }
 
 // scanner is *sql.Row or *sql.Rows.
@@ -214,7 +225,8 @@ func scanRecord(row scanner) (audit.Record, error) {
 	var trigger, params, outcome string
 	err := row.Scan(&r.ID, &ns, &trigger, &r.Actor, &r.SourceIP, &r.UserAgent, &r.Action, &params,
 		&r.IdempotencyKey, &outcome, &r.PendingID, &r.LocalTaskID, &r.RegistryTaskID, &r.TCSSRequestID,
-		&r.ErrorCode, &r.ErrorMessage, &r.FunctionRequestID, &r.PrevHash, &r.Hash)
+		&r.ErrorCode, &r.ErrorMessage, &r.FunctionRequestID, &r.Endpoint, &r.Credential, &r.Access,
+		&r.RelatedID, &r.PrevHash, &r.Hash)
 	if err != nil {
 		return audit.Record{}, err
 	}
@@ -225,8 +237,12 @@ func scanRecord(row scanner) (audit.Record, error) {
 
 // one returns the single record the query selects.
 func (s *Store) one(ctx context.Context, op, where string, args ...any) (audit.Record, error) {
-	row := s.db.QueryRowContext(ctx, s.d.bind(`SELECT `+columns+` FROM audit_log WHERE `+where), args...)
-	r, err := scanRecord(row)
+	return s.first(ctx, op, `SELECT `+columns+` FROM audit_log WHERE `+where, args...)
+}
+
+// first returns the first record the whole query selects.
+func (s *Store) first(ctx context.Context, op, query string, args ...any) (audit.Record, error) {
+	r, err := scanRecord(s.db.QueryRowContext(ctx, s.d.bind(query), args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return audit.Record{}, fmt.Errorf("sqlstore: %s: %w", op, audit.ErrNotFound)
 	}
@@ -241,12 +257,12 @@ func (s *Store) Get(ctx context.Context, id int64) (audit.Record, error) {
 	return s.one(ctx, fmt.Sprintf("get %d", id), `id = ?`, id)
 }
 
-// PendingByKey implements audit.Store.
+// PendingByKey implements audit.Store: the newest pending record holding key.
 func (s *Store) PendingByKey(ctx context.Context, key string) (audit.Record, error) {
 	if key == "" {
 		return audit.Record{}, fmt.Errorf("sqlstore: pending by key: empty key: %w", audit.ErrNotFound)
 	}
-	return s.one(ctx, "pending by key", `outcome = 'pending' AND idempotency_key = ? ORDER BY id LIMIT 1`, key)
+	return s.first(ctx, "pending by key", newestPendingByKey, key)
 }
 
 // OutcomeOf implements audit.Store. Should there be several (the Store does not forbid a later
@@ -255,7 +271,7 @@ func (s *Store) OutcomeOf(ctx context.Context, pendingID int64) (audit.Record, e
 	if pendingID == 0 {
 		return audit.Record{}, fmt.Errorf("sqlstore: outcome of 0: %w", audit.ErrNotFound)
 	}
-	return s.one(ctx, fmt.Sprintf("outcome of %d", pendingID), `pending_id = ? ORDER BY id DESC LIMIT 1`, pendingID)
+	return s.first(ctx, fmt.Sprintf("outcome of %d", pendingID), newestOutcomeOf, pendingID)
 }
 
 // query builds the SELECT for f, ordered by ID in the given direction.

@@ -152,14 +152,6 @@ func TestIdempotencyKeys(t *testing.T) {
 			t.Errorf("PendingByKey(\"\"): %v, want ErrNotFound", err)
 		}
 
-		// The database refuses a duplicate key by itself too, whoever writes.
-		raw := rec(9)
-		raw.ID, raw.IdempotencyKey = 100, "k-1"
-		if _, err := h.raw.Exec(h.d.bind(`INSERT INTO audit_log (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			rowValues(raw)...); err == nil || !h.d.uniqueViolation(err) {
-			t.Errorf("raw insert of a second pending k-1: %v, want a unique violation", err)
-		}
-
 		// Keys survive reopening the store.
 		reopened := h.reopen(t)
 		if _, err := reopened.Append(ctx, first); !errors.Is(err, audit.ErrDuplicateKey) {
@@ -167,6 +159,61 @@ func TestIdempotencyKeys(t *testing.T) {
 		}
 		if rep, err := reopened.Verify(ctx); err != nil || !rep.OK() || rep.Records != 5 {
 			t.Errorf("after reopening: Verify = %v, %v; want ok: 5 records", rep, err)
+		}
+	})
+}
+
+// A key stays bound only to attempts that started or may have started a scan: the newest pending
+// record holding it decides, by its outcome.
+func TestIdempotencyKeyIsFreedOnlyByAFailure(t *testing.T) {
+	cases := []struct {
+		name      string
+		outcomes  []audit.Outcome // of the earlier attempts with the key, oldest first; "" = none yet
+		wantBound bool
+	}{
+		{"still pending", []audit.Outcome{""}, true},
+		{"succeeded", []audit.Outcome{audit.OutcomeSucceeded}, true},
+		{"unknown", []audit.Outcome{audit.OutcomeUnknown}, true},
+		{"failed", []audit.Outcome{audit.OutcomeFailed}, false},
+		{"failed twice", []audit.Outcome{audit.OutcomeFailed, audit.OutcomeFailed}, false},
+		{"failed, then the retry is pending", []audit.Outcome{audit.OutcomeFailed, ""}, true},
+		{"failed, then the retry succeeded", []audit.Outcome{audit.OutcomeFailed, audit.OutcomeSucceeded}, true},
+		{"failed, then the retry's outcome is unknown", []audit.Outcome{audit.OutcomeFailed, audit.OutcomeUnknown}, true},
+	}
+	eachBackend(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		for i, c := range cases {
+			key := fmt.Sprintf("key-%d", i)
+			var newest audit.Record
+			for j, o := range c.outcomes {
+				p := rec(j)
+				p.IdempotencyKey = key
+				newest = mustAppend(t, h.store, p)
+				if o != "" {
+					out := rec(j)
+					out.Outcome, out.PendingID, out.IdempotencyKey = o, newest.ID, key
+					mustAppend(t, h.store, out)
+				}
+			}
+			if got, err := h.store.PendingByKey(ctx, key); err != nil || got.ID != newest.ID {
+				t.Errorf("%s: PendingByKey = record %d, %v; want the newest, %d", c.name, got.ID, err, newest.ID)
+			}
+			again := rec(9)
+			again.IdempotencyKey = key
+			got, err := h.store.Append(ctx, again)
+			switch {
+			case c.wantBound && !errors.Is(err, audit.ErrDuplicateKey):
+				t.Errorf("%s: another pending record: %v, want ErrDuplicateKey", c.name, err)
+			case !c.wantBound && err != nil:
+				t.Errorf("%s: another pending record: %v, want it stored (the key is free)", c.name, err)
+			case !c.wantBound:
+				if p, err := h.store.PendingByKey(ctx, key); err != nil || p.ID != got.ID {
+					t.Errorf("%s: after the retry PendingByKey = record %d, %v; want %d", c.name, p.ID, err, got.ID)
+				}
+			}
+		}
+		if rep, err := h.store.Verify(ctx); err != nil || !rep.OK() {
+			t.Errorf("Verify = %v, %v", rep, err)
 		}
 	})
 }

@@ -1,0 +1,137 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// migrationFiles holds the schema's history, one directory per dialect: NNNN_name.sql, numbered
+// from 0001 without gaps. A released migration is never edited; a change is a new file.
+//
+//go:embed migrations
+var migrationFiles embed.FS
+
+// migration is one numbered step of the schema.
+type migration struct {
+	version int64
+	name    string
+	sql     string
+}
+
+// loadMigrations returns the dialect's migrations in order.
+func loadMigrations(dialect string) ([]migration, error) {
+	dir := path.Join("migrations", dialect)
+	entries, err := fs.ReadDir(migrationFiles, dir)
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		num, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
+		version, err := strconv.ParseInt(num, 10, 64)
+		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
+			return nil, fmt.Errorf("migration %s/%s: want NNNN_name.sql", dir, e.Name())
+		}
+		if want := int64(len(ms) + 1); version != want {
+			return nil, fmt.Errorf("migration %s/%s: want number %d (no gaps, no repeats)", dir, e.Name(), want)
+		}
+		text, err := fs.ReadFile(migrationFiles, path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: version, name: name, sql: string(text)})
+	}
+	if len(ms) == 0 {
+		return nil, fmt.Errorf("no migrations in %s", dir)
+	}
+	return ms, nil
+}
+
+// migrate brings the schema to the newest version and makes sure the append-only guards are in
+// place. When both hold already (every start after the first), it costs two queries and runs no
+// DDL. Otherwise the pending migrations and the guards run in one transaction that holds the
+// database's migration lock, so that instances starting at once apply each migration exactly once:
+// the first takes the lock and migrates, the others wait, then find nothing left to do.
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := loadMigrations(s.d.name)
+	if err != nil {
+		return err
+	}
+	latest := ms[len(ms)-1].version
+	// A missing schema_migrations table (a new database, or one written before migrations) is an
+	// error here; the locked path below then creates it.
+	if v, err := schemaVersion(ctx, s.db); err == nil && v == latest && s.guarded(ctx) {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if s.d.migrateLock != "" {
+		if _, err := tx.ExecContext(ctx, s.d.migrateLock); err != nil {
+			return fmt.Errorf("taking the migration lock: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version       BIGINT PRIMARY KEY,
+		name          TEXT NOT NULL,
+		applied_at_ns BIGINT NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("creating schema_migrations: %w", err)
+	}
+	current, err := schemaVersion(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if current > latest {
+		return fmt.Errorf("the database's schema is version %d, newer than this vulscan knows (%d): upgrade vulscan", current, latest)
+	}
+	for _, m := range ms[current:] {
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return fmt.Errorf("migration %04d_%s: %w", m.version, m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.d.bind(`INSERT INTO schema_migrations (version, name, applied_at_ns) VALUES (?, ?, ?)`),
+			m.version, m.name, s.now().UnixNano()); err != nil {
+			return fmt.Errorf("recording migration %04d_%s: %w", m.version, m.name, err)
+		}
+	}
+	for _, q := range s.d.guards {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("putting the append-only guards in place: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// guarded reports whether every append-only guard is in place; false also when it cannot tell.
+func (s *Store) guarded(ctx context.Context) bool {
+	var n int
+	err := s.db.QueryRowContext(ctx, s.d.guardsPresent).Scan(&n)
+	return err == nil && n == s.d.guardCount
+}
+
+// querier is *sql.DB or *sql.Tx.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// schemaVersion returns the newest migration applied, 0 for none.
+func schemaVersion(ctx context.Context, q querier) (int64, error) {
+	var v int64
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("reading the schema version: %w", err)
+	}
+	return v, nil
+}
+
+// SchemaVersion returns the version of the schema the store's database holds.
+func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
+	return schemaVersion(ctx, s.db)
+}

@@ -1,0 +1,234 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/audit/sqlstore/sqlstoretest"
+)
+
+// mainFixture is a SQLite audit log written by vulscan's main at commit 22761e8, the last schema
+// before numbered migrations: 8 records in hash encoding version 1, idempotency keys bound by a
+// unique index (k-1 succeeded, k-2 failed, k-3 still pending).
+const mainFixture = "testdata/main-22761e8.db"
+
+// legacyColumns are the columns main wrote at 22761e8.
+const legacyColumns = `id, time_ns, trigger_type, actor, source_ip, user_agent, action, params, idempotency_key,
+	outcome, pending_id, local_task_id, registry_task_id, tcss_request_id, error_code, error_message,
+	function_request_id, prev_hash, hash`
+
+func copyFixture(t *testing.T) string {
+	t.Helper()
+	src, err := os.Open(mainFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	path := filepath.Join(t.TempDir(), "audit.db")
+	dst, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// legacyPostgres builds, in a fresh schema, the PostgreSQL audit log main wrote at 22761e8 (its
+// DDL is migration 0001 plus the guards) holding the fixture's rows, and returns its DSN.
+func legacyPostgres(t *testing.T) string {
+	t.Helper()
+	dsn := sqlstoretest.PostgresDSN(t)
+	pg, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	ms, err := loadMigrations("postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range append([]string{ms[0].sql}, postgresDialect.guards...) {
+		if _, err := pg.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lite, err := sql.Open("sqlite", copyFixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
+	rows, err := lite.Query(`SELECT ` + legacyColumns + ` FROM audit_log ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	insert := postgresDialect.bind(`INSERT INTO audit_log (` + legacyColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	for rows.Next() {
+		v := make([]any, 19)
+		p := make([]any, len(v))
+		for i := range v {
+			p[i] = &v[i]
+		}
+		if err := rows.Scan(p...); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pg.Exec(insert, v...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return dsn
+}
+
+// A log written before migrations opens, migrates forward and keeps its chain; old records verify
+// in encoding version 1, new ones chain onto them in version 2, and the keys follow the new rule.
+func TestMigratesALogWrittenByMain(t *testing.T) {
+	backends := []struct {
+		name string
+		open func(t *testing.T) (*Store, error)
+	}{
+		{"sqlite", func(t *testing.T) (*Store, error) { return OpenSQLite(context.Background(), copyFixture(t)) }},
+		{"postgres", func(t *testing.T) (*Store, error) { return OpenPostgres(context.Background(), legacyPostgres(t)) }},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			s, err := b.open(t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if v, err := s.SchemaVersion(ctx); err != nil || v != latestVersion(t, s) {
+				t.Errorf("SchemaVersion = %d, %v; want %d", v, err, latestVersion(t, s))
+			}
+			if rep, err := s.Verify(ctx); err != nil || !rep.OK() || rep.Records != 8 {
+				t.Fatalf("Verify after migrating = %v, %v; want ok: 8 records", rep, err)
+			}
+			old, err := s.Get(ctx, 8)
+			if err != nil || old.Endpoint != "" || old.Access != "" || old.RelatedID != 0 || old.IdempotencyKey != "k-3" {
+				t.Errorf("Get(8) = %+v, %v; want the fixture's record with empty new fields", old, err)
+			}
+			keys := []struct {
+				key       string
+				wantBound bool
+			}{{"k-1", true}, {"k-2", false}, {"k-3", true}}
+			for _, k := range keys {
+				r := rec(0)
+				r.IdempotencyKey, r.Access, r.Endpoint = k.key, "apikey", "emulator:http://127.0.0.1:9100"
+				_, err := s.Append(ctx, r)
+				if got := errors.Is(err, audit.ErrDuplicateKey); got != k.wantBound || (err != nil && !got) {
+					t.Errorf("pending record with key %s: %v; want bound = %v", k.key, err, k.wantBound)
+				}
+			}
+			rep, err := s.Verify(ctx)
+			if err != nil || !rep.OK() || rep.Records != 9 {
+				t.Errorf("Verify after appending = %v, %v; want ok: 9 records", rep, err)
+			}
+			if r, err := s.Get(ctx, 9); err != nil || r.PrevHash != old.Hash || r.Access != "apikey" || !r.Emulated() {
+				t.Errorf("Get(9) = %+v, %v; want the new record, chained to record 8", r, err)
+			}
+		})
+	}
+}
+
+func latestVersion(t *testing.T, s *Store) int64 {
+	t.Helper()
+	ms, err := loadMigrations(s.d.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms[len(ms)-1].version
+}
+
+// Instances that start at once on a new database migrate it exactly once, and none fails.
+func TestConcurrentOpensMigrateOnce(t *testing.T) {
+	const instances = 4
+	backends := []struct {
+		name string
+		open func(t *testing.T) func() (*Store, error)
+	}{
+		{"sqlite", func(t *testing.T) func() (*Store, error) {
+			path := filepath.Join(t.TempDir(), "audit.db")
+			return func() (*Store, error) { return OpenSQLite(context.Background(), path) }
+		}},
+		{"postgres", func(t *testing.T) func() (*Store, error) {
+			dsn := sqlstoretest.PostgresDSN(t)
+			return func() (*Store, error) { return OpenPostgres(context.Background(), dsn) }
+		}},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			open := b.open(t)
+			stores := make([]*Store, instances)
+			errs := make([]error, instances)
+			var wg sync.WaitGroup
+			for i := range instances {
+				wg.Go(func() { stores[i], errs[i] = open() })
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("instance %d: %v", i, err)
+				}
+				defer stores[i].Close()
+			}
+			var n, newest int64
+			if err := stores[0].db.QueryRow(`SELECT COUNT(*), MAX(version) FROM schema_migrations`).Scan(&n, &newest); err != nil {
+				t.Fatal(err)
+			}
+			if want := latestVersion(t, stores[0]); n != want || newest != want {
+				t.Errorf("schema_migrations holds %d rows up to version %d; want each of 1..%d once", n, newest, want)
+			}
+			for i, s := range stores {
+				mustAppend(t, s, rec(i))
+			}
+			if rep, err := stores[0].Verify(context.Background()); err != nil || !rep.OK() || rep.Records != instances {
+				t.Errorf("Verify = %v, %v", rep, err)
+			}
+		})
+	}
+}
+
+// A current schema is only checked, not rebuilt, at open; a schema newer than the binary is
+// refused rather than written with the wrong columns.
+func TestOpenChecksTheSchemaVersion(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *harness) {
+		h.store.Close()
+		// Dropping an index a migration made is not repaired by the next open: no DDL runs when the
+		// version is current (and this index is not a guard).
+		h.exec(t, `DROP INDEX audit_log_time`)
+		s := h.reopen(t)
+		var n int
+		q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'audit_log_time'`
+		if h.d.name == "postgres" {
+			q = `SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'audit_log_time'`
+		}
+		if err := h.raw.QueryRow(q).Scan(&n); err != nil || n != 0 {
+			t.Errorf("index audit_log_time: %d, %v; want still dropped (open ran DDL on a current schema)", n, err)
+		}
+		s.Close()
+
+		h.exec(t, `INSERT INTO schema_migrations (version, name, applied_at_ns) VALUES (99, 'from_the_future', 0)`)
+		_, err := h.open(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "newer than this vulscan knows") {
+			t.Errorf("opening a version 99 schema: %v, want it refused as newer", err)
+		}
+	})
+}
