@@ -152,6 +152,21 @@ type Caller struct {
 	SourceIP          string
 	UserAgent         string
 	FunctionRequestID string
+	// Access is how the caller was admitted: loopback, public, apikey, oidc, gateway, proxy,
+	// timer, cli, or "" when not decided.
+	Access string
+}
+
+// Provenance is what a Scanner may tell about where its calls go, so that every record names the
+// TCSS endpoint and the credential source of its attempt. Scanners that do not implement it leave
+// those fields empty.
+type Provenance interface {
+	// TCSSEndpoint is the endpoint calls go to: a host such as tcss.tencentcloudapi.com or a URL,
+	// prefixed with audit.EmulatorPrefix for an emulator.
+	TCSSEndpoint() string
+	// CredentialSource names where the credential comes from, e.g. scf-role:AKIDab… (the
+	// SecretId's first characters at most, never a secret).
+	CredentialSource() string
 }
 
 // Clock gives the service its time, so that tests are exact.

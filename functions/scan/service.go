@@ -26,10 +26,13 @@ const (
 
 // Bounds on what callers put into a record, so one request cannot bloat the log.
 const (
-	maxActorLen     = 256
-	maxUserAgentLen = 512
-	maxSourceIPLen  = 64
-	maxRequestIDLen = 128
+	maxActorLen      = 256
+	maxUserAgentLen  = 512
+	maxSourceIPLen   = 64
+	maxRequestIDLen  = 128
+	maxAccessLen     = 32
+	maxEndpointLen   = 256
+	maxCredentialLen = 256
 	// MaxIdempotencyKeyLen bounds idempotency keys; longer keys are refused.
 	MaxIdempotencyKeyLen = 128
 )
@@ -162,6 +165,10 @@ func validateAttempt(norm Request, key string) error {
 }
 
 func (s *Service) newRecord(c Caller, params []byte, key string) audit.Record {
+	var endpoint, credential string
+	if p, ok := s.scanner.(Provenance); ok {
+		endpoint, credential = p.TCSSEndpoint(), p.CredentialSource()
+	}
 	return audit.Record{
 		Time:              s.now().UTC(),
 		Trigger:           c.Trigger,
@@ -172,6 +179,9 @@ func (s *Service) newRecord(c Caller, params []byte, key string) audit.Record {
 		Params:            params,
 		IdempotencyKey:    clip(key, MaxIdempotencyKeyLen),
 		FunctionRequestID: clip(c.FunctionRequestID, maxRequestIDLen),
+		Access:            clip(c.Access, maxAccessLen),
+		Endpoint:          clip(endpoint, maxEndpointLen),
+		Credential:        clip(credential, maxCredentialLen),
 	}
 }
 

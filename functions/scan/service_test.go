@@ -374,3 +374,55 @@ func BenchmarkStart(b *testing.B) {
 		}
 	}
 }
+
+// provenanceScanner is a Scanner that tells where its calls go, as tcss.Client does.
+type provenanceScanner struct {
+	scan.Scanner
+	endpoint, credential string
+}
+
+func (p provenanceScanner) TCSSEndpoint() string     { return p.endpoint }
+func (p provenanceScanner) CredentialSource() string { return p.credential }
+
+// Every record of an attempt names how its caller was admitted and, when the scanner tells, the
+// TCSS endpoint and credential source it used.
+func TestRecordsAccessAndProvenance(t *testing.T) {
+	ctx := context.Background()
+	c := caller
+	c.Access = "apikey"
+	cases := []struct {
+		name                 string
+		wrap                 func(scan.Scanner) scan.Scanner
+		endpoint, credential string
+	}{
+		{"a scanner that tells its provenance", func(s scan.Scanner) scan.Scanner {
+			return provenanceScanner{s, "emulator:http://127.0.0.1:9100", "static-key:AKIDab"}
+		}, "emulator:http://127.0.0.1:9100", "static-key:AKIDab"},
+		{"a scanner that does not", nil, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := scantest.New(t, scantest.Options{Now: func() time.Time { return testNow }, Scanner: tc.wrap})
+			if _, err := r.Service.Start(ctx, scan.Request{LocalImageScanType: "ALL"}, "", c); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Service.Start(ctx, scan.Request{LocalImageScanType: "NOPE"}, "", c); scan.ErrorCode(err) != scan.EINVALID {
+				t.Fatalf("got %v, want EINVALID", err)
+			}
+			recs := r.Records(t)
+			if got := outcomes(recs); !sameOutcomes(got, audit.OutcomePending, audit.OutcomeSucceeded, audit.OutcomeRejected) {
+				t.Fatalf("outcomes %v", got)
+			}
+			for _, rec := range recs {
+				if rec.Access != "apikey" || rec.Endpoint != tc.endpoint || rec.Credential != tc.credential {
+					t.Errorf("record %d: access %q, endpoint %q, credential %q; want apikey, %q, %q",
+						rec.ID, rec.Access, rec.Endpoint, rec.Credential, tc.endpoint, tc.credential)
+				}
+				if rec.Emulated() != (tc.endpoint != "") {
+					t.Errorf("record %d: Emulated() = %v", rec.ID, rec.Emulated())
+				}
+			}
+			r.Verify(t)
+		})
+	}
+}

@@ -33,6 +33,8 @@ type Options struct {
 	// AuditLog wraps the store as the service sees it (to make it fail, say); the World's Store
 	// stays the real one.
 	AuditLog func(scan.AuditLog) scan.AuditLog
+	// Scanner wraps the TCSS client as the service sees it (to add scan.Provenance, say).
+	Scanner func(scan.Scanner) scan.Scanner
 	// Logger receives the service's and client's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -88,7 +90,11 @@ func New(t testing.TB, o Options) *World {
 	if o.AuditLog != nil {
 		log = o.AuditLog(w.Store)
 	}
-	w.Service = scan.NewService(client, log, o.Now, o.Logger)
+	var scanner scan.Scanner = client
+	if o.Scanner != nil {
+		scanner = o.Scanner(client)
+	}
+	w.Service = scan.NewService(scanner, log, o.Now, o.Logger)
 	return w
 }
 
