@@ -216,16 +216,21 @@ func statusView(info scan.ScanInfo, now time.Time) templates.StatusView {
 		ProgressValue: int(math.Round(progress)),
 		Started:       info.ScanStartTime,
 		Ended:         info.ScanEndTime,
-		Counts: []templates.Param{
-			{Name: "Local images scanned", Value: strconv.FormatInt(info.LocalImageScanCount, 10)},
-			{Name: "Registry images scanned", Value: strconv.FormatInt(info.RegistryImageScanCount, 10)},
-			{Name: "Images at risk", Value: strconv.FormatInt(info.FoundRiskImageCount, 10)},
-			{Name: "Vulnerabilities (local)", Value: strconv.FormatInt(info.FoundVulCount, 10)},
-			{Name: "Vulnerabilities (registry)", Value: strconv.FormatInt(info.RegistryFoundVulCount, 10)},
-			{Name: "Ignored vulnerabilities", Value: strconv.FormatInt(info.IgnoreVulCount, 10)},
-			{Name: "Checked at", Value: formatTime(now)},
-		},
 	}
+	// Only the sides the attempt started: scan.Service.Status has cleared the others.
+	if info.LocalTaskID != 0 {
+		v.Counts = append(v.Counts,
+			templates.Param{Name: "Local images scanned", Value: strconv.FormatInt(info.LocalImageScanCount, 10)},
+			templates.Param{Name: "Images at risk", Value: strconv.FormatInt(info.FoundRiskImageCount, 10)},
+			templates.Param{Name: "Vulnerabilities (local)", Value: strconv.FormatInt(info.FoundVulCount, 10)},
+			templates.Param{Name: "Ignored vulnerabilities", Value: strconv.FormatInt(info.IgnoreVulCount, 10)})
+	}
+	if info.RegistryTaskID != 0 {
+		v.Counts = append(v.Counts,
+			templates.Param{Name: "Registry images scanned", Value: strconv.FormatInt(info.RegistryImageScanCount, 10)},
+			templates.Param{Name: "Vulnerabilities (registry)", Value: strconv.FormatInt(info.RegistryFoundVulCount, 10)})
+	}
+	v.Counts = append(v.Counts, templates.Param{Name: "Checked at", Value: formatTime(now)})
 	if info.Status == "SCANNING" && info.RemainingTime > 0 {
 		v.Remaining = (time.Duration(info.RemainingTime) * time.Second).String()
 	}

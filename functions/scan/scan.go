@@ -93,6 +93,30 @@ type ScanInfo struct {
 	LocalTaskID            int64
 	RegistryTaskID         int64
 	RequestID              string
+	// CombinedWith is a task of the side the attempt did not start that TCSS folded into Status,
+	// ScanProgress, RemainingTime and the times (its "latest task" for an omitted ID); 0 when none.
+	CombinedWith int64
+}
+
+// Only keeps the sides of info that belong to the given tasks: a side whose task ID is 0 was not
+// started, so its task ID and counts (which TCSS fills from its latest task of that side) go.
+// The local side's counts are LocalImageScanCount, FoundRiskImageCount, FoundVulCount and
+// IgnoreVulCount; the registry side's carry "Registry" in their names.
+func (info ScanInfo) Only(localTaskID, registryTaskID int64) ScanInfo {
+	switch {
+	case localTaskID == 0 && info.LocalTaskID != 0:
+		info.CombinedWith = info.LocalTaskID
+	case registryTaskID == 0 && info.RegistryTaskID != 0:
+		info.CombinedWith = info.RegistryTaskID
+	}
+	info.LocalTaskID, info.RegistryTaskID = localTaskID, registryTaskID
+	if localTaskID == 0 {
+		info.LocalImageScanCount, info.FoundRiskImageCount, info.FoundVulCount, info.IgnoreVulCount = 0, 0, 0, 0
+	}
+	if registryTaskID == 0 {
+		info.RegistryImageScanCount, info.RegistryFoundVulCount = 0, 0
+	}
+	return info
 }
 
 // APIError is an error TCSS answered with. Scanners return it (possibly wrapped).

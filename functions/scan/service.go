@@ -355,23 +355,43 @@ func lookupError(op string, id int64, err error) error {
 	return &Error{Code: EUNAVAILABLE, Op: op, Message: "The audit log is unavailable.", Err: err}
 }
 
-// Status asks TCSS where a succeeded attempt's scan stands. Returns ENOTFOUND for attempts that
-// started no task, and the scanner's classification (EUPSTREAM, ERATELIMITED, EUNKNOWN) otherwise.
+// Status asks TCSS where a succeeded attempt's scan stands, about the sides it started only:
+// DescribeVulScanInfo reads an omitted task ID as "the latest task", so asking about both sides
+// of a one-sided attempt would mix in another attempt's task. The answer keeps only the started
+// sides' task IDs and counts. Returns ENOTFOUND for attempts that started no task, EUPSTREAM when
+// TCSS answers about another task, and the scanner's classification (EUPSTREAM, ERATELIMITED,
+// EUNKNOWN) otherwise.
 func (s *Service) Status(ctx context.Context, a Attempt) (ScanInfo, error) {
 	const op = "scan.Status"
 	if a.State() != audit.OutcomeSucceeded {
 		return ScanInfo{}, &Error{Code: ENOTFOUND, Op: op, Message: "This attempt started no scan."}
 	}
-	info, err := s.scanner.DescribeVulScanInfo(ctx, a.Outcome.LocalTaskID, a.Outcome.RegistryTaskID)
-	if err == nil {
-		return info, nil
+	local, registry := a.Outcome.LocalTaskID, a.Outcome.RegistryTaskID
+	if local == 0 && registry == 0 {
+		return ScanInfo{}, &Error{Code: ENOTFOUND, Op: op, Message: "TCSS named no scan task for this attempt."}
 	}
+	info, err := s.scanner.DescribeVulScanInfo(ctx, local, registry)
+	if err != nil {
+		return ScanInfo{}, statusError(op, err)
+	}
+	// TCSS echoes the task IDs it reports on; an answer about another task must not be shown as
+	// this attempt's. (An answer that echoes none is taken as about the tasks asked for.)
+	for _, side := range []struct{ asked, answered int64 }{{local, info.LocalTaskID}, {registry, info.RegistryTaskID}} {
+		if side.asked != 0 && side.answered != 0 && side.answered != side.asked {
+			return ScanInfo{}, &Error{Code: EUPSTREAM, Op: op, Message: fmt.Sprintf(
+				"TCSS answered about task %d instead of task %d.", side.answered, side.asked)}
+		}
+	}
+	return info.Only(local, registry), nil
+}
+
+func statusError(op string, err error) error {
 	var apiErr *APIError
 	switch {
 	case errors.As(err, &apiErr) && apiErr.Code == CodeRequestLimitExceeded:
-		return ScanInfo{}, &Error{Code: ERATELIMITED, Op: op, Message: "TCSS is rate limiting; try again in a second.", Err: err}
+		return &Error{Code: ERATELIMITED, Op: op, Message: "TCSS is rate limiting; try again in a second.", Err: err}
 	case errors.As(err, &apiErr):
-		return ScanInfo{}, &Error{Code: EUPSTREAM, Op: op, Message: fmt.Sprintf("TCSS answered %s: %s", apiErr.Code, apiErr.Message), Err: err}
+		return &Error{Code: EUPSTREAM, Op: op, Message: fmt.Sprintf("TCSS answered %s: %s", apiErr.Code, apiErr.Message), Err: err}
 	}
-	return ScanInfo{}, &Error{Code: EUNKNOWN, Op: op, Message: "TCSS could not be reached.", Err: err}
+	return &Error{Code: EUNKNOWN, Op: op, Message: "TCSS could not be reached.", Err: err}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -363,6 +364,78 @@ func TestAttemptAndStatus(t *testing.T) {
 	if _, err := r.Service.Status(ctx, rejected); scan.ErrorCode(err) != scan.ENOTFOUND {
 		t.Errorf("Status of a rejected attempt: %v, want ENOTFOUND", err)
 	}
+}
+
+// TCSS reads an omitted task ID as "the latest task of that side"; a one-sided attempt must not
+// show the other side's latest task (issue 12: a registry-only page showed a local task's counts).
+func TestStatusShowsOnlyTheSidesTheAttemptStarted(t *testing.T) {
+	var ahead atomic.Int64 // how far the emulator's clock runs ahead of the signing clock
+	r := scantest.New(t, scantest.Options{Emulator: func(o *tcsstest.Options) {
+		o.Now = func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	}})
+	ctx := context.Background()
+	local, err := r.Service.Start(ctx, scan.Request{LocalImageScanType: "ALL"}, "", caller)
+	if err != nil {
+		t.Fatal(err)
+	}
+	registry, err := r.Service.Start(ctx, scan.Request{RegistryImageScanType: "IMAGEIDS", RegistryImageIDs: []uint64{12, 13}}, "", caller)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both scans finish (the emulator's scans take 2 minutes; signatures stay valid for 5).
+	ahead.Store(int64(150 * time.Second))
+	tests := []struct {
+		name               string
+		attempt            scan.Attempt
+		wantLocal, wantReg int64
+		wantCombinedWith   int64
+		localZero, regZero bool
+	}{
+		{"registry only", registry, 0, registry.Outcome.RegistryTaskID, local.Outcome.LocalTaskID, true, false},
+		{"local only", local, local.Outcome.LocalTaskID, 0, registry.Outcome.RegistryTaskID, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			info, err := r.Service.Status(ctx, tt.attempt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.LocalTaskID != tt.wantLocal || info.RegistryTaskID != tt.wantReg {
+				t.Errorf("task IDs %d/%d, want %d/%d", info.LocalTaskID, info.RegistryTaskID, tt.wantLocal, tt.wantReg)
+			}
+			if info.CombinedWith != tt.wantCombinedWith {
+				t.Errorf("CombinedWith %d, want %d", info.CombinedWith, tt.wantCombinedWith)
+			}
+			localCounts := info.LocalImageScanCount + info.FoundVulCount + info.FoundRiskImageCount + info.IgnoreVulCount
+			regCounts := info.RegistryImageScanCount + info.RegistryFoundVulCount
+			if tt.localZero && localCounts != 0 || tt.regZero && regCounts != 0 {
+				t.Errorf("the side not started has counts: %+v", info)
+			}
+			if !tt.localZero && info.LocalImageScanCount == 0 || !tt.regZero && info.RegistryImageScanCount == 0 {
+				t.Errorf("the started side has no counts: %+v", info)
+			}
+		})
+	}
+}
+
+func TestStatusRefusesAnAnswerAboutAnotherTask(t *testing.T) {
+	svc := scan.NewService(wrongTaskScanner{}, nil, nil, nil)
+	a := scan.Attempt{Record: audit.Record{ID: 1, Outcome: audit.OutcomePending},
+		Outcome: &audit.Record{ID: 2, Outcome: audit.OutcomeSucceeded, RegistryTaskID: 7}}
+	if _, err := svc.Status(context.Background(), a); scan.ErrorCode(err) != scan.EUPSTREAM {
+		t.Fatalf("Status = %v, want EUPSTREAM", err)
+	}
+	a.Outcome.RegistryTaskID = 0
+	if _, err := svc.Status(context.Background(), a); scan.ErrorCode(err) != scan.ENOTFOUND {
+		t.Fatalf("Status of a success naming no task = %v, want ENOTFOUND", err)
+	}
+}
+
+// wrongTaskScanner answers DescribeVulScanInfo about task 8 whatever it is asked.
+type wrongTaskScanner struct{ scan.Scanner }
+
+func (wrongTaskScanner) DescribeVulScanInfo(context.Context, int64, int64) (scan.ScanInfo, error) {
+	return scan.ScanInfo{Status: "SCANNED", RegistryTaskID: 8}, nil
 }
 
 func BenchmarkStart(b *testing.B) {
