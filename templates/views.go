@@ -74,11 +74,12 @@ type ScanView struct {
 	Base           string
 	ID             int64
 	Outcome        string // pending | rejected | failed | succeeded | unknown
+	Badge          string // what succeeded or failed, in two or three words ("Scan started")
 	Headline       string // the outcome in plain words
 	Reason         string // why it failed or was rejected, in plain words; "" on success
 	ErrorCode      string
-	Time           string // when the attempt was opened (UTC, RFC 3339)
-	ClosedTime     string // when the outcome was recorded, if any
+	Time           Moment // when the attempt was opened
+	ClosedTime     Moment // when the outcome was recorded; zero while pending
 	Trigger        string
 	Actor          string
 	SourceIP       string
@@ -88,18 +89,49 @@ type ScanView struct {
 	Params         []Param
 	Status         *StatusView // live status; nil when the attempt started no scan
 	StatusError    string      // why the live status is missing
-	RefreshSeconds int         // > 0: the page reloads itself (meta refresh) while work is going on
+	// Live: work is going on (TCSS has not answered, or the scan runs), so the page offers
+	// "Check again" and its script polls the API.
+	Live bool
 }
 
-// StatusView is DescribeVulScanInfo's answer, formatted.
+// Moment is a time shown to people: in UTC with the zone named, and machine-readable.
+type Moment struct {
+	Text     string // e.g. "2026-12-03 10:35:58 UTC"
+	Datetime string // RFC 3339, for <time datetime>
+	Note     string // how TCSS wrote it, when converted (e.g. "TCSS: 18:35:58 UTC+8")
+}
+
+// StatusView is DescribeVulScanInfo's answer, formatted, with the sides the attempt started.
 type StatusView struct {
 	Status        string // NOT_SCAN | SCANNING | SCANNED | CANCELED
+	StatusText    string // the same in words
+	Done          bool   // SCANNED or CANCELED: nothing more will change
 	Progress      string // e.g. "40%"
+	ProgressValue int    // 0..100, for the <progress> element
 	Remaining     string // e.g. "2m30s", "" when unknown
-	Started       string
-	Ended         string
-	Counts        []Param
-	ProgressValue int // 0..100, for the <progress> element
+	Started       Moment
+	Ended         Moment
+	Sides         []SideView
+	CheckedAt     Moment
+	// CombinedWith is a task of the other side that TCSS folded into the status and progress
+	// ("" when none): it reads an omitted task ID as its latest task.
+	CombinedWith string
+	ConsoleURL   string // the TCSS console, where the task's details are
+}
+
+// SideView is one side's results: what TCSS counted for this attempt's task on that side.
+type SideView struct {
+	Name   string // "Local images" or "Registry images"
+	TaskID string
+	Counts []Count
+}
+
+// Count is one number TCSS reports. Field is its name in the API's status object, so that the
+// page's script can update it in place.
+type Count struct {
+	Name  string
+	Field string
+	Value string
 }
 
 // AuditFilter is the audit page's filter form, as typed.

@@ -23,38 +23,8 @@ import (
 //
 // Set VULSCAN_SCREENSHOT=docs/screenshot-form.png to refresh the README's screenshot.
 func TestBrowser(t *testing.T) {
-	chromium := requireTool(t, "chromium")
 	base, auditDSN := startVulscanHTTP(t)
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1200, 900),
-	)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(cancelAlloc)
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(browserCtx); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-
-	// tab opens a fresh tab of the one browser for a subtest.
-	tab := func(t *testing.T) context.Context {
-		ctx, cancel := chromedp.NewContext(browserCtx)
-		t.Cleanup(cancel)
-		return ctx
-	}
+	tab := newBrowser(t)
 
 	t.Run("fill and submit the form, see the task IDs", func(t *testing.T) {
 		ctx := tab(t)
@@ -87,7 +57,7 @@ func TestBrowser(t *testing.T) {
 				t.Errorf("#%s = %q, want a task ID", id, txt)
 			}
 		}
-		if status := run(t, ctx, chromedp.Text(chromedp.ID("scan-status"))); status != "SCANNING" {
+		if status := run(t, ctx, chromedp.Text(chromedp.ID("scan-status"))); status != "Scanning" {
 			t.Errorf("live status = %q", status)
 		}
 		// The attempt is in the audit log, which verifies.
@@ -173,6 +143,40 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("screenshot is %d bytes, not a PNG", len(png))
 		}
 	})
+}
+
+// newBrowser starts headless Chromium for the test and returns a function that opens a fresh
+// tab of it for a subtest.
+func newBrowser(t *testing.T) func(t *testing.T) context.Context {
+	t.Helper()
+	chromium := requireTool(t, "chromium")
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1200, 900),
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(browserCtx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return func(t *testing.T) context.Context {
+		ctx, cancel := chromedp.NewContext(browserCtx)
+		t.Cleanup(cancel)
+		return ctx
+	}
 }
 
 // tabTo presses Tab until the element with this id has focus, failing if it never does: the

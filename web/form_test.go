@@ -316,7 +316,8 @@ func TestSuccessRedirectsToTheAttemptPage(t *testing.T) {
 		"#request-id":       done.TCSSRequestID,
 		"#trigger":          "form",
 		"#actor":            "alice@example.com",
-		"#scan-status":      "SCANNING",
+		"#scan-status":      "Scanning",
+		"#badge":            "Scan started", // the API call succeeded, not (yet) the scan
 	} {
 		if got := strings.TrimSpace(doc.Find(sel).Text()); got != want {
 			t.Errorf("%s = %q, want %q", sel, got, want)
@@ -325,11 +326,18 @@ func TestSuccessRedirectsToTheAttemptPage(t *testing.T) {
 	if done.LocalTaskID == 0 || done.RegistryTaskID == 0 {
 		t.Errorf("emulator answered task IDs %d/%d", done.LocalTaskID, done.RegistryTaskID)
 	}
-	if doc.Find(`meta[http-equiv=refresh]`).Length() != 1 {
-		t.Error("a scanning attempt's page does not refresh itself")
+	// No timed reload (WCAG 2.2.1): a link without JavaScript, polling by static/live.js with it.
+	if doc.Find(`meta[http-equiv=refresh]`).Length() != 0 {
+		t.Error("a scanning attempt's page reloads itself")
 	}
-	if doc.Find("a#refresh").AttrOr("href", "") != "1" {
-		t.Errorf("refresh link = %q", doc.Find("a#refresh").AttrOr("href", ""))
+	if doc.Find("a#check-again").AttrOr("href", "") != "1" {
+		t.Errorf("check-again link = %q", doc.Find("a#check-again").AttrOr("href", ""))
+	}
+	if got := doc.Find(`#live[aria-live=polite]`).AttrOr("data-poll", ""); got != "../api/scans/1" {
+		t.Errorf("live region polls %q, want ../api/scans/1", got)
+	}
+	if doc.Find(`script[src="../static/live.js"]`).Length() != 1 {
+		t.Error("the attempt page does not load static/live.js")
 	}
 	if !strings.Contains(doc.Find("table.params").Text(), "IMAGEIDS") {
 		t.Error("the normalized parameters are not shown")
@@ -398,8 +406,11 @@ func TestFailedAttemptsHavePagesWithReasons(t *testing.T) {
 				t.Fatalf("status = %d, want 303", resp.StatusCode)
 			}
 			doc := document(t, h.get("/scans/1"))
-			if got := doc.Find("#outcome .badge").Text(); got != tc.outcome {
+			if got := doc.Find("#outcome").AttrOr("data-outcome", ""); got != tc.outcome {
 				t.Errorf("outcome = %q, want %q", got, tc.outcome)
+			}
+			if got := doc.Find("#badge").Text(); got != "No scan started" {
+				t.Errorf("badge = %q, want %q", got, "No scan started")
 			}
 			if r := doc.Find("#reason").Text(); !strings.Contains(r, tc.says) {
 				t.Errorf("reason %q does not say %q", r, tc.says)
@@ -407,8 +418,8 @@ func TestFailedAttemptsHavePagesWithReasons(t *testing.T) {
 			if doc.Find("meta[http-equiv=refresh]").Length() != 0 {
 				t.Error("a finished attempt refreshes itself")
 			}
-			if doc.Find("a#refresh").Length() != 0 {
-				t.Error("an attempt that started no scan offers a refresh")
+			if doc.Find("a#check-again").Length() != 0 || doc.Find("#live[data-poll]").Length() != 0 {
+				t.Error("an attempt that started no scan offers to check again")
 			}
 		})
 	}
@@ -416,8 +427,8 @@ func TestFailedAttemptsHavePagesWithReasons(t *testing.T) {
 		h := newHarness(t)
 		h.postForm(url.Values{"LocalClusterIDs": {"cls-abcd1234"}})
 		doc := document(t, h.get("/scans/1"))
-		if got := doc.Find("#outcome .badge").Text(); got != "rejected" {
-			t.Errorf("outcome = %q", got)
+		if got, badge := doc.Find("#outcome").AttrOr("data-outcome", ""), doc.Find("#badge").Text(); got != "rejected" || badge != "Refused" {
+			t.Errorf("outcome = %q, badge %q", got, badge)
 		}
 		if r := doc.Find("#reason").Text(); !strings.Contains(r, "LocalClusterIDs") {
 			t.Errorf("reason = %q", r)
@@ -431,8 +442,8 @@ func TestFailedAttemptsHavePagesWithReasons(t *testing.T) {
 			t.Fatalf("status = %d, want 303", resp.StatusCode)
 		}
 		doc := document(t, h.get("/scans/1"))
-		if got := doc.Find("#outcome .badge").Text(); got != "unknown" {
-			t.Errorf("outcome = %q", got)
+		if got, badge := doc.Find("#outcome").AttrOr("data-outcome", ""), doc.Find("#badge").Text(); got != "unknown" || badge != "Outcome unknown" {
+			t.Errorf("outcome = %q, badge %q", got, badge)
 		}
 		if r := doc.Find("#reason").Text(); !strings.Contains(r, "TCSS console") {
 			t.Errorf("reason = %q", r)

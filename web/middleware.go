@@ -10,9 +10,10 @@ import (
 	"github.com/vulscan/vulscan/functions/scan"
 )
 
-// contentSecurityPolicy allows our own stylesheet and nothing else: no script at all, no
-// framing, forms only to ourselves.
-const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; " +
+// contentSecurityPolicy allows our own stylesheet and script files and nothing else: no inline
+// script or style, requests (the live status's polling) only to ourselves, no framing, forms
+// only to ourselves.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; " +
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // securityHeaders sets the headers every response carries, error pages included.

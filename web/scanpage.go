@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,12 +14,6 @@ import (
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/templates"
-)
-
-// Refresh intervals of the attempt page, while there is something to wait for.
-const (
-	refreshPending  = 3  // seconds, while TCSS has not answered yet
-	refreshScanning = 10 // seconds, while the scan runs
 )
 
 // statusTimeout bounds the DescribeVulScanInfo call behind a page: the page still renders,
@@ -50,12 +45,11 @@ func (s *server) showScan(w http.ResponseWriter, r *http.Request) error {
 	case info != nil:
 		sv := statusView(*info, s.now())
 		view.Status = &sv
-		if info.Status == "SCANNING" {
-			view.RefreshSeconds = refreshScanning
-		}
+		view.Badge, view.Headline = scanBadge(*info)
+		view.Live = !sv.Done
 	}
 	if a.State() == audit.OutcomePending {
-		view.RefreshSeconds = refreshPending
+		view.Live = true
 	}
 	return s.render(w, r, http.StatusOK, templates.ScanPage(view))
 }
@@ -96,8 +90,9 @@ func attemptView(a scan.Attempt) templates.ScanView {
 	v := templates.ScanView{
 		ID:        a.ID(),
 		Outcome:   string(a.State()),
+		Badge:     badge(a.State()),
 		Headline:  headline(a.State()),
-		Time:      formatTime(open.Time),
+		Time:      moment(open.Time),
 		Trigger:   string(open.Trigger),
 		Actor:     open.Actor,
 		SourceIP:  open.SourceIP,
@@ -106,7 +101,7 @@ func attemptView(a scan.Attempt) templates.ScanView {
 		Params:    requestParams(a.Request),
 	}
 	if a.Outcome != nil {
-		v.ClosedTime = formatTime(a.Outcome.Time)
+		v.ClosedTime = moment(a.Outcome.Time)
 		v.RequestID = a.Outcome.TCSSRequestID
 		if a.Outcome.Outcome == audit.OutcomeSucceeded {
 			v.LocalTaskID = taskIDText(a.Outcome.LocalTaskID)
@@ -114,6 +109,34 @@ func attemptView(a scan.Attempt) templates.ScanView {
 		}
 	}
 	return v
+}
+
+// badge names what happened in two or three words: the API call's success is not the scan's.
+func badge(o audit.Outcome) string {
+	switch o {
+	case audit.OutcomeSucceeded:
+		return "Scan started"
+	case audit.OutcomePending:
+		return "Waiting for TCSS"
+	case audit.OutcomeRejected:
+		return "Refused"
+	case audit.OutcomeFailed:
+		return "No scan started"
+	case audit.OutcomeUnknown:
+		return "Outcome unknown"
+	}
+	return "Unknown state"
+}
+
+// scanBadge is the badge and headline of a started scan, from what TCSS reports about it.
+func scanBadge(info scan.ScanInfo) (badge, headline string) {
+	switch info.Status {
+	case "SCANNED":
+		return "Scan finished", "TCSS finished the scan; the results are below."
+	case "CANCELED":
+		return "Scan canceled", "The scan was canceled before it finished."
+	}
+	return "Scan started", "TCSS started the scan."
 }
 
 // taskIDText shows a task ID; TCSS answers 0 for the side it did not scan.
@@ -207,40 +230,86 @@ func joinNumbers(ns []uint64) string {
 	return strings.Join(parts, ", ")
 }
 
-// statusView formats DescribeVulScanInfo's answer, as of now.
+// consoleURL is the TCSS console, where a task's vulnerabilities and their severities are.
+const consoleURL = "https://console.cloud.tencent.com/tcss"
+
+// statusText is a TCSS scan status in words; static/live.js has the same table.
+var statusText = map[string]string{
+	"NOT_SCAN": "Not scanned yet",
+	"SCANNING": "Scanning",
+	"SCANNED":  "Finished",
+	"CANCELED": "Canceled",
+}
+
+// statusView formats DescribeVulScanInfo's answer, as of now. scan.Service.Status has kept
+// only the sides the attempt started (the others have task ID 0).
 func statusView(info scan.ScanInfo, now time.Time) templates.StatusView {
 	progress := min(max(info.ScanProgress, 0), 100)
 	v := templates.StatusView{
 		Status:        info.Status,
+		StatusText:    cmp.Or(statusText[info.Status], info.Status),
+		Done:          info.Status == "SCANNED" || info.Status == "CANCELED",
 		Progress:      strconv.FormatFloat(math.Round(progress*10)/10, 'f', -1, 64) + "%",
 		ProgressValue: int(math.Round(progress)),
-		Started:       info.ScanStartTime,
-		Ended:         info.ScanEndTime,
+		Started:       tcssMoment(info.ScanStartTime),
+		Ended:         tcssMoment(info.ScanEndTime),
+		CheckedAt:     moment(now),
+		CombinedWith:  taskIDText(info.CombinedWith),
+		ConsoleURL:    consoleURL,
 	}
-	// Only the sides the attempt started: scan.Service.Status has cleared the others.
+	count := func(name, field string, n int64) templates.Count {
+		return templates.Count{Name: name, Field: field, Value: strconv.FormatInt(n, 10)}
+	}
 	if info.LocalTaskID != 0 {
-		v.Counts = append(v.Counts,
-			templates.Param{Name: "Local images scanned", Value: strconv.FormatInt(info.LocalImageScanCount, 10)},
-			templates.Param{Name: "Images at risk", Value: strconv.FormatInt(info.FoundRiskImageCount, 10)},
-			templates.Param{Name: "Vulnerabilities (local)", Value: strconv.FormatInt(info.FoundVulCount, 10)},
-			templates.Param{Name: "Ignored vulnerabilities", Value: strconv.FormatInt(info.IgnoreVulCount, 10)})
+		v.Sides = append(v.Sides, templates.SideView{Name: "Local images", TaskID: taskIDText(info.LocalTaskID), Counts: []templates.Count{
+			count("Images scanned", "LocalImageScanCount", info.LocalImageScanCount),
+			count("Images with vulnerabilities", "FoundRiskImageCount", info.FoundRiskImageCount),
+			count("Vulnerabilities found", "FoundVulCount", info.FoundVulCount),
+			count("Vulnerabilities ignored", "IgnoreVulCount", info.IgnoreVulCount),
+		}})
 	}
 	if info.RegistryTaskID != 0 {
-		v.Counts = append(v.Counts,
-			templates.Param{Name: "Registry images scanned", Value: strconv.FormatInt(info.RegistryImageScanCount, 10)},
-			templates.Param{Name: "Vulnerabilities (registry)", Value: strconv.FormatInt(info.RegistryFoundVulCount, 10)})
+		v.Sides = append(v.Sides, templates.SideView{Name: "Registry images", TaskID: taskIDText(info.RegistryTaskID), Counts: []templates.Count{
+			count("Images scanned", "RegistryImageScanCount", info.RegistryImageScanCount),
+			count("Vulnerabilities found", "RegistryFoundVulCount", info.RegistryFoundVulCount),
+		}})
 	}
-	v.Counts = append(v.Counts, templates.Param{Name: "Checked at", Value: formatTime(now)})
 	if info.Status == "SCANNING" && info.RemainingTime > 0 {
 		v.Remaining = (time.Duration(info.RemainingTime) * time.Second).String()
 	}
 	return v
 }
 
-// formatTime shows a time in UTC to the second.
+// formatTime shows a time in UTC to the second, with the zone named.
 func formatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// moment is a time as pages show it.
+func moment(t time.Time) templates.Moment {
+	if t.IsZero() {
+		return templates.Moment{}
+	}
+	return templates.Moment{Text: formatTime(t), Datetime: t.UTC().Format(time.RFC3339)}
+}
+
+// tcssZone is the zone TCSS writes its times in (Beijing time, UTC+8), without saying so.
+var tcssZone = time.FixedZone("UTC+8", 8*3600)
+
+// tcssMoment converts a time TCSS reported ("2026-12-03 18:35:58", UTC+8) to the pages' UTC,
+// noting how TCSS wrote it. A time in another form is shown as TCSS wrote it, zone named.
+func tcssMoment(s string) templates.Moment {
+	if s == "" {
+		return templates.Moment{}
+	}
+	t, err := time.ParseInLocation(time.DateTime, s, tcssZone)
+	if err != nil {
+		return templates.Moment{Text: s + " (TCSS time, UTC+8)"}
+	}
+	m := moment(t)
+	m.Note = "TCSS: " + s + " UTC+8"
+	return m
 }

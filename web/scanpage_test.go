@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A registry-only attempt's page and API show its own task only, although TCSS reads the
@@ -18,14 +19,14 @@ func TestRegistryOnlyAttemptShowsOnlyItsOwnTask(t *testing.T) {
 	}
 	// Records 1-2 are the local attempt, 3-4 the registry one.
 	doc := document(t, h.get("/scans/3"))
-	status := doc.Find("#status").Text()
-	if !strings.Contains(status, "Registry images scanned") {
-		t.Errorf("the registry side is missing: %q", status)
+	if got := doc.Find(`#live [aria-label="Registry images results"] [data-field=RegistryImageScanCount]`).Length(); got != 1 {
+		t.Errorf("the registry side's results are missing")
 	}
-	for _, other := range []string{"Local images scanned", "Vulnerabilities (local)", "Images at risk"} {
-		if strings.Contains(status, other) {
-			t.Errorf("the registry-only page shows %q: %q", other, status)
-		}
+	if local := doc.Find(`#live [aria-label="Local images results"], #live [data-field=LocalImageScanCount], #live [data-field=FoundVulCount]`); local.Length() != 0 {
+		t.Errorf("the registry-only page shows local results: %q", local.Text())
+	}
+	if got := doc.Find("#combined-with").Text(); !strings.Contains(got, "task 36001") {
+		t.Errorf("the page does not say TCSS folded the other side's latest task into the status: %q", got)
 	}
 	var ans struct {
 		LocalTaskID int64
@@ -36,5 +37,49 @@ func TestRegistryOnlyAttemptShowsOnlyItsOwnTask(t *testing.T) {
 	}
 	if ans.LocalTaskID != 0 || ans.Status.LocalTaskID != 0 || ans.Status.RegistryTaskID == 0 {
 		t.Errorf("GET /api/scans/3 names tasks %d / status %+v; want only its registry task", ans.LocalTaskID, ans.Status)
+	}
+}
+
+// TCSS writes its times in UTC+8 without saying so; the page shows UTC and names both zones.
+func TestAttemptPageShowsOneClock(t *testing.T) {
+	h := newHarness(t)
+	if resp := h.postJSON(`{"RegistryImageScanType":"NOT_SCAN"}`); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST = %d", resp.StatusCode)
+	}
+	doc := document(t, h.get("/scans/1"))
+	started, note := doc.Find("#scan-started"), doc.Find("#scan-started-note").Text()
+	tcss := strings.TrimSuffix(strings.TrimPrefix(note, "(TCSS: "), " UTC+8)")
+	want, err := time.ParseInLocation(time.DateTime, tcss, time.FixedZone("", 8*3600))
+	if err != nil {
+		t.Fatalf("note %q does not hold TCSS's time: %v", note, err)
+	}
+	if got := started.Text(); got != want.UTC().Format("2006-01-02 15:04:05")+" UTC" {
+		t.Errorf("scan start shown as %q; TCSS said %s UTC+8", got, tcss)
+	}
+	if got := started.AttrOr("datetime", ""); got != want.UTC().Format(time.RFC3339) {
+		t.Errorf("datetime = %q", got)
+	}
+	for _, sel := range []string{"#requested-at", "#answered-at", "#checked-at"} {
+		if got := doc.Find(sel).Text(); !strings.HasSuffix(got, " UTC") {
+			t.Errorf("%s = %q, want a time in UTC with the zone named", sel, got)
+		}
+	}
+}
+
+func TestStaticFilesAndFavicon(t *testing.T) {
+	h := newHarness(t)
+	for path, wantType := range map[string]string{
+		"/favicon.ico":        "image/svg+xml",
+		"/static/favicon.svg": "image/svg+xml",
+		"/static/live.js":     "text/javascript",
+		"/static/style.css":   "text/css",
+	} {
+		resp := h.get(path)
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), wantType) {
+			t.Errorf("GET %s = %d %q, want 200 %s", path, resp.StatusCode, resp.Header.Get("Content-Type"), wantType)
+		}
+	}
+	if resp := h.get("/static/"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /static/ = %d, want 404 (no listing)", resp.StatusCode)
 	}
 }

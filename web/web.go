@@ -86,6 +86,8 @@ type server struct {
 //	GET  /audit.csv        the matching records as CSV
 //	GET  /audit.jsonl      the matching records as JSON Lines
 //	GET  /static/style.css the stylesheet
+//	GET  /static/live.js   the attempt page's live status (the only script)
+//	GET  /static/favicon.svg, /favicon.ico the icon
 //	POST /api/scans        start a scan from a JSON body (see api.go for the status codes)
 //	GET  /api/scans/{id}   one attempt as JSON
 //	GET  /api/audit        the audit log as JSON, with the page's filters and paging
@@ -111,7 +113,11 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /audit", s.page(s.showAudit))
 	mux.Handle("GET /audit.csv", s.page(s.exportAudit(audit.FormatCSV)))
 	mux.Handle("GET /audit.jsonl", s.page(s.exportAudit(audit.FormatJSONL)))
-	mux.Handle("GET /static/style.css", http.HandlerFunc(serveStylesheet))
+	mux.Handle("GET /static/style.css", serveStatic("static/style.css"))
+	mux.Handle("GET /static/live.js", serveStatic("static/live.js"))
+	mux.Handle("GET /static/favicon.svg", serveStatic("static/favicon.svg"))
+	// Browsers ask for /favicon.ico whatever the page links; answer with the same icon.
+	mux.Handle("GET /favicon.ico", serveStatic("static/favicon.svg"))
 	mux.Handle("POST /api/scans", s.api(s.apiStart))
 	mux.Handle("GET /api/scans/{id}", s.api(s.apiScan))
 	mux.Handle("GET /api/audit", s.api(s.apiAudit))

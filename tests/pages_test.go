@@ -1,0 +1,234 @@
+package tests
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/vulscan/vulscan/functions/scan/scantest"
+	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+	"github.com/vulscan/vulscan/web"
+)
+
+// pageSite is the web handler over the real scan path (TCSS client, emulator, SQLite audit log)
+// in this process, with an emulator clock the test moves: scans finish when the test says so.
+type pageSite struct {
+	base  string       // ends in "/"
+	ahead atomic.Int64 // how far the emulator's clock runs ahead of real time
+	polls atomic.Int64 // GET api/scans/{id} requests served
+}
+
+// scanDuration is how long an emulated scan runs; the test jumps the clock past it (TC3
+// signatures stay valid for five minutes of skew).
+const scanDuration = 2 * time.Minute
+
+func newPageSite(t *testing.T) *pageSite {
+	t.Helper()
+	site := &pageSite{}
+	w := scantest.New(t, scantest.Options{Emulator: func(o *tcsstest.Options) {
+		o.ScanDuration = scanDuration
+		o.Now = func() time.Time { return time.Now().Add(time.Duration(site.ahead.Load())) }
+	}})
+	h := web.New(web.Config{Scans: w.Service, Audit: w.Store, Logger: scantest.Discard})
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/scans/") {
+			site.polls.Add(1)
+		}
+		h.ServeHTTP(rw, r)
+	}))
+	t.Cleanup(srv.Close)
+	site.base = srv.URL + "/"
+	return site
+}
+
+// start posts a scan to the JSON API and returns its attempt's ID.
+func (s *pageSite) start(t *testing.T, body string) int64 {
+	t.Helper()
+	resp, err := http.Post(s.base+"api/scans", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ans struct{ ID int64 }
+	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST api/scans %s: %d, %v", body, resp.StatusCode, err)
+	}
+	return ans.ID
+}
+
+// countTimers makes every page of the tab count its pending setTimeout callbacks in
+// window.__pendingTimers, so that a test can see that polling has stopped without waiting.
+const countTimers = `window.__pendingTimers = 0;
+(function () {
+  var setTimeoutReal = window.setTimeout;
+  window.setTimeout = function (fn, ms) {
+    window.__pendingTimers++;
+    return setTimeoutReal(function () { window.__pendingTimers--; fn(); }, ms);
+  };
+})();`
+
+// The attempt page keeps its status region current without reloading (WCAG 2.2.1) and stops
+// polling when the scan has ended.
+func TestLiveStatusUpdatesInPlaceAndStops(t *testing.T) {
+	tab := newBrowser(t)
+	site := newPageSite(t)
+	id := site.start(t, `{"RegistryImageScanType":"IMAGEIDS","RegistryImageIDs":[12,13]}`)
+	ctx := tab(t)
+	must(t, chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: countTimers})
+		return err
+	})))
+	must(t, chromedp.Do(ctx,
+		chromedp.Navigate(site.base+"scans/"+strconv.FormatInt(id, 10)),
+		chromedp.WaitVisible(chromedp.ID("scan-status")),
+	))
+	if got := run(t, ctx, chromedp.Text(chromedp.ID("scan-status"))); got != "Scanning" {
+		t.Fatalf("status %q, want Scanning", got)
+	}
+	if got := run(t, ctx, chromedp.Text(chromedp.ID("badge"))); got != "Scan started" {
+		t.Errorf("badge %q, want Scan started", got)
+	}
+	// A marker that a reload would wipe out.
+	run(t, ctx, chromedp.Evaluate[bool](`window.__sameDocument = true`))
+
+	site.ahead.Store(int64(scanDuration + 30*time.Second))
+	// Waited for from here rather than with chromedp.Poll, whose own timer in the page would
+	// count as pending.
+	waitUntil(t, "the page to show the finished scan", func() error {
+		if got := run(t, ctx, chromedp.Evaluate[string](`document.getElementById("scan-status").textContent`)); got != "Finished" {
+			return fmt.Errorf("status %q", got)
+		}
+		return nil
+	})
+
+	if !run(t, ctx, chromedp.Evaluate[bool](`window.__sameDocument === true`)) {
+		t.Error("the page reloaded to show the new status")
+	}
+	for sel, want := range map[string]string{
+		"#badge":                                "Scan finished",
+		`[data-field="RegistryImageScanCount"]`: "2",
+	} {
+		if got := run(t, ctx, chromedp.Text(chromedp.CSS(sel))); got != want {
+			t.Errorf("%s = %q, want %q", sel, got, want)
+		}
+	}
+	ended := run(t, ctx, chromedp.Text(chromedp.ID("scan-ended")))
+	if !strings.HasSuffix(ended, " UTC") {
+		t.Errorf("scan end %q is not shown in UTC", ended)
+	}
+	// Stopped: no poll scheduled, the region no longer asks to be polled, "Check again" gone.
+	if n := run(t, ctx, chromedp.Evaluate[int](`window.__pendingTimers`)); n != 0 {
+		t.Errorf("%d timers still pending after the scan ended", n)
+	}
+	if run(t, ctx, chromedp.Evaluate[bool](`document.getElementById("live").hasAttribute("data-poll")`)) {
+		t.Error("the status region still asks to be polled")
+	}
+	if !run(t, ctx, chromedp.Evaluate[bool](`document.getElementById("check-again-line").hidden`)) {
+		t.Error("Check again is still offered after the scan ended")
+	}
+	if site.polls.Load() == 0 {
+		t.Error("the page never polled the API")
+	}
+}
+
+// axeSource is axe-core, installed by `npm ci --prefix tests/axe`.
+func axeSource(t *testing.T) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("axe", "node_modules", "axe-core", "axe.min.js"))
+	if err != nil {
+		requireCI(t, "axe-core is not installed (npm ci --prefix tests/axe): %v", err)
+	}
+	return string(src)
+}
+
+// axeViolations injects axe-core into the tab's page (DevTools evaluation is not bound by the
+// page's CSP) and returns its serious and critical violations, one line each.
+func axeViolations(t *testing.T, ctx context.Context, src string) []string {
+	t.Helper()
+	run(t, ctx, chromedp.Evaluate[bool](src+";true"))
+	type finding struct {
+		ID, Impact, Help string
+		Targets          []string
+	}
+	all := run(t, ctx, chromedp.Evaluate[[]finding](`axe.run(document, {resultTypes: ["violations"]}).then(function (r) {
+  return r.violations.map(function (v) {
+    return {ID: v.id, Impact: v.impact || "", Help: v.help,
+      Targets: v.nodes.slice(0, 3).map(function (n) { return n.target.join(" "); })};
+  });
+})`, chromedp.EvalAwaitPromise))
+	var bad []string
+	for _, f := range all {
+		t.Logf("axe: %s (%s): %s at %v", f.ID, f.Impact, f.Help, f.Targets)
+		if f.Impact == "serious" || f.Impact == "critical" {
+			bad = append(bad, f.ID+" ("+f.Impact+"): "+f.Help+" at "+strings.Join(f.Targets, "; "))
+		}
+	}
+	return bad
+}
+
+// Every page passes axe-core with no serious or critical violation.
+func TestPagesPassAxe(t *testing.T) {
+	src := axeSource(t)
+	tab := newBrowser(t)
+	site := newPageSite(t)
+	running := site.start(t, `{"LocalImageScanType":"ALL","RegistryImageScanType":"ALL"}`)
+	finished := site.start(t, `{"RegistryImageScanType":"NOT_SCAN"}`)
+	_ = finished
+	pages := []struct {
+		name string
+		path string
+		do   []chromedp.Action[struct{}]
+	}{
+		{name: "form", path: ""},
+		{name: "form with errors", path: "", do: []chromedp.Action[struct{}]{
+			chromedp.Click(chromedp.ID("LocalImageScanType-IMAGEIDS")),
+			chromedp.SendKeys(chromedp.ID("RegistryTaskID"), "twelve"),
+			chromedp.Click(chromedp.ID("submit")),
+			chromedp.WaitVisible(chromedp.ID("error-summary")),
+		}},
+		{name: "confirmation", path: "", do: []chromedp.Action[struct{}]{
+			chromedp.Click(chromedp.ID("LocalImageScanType-ALL")),
+			chromedp.Click(chromedp.ID("submit")),
+			chromedp.WaitVisible(chromedp.ID("confirm")),
+		}},
+		{name: "attempt in progress", path: "scans/" + strconv.FormatInt(running, 10)},
+		{name: "audit log", path: "audit"},
+		{name: "not found", path: "no/such/page"},
+	}
+	for _, p := range pages {
+		t.Run(p.name, func(t *testing.T) {
+			ctx := tab(t)
+			must(t, chromedp.Do(ctx, chromedp.Navigate(site.base+p.path), chromedp.WaitReady(chromedp.CSS("main"))))
+			for _, a := range p.do {
+				must(t, chromedp.Do(ctx, a))
+			}
+			if bad := axeViolations(t, ctx, src); len(bad) > 0 {
+				t.Errorf("%d serious or critical violations:\n%s", len(bad), strings.Join(bad, "\n"))
+			}
+		})
+	}
+	t.Run("attempt finished", func(t *testing.T) {
+		site.ahead.Store(int64(scanDuration + 30*time.Second))
+		ctx := tab(t)
+		must(t, chromedp.Do(ctx, chromedp.Navigate(site.base+"scans/"+strconv.FormatInt(finished, 10)), chromedp.WaitVisible(chromedp.ID("scan-status"))))
+		if got := run(t, ctx, chromedp.Text(chromedp.ID("badge"))); got != "Scan finished" {
+			t.Fatalf("badge %q, want Scan finished", got)
+		}
+		if bad := axeViolations(t, ctx, src); len(bad) > 0 {
+			t.Errorf("%d serious or critical violations:\n%s", len(bad), strings.Join(bad, "\n"))
+		}
+	})
+}
