@@ -41,6 +41,12 @@ func init() {
 	}
 }
 
+// writableChecker is a store that can prove it accepts appends without appending
+// (*sqlstore.Store), so that a read-only store stops the start, not the first scan.
+type writableChecker interface {
+	CheckWritable(ctx context.Context) error
+}
+
 // openApp wires vulscan from the environment. dsn, when not empty, overrides VULSCAN_AUDIT_DSN.
 func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 	s, err := loadSettings(e.getenv)
@@ -57,8 +63,15 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 	if err != nil {
 		return nil, errors.Join(err, a.Close())
 	}
-	if a.store, err = openAuditStore(ctx, s.auditDSN); err != nil {
+	store, err := openAuditStore(ctx, s.auditDSN)
+	if err != nil {
 		return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
+	}
+	a.store = store
+	if w, ok := store.(writableChecker); ok {
+		if err := w.CheckWritable(ctx); err != nil {
+			return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
+		}
 	}
 	a.service = scan.NewService(scanner, a.store, nil, logger)
 	a.handler = web.New(web.Config{

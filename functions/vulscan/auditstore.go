@@ -33,9 +33,9 @@ func openAuditStore(ctx context.Context, dsn string) (audit.Store, error) {
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 			return nil, fmt.Errorf("audit log directory %s does not exist (vulscan does not create it)", dir)
 		}
-		return sqlstore.OpenSQLite(ctx, abs)
+		return storeOrNil(sqlstore.OpenSQLite(ctx, abs))
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return sqlstore.OpenPostgres(ctx, dsn)
+		return storeOrNil(sqlstore.OpenPostgres(ctx, dsn))
 	}
 	// Name only the scheme: the rest of an unknown DSN may hold a password.
 	scheme, _, found := strings.Cut(dsn, ":")
@@ -43,6 +43,15 @@ func openAuditStore(ctx context.Context, dsn string) (audit.Store, error) {
 		scheme = "no recognisable scheme"
 	}
 	return nil, fmt.Errorf("unsupported audit DSN (%s): want sqlite:PATH or postgres://…", scheme)
+}
+
+// storeOrNil returns a nil interface (not a nil *Store inside one) when opening failed, so that
+// callers' "store != nil" checks mean what they say.
+func storeOrNil(s *sqlstore.Store, err error) (audit.Store, error) {
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // plainScheme reports whether s looks like a URL scheme, so that it is safe to print.

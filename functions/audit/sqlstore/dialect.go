@@ -25,12 +25,17 @@ type dialect struct {
 	// guardCount, Open puts them back.
 	guardsPresent string
 	guardCount    int
+	// writeProbe is a write that changes nothing once rolled back and that a read-only file,
+	// connection or role refuses (see Store.CheckWritable).
+	writeProbe []string
 }
 
 // sqliteDialect: the DSN's _txlock=immediate makes BeginTx a BEGIN IMMEDIATE, which takes the
 // write lock, for appends and migrations alike.
 var sqliteDialect = dialect{
 	name: "sqlite",
+	// Re-writing the header's user_version needs a writable file (rolled back, so unchanged).
+	writeProbe: []string{`PRAGMA user_version = 0`},
 	guards: []string{
 		`CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
 		 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`,
@@ -46,7 +51,10 @@ var postgresDialect = dialect{
 	name:     "postgres",
 	numbered: true,
 	// EXCLUSIVE mode lets readers through but no other writer; it is scoped to this schema's table.
-	appendLock:  `LOCK TABLE audit_log IN EXCLUSIVE MODE`,
+	appendLock: `LOCK TABLE audit_log IN EXCLUSIVE MODE`,
+	// The append's own lock is refused in a read-only transaction and to a role without write
+	// privileges on the table.
+	writeProbe:  []string{`LOCK TABLE audit_log IN EXCLUSIVE MODE`},
 	migrateLock: `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_log'))`,
 	guards: []string{
 		`CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
