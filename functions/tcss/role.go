@@ -44,9 +44,13 @@ const (
 	maxSTSDuration = 43200 * time.Second
 )
 
+// The patterns compile on first use: their large repeat counts make them the costliest part of
+// the package's initialisation, and most processes (every start without a role) never use them.
 var (
-	roleARNPattern     = regexp.MustCompile(`^qcs::cam::uin/[0-9]+:(roleName|role)/[\w+=,.@/-]{1,256}$`)
-	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,128}$`)
+	roleARNPattern = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^qcs::cam::uin/[0-9]+:(roleName|role)/[\w+=,.@/-]{1,256}$`)
+	})
+	sessionNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+=,.@-]{2,128}$`) })
 )
 
 // RoleConfig configures a RoleCredential. Zero values take the documented defaults.
@@ -139,9 +143,9 @@ func NewRoleCredential(cfg RoleConfig) (*RoleCredential, error) {
 		c.duration = DefaultRoleDuration
 	}
 	switch {
-	case !roleARNPattern.MatchString(c.arn):
+	case !roleARNPattern().MatchString(c.arn):
 		return nil, fmt.Errorf("sts: %s %q is not a role ARN such as qcs::cam::uin/100000000001:roleName/VulScanRole", EnvRoleARN, c.arn)
-	case !sessionNamePattern.MatchString(c.session):
+	case !sessionNamePattern().MatchString(c.session):
 		return nil, fmt.Errorf("sts: %s %q: want 2 to 128 letters, digits or =,.@_-", EnvRoleSessionName, c.session)
 	case c.duration < time.Second || c.duration > maxSTSDuration || c.duration%time.Second != 0:
 		return nil, fmt.Errorf("sts: role duration %v: want whole seconds from 1 s to 12 h", c.duration)

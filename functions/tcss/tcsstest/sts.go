@@ -3,6 +3,7 @@ package tcsstest
 import (
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -21,12 +22,16 @@ const (
 	maxSessionName      = 128
 )
 
+// The patterns compile on first use (an AssumeRole call): the ARN's large repeat count makes it
+// costly, and a process that links the emulator should not pay for it at start.
 var (
 	// roleARNPattern is a CAM role ARN: qcs::cam::uin/<owner uin>:roleName/<name> or :role/<id>
 	// (service roles add a path, e.g. role/tencentcloudServiceRole/<id>).
-	roleARNPattern = regexp.MustCompile(`^qcs::cam::uin/([0-9]+):(roleName|role)/[\w+=,.@/-]{1,256}$`)
+	roleARNPattern = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^qcs::cam::uin/([0-9]+):(roleName|role)/[\w+=,.@/-]{1,256}$`)
+	})
 	// sessionNamePattern is RoleSessionName's documented alphabet, [\w+=,.@-].
-	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]*$`)
+	sessionNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+=,.@-]*$`) })
 )
 
 // issuedKey is a temporary key handed out by AssumeRole and when it stops being accepted.
@@ -114,7 +119,7 @@ func checkAssumeParams(p assumeParams) (time.Duration, *apiError) {
 	case p.RoleSessionName == "":
 		return 0, &apiError{Code: "MissingParameter", Message: "The request is missing the required parameter RoleSessionName."}
 	case len(p.RoleSessionName) < minSessionName || len(p.RoleSessionName) > maxSessionName ||
-		!sessionNamePattern.MatchString(p.RoleSessionName):
+		!sessionNamePattern().MatchString(p.RoleSessionName):
 		return 0, &apiError{Code: "InvalidParameter.ParamError", Message: "RoleSessionName must be " + strconv.Itoa(minSessionName) +
 			" to " + strconv.Itoa(maxSessionName) + " characters of letters, digits and =,.@_-."}
 	case p.DurationSeconds < 0:
@@ -122,7 +127,7 @@ func checkAssumeParams(p assumeParams) (time.Duration, *apiError) {
 	case time.Duration(p.DurationSeconds)*time.Second > maxRoleDuration:
 		return 0, &apiError{Code: "InvalidParameter.OverTimeError", Message: "DurationSeconds exceeds the maximum of " +
 			strconv.Itoa(int(maxRoleDuration.Seconds())) + "."}
-	case !roleARNPattern.MatchString(p.RoleArn):
+	case !roleARNPattern().MatchString(p.RoleArn):
 		return 0, &apiError{Code: "InvalidParameter.ParamError", Message: "RoleArn must be qcs::cam::uin/<uin>:roleName/<name> or qcs::cam::uin/<uin>:role/<id>."}
 	}
 	if p.DurationSeconds == 0 {
@@ -137,9 +142,9 @@ func (e *Emulator) checkRole(arn string) *apiError {
 	if e.roles[arn] {
 		return nil
 	}
-	uin := roleARNPattern.FindStringSubmatch(arn)[1]
+	uin := roleARNPattern().FindStringSubmatch(arn)[1]
 	for known := range e.roles {
-		if m := roleARNPattern.FindStringSubmatch(known); m != nil && m[1] == uin {
+		if m := roleARNPattern().FindStringSubmatch(known); m != nil && m[1] == uin {
 			return &apiError{Code: "ResourceNotFound.RoleNotFound", Message: "The role " + arn + " does not exist."}
 		}
 	}
