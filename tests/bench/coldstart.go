@@ -1,0 +1,251 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+)
+
+// sizes reports the bootstrap binary and its zip (deflated, as `task package` zips it) beside
+// the hello-world Lambda's. The release build uses the release toolchain; the suite uses the
+// local one, which differs by a few kB.
+func (s *suite) sizes() ([]row, error) {
+	var rows []row
+	zipped := map[string]float64{}
+	for _, name := range []string{"vulscan", "hellolambda"} {
+		n, err := zipSize(s.bin[name])
+		if err != nil {
+			return nil, err
+		}
+		zipped[name] = n
+	}
+	binMB := func(name string) float64 {
+		fi, _ := os.Stat(s.bin[name])
+		return float64(fi.Size()) / 1e6
+	}
+	rows = append(rows,
+		row{item: "bootstrap binary", unit: "MB", ours: []float64{binMB("vulscan")}, anchor: "hello-world Lambda", base: []float64{binMB("hellolambda")}},
+		row{item: "lambda.zip / scf.zip", unit: "MB", ours: []float64{zipped["vulscan"]}, anchor: "hello-world Lambda", base: []float64{zipped["hellolambda"]},
+			target: target{kind: "max", limit: 5}})
+	return rows, nil
+}
+
+// zipSize is the size in MB of a zip holding path as bootstrap, deflated.
+func zipSize(path string) (float64, error) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: "bootstrap", Method: zip.Deflate})
+	if err != nil {
+		return 0, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	if _, err := io.Copy(w, f); err != nil {
+		return 0, err
+	}
+	if err := zw.Close(); err != nil {
+		return 0, err
+	}
+	return float64(buf.Len()) / 1e6, nil
+}
+
+// emulator starts the TCSS emulator in this process with one key; rate is its per-second limit.
+func emulator(rate int) (*tcsstest.Emulator, *httptest.Server, tcsstest.Key) {
+	key := tcsstest.RandomKey()
+	emu, srv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}, RatePerSecond: rate})
+	return emu, srv, key
+}
+
+// functionEnv is the environment of a deployed vulscan: a durable audit store, the TCSS endpoint
+// and a key, and an access decision (a deployed function refuses pages without one).
+func (s *suite) functionEnv(dsn, endpoint string, key tcsstest.Key, extra ...string) []string {
+	return cleanEnv(append([]string{
+		"VULSCAN_AUDIT_DSN=" + dsn, "VULSCAN_TCSS_ENDPOINT=" + endpoint,
+		"TENCENTCLOUD_SECRET_ID=" + key.SecretID, "TENCENTCLOUD_SECRET_KEY=" + key.SecretKey,
+		"VULSCAN_PUBLIC=I-understand",
+	}, extra...)...)
+}
+
+// lambdaColdStart times the first answer of a fresh function under AWS's runtime interface
+// emulator, which starts the bootstrap when the first event arrives: exec, Go runtime and package
+// initialisation, vulscan's start (settings, audit store, TCSS client) and the answer to GET /.
+func (s *suite) lambdaColdStart() ([]row, error) {
+	rie := os.Getenv("VULSCAN_TEST_RIE")
+	if rie == "" {
+		var err error
+		if rie, err = exec.LookPath("aws-lambda-rie"); err != nil {
+			return nil, errors.New("aws-lambda-rie not found (set VULSCAN_TEST_RIE)")
+		}
+	}
+	_, srv, key := emulator(1 << 30)
+	defer srv.Close()
+	env := s.functionEnv("sqlite:"+filepath.Join(s.dir, "lambda.db"), srv.URL, key)
+	event := []byte(`{"version":"2.0","routeKey":"$default","rawPath":"/","rawQueryString":"",` +
+		`"headers":{"host":"abc.lambda-url.ap-southeast-1.on.aws","user-agent":"bench"},` +
+		`"requestContext":{"domainName":"abc.lambda-url.ap-southeast-1.on.aws","requestId":"bench",` +
+		`"http":{"method":"GET","path":"/","protocol":"HTTP/1.1","sourceIp":"127.0.0.1","userAgent":"bench"}},` +
+		`"isBase64Encoded":false}`)
+	var ours, base []float64
+	for i := range s.runs {
+		for _, name := range order(i, "vulscan", "hellolambda") {
+			d, status, err := s.firstLambdaAnswer(rie, s.bin[name], env, event)
+			if err != nil {
+				return nil, err
+			}
+			if status != 200 {
+				return nil, fmt.Errorf("%s answered GET / with status %d", name, status)
+			}
+			if name == "vulscan" {
+				ours = append(ours, ms(d))
+			} else {
+				base = append(base, ms(d))
+			}
+		}
+	}
+	return []row{{item: "Lambda cold start, first answer under the runtime emulator", unit: "ms", ours: ours,
+		anchor: "hello-world aws-lambda-go", base: base, target: target{kind: "ratio", limit: 1.2}}}, nil
+}
+
+// order alternates which program goes first, so that neither always runs on a warmer machine.
+func order(i int, a, b string) []string {
+	if i%2 == 0 {
+		return []string{a, b}
+	}
+	return []string{b, a}
+}
+
+// firstLambdaAnswer starts the runtime emulator with bootstrap, waits until it listens, and
+// times the first invocation; it returns the function's HTTP status.
+func (s *suite) firstLambdaAnswer(rie, bootstrap string, env []string, event []byte) (time.Duration, int, error) {
+	invoke, api := freeAddr(), freeAddr()
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invoke, "--runtime-api-address", api, bootstrap)
+	cmd.Env, cmd.Dir = env, s.dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return 0, 0, err
+	}
+	defer func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	}()
+	if err := waitListening(invoke); err != nil {
+		return 0, 0, fmt.Errorf("aws-lambda-rie: %v\n%s", err, out.String())
+	}
+	start := time.Now()
+	resp, err := http.Post("http://"+invoke+"/2015-03-31/functions/function/invocations", "application/json", bytes.NewReader(event))
+	if err != nil {
+		return 0, 0, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	d := time.Since(start)
+	if err != nil {
+		return 0, 0, err
+	}
+	var answer struct {
+		StatusCode int `json:"statusCode"`
+	}
+	if err := json.Unmarshal(body, &answer); err != nil {
+		return 0, 0, fmt.Errorf("%s answered %q: %v\n%s", filepath.Base(bootstrap), body, err, out.String())
+	}
+	return d, answer.StatusCode, nil
+}
+
+// scfColdStart times a fresh process from exec to POST /runtime/init/ready on a fake SCF runtime
+// API: the time SCF waits before it can hand the instance its first event.
+func (s *suite) scfColdStart() ([]row, error) {
+	ready := make(chan struct{}, 1)
+	rt := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/runtime/init/ready" {
+			ready <- struct{}{}
+			return
+		}
+		<-r.Context().Done() // the next-event long poll: hold it until the process goes
+	}))
+	defer rt.Close()
+	host, port, _ := net.SplitHostPort(rt.Listener.Addr().String())
+	_, srv, key := emulator(1 << 30)
+	defer srv.Close()
+	env := s.functionEnv("sqlite:"+filepath.Join(s.dir, "scf.db"), srv.URL, key,
+		"SCF_RUNTIME_API="+host, "SCF_RUNTIME_API_PORT="+port, "TENCENTCLOUD_RUNENV=SCF",
+		"TENCENTCLOUD_SECRETID="+key.SecretID, "TENCENTCLOUD_SECRETKEY="+key.SecretKey, "TENCENTCLOUD_SESSIONTOKEN=")
+	var ours, base []float64
+	for i := range s.runs {
+		for _, name := range order(i, "vulscan", "minimalscf") {
+			cmd := exec.Command(s.bin[name])
+			cmd.Env, cmd.Dir = env, s.dir
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			start := time.Now()
+			if err := cmd.Start(); err != nil {
+				return nil, err
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			select {
+			case <-ready:
+			case err := <-exited:
+				return nil, fmt.Errorf("%s exited before init/ready: %v\n%s", name, err, out.String())
+			case <-time.After(30 * time.Second):
+				_ = cmd.Process.Kill()
+				return nil, fmt.Errorf("%s: no init/ready within 30 s\n%s", name, out.String())
+			}
+			d := time.Since(start)
+			_ = cmd.Process.Kill()
+			<-exited
+			if name == "vulscan" {
+				ours = append(ours, ms(d))
+			} else {
+				base = append(base, ms(d))
+			}
+		}
+	}
+	return []row{{item: "SCF cold start, exec to init/ready", unit: "ms", ours: ours,
+		anchor: "minimal custom runtime", base: base, target: target{kind: "ratio", limit: 1.5}}}, nil
+}
+
+// freeAddr is a loopback address whose port was free a moment ago.
+func freeAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// waitListening polls addr until it accepts a connection (30 s at most).
+func waitListening(addr string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			return c.Close()
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s not listening: %w", addr, err)
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}

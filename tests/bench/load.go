@@ -1,0 +1,253 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+)
+
+// loadResult is what tests/bench/loadgen prints.
+type loadResult struct {
+	Latencies []time.Duration `json:"latencies_ns"`
+	Answered  []time.Duration `json:"answered_ns"`
+	Statuses  map[string]int  `json:"statuses"`
+	Errors    []string        `json:"errors"`
+	Elapsed   time.Duration   `json:"elapsed_ns"`
+}
+
+func (r loadResult) latenciesMS() []float64 {
+	out := make([]float64, len(r.Latencies))
+	for i, d := range r.Latencies {
+		out[i] = ms(d)
+	}
+	return out
+}
+
+// loadgen runs the load generator (its own process) and decodes its result.
+func (s *suite) loadgen(env []string, args ...string) (loadResult, error) {
+	cmd := exec.Command(s.bin["loadgen"], args...)
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return loadResult{}, fmt.Errorf("loadgen %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	var r loadResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		return loadResult{}, fmt.Errorf("loadgen printed %.200q: %v", out, err)
+	}
+	return r, nil
+}
+
+// server is vulscan in HTTP mode, started for one item.
+type server struct {
+	url string
+	cmd *exec.Cmd
+	out *bytes.Buffer
+}
+
+func (s *suite) startServer(env []string) (*server, error) {
+	addr := freeAddr()
+	cmd := exec.Command(s.bin["vulscan"])
+	cmd.Env, cmd.Dir = append(env, "VULSCAN_ADDR="+addr), s.dir
+	out := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	if err := waitListening(addr); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, fmt.Errorf("vulscan: %v\n%s", err, out.String())
+	}
+	return &server{url: "http://" + addr, cmd: cmd, out: out}, nil
+}
+
+// peakRSSMB is the server's peak resident set so far (VmHWM).
+func (v *server) peakRSSMB() float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", v.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func (v *server) stop() {
+	_ = v.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = v.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = v.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// warmLatency sends POST /api/scans at 15 requests a second to a warm server (SQLite audit log)
+// and the same signed call straight to the emulator; both from the load generator, interleaved.
+func (s *suite) warmLatency() ([]row, error) {
+	_, srv, key := emulator(1 << 30)
+	defer srv.Close()
+	v, err := s.startServer(s.functionEnv("sqlite:"+filepath.Join(s.dir, "warm.db"), srv.URL, key))
+	if err != nil {
+		return nil, err
+	}
+	defer v.stop()
+	apiArgs := []string{"-mode", "api", "-url", v.url, "-rate", "15", "-n", "75"}
+	tcssArgs := []string{"-mode", "tcss", "-url", srv.URL, "-rate", "15", "-n", "75"}
+	tcssEnv := cleanEnv("SECRET_ID="+key.SecretID, "SECRET_KEY="+key.SecretKey)
+	if _, err := s.loadgen(nil, "-mode", "api", "-url", v.url, "-rate", "15", "-n", "15"); err != nil { // warm up
+		return nil, err
+	}
+	var ours, base []float64
+	for i := range 2 {
+		for _, which := range order(i, "api", "tcss") {
+			var r loadResult
+			if which == "api" {
+				r, err = s.loadgen(nil, apiArgs...)
+			} else {
+				r, err = s.loadgen(tcssEnv, tcssArgs...)
+			}
+			if err != nil {
+				return nil, err
+			}
+			if bad := notOK(r); bad != "" {
+				return nil, fmt.Errorf("%s: %s", which, bad)
+			}
+			if which == "api" {
+				ours = append(ours, r.latenciesMS()...)
+			} else {
+				base = append(base, r.latenciesMS()...)
+			}
+		}
+	}
+	return []row{
+		{item: "warm `POST /api/scans`, 15 req/s open loop, latency", unit: "ms", ours: ours,
+			anchor: "the signed call alone", base: base, note: "median compared"},
+		{item: "warm `POST /api/scans`, p99", unit: "ms", ours: []float64{percentile(ours, 99)},
+			anchor: "the signed call alone, p99", base: []float64{percentile(base, 99)}, target: target{kind: "added-max", limit: 2}},
+	}, nil
+}
+
+// notOK describes any request that was not answered with a 2xx.
+func notOK(r loadResult) string {
+	for status, n := range r.Statuses {
+		if !strings.HasPrefix(status, "2") {
+			return fmt.Sprintf("%d answered %s (%v)", n, status, r.Errors)
+		}
+	}
+	return ""
+}
+
+// callLog records when the emulator was called, to check the pace vulscan keeps.
+type callLog struct {
+	h     http.Handler
+	mu    sync.Mutex
+	times []time.Time
+}
+
+func (c *callLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-TC-Action") == "CreateVulScanTask" {
+		c.mu.Lock()
+		c.times = append(c.times, time.Now())
+		c.mu.Unlock()
+	}
+	c.h.ServeHTTP(w, r)
+}
+
+// maxPerSecond is the most calls in any one-second window.
+func (c *callLog) maxPerSecond() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := slices.Clone(c.times)
+	slices.SortFunc(t, func(a, b time.Time) int { return a.Compare(b) })
+	most, j := 0, 0
+	for i := range t {
+		for t[i].Sub(t[j]) >= time.Second {
+			j++
+		}
+		most = max(most, i-j+1)
+	}
+	return most
+}
+
+// burst sends 500 requests at once to a fresh server whose upstream allows TCSS's 20 calls a
+// second: every request must be answered, the upstream never see more than 20 in a second, the
+// queue drain in 25 s (+10%), the audit log hold both records of each attempt, and the server's
+// memory stay bounded.
+func (s *suite) burst() ([]row, error) {
+	key := tcsstest.RandomKey()
+	calls := &callLog{h: tcsstest.New(tcsstest.Options{Keys: []tcsstest.Key{key}})}
+	srv := httptest.NewServer(calls)
+	defer srv.Close()
+	dsn := "sqlite:" + filepath.Join(s.dir, "burst.db")
+	v, err := s.startServer(s.functionEnv(dsn, srv.URL, key))
+	if err != nil {
+		return nil, err
+	}
+	const n = 500
+	r, err := s.loadgen(nil, "-mode", "api", "-url", v.url, "-rate", "0", "-n", strconv.Itoa(n), "-timeout", "2m")
+	rss := v.peakRSSMB()
+	v.stop()
+	if err != nil {
+		return nil, err
+	}
+	answered := 0
+	for status, k := range r.Statuses {
+		if strings.HasPrefix(status, "2") {
+			answered += k
+		}
+	}
+	records, verr := s.auditCount(dsn)
+	rows := []row{
+		{item: "burst of 500: answered 2xx", unit: "requests", ours: []float64{float64(answered)}, target: target{kind: "min", limit: n}},
+		{item: "burst: upstream CreateVulScanTask calls in any 1 s window", unit: "calls", ours: []float64{float64(calls.maxPerSecond())}, target: target{kind: "max", limit: 20}},
+		{item: "burst: drain, first request to last answer", unit: "s", ours: []float64{r.Elapsed.Seconds()}, target: target{kind: "max", limit: 27.5},
+			note: "500 calls at 20/s take 25 s; target within 10%"},
+		{item: "burst: audit records, chain verified", unit: "records", ours: []float64{float64(records)}, target: target{kind: "min", limit: 2 * n}},
+		{item: "burst: HTTP server peak RSS", unit: "MB", ours: []float64{rss}, target: target{kind: "max", limit: 40}},
+	}
+	if bad := notOK(r); bad != "" {
+		verr = fmt.Errorf("burst: %s", bad)
+	}
+	return rows, verr
+}
+
+var verified = regexp.MustCompile(`^ok: (\d+) records`)
+
+// auditCount runs `vulscan audit verify` and returns how many records the intact chain holds.
+func (s *suite) auditCount(dsn string) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, s.bin["vulscan"], "audit", "verify", "--dsn", dsn).CombinedOutput()
+	m := verified.FindSubmatch(out)
+	if err != nil || m == nil {
+		return 0, fmt.Errorf("vulscan audit verify: %v\n%s", err, out)
+	}
+	return strconv.Atoi(string(m[1]))
+}

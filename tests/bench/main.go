@@ -1,0 +1,221 @@
+// Command bench is vulscan's benchmark suite (`go tool task bench`). It builds vulscan as the
+// deploy zips hold it and, beside it, the anchor each figure is compared with; measures both in
+// the same run, interleaved, so that a noisy machine moves both alike; and writes
+// docs/BENCHMARKS.md with every figure's min / median / max, the ratio and the target.
+//
+// Items: deploy size; cold start under AWS's Lambda runtime emulator (first answer) and under a
+// fake SCF runtime API (start to init/ready); the one-shot CLI against a bare Go SDK program and
+// Tencent's Node.js SDK (wall, CPU, peak RSS); warm latency and a 500-request burst against the
+// HTTP server, driven by an open-loop load generator in its own process; and the testing.B
+// micro-benchmarks, compared by benchstat with the previous run's (docs/bench/micro.txt).
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+func main() {
+	out := flag.String("out", "docs/BENCHMARKS.md", "the report to write")
+	runs := flag.Int("runs", 15, "samples per cold-start and one-shot figure")
+	microCount := flag.Int("micro-count", 5, "go test -count for the micro-benchmarks")
+	flag.Parse()
+	if err := run(*out, *runs, *microCount); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// suite holds what every item needs: the built programs and a scratch directory.
+type suite struct {
+	root, dir string
+	runs      int
+	bin       map[string]string // program name -> path
+	log       func(format string, args ...any)
+}
+
+func run(out string, runs, microCount int) error {
+	start := time.Now()
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		return fmt.Errorf("run the suite from the repository root: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "vulscan-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	s := &suite{root: root, dir: dir, runs: runs, bin: map[string]string{},
+		log: func(format string, args ...any) {
+			fmt.Fprintf(os.Stderr, "bench %6.1fs: %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+		}}
+	if err := s.build(); err != nil {
+		return err
+	}
+	var rows []row
+	var notes []string
+	for _, item := range []struct {
+		name string
+		fn   func() ([]row, error)
+	}{
+		{"deploy size", s.sizes},
+		{"Lambda cold start", s.lambdaColdStart},
+		{"SCF cold start", s.scfColdStart},
+		{"one-shot CLI", s.oneShot},
+		{"warm latency", s.warmLatency},
+		{"500-request burst", s.burst},
+	} {
+		s.log("%s", item.name)
+		r, err := item.fn()
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("- %s: not measured: %v", item.name, err))
+			s.log("%s failed: %v", item.name, err)
+		}
+		rows = append(rows, r...)
+	}
+	s.log("micro-benchmarks")
+	micro, microRows, err := s.micro(filepath.Join(root, "docs", "bench", "micro.txt"), microCount)
+	if err != nil {
+		notes = append(notes, fmt.Sprintf("- micro-benchmarks: %v", err))
+	}
+	rows = append(rows, microRows...)
+	report := s.report(rows, notes, micro, time.Since(start))
+	if err := os.WriteFile(out, []byte(report), 0o644); err != nil {
+		return err
+	}
+	s.log("wrote %s", out)
+	return nil
+}
+
+// build compiles vulscan with the deploy zips' flags and the anchors with the same flags.
+func (s *suite) build() error {
+	for name, pkg := range map[string]string{
+		"vulscan":     "./functions/vulscan",
+		"hellolambda": "./tests/bench/hellolambda",
+		"minimalscf":  "./tests/bench/minimalscf",
+		"baresdk":     "./tests/bench/baresdk",
+		"loadgen":     "./tests/bench/loadgen",
+	} {
+		path := filepath.Join(s.dir, name)
+		s.log("build %s", pkg)
+		if err := s.cmd(nil, "go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", path, pkg); err != nil {
+			return err
+		}
+		s.bin[name] = path
+	}
+	return nil
+}
+
+// cmd runs a command in the repository root with CGO off, failing with its output.
+func (s *suite) cmd(env []string, name string, args ...string) error {
+	c := exec.Command(name, args...)
+	c.Dir = s.root
+	c.Env = append(append(os.Environ(), "CGO_ENABLED=0"), env...)
+	if out, err := c.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// report renders docs/BENCHMARKS.md.
+func (s *suite) report(rows []row, notes []string, micro string, took time.Duration) string {
+	var b strings.Builder
+	b.WriteString("# Benchmarks\n\n")
+	b.WriteString("Written by `go tool task bench` (tests/bench); do not edit by hand. Every figure and its anchor\n")
+	b.WriteString("come from this one run, measured interleaved on the same machine: compare ratios, not absolute\n")
+	b.WriteString("times (the machine is shared and noisy).\n\n")
+	fmt.Fprintf(&b, "- machine: %s, %d CPUs, %s/%s\n", cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(&b, "- Go: %s\n", goVersion(s.root))
+	fmt.Fprintf(&b, "- commit: %s\n", gitCommit(s.root))
+	fmt.Fprintf(&b, "- date: %s; the suite took %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), took.Round(time.Second))
+	fmt.Fprintf(&b, "- samples: %d per cold-start and one-shot figure\n\n", s.runs)
+	b.WriteString(table(rows))
+	if len(notes) > 0 {
+		b.WriteString("\nProblems in this run:\n\n" + strings.Join(notes, "\n") + "\n")
+	}
+	b.WriteString("\n" + explanations)
+	b.WriteString("\n## Micro-benchmarks\n\n`go test -bench` over ./functions/... and ./web/..., compared by benchstat with the previous\nrun's raw output (docs/bench/micro.txt, which this run replaces):\n\n```\n")
+	b.WriteString(strings.TrimRight(micro, "\n") + "\n```\n")
+	return b.String()
+}
+
+func cpuModel() string {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for line := range strings.Lines(string(data)) {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+func goVersion(root string) string {
+	out, err := exec.Command("go", "version").Output()
+	if err != nil {
+		return runtime.Version()
+	}
+	return strings.TrimPrefix(strings.TrimSpace(string(out)), "go version ")
+}
+
+func gitCommit(root string) string {
+	c := exec.Command("git", "describe", "--always", "--dirty", "--abbrev=12")
+	c.Dir = root
+	out, err := c.Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// sampleRun is one run of a program to its end, with its resource use.
+type sampleRun struct {
+	wall, cpu time.Duration
+	stdout    []byte
+}
+
+// measure runs one program to its end and reports wall time, CPU time and peak RSS.
+func measure(ctx context.Context, env []string, dir string, name string, args ...string) (sampleRun, error) {
+	c := exec.CommandContext(ctx, name, args...)
+	c.Env, c.Dir = env, dir
+	var stdout, stderr bytes.Buffer
+	c.Stdout, c.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := c.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return sampleRun{}, fmt.Errorf("%s: %v\n%s%s", filepath.Base(name), err, stdout.Bytes(), stderr.Bytes())
+	}
+	st := c.ProcessState
+	return sampleRun{wall: wall, cpu: st.UserTime() + st.SystemTime(), stdout: stdout.Bytes()}, nil
+}
+
+// cleanEnv is this environment less anything that would choose vulscan's mode or settings.
+func cleanEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(name, "VULSCAN_"), strings.HasPrefix(name, "TENCENTCLOUD_"),
+			strings.HasPrefix(name, "SCF_"), strings.HasPrefix(name, "AWS_LAMBDA_"), name == "PORT":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, extra...)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
