@@ -22,9 +22,8 @@ type row struct {
 // target is how a row passes: a ratio of medians at most (or, higher, at least) limit, or a value
 // (or the added amount over the anchor) at most limit.
 type target struct {
-	kind   string // "ratio", "ratio-min", "max", "min", "added-max", ""
-	limit  float64
-	metric string // which statistic: "median" (default) or "p99" etc., for the label only
+	kind  string // "ratio", "ratio-min", "max", "min", "added-max", ""
+	limit float64
 }
 
 func (t target) String() string {
