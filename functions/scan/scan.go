@@ -68,7 +68,12 @@ type FieldError struct {
 	Message string `json:"message"` // what is wrong and what would be right
 }
 
-func (f FieldError) String() string { return fmt.Sprintf("%s: %s", f.Field, f.Message) }
+func (f FieldError) String() string {
+	if f.Field == "" { // a problem with the request as a whole, not one field
+		return f.Message
+	}
+	return fmt.Sprintf("%s: %s", f.Field, f.Message)
+}
 
 // TaskIDs is what TCSS answers to a successful CreateVulScanTask.
 type TaskIDs struct {

@@ -152,6 +152,18 @@ func TestParseScanArgsRefuses(t *testing.T) {
 	}
 }
 
+// The terminal message names the unknown flag on a line of its own, without an empty field name.
+func TestUnknownFlagMessageNamesTheFlag(t *testing.T) {
+	e, _, stderr := testEnv("", nil)
+	if code := runScan(context.Background(), []string{"--Bogus", "1"}, e, nil); code != exitRejected {
+		t.Fatalf("exit %d, want %d", code, exitRejected)
+	}
+	want := "vulscan scan: The command line has 1 problem.\n  unknown flag --Bogus: see vulscan scan --help for the flags\n"
+	if got := stderr.String(); got != want {
+		t.Errorf("stderr = %q, want %q", got, want)
+	}
+}
+
 func TestDefaultActor(t *testing.T) {
 	u, err := user.Current()
 	if err == nil && u.Username != "" {
