@@ -119,6 +119,9 @@ func runAuditVerify(ctx context.Context, args []string, e env) int {
 	if !rep.OK() {
 		return exitFailed
 	}
+	if anchor.ID != 0 { // checked above: say so, or a match looks like no check at all
+		fmt.Fprintf(e.stdout, "anchor %s: matched (record %d still holds that hash)\n", anchor, anchor.ID)
+	}
 	if a := rep.Anchor(); a.ID != 0 {
 		fmt.Fprintf(e.stdout, "anchor: %s\n", a)
 	}
