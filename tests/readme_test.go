@@ -1,0 +1,134 @@
+package tests
+
+import (
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestREADMEExamples runs the README's own examples as a reader would paste them: the curl call
+// against `task run`-equivalent wiring, and every `vulscan scan` and `vulscan audit verify`
+// command against the same kind of audit log. An example that stops working fails here.
+func TestREADMEExamples(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+
+	t.Run("curl", func(t *testing.T) {
+		base, _ := startVulscanHTTP(t)
+		cmd := regexp.MustCompile(`(?m)^curl (?:[^\n]*\\\n)*[^\n]*`).FindString(text)
+		if cmd == "" {
+			t.Fatal("the README has no curl example")
+		}
+		args := shellWords(t, strings.ReplaceAll(cmd, "\\\n", " "))
+		req := curlRequest(t, args, base)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Errorf("%s: status %d, want 201", cmd, resp.StatusCode)
+		}
+	})
+
+	t.Run("operator commands", func(t *testing.T) {
+		dir := t.TempDir()
+		dsn := "sqlite:" + filepath.Join(dir, "audit.db")
+		commands := regexp.MustCompile("`(vulscan (?:scan|audit verify)[^`]*)`").FindAllStringSubmatch(text, -1)
+		ran := 0
+		for _, m := range commands {
+			line := m[1]
+			if strings.ContainsAny(line, "[{…") || strings.Contains(line, "ID:HASH") {
+				continue // a synopsis with placeholders, not an example
+			}
+			args := append(shellWords(t, line)[1:], "--dsn", dsn)
+			c := exec.Command(vulscanBinary(t), args...)
+			c.Dir = dir
+			c.Env = append(localEnv(), "VULSCAN_TCSS_ENDPOINT=emulator")
+			out, err := c.CombinedOutput()
+			if err != nil {
+				t.Errorf("%s: %v\n%s", line, err, out)
+			}
+			ran++
+		}
+		if ran < 2 {
+			t.Errorf("ran %d README commands; want the scan example and audit verify", ran)
+		}
+	})
+}
+
+// shellWords splits a command line as sh would for the README's simple examples: words
+// separated by spaces, with single-quoted strings kept whole.
+func shellWords(t *testing.T, line string) []string {
+	t.Helper()
+	var words []string
+	var cur strings.Builder
+	inWord, quoted := false, false
+	for _, r := range line {
+		switch {
+		case r == '\'':
+			quoted, inWord = !quoted, true
+		case (r == ' ' || r == '\t' || r == '\n') && !quoted:
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quoted {
+		t.Fatalf("unbalanced quote in %q", line)
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words
+}
+
+// curlRequest builds the request of a curl command line with -s, -H and -d, sent to base
+// instead of the README's 127.0.0.1:8080.
+func curlRequest(t *testing.T, args []string, base string) *http.Request {
+	t.Helper()
+	var headers []string
+	var body, target string
+	for i := 1; i < len(args); i++ {
+		switch args[i] {
+		case "-s":
+		case "-H":
+			i++
+			headers = append(headers, args[i])
+		case "-d":
+			i++
+			body = args[i]
+		default:
+			target = args[i]
+		}
+	}
+	path, ok := strings.CutPrefix(target, "http://127.0.0.1:8080/")
+	if !ok {
+		t.Fatalf("curl example goes to %q, not the local server", target)
+	}
+	method := http.MethodGet
+	if body != "" {
+		method = http.MethodPost
+	}
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range headers {
+		name, value, _ := strings.Cut(h, ":")
+		req.Header.Set(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	return req
+}
