@@ -1,5 +1,12 @@
 package templates
 
+import (
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+)
+
 // scopeChoice is one radio button of a scan-type group.
 type scopeChoice struct {
 	Value string // "" for "no scan on this side"
@@ -57,21 +64,29 @@ var knownFields = map[string]bool{
 	"RegistryImageContainerRunning": true, "IsLatest": true, "RegistryTaskID": true,
 }
 
-// fieldLabels name fields in the error summary.
+// fieldLabels name fields as the form labels them, in the error summary and inside messages.
 var fieldLabels = map[string]string{
-	"LocalImageScanType":            "Local images: scope",
+	"LocalImageScanType":            "Which local images to scan",
 	"LocalImageIDs":                 "Local image IDs",
 	"LocalClusterIDs":               "Cluster IDs",
 	"ExcludeLocalImageIDs":          "Local images to leave out",
-	"LocalImageContainerRunning":    "Local images: running containers only",
+	"LocalImageContainerRunning":    "Local images: only images with a running container",
 	"LocalTaskID":                   "Re-run local task",
-	"RegistryImageScanType":         "Registry images: scope",
+	"RegistryImageScanType":         "Which registry images to scan",
 	"RegistryImageIDs":              "Registry image IDs",
 	"ExcludeRegistryImageIDs":       "Registry images to leave out",
-	"RegistryImageContainerRunning": "Registry images: running containers only",
-	"IsLatest":                      "Latest versions only",
+	"RegistryImageContainerRunning": "Registry images: only images with a running container",
+	"IsLatest":                      "Only the latest version of each image",
 	"RegistryTaskID":                "Re-run registry task",
 	"IdempotencyKey":                "Form key",
+}
+
+// scopeLabels name the scan types as the form's choices do (for either side).
+var scopeLabels = map[string]string{
+	"ALL":      "All images",
+	"NOT_SCAN": "Not yet scanned",
+	"IMAGEIDS": "Listed images",
+	"CLUSTER":  "Listed clusters",
 }
 
 // summaryLabel is how the error summary names a field.
@@ -80,4 +95,19 @@ func summaryLabel(field string) string {
 		return l
 	}
 	return field
+}
+
+// apiWords matches the API's field names and scan types inside a validation message.
+var apiWords = regexp.MustCompile(`\b(` + strings.Join(slices.Concat(slices.Collect(maps.Keys(fieldLabels)), slices.Collect(maps.Keys(scopeLabels))), "|") + `)\b`)
+
+// formWords rewrites a validation message, written with the API's names for the API and the
+// CLI, in the words of the form: "when LocalImageScanType is IMAGEIDS" becomes
+// "when “Which local images to scan” is “Listed images”".
+func formWords(msg string) string {
+	return apiWords.ReplaceAllStringFunc(msg, func(w string) string {
+		if l, ok := fieldLabels[w]; ok {
+			return "“" + l + "”"
+		}
+		return "“" + scopeLabels[w] + "”"
+	})
 }
