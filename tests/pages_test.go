@@ -232,3 +232,38 @@ func TestPagesPassAxe(t *testing.T) {
 		}
 	})
 }
+
+// The audit table is readable at 1280 px and on a phone: nothing is clipped or needs scrolling
+// sideways, the Detail column included.
+func TestAuditTableFitsDesktopAndPhone(t *testing.T) {
+	tab := newBrowser(t)
+	site := newPageSite(t)
+	site.start(t, `{"RegistryImageScanType":"IMAGEIDS","RegistryImageIDs":[12,13]}`)
+	resp, err := http.Post(site.base+"api/scans", "application/json", strings.NewReader(`{"LocalImageScanType":"IMAGEIDS"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close() // rejected: its Detail is the longest text
+	for _, vp := range []struct {
+		name          string
+		width, height int64
+	}{{"desktop 1280", 1280, 900}, {"phone", 390, 844}} {
+		t.Run(vp.name, func(t *testing.T) {
+			ctx := tab(t)
+			must(t, chromedp.Do(ctx,
+				chromedp.EmulateViewport(vp.width, vp.height),
+				chromedp.Navigate(site.base+"audit"),
+				chromedp.WaitVisible(chromedp.ID("records")),
+			))
+			overflow := run(t, ctx, chromedp.Evaluate[[]int](`(function () {
+  var box = document.querySelector(".table-scroll");
+  var detail = document.querySelector("#records td.detail").getBoundingClientRect();
+  return [box.scrollWidth - box.clientWidth, Math.ceil(detail.right - document.documentElement.clientWidth),
+    document.documentElement.scrollWidth - document.documentElement.clientWidth];
+})()`))
+			if overflow[0] > 0 || overflow[1] > 0 || overflow[2] > 0 {
+				t.Errorf("the table overflows by %d px, its Detail cell by %d px, the page by %d px", overflow[0], overflow[1], overflow[2])
+			}
+		})
+	}
+}
