@@ -103,7 +103,7 @@ func TestAuditPage(t *testing.T) {
 		if got := values("#filter-trigger"); got != ",form,api,timer,cli,event" {
 			t.Errorf("trigger choices = %q", got)
 		}
-		if got := values("#filter-outcome"); got != ",pending,rejected,failed,succeeded,unknown" {
+		if got := values("#filter-outcome"); got != ",pending,rejected,failed,succeeded,unknown,replayed" {
 			t.Errorf("outcome choices = %q", got)
 		}
 		if got := doc.Find("#filter-trigger option[selected]").AttrOr("value", ""); got != "event" {

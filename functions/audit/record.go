@@ -35,6 +35,9 @@ const (
 	OutcomeFailed    Outcome = "failed"
 	OutcomeSucceeded Outcome = "succeeded"
 	OutcomeUnknown   Outcome = "unknown"
+	// OutcomeReplayed is a request answered from an earlier attempt with the same idempotency
+	// key and request (RelatedID names it); it started nothing.
+	OutcomeReplayed Outcome = "replayed"
 )
 
 // ActionCreateVulScanTask is the TCSS action every record so far is about.

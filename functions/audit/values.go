@@ -10,7 +10,7 @@ import (
 var Triggers = []Trigger{TriggerForm, TriggerAPI, TriggerTimer, TriggerCLI, TriggerEvent}
 
 // Outcomes lists every known outcome, for filters and their choices.
-var Outcomes = []Outcome{OutcomePending, OutcomeRejected, OutcomeFailed, OutcomeSucceeded, OutcomeUnknown}
+var Outcomes = []Outcome{OutcomePending, OutcomeRejected, OutcomeFailed, OutcomeSucceeded, OutcomeUnknown, OutcomeReplayed}
 
 // Valid reports whether t is one of the known triggers.
 func (t Trigger) Valid() bool { return slices.Contains(Triggers, t) }
@@ -31,7 +31,7 @@ func ParseOutcome(s string) (Outcome, error) {
 	if o := Outcome(s); o.Valid() {
 		return o, nil
 	}
-	return "", fmt.Errorf("unknown outcome %q: want pending, rejected, failed, succeeded or unknown", s)
+	return "", fmt.Errorf("unknown outcome %q: want pending, rejected, failed, succeeded, unknown or replayed", s)
 }
 
 // dateLayout is the day form operators type for --since and --until.

@@ -117,8 +117,15 @@ func TestARetriedTimerStartsOneScan(t *testing.T) {
 			if n := w.Emulator.Calls("CreateVulScanTask"); n != 1 {
 				t.Errorf("TCSS called %d times for one scheduled run retried twice", n)
 			}
-			if n := len(w.Records(t)); n != 2 {
-				t.Errorf("audit log has %d records, want one attempt (2 records)", n)
+			// One attempt (pending, succeeded), then one replay record per retry naming it.
+			recs := w.Records(t)
+			if len(recs) != 4 {
+				t.Fatalf("audit log has %d records, want one attempt (2 records) and 2 replays", len(recs))
+			}
+			for _, r := range recs[2:] {
+				if r.Outcome != audit.OutcomeReplayed || r.RelatedID != first.Attempt {
+					t.Errorf("record %d = %s related to %d, want a replay of attempt %d", r.ID, r.Outcome, r.RelatedID, first.Attempt)
+				}
 			}
 		})
 	}

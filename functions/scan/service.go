@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/vulscan/vulscan/functions/audit"
 )
@@ -88,7 +87,10 @@ func (a Attempt) Closing() audit.Record {
 
 // Start validates req, records a pending attempt, calls TCSS CreateVulScanTask and records the
 // outcome. key, when not empty, makes the call idempotent: the same key with the same normalized
-// request returns the first attempt (Replayed) without calling TCSS again.
+// request returns the first attempt (Replayed, and recorded as a replay) without calling TCSS
+// again, as long as that attempt started or may have started a scan (pending, succeeded,
+// unknown). After a definite refusal (failed: TCSS's error, rate limiting, never sent) the key is
+// free, and a retry with it is a new attempt whose RelatedID names the refused one.
 //
 // The returned Attempt is valid whenever a record was written, also alongside an error.
 // Errors are *Error with code:
@@ -120,6 +122,7 @@ func (s *Service) Start(ctx context.Context, req Request, key string, c Caller) 
 
 	pendingRec := base
 	pendingRec.Outcome = audit.OutcomePending
+	pendingRec.RelatedID = s.refusedBefore(ctx, key)
 	pending, err := s.log.Append(ctx, pendingRec)
 	if errors.Is(err, ErrDuplicateKey) {
 		return s.replay(ctx, base, norm)
@@ -147,14 +150,33 @@ func (s *Service) Start(ctx context.Context, req Request, key string, c Caller) 
 	return attempt, outcomeError(op, stored, callErr)
 }
 
+// refusedBefore returns the attempt a retry follows: the newest attempt with this key, when TCSS
+// definitely refused it (failed), which freed the key; else 0. The store decides whether the key
+// is free when the retry is appended; this only links the record to the refusal. A lookup error
+// leaves the link out: the append that follows meets the same store and answers for it.
+func (s *Service) refusedBefore(ctx context.Context, key string) int64 {
+	if key == "" {
+		return 0
+	}
+	prev, err := s.log.PendingByKey(ctx, key)
+	if err != nil {
+		return 0
+	}
+	out, err := s.log.OutcomeOf(ctx, prev.ID)
+	if err != nil || out.Outcome != audit.OutcomeFailed {
+		return 0
+	}
+	return prev.ID
+}
+
 // validateAttempt checks the request and the key together, so that one answer lists every problem.
 func validateAttempt(norm Request, key string) error {
 	err := norm.Validate()
-	if len(key) <= MaxIdempotencyKeyLen && utf8.ValidString(key) {
+	if len(key) <= MaxIdempotencyKeyLen && !needsCleaning(key) {
 		return err
 	}
 	keyErr := FieldError{Field: "IdempotencyKey", Message: fmt.Sprintf(
-		"must be at most %d characters of text; use a UUID or similar", MaxIdempotencyKeyLen)}
+		"must be at most %d characters of printable text; use a UUID or similar", MaxIdempotencyKeyLen)}
 	var fields []FieldError
 	var e *Error
 	if errors.As(err, &e) {
@@ -172,16 +194,16 @@ func (s *Service) newRecord(c Caller, params []byte, key string) audit.Record {
 	return audit.Record{
 		Time:              s.now().UTC(),
 		Trigger:           c.Trigger,
-		Actor:             clip(c.Actor, maxActorLen),
-		SourceIP:          clip(c.SourceIP, maxSourceIPLen),
-		UserAgent:         clip(c.UserAgent, maxUserAgentLen),
+		Actor:             Clean(c.Actor, maxActorLen),
+		SourceIP:          Clean(c.SourceIP, maxSourceIPLen),
+		UserAgent:         Clean(c.UserAgent, maxUserAgentLen),
 		Action:            audit.ActionCreateVulScanTask,
 		Params:            params,
-		IdempotencyKey:    clip(key, MaxIdempotencyKeyLen),
-		FunctionRequestID: clip(c.FunctionRequestID, maxRequestIDLen),
-		Access:            clip(c.Access, maxAccessLen),
-		Endpoint:          clip(endpoint, maxEndpointLen),
-		Credential:        clip(credential, maxCredentialLen),
+		IdempotencyKey:    Clean(key, MaxIdempotencyKeyLen),
+		FunctionRequestID: Clean(c.FunctionRequestID, maxRequestIDLen),
+		Access:            Clean(c.Access, maxAccessLen),
+		Endpoint:          Clean(endpoint, maxEndpointLen),
+		Credential:        Clean(credential, maxCredentialLen),
 	}
 }
 
@@ -206,7 +228,7 @@ func (s *Service) reject(ctx context.Context, rec audit.Record, norm Request, ca
 		case EFORBIDDEN:
 			rec.ErrorCode = CodeForbidden
 		}
-		rec.ErrorMessage = describeError(e)
+		rec.ErrorMessage = Clean(describeError(e), maxErrorTextLen)
 	}
 	stored, err := s.log.Append(ctx, rec)
 	if err != nil {
@@ -235,11 +257,26 @@ func (s *Service) replay(ctx context.Context, rec audit.Record, norm Request) (A
 		return Attempt{}, err
 	}
 	attempt.Replayed = true
+	s.recordReplay(ctx, rec, attempt)
 	if attempt.Outcome == nil {
 		return attempt, &Error{Code: EINPROGRESS, Op: op, Message: fmt.Sprintf(
 			"Attempt %d with this idempotency key is still in progress.", first.ID)}
 	}
 	return attempt, outcomeError(op, *attempt.Outcome, nil)
+}
+
+// recordReplay writes who was answered from an earlier attempt: a replayed record naming the
+// attempt (RelatedID) and its state, so that every caller is on the log, also one that reuses
+// another's key. It starts nothing, so a store failure here does not change the answer; it is
+// logged loudly instead.
+func (s *Service) recordReplay(ctx context.Context, rec audit.Record, a Attempt) {
+	rec.Outcome = audit.OutcomeReplayed
+	rec.RelatedID = a.ID()
+	rec.ErrorMessage = fmt.Sprintf("Answered from attempt %d (%s): same idempotency key and request; nothing was sent to TCSS.",
+		a.ID(), a.State())
+	if _, err := s.log.Append(ctx, rec); err != nil {
+		s.logger.ErrorContext(ctx, "replay not recorded", "attempt", a.ID(), "actor", rec.Actor, "err", err)
+	}
 }
 
 // closeRecord builds the outcome record of a pending record from TCSS's answer.
@@ -253,17 +290,18 @@ func closeRecord(pending audit.Record, now time.Time, ids TaskIDs, callErr error
 	switch {
 	case callErr == nil:
 		rec.Outcome = audit.OutcomeSucceeded
-		rec.LocalTaskID, rec.RegistryTaskID, rec.TCSSRequestID = ids.LocalTaskID, ids.RegistryTaskID, ids.RequestID
+		rec.LocalTaskID, rec.RegistryTaskID, rec.TCSSRequestID = ids.LocalTaskID, ids.RegistryTaskID, Clean(ids.RequestID, maxRequestIDLen)
 	case errors.As(callErr, &apiErr):
 		rec.Outcome = audit.OutcomeFailed
-		rec.ErrorCode, rec.ErrorMessage, rec.TCSSRequestID = apiErr.Code, apiErr.Message, apiErr.RequestID
+		rec.ErrorCode, rec.ErrorMessage = Clean(apiErr.Code, maxErrorTextLen), Clean(apiErr.Message, maxErrorTextLen)
+		rec.TCSSRequestID = Clean(apiErr.RequestID, maxRequestIDLen)
 	case errors.Is(callErr, ErrOutcomeUnknown):
 		rec.Outcome = audit.OutcomeUnknown
-		rec.ErrorCode, rec.ErrorMessage = CodeOutcomeUnknown, callErr.Error()
+		rec.ErrorCode, rec.ErrorMessage = CodeOutcomeUnknown, Clean(callErr.Error(), maxErrorTextLen)
 	default:
 		// By the Scanner contract, an error that is neither means the request was never sent.
 		rec.Outcome = audit.OutcomeFailed
-		rec.ErrorCode, rec.ErrorMessage = CodeNotSent, callErr.Error()
+		rec.ErrorCode, rec.ErrorMessage = CodeNotSent, Clean(callErr.Error(), maxErrorTextLen)
 	}
 	return rec
 }
@@ -282,7 +320,15 @@ func outcomeError(op string, rec audit.Record, cause error) error {
 	if rec.ErrorCode == CodeRequestLimitExceeded {
 		code = ERATELIMITED
 	}
-	return &Error{Code: code, Op: op, Err: cause, Message: "No scan was started: " + describeOutcome(rec)}
+	return &Error{Code: code, Op: op, Err: cause, Message: "No scan was started: " + describeOutcome(rec) + keyFreed(rec)}
+}
+
+// keyFreed tells the caller of a definite refusal that its idempotency key may be used again.
+func keyFreed(rec audit.Record) string {
+	if rec.IdempotencyKey == "" {
+		return ""
+	}
+	return " The idempotency key is free again: a retry with it makes a new attempt."
 }
 
 // describeOutcome says in words what an outcome record holds.

@@ -142,6 +142,7 @@ func TestSCFModeServesTheAppThroughTheRuntimeAPI(t *testing.T) {
 	want := []string{
 		"pending timer system:timer/nightly  scf-timer-1",
 		"succeeded timer system:timer/nightly  scf-timer-1",
+		"replayed timer system:timer/nightly  scf-timer-2", // SCF's retry, answered from the first
 		"pending api AKIDgatewaykey 203.0.113.9 scf-api-1",
 		"succeeded api AKIDgatewaykey 203.0.113.9 scf-api-1",
 		"rejected event system:platform  scf-odd-1",

@@ -1,0 +1,152 @@
+package scan_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/audit/sqlstore"
+	"github.com/vulscan/vulscan/functions/audit/sqlstore/sqlstoretest"
+	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/functions/scan/scantest"
+	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+)
+
+// A key stays bound only to attempts that started or may have started a scan: after a definite
+// refusal, a retry with the same key is a new attempt linked to the refused one; after a lost
+// answer it replays.
+func TestARetryAfterADefiniteRefusalIsANewAttempt(t *testing.T) {
+	ctx := context.Background()
+	all := scan.Request{LocalImageScanType: "ALL"}
+	tests := []struct {
+		name       string
+		fault      tcsstest.Fault
+		firstCode  string
+		retryCode  string // "" the retry starts a scan
+		freed      bool
+		retryCalls int // TCSS calls the retry makes
+	}{
+		{"TCSS's own error frees the key", tcsstest.Fault{Code: "InternalError", Message: "boom"}, scan.EUPSTREAM, "", true, 1},
+		{"rate limiting frees the key", tcsstest.Fault{Code: "RequestLimitExceeded", Message: "slow down"}, scan.ERATELIMITED, "", true, 1},
+		{"a lost answer keeps the key bound", tcsstest.Fault{Drop: true}, scan.EUNKNOWN, scan.EUNKNOWN, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			r.Emulator.InjectFault(createAction, tt.fault)
+			first, err := r.Service.Start(ctx, all, "retry-me", caller)
+			if scan.ErrorCode(err) != tt.firstCode {
+				t.Fatalf("first try: %v, want %s", err, tt.firstCode)
+			}
+			r.Emulator.ClearFaults()
+			before := r.Emulator.Calls(createAction)
+			retry, err := r.Service.Start(ctx, all, "retry-me", caller)
+			if scan.ErrorCode(err) != tt.retryCode {
+				t.Fatalf("retry: %v, want %q", err, tt.retryCode)
+			}
+			if got := r.Emulator.Calls(createAction) - before; got != tt.retryCalls {
+				t.Errorf("the retry made %d TCSS calls, want %d", got, tt.retryCalls)
+			}
+			if tt.freed {
+				if retry.Replayed || retry.ID() == first.ID() || retry.Record.RelatedID != first.ID() {
+					t.Errorf("retry = attempt %d related to %d (replayed %v), want a new attempt related to %d",
+						retry.ID(), retry.Record.RelatedID, retry.Replayed, first.ID())
+				}
+				if retry.State() != audit.OutcomeSucceeded {
+					t.Errorf("retry state %s", retry.State())
+				}
+				// The key is bound now: a third try replays the retry.
+				third, err := r.Service.Start(ctx, all, "retry-me", caller)
+				if err != nil || !third.Replayed || third.ID() != retry.ID() {
+					t.Errorf("third try = %d replayed %v (%v), want a replay of %d", third.ID(), third.Replayed, err, retry.ID())
+				}
+			} else if !retry.Replayed || retry.ID() != first.ID() {
+				t.Errorf("retry = attempt %d, want a replay of %d", retry.ID(), first.ID())
+			}
+			r.Verify(t)
+		})
+	}
+}
+
+// Every replay is on the record: who asked, and which attempt answered them.
+func TestReplaysAreRecorded(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	all := scan.Request{LocalImageScanType: "ALL"}
+	first, err := r.Service.Start(ctx, all, "shared-key", caller)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mallory := scan.Caller{Trigger: audit.TriggerAPI, Actor: "mallory", SourceIP: "198.51.100.9"}
+	again, err := r.Service.Start(ctx, all, "shared-key", mallory)
+	if err != nil || !again.Replayed {
+		t.Fatalf("replay: %+v %v", again, err)
+	}
+	recs := r.Records(t)
+	last := recs[len(recs)-1]
+	if len(recs) != 3 || last.Outcome != audit.OutcomeReplayed || last.RelatedID != first.ID() ||
+		last.Actor != "mallory" || last.SourceIP != "198.51.100.9" || last.IdempotencyKey != "shared-key" {
+		t.Fatalf("replay recorded as %+v (of %d records)", last, len(recs))
+	}
+	if n := r.Emulator.Calls(createAction); n != 1 {
+		t.Errorf("TCSS saw %d calls", n)
+	}
+	r.Verify(t)
+}
+
+// One cleaning rule for caller and upstream text, on both databases: control characters are
+// escaped, invalid UTF-8 replaced, so PostgreSQL stores what SQLite stores (a NUL included).
+func TestRecordsHoldOnlyCleanText(t *testing.T) {
+	ctx := context.Background()
+	stores := map[string]func(t *testing.T) scan.AuditLog{
+		"sqlite": func(t *testing.T) scan.AuditLog {
+			return scantest.OpenStore(t, t.TempDir()+"/audit.db")
+		},
+		"postgres": func(t *testing.T) scan.AuditLog {
+			s, err := sqlstore.OpenPostgres(ctx, sqlstoretest.PostgresDSN(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		},
+	}
+	dirty := scan.Caller{Trigger: audit.TriggerAPI, Actor: "eve\x00\r\nadmin\t", UserAgent: "ua\x1b[31m\xff", SourceIP: "192.0.2.1"}
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) {
+			var log scan.AuditLog
+			r := scantest.New(t, scantest.Options{AuditLog: func(scan.AuditLog) scan.AuditLog { log = open(t); return log }})
+			r.Emulator.InjectFault(createAction, tcsstest.Fault{Code: "InternalError", Message: "line1\nline2\x00"})
+			// A key with control characters is refused, and the refusal is stored cleanly.
+			_, err := r.Service.Start(ctx, scan.Request{LocalImageScanType: "ALL"}, "k\x00ey", dirty)
+			if scan.ErrorCode(err) != scan.EINVALID {
+				t.Fatalf("dirty key: %v, want EINVALID", err)
+			}
+			a, err := r.Service.Start(ctx, scan.Request{LocalImageScanType: "ALL"}, "clean-key", dirty)
+			if scan.ErrorCode(err) != scan.EUPSTREAM {
+				t.Fatalf("start: %v", err)
+			}
+			rejected, err := log.Get(ctx, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rejected.Outcome != audit.OutcomeRejected || rejected.IdempotencyKey != `k\x00ey` {
+				t.Errorf("rejected record: outcome %s key %q", rejected.Outcome, rejected.IdempotencyKey)
+			}
+			if a.Record.Actor != `eve\x00\x0d\x0aadmin\x09` || a.Record.UserAgent != "ua\\x1b[31m\uFFFD" {
+				t.Errorf("actor %q, user agent %q", a.Record.Actor, a.Record.UserAgent)
+			}
+			if a.Outcome == nil || a.Outcome.ErrorMessage != `line1\x0aline2\x00` {
+				t.Errorf("TCSS's message stored as %+v", a.Outcome)
+			}
+			for _, rec := range []audit.Record{rejected, a.Record, *a.Outcome} {
+				for _, s := range []string{rec.Actor, rec.UserAgent, rec.IdempotencyKey, rec.ErrorMessage, rec.ErrorCode} {
+					if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+						t.Errorf("record %d holds a control character: %q", rec.ID, s)
+					}
+				}
+			}
+		})
+	}
+}
