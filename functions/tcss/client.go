@@ -46,9 +46,10 @@ const (
 
 // Config configures a Client. Zero values take the documented defaults.
 type Config struct {
-	// Endpoint is a host name such as tcss.tencentcloudapi.com (HTTPS), or a full
-	// http(s)://host:port URL (emulators, proxies). Default DefaultEndpoint. The value "emulator"
-	// is refused: the caller resolves it by starting the emulator and passing its URL.
+	// Endpoint is a host name such as tcss.tencentcloudapi.com (HTTPS), a full
+	// http(s)://host:port URL (proxies), or an emulator's URL with EmulatorPrefix
+	// ("emulator:http://127.0.0.1:9100"). Default DefaultEndpoint. The value "emulator" is
+	// refused: the caller resolves it by starting the emulator and passing its URL.
 	Endpoint string
 	// Region such as ap-guangzhou; optional for TCSS.
 	Region string
@@ -71,6 +72,7 @@ type Config struct {
 // Client calls TCSS. It is safe for concurrent use.
 type Client struct {
 	sdk                 *common.Client
+	endpoint            string // as TCSSEndpoint reports it
 	cred                common.CredentialIface
 	pacer               *Pacer
 	maxRateLimitRetries int
@@ -107,7 +109,12 @@ func New(cfg Config) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.Default()
 	}
-	sdk, err := newSDKClient(c.cred, cfg.Endpoint, DefaultEndpoint, cfg.Region, cfg.Transport)
+	dial, record, err := splitEmulator(cfg.Endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("tcss: %w", err)
+	}
+	c.endpoint = record
+	sdk, err := newSDKClient(c.cred, dial, DefaultEndpoint, cfg.Region, cfg.Transport)
 	if err != nil {
 		return nil, fmt.Errorf("tcss: %w", err)
 	}

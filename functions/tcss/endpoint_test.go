@@ -1,0 +1,69 @@
+package tcss_test
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+
+	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/functions/tcss"
+	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+)
+
+// The endpoint a client reports for the audit record is the one it calls, and an emulator's
+// says so.
+func TestTCSSEndpointNamesWhatTheClientCalls(t *testing.T) {
+	tests := []struct{ endpoint, want string }{
+		{"", "tcss.tencentcloudapi.com"},
+		{" tcss.intl.tencentcloudapi.com ", "tcss.intl.tencentcloudapi.com"},
+		{"https://proxy.example.com", "https://proxy.example.com"},
+		{"emulator:http://127.0.0.1:9100", "emulator:http://127.0.0.1:9100"},
+		{"emulator:http://127.0.0.1:9100/", "emulator:http://127.0.0.1:9100"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.endpoint, func(t *testing.T) {
+			c, err := tcss.New(tcss.Config{Endpoint: tt.endpoint, Credential: common.NewCredential("AKIDx", "k")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.TCSSEndpoint(); got != tt.want {
+				t.Errorf("TCSSEndpoint() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	for _, bad := range []string{"emulator:", "emulator:127.0.0.1:9100", "emulator:emulator"} {
+		if _, err := tcss.New(tcss.Config{Endpoint: bad}); err == nil || !strings.Contains(err.Error(), "by its URL") {
+			t.Errorf("New(%q) = %v; want an error asking for the emulator's URL", bad, err)
+		}
+	}
+}
+
+// A client given an emulator's URL with the prefix calls that emulator.
+func TestEmulatorPrefixedEndpointReachesTheEmulator(t *testing.T) {
+	key := tcsstest.RandomKey()
+	emu, srv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}})
+	defer srv.Close()
+	c, err := tcss.New(tcss.Config{
+		Endpoint:   tcss.EmulatorPrefix + srv.URL,
+		Credential: common.NewCredential(key.SecretID, key.SecretKey),
+		Limiter:    tcss.NewPacer(math.Inf(1)),
+		Logger:     slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := c.CreateVulScanTask(context.Background(), scan.Request{LocalImageScanType: "ALL"})
+	if err != nil || ids.LocalTaskID == 0 {
+		t.Fatalf("CreateVulScanTask = %+v, %v; want a task from the emulator", ids, err)
+	}
+	if n := emu.Calls(tcss.ActionCreateVulScanTask); n != 1 {
+		t.Errorf("the emulator saw %d calls, want 1", n)
+	}
+	if got := c.TCSSEndpoint(); got != "emulator:"+srv.URL {
+		t.Errorf("TCSSEndpoint() = %q, want emulator:%s", got, srv.URL)
+	}
+}
