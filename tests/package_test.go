@@ -135,7 +135,7 @@ func checkBuildInfo(t *testing.T, bin []byte, goarch string) {
 	}
 	want := map[string]string{
 		// -trimpath leaves -ldflags out of the build info; checkELF sees -s -w instead.
-		"-tags": "lambda.norpc", "-trimpath": "true",
+		"-tags": "lambda.norpc,release", "-trimpath": "true",
 		"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": goarch,
 	}
 	got := map[string]string{}

@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/tcss"
-	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 	"github.com/vulscan/vulscan/web"
 )
 
@@ -25,8 +23,18 @@ type app struct {
 	service  *scan.Service
 	handler  http.Handler
 	logger   *slog.Logger
-	emulator *httptest.Server // the in-process TCSS emulator, when the endpoint is "emulator"
+	emulator *localEmulator // the in-process TCSS emulator, when the endpoint is "emulator"
 }
+
+// localEmulator is a TCSS emulator this process serves on a loopback port, and the key it accepts.
+type localEmulator struct {
+	url                 string
+	secretID, secretKey string
+	close               func() error
+}
+
+// startLocalEmulator starts the in-process TCSS emulator; nil in the release build, which has none.
+var startLocalEmulator func(logger *slog.Logger) (*localEmulator, error)
 
 func init() {
 	openScanService = func(ctx context.Context, e env, dsn string) (scanStarter, func() error, error) {
@@ -35,7 +43,7 @@ func init() {
 			return nil, nil, err
 		}
 		if a.emulator != nil {
-			fmt.Fprintln(e.stderr, "vulscan: using the built-in TCSS emulator (set VULSCAN_TCSS_ENDPOINT to reach TCSS)")
+			fmt.Fprintln(e.stderr, "vulscan: TCSS is a throwaway in-process emulator (VULSCAN_TCSS_ENDPOINT=emulator); nothing reaches Tencent Cloud")
 		}
 		return a.service, a.Close, nil
 	}
@@ -96,10 +104,16 @@ func (a *app) openScanner(e env) (*tcss.Client, error) {
 		Logger:   a.logger,
 	}
 	if cfg.Endpoint == emulatorEndpoint {
-		key := tcsstest.RandomKey()
-		_, a.emulator = tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}, Logger: a.logger})
-		cfg.Endpoint = a.emulator.URL
-		cfg.Credential = common.NewCredential(key.SecretID, key.SecretKey)
+		if startLocalEmulator == nil {
+			return nil, errors.New("VULSCAN_TCSS_ENDPOINT=emulator: this release build has no TCSS emulator (the developer build has: go run ./functions/vulscan)")
+		}
+		emu, err := startLocalEmulator(a.logger)
+		if err != nil {
+			return nil, err
+		}
+		a.emulator = emu
+		cfg.Endpoint = tcss.EmulatorPrefix + emu.url
+		cfg.Credential = common.NewCredential(emu.secretID, emu.secretKey)
 	} else {
 		cred, err := tcss.CredentialFromEnv(e.getenv, tcss.RoleConfig{Region: a.settings.tcssRegion, Logger: a.logger})
 		if err != nil {
@@ -130,7 +144,7 @@ func (a *app) Close() error {
 		err = a.store.Close()
 	}
 	if a.emulator != nil {
-		a.emulator.Close()
+		err = errors.Join(err, a.emulator.close())
 	}
 	return err
 }

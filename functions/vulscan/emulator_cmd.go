@@ -1,3 +1,5 @@
+//go:build !release
+
 package main
 
 import (
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vulscan/vulscan/functions/tcss"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 )
 
@@ -59,16 +62,18 @@ func runEmulator(ctx context.Context, args []string, e env) int {
 			roles = append(roles, r)
 		}
 	}
-	emu := tcsstest.New(tcsstest.Options{Keys: []tcsstest.Key{key}, Roles: roles, Logger: logger})
+	emu := tcsstest.New(tcsstest.Options{Keys: []tcsstest.Key{key}, Roles: roles, Logger: logger,
+		FirstTaskID: emulatorFirstTaskID(time.Now())})
 	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
 
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(e.stdout, "listening on %s\n", url)
+	// The emulator: prefix puts "emulator" on every audit record of the scans started against it.
 	if generated {
-		fmt.Fprintf(e.stdout, "export TENCENTCLOUD_SECRET_ID=%s TENCENTCLOUD_SECRET_KEY=%s VULSCAN_TCSS_ENDPOINT=%s\n",
-			key.SecretID, key.SecretKey, url)
+		fmt.Fprintf(e.stdout, "export TENCENTCLOUD_SECRET_ID=%s TENCENTCLOUD_SECRET_KEY=%s VULSCAN_TCSS_ENDPOINT=%s%s\n",
+			key.SecretID, key.SecretKey, tcss.EmulatorPrefix, url)
 	} else {
-		fmt.Fprintf(e.stdout, "export VULSCAN_TCSS_ENDPOINT=%s   # accepting the key in TENCENTCLOUD_SECRET_ID\n", url)
+		fmt.Fprintf(e.stdout, "export VULSCAN_TCSS_ENDPOINT=%s%s   # accepting the key in TENCENTCLOUD_SECRET_ID\n", tcss.EmulatorPrefix, url)
 	}
 
 	served := make(chan error, 1)

@@ -1,3 +1,5 @@
+//go:build !release
+
 package main
 
 import (
@@ -95,7 +97,7 @@ func emulatorCall(t *testing.T, url string, k tcsstest.Key) string {
 	return a.Response.Error.Code
 }
 
-var exportRE = regexp.MustCompile(`^export TENCENTCLOUD_SECRET_ID=(\S+) TENCENTCLOUD_SECRET_KEY=(\S+) VULSCAN_TCSS_ENDPOINT=(http://\S+)$`)
+var exportRE = regexp.MustCompile(`^export TENCENTCLOUD_SECRET_ID=(\S+) TENCENTCLOUD_SECRET_KEY=(\S+) VULSCAN_TCSS_ENDPOINT=emulator:(http://\S+)$`)
 
 func TestEmulatorCommandGeneratesAndPrintsAKey(t *testing.T) {
 	lines, stderr, stop := startEmulatorCmd(t, map[string]string{})

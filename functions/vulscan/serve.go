@@ -4,9 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/vulscan/vulscan/functions/tcss"
 )
 
 func init() { httpMode = serveHTTP }
@@ -46,7 +51,7 @@ func serveHTTP(ctx context.Context, e env) int {
 	fmt.Fprintf(e.stdout, "vulscan: serving on http://%s/\n", ln.Addr())
 	fmt.Fprintf(e.stdout, "vulscan: audit log %s\n", a.describeAudit())
 	if a.emulator != nil {
-		fmt.Fprintf(e.stdout, "vulscan: TCSS is the built-in emulator (no cloud account needed)\n")
+		printEmulatorEnv(e.stdout, a)
 	} else {
 		fmt.Fprintf(e.stdout, "vulscan: TCSS endpoint %s\n", a.settings.tcssEndpoint)
 	}
@@ -66,4 +71,28 @@ func serveHTTP(ctx context.Context, e env) int {
 		return 1
 	}
 	return 0
+}
+
+// printEmulatorEnv says that TCSS is the local emulator and prints the environment under which
+// `vulscan scan` (and the audit commands) in a second terminal use the same emulator and audit
+// log as this server: one set of task IDs, so the web page can show the CLI's scans too.
+func printEmulatorEnv(w io.Writer, a *app) {
+	dsn := a.settings.auditDSN
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		if abs, err := filepath.Abs(path); err == nil {
+			dsn = "sqlite:" + abs
+		}
+	}
+	fmt.Fprintf(w, "vulscan: TCSS is the local emulator on %s (VULSCAN_TCSS_ENDPOINT=emulator): nothing reaches Tencent Cloud\n", a.emulator.url)
+	fmt.Fprintf(w, "vulscan: for `vulscan scan` in a second terminal, on the same emulator and audit log (again after a restart):\n")
+	fmt.Fprintf(w, "export VULSCAN_TCSS_ENDPOINT=%s TENCENTCLOUD_SECRET_ID=%s TENCENTCLOUD_SECRET_KEY=%s VULSCAN_AUDIT_DSN=%s\n",
+		shellQuote(tcss.EmulatorPrefix+a.emulator.url), shellQuote(a.emulator.secretID), shellQuote(a.emulator.secretKey), shellQuote(dsn))
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but plain characters.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.,:/@%+=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

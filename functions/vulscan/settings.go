@@ -20,15 +20,16 @@ type settings struct {
 	deployed       bool     // running on SCF or Lambda rather than on a workstation
 }
 
-// emulatorEndpoint selects the in-process TCSS emulator.
+// emulatorEndpoint selects the in-process TCSS emulator (developer build only).
 const emulatorEndpoint = "emulator"
 
-// realEndpoint is TCSS's public endpoint, the default when deployed.
+// realEndpoint is TCSS's public endpoint, the default in every mode.
 const realEndpoint = "tcss.tencentcloudapi.com"
 
-// loadSettings reads the settings. Deployed functions (SCF, Lambda) default to the real TCSS and
-// must name a durable audit store: their disks are ephemeral, and an audit log that vanishes with
-// the instance would be no audit log.
+// loadSettings reads the settings. Nothing is simulated unless asked for: without
+// VULSCAN_TCSS_ENDPOINT every mode calls the real TCSS (`go tool task run` asks for the emulator
+// explicitly). Deployed functions (SCF, Lambda) must name a durable audit store: their disks are
+// ephemeral, and an audit log that vanishes with the instance would be no audit log.
 func loadSettings(getenv func(string) string) (settings, error) {
 	s := settings{
 		addr:         getenv("VULSCAN_ADDR"),
@@ -51,10 +52,7 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		return settings{}, fmt.Errorf("VULSCAN_ADDR=%q: want host:port: %w", s.addr, err)
 	}
 	if s.tcssEndpoint == "" {
-		s.tcssEndpoint = emulatorEndpoint
-		if s.deployed {
-			s.tcssEndpoint = realEndpoint
-		}
+		s.tcssEndpoint = realEndpoint
 	}
 	if s.auditDSN == "" {
 		if s.deployed {

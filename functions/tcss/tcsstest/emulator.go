@@ -59,6 +59,10 @@ type Options struct {
 	RatePerSecond int
 	// ScanDuration is how long a scan takes from SCANNING to SCANNED on Now's clock; default 2m.
 	ScanDuration time.Duration
+	// FirstTaskID is the first scan task ID handed out; default 36001. An emulator that outlives
+	// one process run (vulscan's local one) seeds it from the clock, so that task IDs never
+	// repeat across restarts while an audit log remembers the old ones.
+	FirstTaskID int64
 	// Logger receives one line per request (action, outcome, request ID, never a key);
 	// default discards.
 	Logger *slog.Logger
@@ -137,6 +141,9 @@ func New(opts Options) *Emulator {
 		e.log = slog.New(slog.DiscardHandler)
 	}
 	e.scans.nextID = firstTaskID
+	if opts.FirstTaskID > 0 {
+		e.scans.nextID = opts.FirstTaskID
+	}
 	return e
 }
 
