@@ -14,7 +14,8 @@ import (
 // TestLocalServerAndCLIShareOneEmulator runs vulscan as `go tool task run` does (HTTP mode,
 // VULSCAN_TCSS_ENDPOINT=emulator) and then `vulscan scan` with nothing but the environment the
 // server printed for a second terminal: the CLI's scan must land in the server's emulator (the
-// server shows its live status) and in the server's audit log. After a restart of the server,
+// server shows its live status) and in the server's audit log; the pages carry the emulator
+// banner. After a restart of the server,
 // with the same audit log, the emulator hands out no task ID it handed out before.
 func TestLocalServerAndCLIShareOneEmulator(t *testing.T) {
 	dir := t.TempDir()
@@ -33,6 +34,9 @@ func TestLocalServerAndCLIShareOneEmulator(t *testing.T) {
 
 	for run := 1; run <= 2; run++ {
 		base, p, exports := startLocalServer(t, dir, dsn)
+		if page := getText(t, base); !strings.Contains(page, `class="emulator-banner"`) {
+			t.Errorf("the form shows no emulator banner:\n%.1500s", page)
+		}
 
 		var api struct {
 			LocalTaskID int64 `json:"LocalTaskID"`
@@ -134,4 +138,16 @@ func getJSON(t *testing.T, url string, v any) {
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(buf.Bytes(), v) != nil {
 		t.Fatalf("GET %s: %d %s; want 200 with JSON", url, resp.StatusCode, buf.Bytes())
 	}
+}
+
+func getText(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(resp.Body)
+	return buf.String()
 }

@@ -58,6 +58,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock for times shown on pages; nil means time.Now.
 	Now func() time.Time
+	// Emulator, when set, is the URL of the TCSS emulator that stands in for TCSS: every page
+	// carries a banner saying so.
+	Emulator string
 }
 
 // MaxBodyBytes bounds every request body, the form's and the JSON API's: the largest valid
@@ -124,7 +127,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("/api/", s.api(notFound))
 	mux.Handle("/", s.page(notFound))
 
-	return s.recoverPanics(securityHeaders(s.crossOriginProtection(cfg.TrustedOrigins, boundBodies(mux))))
+	return s.recoverPanics(securityHeaders(s.crossOriginProtection(cfg.TrustedOrigins, boundBodies(emulatorBanner(cfg.Emulator, mux)))))
 }
 
 // notFound answers every path no route matches.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
@@ -88,6 +89,7 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 		TrustedOrigins: s.trustedOrigins,
 		ActorHeader:    s.actorHeader,
 		Logger:         logger,
+		Emulator:       emulatorURL(scanner),
 	})
 	return a, nil
 }
@@ -130,6 +132,15 @@ func (a *app) openScanner(e env) (*tcss.Client, error) {
 		return nil, fmt.Errorf("TCSS client for %q: %w", a.settings.tcssEndpoint, err)
 	}
 	return client, nil
+}
+
+// emulatorURL is the URL of the emulator the client calls, or "" when it calls TCSS.
+func emulatorURL(c *tcss.Client) string {
+	url, ok := strings.CutPrefix(c.TCSSEndpoint(), tcss.EmulatorPrefix)
+	if !ok {
+		return ""
+	}
+	return url
 }
 
 // describeAudit says where the audit log lives without printing a password.

@@ -1,0 +1,48 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/vulscan/vulscan/web"
+)
+
+func withEmulator(endpoint string) harnessOption {
+	return func(c *harnessConfig) { c.web.Emulator = endpoint }
+}
+
+// While an emulator stands in for TCSS, every page says so, error pages included; with TCSS
+// itself, none does.
+func TestEveryPageShowsTheEmulatorBanner(t *testing.T) {
+	const emulator = "http://127.0.0.1:9100"
+	for _, tt := range []struct {
+		name   string
+		config web.Config
+		want   bool
+	}{
+		{"emulator", web.Config{Emulator: emulator}, true},
+		{"real TCSS", web.Config{}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, withEmulator(tt.config.Emulator))
+			resp := h.postForm(url.Values{"LocalImageScanType": {"IMAGEIDS"}, "LocalImageIDs": {localImage('a')},
+				"IdempotencyKey": {"banner-1"}})
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("form post: %d", resp.StatusCode)
+			}
+			attempt := strings.TrimPrefix(strings.TrimPrefix(resp.Header.Get("Location"), "."), "/")
+			for _, path := range []string{"/", "/" + attempt, "/audit", "/no-such-page", "/scans/999999"} {
+				doc := document(t, h.get(path))
+				banner := doc.Find(".emulator-banner[role=status]")
+				switch {
+				case tt.want && (banner.Length() != 1 || !strings.Contains(banner.Text(), emulator) || !strings.Contains(banner.Text(), "not to Tencent Cloud")):
+					t.Errorf("%s: banner %q; want one naming %s", path, banner.Text(), emulator)
+				case !tt.want && banner.Length() != 0:
+					t.Errorf("%s: an emulator banner with TCSS itself: %q", path, banner.Text())
+				}
+			}
+		})
+	}
+}
