@@ -48,6 +48,7 @@ func (p Problem) String() string {
 // Report is the result of walking the chain.
 type Report struct {
 	Records  int64    // records found good, from ID 1 on
+	Emulated int64    // how many of them were made against a TCSS emulator (Record.Emulated)
 	HeadHash string   // Hash of the last good record: an anchor to keep outside the database
 	Problem  *Problem // the first bad record; nil when the whole chain is good
 }
@@ -90,6 +91,9 @@ func VerifyChain(ctx context.Context, src ChainSource) (Report, error) {
 			return errStop
 		}
 		w.prev, w.report.Records, w.report.HeadHash = r, w.report.Records+1, r.Hash
+		if r.Emulated() {
+			w.report.Emulated++
+		}
 		w.want++
 		return nil
 	})

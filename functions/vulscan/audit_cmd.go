@@ -18,8 +18,9 @@ func init() {
 
 const auditUsage = `usage:
   vulscan audit verify [--anchor ID:HASH] [--dsn DSN]
-      Walk the hash chain. Prints "ok: N records" and the chain's anchor, ID:HASH (exit 0), or the
-      first bad record and what is wrong with it (exit 1). Keep the anchor somewhere outside the
+      Walk the hash chain. Prints "ok: N records", the chain's anchor, ID:HASH, and how many
+      records were made against a TCSS emulator (exit 0), or the first bad record and what is
+      wrong with it (exit 1). Keep the anchor somewhere outside the
       database now and then, and give it back with --anchor: it shows that the newest records
       were deleted, or the chain rebuilt with fresh hashes, which the chain alone cannot show.
   vulscan audit export [--format jsonl|csv] [--since T] [--until T] [--outcome O] [--trigger T]
@@ -124,6 +125,10 @@ func runAuditVerify(ctx context.Context, args []string, e env) int {
 	}
 	if a := rep.Anchor(); a.ID != 0 {
 		fmt.Fprintf(e.stdout, "anchor: %s\n", a)
+	}
+	if rep.Emulated > 0 {
+		// Sound links of the chain, but no scan of theirs ran on Tencent Cloud.
+		fmt.Fprintf(e.stdout, "emulator: %d of the records were made against a TCSS emulator, not Tencent Cloud\n", rep.Emulated)
 	}
 	return exitOK
 }

@@ -117,6 +117,33 @@ func TestAuditVerifyCommand(t *testing.T) {
 	}
 }
 
+// verify counts the records made against an emulator: the chain holds them like any other, but
+// no scan of theirs ran on Tencent Cloud.
+func TestAuditVerifyCommandCountsEmulatorRecords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.db")
+	store, err := openAuditStore(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, endpoint := range []string{"emulator:http://127.0.0.1:9100", "tcss.tencentcloudapi.com", "emulator:http://127.0.0.1:9100", ""} {
+		r := audit.Record{Time: auditT0.Add(time.Duration(i) * time.Minute), Trigger: audit.TriggerCLI, Actor: "alice",
+			Action: audit.ActionCreateVulScanTask, Outcome: audit.OutcomePending, Endpoint: endpoint,
+			Params: json.RawMessage(`{"LocalImageScanType":"ALL"}`)}
+		if _, err := store.Append(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.Close()
+	r := runAuditBinary(t, filepath.Dir(path), []string{"VULSCAN_AUDIT_DSN=sqlite:" + path}, "verify")
+	if r.exit != 0 || !strings.Contains(r.stdout, "ok: 4 records\n") ||
+		!strings.Contains(r.stdout, "\nemulator: 2 of the records were made against a TCSS emulator, not Tencent Cloud\n") {
+		t.Fatalf("verify: exit %d\n%s%s; want ok with 2 emulator records counted", r.exit, r.stdout, r.stderr)
+	}
+	if r := runAuditBinary(t, filepath.Dir(path), nil, "verify", "--dsn", "sqlite:"+seedAuditLog(t)); strings.Contains(r.stdout, "emulator") {
+		t.Errorf("a log without emulator records: %s", r.stdout)
+	}
+}
+
 func TestAuditVerifyCommandNamesTheTamperedRecord(t *testing.T) {
 	cases := []struct {
 		name, sql, want string
