@@ -9,3 +9,6 @@ const columns = `id, time_ns, trigger_type, actor, source_ip, user_agent, action
 
 // placeholders is one ? per column, for INSERT.
 const placeholders = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+
+// columnCount is the number of columns.
+const columnCount = 23
