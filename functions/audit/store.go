@@ -39,6 +39,7 @@ type Filter struct {
 	Outcome  Outcome   // only this outcome
 	Trigger  Trigger   // only this trigger
 	Actor    string    // only this actor
+	TaskID   int64     // only records of this TCSS task (LocalTaskID or RegistryTaskID); 0 = any
 	Since    time.Time // only records at or after Since
 	Until    time.Time // only records before Until
 	BeforeID int64     // only IDs below BeforeID, for paging newest-first; 0 = no bound

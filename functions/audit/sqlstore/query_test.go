@@ -37,6 +37,9 @@ func seedMixed(t *testing.T, s *Store) {
 		if row.outcome == audit.OutcomeSucceeded || row.outcome == audit.OutcomeFailed {
 			r.PendingID = int64(i) // the pending record just before
 		}
+		if row.outcome == audit.OutcomeSucceeded {
+			r.LocalTaskID, r.RegistryTaskID = 36002, 7
+		}
 		mustAppend(t, s, r)
 	}
 }
@@ -69,6 +72,11 @@ func TestListFiltersNewestFirst(t *testing.T) {
 			{"last page", audit.Filter{BeforeID: 3, Limit: 2}, []int64{2, 1}},
 			{"past the end", audit.Filter{BeforeID: 1, Limit: 2}, []int64{}},
 			{"combined", audit.Filter{Trigger: audit.TriggerForm, Outcome: audit.OutcomePending}, []int64{1}},
+			{"by local task ID", audit.Filter{TaskID: 36002}, []int64{2}},
+			{"by registry task ID", audit.Filter{TaskID: 7}, []int64{2}},
+			{"by a task ID no record has", audit.Filter{TaskID: 36003}, []int64{}},
+			{"since past the newest record", audit.Filter{Since: t0.Add(100 * time.Hour)}, []int64{}},
+			{"until past the newest record", audit.Filter{Until: t0.Add(100 * time.Hour)}, []int64{6, 5, 4, 3, 2, 1}},
 			{"nothing matches", audit.Filter{Actor: "bob"}, []int64{}},
 		}
 		for _, c := range cases {

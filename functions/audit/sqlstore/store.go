@@ -105,7 +105,7 @@ func (s *Store) Append(ctx context.Context, rec audit.Record) (audit.Record, err
 	}
 	var lastID, lastNs int64
 	var lastHash string
-	err = tx.QueryRowContext(ctx, `SELECT id, time_ns, hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&lastID, &lastNs, &lastHash)
+	err = tx.QueryRowContext(ctx, chainHead).Scan(&lastID, &lastNs, &lastHash)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return audit.Record{}, fmt.Errorf("sqlstore: append: reading the chain head: %w", err)
 	}
@@ -164,8 +164,7 @@ func (s *Store) checkRefs(ctx context.Context, tx *sql.Tx, rec audit.Record) err
 	}
 	if rec.PendingID != 0 {
 		var n int
-		err := tx.QueryRowContext(ctx, s.d.bind(`SELECT COUNT(*) FROM audit_log WHERE id = ? AND outcome = 'pending'`),
-			rec.PendingID).Scan(&n)
+		err := tx.QueryRowContext(ctx, s.d.bind(pendingExists), rec.PendingID).Scan(&n)
 		if err != nil {
 			return fmt.Errorf("sqlstore: append: %w", err)
 		}
@@ -184,6 +183,13 @@ const (
 		WHERE outcome = 'pending' AND idempotency_key = ? AND idempotency_key <> '' ORDER BY id DESC LIMIT 1`
 	newestOutcomeOf = `SELECT ` + columns + ` FROM audit_log
 		WHERE pending_id = ? AND pending_id <> 0 ORDER BY id DESC LIMIT 1`
+	newestOutcomeState = `SELECT outcome FROM audit_log WHERE pending_id = ? AND pending_id <> 0 ORDER BY id DESC LIMIT 1`
+	// chainHead is where Append and Import continue the chain.
+	chainHead = `SELECT id, time_ns, hash FROM audit_log ORDER BY id DESC LIMIT 1`
+	// pendingExists checks the record an outcome names.
+	pendingExists = `SELECT COUNT(*) FROM audit_log WHERE id = ? AND outcome = 'pending'`
+	// byID reads one record.
+	byID = `SELECT ` + columns + ` FROM audit_log WHERE id = ?`
 )
 
 // keyBound reports whether key is bound to an attempt that started or may have started a scan:
@@ -198,8 +204,7 @@ func (s *Store) keyBound(ctx context.Context, q querier, key string) (bool, erro
 		return false, fmt.Errorf("reading the pending record of the key: %w", err)
 	}
 	var outcome string
-	err = q.QueryRowContext(ctx, s.d.bind(`SELECT outcome FROM audit_log
-		WHERE pending_id = ? AND pending_id <> 0 ORDER BY id DESC LIMIT 1`), pending.ID).Scan(&outcome)
+	err = q.QueryRowContext(ctx, s.d.bind(newestOutcomeState), pending.ID).Scan(&outcome)
 	if errors.Is(err, sql.ErrNoRows) {
 		return true, nil
 	}
@@ -254,7 +259,7 @@ func (s *Store) first(ctx context.Context, op, query string, args ...any) (audit
 
 // Get implements audit.Store.
 func (s *Store) Get(ctx context.Context, id int64) (audit.Record, error) {
-	return s.one(ctx, fmt.Sprintf("get %d", id), `id = ?`, id)
+	return s.first(ctx, fmt.Sprintf("get %d", id), byID, id)
 }
 
 // PendingByKey implements audit.Store: the newest pending record holding key.
@@ -274,13 +279,15 @@ func (s *Store) OutcomeOf(ctx context.Context, pendingID int64) (audit.Record, e
 	return s.first(ctx, fmt.Sprintf("outcome of %d", pendingID), newestOutcomeOf, pendingID)
 }
 
-// query builds the SELECT for f, ordered by ID in the given direction.
+// query builds the SELECT for f, ordered by ID in the given direction. Every filter is written
+// so that an index serves it (see migrations/*/0003_filter_indexes.sql): a time bound becomes an
+// ID bound, found through the time index, because times never go backwards along the chain.
 func (s *Store) query(f audit.Filter, order string) (string, []any) {
 	var where []string
 	var args []any
-	add := func(cond string, arg any) {
+	add := func(cond string, arg ...any) {
 		where = append(where, cond)
-		args = append(args, arg)
+		args = append(args, arg...)
 	}
 	if f.Outcome != "" {
 		add(`outcome = ?`, string(f.Outcome))
@@ -291,11 +298,16 @@ func (s *Store) query(f audit.Filter, order string) (string, []any) {
 	if f.Actor != "" {
 		add(`actor = ?`, f.Actor)
 	}
+	if f.TaskID != 0 {
+		add(`id IN (SELECT id FROM audit_log WHERE local_task_id = ? AND local_task_id <> 0
+			UNION SELECT id FROM audit_log WHERE registry_task_id = ? AND registry_task_id <> 0)`, f.TaskID, f.TaskID)
+	}
 	if !f.Since.IsZero() {
-		add(`time_ns >= ?`, clampTime(f.Since).UnixNano())
+		// No record at or after Since: the bound is past every ID.
+		add(`id >= COALESCE((`+firstIDAt+`), `+maxIDText+`)`, clampTime(f.Since).UnixNano())
 	}
 	if !f.Until.IsZero() {
-		add(`time_ns < ?`, clampTime(f.Until).UnixNano())
+		add(`id < COALESCE((`+firstIDAt+`), `+maxIDText+`)`, clampTime(f.Until).UnixNano())
 	}
 	if f.BeforeID > 0 {
 		add(`id < ?`, f.BeforeID)
@@ -310,6 +322,12 @@ func (s *Store) query(f audit.Filter, order string) (string, []any) {
 	}
 	return s.d.bind(q), args
 }
+
+// firstIDAt selects the ID of the first record at or after a time (Unix nanoseconds).
+const firstIDAt = `SELECT id FROM audit_log WHERE time_ns >= ? ORDER BY time_ns, id LIMIT 1`
+
+// maxIDText is the largest ID, as SQL.
+const maxIDText = `9223372036854775807`
 
 func clampTime(t time.Time) time.Time {
 	if t.Before(minTime) {
