@@ -37,10 +37,22 @@ func (r Record) ComputeHash() string {
 // record that holds none of the fields version 1 did not know, version 1. Verify uses it.
 func (r Record) HashValid() bool {
 	var buf [1024]byte
-	if hashHex(r.encodeV2(buf[:0])) == r.Hash {
+	if hashIs(r.encodeV2(buf[:0]), r.Hash) {
 		return true
 	}
-	return r.legacy() && hashHex(r.encodeV1(buf[:0])) == r.Hash
+	return r.legacy() && hashIs(r.encodeV1(buf[:0]), r.Hash)
+}
+
+// hashIs reports whether the hex SHA-256 of encoding is want, without allocating: verification
+// runs this for every record of the chain.
+func hashIs(encoding []byte, want string) bool {
+	if len(want) != 2*sha256.Size {
+		return false
+	}
+	sum := sha256.Sum256(encoding)
+	var text [2 * sha256.Size]byte
+	hex.Encode(text[:], sum[:])
+	return string(text[:]) == want
 }
 
 // legacy reports whether r could have been written in encoding version 1: none of the fields

@@ -79,28 +79,83 @@ var errStop = errors.New("stop")
 
 // VerifyChain walks src and returns the first bad record and what is wrong with it. The error is
 // for failures to read the chain, not for a bad chain.
+//
+// Reading rows and hashing them each take about as long, so they run side by side: the walk hands
+// records over in batches to a second goroutine, which checks them in order.
 func VerifyChain(ctx context.Context, src ChainSource) (Report, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []Record, 4)
+	done := make(chan error, 1)
 	w := walker{src: src, want: 1}
+	go func() {
+		done <- w.checkAll(ctx, batches)
+		cancel() // a problem, or a failed check, ends the walk
+	}()
+	batch := make([]Record, 0, verifyBatch)
 	err := src.Walk(ctx, func(r Record) error {
-		p, err := w.check(ctx, r)
-		if err != nil {
-			return err
+		batch = append(batch, r)
+		if len(batch) < verifyBatch {
+			return nil
 		}
-		if p != nil {
-			w.report.Problem = p
+		select {
+		case batches <- batch:
+		case <-ctx.Done():
 			return errStop
 		}
-		w.prev, w.report.Records, w.report.HeadHash = r, w.report.Records+1, r.Hash
-		if r.Emulated() {
-			w.report.Emulated++
-		}
-		w.want++
+		batch = make([]Record, 0, verifyBatch)
 		return nil
 	})
-	if err != nil && !errors.Is(err, errStop) {
+	if err == nil && len(batch) > 0 {
+		select {
+		case batches <- batch:
+		case <-ctx.Done():
+		}
+	}
+	close(batches)
+	checkErr := <-done
+	switch {
+	case checkErr != nil:
+		return Report{}, fmt.Errorf("audit: verify: %w", checkErr)
+	case w.report.Problem != nil:
+		return w.report, nil // the walk was stopped on purpose
+	case errors.Is(err, errStop):
+		// Stopped without a problem: the caller's context ended.
+		return Report{}, fmt.Errorf("audit: verify: %w", context.Cause(ctx))
+	case err != nil:
 		return Report{}, fmt.Errorf("audit: verify: %w", err)
 	}
 	return w.report, nil
+}
+
+// verifyBatch is how many records the walk hands over at a time.
+const verifyBatch = 512
+
+// checkAll checks the batches in order until they end or a problem is found (then it drains the
+// channel so that the walk is never blocked).
+func (w *walker) checkAll(ctx context.Context, batches <-chan []Record) error {
+	defer func() {
+		for range batches {
+		}
+	}()
+	for batch := range batches {
+		for _, r := range batch {
+			p, err := w.check(ctx, r)
+			if err != nil {
+				return err
+			}
+			if p != nil {
+				w.report.Problem = p
+				return nil
+			}
+			w.prev, w.report.Records, w.report.HeadHash = r, w.report.Records+1, r.Hash
+			if r.Emulated() {
+				w.report.Emulated++
+			}
+			w.want++
+		}
+	}
+	return nil
 }
 
 type walker struct {

@@ -1,0 +1,62 @@
+package sqlstore
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/vulscan/vulscan/functions/audit/sqlstore/sqlstoretest"
+)
+
+// benchRecords is the size of the log the Audit benchmarks run against: 1,000,000 (the issue's
+// production size) unless VULSCAN_BENCH_RECORDS says otherwise.
+func benchRecords(b *testing.B) int {
+	b.Helper()
+	if v := os.Getenv("VULSCAN_BENCH_RECORDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			b.Fatalf("VULSCAN_BENCH_RECORDS=%q: want a number of records", v)
+		}
+		return n
+	}
+	return 1_000_000
+}
+
+// benchBackends opens a store of each backend and fills it with n records.
+func benchBackends(b *testing.B, n int, bench func(b *testing.B, s *Store)) {
+	b.Run("sqlite", func(b *testing.B) {
+		s, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "audit.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		sqlstoretest.Fill(b, s, n)
+		bench(b, s)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		s, err := OpenPostgres(context.Background(), sqlstoretest.PostgresDSN(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		sqlstoretest.Fill(b, s, n)
+		bench(b, s)
+	})
+}
+
+// BenchmarkAuditVerify is the full walk of `vulscan audit verify`; records/s is its throughput
+// (issue 8's target: at least 500,000 on SQLite).
+func BenchmarkAuditVerify(b *testing.B) {
+	n := benchRecords(b)
+	benchBackends(b, n, func(b *testing.B, s *Store) {
+		for b.Loop() {
+			rep, err := s.Verify(context.Background())
+			if err != nil || !rep.OK() || rep.Records != int64(n) {
+				b.Fatalf("Verify = %v, %v", rep, err)
+			}
+		}
+		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	})
+}
