@@ -141,6 +141,7 @@ type AuditFilter struct {
 	Actor   string
 	From    string // YYYY-MM-DD
 	To      string // YYYY-MM-DD, inclusive
+	TaskID  string // a TCSS LocalTaskID or RegistryTaskID
 }
 
 // AuditRow is one record of the audit table.

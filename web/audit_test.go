@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +48,8 @@ func TestAuditPage(t *testing.T) {
 		{"outcome", "?outcome=rejected", "3", ""},
 		{"trigger", "?trigger=form", "2,1", ""},
 		{"actor", "?actor=nobody", "", ""},
+		{"task ID", "?task=" + strconv.FormatInt(h.records()[4].LocalTaskID, 10), "5", ""},
+		{"task ID nobody started", "?task=999999", "", ""},
 		{"date range", "?from=2000-01-01&to=2000-01-02", "", ""},
 		{"paging", "?limit=2", "5,4", "audit?before=4&limit=2"},
 		{"second page", "?limit=2&before=4", "3,2", "audit?before=2&limit=2"},
@@ -111,12 +114,12 @@ func TestAuditPage(t *testing.T) {
 		}
 	})
 	t.Run("bad filters", func(t *testing.T) {
-		resp := h.get("/audit?outcome=great&from=yesterday")
+		resp := h.get("/audit?outcome=great&from=yesterday&task=-3")
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Fatalf("status = %d", resp.StatusCode)
 		}
 		doc := document(t, resp)
-		for _, f := range []string{"outcome", "from"} {
+		for _, f := range []string{"outcome", "from", "task"} {
 			if doc.Find(`.error-summary a[href="#filter-`+f+`"]`).Length() != 1 {
 				t.Errorf("no error for %s", f)
 			}

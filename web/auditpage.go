@@ -32,7 +32,7 @@ type auditQuery struct {
 	limit  int
 }
 
-// parseAuditQuery reads the filters (outcome, trigger, actor, from, to) and paging (before,
+// parseAuditQuery reads the filters (outcome, trigger, actor, task, from, to) and paging (before,
 // limit) shared by the audit page, its downloads and GET /api/audit. Problems are field errors
 // named after the query parameter.
 func parseAuditQuery(q url.Values) (auditQuery, []scan.FieldError) {
@@ -47,6 +47,7 @@ func parseAuditQuery(q url.Values) (auditQuery, []scan.FieldError) {
 			Actor:   strings.TrimSpace(q.Get("actor")),
 			From:    strings.TrimSpace(q.Get("from")),
 			To:      strings.TrimSpace(q.Get("to")),
+			TaskID:  strings.TrimSpace(q.Get("task")),
 		},
 		limit: defaultPageSize,
 	}
@@ -67,6 +68,13 @@ func parseAuditQuery(q url.Values) (auditQuery, []scan.FieldError) {
 		bad("actor", "The actor is longer than %d characters.", maxActorFilter)
 	}
 	a.filter.Actor = t.Actor
+	if t.TaskID != "" {
+		n, err := strconv.ParseInt(t.TaskID, 10, 64)
+		if err != nil || n <= 0 {
+			bad("task", "The task ID %q is not a TCSS task ID (a positive number).", scan.Shorten(t.TaskID, 40))
+		}
+		a.filter.TaskID = n
+	}
 	if t.From != "" {
 		d, err := time.Parse(time.DateOnly, t.From)
 		if err != nil {
@@ -112,6 +120,7 @@ func (a auditQuery) filterQuery(extra ...string) string {
 	set("outcome", a.typed.Outcome)
 	set("trigger", a.typed.Trigger)
 	set("actor", a.typed.Actor)
+	set("task", a.typed.TaskID)
 	set("from", a.typed.From)
 	set("to", a.typed.To)
 	if a.limit != defaultPageSize {

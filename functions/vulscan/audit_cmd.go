@@ -24,9 +24,9 @@ const auditUsage = `usage:
       database now and then, and give it back with --anchor: it shows that the newest records
       were deleted, or the chain rebuilt with fresh hashes, which the chain alone cannot show.
   vulscan audit export [--format jsonl|csv] [--since T] [--until T] [--outcome O] [--trigger T]
-                       [--actor A] [--dsn DSN]
+                       [--actor A] [--task-id ID] [--dsn DSN]
       Stream matching records, oldest first, to stdout. T is RFC 3339 or a date (YYYY-MM-DD; a
-      date for --until includes that whole day).
+      date for --until includes that whole day). ID is a TCSS LocalTaskID or RegistryTaskID.
 
 DSN is sqlite:PATH or postgres://…; default: VULSCAN_AUDIT_DSN, else ` + defaultAuditDSN + `
 `
@@ -143,12 +143,16 @@ func runAuditExport(ctx context.Context, args []string, e env) int {
 	fs.StringVar(&outcome, "outcome", "", "only this outcome: pending, rejected, failed, succeeded or unknown")
 	fs.StringVar(&trigger, "trigger", "", "only this trigger: form, api, timer or cli")
 	fs.StringVar(&f.Actor, "actor", "", "only this actor")
+	fs.Int64Var(&f.TaskID, "task-id", 0, "only the records of this TCSS task (LocalTaskID or RegistryTaskID)")
 	if code, ok := parseAuditFlags(fs, args, e); !ok {
 		return code
 	}
 	fmtErr := func(err error) int {
 		fmt.Fprintf(e.stderr, "vulscan audit export: %v\n", err)
 		return exitRejected
+	}
+	if f.TaskID < 0 {
+		return fmtErr(fmt.Errorf("--task-id: %d is not a TCSS task ID", f.TaskID))
 	}
 	fm, err := audit.ParseFormat(format)
 	if err != nil {

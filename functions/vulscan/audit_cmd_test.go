@@ -232,6 +232,7 @@ func TestAuditExportCommand(t *testing.T) {
 		{[]string{"--since", "2026-03-02T10:00:00Z", "--until", "2026-03-02T22:00:00Z"}, []int64{2}},
 		{[]string{"--actor", "alice", "--outcome", "succeeded"}, []int64{2}},
 		{[]string{"--outcome", "failed"}, []int64{}},
+		{[]string{"--task-id", "36002"}, []int64{2}},
 	}
 	for _, c := range cases {
 		if got := exportedIDs(c.args...); !slices.Equal(got, c.want) {
