@@ -139,7 +139,7 @@ func TestLambdaUnderRuntimeEmulator(t *testing.T) {
 				t.Errorf("form record %d from %q; want attempt %s from %s", r.ID, r.SourceIP, formAttempt, httpAPISourceIP)
 			}
 		case audit.TriggerAPI:
-			if r.Actor != httpAPICaller {
+			if r.Actor != "gateway:"+httpAPICaller {
 				t.Errorf("API record %d actor %q; want the JWT subject %s", r.ID, r.Actor, httpAPICaller)
 			}
 		case audit.TriggerTimer:
@@ -181,6 +181,7 @@ func startLambda(t *testing.T) *lambdaFunction {
 	cmd.Env = functionEnv(
 		"VULSCAN_AUDIT_DSN="+dsn,
 		"VULSCAN_TCSS_ENDPOINT="+srv.URL,
+		"VULSCAN_AUTH=gateway", // the HTTP API's JWT authorizer proves the caller
 		"TENCENTCLOUD_SECRET_ID="+key.SecretID,
 		"TENCENTCLOUD_SECRET_KEY="+key.SecretKey,
 	)

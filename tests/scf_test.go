@@ -36,7 +36,9 @@ func TestSCFBootstrapThroughRuntimeAPI(t *testing.T) {
 
 	var formKey string
 	t.Run("API-gateway form GET renders the form", func(t *testing.T) {
-		resp := fn.http(t, "req-form-get", scfAPIGatewayEvent("GET", "/", nil, nil, false))
+		event := scfAPIGatewayEvent("GET", "/", nil, nil, false)
+		event["requestContext"].(map[string]any)["identity"] = map[string]any{"secretId": scfCallerSecretID}
+		resp := fn.http(t, "req-form-get", event)
 		resp.wantStatus(t, http.StatusOK)
 		resp.wantHeader(t, "Content-Type", "text/html")
 		formKey = resp.formKey(t)
@@ -48,7 +50,9 @@ func TestSCFBootstrapThroughRuntimeAPI(t *testing.T) {
 			"LocalImageIDs":      {"sha256:" + strings.Repeat("5e6f7a8b", 8)},
 			"IdempotencyKey":     {formKey},
 		}
-		resp := fn.http(t, "req-form-post", scfAPIGatewayEvent("POST", "/", formHeaders(), []byte(form.Encode()), true))
+		event := scfAPIGatewayEvent("POST", "/", formHeaders(), []byte(form.Encode()), true)
+		event["requestContext"].(map[string]any)["identity"] = map[string]any{"secretId": scfCallerSecretID}
+		resp := fn.http(t, "req-form-post", event)
 		resp.wantStatus(t, http.StatusSeeOther)
 		resp.attemptFromLocation(t)
 	})
@@ -122,7 +126,7 @@ func TestSCFBootstrapThroughRuntimeAPI(t *testing.T) {
 		if r.Trigger == audit.TriggerTimer && r.Actor != "system:timer/nightly" {
 			t.Errorf("timer record %d actor %q; want system:timer/nightly", r.ID, r.Actor)
 		}
-		if r.Trigger == audit.TriggerAPI && r.Actor != scfCallerSecretID {
+		if r.Trigger != audit.TriggerTimer && r.Actor != "gateway:"+scfCallerSecretID {
 			t.Errorf("API record %d actor %q; want the gateway-verified secretId %s", r.ID, r.Actor, scfCallerSecretID)
 		}
 		if r.Trigger != audit.TriggerTimer && r.SourceIP != scfSourceIP {
@@ -173,6 +177,7 @@ func startSCF(t *testing.T, bin string, extraEnv ...string) *scfFunction {
 		"TENCENTCLOUD_SECRETID="+role.SecretID, "TENCENTCLOUD_SECRETKEY="+role.SecretKey,
 		"TENCENTCLOUD_SESSIONTOKEN="+role.Token,
 		"VULSCAN_AUDIT_DSN="+dsn, "VULSCAN_TCSS_ENDPOINT="+tcssSrv.URL,
+		"VULSCAN_AUTH=gateway", // the legacy API gateway's key authentication names the caller
 	)
 	cmd.Env = append(cmd.Env, extraEnv...)
 	p := startProcess(t, cmd)

@@ -10,10 +10,10 @@ import (
 	"github.com/vulscan/vulscan/functions/scan"
 )
 
-// CallerInfo is who is calling, as the platform (API gateway, Lambda) tells it. Empty fields
-// are filled from the request itself.
+// CallerInfo is what the platform (API gateway, Lambda) saw of the caller. Empty fields are
+// filled from the request itself. Who the caller is comes from authentication (Config.Auth),
+// never from here: a gateway's proven identity travels as auth.WithGatewayIdentity.
 type CallerInfo struct {
-	Actor             string // the authenticated user or API key, if the gateway knows it
 	SourceIP          string // the client address the gateway saw
 	FunctionRequestID string // the SCF / Lambda request ID, for the audit record
 }
@@ -21,7 +21,7 @@ type CallerInfo struct {
 type callerKey struct{}
 
 // WithCaller returns a context carrying c, for the handlers to prefer over the request's own
-// RemoteAddr and headers. Platform adapters call it before handing a request to the handler.
+// RemoteAddr. Platform adapters call it before handing a request to the handler.
 func WithCaller(ctx context.Context, c CallerInfo) context.Context {
 	return context.WithValue(ctx, callerKey{}, c)
 }
@@ -29,16 +29,14 @@ func WithCaller(ctx context.Context, c CallerInfo) context.Context {
 // anonymousActor names a caller nobody identified.
 const anonymousActor = "anonymous"
 
-// caller says who sent r through trigger: the context's CallerInfo first, then the configured
-// actor header, then "anonymous"; the source IP falls back to RemoteAddr.
+// caller says who sent r through trigger: the identity authentication admitted ("anonymous"
+// when none: a refused request, or no Config.Auth), and the source address the gateway saw,
+// else RemoteAddr.
 func (s *server) caller(r *http.Request, trigger audit.Trigger) scan.Caller {
 	info, _ := r.Context().Value(callerKey{}).(CallerInfo)
-	actor := strings.TrimSpace(info.Actor)
-	if actor == "" && s.actorHeader != "" {
-		actor = strings.TrimSpace(r.Header.Get(s.actorHeader))
-	}
-	if actor == "" {
-		actor = anonymousActor
+	actor, access := anonymousActor, ""
+	if id, ok := identityFrom(r.Context()); ok {
+		actor, access = id.Actor, id.Access
 	}
 	ip := strings.TrimSpace(info.SourceIP)
 	if ip == "" {
@@ -50,6 +48,7 @@ func (s *server) caller(r *http.Request, trigger audit.Trigger) scan.Caller {
 	return scan.Caller{
 		Trigger:           trigger,
 		Actor:             actor,
+		Access:            access,
 		SourceIP:          ip,
 		UserAgent:         r.UserAgent(),
 		FunctionRequestID: info.FunctionRequestID,

@@ -100,6 +100,8 @@ func webCode(status int) string {
 	switch status {
 	case http.StatusBadRequest:
 		return "bad_request"
+	case http.StatusUnauthorized:
+		return "unauthenticated"
 	case http.StatusForbidden:
 		return "forbidden"
 	case http.StatusNotFound:
@@ -165,6 +167,8 @@ func pageTitle(status int) string {
 	switch status {
 	case http.StatusBadRequest:
 		return "The request could not be read"
+	case http.StatusUnauthorized:
+		return "Sign-in required"
 	case http.StatusForbidden:
 		return "Request refused"
 	case http.StatusNotFound:

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -285,14 +286,14 @@ func TestBroadScanAsksForConfirmation(t *testing.T) {
 }
 
 func TestSuccessRedirectsToTheAttemptPage(t *testing.T) {
-	h := newHarness(t, withActorHeader("X-Forwarded-User"))
+	h := newHarness(t, withProxyAuth(t, "X-Forwarded-User"))
 	resp := h.postForm(url.Values{
 		"IdempotencyKey":        {"k1"},
 		"LocalImageScanType":    {"IMAGEIDS"},
 		"LocalImageIDs":         {localImage('c') + ", " + localImage('d')},
 		"RegistryImageScanType": {"NOT_SCAN"},
 		"IsLatest":              {"true"},
-	}, func(r *http.Request) { r.Header.Set("X-Forwarded-User", "alice@example.com") })
+	}, viaProxy("X-Forwarded-User", "alice@example.com"))
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("status = %d, want 303: %s", resp.StatusCode, body(t, resp))
 	}
@@ -300,7 +301,9 @@ func TestSuccessRedirectsToTheAttemptPage(t *testing.T) {
 	if loc != "./scans/1" {
 		t.Fatalf("Location = %q, want the relative ./scans/1", loc)
 	}
-	page := h.get("/scans/1")
+	get := httptest.NewRequest(http.MethodGet, "/scans/1", nil)
+	viaProxy("X-Forwarded-User", "alice@example.com")(get)
+	page := h.do(get)
 	if page.StatusCode != http.StatusOK {
 		t.Fatalf("GET /scans/1 = %d", page.StatusCode)
 	}
@@ -315,7 +318,7 @@ func TestSuccessRedirectsToTheAttemptPage(t *testing.T) {
 		"#registry-task-id": itoa(done.RegistryTaskID),
 		"#request-id":       done.TCSSRequestID,
 		"#trigger":          "form",
-		"#actor":            "alice@example.com",
+		"#actor":            "proxy:alice@example.com",
 		"#scan-status":      "Scanning",
 		"#badge":            "Scan started", // the API call succeeded, not (yet) the scan
 	} {

@@ -21,6 +21,7 @@ import (
 	"github.com/vulscan/vulscan/functions/tcss"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 	"github.com/vulscan/vulscan/web"
+	"github.com/vulscan/vulscan/web/auth"
 )
 
 // harness is the real stack behind the handler: scan.Service over the TCSS client, talking to
@@ -45,8 +46,33 @@ func withTrustedOrigins(o ...string) harnessOption {
 	return func(c *harnessConfig) { c.web.TrustedOrigins = o }
 }
 
-func withActorHeader(h string) harnessOption {
-	return func(c *harnessConfig) { c.web.ActorHeader = h }
+// proxySecret is the shared secret of withProxyAuth's proxy.
+const proxySecret = "proxy-secret-0123456789"
+
+// withProxyAuth admits callers named by an authenticating proxy in header h (VULSCAN_AUTH=proxy),
+// which proves itself with proxySecret in X-Vulscan-Proxy-Secret.
+func withProxyAuth(t *testing.T, h string) harnessOption {
+	return withAuth(t, auth.Config{Modes: []auth.Mode{auth.ModeProxy},
+		Proxy: auth.Proxy{Header: h, SecretHeader: auth.DefaultProxySecretHeader, Secret: proxySecret}}, auth.Where{})
+}
+
+// viaProxy marks a request as sent by withProxyAuth's proxy for user.
+func viaProxy(header, user string) func(*http.Request) {
+	return func(r *http.Request) {
+		r.Header.Set(header, user)
+		r.Header.Set(auth.DefaultProxySecretHeader, proxySecret)
+	}
+}
+
+// withAuth admits callers as cfg says.
+func withAuth(t *testing.T, cfg auth.Config, where auth.Where) harnessOption {
+	t.Helper()
+	cfg.Logger = discard
+	a, err := auth.New(cfg, where)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(c *harnessConfig) { c.web.Auth = a }
 }
 
 func withScanLog(wrap func(scan.AuditLog) scan.AuditLog) harnessOption {

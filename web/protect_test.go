@@ -211,39 +211,6 @@ func TestPanicsBecomeInternalErrors(t *testing.T) {
 	}
 }
 
-func TestCallerIdentity(t *testing.T) {
-	for _, tc := range []struct {
-		name      string
-		ctx       *web.CallerInfo
-		header    string
-		wantActor string
-		wantIP    string
-		wantReqID string
-	}{
-		{name: "anonymous", wantActor: "anonymous", wantIP: "192.0.2.1"},
-		{name: "actor header", header: "bob", wantActor: "bob", wantIP: "192.0.2.1"},
-		{name: "gateway identity wins", ctx: &web.CallerInfo{Actor: "AKIDgateway", SourceIP: "203.0.113.9", FunctionRequestID: "req-1"},
-			header: "bob", wantActor: "AKIDgateway", wantIP: "203.0.113.9", wantReqID: "req-1"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, withActorHeader("X-Auth-User"))
-			h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, func(r *http.Request) {
-				if tc.header != "" {
-					r.Header.Set("X-Auth-User", tc.header)
-				}
-				if tc.ctx != nil {
-					*r = *r.WithContext(web.WithCaller(r.Context(), *tc.ctx))
-				}
-			})
-			rec := h.records()[0]
-			if rec.Actor != tc.wantActor || rec.SourceIP != tc.wantIP || rec.FunctionRequestID != tc.wantReqID || rec.Trigger != "api" {
-				t.Errorf("record actor %q ip %q request %q trigger %q; want %q %q %q api",
-					rec.Actor, rec.SourceIP, rec.FunctionRequestID, rec.Trigger, tc.wantActor, tc.wantIP, tc.wantReqID)
-			}
-		})
-	}
-}
-
 func TestRefusalsAreAudited(t *testing.T) {
 	big := strings.Repeat("a", 600<<10)
 	for _, tc := range []struct {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/web/auth"
 )
 
 // Scans is the scan service as the web front end needs it; *scan.Service satisfies it.
@@ -51,9 +52,9 @@ type Config struct {
 	// origin, for a gateway or custom domain in front of the function; see
 	// http.CrossOriginProtection.AddTrustedOrigin.
 	TrustedOrigins []string
-	// ActorHeader, if set, names a header that a trusted fronting proxy sets to the user's
-	// identity. It is read only when the request context carries no CallerInfo.Actor.
-	ActorHeader string
+	// Auth admits callers (VULSCAN_AUTH) and names them in the audit record. nil admits everyone
+	// as "anonymous": for tests of the rest of the handler only.
+	Auth *auth.Authenticator
 	// Logger receives request errors with their details; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for times shown on pages; nil means time.Now.
@@ -70,12 +71,13 @@ const MaxBodyBytes = scan.MaxJSONBytes
 
 // server holds what the handlers share.
 type server struct {
-	scans       Scans
-	audit       AuditLog
-	actorHeader string
-	log         *slog.Logger
-	now         func() time.Time
-	chainCache  chainCache
+	scans      Scans
+	audit      AuditLog
+	auth       *auth.Authenticator
+	oidc       *auth.OIDC // when people sign in (mode oidc)
+	log        *slog.Logger
+	now        func() time.Time
+	chainCache chainCache
 }
 
 // New returns vulscan's http.Handler. See the package documentation for the routes.
@@ -94,13 +96,21 @@ type server struct {
 //	POST /api/scans        start a scan from a JSON body (see api.go for the status codes)
 //	GET  /api/scans/{id}   one attempt as JSON
 //	GET  /api/audit        the audit log as JSON, with the page's filters and paging
+//	GET  /auth/login       sign in (mode oidc): to the provider and back to ?next=
+//	GET  /auth/callback    the provider's redirect back
+//	POST /auth/logout      sign out
+//
+// Every route but the stylesheet and auth/ needs an identity Config.Auth admits.
 func New(cfg Config) http.Handler {
 	s := &server{
-		scans:       cfg.Scans,
-		audit:       cfg.Audit,
-		actorHeader: cfg.ActorHeader,
-		log:         cfg.Logger,
-		now:         cfg.Now,
+		scans: cfg.Scans,
+		audit: cfg.Audit,
+		auth:  cfg.Auth,
+		log:   cfg.Logger,
+		now:   cfg.Now,
+	}
+	if s.auth != nil {
+		s.oidc = s.auth.OIDC()
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -124,10 +134,15 @@ func New(cfg Config) http.Handler {
 	mux.Handle("POST /api/scans", s.api(s.apiStart))
 	mux.Handle("GET /api/scans/{id}", s.api(s.apiScan))
 	mux.Handle("GET /api/audit", s.api(s.apiAudit))
+	if s.oidc != nil {
+		mux.Handle("GET /auth/login", s.page(s.signIn))
+		mux.Handle("GET /auth/callback", s.page(s.signInCallback))
+		mux.Handle("POST /auth/logout", s.page(s.signOut))
+	}
 	mux.Handle("/api/", s.api(notFound))
 	mux.Handle("/", s.page(notFound))
 
-	return s.recoverPanics(securityHeaders(s.crossOriginProtection(cfg.TrustedOrigins, boundBodies(emulatorBanner(cfg.Emulator, mux)))))
+	return s.recoverPanics(securityHeaders(s.crossOriginProtection(cfg.TrustedOrigins, boundBodies(emulatorBanner(cfg.Emulator, s.authenticate(mux))))))
 }
 
 // notFound answers every path no route matches.

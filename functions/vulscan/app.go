@@ -14,6 +14,7 @@ import (
 	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/tcss"
 	"github.com/vulscan/vulscan/web"
+	"github.com/vulscan/vulscan/web/auth"
 )
 
 // app is vulscan wired from its settings: the audit store, the TCSS client (or the in-process
@@ -23,6 +24,7 @@ type app struct {
 	store    audit.Store
 	service  *scan.Service
 	handler  http.Handler
+	auth     *auth.Authenticator // who may use the pages and the API
 	logger   *slog.Logger
 	emulator *localEmulator // the in-process TCSS emulator, when the endpoint is "emulator"
 }
@@ -83,11 +85,14 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 		}
 	}
 	a.service = scan.NewService(scanner, a.store, nil, logger)
+	if a.auth, err = a.openAuth(e); err != nil {
+		return nil, errors.Join(err, a.Close())
+	}
 	a.handler = web.New(web.Config{
 		Scans:          a.service,
 		Audit:          a.store,
 		TrustedOrigins: s.trustedOrigins,
-		ActorHeader:    s.actorHeader,
+		Auth:           a.auth,
 		Logger:         logger,
 		Emulator:       emulatorURL(scanner),
 	})

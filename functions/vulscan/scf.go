@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/vulscan/vulscan/functions/platform"
-	"github.com/vulscan/vulscan/web"
 )
 
 func init() { scfMode = serveSCF }
@@ -41,15 +40,5 @@ func (a *app) dispatcher() *platform.Dispatcher {
 		Scans:          a.service,
 		RequestContext: callerFromGateway,
 		Logger:         a.logger,
-	})
-}
-
-// callerFromGateway hands the gateway's view of the caller to the web handler, for the audit
-// record: the authenticated identity as actor, the client address, the invocation's request ID.
-func callerFromGateway(ctx context.Context, g platform.Gateway) context.Context {
-	return web.WithCaller(ctx, web.CallerInfo{
-		Actor:             g.Identity,
-		SourceIP:          g.SourceIP,
-		FunctionRequestID: g.FunctionRequestID,
 	})
 }

@@ -83,6 +83,8 @@ func TestSCFModeServesTheAppThroughTheRuntimeAPI(t *testing.T) {
 	e, _, stderr := testEnv("", map[string]string{
 		"SCF_RUNTIME_API": host, "SCF_RUNTIME_API_PORT": port,
 		"VULSCAN_TCSS_ENDPOINT": "emulator", "VULSCAN_AUDIT_DSN": dsn,
+		// The legacy API gateway's key authentication names the caller's SecretId.
+		"VULSCAN_AUTH": "gateway",
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
@@ -143,8 +145,8 @@ func TestSCFModeServesTheAppThroughTheRuntimeAPI(t *testing.T) {
 		"pending timer system:timer/nightly  scf-timer-1",
 		"succeeded timer system:timer/nightly  scf-timer-1",
 		"replayed timer system:timer/nightly  scf-timer-2", // SCF's retry, answered from the first
-		"pending api AKIDgatewaykey 203.0.113.9 scf-api-1",
-		"succeeded api AKIDgatewaykey 203.0.113.9 scf-api-1",
+		"pending api gateway:AKIDgatewaykey 203.0.113.9 scf-api-1",
+		"succeeded api gateway:AKIDgatewaykey 203.0.113.9 scf-api-1",
 		"rejected event system:platform  scf-odd-1",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

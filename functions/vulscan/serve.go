@@ -50,6 +50,7 @@ func serveHTTP(ctx context.Context, e env) int {
 	}
 	fmt.Fprintf(e.stdout, "vulscan: serving on http://%s/\n", ln.Addr())
 	fmt.Fprintf(e.stdout, "vulscan: audit log %s\n", a.describeAudit())
+	fmt.Fprintf(e.stdout, "vulscan: callers admitted by %s\n", describeAuth(a.auth))
 	if a.emulator != nil {
 		printEmulatorEnv(e.stdout, a)
 	} else {

@@ -16,7 +16,6 @@ type settings struct {
 	tcssRegion     string   // VULSCAN_TCSS_REGION, else TENCENTCLOUD_REGION; may be empty
 	auditDSN       string   // VULSCAN_AUDIT_DSN: sqlite:PATH or postgres://…
 	trustedOrigins []string // VULSCAN_TRUSTED_ORIGINS: origins allowed to post the form
-	actorHeader    string   // VULSCAN_ACTOR_HEADER: header a fronting proxy sets with the user
 	deployed       bool     // running on SCF or Lambda rather than on a workstation
 }
 
@@ -36,7 +35,6 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		tcssEndpoint: strings.TrimSpace(getenv("VULSCAN_TCSS_ENDPOINT")),
 		tcssRegion:   firstNonEmpty(getenv("VULSCAN_TCSS_REGION"), getenv("TENCENTCLOUD_REGION")),
 		auditDSN:     strings.TrimSpace(getenv("VULSCAN_AUDIT_DSN")),
-		actorHeader:  strings.TrimSpace(getenv("VULSCAN_ACTOR_HEADER")),
 		deployed: getenv("AWS_LAMBDA_RUNTIME_API") != "" || getenv("SCF_RUNTIME_API") != "" ||
 			getenv("TENCENTCLOUD_RUNENV") == "SCF",
 	}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/vulscan/vulscan/functions/platform"
+	"github.com/vulscan/vulscan/web"
+	"github.com/vulscan/vulscan/web/auth"
+)
+
+// openAuth builds the caller authentication from VULSCAN_AUTH and its settings. Without
+// VULSCAN_AUTH, a workstation's loopback server admits the local user (mode none) and anything
+// else admits nobody: a deployed function must say who may use it.
+func (a *app) openAuth(e env) (*auth.Authenticator, error) {
+	getenv := e.getenv
+	if getenv("VULSCAN_ACTOR_HEADER") != "" {
+		// It trusted any client that set the header; refuse to start rather than drop it silently.
+		return nil, fmt.Errorf("VULSCAN_ACTOR_HEADER is no longer supported: it trusted a header anyone can send; use VULSCAN_AUTH=proxy with VULSCAN_PROXY_HEADER and VULSCAN_PROXY_SECRET")
+	}
+	where := a.where(getenv)
+	if strings.TrimSpace(getenv(auth.EnvAuth)) == "" && where.Loopback && !a.settings.deployed {
+		getenv = withDefault(getenv, auth.EnvAuth, string(auth.ModeNone))
+	}
+	cfg, err := auth.ConfigFromEnv(getenv, defaultActor(e))
+	if err != nil {
+		return nil, err
+	}
+	cfg.Logger = a.logger
+	authn, err := auth.New(cfg, where)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.Modes) == 0 {
+		a.logger.Warn("VULSCAN_AUTH is not set: every page and API call is refused (timers still run)")
+	}
+	return authn, nil
+}
+
+// where says how this process is reached: through a platform's events (SCF custom runtime,
+// Lambda), whose gateways can prove a caller, or as an HTTP server, on loopback or not.
+func (a *app) where(getenv func(string) string) auth.Where {
+	platformEvents := getenv("AWS_LAMBDA_RUNTIME_API") != "" || getenv("SCF_RUNTIME_API") != ""
+	return auth.Where{Platform: platformEvents, Loopback: !platformEvents && isLoopbackAddr(a.settings.addr)}
+}
+
+// isLoopbackAddr reports whether a listen address (host:port) binds loopback only.
+func isLoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// withDefault returns getenv with a default value for one unset variable.
+func withDefault(getenv func(string) string, name, value string) func(string) string {
+	return func(k string) string {
+		if k == name {
+			return value
+		}
+		return getenv(k)
+	}
+}
+
+// callerFromGateway hands the gateway's view of the caller to the web handler: the identity the
+// gateway proved (used only with VULSCAN_AUTH=gateway) through auth's context value, which no
+// client can set, and the client address and invocation request ID for the audit record.
+func callerFromGateway(ctx context.Context, g platform.Gateway) context.Context {
+	if g.Identity != "" {
+		ctx = auth.WithGatewayIdentity(ctx, g.Identity)
+	}
+	return web.WithCaller(ctx, web.CallerInfo{
+		SourceIP:          g.SourceIP,
+		FunctionRequestID: g.FunctionRequestID,
+	})
+}
+
+// describeAuth says which modes admit callers, for the start-up banner.
+func describeAuth(authn *auth.Authenticator) string {
+	modes := authn.Modes()
+	if len(modes) == 0 {
+		return "nobody (set VULSCAN_AUTH)"
+	}
+	parts := make([]string, len(modes))
+	for i, m := range modes {
+		parts[i] = string(m)
+	}
+	return strings.Join(parts, ", ")
+}

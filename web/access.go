@@ -1,0 +1,118 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/web/auth"
+)
+
+type identityKey struct{}
+
+// identityFrom returns the identity the authentication middleware admitted r's caller as.
+func identityFrom(ctx context.Context) (auth.Identity, bool) {
+	id, ok := ctx.Value(identityKey{}).(auth.Identity)
+	return id, ok
+}
+
+// isPublic reports whether a path is served to anyone: the stylesheet, and the sign-in flow
+// itself.
+func isPublic(path string) bool {
+	return path == "/static/style.css" || strings.HasPrefix(path, "/auth/")
+}
+
+// authenticate admits a request only with an identity the Authenticator accepts, and puts
+// that identity into the request context for the audit record. A refused POST (an attempt to
+// start a scan) is audited as rejected with the source address; a refused read is only logged,
+// so that anonymous page loads cannot grow the audit log. A page a browser may sign in for is
+// answered with a redirect to the sign-in; everything else gets 401 or 403.
+func (s *server) authenticate(next http.Handler) http.Handler {
+	if s.auth == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isPublic(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		id, err := s.auth.Authenticate(r)
+		if err == nil {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+			return
+		}
+		herr := authError(err)
+		if r.Method == http.MethodPost {
+			code := scan.EFORBIDDEN
+			herr = s.refuse(r, code, herr)
+		}
+		if isAPI(r) {
+			if herr.status == http.StatusUnauthorized && s.auth.Has(auth.ModeAPIKey) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="vulscan"`)
+			}
+			s.apiError(w, r, herr, 0)
+			return
+		}
+		if herr.status == http.StatusUnauthorized && s.auth.SignInOffered() {
+			s.log.Info("request refused; sent to sign in", "method", r.Method, "path", r.URL.Path, "err", err)
+			redirectToSignIn(w, r)
+			return
+		}
+		s.pageError(w, r, herr)
+	})
+}
+
+// authError turns an Authenticator's refusal into the web layer's error: 401 or 403.
+func authError(err error) *httpError {
+	if errors.Is(err, auth.ErrForbidden) {
+		return &httpError{status: http.StatusForbidden, message: "You are signed in but not allowed to use vulscan.", err: err}
+	}
+	msg := "Authentication required"
+	if _, detail, ok := strings.Cut(err.Error(), ": "); ok && detail != "" {
+		msg += ": " + detail
+	}
+	return &httpError{status: http.StatusUnauthorized, message: msg + ".", err: err}
+}
+
+// redirectToSignIn sends the browser to the sign-in page (relative to r's path, because of the
+// gateway's prefix), to come back to r's page afterwards; a refused form post comes back to
+// the form.
+func redirectToSignIn(w http.ResponseWriter, r *http.Request) {
+	back := strings.TrimPrefix(r.URL.Path, "/")
+	if r.Method != http.MethodGet {
+		back = ""
+	} else if r.URL.RawQuery != "" {
+		back += "?" + r.URL.RawQuery
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	// Not http.Redirect: it would make the relative URL absolute, losing the gateway's prefix.
+	w.Header().Set("Location", baseOf(r)+"auth/login?next="+url.QueryEscape(back))
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// signIn, signInCallback and signOut serve the OpenID Connect flow under auth/.
+func (s *server) signIn(w http.ResponseWriter, r *http.Request) error {
+	return s.signInError(s.oidc.SignIn(w, r))
+}
+
+func (s *server) signInCallback(w http.ResponseWriter, r *http.Request) error {
+	return s.signInError(s.oidc.Callback(w, r))
+}
+
+func (s *server) signOut(w http.ResponseWriter, r *http.Request) error {
+	return s.oidc.SignOut(w, r)
+}
+
+// signInError shows a failed sign-in as 401/403; a provider that cannot be reached is 502.
+func (s *server) signInError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, auth.ErrUnauthenticated), errors.Is(err, auth.ErrForbidden):
+		return authError(err)
+	}
+	return &httpError{status: http.StatusBadGateway, message: "The sign-in provider could not be reached. Try again later.", err: err}
+}

@@ -1,0 +1,192 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/web"
+	"github.com/vulscan/vulscan/web/auth"
+)
+
+const testAPIKey = "vsk_test_0123456789abcdef"
+
+// allModes admits callers every way a platform-served function can.
+func allModes(t *testing.T) harnessOption {
+	return withAuth(t, auth.Config{
+		Modes:   []auth.Mode{auth.ModeAPIKey, auth.ModeGateway, auth.ModeProxy},
+		APIKeys: mustKeys(t, "ci:"+auth.HashAPIKey(testAPIKey)),
+		Proxy:   auth.Proxy{Header: "X-Forwarded-Email", SecretHeader: auth.DefaultProxySecretHeader, Secret: proxySecret},
+	}, auth.Where{Platform: true})
+}
+
+func mustKeys(t *testing.T, s string) []auth.APIKey {
+	t.Helper()
+	keys, err := auth.ParseAPIKeys(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+func bearer(key string) func(*http.Request) {
+	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+key) }
+}
+
+func gateway(identity, ip string) func(*http.Request) {
+	return func(r *http.Request) {
+		ctx := auth.WithGatewayIdentity(r.Context(), identity)
+		*r = *r.WithContext(web.WithCaller(ctx, web.CallerInfo{SourceIP: ip, FunctionRequestID: "req-1"}))
+	}
+}
+
+// TestAPIAuthentication: each mode admits its caller under its own actor; each forgery is
+// refused with 401 and audited as rejected with the source address, and reaches no TCSS.
+func TestAPIAuthentication(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		mods       []func(*http.Request)
+		status     int
+		wantActor  string
+		wantAccess string
+		wantIP     string
+	}{
+		{name: "valid API key", mods: []func(*http.Request){bearer(testAPIKey)},
+			status: http.StatusCreated, wantActor: "apikey:ci", wantAccess: "apikey", wantIP: "192.0.2.1"},
+		{name: "gateway identity", mods: []func(*http.Request){gateway("arn:aws:iam::1234567890:user/Admin", "203.0.113.9")},
+			status: http.StatusCreated, wantActor: "gateway:arn:aws:iam::1234567890:user/Admin", wantAccess: "gateway", wantIP: "203.0.113.9"},
+		{name: "proxy with its secret", mods: []func(*http.Request){viaProxy("X-Forwarded-Email", "bob@example.com")},
+			status: http.StatusCreated, wantActor: "proxy:bob@example.com", wantAccess: "proxy", wantIP: "192.0.2.1"},
+		{name: "no credential", status: http.StatusUnauthorized, wantActor: "anonymous", wantIP: "192.0.2.1"},
+		{name: "wrong API key", mods: []func(*http.Request){bearer(testAPIKey + "x")},
+			status: http.StatusUnauthorized, wantActor: "anonymous", wantIP: "192.0.2.1"},
+		{name: "wrong API key is not rescued by a gateway identity",
+			mods:   []func(*http.Request){bearer("nope"), gateway("arn:aws:iam::1:user/x", "203.0.113.9")},
+			status: http.StatusUnauthorized, wantActor: "anonymous", wantIP: "203.0.113.9"},
+		{name: "proxy header without the secret", mods: []func(*http.Request){func(r *http.Request) {
+			r.Header.Set("X-Forwarded-Email", "mallory@example.com")
+		}}, status: http.StatusUnauthorized, wantActor: "anonymous", wantIP: "192.0.2.1"},
+		{name: "proxy header with a wrong secret", mods: []func(*http.Request){func(r *http.Request) {
+			r.Header.Set("X-Forwarded-Email", "mallory@example.com")
+			r.Header.Set(auth.DefaultProxySecretHeader, proxySecret+"x")
+		}}, status: http.StatusUnauthorized, wantActor: "anonymous", wantIP: "192.0.2.1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, allModes(t))
+			resp := h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, tc.mods...)
+			b := body(t, resp)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, tc.status, b)
+			}
+			rec := h.records()[0]
+			if rec.Actor != tc.wantActor || rec.SourceIP != tc.wantIP || rec.Trigger != audit.TriggerAPI {
+				t.Errorf("record actor %q ip %q trigger %q; want %q %q api", rec.Actor, rec.SourceIP, rec.Trigger, tc.wantActor, tc.wantIP)
+			}
+			if tc.status != http.StatusUnauthorized {
+				return
+			}
+			if rec.Outcome != audit.OutcomeRejected || rec.ErrorCode != scan.CodeForbidden {
+				t.Errorf("refusal recorded as %s %s", rec.Outcome, rec.ErrorCode)
+			}
+			if got := resp.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
+				t.Errorf("WWW-Authenticate = %q", got)
+			}
+			if !strings.Contains(b, `"code":"unauthenticated"`) || strings.Contains(b, testAPIKey) || strings.Contains(b, proxySecret) {
+				t.Errorf("body = %s", b)
+			}
+			if h.creates() != 0 {
+				t.Error("a refused call reached TCSS")
+			}
+		})
+	}
+}
+
+// TestRefusedReadsAreNotAudited: a read without credentials is refused (401) but leaves no
+// record, so that anonymous traffic cannot grow the audit log.
+func TestRefusedReadsAreNotAudited(t *testing.T) {
+	h := newHarness(t, allModes(t))
+	for _, path := range []string{"/", "/audit", "/api/audit", "/scans/1", "/audit.csv"} {
+		if resp := h.get(path); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("GET %s = %d, want 401", path, resp.StatusCode)
+		}
+	}
+	if resp := h.get("/static/style.css"); resp.StatusCode != http.StatusOK {
+		t.Errorf("stylesheet = %d, want 200 for everyone", resp.StatusCode)
+	}
+	if n := len(h.records()); n != 0 {
+		t.Errorf("%d records, want none", n)
+	}
+}
+
+// TestGatewayIdentityNeedsTheGatewayMode: the context value a platform sets counts only when
+// VULSCAN_AUTH includes gateway.
+func TestGatewayIdentityNeedsTheGatewayMode(t *testing.T) {
+	h := newHarness(t, withAuth(t, auth.Config{Modes: []auth.Mode{auth.ModeAPIKey},
+		APIKeys: mustKeys(t, "ci:"+auth.HashAPIKey(testAPIKey))}, auth.Where{Platform: true}))
+	resp := h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, gateway("arn:aws:iam::1:user/x", "203.0.113.9"))
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("status = %d, want 401", resp.StatusCode)
+	}
+}
+
+// TestLoopbackMode: mode none admits loopback callers as the local user and nobody else.
+func TestLoopbackMode(t *testing.T) {
+	h := newHarness(t, withAuth(t, auth.Config{Modes: []auth.Mode{auth.ModeNone}, LocalUser: "dev"}, auth.Where{Loopback: true}))
+	for _, tc := range []struct {
+		remote string
+		status int
+		actor  string
+	}{
+		{"127.0.0.1:5555", http.StatusCreated, "local:dev"},
+		{"[::1]:5555", http.StatusCreated, "local:dev"},
+		{"192.0.2.7:5555", http.StatusUnauthorized, "anonymous"},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/api/scans", strings.NewReader(`{"LocalImageScanType":"NOT_SCAN"}`))
+		r.Header.Set("Content-Type", "application/json")
+		r.RemoteAddr = tc.remote
+		resp := h.do(r)
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: status = %d, want %d", tc.remote, resp.StatusCode, tc.status)
+		}
+		recs, _ := h.store.List(context.Background(), audit.Filter{Limit: 1})
+		if len(recs) == 0 || recs[0].Actor != tc.actor {
+			t.Errorf("%s: newest record %+v, want actor %s", tc.remote, recs, tc.actor)
+		}
+	}
+}
+
+// TestFormRedirectsToSignIn: with sign-in offered, a page refused for want of an identity sends
+// the browser to sign in (relative to the page, for gateway prefixes) and back.
+func TestFormRedirectsToSignIn(t *testing.T) {
+	h := newHarness(t, withAuth(t, auth.Config{Modes: []auth.Mode{auth.ModeOIDC}, OIDC: testOIDC(t, "https://idp.example")}, auth.Where{}))
+	for _, tc := range []struct{ method, path, want string }{
+		{http.MethodGet, "/", "./auth/login?next="},
+		{http.MethodGet, "/scans/7", "../auth/login?next=scans%2F7"},
+		{http.MethodPost, "/", "./auth/login?next="},
+	} {
+		r := httptest.NewRequest(tc.method, tc.path, strings.NewReader("LocalImageScanType=NOT_SCAN"))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp := h.do(r)
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != tc.want {
+			t.Errorf("%s %s = %d to %q, want 303 to %q", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Location"), tc.want)
+		}
+	}
+	recs := h.records()
+	if len(recs) != 1 || recs[0].Outcome != audit.OutcomeRejected || recs[0].Trigger != audit.TriggerForm {
+		t.Errorf("records %+v, want the refused form post only", recs)
+	}
+}
+
+func testOIDC(t *testing.T, issuer string) *auth.OIDC {
+	t.Helper()
+	o, err := auth.NewOIDC(auth.OIDCConfig{Issuer: issuer, ClientID: "vulscan", RedirectURL: "https://scan.example/auth/callback",
+		AllowedEmails: []string{"*"}, SessionKey: make([]byte, auth.SessionKeyBytes)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}

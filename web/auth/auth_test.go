@@ -1,0 +1,168 @@
+package auth
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+func TestParseModes(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    string
+		wantErr string
+	}{
+		{in: "", want: ""},
+		{in: "oidc, APIKEY ,gateway", want: "oidc apikey gateway"},
+		{in: "apikey,,none", want: "apikey none"},
+		{in: "apikey,apikey", wantErr: "listed twice"},
+		{in: "basic", wantErr: "unknown mode"},
+	} {
+		modes, err := ParseModes(tc.in)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("ParseModes(%q) error %v, want %q", tc.in, err, tc.wantErr)
+			}
+			continue
+		}
+		var got []string
+		for _, m := range modes {
+			got = append(got, string(m))
+		}
+		if err != nil || strings.Join(got, " ") != tc.want {
+			t.Errorf("ParseModes(%q) = %v, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestParseAPIKeys(t *testing.T) {
+	h := HashAPIKey("k")
+	for _, tc := range []struct {
+		in      string
+		want    int
+		wantErr string
+	}{
+		{in: "ci:" + h + ", deploy:" + strings.ToUpper(HashAPIKey("d")), want: 2},
+		{in: "ci:" + h + ",ci:" + HashAPIKey("x"), wantErr: "twice"},
+		{in: "ci:secret-key-pasted-by-mistake", wantErr: "not the key itself"},
+		{in: "bad name:" + h, wantErr: "entry 1"},
+		{in: "justakey", wantErr: "entry 1"},
+	} {
+		keys, err := ParseAPIKeys(tc.in)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("ParseAPIKeys(%q) error %v, want %q", tc.in, err, tc.wantErr)
+			}
+			if err != nil && strings.Contains(err.Error(), "secret-key-pasted") {
+				t.Errorf("error quotes the pasted key: %v", err)
+			}
+			continue
+		}
+		if err != nil || len(keys) != tc.want {
+			t.Errorf("ParseAPIKeys(%q) = %d keys, %v", tc.in, len(keys), err)
+		}
+	}
+}
+
+// TestHashAPIKeyMatchesTheREADME: the README's `printf %s "$KEY" | sha256sum` makes the hash
+// VULSCAN_API_KEYS wants.
+func TestHashAPIKeyMatchesTheREADME(t *testing.T) {
+	out, err := exec.Command("sh", "-c", `KEY=vsk_example_key; printf %s "$KEY" | sha256sum`).Output()
+	if err != nil {
+		t.Skipf("sh/sha256sum: %v", err)
+	}
+	if got := strings.Fields(string(out))[0]; got != HashAPIKey("vsk_example_key") {
+		t.Errorf("sha256sum says %s, HashAPIKey %s", got, HashAPIKey("vsk_example_key"))
+	}
+}
+
+// TestNewRefusesUnsafeCombinations: none only on loopback, gateway only on a platform, and no
+// mode without its settings.
+func TestNewRefusesUnsafeCombinations(t *testing.T) {
+	keys, _ := ParseAPIKeys("ci:" + HashAPIKey("k"))
+	for _, tc := range []struct {
+		name    string
+		cfg     Config
+		where   Where
+		wantErr string
+	}{
+		{"none on loopback", Config{Modes: []Mode{ModeNone}, LocalUser: "u"}, Where{Loopback: true}, ""},
+		{"none on 0.0.0.0", Config{Modes: []Mode{ModeNone}, LocalUser: "u"}, Where{}, "loopback"},
+		{"none on a platform", Config{Modes: []Mode{ModeNone}, LocalUser: "u"}, Where{Platform: true}, "loopback"},
+		{"gateway on a platform", Config{Modes: []Mode{ModeGateway}}, Where{Platform: true}, ""},
+		{"gateway in plain HTTP mode", Config{Modes: []Mode{ModeGateway}}, Where{Loopback: true}, "plain HTTP"},
+		{"apikey without keys", Config{Modes: []Mode{ModeAPIKey}}, Where{}, "VULSCAN_API_KEYS"},
+		{"apikey with keys", Config{Modes: []Mode{ModeAPIKey}, APIKeys: keys}, Where{}, ""},
+		{"proxy with a short secret", Config{Modes: []Mode{ModeProxy},
+			Proxy: Proxy{Header: DefaultProxyHeader, SecretHeader: DefaultProxySecretHeader, Secret: "short"}}, Where{}, "at least 16"},
+		{"proxy with one header for both", Config{Modes: []Mode{ModeProxy},
+			Proxy: Proxy{Header: "X-A", SecretHeader: "x-a", Secret: strings.Repeat("s", 16)}}, Where{}, "differ"},
+		{"oidc without settings", Config{Modes: []Mode{ModeOIDC}}, Where{}, "VULSCAN_OIDC"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(tc.cfg, tc.where)
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("New error %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestSealedCookies: a cookie opens only under its own name and key, unchanged.
+func TestSealedCookies(t *testing.T) {
+	key := make([]byte, SessionKeyBytes)
+	key[0] = 1
+	s, err := newSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.seal(SessionCookie, session{Subject: "alice", Expires: 99})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got session
+	if err := s.open(SessionCookie, v, &got); err != nil || got.Subject != "alice" {
+		t.Fatalf("open = %+v, %v", got, err)
+	}
+	other, _ := newSealer(make([]byte, SessionKeyBytes))
+	flipped := []byte(v)
+	flipped[len(flipped)/2] ^= 1
+	for name, try := range map[string]func() error{
+		"another cookie's name": func() error { return s.open(loginCookie, v, &got) },
+		"another key":           func() error { return other.open(SessionCookie, v, &got) },
+		"a flipped character":   func() error { return s.open(SessionCookie, string(flipped), &got) },
+		"truncated":             func() error { return s.open(SessionCookie, v[:10], &got) },
+		"not base64":            func() error { return s.open(SessionCookie, "%%%", &got) },
+	} {
+		if err := try(); err != errBadCookie {
+			t.Errorf("%s: %v, want errBadCookie", name, err)
+		}
+	}
+}
+
+func TestParseSessionKey(t *testing.T) {
+	hex := strings.Repeat("ab", 32)
+	if k, err := ParseSessionKey(hex); err != nil || len(k) != 32 {
+		t.Errorf("hex: %v", err)
+	}
+	for _, bad := range []string{"", "tooshort", strings.Repeat("ab", 16)} {
+		if _, err := ParseSessionKey(bad); err == nil {
+			t.Errorf("ParseSessionKey(%q) accepted", bad)
+		}
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"scans/3":              "scans/3",
+		"/audit?outcome=x":     "audit?outcome=x",
+		"//evil.example/x":     "evil.example/x",
+		"https://evil.example": "",
+		"../x":                 "",
+		`\evil`:                "",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,349 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/vulscan/vulscan/functions/scan"
+)
+
+// OIDCConfig configures sign-in with an OpenID Connect provider (Tencent CAM, Entra ID, Google,
+// Okta, Keycloak, Dex, …): the authorization code flow with PKCE.
+type OIDCConfig struct {
+	Issuer       string // VULSCAN_OIDC_ISSUER, e.g. https://accounts.google.com
+	ClientID     string // VULSCAN_OIDC_CLIENT_ID
+	ClientSecret string // VULSCAN_OIDC_CLIENT_SECRET (empty for a public client)
+	// RedirectURL is this function's auth/callback as the browser reaches it, registered with
+	// the provider: VULSCAN_OIDC_REDIRECT_URL, e.g. https://scan.example.com/auth/callback.
+	RedirectURL string
+	// AllowedEmails (VULSCAN_OIDC_ALLOWED_EMAILS) are addresses, or @domain for a whole domain;
+	// AllowedGroups (VULSCAN_OIDC_ALLOWED_GROUPS) are values of the ID token's groups claim.
+	// A person is let in when either list admits them; "*" in either admits everyone the
+	// provider signs in. One of them is required: a provider such as Google signs in anyone.
+	AllowedEmails []string
+	AllowedGroups []string
+	// SessionKey seals the cookies (VULSCAN_SESSION_KEY, see ParseSessionKey).
+	SessionKey []byte
+	// SessionTTL is how long a sign-in lasts; default DefaultSessionTTL.
+	SessionTTL time.Duration
+	// HTTPClient makes the calls to the provider; nil means one with a 10 s timeout.
+	HTTPClient *http.Client
+	// Now is the clock for sessions and token expiry; nil means time.Now.
+	Now func() time.Time
+}
+
+// Defaults and bounds of sign-in.
+const (
+	DefaultSessionTTL = 8 * time.Hour
+	loginTTL          = 10 * time.Minute
+	maxSessionTTL     = 7 * 24 * time.Hour
+	// SessionCookie holds a signed-in person's identity; loginCookie the state of a sign-in
+	// under way (state, nonce and PKCE verifier), so that any instance can finish it.
+	SessionCookie = "vulscan_session"
+	loginCookie   = "vulscan_login"
+)
+
+// OIDC signs people in and reads their sessions. It is stateless: everything it remembers is in
+// sealed cookies.
+type OIDC struct {
+	cfg    OIDCConfig
+	seal   sealer
+	client *http.Client
+	now    func() time.Time
+
+	mu       sync.Mutex
+	provider *oidc.Provider // discovered on first use, so that a cold start calls nobody
+}
+
+// session is the sealed content of SessionCookie.
+type session struct {
+	Subject string   `json:"sub"`
+	Email   string   `json:"email,omitempty"`
+	Groups  []string `json:"groups,omitempty"` // only those on the allowed list
+	Expires int64    `json:"exp"`
+}
+
+// loginState is the sealed content of loginCookie.
+type loginState struct {
+	State    string `json:"state"`
+	Nonce    string `json:"nonce"`
+	Verifier string `json:"verifier"`
+	Next     string `json:"next"`
+	Expires  int64  `json:"exp"`
+}
+
+// NewOIDC checks cfg and returns the sign-in flow; it calls nothing (the provider is discovered
+// on first use).
+func NewOIDC(cfg OIDCConfig) (*OIDC, error) {
+	issuer, err := url.Parse(cfg.Issuer)
+	switch {
+	case cfg.Issuer == "" || err != nil || issuer.Host == "":
+		return nil, errors.New("VULSCAN_OIDC_ISSUER: want the provider's issuer URL, e.g. https://accounts.google.com")
+	case cfg.ClientID == "":
+		return nil, errors.New("VULSCAN_OIDC_CLIENT_ID is not set")
+	case !validRedirect(cfg.RedirectURL):
+		return nil, errors.New("VULSCAN_OIDC_REDIRECT_URL: want this function's absolute …/auth/callback URL, as registered with the provider")
+	case len(cfg.AllowedEmails) == 0 && len(cfg.AllowedGroups) == 0:
+		return nil, errors.New("VULSCAN_OIDC_ALLOWED_EMAILS or VULSCAN_OIDC_ALLOWED_GROUPS must say who may sign in (\"*\" for everyone the provider signs in)")
+	case cfg.SessionTTL < 0 || cfg.SessionTTL > maxSessionTTL:
+		return nil, fmt.Errorf("session lifetime %v: want up to %v", cfg.SessionTTL, maxSessionTTL)
+	}
+	seal, err := newSealer(cfg.SessionKey)
+	if err != nil {
+		return nil, err
+	}
+	o := &OIDC{cfg: cfg, seal: seal, client: cfg.HTTPClient, now: cfg.Now}
+	if o.cfg.SessionTTL == 0 {
+		o.cfg.SessionTTL = DefaultSessionTTL
+	}
+	if o.client == nil {
+		o.client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	return o, nil
+}
+
+func validRedirect(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
+		strings.HasSuffix(u.Path, "/auth/callback")
+}
+
+// discover returns the provider, fetching its discovery document on first use; a failure is
+// tried again on the next sign-in.
+func (o *OIDC) discover(ctx context.Context) (*oidc.Provider, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.provider != nil {
+		return o.provider, nil
+	}
+	p, err := oidc.NewProvider(oidc.ClientContext(ctx, o.client), o.cfg.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("OpenID provider %s: %w", o.cfg.Issuer, err)
+	}
+	o.provider = p
+	return p, nil
+}
+
+func (o *OIDC) oauth2Config(p *oidc.Provider) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID: o.cfg.ClientID, ClientSecret: o.cfg.ClientSecret, RedirectURL: o.cfg.RedirectURL,
+		Endpoint: p.Endpoint(), Scopes: []string{oidc.ScopeOpenID, "email", "profile"},
+	}
+}
+
+// SignIn starts a sign-in: it remembers a fresh state, nonce and PKCE verifier in a sealed
+// cookie and sends the browser to the provider. The query's next (a path relative to the
+// site root, e.g. scans/3) is where the browser returns afterwards.
+func (o *OIDC) SignIn(w http.ResponseWriter, r *http.Request) error {
+	p, err := o.discover(r.Context())
+	if err != nil {
+		return err
+	}
+	st := loginState{State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(),
+		Next: safeNext(r.URL.Query().Get("next")), Expires: o.now().Add(loginTTL).Unix()}
+	value, err := o.seal.seal(loginCookie, st)
+	if err != nil {
+		return err
+	}
+	setCookie(w, loginCookie, value, loginTTL)
+	target := o.oauth2Config(p).AuthCodeURL(st.State, oidc.Nonce(st.Nonce), oauth2.S256ChallengeOption(st.Verifier))
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, target, http.StatusFound)
+	return nil
+}
+
+// Callback finishes a sign-in: it checks the state against the login cookie, redeems the code
+// with the PKCE verifier, verifies the ID token (signature, issuer, audience, expiry, nonce),
+// checks the allowed lists, and sets the session cookie. The browser goes back to where the
+// sign-in started, relative to the callback's own path.
+//
+// Errors wrap ErrUnauthenticated (a sign-in that proves nothing: wrong state, bad token) or
+// ErrForbidden (a person not on the allowed lists).
+func (o *OIDC) Callback(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if e := q.Get("error"); e != "" {
+		return fmt.Errorf("%w: the provider refused the sign-in (%s)", ErrUnauthenticated, scan.Shorten(e, 64))
+	}
+	var st loginState
+	c, err := r.Cookie(loginCookie)
+	if err != nil || o.seal.open(loginCookie, c.Value, &st) != nil || o.now().Unix() > st.Expires {
+		return fmt.Errorf("%w: the sign-in expired or was started elsewhere; sign in again", ErrUnauthenticated)
+	}
+	clearCookie(w, loginCookie)
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(st.State)) != 1 {
+		return fmt.Errorf("%w: the sign-in's state does not match; sign in again", ErrUnauthenticated)
+	}
+	s, err := o.redeem(r.Context(), q.Get("code"), st)
+	if err != nil {
+		return err
+	}
+	if !o.allowed(s) {
+		return fmt.Errorf("%w: %s may not use vulscan", ErrForbidden, o.describe(s))
+	}
+	value, err := o.seal.seal(SessionCookie, s)
+	if err != nil {
+		return err
+	}
+	setCookie(w, SessionCookie, value, o.cfg.SessionTTL)
+	seeOther(w, "../"+st.Next)
+	return nil
+}
+
+// redeem exchanges the code and verifies the ID token it brings.
+func (o *OIDC) redeem(ctx context.Context, code string, st loginState) (session, error) {
+	if code == "" {
+		return session{}, fmt.Errorf("%w: the provider sent no code", ErrUnauthenticated)
+	}
+	p, err := o.discover(ctx)
+	if err != nil {
+		return session{}, err
+	}
+	ctx = oidc.ClientContext(ctx, o.client)
+	tok, err := o.oauth2Config(p).Exchange(ctx, code, oauth2.VerifierOption(st.Verifier))
+	if err != nil {
+		return session{}, fmt.Errorf("%w: the provider did not redeem the code: %s", ErrUnauthenticated, oauthProblem(err))
+	}
+	raw, ok := tok.Extra("id_token").(string)
+	if !ok || raw == "" {
+		return session{}, fmt.Errorf("%w: the provider sent no ID token", ErrUnauthenticated)
+	}
+	idt, err := p.Verifier(&oidc.Config{ClientID: o.cfg.ClientID, Now: o.now}).Verify(ctx, raw)
+	if err != nil {
+		return session{}, fmt.Errorf("%w: the ID token is not valid: %w", ErrUnauthenticated, err)
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.Nonce)) != 1 {
+		return session{}, fmt.Errorf("%w: the ID token's nonce does not match", ErrUnauthenticated)
+	}
+	var claims struct {
+		Email         string   `json:"email"`
+		EmailVerified *bool    `json:"email_verified"`
+		Groups        []string `json:"groups"`
+	}
+	if err := idt.Claims(&claims); err != nil {
+		return session{}, fmt.Errorf("%w: the ID token's claims: %w", ErrUnauthenticated, err)
+	}
+	s := session{Subject: scan.Shorten(idt.Subject, 256), Expires: o.now().Add(o.cfg.SessionTTL).Unix()}
+	// An address the provider says it has not verified names nobody.
+	if claims.EmailVerified == nil || *claims.EmailVerified {
+		s.Email = strings.ToLower(scan.Shorten(strings.TrimSpace(claims.Email), 256))
+	}
+	for _, g := range claims.Groups {
+		if slices.Contains(o.cfg.AllowedGroups, g) {
+			s.Groups = append(s.Groups, g)
+		}
+	}
+	return s, nil
+}
+
+// oauthProblem describes an exchange failure without the response body (which could echo a
+// code or secret).
+func oauthProblem(err error) string {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		if re.ErrorCode != "" {
+			return scan.Shorten(re.ErrorCode, 64)
+		}
+		if re.Response != nil {
+			return re.Response.Status
+		}
+	}
+	return "the token endpoint could not be reached"
+}
+
+// SignOut forgets the session.
+func (o *OIDC) SignOut(w http.ResponseWriter, _ *http.Request) error {
+	clearCookie(w, SessionCookie)
+	seeOther(w, "../")
+	return nil
+}
+
+// sessionIdentity reads the session cookie. ok is false when there is no usable session (none,
+// expired, or not sealed by us: a tampered cookie proves nothing); err wraps ErrForbidden when
+// the person is no longer on the allowed lists.
+func (o *OIDC) sessionIdentity(r *http.Request) (Identity, bool, error) {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return Identity{}, false, nil
+	}
+	var s session
+	if o.seal.open(SessionCookie, c.Value, &s) != nil || o.now().Unix() >= s.Expires || s.Subject == "" {
+		return Identity{}, false, nil
+	}
+	id := Identity{Actor: "oidc:" + o.describe(s), Access: AccessOIDC}
+	if !o.allowed(s) {
+		return id, true, fmt.Errorf("%w: %s may not use vulscan", ErrForbidden, o.describe(s))
+	}
+	return id, true, nil
+}
+
+// describe names a person: the verified email, else the subject.
+func (o *OIDC) describe(s session) string {
+	if s.Email != "" {
+		return s.Email
+	}
+	return s.Subject
+}
+
+// allowed applies the allowed lists.
+func (o *OIDC) allowed(s session) bool {
+	if slices.Contains(o.cfg.AllowedEmails, "*") || slices.Contains(o.cfg.AllowedGroups, "*") {
+		return true
+	}
+	for _, g := range s.Groups {
+		if slices.Contains(o.cfg.AllowedGroups, g) {
+			return true
+		}
+	}
+	if s.Email == "" {
+		return false
+	}
+	for _, e := range o.cfg.AllowedEmails {
+		e = strings.ToLower(e)
+		if e == s.Email || (strings.HasPrefix(e, "@") && strings.HasSuffix(s.Email, e)) {
+			return true
+		}
+	}
+	return false
+}
+
+// seeOther redirects to a URL relative to the auth/ path. Not http.Redirect: it would make the
+// URL absolute, losing the prefix a gateway serves the function under.
+func seeOther(w http.ResponseWriter, relative string) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Location", relative)
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// safeNext keeps a return path only if it stays on this site: relative, no scheme, no host.
+func safeNext(next string) string {
+	next = strings.TrimLeft(next, "/")
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || strings.ContainsAny(next, "\\\r\n") ||
+		strings.HasPrefix(next, ".") || len(next) > 512 {
+		return ""
+	}
+	return next
+}
+
+// randomToken is 32 random bytes, base64url.
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
