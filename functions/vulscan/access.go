@@ -33,7 +33,10 @@ func (a *app) openAuth(e env) (*auth.Authenticator, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(cfg.Modes) == 0 {
+	switch {
+	case cfg.Public:
+		a.logger.Warn("VULSCAN_PUBLIC=I-understand: anyone who reaches the function may start scans and read the audit log")
+	case len(cfg.Modes) == 0:
 		a.logger.Warn("VULSCAN_AUTH is not set: every page and API call is refused (timers still run)")
 	}
 	return authn, nil
@@ -84,13 +87,15 @@ func callerFromGateway(ctx context.Context, g platform.Gateway) context.Context 
 
 // describeAuth says which modes admit callers, for the start-up banner.
 func describeAuth(authn *auth.Authenticator) string {
-	modes := authn.Modes()
-	if len(modes) == 0 {
-		return "nobody (set VULSCAN_AUTH)"
+	var parts []string
+	for _, m := range authn.Modes() {
+		parts = append(parts, string(m))
 	}
-	parts := make([]string, len(modes))
-	for i, m := range modes {
-		parts[i] = string(m)
+	if authn.Public() {
+		parts = append(parts, "anyone (VULSCAN_PUBLIC)")
+	}
+	if len(parts) == 0 {
+		return "nobody (set VULSCAN_AUTH)"
 	}
 	return strings.Join(parts, ", ")
 }

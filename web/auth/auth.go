@@ -39,6 +39,7 @@ const (
 	AccessOIDC     = "oidc"
 	AccessGateway  = "gateway"
 	AccessProxy    = "proxy"
+	AccessPublic   = "public"
 )
 
 // Identity is an authenticated caller.
@@ -92,6 +93,9 @@ type Config struct {
 	LocalUser string
 	// OIDC signs people in for ModeOIDC.
 	OIDC *OIDC
+	// Public admits callers no mode identifies as "anonymous" (VULSCAN_PUBLIC=I-understand): a
+	// deliberately open deployment. A wrong credential is still refused.
+	Public bool
 	// Logger receives refusals (never a key, token or cookie); nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -103,6 +107,7 @@ type Authenticator struct {
 	proxy     Proxy
 	localUser string
 	oidc      *OIDC
+	public    bool
 	log       *slog.Logger
 }
 
@@ -111,7 +116,7 @@ type Authenticator struct {
 // settings.
 func New(cfg Config, where Where) (*Authenticator, error) {
 	a := &Authenticator{modes: cfg.Modes, apiKeys: cfg.APIKeys, proxy: cfg.Proxy,
-		localUser: cfg.LocalUser, oidc: cfg.OIDC, log: cfg.Logger}
+		localUser: cfg.LocalUser, oidc: cfg.OIDC, public: cfg.Public, log: cfg.Logger}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -160,6 +165,9 @@ func (a *Authenticator) OIDC() *OIDC {
 	return a.oidc
 }
 
+// Public reports whether callers nobody identifies are admitted (VULSCAN_PUBLIC).
+func (a *Authenticator) Public() bool { return a.public }
+
 // Modes returns the modes in force.
 func (a *Authenticator) Modes() []Mode { return slices.Clone(a.modes) }
 
@@ -199,6 +207,9 @@ func (a *Authenticator) Authenticate(r *http.Request) (Identity, error) {
 	}
 	if a.Has(ModeNone) && isLoopback(r.RemoteAddr) {
 		return Identity{Actor: "local:" + a.localUser, Access: AccessLoopback}, nil
+	}
+	if a.public {
+		return Identity{Actor: "anonymous", Access: AccessPublic}, nil
 	}
 	return Identity{}, fmt.Errorf("%w: %s", ErrUnauthenticated, a.howToAuthenticate())
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/vulscan/vulscan/functions/scan"
 )
 
 // The settings auth reads (README's Settings table describes each).
@@ -21,6 +23,9 @@ const (
 	EnvOIDCAllowedGroups = "VULSCAN_OIDC_ALLOWED_GROUPS"
 	EnvSessionKey        = "VULSCAN_SESSION_KEY"
 	EnvSessionTTL        = "VULSCAN_SESSION_TTL"
+	// EnvPublic opens the pages and the API to everyone when it is exactly PublicConsent.
+	EnvPublic     = "VULSCAN_PUBLIC"
+	PublicConsent = "I-understand"
 )
 
 // ConfigFromEnv reads the settings of the modes VULSCAN_AUTH names (and only those: a setting
@@ -32,6 +37,13 @@ func ConfigFromEnv(getenv func(string) string, localUser string) (Config, error)
 		return Config{}, err
 	}
 	cfg := Config{Modes: modes, LocalUser: localUser}
+	switch p := strings.TrimSpace(getenv(EnvPublic)); p {
+	case "":
+	case PublicConsent:
+		cfg.Public = true
+	default:
+		return Config{}, fmt.Errorf("%s=%q: set it to %s to let anyone who reaches the function start scans and read the audit log, or leave it unset", EnvPublic, scan.Shorten(p, 40), PublicConsent)
+	}
 	for _, m := range modes {
 		switch m {
 		case ModeAPIKey:
