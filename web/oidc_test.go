@@ -1,0 +1,268 @@
+package web_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/oauth2-proxy/mockoidc"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/web/auth"
+)
+
+// provider is a real OpenID Connect server in-process (mockoidc), with an optional tamperer
+// that rewrites the ID token its token endpoint answers with.
+type provider struct {
+	*mockoidc.MockOIDC
+	tamper func(claims jwt.MapClaims) (jwt.MapClaims, *mockoidc.Keypair)
+}
+
+func startProvider(t *testing.T) *provider {
+	t.Helper()
+	m, err := mockoidc.NewServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &provider{MockOIDC: m}
+	// Middleware must be added before the server starts.
+	m.AddMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if p.tamper == nil || r.URL.Path != mockoidc.TokenEndpoint {
+				next.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			var body map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err == nil {
+				if raw, ok := body["id_token"].(string); ok {
+					body["id_token"] = p.retoken(t, raw)
+				}
+			}
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(body)
+		})
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(ln, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Shutdown() })
+	return p
+}
+
+// retoken re-signs raw's claims as the tamperer says.
+func (p *provider) retoken(t *testing.T, raw string) string {
+	parts := strings.Split(raw, ".")
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := jwt.MapClaims{}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	claims, key := p.tamper(claims)
+	if key == nil {
+		key = p.Keypair
+	}
+	tok, err := key.SignJWT(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// signIn runs the browser's side of the authorization code flow through h and the provider,
+// and returns the callback's response.
+func signIn(t *testing.T, h *harness, mutateCallback func(*url.Values)) *http.Response {
+	t.Helper()
+	login := h.get("/auth/login?next=audit")
+	if login.StatusCode != http.StatusFound {
+		t.Fatalf("sign-in = %d: %s", login.StatusCode, body(t, login))
+	}
+	loginCookie := login.Cookies()
+	authorize := login.Header.Get("Location")
+	u, _ := url.Parse(authorize)
+	if q := u.Query(); q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("nonce") == "" {
+		t.Errorf("authorization request %s lacks PKCE or a nonce", authorize)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(authorize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	back, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || back.Query().Get("code") == "" {
+		t.Fatalf("provider answered %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	q := back.Query()
+	if mutateCallback != nil {
+		mutateCallback(&q)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/auth/callback?"+q.Encode(), nil)
+	for _, c := range loginCookie {
+		r.AddCookie(c)
+	}
+	return h.do(r)
+}
+
+func sessionCookie(resp *http.Response) *http.Cookie {
+	for _, c := range resp.Cookies() {
+		if c.Name == auth.SessionCookie && c.Value != "" {
+			return c
+		}
+	}
+	return nil
+}
+
+func oidcHarness(t *testing.T, p *provider, allowed []string, now func() time.Time) *harness {
+	cfg := p.Config()
+	o, err := auth.NewOIDC(auth.OIDCConfig{Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
+		RedirectURL: "https://scan.example/auth/callback", AllowedEmails: allowed,
+		SessionKey: []byte("0123456789abcdef0123456789abcdef"), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newHarness(t, withAuth(t, auth.Config{Modes: []auth.Mode{auth.ModeOIDC}, OIDC: o}, auth.Where{}))
+}
+
+// TestOIDCSignInStartsAScanAsThePerson: sign in through a real provider, then a scan is
+// recorded under the person's verified email; the session cookie is sealed and flagged.
+func TestOIDCSignInStartsAScanAsThePerson(t *testing.T) {
+	p := startProvider(t)
+	h := oidcHarness(t, p, []string{"@example.com"}, nil)
+	cb := signIn(t, h, nil)
+	if cb.StatusCode != http.StatusSeeOther || cb.Header.Get("Location") != "../audit" {
+		t.Fatalf("callback = %d to %q: %s", cb.StatusCode, cb.Header.Get("Location"), body(t, cb))
+	}
+	c := sessionCookie(cb)
+	if c == nil || !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" {
+		t.Fatalf("session cookie %+v; want Secure, HttpOnly, SameSite=Lax, Path=/", c)
+	}
+	if strings.Contains(c.Value, "jane") {
+		t.Error("the session cookie shows the identity in clear")
+	}
+	resp := h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, func(r *http.Request) { r.AddCookie(c) })
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("scan = %d: %s", resp.StatusCode, body(t, resp))
+	}
+	rec := h.records()[0]
+	if rec.Actor != "oidc:jane.doe@example.com" || rec.Access != "oidc" {
+		t.Errorf("record actor %q access %q; want oidc:jane.doe@example.com, oidc", rec.Actor, rec.Access)
+	}
+
+	out := httptest.NewRequest(http.MethodPost, "/auth/logout", nil)
+	out.AddCookie(c)
+	signedOut := h.do(out)
+	if signedOut.StatusCode != http.StatusSeeOther || signedOut.Header.Get("Location") != "../" {
+		t.Errorf("sign-out = %d to %q", signedOut.StatusCode, signedOut.Header.Get("Location"))
+	}
+	cleared := false
+	for _, k := range signedOut.Cookies() {
+		cleared = cleared || k.Name == auth.SessionCookie && k.MaxAge < 0
+	}
+	if !cleared {
+		t.Error("sign-out did not clear the session cookie")
+	}
+}
+
+// TestOIDCForgeriesAreRefused: every way of faking a sign-in or a session fails.
+func TestOIDCForgeriesAreRefused(t *testing.T) {
+	other, err := mockoidc.RandomKeypair(2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		allowed  []string
+		now      func() time.Time
+		tamper   func(jwt.MapClaims) (jwt.MapClaims, *mockoidc.Keypair)
+		callback func(*url.Values)
+		status   int
+	}{
+		{name: "wrong state", callback: func(q *url.Values) { q.Set("state", "forged") }, status: http.StatusUnauthorized},
+		{name: "code not issued", callback: func(q *url.Values) { q.Set("code", "forged") }, status: http.StatusUnauthorized},
+		{name: "provider error", callback: func(q *url.Values) { q.Set("error", "access_denied") }, status: http.StatusUnauthorized},
+		{name: "ID token signed by another key", status: http.StatusUnauthorized,
+			tamper: func(c jwt.MapClaims) (jwt.MapClaims, *mockoidc.Keypair) { return c, other }},
+		{name: "ID token for another audience", status: http.StatusUnauthorized,
+			tamper: func(c jwt.MapClaims) (jwt.MapClaims, *mockoidc.Keypair) { c["aud"] = "someone-else"; return c, nil }},
+		{name: "ID token from another issuer", status: http.StatusUnauthorized,
+			tamper: func(c jwt.MapClaims) (jwt.MapClaims, *mockoidc.Keypair) {
+				c["iss"] = "https://evil.example"
+				return c, nil
+			}},
+		{name: "ID token with another nonce", status: http.StatusUnauthorized,
+			tamper: func(c jwt.MapClaims) (jwt.MapClaims, *mockoidc.Keypair) { c["nonce"] = "replayed"; return c, nil }},
+		{name: "expired ID token", status: http.StatusUnauthorized,
+			tamper: func(c jwt.MapClaims) (jwt.MapClaims, *mockoidc.Keypair) {
+				c["exp"] = time.Now().Add(-time.Hour).Unix()
+				return c, nil
+			}},
+		{name: "unverified email", allowed: []string{"jane.doe@example.com"}, status: http.StatusForbidden,
+			tamper: func(c jwt.MapClaims) (jwt.MapClaims, *mockoidc.Keypair) { c["email_verified"] = false; return c, nil }},
+		{name: "person not on the allowed list", allowed: []string{"@corp.example"}, status: http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startProvider(t)
+			p.tamper = tc.tamper
+			allowed := tc.allowed
+			if allowed == nil {
+				allowed = []string{"*"}
+			}
+			h := oidcHarness(t, p, allowed, tc.now)
+			cb := signIn(t, h, tc.callback)
+			if cb.StatusCode != tc.status {
+				t.Fatalf("callback = %d, want %d: %.300s", cb.StatusCode, tc.status, body(t, cb))
+			}
+			if sessionCookie(cb) != nil {
+				t.Error("a refused sign-in set a session cookie")
+			}
+		})
+	}
+}
+
+// TestOIDCSessionTampering: a changed, foreign or expired session cookie admits nobody.
+func TestOIDCSessionTampering(t *testing.T) {
+	p := startProvider(t)
+	now := time.Now()
+	h := oidcHarness(t, p, []string{"*"}, func() time.Time { return now })
+	c := sessionCookie(signIn(t, h, nil))
+	if c == nil {
+		t.Fatal("no session")
+	}
+	flipped := []byte(c.Value)
+	flipped[len(flipped)/2] ^= 0x01
+	for name, cookie := range map[string]*http.Cookie{
+		"flipped byte":         {Name: auth.SessionCookie, Value: string(flipped)},
+		"made up":              {Name: auth.SessionCookie, Value: base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"admin","exp":9999999999}`))},
+		"login cookie's value": {Name: auth.SessionCookie, Value: c.Value[:len(c.Value)-4]},
+	} {
+		resp := h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, func(r *http.Request) { r.AddCookie(cookie) })
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s: status %d, want 401", name, resp.StatusCode)
+		}
+	}
+	now = now.Add(auth.DefaultSessionTTL + time.Second)
+	if resp := h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, func(r *http.Request) { r.AddCookie(c) }); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("expired session: status %d, want 401", resp.StatusCode)
+	}
+	for _, rec := range h.records() {
+		if rec.Outcome != audit.OutcomeRejected || rec.Actor != "anonymous" {
+			t.Errorf("record %+v; want only anonymous refusals", rec)
+		}
+	}
+}
