@@ -40,7 +40,7 @@ func TestLambdaUnderRuntimeEmulator(t *testing.T) {
 
 	var formKey string
 	t.Run("form GET renders the form", func(t *testing.T) {
-		resp := fn.http(t, httpAPIEvent("GET", "/", nil, nil, false))
+		resp := fn.http(t, jwtCaller(httpAPIEvent("GET", "/", nil, nil, false)))
 		resp.wantStatus(t, http.StatusOK)
 		resp.wantHeader(t, "Content-Type", "text/html")
 		formKey = resp.formKey(t)
@@ -53,23 +53,18 @@ func TestLambdaUnderRuntimeEmulator(t *testing.T) {
 			"LocalImageIDs":      {"sha256:" + strings.Repeat("0837c4ab", 8)},
 			"IdempotencyKey":     {formKey},
 		}
-		resp := fn.http(t, httpAPIEvent("POST", "/", formHeaders(), []byte(form.Encode()), true))
+		resp := fn.http(t, jwtCaller(httpAPIEvent("POST", "/", formHeaders(), []byte(form.Encode()), true)))
 		resp.wantStatus(t, http.StatusSeeOther)
 		formAttempt = resp.attemptFromLocation(t)
 
-		page := fn.http(t, httpAPIEvent("GET", "/scans/"+formAttempt, nil, nil, false))
+		page := fn.http(t, jwtCaller(httpAPIEvent("GET", "/scans/"+formAttempt, nil, nil, false)))
 		page.wantStatus(t, http.StatusOK)
 	})
 
 	t.Run("JSON API call starts a scan", func(t *testing.T) {
 		headers := map[string]string{"content-type": "application/json", "idempotency-key": "lambda-api-1"}
 		body := `{"RegistryImageScanType":"IMAGEIDS","RegistryImageIDs":[101,102]}`
-		event := httpAPIEvent("POST", "/api/scans", headers, []byte(body), false)
-		// A JWT authorizer on the HTTP API verified the caller.
-		event["requestContext"].(map[string]any)["authorizer"] = map[string]any{
-			"jwt": map[string]any{"claims": map[string]string{"sub": httpAPICaller}, "scopes": nil},
-		}
-		resp := fn.http(t, event)
+		resp := fn.http(t, jwtCaller(httpAPIEvent("POST", "/api/scans", headers, []byte(body), false)))
 		resp.wantStatus(t, http.StatusCreated)
 		resp.wantHeader(t, "Content-Type", "application/json")
 		var got struct {
@@ -263,6 +258,14 @@ const (
 	httpAPISourceIP = "198.51.100.4"
 	httpAPICaller   = "ci-pipeline@example.com"
 )
+
+// jwtCaller marks event as verified by a JWT authorizer on the HTTP API (VULSCAN_AUTH=gateway).
+func jwtCaller(event map[string]any) map[string]any {
+	event["requestContext"].(map[string]any)["authorizer"] = map[string]any{
+		"jwt": map[string]any{"claims": map[string]string{"sub": httpAPICaller}, "scopes": nil},
+	}
+	return event
+}
 
 // httpAPIEvent is an API Gateway HTTP API (payload 2.0) event for one request, shaped as AWS
 // sends it (aws-lambda-go's events/testdata/apigw-v2-request-no-authorizer.json). Form bodies
