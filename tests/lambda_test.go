@@ -177,6 +177,7 @@ func startLambda(t *testing.T) *lambdaFunction {
 		"VULSCAN_AUDIT_DSN="+dsn,
 		"VULSCAN_TCSS_ENDPOINT="+srv.URL,
 		"VULSCAN_AUTH=gateway", // the HTTP API's JWT authorizer proves the caller
+		"VULSCAN_SCHEDULES=nightly=0 0 2 * * * *;vulscan-prod-nightly=0 0 2 * * * *",
 		"TENCENTCLOUD_SECRET_ID="+key.SecretID,
 		"TENCENTCLOUD_SECRET_KEY="+key.SecretKey,
 	)

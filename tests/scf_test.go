@@ -178,6 +178,7 @@ func startSCF(t *testing.T, bin string, extraEnv ...string) *scfFunction {
 		"TENCENTCLOUD_SESSIONTOKEN="+role.Token,
 		"VULSCAN_AUDIT_DSN="+dsn, "VULSCAN_TCSS_ENDPOINT="+tcssSrv.URL,
 		"VULSCAN_AUTH=gateway", // the legacy API gateway's key authentication names the caller
+		"VULSCAN_SCHEDULES=nightly=0 0 2 * * * *",
 	)
 	cmd.Env = append(cmd.Env, extraEnv...)
 	p := startProcess(t, cmd)

@@ -4,10 +4,13 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/guard"
 	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/web"
 	"github.com/vulscan/vulscan/web/auth"
@@ -189,4 +192,51 @@ func testOIDC(t *testing.T, issuer string) *auth.OIDC {
 		t.Fatal(err)
 	}
 	return o
+}
+
+// TestStartLimitAnswers429: past the per-actor limit the API answers 429 with Retry-After and
+// the form keeps the values; another actor is unaffected.
+func TestStartLimitAnswers429(t *testing.T) {
+	now := time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
+	h := newHarness(t, allModes(t), withGuard(guard.Config{StartsPerMinute: 2, Now: func() time.Time { return now }, Logger: discard}))
+	for i := range 2 {
+		if resp := h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, bearer(testAPIKey)); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("start %d = %d", i+1, resp.StatusCode)
+		}
+	}
+	resp := h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, bearer(testAPIKey))
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "30" {
+		t.Errorf("3rd start = %d, Retry-After %q; want 429, 30", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	form := h.postForm(url.Values{"LocalImageScanType": {"NOT_SCAN"}}, viaProxy("X-Forwarded-Email", "ann@example.com"))
+	if form.StatusCode != http.StatusSeeOther {
+		t.Errorf("another actor's form = %d, want 303", form.StatusCode)
+	}
+	for range 2 {
+		h.postForm(url.Values{"LocalImageScanType": {"NOT_SCAN"}}, viaProxy("X-Forwarded-Email", "ann@example.com"))
+	}
+	limited := h.postForm(url.Values{"LocalImageScanType": {"NOT_SCAN"}, "IdempotencyKey": {"k-ann"}}, viaProxy("X-Forwarded-Email", "ann@example.com"))
+	if limited.StatusCode != http.StatusTooManyRequests || limited.Header.Get("Retry-After") == "" {
+		t.Fatalf("limited form = %d", limited.StatusCode)
+	}
+	if key := formKey(t, document(t, limited)); key != "k-ann" {
+		t.Errorf("the limited form lost its idempotency key: %q", key)
+	}
+}
+
+// TestBroadScopeRefusalThroughTheAPI: an actor not in VULSCAN_BROAD_SCOPE_ACTORS gets 403 for an
+// ALL-scope scan, recorded as rejected.
+func TestBroadScopeRefusalThroughTheAPI(t *testing.T) {
+	h := newHarness(t, allModes(t), withGuard(guard.Config{BroadScopeActors: []string{"proxy:*@example.com"}, Logger: discard}))
+	resp := h.postJSON(`{"LocalImageScanType":"ALL"}`, bearer(testAPIKey))
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("status = %d, want 403: %s", resp.StatusCode, body(t, resp))
+	}
+	recs := h.records()
+	if len(recs) != 1 || recs[0].Outcome != audit.OutcomeRejected || recs[0].Actor != "apikey:ci" || h.creates() != 0 {
+		t.Errorf("records %+v", recs)
+	}
+	if resp := h.postJSON(`{"LocalImageScanType":"ALL"}`, viaProxy("X-Forwarded-Email", "ann@example.com")); resp.StatusCode != http.StatusCreated {
+		t.Errorf("listed actor: status %d", resp.StatusCode)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/a-h/templ"
 
@@ -150,7 +151,7 @@ func (s *server) logError(r *http.Request, p problem, err error) {
 func (s *server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	p := describe(err)
 	s.logError(r, p, err)
-	setRetryAfter(w, p.status)
+	setRetryAfterFor(w, p.status, err)
 	msg := p.message
 	for _, f := range p.fields {
 		msg += " " + f.String() + "."
@@ -208,8 +209,19 @@ func (s *server) apiError(w http.ResponseWriter, r *http.Request, err error, id 
 	if len(body.Errors) == 0 {
 		body.Errors = []scan.FieldError{{Message: p.message}}
 	}
-	setRetryAfter(w, p.status)
+	setRetryAfterFor(w, p.status, err)
 	s.writeJSON(w, p.status, body)
+}
+
+// setRetryAfterFor sets Retry-After from err when it says how long to wait (a caller over its
+// start limit), else from the status's default.
+func setRetryAfterFor(w http.ResponseWriter, status int, err error) {
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) && ra.RetryAfter() > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((ra.RetryAfter()+time.Second-1)/time.Second), 10))
+		return
+	}
+	setRetryAfter(w, status)
 }
 
 func setRetryAfter(w http.ResponseWriter, status int) {

@@ -99,6 +99,12 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request) error {
 		view.Notice = se.Message
 		setRetryAfter(w, http.StatusServiceUnavailable)
 		return s.render(w, r, http.StatusServiceUnavailable, templates.FormPage(view))
+	case se != nil && se.Code == scan.ERATELIMITED && attempt.ID() == 0:
+		// Refused by the caller's own start limit before anything was recorded: keep the values
+		// and the key for one click later.
+		view.Notice = se.Message
+		setRetryAfterFor(w, http.StatusTooManyRequests, err)
+		return s.render(w, r, http.StatusTooManyRequests, templates.FormPage(view))
 	case attempt.ID() != 0 && se != nil && se.Code != scan.EUNAVAILABLE:
 		// Failed, rate limited, unknown or still in progress: the attempt's page says so.
 		return redirectToAttempt(w, r, attempt.ID())

@@ -16,6 +16,7 @@ import (
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/audit/sqlstore"
+	"github.com/vulscan/vulscan/functions/guard"
 	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/scan/scantest"
 	"github.com/vulscan/vulscan/functions/tcss"
@@ -40,6 +41,22 @@ type harnessConfig struct {
 	web      web.Config
 	scanLog  func(scan.AuditLog) scan.AuditLog // wraps the service's view of the store
 	auditLog func(web.AuditLog) web.AuditLog   // wraps the pages' view of the store
+	guard    *guard.Config                     // guard rails in front of the service
+}
+
+// withGuard puts guard rails in front of the scan service, as the app does.
+func withGuard(c guard.Config) harnessOption {
+	return func(hc *harnessConfig) { hc.guard = &c }
+}
+
+// guarded is the service with starts going through the guard.
+type guarded struct {
+	*scan.Service
+	guard *guard.Guard
+}
+
+func (g guarded) Start(ctx context.Context, req scan.Request, key string, c scan.Caller) (scan.Attempt, error) {
+	return g.guard.Start(ctx, req, key, c)
 }
 
 func withTrustedOrigins(o ...string) harnessOption {
@@ -95,6 +112,13 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		AuditLog: cfg.scanLog,
 	})
 	cfg.web.Scans = w.Service
+	if cfg.guard != nil {
+		g, err := guard.New(w.Service, *cfg.guard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.web.Scans = guarded{Service: w.Service, guard: g}
+	}
 	cfg.web.Audit = w.Store
 	if cfg.auditLog != nil {
 		cfg.web.Audit = cfg.auditLog(w.Store)

@@ -6,7 +6,10 @@ import (
 	"net"
 	"strings"
 
+	"github.com/vulscan/vulscan/functions/guard"
 	"github.com/vulscan/vulscan/functions/platform"
+	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/functions/schedule"
 	"github.com/vulscan/vulscan/web"
 	"github.com/vulscan/vulscan/web/auth"
 )
@@ -98,4 +101,34 @@ func describeAuth(authn *auth.Authenticator) string {
 		return "nobody (set VULSCAN_AUTH)"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// openGuard builds the guard rails in front of the scan service from VULSCAN_BROAD_SCOPE_ACTORS,
+// VULSCAN_START_LIMIT and VULSCAN_SCHEDULES.
+func (a *app) openGuard(e env) (*guard.Guard, error) {
+	limit, err := guard.ParseStartLimit(e.getenv(guard.EnvStartLimit))
+	if err != nil {
+		return nil, err
+	}
+	schedules, err := schedule.Parse(e.getenv(schedule.Setting))
+	if err != nil {
+		return nil, err
+	}
+	return guard.New(a.service, guard.Config{
+		BroadScopeActors: guard.ParseActorPatterns(e.getenv(guard.EnvBroadScopeActors)),
+		StartsPerMinute:  limit,
+		Schedules:        schedules.Names(),
+		Logger:           a.logger,
+	})
+}
+
+// guardedScans is the scan service as the web handler sees it: starts and refusals go through
+// the guard rails, lookups straight to the service.
+type guardedScans struct {
+	*scan.Service
+	guard *guard.Guard
+}
+
+func (g guardedScans) Start(ctx context.Context, req scan.Request, key string, c scan.Caller) (scan.Attempt, error) {
+	return g.guard.Start(ctx, req, key, c)
 }

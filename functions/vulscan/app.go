@@ -11,6 +11,7 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
 	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/guard"
 	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/tcss"
 	"github.com/vulscan/vulscan/web"
@@ -25,6 +26,7 @@ type app struct {
 	service  *scan.Service
 	handler  http.Handler
 	auth     *auth.Authenticator // who may use the pages and the API
+	guard    *guard.Guard        // the rules on who may start which scan, for every trigger
 	logger   *slog.Logger
 	emulator *localEmulator // the in-process TCSS emulator, when the endpoint is "emulator"
 }
@@ -88,8 +90,11 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 	if a.auth, err = a.openAuth(e); err != nil {
 		return nil, errors.Join(err, a.Close())
 	}
+	if a.guard, err = a.openGuard(e); err != nil {
+		return nil, errors.Join(err, a.Close())
+	}
 	a.handler = web.New(web.Config{
-		Scans:          a.service,
+		Scans:          guardedScans{Service: a.service, guard: a.guard},
 		Audit:          a.store,
 		TrustedOrigins: s.trustedOrigins,
 		Auth:           a.auth,

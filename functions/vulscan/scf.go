@@ -37,7 +37,7 @@ func serveSCF(ctx context.Context, e env) int {
 func (a *app) dispatcher() *platform.Dispatcher {
 	return platform.New(platform.Options{
 		Handler:        a.handler,
-		Scans:          a.service,
+		Scans:          a.guard,
 		RequestContext: callerFromGateway,
 		Logger:         a.logger,
 	})

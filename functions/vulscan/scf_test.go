@@ -85,6 +85,8 @@ func TestSCFModeServesTheAppThroughTheRuntimeAPI(t *testing.T) {
 		"VULSCAN_TCSS_ENDPOINT": "emulator", "VULSCAN_AUDIT_DSN": dsn,
 		// The legacy API gateway's key authentication names the caller's SecretId.
 		"VULSCAN_AUTH": "gateway",
+		// The only schedule timers may start.
+		"VULSCAN_SCHEDULES": "nightly=0 0 2 * * * *",
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
