@@ -461,3 +461,8 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
+
+// CredentialSource names the credential that signs this client's calls, for the audit record
+// (scan.Provenance): scf-role:AKIDab12…, static-key:AKIDab12…, assumed-role:<ARN>/<session>,
+// web-identity:<ARN>. It never holds a secret or more than the SecretId's first characters.
+func (c *Client) CredentialSource() string { return credentialSource(c.cred) }

@@ -145,3 +145,57 @@ func credentialProblem(ctx context.Context, cred common.CredentialIface) error {
 	}
 	return nil
 }
+
+// Credential sources, as the audit record names them (shared contract: audit.Record.Credential).
+const (
+	SourceSCFRole      = "scf-role"     // SCF's execution-role key (TENCENTCLOUD_SECRETID…)
+	SourceStaticKey    = "static-key"   // a key from TENCENTCLOUD_SECRET_ID… or given in code
+	SourceAssumedRole  = "assumed-role" // a role assumed through STS AssumeRole
+	SourceWebIdentity  = "web-identity" // a role assumed through STS AssumeRoleWithWebIdentity
+	secretIDPrefixLen  = 8              // how much of a SecretId a record may show
+	secretIDPrefixMark = "…"
+)
+
+// sourceDescriber is a credential that can say where it comes from without its secrets.
+type sourceDescriber interface{ CredentialSource() string }
+
+// SecretIDPrefix is the first characters of a SecretId, enough to tell keys apart in a record and
+// too few to use.
+func SecretIDPrefix(id string) string {
+	id = strings.TrimSpace(id)
+	if id == "" {
+		return "(none)"
+	}
+	if len(id) <= secretIDPrefixLen {
+		return id[:min(len(id), 4)] + secretIDPrefixMark
+	}
+	return id[:secretIDPrefixLen] + secretIDPrefixMark
+}
+
+// CredentialSource names the source of the credential in use and the first characters of its
+// SecretId: scf-role:AKIDab12… or static-key:AKIDab12…; "none" when no pair is set.
+func (e EnvCredential) CredentialSource() string {
+	src, id, _, _, ok := e.lookup()
+	switch {
+	case !ok:
+		return "none"
+	case src.id == EnvSCFSecretID:
+		return SourceSCFRole + ":" + SecretIDPrefix(id)
+	}
+	return SourceStaticKey + ":" + SecretIDPrefix(id)
+}
+
+// CredentialSource names the role and session whose temporary keys sign:
+// assumed-role:<role ARN>/<session>.
+func (c *RoleCredential) CredentialSource() string {
+	return SourceAssumedRole + ":" + c.arn + "/" + c.session
+}
+
+// credentialSource describes any credential: its own description when it has one, else a
+// static key with its SecretId's first characters.
+func credentialSource(cred common.CredentialIface) string {
+	if d, ok := cred.(sourceDescriber); ok {
+		return d.CredentialSource()
+	}
+	return SourceStaticKey + ":" + SecretIDPrefix(cred.GetSecretId())
+}
