@@ -90,6 +90,10 @@ func TestScanWithARoleIsSignedByTheRolesTemporaryKey(t *testing.T) {
 			t.Errorf("the log shows a secret:\n%s", stderr)
 		}
 	}
+	// The record names the role (with its name) and session, never a key.
+	if rec := s.outcome(t, out.AttemptID); rec.Credential != "assumed-role:"+testRoleARN+"/vulscan" {
+		t.Errorf("record credential %q, want assumed-role:%s/vulscan", rec.Credential, testRoleARN)
+	}
 }
 
 func TestScanWhoseRoleCannotBeAssumedIsRecordedAsNotSent(t *testing.T) {
