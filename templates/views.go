@@ -82,6 +82,8 @@ type ScanView struct {
 	ClosedTime     Moment // when the outcome was recorded; zero while pending
 	Trigger        string
 	Actor          string
+	Access         string // how the caller was admitted (apikey, oidc, …); "" when not recorded
+	Credential     string // the Tencent credential source, e.g. assumed-role:<ARN>/<session>
 	SourceIP       string
 	LocalTaskID    string // "" when there is none
 	RegistryTaskID string

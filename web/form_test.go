@@ -319,6 +319,8 @@ func TestSuccessRedirectsToTheAttemptPage(t *testing.T) {
 		"#request-id":       done.TCSSRequestID,
 		"#trigger":          "form",
 		"#actor":            "proxy:alice@example.com",
+		"#access":           "proxy",
+		"#credential":       done.Credential,
 		"#scan-status":      "Scanning",
 		"#badge":            "Scan started", // the API call succeeded, not (yet) the scan
 	} {
@@ -328,6 +330,9 @@ func TestSuccessRedirectsToTheAttemptPage(t *testing.T) {
 	}
 	if done.LocalTaskID == 0 || done.RegistryTaskID == 0 {
 		t.Errorf("emulator answered task IDs %d/%d", done.LocalTaskID, done.RegistryTaskID)
+	}
+	if !strings.HasPrefix(done.Credential, "static-key:AKID") || !strings.HasSuffix(done.Credential, "…") {
+		t.Errorf("record credential %q; want the static key's SecretId prefix", done.Credential)
 	}
 	// No timed reload (WCAG 2.2.1): a link without JavaScript, polling by static/live.js with it.
 	if doc.Find(`meta[http-equiv=refresh]`).Length() != 0 {

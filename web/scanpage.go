@@ -88,17 +88,19 @@ func (s *server) liveStatus(ctx context.Context, a scan.Attempt) (*scan.ScanInfo
 func attemptView(a scan.Attempt) templates.ScanView {
 	open, closing := a.Record, a.Closing()
 	v := templates.ScanView{
-		ID:        a.ID(),
-		Outcome:   string(a.State()),
-		Badge:     badge(a.State()),
-		Headline:  headline(a.State()),
-		Time:      moment(open.Time),
-		Trigger:   string(open.Trigger),
-		Actor:     open.Actor,
-		SourceIP:  open.SourceIP,
-		ErrorCode: closing.ErrorCode,
-		Reason:    plainReason(closing),
-		Params:    requestParams(a.Request),
+		ID:         a.ID(),
+		Outcome:    string(a.State()),
+		Badge:      badge(a.State()),
+		Headline:   headline(a.State()),
+		Time:       moment(open.Time),
+		Trigger:    string(open.Trigger),
+		Actor:      open.Actor,
+		Access:     open.Access,
+		Credential: open.Credential,
+		SourceIP:   open.SourceIP,
+		ErrorCode:  closing.ErrorCode,
+		Reason:     plainReason(closing),
+		Params:     requestParams(a.Request),
 	}
 	if a.Outcome != nil {
 		v.ClosedTime = moment(a.Outcome.Time)
