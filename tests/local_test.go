@@ -74,6 +74,17 @@ func TestLocalServerAndCLIShareOneEmulator(t *testing.T) {
 		p.stop()
 	}
 	verifyAudit(t, dsn)
+	// Every record names the emulator as its endpoint, and verify counts them all.
+	recs := auditRecords(t, dsn)
+	for _, r := range recs {
+		if !r.Emulated() || !strings.HasPrefix(r.Endpoint, "emulator:http://127.0.0.1:") {
+			t.Errorf("record %d (%s) has endpoint %q; want the local emulator's, emulator:http://127.0.0.1:PORT", r.ID, r.Trigger, r.Endpoint)
+		}
+	}
+	out, err := exec.Command(vulscanBinary(t), "audit", "verify", "--dsn", dsn).Output()
+	if want := fmt.Sprintf("emulator: %d of the records were made against a TCSS emulator", len(recs)); err != nil || !strings.Contains(string(out), want) {
+		t.Errorf("vulscan audit verify: %v\n%s\nwant %q", err, out, want)
+	}
 }
 
 // startLocalServer starts vulscan in HTTP mode with the local emulator in dir and returns its

@@ -143,6 +143,7 @@ func TestSCFBootstrapThroughRuntimeAPI(t *testing.T) {
 type scfFunction struct {
 	runtime *fakeSCFRuntime
 	tcss    *tcsstest.Emulator
+	tcssURL string // VULSCAN_TCSS_ENDPOINT
 	dsn     string
 }
 
@@ -193,7 +194,7 @@ func startSCF(t *testing.T, bin string, extraEnv ...string) *scfFunction {
 		}
 		return nil
 	})
-	return &scfFunction{runtime: rt, tcss: emu, dsn: dsn}
+	return &scfFunction{runtime: rt, tcss: emu, tcssURL: tcssSrv.URL, dsn: dsn}
 }
 
 // invoke queues one event with this request ID and waits for the bootstrap's post about it.

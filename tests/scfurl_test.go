@@ -100,6 +100,12 @@ func testSCFFunctionURL(t *testing.T, bin string) {
 			t.Errorf("%s record %d from %q; want x-scf-remote-addr's %s", r.Trigger, r.ID, r.SourceIP, scfURLRemoteAddr)
 		}
 	}
+	for _, r := range recs {
+		// VULSCAN_TCSS_ENDPOINT is a plain URL here: recorded as given, not as an emulator.
+		if r.Endpoint != fn.tcssURL || r.Emulated() {
+			t.Errorf("record %d has endpoint %q; want %s", r.ID, r.Endpoint, fn.tcssURL)
+		}
+	}
 	verifyAudit(t, fn.dsn)
 }
 
