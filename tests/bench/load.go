@@ -180,20 +180,24 @@ func (c *callLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.h.ServeHTTP(w, r)
 }
 
-// maxPerSecond is the most calls in any one-second window.
-func (c *callLog) maxPerSecond() int {
+// maxPerSecond is the most calls that arrived in any one-second window (sliding), and in any
+// one clock second (how the emulator, like TCSS, counts its limit).
+func (c *callLog) maxPerSecond() (sliding, clock int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := slices.Clone(c.times)
 	slices.SortFunc(t, func(a, b time.Time) int { return a.Compare(b) })
-	most, j := 0, 0
+	j := 0
+	perSecond := map[int64]int{}
 	for i := range t {
 		for t[i].Sub(t[j]) >= time.Second {
 			j++
 		}
-		most = max(most, i-j+1)
+		sliding = max(sliding, i-j+1)
+		perSecond[t[i].Unix()]++
+		clock = max(clock, perSecond[t[i].Unix()])
 	}
-	return most
+	return sliding, clock
 }
 
 // burst sends 500 requests at once to a fresh server whose upstream allows TCSS's 20 calls a
@@ -202,7 +206,8 @@ func (c *callLog) maxPerSecond() int {
 // memory stay bounded.
 func (s *suite) burst() ([]row, error) {
 	key := tcsstest.RandomKey()
-	calls := &callLog{h: tcsstest.New(tcsstest.Options{Keys: []tcsstest.Key{key}})}
+	emu := tcsstest.New(tcsstest.Options{Keys: []tcsstest.Key{key}})
+	calls := &callLog{h: emu}
 	srv := httptest.NewServer(calls)
 	defer srv.Close()
 	dsn := "sqlite:" + filepath.Join(s.dir, "burst.db")
@@ -224,9 +229,12 @@ func (s *suite) burst() ([]row, error) {
 		}
 	}
 	records, verr := s.auditCount(dsn)
+	sliding, clock := calls.maxPerSecond()
 	rows := []row{
 		{item: "burst of 500: answered 2xx", unit: "requests", ours: []float64{float64(answered)}, target: target{kind: "min", limit: n}},
-		{item: "burst: upstream CreateVulScanTask calls in any 1 s window", unit: "calls", ours: []float64{float64(calls.maxPerSecond())}, target: target{kind: "max", limit: 20}},
+		{item: "burst: upstream calls in one clock second (TCSS's count)", unit: "calls", ours: []float64{float64(clock)}, target: target{kind: "max", limit: 20}},
+		{item: "burst: upstream calls arriving in any 1 s window (sliding)", unit: "calls", ours: []float64{float64(sliding)}, target: target{kind: "max", limit: 20}},
+		{item: "burst: upstream calls in all (more than 500: refused and retried)", unit: "calls", ours: []float64{float64(emu.Calls("CreateVulScanTask"))}, target: target{kind: "max", limit: n}},
 		{item: "burst: drain, first request to last answer", unit: "s", ours: []float64{r.Elapsed.Seconds()}, target: target{kind: "max", limit: 27.5},
 			note: "500 calls at 20/s take 25 s; target within 10%"},
 		{item: "burst: audit records, chain verified", unit: "records", ours: []float64{float64(records)}, target: target{kind: "min", limit: 2 * n}},

@@ -44,6 +44,7 @@ type suite struct {
 
 func run(out string, runs, microCount int) error {
 	start := time.Now()
+	loadBefore := loadAverage()
 	root, err := os.Getwd()
 	if err != nil {
 		return err
@@ -90,7 +91,7 @@ func run(out string, runs, microCount int) error {
 		notes = append(notes, fmt.Sprintf("- micro-benchmarks: %v", err))
 	}
 	rows = append(rows, microRows...)
-	report := s.report(rows, notes, micro, time.Since(start))
+	report := s.report(rows, notes, micro, time.Since(start), loadBefore+" at the start, "+loadAverage()+" at the end")
 	if err := os.WriteFile(out, []byte(report), 0o644); err != nil {
 		return err
 	}
@@ -129,7 +130,7 @@ func (s *suite) cmd(env []string, name string, args ...string) error {
 }
 
 // report renders docs/BENCHMARKS.md.
-func (s *suite) report(rows []row, notes []string, micro string, took time.Duration) string {
+func (s *suite) report(rows []row, notes []string, micro string, took time.Duration, load string) string {
 	var b strings.Builder
 	b.WriteString("# Benchmarks\n\n")
 	b.WriteString("Written by `go tool task bench` (tests/bench); do not edit by hand. Every figure and its anchor\n")
@@ -139,6 +140,7 @@ func (s *suite) report(rows []row, notes []string, micro string, took time.Durat
 	fmt.Fprintf(&b, "- Go: %s\n", goVersion(s.root))
 	fmt.Fprintf(&b, "- commit: %s\n", gitCommit(s.root))
 	fmt.Fprintf(&b, "- date: %s; the suite took %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), took.Round(time.Second))
+	fmt.Fprintf(&b, "- load average (1 min): %s\n", load)
 	fmt.Fprintf(&b, "- samples: %d per cold-start and one-shot figure\n\n", s.runs)
 	b.WriteString(table(rows))
 	if len(notes) > 0 {
@@ -148,6 +150,15 @@ func (s *suite) report(rows []row, notes []string, micro string, took time.Durat
 	b.WriteString("\n## Micro-benchmarks\n\n`go test -bench` over ./functions/... and ./web/..., compared by benchstat with the previous\nrun's raw output (docs/bench/micro.txt, which this run replaces):\n\n```\n")
 	b.WriteString(strings.TrimRight(micro, "\n") + "\n```\n")
 	return b.String()
+}
+
+// loadAverage is the one-minute load average: how busy the rest of the machine was.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Fields(string(data))[0]
 }
 
 func cpuModel() string {
