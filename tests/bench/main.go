@@ -26,9 +26,10 @@ import (
 func main() {
 	out := flag.String("out", "docs/BENCHMARKS.md", "the report to write")
 	runs := flag.Int("runs", 15, "samples per cold-start and one-shot figure")
-	microCount := flag.Int("micro-count", 5, "go test -count for the micro-benchmarks")
+	microCount := flag.Int("micro-count", 6, "go test -count for the micro-benchmarks (benchstat needs 6)")
+	firstRun := flag.Bool("first-run", false, "also time a new user's first `go tool task run` (fresh clone, empty caches; minutes)")
 	flag.Parse()
-	if err := run(*out, *runs, *microCount); err != nil {
+	if err := run(*out, *runs, *microCount, *firstRun); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -42,7 +43,7 @@ type suite struct {
 	log       func(format string, args ...any)
 }
 
-func run(out string, runs, microCount int) error {
+func run(out string, runs, microCount int, firstRun bool) error {
 	start := time.Now()
 	loadBefore := loadAverage()
 	root, err := os.Getwd()
@@ -66,7 +67,7 @@ func run(out string, runs, microCount int) error {
 	}
 	var rows []row
 	var notes []string
-	for _, item := range []struct {
+	items := []struct {
 		name string
 		fn   func() ([]row, error)
 	}{
@@ -76,7 +77,16 @@ func run(out string, runs, microCount int) error {
 		{"one-shot CLI", s.oneShot},
 		{"warm latency", s.warmLatency},
 		{"500-request burst", s.burst},
-	} {
+	}
+	if firstRun {
+		items = append(items, struct {
+			name string
+			fn   func() ([]row, error)
+		}{"first run", s.firstRun})
+	} else {
+		notes = append(notes, "- first run: not measured in this run (`go tool task bench -- -first-run` adds it; it downloads and compiles everything twice)")
+	}
+	for _, item := range items {
 		s.log("%s", item.name)
 		r, err := item.fn()
 		if err != nil {
@@ -144,9 +154,9 @@ func (s *suite) report(rows []row, notes []string, micro string, took time.Durat
 	fmt.Fprintf(&b, "- samples: %d per cold-start and one-shot figure\n\n", s.runs)
 	b.WriteString(table(rows))
 	if len(notes) > 0 {
-		b.WriteString("\nProblems in this run:\n\n" + strings.Join(notes, "\n") + "\n")
+		b.WriteString("\nNotes on this run:\n\n" + strings.Join(notes, "\n") + "\n")
 	}
-	b.WriteString("\n" + explanations)
+	b.WriteString("\n" + explanations + "\n" + profiles)
 	b.WriteString("\n## Micro-benchmarks\n\n`go test -bench` over ./functions/... and ./web/..., compared by benchstat with the previous\nrun's raw output (docs/bench/micro.txt, which this run replaces):\n\n```\n")
 	b.WriteString(strings.TrimRight(micro, "\n") + "\n```\n")
 	return b.String()
