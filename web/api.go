@@ -63,7 +63,7 @@ func (s *server) apiStart(w http.ResponseWriter, r *http.Request) error {
 		if errors.As(err, &mbe) {
 			return s.refuse(r, scan.EINVALID, tooLarge(mbe))
 		}
-		return &httpError{status: http.StatusBadRequest, message: "The request body could not be read.", err: err}
+		return s.refuse(r, scan.EINVALID, &httpError{status: http.StatusBadRequest, message: "The request body could not be read.", err: err})
 	}
 	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
 	caller := s.caller(r, audit.TriggerAPI)

@@ -107,6 +107,10 @@ func webCode(status int) string {
 		return "forbidden"
 	case http.StatusNotFound:
 		return scan.ENOTFOUND
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusMisdirectedRequest:
+		return "misdirected"
 	case http.StatusRequestEntityTooLarge:
 		return "too_large"
 	case http.StatusUnsupportedMediaType:
@@ -174,6 +178,10 @@ func pageTitle(status int) string {
 		return "Request refused"
 	case http.StatusNotFound:
 		return "Not found"
+	case http.StatusMethodNotAllowed:
+		return "Method not allowed"
+	case http.StatusMisdirectedRequest:
+		return "Wrong server name"
 	case http.StatusConflict:
 		return "Conflict"
 	case http.StatusRequestEntityTooLarge:

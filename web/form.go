@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,6 +56,13 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request) error {
 		key = newIdempotencyKey()
 	}
 	view := templates.FormView{Base: baseOf(r), Values: values, IdempotencyKey: key}
+	if dups := duplicateFields(r.PostForm); len(dups) > 0 {
+		cause := &scan.Error{Code: scan.EINVALID, Op: "web.submitForm", Message: "The form has problems.", Fields: dups}
+		s.scans.Reject(r.Context(), key, s.caller(r, audit.TriggerForm), cause)
+		view.Errors = sortFieldErrors(dups)
+		view.IdempotencyKey = newIdempotencyKey()
+		return s.render(w, r, http.StatusUnprocessableEntity, templates.FormPage(view))
+	}
 
 	if r.PostForm.Get(editField) != "" {
 		return s.render(w, r, http.StatusOK, templates.FormPage(view))
@@ -133,9 +141,25 @@ func (s *server) parseFormBody(r *http.Request) error {
 		if errors.As(err, &mbe) {
 			return s.refuse(r, scan.EINVALID, tooLarge(mbe))
 		}
-		return &httpError{status: http.StatusBadRequest, message: "The form data could not be read.", err: err}
+		// Refused on the record like any other: an undecodable body (%zz, a ";" separator) is
+		// how a probe would try to pass unseen.
+		return s.refuse(r, scan.EINVALID, &httpError{status: http.StatusBadRequest,
+			message: "The form data could not be read: " + scan.Clean(err.Error(), 200) + ".", err: err})
 	}
 	return nil
+}
+
+// duplicateFields lists the form's fields sent more than once: each field takes one value, and
+// silently using the first would scan something the sender did not ask for.
+func duplicateFields(form url.Values) []scan.FieldError {
+	var errs []scan.FieldError
+	for _, name := range append(slices.Clone(formOrder), confirmField, editField) {
+		if n := len(form[name]); n > 1 {
+			errs = append(errs, scan.FieldError{Field: name, Message: fmt.Sprintf(
+				"was sent %d times; send it once (lists go in one value, separated by commas)", n)})
+		}
+	}
+	return errs
 }
 
 // formValues reads the form's inputs as typed.

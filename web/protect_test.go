@@ -235,6 +235,13 @@ func TestRefusalsAreAudited(t *testing.T) {
 			nil, http.StatusUnsupportedMediaType, audit.TriggerForm, scan.CodeInvalidRequest, ""},
 		{"API body of another content type", "/api/scans", "text/plain", `{}`,
 			map[string]string{"Idempotency-Key": "k2"}, http.StatusUnsupportedMediaType, audit.TriggerAPI, scan.CodeInvalidRequest, "k2"},
+		{"form body with a bad escape", "/", "application/x-www-form-urlencoded", "IdempotencyKey=%zz&LocalImageScanType=ALL",
+			nil, http.StatusBadRequest, audit.TriggerForm, scan.CodeInvalidRequest, ""},
+		{"form body with a ; separator", "/", "application/x-www-form-urlencoded", "LocalImageScanType=ALL;IsLatest=true",
+			nil, http.StatusBadRequest, audit.TriggerForm, scan.CodeInvalidRequest, ""},
+		{"form field sent twice", "/", "application/x-www-form-urlencoded",
+			"IdempotencyKey=dup-1&RegistryImageScanType=NOT_SCAN&RegistryImageScanType=ALL",
+			map[string]string{"Sec-Fetch-Site": "same-origin"}, http.StatusUnprocessableEntity, audit.TriggerForm, scan.CodeInvalidRequest, "dup-1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)

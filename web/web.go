@@ -12,6 +12,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
@@ -55,6 +56,10 @@ type Config struct {
 	// Auth admits callers (VULSCAN_AUTH) and names them in the audit record. nil admits everyone
 	// as "anonymous": for tests of the rest of the handler only.
 	Auth *auth.Authenticator
+	// AllowedHosts are the names (host, any port) and addresses (host:port) the server answers
+	// to; a request whose Host header is none of them is refused with 421 and audited (DNS
+	// rebinding). Empty means no check: the platform in front routes by host.
+	AllowedHosts []string
 	// Logger receives request errors with their details; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for times shown on pages; nil means time.Now.
@@ -139,13 +144,33 @@ func New(cfg Config) http.Handler {
 		mux.Handle("GET /auth/callback", s.page(s.signInCallback))
 		mux.Handle("POST /auth/logout", s.page(s.signOut))
 	}
-	mux.Handle("/api/", s.api(notFound))
-	mux.Handle("/", s.page(notFound))
+	mux.Handle("/api/", s.api(notFoundOrWrongMethod(mux)))
+	mux.Handle("/", s.page(notFoundOrWrongMethod(mux)))
 
-	return s.recoverPanics(securityHeaders(s.crossOriginProtection(cfg.TrustedOrigins, boundBodies(emulatorBanner(cfg.Emulator, s.authenticate(mux))))))
+	return s.recoverPanics(securityHeaders(s.checkHost(newHostAllowList(cfg.AllowedHosts),
+		s.crossOriginProtection(cfg.TrustedOrigins, boundBodies(emulatorBanner(cfg.Emulator, s.authenticate(mux)))))))
 }
 
-// notFound answers every path no route matches.
-func notFound(http.ResponseWriter, *http.Request) error {
-	return &httpError{status: http.StatusNotFound, message: "There is no page at this address."}
+// probeMethods are the methods a path is tried with to tell 405 from 404.
+var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// notFoundOrWrongMethod answers requests no route takes: 405 with Allow when the path has routes
+// for other methods (the catch-all routes would otherwise hide them behind a 404), else 404.
+func notFoundOrWrongMethod(mux *http.ServeMux) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var allow []string
+		for _, m := range probeMethods {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "/api/" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) == 0 {
+			return &httpError{status: http.StatusNotFound, message: "There is no page at this address."}
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		return &httpError{status: http.StatusMethodNotAllowed,
+			message: "This address does not take " + r.Method + " requests; it takes " + strings.Join(allow, ", ") + "."}
+	}
 }

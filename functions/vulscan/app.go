@@ -98,6 +98,7 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 		Audit:          a.store,
 		TrustedOrigins: s.trustedOrigins,
 		Auth:           a.auth,
+		AllowedHosts:   s.hostAllowList(),
 		Logger:         logger,
 		Emulator:       emulatorURL(scanner),
 	})

@@ -16,6 +16,7 @@ type settings struct {
 	tcssRegion     string   // VULSCAN_TCSS_REGION, else TENCENTCLOUD_REGION; may be empty
 	auditDSN       string   // VULSCAN_AUDIT_DSN: sqlite:PATH or postgres://…
 	trustedOrigins []string // VULSCAN_TRUSTED_ORIGINS: origins allowed to post the form
+	allowedHosts   []string // VULSCAN_ALLOWED_HOSTS: extra Host names (name or name:port) the server answers to
 	deployed       bool     // running on SCF or Lambda rather than on a workstation
 }
 
@@ -43,6 +44,11 @@ func loadSettings(getenv func(string) string) (settings, error) {
 			s.trustedOrigins = append(s.trustedOrigins, o)
 		}
 	}
+	for _, h := range strings.Split(getenv("VULSCAN_ALLOWED_HOSTS"), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			s.allowedHosts = append(s.allowedHosts, h)
+		}
+	}
 	if s.addr == "" {
 		s.addr = defaultAddr(getenv)
 	}
@@ -59,6 +65,28 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		s.auditDSN = defaultAuditDSN
 	}
 	return s, nil
+}
+
+// hostAllowList is the Host names the web handler answers to: on a workstation listening on
+// loopback, the loopback names with the listening port (a DNS-rebinding page reaches 127.0.0.1
+// under its own name), plus VULSCAN_ALLOWED_HOSTS. Elsewhere only VULSCAN_ALLOWED_HOSTS, and
+// none means no check: a function URL or gateway in front routes by host name.
+func (s settings) hostAllowList() []string {
+	hosts := s.allowedHosts
+	host, port, err := net.SplitHostPort(s.addr)
+	ip := net.ParseIP(host)
+	if s.deployed || err != nil || !(host == "localhost" || ip != nil && ip.IsLoopback()) {
+		return hosts
+	}
+	for _, name := range []string{"localhost", "127.0.0.1", "::1"} {
+		if port == "0" {
+			// The port is chosen when listening; the names alone still stop a rebinding page.
+			hosts = append(hosts, name)
+			continue
+		}
+		hosts = append(hosts, net.JoinHostPort(name, port))
+	}
+	return hosts
 }
 
 // defaultAddr is loopback for a workstation, and all interfaces where a platform routes to us:

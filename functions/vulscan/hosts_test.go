@@ -1,0 +1,35 @@
+package main
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestHostAllowListDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		want []string
+	}{
+		{"loopback: the loopback names with the port", nil,
+			[]string{"localhost:8080", "127.0.0.1:8080", "[::1]:8080"}},
+		{"loopback plus added names", map[string]string{"VULSCAN_ALLOWED_HOSTS": " scanner.corp.example , other:9000"},
+			[]string{"scanner.corp.example", "other:9000", "localhost:8080", "127.0.0.1:8080", "[::1]:8080"}},
+		{"a port chosen at listen time: the names", map[string]string{"VULSCAN_ADDR": "127.0.0.1:0"},
+			[]string{"localhost", "127.0.0.1", "::1"}},
+		{"all interfaces: only what is set", map[string]string{"VULSCAN_ADDR": "0.0.0.0:8080", "VULSCAN_ALLOWED_HOSTS": "scan.example"},
+			[]string{"scan.example"}},
+		{"deployed: no check unless set", map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "VULSCAN_AUDIT_DSN": "postgres://x/y"},
+			nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := loadSettings(func(k string) string { return tc.vars[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.hostAllowList(); !slices.Equal(got, tc.want) {
+				t.Errorf("allow-list %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
