@@ -168,8 +168,13 @@ type ChainView struct {
 	Error   string // verification could not run
 	// Anchor is the head of a good chain as ID:HASH, for `vulscan audit verify --anchor`.
 	Anchor string
-	// CheckedAt is when the chain was walked (UTC), as the page may show a recent walk.
+	// CheckedAt is when the last check ended (UTC): the chain is verified up to record Records
+	// as of then; records appended since are checked in the background.
 	CheckedAt string
+	// Pending: no check has ended yet (the first is running).
+	Pending bool
+	// Checking: a check of the newest records is running now.
+	Checking bool
 }
 
 // AuditView is the audit log page.

@@ -38,6 +38,7 @@ func rowIDs(doc *goquery.Document) []string {
 func TestAuditPage(t *testing.T) {
 	h := newHarness(t)
 	seed(t, h)
+	h.chain.Check(context.Background())
 	for _, tc := range []struct {
 		name  string
 		query string
@@ -72,7 +73,7 @@ func TestAuditPage(t *testing.T) {
 			if got := doc.Find("a#older").AttrOr("href", ""); got != want {
 				t.Errorf("older link = %q, want %q", got, want)
 			}
-			if !strings.Contains(doc.Find("#chain").Text(), "verified: 5 records") {
+			if !strings.Contains(doc.Find("#chain").Text(), "verified up to record 5 at 2026-05-04 03:02:01 UTC") {
 				t.Errorf("chain = %q", doc.Find("#chain").Text())
 			}
 		})
@@ -132,6 +133,7 @@ func TestAuditPage(t *testing.T) {
 
 func TestAuditPageShowsABrokenChain(t *testing.T) {
 	h := newHarness(t, withAuditLog(func(l web.AuditLog) web.AuditLog { return brokenChain{l} }))
+	h.chain.Check(context.Background())
 	doc := document(t, h.get("/audit"))
 	chain := doc.Find("#chain")
 	if chain.AttrOr("role", "") != "alert" || !strings.Contains(chain.Text(), "record 7") || !strings.Contains(chain.Text(), "edited") {
@@ -139,25 +141,69 @@ func TestAuditPageShowsABrokenChain(t *testing.T) {
 	}
 }
 
-func TestAuditPageWalksTheChainAtMostOncePerTTL(t *testing.T) {
+// The page never waits for the chain to be walked: it shows the last check's result and starts a
+// check of the records appended since, at most once per interval.
+func TestAuditPageVerifiesInTheBackground(t *testing.T) {
+	ctx := context.Background()
 	h := newHarness(t)
 	seed(t, h)
 	chain := func() string { return document(t, h.get("/audit")).Find("#chain").Text() }
+	if got := chain(); !strings.Contains(got, "not verified yet") {
+		t.Errorf("before the first check: %q", got)
+	}
+	h.chain.Check(ctx) // waits for the check the view started
 	first := chain()
 	anchor := document(t, h.get("/audit")).Find("#chain-anchor").Text()
-	if !strings.Contains(first, "verified: 5 records") || !strings.HasPrefix(anchor, "5:") || len(anchor) != 2+64 {
+	if !strings.Contains(first, "verified up to record 5 at 2026-05-04 03:02:01 UTC") || !strings.HasPrefix(anchor, "5:") || len(anchor) != 2+64 {
 		t.Fatalf("chain = %q, anchor %q", first, anchor)
 	}
-	if _, err := h.store.Append(context.Background(), audit.Record{Trigger: audit.TriggerCLI, Outcome: audit.OutcomeRejected,
+	if _, err := h.store.Append(ctx, audit.Record{Trigger: audit.TriggerCLI, Outcome: audit.OutcomeRejected,
 		Action: audit.ActionCreateVulScanTask, Params: json.RawMessage(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
-	if got := chain(); got != first {
-		t.Errorf("within the TTL the page walked the chain again: %q", got)
+	if got := chain(); got != first || h.chain.Status().Checking {
+		t.Errorf("within the interval the page started another check: %q", got)
 	}
 	h.now = h.now.Add(time.Minute)
-	if got := chain(); !strings.Contains(got, "verified: 6 records") {
-		t.Errorf("after the TTL: %q", got)
+	if got := chain(); got != first {
+		t.Errorf("the page showed %q, not the last check's result", got)
+	}
+	h.chain.Check(ctx)
+	if got := chain(); !strings.Contains(got, "verified up to record 6 at 2026-05-04 03:03:01 UTC") {
+		t.Errorf("after the interval: %q", got)
+	}
+}
+
+// blockedChain is an audit log whose verification waits until release is closed.
+type blockedChain struct {
+	web.AuditLog
+	release chan struct{}
+}
+
+func (b blockedChain) VerifyFrom(ctx context.Context, from audit.Report) (audit.Report, error) {
+	<-b.release
+	return b.AuditLog.VerifyFrom(ctx, from)
+}
+
+func TestAuditPageDoesNotWaitForAWalk(t *testing.T) {
+	release := make(chan struct{})
+	h := newHarness(t, withAuditLog(func(l web.AuditLog) web.AuditLog { return blockedChain{l, release} }))
+	seed(t, h)
+	for range 3 { // each view answers while the walk it started is still blocked
+		resp := h.get("/audit")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status = %d", resp.StatusCode)
+		}
+		if doc := document(t, resp); doc.Find("#records tbody tr").Length() != 5 || !strings.Contains(doc.Find("#chain").Text(), "not verified yet") {
+			t.Errorf("page = %d rows, chain %q", doc.Find("#records tbody tr").Length(), doc.Find("#chain").Text())
+		}
+	}
+	if !h.chain.Status().Checking {
+		t.Error("no check running after the views")
+	}
+	close(release)
+	if st := h.chain.Check(context.Background()); st.Report.Records != 5 || !st.Report.OK() {
+		t.Errorf("after release: %+v", st)
 	}
 }
 

@@ -33,6 +33,9 @@ type harness struct {
 	store   *sqlstore.Store
 	handler http.Handler
 	now     time.Time // the handler's clock; tests may move it
+	// chain is the audit page's background verification; tests run a check with chain.Check to
+	// see its result on the next view.
+	chain *audit.Watcher
 }
 
 type harnessOption func(*harnessConfig)
@@ -123,6 +126,8 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	if cfg.auditLog != nil {
 		cfg.web.Audit = cfg.auditLog(w.Store)
 	}
+	h.chain = audit.NewWatcher(cfg.web.Audit.VerifyFrom, web.ChainCheckInterval, func() time.Time { return h.now })
+	cfg.web.Chain = h.chain
 	h.emu, h.store, h.handler = w.Emulator, w.Store, web.New(cfg.web)
 	return h
 }
@@ -232,6 +237,6 @@ func (failingAudit) Verify(context.Context) (audit.Report, error) {
 // brokenChain is an audit log whose chain has an edited record.
 type brokenChain struct{ web.AuditLog }
 
-func (brokenChain) Verify(context.Context) (audit.Report, error) {
+func (brokenChain) VerifyFrom(context.Context, audit.Report) (audit.Report, error) {
 	return audit.Report{Records: 6, Problem: &audit.Problem{RecordID: 7, Kind: audit.KindEdited, Detail: "its content does not match its hash"}}, nil
 }

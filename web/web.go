@@ -39,8 +39,9 @@ type AuditLog interface {
 	List(ctx context.Context, f audit.Filter) ([]audit.Record, error)
 	// Each calls fn with every record matching f, oldest first (for downloads).
 	Each(ctx context.Context, f audit.Filter, fn func(audit.Record) error) error
-	// Verify walks the hash chain and reports the first bad record.
-	Verify(ctx context.Context) (audit.Report, error)
+	// VerifyFrom continues a verification of the hash chain with the records appended since
+	// (audit.VerifyChainFrom).
+	VerifyFrom(ctx context.Context, from audit.Report) (audit.Report, error)
 }
 
 // Config configures the handler New returns.
@@ -49,6 +50,9 @@ type Config struct {
 	Scans Scans
 	// Audit lists, exports and verifies the audit log. Required.
 	Audit AuditLog
+	// Chain keeps the audit log's hash chain verified in the background for the audit page;
+	// nil means one of Audit's, checking at most every ChainCheckInterval when the page is viewed.
+	Chain *audit.Watcher
 	// TrustedOrigins are origins (scheme://host[:port]) allowed to post the form from another
 	// origin, for a gateway or custom domain in front of the function; see
 	// http.CrossOriginProtection.AddTrustedOrigin.
@@ -76,13 +80,13 @@ const MaxBodyBytes = scan.MaxJSONBytes
 
 // server holds what the handlers share.
 type server struct {
-	scans      Scans
-	audit      AuditLog
-	auth       *auth.Authenticator
-	oidc       *auth.OIDC // when people sign in (mode oidc)
-	log        *slog.Logger
-	now        func() time.Time
-	chainCache chainCache
+	scans Scans
+	audit AuditLog
+	auth  *auth.Authenticator
+	oidc  *auth.OIDC // when people sign in (mode oidc)
+	log   *slog.Logger
+	now   func() time.Time
+	chain *audit.Watcher
 }
 
 // New returns vulscan's http.Handler. See the package documentation for the routes.
@@ -113,6 +117,7 @@ func New(cfg Config) http.Handler {
 		auth:  cfg.Auth,
 		log:   cfg.Logger,
 		now:   cfg.Now,
+		chain: cfg.Chain,
 	}
 	if s.auth != nil {
 		s.oidc = s.auth.OIDC()
@@ -122,6 +127,9 @@ func New(cfg Config) http.Handler {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.chain == nil {
+		s.chain = audit.NewWatcher(cfg.Audit.VerifyFrom, ChainCheckInterval, s.now)
 	}
 
 	mux := http.NewServeMux()

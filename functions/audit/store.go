@@ -30,6 +30,9 @@ type Store interface {
 	Each(ctx context.Context, f Filter, fn func(Record) error) error
 	// Verify walks the whole chain and reports the first bad record; see VerifyChain.
 	Verify(ctx context.Context) (Report, error)
+	// VerifyFrom continues an earlier verification with the records appended since; see
+	// VerifyChainFrom.
+	VerifyFrom(ctx context.Context, from Report) (Report, error)
 	// Close releases the store.
 	Close() error
 }
@@ -43,5 +46,6 @@ type Filter struct {
 	Since    time.Time // only records at or after Since
 	Until    time.Time // only records before Until
 	BeforeID int64     // only IDs below BeforeID, for paging newest-first; 0 = no bound
+	AfterID  int64     // only IDs above AfterID, for reading on from a known record; 0 = no bound
 	Limit    int       // at most this many records; 0 = no limit
 }

@@ -66,9 +66,9 @@ func (r Report) String() string {
 
 // ChainSource is what VerifyChain reads: a store's raw rows.
 type ChainSource interface {
-	// Walk calls fn with every record in ascending ID order, stopping at fn's first error and
-	// returning it.
-	Walk(ctx context.Context, fn func(Record) error) error
+	// Walk calls fn with every record whose ID is above afterID, in ascending ID order, stopping
+	// at fn's first error and returning it.
+	Walk(ctx context.Context, afterID int64, fn func(Record) error) error
 	// ByHash returns the record with the lowest ID whose stored Hash is h, or an error wrapping
 	// ErrNotFound. Only used to explain a problem once one is found.
 	ByHash(ctx context.Context, h string) (Record, error)
@@ -83,17 +83,34 @@ var errStop = errors.New("stop")
 // Reading rows and hashing them each take about as long, so they run side by side: the walk hands
 // records over in batches to a second goroutine, which checks them in order.
 func VerifyChain(ctx context.Context, src ChainSource) (Report, error) {
+	return VerifyChainFrom(ctx, src, Report{})
+}
+
+// VerifyChainFrom continues a verification that found the first from.Records records good: it
+// checks that record from.Records still holds from.HeadHash (else the chain was cut back or
+// rewritten since), then the records after it, and returns the report of the whole chain. A
+// report with a problem is returned as it is: a chain once found bad stays bad. Verification
+// thus costs what was appended since, not the size of the log.
+func VerifyChainFrom(ctx context.Context, src ChainSource, from Report) (Report, error) {
+	if from.Problem != nil {
+		return from, nil
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan []Record, 4)
 	done := make(chan error, 1)
 	w := walker{src: src, want: 1}
+	after := int64(0)
+	if from.Records > 0 {
+		w = walker{src: src, want: from.Records, report: from, resume: true}
+		after = from.Records - 1 // the walk starts with the verified head, to re-check it
+	}
 	go func() {
 		done <- w.checkAll(ctx, batches)
 		cancel() // a problem, or a failed check, ends the walk
 	}()
 	batch := make([]Record, 0, verifyBatch)
-	err := src.Walk(ctx, func(r Record) error {
+	err := src.Walk(ctx, after, func(r Record) error {
 		batch = append(batch, r)
 		if len(batch) < verifyBatch {
 			return nil
@@ -124,6 +141,10 @@ func VerifyChain(ctx context.Context, src ChainSource) (Report, error) {
 		return Report{}, fmt.Errorf("audit: verify: %w", context.Cause(ctx))
 	case err != nil:
 		return Report{}, fmt.Errorf("audit: verify: %w", err)
+	case w.resume:
+		// The walk never reached the verified head: it is gone.
+		return Report{Records: from.Records - 1, Problem: &Problem{from.Records, KindMissing, fmt.Sprintf(
+			"record %d, verified before, is gone: the newest records were cut off", from.Records)}}, nil
 	}
 	return w.report, nil
 }
@@ -140,6 +161,13 @@ func (w *walker) checkAll(ctx context.Context, batches <-chan []Record) error {
 	}()
 	for batch := range batches {
 		for _, r := range batch {
+			if w.resume {
+				if p := w.checkHead(r); p != nil {
+					w.report.Problem = p
+					return nil
+				}
+				continue
+			}
 			p, err := w.check(ctx, r)
 			if err != nil {
 				return err
@@ -159,10 +187,29 @@ func (w *walker) checkAll(ctx context.Context, batches <-chan []Record) error {
 }
 
 type walker struct {
+	// resume: the next record is the head of an earlier verification, to be found unchanged.
+	resume bool
 	src    ChainSource
 	want   int64  // the ID the next record must have
 	prev   Record // the last good record (zero before the first)
 	report Report
+}
+
+// checkHead checks that r is still the verified head of the earlier report, and makes it the last
+// good record of the walk.
+func (w *walker) checkHead(r Record) *Problem {
+	w.resume = false
+	switch {
+	case r.ID != w.want:
+		return &Problem{w.want, KindMissing, fmt.Sprintf("record %d, verified before, is gone", w.want)}
+	case r.Hash != w.report.HeadHash || !r.HashValid():
+		return &Problem{r.ID, KindEdited, fmt.Sprintf(
+			"it changed since it was verified (hash then %.12s…, now %.12s…): the chain was rewritten from here or earlier",
+			w.report.HeadHash, r.Hash)}
+	}
+	w.prev = r
+	w.want++
+	return nil
 }
 
 // check returns the problem with r, the next record of the walk, or nil.

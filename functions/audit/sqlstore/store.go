@@ -312,6 +312,9 @@ func (s *Store) query(f audit.Filter, order string) (string, []any) {
 	if f.BeforeID > 0 {
 		add(`id < ?`, f.BeforeID)
 	}
+	if f.AfterID > 0 {
+		add(`id > ?`, f.AfterID)
+	}
 	q := `SELECT ` + columns + ` FROM audit_log`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
@@ -382,11 +385,16 @@ func (s *Store) Verify(ctx context.Context) (audit.Report, error) {
 	return audit.VerifyChain(ctx, chain{s})
 }
 
+// VerifyFrom implements audit.Store with audit.VerifyChainFrom.
+func (s *Store) VerifyFrom(ctx context.Context, from audit.Report) (audit.Report, error) {
+	return audit.VerifyChainFrom(ctx, chain{s}, from)
+}
+
 // chain is the Store as audit.VerifyChain reads it.
 type chain struct{ s *Store }
 
-func (c chain) Walk(ctx context.Context, fn func(audit.Record) error) error {
-	return c.s.Each(ctx, audit.Filter{}, fn)
+func (c chain) Walk(ctx context.Context, afterID int64, fn func(audit.Record) error) error {
+	return c.s.Each(ctx, audit.Filter{AfterID: afterID}, fn)
 }
 
 func (c chain) ByHash(ctx context.Context, h string) (audit.Record, error) {
