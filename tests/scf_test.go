@@ -145,7 +145,11 @@ type scfFunction struct {
 	tcss    *tcsstest.Emulator
 	tcssURL string // VULSCAN_TCSS_ENDPOINT
 	dsn     string
+	proc    *process
 }
+
+// output is what the bootstrap has logged so far.
+func (f *scfFunction) output() string { return f.proc.Output() }
 
 // startSCF starts the bootstrap with SCF's environment: the runtime API's address, the execution
 // role's temporary key, the function's settings as serverless.yml gives them.
@@ -194,7 +198,7 @@ func startSCF(t *testing.T, bin string, extraEnv ...string) *scfFunction {
 		}
 		return nil
 	})
-	return &scfFunction{runtime: rt, tcss: emu, tcssURL: tcssSrv.URL, dsn: dsn}
+	return &scfFunction{runtime: rt, tcss: emu, tcssURL: tcssSrv.URL, dsn: dsn, proc: p}
 }
 
 // invoke queues one event with this request ID and waits for the bootstrap's post about it.

@@ -67,6 +67,9 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 
 // authError turns an Authenticator's refusal into the web layer's error: 401 or 403.
 func authError(err error) *httpError {
+	if errors.Is(err, auth.ErrAccessUndecided) {
+		return &httpError{status: http.StatusForbidden, message: auth.AccessUndecidedHelp, err: err}
+	}
 	if errors.Is(err, auth.ErrForbidden) {
 		return &httpError{status: http.StatusForbidden, message: "You are signed in but not allowed to use vulscan.", err: err}
 	}

@@ -73,7 +73,17 @@ var (
 	ErrUnauthenticated = errors.New("authentication required")
 	// ErrForbidden: the caller is known but not allowed in (not on the allowed lists). Answer 403.
 	ErrForbidden = errors.New("not allowed")
+	// ErrAccessUndecided: nobody decided who may use this deployment (no VULSCAN_AUTH, no
+	// VULSCAN_PUBLIC), so no request can be admitted, whatever it presents. Answer 403 with
+	// what the operator has to decide.
+	ErrAccessUndecided = errors.New("access to this deployment is not decided")
 )
+
+// AccessUndecidedHelp tells a refused caller what the operator must decide; safe to show.
+const AccessUndecidedHelp = "Nobody has decided who may use this vulscan deployment, so it serves no one. " +
+	"Its operator sets VULSCAN_AUTH (oidc, apikey, gateway or proxy) or, for a deliberately open " +
+	"deployment, VULSCAN_PUBLIC=I-understand (docs/deploy.md, \"Who may call the function\"). " +
+	"Scheduled scans still run."
 
 // Where says where the handler is served, which decides the modes it may use.
 type Where struct {
@@ -182,9 +192,12 @@ func (a *Authenticator) SignInOffered() bool { return a.Has(ModeOIDC) }
 // one is never passed over: a bad API key, a proxy header without its secret, or a gateway
 // identity that fails the allowed lists refuses the request even if another mode would admit it.
 //
-// Returns an error wrapping ErrUnauthenticated (answer 401) or ErrForbidden (answer 403); its
-// text is safe to log and show (it never holds a presented secret).
+// Returns an error wrapping ErrUnauthenticated (answer 401), ErrForbidden or ErrAccessUndecided
+// (answer 403); its text is safe to log and show (it never holds a presented secret).
 func (a *Authenticator) Authenticate(r *http.Request) (Identity, error) {
+	if len(a.modes) == 0 && !a.public {
+		return Identity{}, ErrAccessUndecided
+	}
 	if a.Has(ModeAPIKey) {
 		if id, presented, err := a.apiKey(r); presented {
 			return id, err
