@@ -323,7 +323,7 @@ func TestSCFServerlessConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	const dsn = "postgres://vulscan:secret@10.0.0.5:5432/vulscan?sslmode=require"
-	env := map[string]string{"VULSCAN_AUDIT_DSN": dsn, "VULSCAN_AUTH": "gateway"}
+	env := map[string]string{"VULSCAN_AUDIT_DSN": dsn, "VULSCAN_AUTH": "oidc,apikey"}
 	for _, stage := range []string{"", "prod"} {
 		t.Run("stage "+cmp.Or(stage, "default"), func(t *testing.T) {
 			cfg := resolveSCFConfig(t, data, env, stage)
@@ -344,7 +344,7 @@ func TestSCFServerlessConfig(t *testing.T) {
 				t.Error("no execution role: the function would have no TCSS credential")
 			}
 			vars := in.Environment.Variables
-			if vars["VULSCAN_AUDIT_DSN"] != dsn || vars["VULSCAN_AUTH"] != "gateway" {
+			if vars["VULSCAN_AUDIT_DSN"] != dsn || vars["VULSCAN_AUTH"] != "oidc,apikey" {
 				t.Errorf("environment %q; want VULSCAN_AUDIT_DSN and VULSCAN_AUTH from the deployer's environment", vars)
 			}
 			if _, open := vars["VULSCAN_PUBLIC"]; open {
@@ -376,8 +376,11 @@ func checkSCFTriggers(t *testing.T, events []scfEvent) {
 		if u := ev.HTTP; u != nil {
 			urls++
 			p := u.Parameters
-			if p.AuthType != "CAM" {
-				t.Errorf("function URL authType %q; want CAM (NONE opens it to anyone)", p.AuthType)
+			// tencent-component-toolkit passes authType on as the URL's AuthType: CAM or NONE, and
+			// an absent one means NONE. With NONE, vulscan's own VULSCAN_AUTH is the only gate
+			// (checked above: never VULSCAN_PUBLIC in the deploy file).
+			if p.AuthType != "CAM" && p.AuthType != "NONE" {
+				t.Errorf("function URL authType %q; want CAM or NONE, said explicitly", p.AuthType)
 			}
 			if !p.NetConfig.EnableExtranet && !p.NetConfig.EnableIntranet {
 				t.Error("function URL reachable from no network: set netConfig.enableExtranet or enableIntranet")
