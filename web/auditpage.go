@@ -189,6 +189,9 @@ func (s *server) showAudit(w http.ResponseWriter, r *http.Request) error {
 // chainView tells the page how far the hash chain is verified, and asks for the records appended
 // since to be checked in the background. It never waits for a check.
 func (s *server) chainView(r *http.Request) templates.ChainView {
+	if s.chain == nil {
+		return templates.ChainView{Error: "no audit log is configured."}
+	}
 	st := s.chain.Status()
 	s.chain.Poke(r.Context())
 	rep := st.Report

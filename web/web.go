@@ -128,7 +128,7 @@ func New(cfg Config) http.Handler {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.chain == nil {
+	if s.chain == nil && cfg.Audit != nil {
 		s.chain = audit.NewWatcher(cfg.Audit.VerifyFrom, ChainCheckInterval, s.now)
 	}
 
