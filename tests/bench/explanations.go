@@ -15,7 +15,8 @@ const explanations = `## What each figure includes
   pending record, the signed call to a loopback TCSS emulator, the outcome record; the anchor makes
   the same signed call through the Go SDK's CommonClient and exits.
 - **Warm latency**: the load generator (its own process) sends at a fixed rate whether or not
-  earlier requests were answered, and measures each latency from its scheduled time.
+  earlier requests were answered, and measures each latency from its scheduled time. The
+  per-actor start limit (VULSCAN_START_LIMIT) is off in the suite: the generator is one actor.
 - **Burst**: 500 requests at once against TCSS's 20 calls a second (the emulator in this process
   records every call); peak RSS is the server's VmHWM.
 `
@@ -30,11 +31,12 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   1.4 ms compiled the role-ARN and session-name patterns with large repeat counts (tcss/role.go,
   tcsstest/sts.go). They now compile on first use: 1.8 ms. A hello-world Go program initialises
   in about 0.9 ms.
-- **One-shot CLI** (perf, 30 runs of ` + "`vulscan scan`" + `, CPU samples, before the lazy patterns):
-  package initialisation 18% (regular expressions 8.5%); opening the SQLite store 11%, nearly all
-  of it SQLite parsing the schema statements that run in a write transaction on every start (a
-  schema-version check instead, with the numbered migrations of the audit issue, removes it);
-  the two appends 14% (fsync 6.6%, statement parsing: database/sql re-prepares each statement);
+- **One-shot CLI** (perf, 30 runs of ` + "`vulscan scan`" + ` on main with the audit issue's
+  schema-version check, CPU samples): package initialisation 17% (the remaining regular
+  expressions of scan, audit, schedule, auth and templates 5%); opening the SQLite store 12%, of
+  which 10.6% is the first query, where SQLite opens the connection, applies the pragmas and
+  parses the stored schema (no DDL runs any more once the schema is current); the two appends
+  15%; closing the store 5% (the checkpoint); TCSS client and call 4%; the web handler 1.6%;
   the rest is the Go runtime and page faults of a 17 MB binary against the SDK program's 6 MB.
   Wall time adds six fsyncs (strace): the WAL header and its directory (SQLite recreates the WAL
   in every process), the pending record's commit, the outcome's commit, and the checkpoint when
@@ -68,7 +70,19 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   late send together, so more than 20 calls reach TCSS within one clock second; the emulator
   refuses those (RequestLimitExceeded) and the SDK retries them. A pacer that counts actual sends
   per window, with a margin, would keep the upstream at 20.
-- **Warm latency** at 15 requests a second: each request spends two synchronous commits; under
-  the load average shown above the server falls behind the open-loop schedule and the queue
-  builds, which the anchor (no audit log) does not suffer.
+- **Warm latency** at 15 requests a second: the server spends 4.1 ms of CPU on each
+  ` + "`POST /api/scans`" + ` (the emulator 0.6 ms on the call); perf over 200 requests puts 37% of the
+  server's CPU in the two appends, of which SQLite parsing each statement again 11% (database/sql
+  prepares on every exec; prepared statements in the sqlstore would keep them) and fsync 9%.
+  Each request also waits for two fsyncs behind the store's mutex, and fsync on this shared disk
+  has a long tail (strace: median 0.7 ms, max 230 ms). On a machine whose load average is far
+  above its two cores the server falls behind the open-loop schedule and the queue builds, which
+  the anchor (no audit log, a fraction of the CPU) does not suffer.
+- **First run** (measured apart, fresh clone, empty GOMODCACHE and GOCACHE, load average about
+  14): ` + "`go tool task run`" + ` until the form answers took 231 s and filled 438 MB of module
+  cache (785 MB before the tools module). Apart: building the task runner from tools/go.mod
+  139 s wall, 57 s CPU; building the product alone 200 s wall, 91 s CPU, most of it compiling
+  modernc.org/sqlite and modernc.org/libc (250 MB of the cache). The runner's share is now the
+  smaller one; the product's pure-Go SQLite is what keeps a first run from 90 s on a busy
+  two-core machine.
 `

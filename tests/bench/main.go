@@ -28,8 +28,9 @@ func main() {
 	runs := flag.Int("runs", 15, "samples per cold-start and one-shot figure")
 	microCount := flag.Int("micro-count", 6, "go test -count for the micro-benchmarks (benchstat needs 6)")
 	firstRun := flag.Bool("first-run", false, "also time a new user's first `go tool task run` (fresh clone, empty caches; minutes)")
+	only := flag.String("only", "", "run only the items whose names contain this text (e.g. burst), for a quick look; the report says so")
 	flag.Parse()
-	if err := run(*out, *runs, *microCount, *firstRun); err != nil {
+	if err := run(*out, *runs, *microCount, *firstRun, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -43,7 +44,7 @@ type suite struct {
 	log       func(format string, args ...any)
 }
 
-func run(out string, runs, microCount int, firstRun bool) error {
+func run(out string, runs, microCount int, firstRun bool, only string) error {
 	start := time.Now()
 	loadBefore := loadAverage()
 	root, err := os.Getwd()
@@ -86,7 +87,13 @@ func run(out string, runs, microCount int, firstRun bool) error {
 	} else {
 		notes = append(notes, "- first run: not measured in this run (`go tool task bench -- -first-run` adds it; it downloads and compiles everything twice)")
 	}
+	if only != "" {
+		notes = append(notes, fmt.Sprintf("- a partial run: only the items named like %q", only))
+	}
 	for _, item := range items {
+		if only != "" && !strings.Contains(item.name, only) {
+			continue
+		}
 		s.log("%s", item.name)
 		r, err := item.fn()
 		if err != nil {
@@ -95,12 +102,16 @@ func run(out string, runs, microCount int, firstRun bool) error {
 		}
 		rows = append(rows, r...)
 	}
-	s.log("micro-benchmarks")
-	micro, microRows, err := s.micro(filepath.Join(root, "docs", "bench", "micro.txt"), microCount)
-	if err != nil {
-		notes = append(notes, fmt.Sprintf("- micro-benchmarks: %v", err))
+	var micro string
+	if only == "" || strings.Contains("micro-benchmarks", only) {
+		s.log("micro-benchmarks")
+		var microRows []row
+		micro, microRows, err = s.micro(filepath.Join(root, "docs", "bench", "micro.txt"), microCount)
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("- micro-benchmarks: %v", err))
+		}
+		rows = append(rows, microRows...)
 	}
-	rows = append(rows, microRows...)
 	report := s.report(rows, notes, micro, time.Since(start), loadBefore+" at the start, "+loadAverage()+" at the end")
 	if err := os.WriteFile(out, []byte(report), 0o644); err != nil {
 		return err
