@@ -17,6 +17,7 @@ var (
 
 // runDefaultMode picks the platform from the environment, as DESIGN.md's "Modes" table says.
 func runDefaultMode(ctx context.Context, e env) int {
+	limitMemory(e.getenv)
 	name, m := "http", httpMode
 	switch {
 	case e.getenv("AWS_LAMBDA_RUNTIME_API") != "":

@@ -61,11 +61,13 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   emulator out of the release build (the deploy issue's build tag) is not enough for 5 MB; a
   release zip with one audit store (PostgreSQL, which a deployed function needs anyway; SQLite
   for the CLI and local runs) would be.
-- **Burst memory**: 500 goroutines that have each appended a pending record hold 7 MB of stacks
-  and 21 MB of Go memory in all (runtime/metrics, a probe program); the rest of the server's peak
-  is per-request HTTP state for 500 held connections and GC headroom. Bounding it means the
-  requests waiting for the 20/s pace wait in a queue holding only the decoded request, with a
-  few workers doing the audit and the call (scan service).
+- **Burst memory**: with the default GOGC alone the server peaked at 55 to 58 MB: 500 goroutines
+  that have each appended a pending record hold 7 MB of stacks and 21 MB of Go memory in all
+  (runtime/metrics, a probe program), and the heap doubles past what is live before each
+  collection. A serving vulscan now sets a 24 MiB soft memory limit unless GOMEMLIMIT is set
+  (functions/vulscan/memlimit.go): 37 MB peak, the drain unchanged. What would also cut the CPU:
+  requests waiting for the 20/s pace held in a queue with only the decoded request, a few
+  workers doing the audit and the call (scan service).
 - **Burst pace**: the pacer books one slot every 50 ms, but on a loaded machine goroutines woken
   late send together, so more than 20 calls reach TCSS within one clock second; the emulator
   refuses those (RequestLimitExceeded) and the SDK retries them. A pacer that counts actual sends
