@@ -161,26 +161,33 @@ type lambdaFunction struct {
 // TCSS endpoint, static key, audit DSN.
 func startLambda(t *testing.T) *lambdaFunction {
 	t.Helper()
-	rie := requireTool(t, "aws-lambda-rie")
-	bin := vulscanBinary(t)
 	key := tcsstest.RandomKey()
 	emu, srv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}})
 	t.Cleanup(srv.Close)
+	return startLambdaWith(t, emu, srv.URL,
+		"TENCENTCLOUD_SECRET_ID="+key.SecretID,
+		"TENCENTCLOUD_SECRET_KEY="+key.SecretKey,
+	)
+}
 
+// startLambdaWith starts the bootstrap under the runtime emulator against the TCSS emulator emu
+// at tcssURL, with the credential settings in env.
+func startLambdaWith(t *testing.T, emu *tcsstest.Emulator, tcssURL string, env ...string) *lambdaFunction {
+	t.Helper()
+	rie := requireTool(t, "aws-lambda-rie")
+	bin := vulscanBinary(t)
 	dir := t.TempDir()
 	dsn := "sqlite:" + filepath.Join(dir, "audit.db")
 	invokeAddr, runtimeAddr := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr,
 		"--runtime-api-address", runtimeAddr, bin)
 	cmd.Dir = dir
-	cmd.Env = functionEnv(
-		"VULSCAN_AUDIT_DSN="+dsn,
-		"VULSCAN_TCSS_ENDPOINT="+srv.URL,
+	cmd.Env = functionEnv(append([]string{
+		"VULSCAN_AUDIT_DSN=" + dsn,
+		"VULSCAN_TCSS_ENDPOINT=" + tcssURL,
 		"VULSCAN_AUTH=gateway", // the HTTP API's JWT authorizer proves the caller
 		"VULSCAN_SCHEDULES=nightly=0 0 2 * * * *;vulscan-prod-nightly=0 0 2 * * * *",
-		"TENCENTCLOUD_SECRET_ID="+key.SecretID,
-		"TENCENTCLOUD_SECRET_KEY="+key.SecretKey,
-	)
+	}, env...)...)
 	p := startProcess(t, cmd)
 	waitUntil(t, "the runtime emulator to listen on "+invokeAddr, func() error {
 		select {

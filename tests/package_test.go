@@ -265,6 +265,10 @@ func checkLambdaTemplate(t *testing.T, tmpl map[string]cfnResource, artifact, ar
 		}
 	}
 
+	if !strings.Contains(string(roleOf(t, tmpl)), `"sts:GetWebIdentityToken"`) {
+		t.Error("the function's role may not call sts:GetWebIdentityToken: the keyless path to Tencent cannot work")
+	}
+
 	routes := resourcesOf[struct{ RouteKey string }](t, tmpl, "AWS::ApiGatewayV2::Route")
 	if len(routes) != 1 || routes[0].RouteKey != "$default" {
 		t.Errorf("HTTP API routes %+v; want one $default route (every path and method)", routes)
@@ -592,4 +596,16 @@ func mustJSON(t *testing.T, s string) json.RawMessage {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// roleOf returns the properties of the template's one IAM role (the function's execution role).
+func roleOf(t *testing.T, tmpl map[string]cfnResource) json.RawMessage {
+	t.Helper()
+	for _, r := range tmpl {
+		if r.Type == "AWS::IAM::Role" {
+			return r.Properties
+		}
+	}
+	t.Fatal("the template has no IAM role")
+	return nil
 }

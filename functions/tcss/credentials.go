@@ -188,6 +188,9 @@ func (e EnvCredential) CredentialSource() string {
 // CredentialSource names the role and session whose temporary keys sign:
 // assumed-role:<role ARN>/<session>.
 func (c *RoleCredential) CredentialSource() string {
+	if c.tokens != nil {
+		return SourceWebIdentity + ":" + c.arn
+	}
 	return SourceAssumedRole + ":" + c.arn + "/" + c.session
 }
 

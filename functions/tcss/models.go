@@ -20,6 +20,8 @@ const (
 	stsService       = "sts"
 	stsVersion       = "2018-08-13"
 	actionAssumeRole = "AssumeRole"
+	// STS AssumeRoleWithWebIdentity, https://cloud.tencent.com/document/product/1312/61292.
+	actionAssumeRoleWithWebIdentity = "AssumeRoleWithWebIdentity"
 )
 
 // CreateVulScanTaskRequest is the request of CreateVulScanTask. The action has no ClientToken:
@@ -108,6 +110,17 @@ type assumeRoleRequest struct {
 	RoleArn         *string `json:"RoleArn,omitempty" name:"RoleArn"`
 	RoleSessionName *string `json:"RoleSessionName,omitempty" name:"RoleSessionName"`
 	DurationSeconds *uint64 `json:"DurationSeconds,omitempty" name:"DurationSeconds"`
+}
+
+// assumeRoleWithWebIdentityRequest is the request of STS AssumeRoleWithWebIdentity; it is sent
+// unsigned, the token being the proof. Its answer has AssumeRole's shape.
+type assumeRoleWithWebIdentityRequest struct {
+	*tchttp.BaseRequest
+	ProviderId       *string `json:"ProviderId,omitempty" name:"ProviderId"`
+	WebIdentityToken *string `json:"WebIdentityToken,omitempty" name:"WebIdentityToken"`
+	RoleArn          *string `json:"RoleArn,omitempty" name:"RoleArn"`
+	RoleSessionName  *string `json:"RoleSessionName,omitempty" name:"RoleSessionName"`
+	DurationSeconds  *int64  `json:"DurationSeconds,omitempty" name:"DurationSeconds"`
 }
 
 // stsCredentials is the temporary key AssumeRole issues.

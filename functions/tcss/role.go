@@ -75,7 +75,25 @@ type RoleConfig struct {
 	Now func() time.Time
 	// Logger receives refresh warnings, never a key or token; nil means slog.Default().
 	Logger *slog.Logger
+	// Tokens, when set, makes this a web-identity credential: instead of AssumeRole signed by
+	// Base, each key comes from STS AssumeRoleWithWebIdentity with a fresh token from Tokens
+	// (an AWS-issued JWT on Lambda), so that no Tencent key is configured anywhere. Base is
+	// then unused.
+	Tokens WebIdentityTokenSource
+	// ProviderID names the CAM OIDC identity provider that trusts Tokens' issuer
+	// (TENCENTCLOUD_OIDC_PROVIDER_ID); required with Tokens.
+	ProviderID string
 }
+
+// WebIdentityTokenSource hands out signed OpenID Connect tokens that prove this function's
+// identity to Tencent CAM.
+type WebIdentityTokenSource interface {
+	// WebIdentityToken returns a fresh token; its error never holds a secret.
+	WebIdentityToken(ctx context.Context) (string, error)
+}
+
+// EnvOIDCProviderID names the CAM OIDC identity provider of the web-identity path.
+const EnvOIDCProviderID = "TENCENTCLOUD_OIDC_PROVIDER_ID"
 
 // RoleCredential is a common.CredentialIface holding a temporary key of a CAM role, obtained from
 // STS AssumeRole with a base credential (a CAM user's key) through the SDK's common client.
@@ -100,6 +118,9 @@ type RoleCredential struct {
 	sdk          *common.Client
 	now          func() time.Time
 	log          *slog.Logger
+
+	tokens     WebIdentityTokenSource // web identity instead of base, when set
+	providerID string
 
 	mu       sync.Mutex
 	key      roleKey
@@ -129,12 +150,17 @@ type roleRefresh struct {
 // It calls nothing: the role is assumed on first use.
 func NewRoleCredential(cfg RoleConfig) (*RoleCredential, error) {
 	c := &RoleCredential{
-		arn:      strings.TrimSpace(cfg.RoleARN),
-		session:  strings.TrimSpace(cfg.SessionName),
-		duration: cfg.Duration,
-		base:     cfg.Base,
-		now:      cfg.Now,
-		log:      cfg.Logger,
+		arn:        strings.TrimSpace(cfg.RoleARN),
+		session:    strings.TrimSpace(cfg.SessionName),
+		duration:   cfg.Duration,
+		base:       cfg.Base,
+		now:        cfg.Now,
+		log:        cfg.Logger,
+		tokens:     cfg.Tokens,
+		providerID: strings.TrimSpace(cfg.ProviderID),
+	}
+	if c.tokens != nil && c.providerID == "" {
+		return nil, fmt.Errorf("sts: %s is not set: name the CAM OIDC identity provider that trusts the token issuer", EnvOIDCProviderID)
 	}
 	if c.session == "" {
 		c.session = DefaultRoleSessionName
@@ -150,7 +176,7 @@ func NewRoleCredential(cfg RoleConfig) (*RoleCredential, error) {
 	case c.duration < time.Second || c.duration > maxSTSDuration || c.duration%time.Second != 0:
 		return nil, fmt.Errorf("sts: role duration %v: want whole seconds from 1 s to 12 h", c.duration)
 	}
-	if c.base == nil {
+	if c.base == nil && c.tokens == nil {
 		c.base = EnvCredential(os.Getenv)
 	}
 	if c.now == nil {
@@ -223,6 +249,9 @@ func (c *RoleCredential) GetToken() string { _, _, token := c.GetCredential(); r
 
 // String names the role and session, never a key.
 func (c *RoleCredential) String() string {
+	if c.tokens != nil {
+		return fmt.Sprintf("tcss.RoleCredential(web identity, %s, session %s)", c.arn, c.session)
+	}
 	return fmt.Sprintf("tcss.RoleCredential(%s, session %s)", c.arn, c.session)
 }
 
@@ -296,19 +325,35 @@ func (c *RoleCredential) refresh(ctx context.Context, r *roleRefresh) {
 		slog.String("role", c.arn), slog.String("error", err.Error()))
 }
 
-// assume calls STS AssumeRole and returns the key it issues.
+// assume calls STS AssumeRole (or AssumeRoleWithWebIdentity) and returns the key it issues.
 func (c *RoleCredential) assume(ctx context.Context) (roleKey, error) {
-	if err := credentialProblem(ctx, c.base); err != nil {
-		return roleKey{}, fmt.Errorf("the base credential: %w", err)
-	}
 	asked := c.now()
-	seconds := uint64(c.duration / time.Second)
-	req := &assumeRoleRequest{RoleArn: &c.arn, RoleSessionName: &c.session, DurationSeconds: &seconds}
-	c.sdk.InitBaseRequest(&req.BaseRequest, stsService, stsVersion, actionAssumeRole)
-	req.SetContext(ctx)
 	resp := &assumeRoleResponse{}
-	if err := c.sdk.Send(req, resp); err != nil {
-		return roleKey{}, transportError(ctx, err)
+	if c.tokens != nil {
+		token, err := c.tokens.WebIdentityToken(ctx)
+		if err != nil {
+			return roleKey{}, fmt.Errorf("the web identity token: %w", err)
+		}
+		seconds := int64(c.duration / time.Second)
+		req := &assumeRoleWithWebIdentityRequest{ProviderId: &c.providerID, WebIdentityToken: &token,
+			RoleArn: &c.arn, RoleSessionName: &c.session, DurationSeconds: &seconds}
+		c.sdk.InitBaseRequest(&req.BaseRequest, stsService, stsVersion, actionAssumeRoleWithWebIdentity)
+		req.SetSkipSign(true) // the token is the proof; there is no key to sign with
+		req.SetContext(ctx)
+		if err := c.sdk.Send(req, resp); err != nil {
+			return roleKey{}, transportError(ctx, err)
+		}
+	} else {
+		if err := credentialProblem(ctx, c.base); err != nil {
+			return roleKey{}, fmt.Errorf("the base credential: %w", err)
+		}
+		seconds := uint64(c.duration / time.Second)
+		req := &assumeRoleRequest{RoleArn: &c.arn, RoleSessionName: &c.session, DurationSeconds: &seconds}
+		c.sdk.InitBaseRequest(&req.BaseRequest, stsService, stsVersion, actionAssumeRole)
+		req.SetContext(ctx)
+		if err := c.sdk.Send(req, resp); err != nil {
+			return roleKey{}, transportError(ctx, err)
+		}
 	}
 	p := resp.Response
 	if p == nil || p.Credentials == nil || deref(p.Credentials.TmpSecretId) == "" ||

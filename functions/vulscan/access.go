@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 
@@ -10,6 +11,8 @@ import (
 	"github.com/vulscan/vulscan/functions/platform"
 	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/schedule"
+	"github.com/vulscan/vulscan/functions/tcss"
+	"github.com/vulscan/vulscan/functions/tcss/awsidentity"
 	"github.com/vulscan/vulscan/web"
 	"github.com/vulscan/vulscan/web/auth"
 )
@@ -131,4 +134,28 @@ type guardedScans struct {
 
 func (g guardedScans) Start(ctx context.Context, req scan.Request, key string, c scan.Caller) (scan.Attempt, error) {
 	return g.guard.Start(ctx, req, key, c)
+}
+
+// webIdentityCredential is the keyless Lambda path: with VULSCAN_AWS_WEB_IDENTITY_AUDIENCE set,
+// the Lambda's AWS identity (an STS GetWebIdentityToken JWT) is exchanged with Tencent STS
+// AssumeRoleWithWebIdentity for TENCENTCLOUD_ROLE_ARN's temporary key, through the CAM OIDC
+// provider TENCENTCLOUD_OIDC_PROVIDER_ID. nil, nil when the audience is not set.
+func webIdentityCredential(getenv func(string) string, region string, logger *slog.Logger) (*tcss.RoleCredential, error) {
+	tokens, err := awsidentity.FromEnv(getenv)
+	if err != nil || tokens == nil {
+		return nil, err
+	}
+	arn := strings.TrimSpace(getenv(tcss.EnvRoleARN))
+	if arn == "" {
+		return nil, fmt.Errorf("%s is set but %s is not: name the CAM role the AWS identity assumes", awsidentity.EnvAudience, tcss.EnvRoleARN)
+	}
+	return tcss.NewRoleCredential(tcss.RoleConfig{
+		RoleARN:     arn,
+		SessionName: getenv(tcss.EnvRoleSessionName),
+		Endpoint:    getenv(tcss.EnvSTSEndpoint),
+		Region:      region,
+		Tokens:      tokens,
+		ProviderID:  getenv(tcss.EnvOIDCProviderID),
+		Logger:      logger,
+	})
 }

@@ -127,6 +127,11 @@ func (a *app) openScanner(e env) (*tcss.Client, error) {
 		a.emulator = emu
 		cfg.Endpoint = tcss.EmulatorPrefix + emu.url
 		cfg.Credential = common.NewCredential(emu.secretID, emu.secretKey)
+	} else if cred, err := webIdentityCredential(e.getenv, a.settings.tcssRegion, a.logger); err != nil || cred != nil {
+		if err != nil {
+			return nil, err
+		}
+		cfg.Credential = cred // keyless: no Tencent key to check for
 	} else {
 		cred, err := tcss.CredentialFromEnv(e.getenv, tcss.RoleConfig{Region: a.settings.tcssRegion, Logger: a.logger})
 		if err != nil {

@@ -52,6 +52,9 @@ type Options struct {
 	// Roles are the CAM role ARNs, qcs::cam::uin/<uin>:roleName/<name> (or :role/<id>), that any
 	// accepted key may assume through STS AssumeRole.
 	Roles []string
+	// OIDCProviders are the identity providers whose tokens may assume Roles through
+	// AssumeRoleWithWebIdentity (e.g. an AWSIssuer).
+	OIDCProviders []OIDCProvider
 	// Now is the emulator's clock for signature expiry, rate limiting and scan progress;
 	// default time.Now.
 	Now func() time.Time
@@ -82,12 +85,13 @@ type Fault struct {
 
 // Emulator is an http.Handler that behaves like TCSS. It is safe for concurrent use.
 type Emulator struct {
-	keys     map[string]Key // the configured keys; never changed after New
-	roles    map[string]bool
-	now      func() time.Time
-	rate     int
-	duration time.Duration
-	log      *slog.Logger
+	keys      map[string]Key // the configured keys; never changed after New
+	roles     map[string]bool
+	providers map[string]OIDCProvider
+	now       func() time.Time
+	rate      int
+	duration  time.Duration
+	log       *slog.Logger
 
 	mu       sync.Mutex
 	calls    map[string]int
@@ -127,6 +131,10 @@ func New(opts Options) *Emulator {
 	}
 	for _, arn := range opts.Roles {
 		e.roles[arn] = true
+	}
+	e.providers = map[string]OIDCProvider{}
+	for _, p := range opts.OIDCProviders {
+		e.providers[p.ID] = p
 	}
 	if e.now == nil {
 		e.now = time.Now
@@ -201,9 +209,10 @@ type api struct {
 }
 
 var actions = map[string]api{
-	"CreateVulScanTask":   {Service, Version, (*Emulator).createVulScanTask},
-	"DescribeVulScanInfo": {Service, Version, (*Emulator).describeVulScanInfo},
-	"AssumeRole":          {STSService, STSVersion, (*Emulator).assumeRole},
+	"CreateVulScanTask":             {Service, Version, (*Emulator).createVulScanTask},
+	"DescribeVulScanInfo":           {Service, Version, (*Emulator).describeVulScanInfo},
+	"AssumeRole":                    {STSService, STSVersion, (*Emulator).assumeRole},
+	ActionAssumeRoleWithWebIdentity: {STSService, STSVersion, (*Emulator).assumeRoleWithWebIdentity},
 }
 
 // serviceOf is the service an action's signature must be scoped to; TCSS's for unknown actions,

@@ -88,6 +88,12 @@ func (e *Emulator) assumeRole(bind binder) (map[string]any, *apiError) {
 	if aerr := e.checkRole(p.RoleArn); aerr != nil {
 		return nil, aerr
 	}
+	return e.issueKey(duration), nil
+}
+
+// issueKey hands out a temporary key valid for duration on the emulator's clock, in STS's
+// answer shape.
+func (e *Emulator) issueKey(duration time.Duration) map[string]any {
 	issued := Key{SecretID: "AKID" + randomHex(24), SecretKey: randomHex(16), Token: randomHex(48)}
 	now := e.now()
 	expires := now.Add(duration).Truncate(time.Second)
@@ -108,7 +114,7 @@ func (e *Emulator) assumeRole(bind binder) (map[string]any, *apiError) {
 		},
 		"ExpiredTime": expires.Unix(),
 		"Expiration":  expires.UTC().Format(time.RFC3339),
-	}, nil
+	}
 }
 
 // checkAssumeParams validates AssumeRole's parameters and returns the key's lifetime.

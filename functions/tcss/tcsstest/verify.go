@@ -84,6 +84,17 @@ func (e *Emulator) readTC3(r *http.Request, body []byte) (*call, *apiError) {
 	if raw == "" {
 		return nil, errInvalidAuthorization("the Authorization header is missing")
 	}
+	if raw == "SKIP" && c.action == ActionAssumeRoleWithWebIdentity {
+		// Called unsigned, as Tencent's SDKs do: the web identity token is the proof.
+		c.bind = func(fields map[string]any) *apiError {
+			params, aerr := decodeParams(body)
+			if aerr != nil {
+				return aerr
+			}
+			return bindJSON(params, fields)
+		}
+		return c, nil
+	}
 	a, aerr := parseAuthorization(raw)
 	if aerr != nil {
 		return nil, aerr
