@@ -43,6 +43,7 @@ type harnessOption func(*harnessConfig)
 type harnessConfig struct {
 	web      web.Config
 	scanLog  func(scan.AuditLog) scan.AuditLog // wraps the service's view of the store
+	service  scan.Options                      // tunes the service
 	auditLog func(web.AuditLog) web.AuditLog   // wraps the pages' view of the store
 	guard    *guard.Config                     // guard rails in front of the service
 }
@@ -113,6 +114,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	w := scantest.New(t, scantest.Options{
 		Client:   func(c *tcss.Config) { c.MaxRateLimitRetries = -1 },
 		AuditLog: cfg.scanLog,
+		Service:  cfg.service,
 	})
 	cfg.web.Scans = w.Service
 	if cfg.guard != nil {

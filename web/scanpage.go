@@ -126,6 +126,8 @@ func badge(o audit.Outcome) string {
 		return "No scan started"
 	case audit.OutcomeUnknown:
 		return "Outcome unknown"
+	case audit.OutcomeReplayed:
+		return "Replayed"
 	}
 	return "Unknown state"
 }
@@ -162,6 +164,8 @@ func headline(o audit.Outcome) string {
 		return "TCSS did not start a scan."
 	case audit.OutcomeUnknown:
 		return "TCSS's answer was lost: a scan may or may not have started."
+	case audit.OutcomeReplayed:
+		return "This request was answered from an earlier attempt with the same idempotency key; nothing was sent to TCSS."
 	}
 	return "The state of this attempt is not known."
 }
@@ -175,6 +179,11 @@ func plainReason(rec audit.Record) string {
 	case code == scan.CodeInvalidRequest:
 		return "The request had problems: " + msg
 	case code == scan.CodeIdempotencyConflict:
+		return msg
+	case code == scan.CodeNoOutcomeRecorded:
+		return "No outcome was recorded: the process ended or the audit store failed while TCSS was being called, " +
+			"and nothing will change this attempt any more. A scan may or may not have started: check the TCSS console before trying again."
+	case rec.Outcome == audit.OutcomeReplayed:
 		return msg
 	case code == scan.CodeOutcomeUnknown:
 		return "The call to TCSS failed after it may have been received (" + msg + "). Check the TCSS console for a new scan task before trying again."

@@ -64,6 +64,10 @@ type Config struct {
 	// to; a request whose Host header is none of them is refused with 421 and audited (DNS
 	// rebinding). Empty means no check: the platform in front routes by host.
 	AllowedHosts []string
+	// RequestTimeout bounds each POST (the scan's call to TCSS ends a margin before it), so that
+	// the caller always gets an answer (504 naming the attempt, or the form's redirect to the
+	// attempt page) before the server's WriteTimeout cuts the connection. 0 means no bound.
+	RequestTimeout time.Duration
 	// Logger receives request errors with their details; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for times shown on pages; nil means time.Now.
@@ -156,7 +160,8 @@ func New(cfg Config) http.Handler {
 	mux.Handle("/", s.page(notFoundOrWrongMethod(mux)))
 
 	return s.recoverPanics(securityHeaders(s.checkHost(newHostAllowList(cfg.AllowedHosts),
-		s.crossOriginProtection(cfg.TrustedOrigins, boundBodies(emulatorBanner(cfg.Emulator, s.authenticate(mux)))))))
+		s.crossOriginProtection(cfg.TrustedOrigins, boundBodies(boundPosts(cfg.RequestTimeout,
+			emulatorBanner(cfg.Emulator, s.authenticate(mux))))))))
 }
 
 // probeMethods are the methods a path is tried with to tell 405 from 404.

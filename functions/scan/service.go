@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -43,18 +45,70 @@ type Service struct {
 	log     AuditLog
 	now     Clock
 	logger  *slog.Logger
+	opts    Options
+}
+
+// Options tune how the service bounds a TCSS call and keeps its outcome. The zero value of a
+// field means its default.
+type Options struct {
+	// CallTimeout bounds one CreateVulScanTask call (default DefaultCallTimeout). The call also
+	// ends AnswerMargin before the caller's own deadline, so that the outcome is recorded and the
+	// caller answered (504 naming the attempt) before the request or invocation runs out.
+	CallTimeout time.Duration
+	// AnswerMargin is the time kept after the call for the outcome and the answer (default
+	// DefaultAnswerMargin).
+	AnswerMargin time.Duration
+	// OutcomeTries is how many times the outcome record's append is tried before giving up
+	// (default 5); OutcomeBackoff is the wait before try n+1 (default 50ms doubling to 800ms).
+	OutcomeTries   int
+	OutcomeBackoff func(try int) time.Duration
+	// Stranded receives, as one JSON line, every outcome record the store would not take, so
+	// that it survives in the platform's log for `vulscan audit reconcile --from-log`
+	// (default os.Stderr).
+	Stranded io.Writer
+}
+
+// Defaults of Options. MaxCallDuration is the longest a pending attempt can honestly stay
+// open: the call, then the outcome's retried append; reconciliation leaves younger attempts alone.
+const (
+	DefaultCallTimeout  = 40 * time.Second
+	DefaultAnswerMargin = 3 * time.Second
+	MaxCallDuration     = DefaultCallTimeout + 10*time.Second
+)
+
+func (o Options) withDefaults() Options {
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = DefaultCallTimeout
+	}
+	if o.AnswerMargin <= 0 {
+		o.AnswerMargin = DefaultAnswerMargin
+	}
+	if o.OutcomeTries <= 0 {
+		o.OutcomeTries = 5
+	}
+	if o.OutcomeBackoff == nil {
+		o.OutcomeBackoff = func(try int) time.Duration { return min(50*time.Millisecond<<try, 800*time.Millisecond) }
+	}
+	if o.Stranded == nil {
+		o.Stranded = os.Stderr
+	}
+	return o
 }
 
 // NewService returns a Service that calls TCSS through scanner and records every attempt in log.
-// now may be nil (time.Now); logger may be nil (slog.Default()).
-func NewService(scanner Scanner, log AuditLog, now Clock, logger *slog.Logger) *Service {
+// now may be nil (time.Now); logger may be nil (slog.Default()); opts, at most one, tune it.
+func NewService(scanner Scanner, log AuditLog, now Clock, logger *slog.Logger, opts ...Options) *Service {
 	if now == nil {
 		now = time.Now
 	}
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Service{scanner: scanner, log: log, now: now, logger: logger}
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	return &Service{scanner: scanner, log: log, now: now, logger: logger, opts: o.withDefaults()}
 }
 
 // Attempt is one try at starting a scan as the audit log tells it: the record that opened it
@@ -134,20 +188,61 @@ func (s *Service) Start(ctx context.Context, req Request, key string, c Caller) 
 	}
 	attempt := Attempt{Record: pending, Request: norm}
 
-	ids, callErr := s.scanner.CreateVulScanTask(ctx, norm)
+	callCtx, cancel := s.callContext(ctx)
+	ids, callErr := s.scanner.CreateVulScanTask(callCtx, norm)
+	cancel()
 	outcomeRec := closeRecord(pending, s.now().UTC(), ids, callErr)
-	// The outcome must be recorded even when the caller has gone away: TCSS may have acted.
-	stored, err := s.log.Append(context.WithoutCancel(ctx), outcomeRec)
+	stored, err := s.appendOutcome(ctx, outcomeRec)
 	if err != nil {
-		s.logger.ErrorContext(ctx, "outcome not recorded", "op", op, "pending_id", pending.ID,
-			"outcome", outcomeRec.Outcome, "local_task_id", ids.LocalTaskID,
-			"registry_task_id", ids.RegistryTaskID, "tcss_request_id", outcomeRec.TCSSRequestID, "err", err)
 		return attempt, &Error{Code: EUNAVAILABLE, Op: op, Err: err, Message: fmt.Sprintf(
-			"TCSS answered (%s) but the audit log could not record it; attempt %d stays pending. %s",
+			"TCSS answered (%s) but the audit log could not record it; attempt %d stays pending until "+
+				"`vulscan audit reconcile --from-log` puts the outcome back from the function's log. %s",
 			outcomeRec.Outcome, pending.ID, describeOutcome(outcomeRec))}
 	}
 	attempt.Outcome = &stored
 	return attempt, outcomeError(op, stored, callErr)
+}
+
+// callContext bounds the TCSS call: CallTimeout, and AnswerMargin before ctx's own deadline (the
+// request's, or the invocation's), so that a slow TCSS ends as an unknown outcome the caller is
+// told about rather than as a connection the server or platform cuts.
+func (s *Service) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	// Context deadlines are wall-clock time, whatever the service's (injectable) clock says.
+	deadline := time.Now().Add(s.opts.CallTimeout)
+	if d, ok := ctx.Deadline(); ok {
+		// A short budget keeps a quarter of it for the answer rather than the whole margin.
+		margin := min(s.opts.AnswerMargin, time.Until(d)/4)
+		if d.Add(-margin).Before(deadline) {
+			deadline = d.Add(-margin)
+		}
+	}
+	return context.WithDeadline(ctx, deadline)
+}
+
+// appendOutcome records TCSS's answer, retrying a failing store with bounded backoff: the scan
+// may have started, so its outcome must not be lost to a moment's lock or restart. The caller
+// may have gone away meanwhile; the record is written regardless. When every try fails, the
+// whole record goes to Stranded as one JSON line, for `vulscan audit reconcile --from-log`.
+func (s *Service) appendOutcome(ctx context.Context, rec audit.Record) (audit.Record, error) {
+	ctx = context.WithoutCancel(ctx)
+	var err error
+	for try := range s.opts.OutcomeTries {
+		if try > 0 {
+			time.Sleep(s.opts.OutcomeBackoff(try - 1))
+		}
+		var stored audit.Record
+		if stored, err = s.log.Append(ctx, rec); err == nil {
+			return stored, nil
+		}
+		s.logger.WarnContext(ctx, "outcome not recorded yet; retrying", "pending_id", rec.PendingID, "try", try+1, "err", err)
+	}
+	s.logger.ErrorContext(ctx, "outcome not recorded: it is in the stranded-outcome line", "pending_id", rec.PendingID,
+		"outcome", rec.Outcome, "local_task_id", rec.LocalTaskID, "registry_task_id", rec.RegistryTaskID,
+		"tcss_request_id", rec.TCSSRequestID, "err", err)
+	if werr := WriteStranded(s.opts.Stranded, rec); werr != nil {
+		s.logger.ErrorContext(ctx, "stranded outcome not written", "pending_id", rec.PendingID, "err", werr)
+	}
+	return audit.Record{}, err
 }
 
 // refusedBefore returns the attempt a retry follows: the newest attempt with this key, when TCSS

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
@@ -87,6 +88,7 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 		}
 	}
 	a.service = scan.NewService(scanner, a.store, nil, logger)
+	a.reconcileAtStart(ctx)
 	if a.auth, err = a.openAuth(e); err != nil {
 		return nil, errors.Join(err, a.Close())
 	}
@@ -99,10 +101,29 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 		TrustedOrigins: s.trustedOrigins,
 		Auth:           a.auth,
 		AllowedHosts:   s.hostAllowList(),
+		RequestTimeout: requestTimeout,
 		Logger:         logger,
 		Emulator:       emulatorURL(scanner),
 	})
 	return a, nil
+}
+
+// reconcileWindow is how far back the start-up pass looks for attempts left pending; older
+// ones are for `vulscan audit reconcile` (which reads the whole log).
+const reconcileWindow = 7 * 24 * time.Hour
+
+// reconcileAtStart closes the attempts an earlier process left pending (killed mid-call, or its
+// store failed) as unknown, so that none looks alive for ever. It does not stop the start: the
+// store was just proven writable, and a failure here is logged for the operator.
+func (a *app) reconcileAtStart(ctx context.Context) {
+	rep, err := a.service.ReconcileStale(ctx, scan.MaxCallDuration, time.Now().Add(-reconcileWindow))
+	if err != nil {
+		a.logger.Error("reconciling attempts left pending failed; run vulscan audit reconcile", "err", err)
+		return
+	}
+	if len(rep.Closed) > 0 {
+		a.logger.Warn("attempts left pending by an earlier process closed as unknown", "attempts", rep.Closed)
+	}
 }
 
 // openScanner builds the TCSS client for the configured endpoint, starting the in-process

@@ -10,13 +10,14 @@ import (
 	"strings"
 
 	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
 )
 
 func init() {
-	commands["audit"] = command{summary: "verify the audit log's hash chain, or export it (jsonl, csv)", run: runAudit}
+	commands["audit"] = command{summary: "verify the audit log's hash chain, export it (jsonl, csv), or reconcile attempts left pending", run: runAudit}
 }
 
-const auditUsage = `usage:
+var auditUsage = `usage:
   vulscan audit verify [--anchor ID:HASH] [--dsn DSN]
       Walk the hash chain. Prints "ok: N records", the chain's anchor, ID:HASH, and how many
       records were made against a TCSS emulator (exit 0), or the first bad record and what is
@@ -27,7 +28,7 @@ const auditUsage = `usage:
                        [--actor A] [--task-id ID] [--dsn DSN]
       Stream matching records, oldest first, to stdout. T is RFC 3339 or a date (YYYY-MM-DD; a
       date for --until includes that whole day). ID is a TCSS LocalTaskID or RegistryTaskID.
-
+` + fmt.Sprintf(reconcileUsage, scan.MaxCallDuration) + `
 DSN is sqlite:PATH or postgres://…; default: VULSCAN_AUDIT_DSN, else ` + defaultAuditDSN + `
 `
 
@@ -41,6 +42,8 @@ func runAudit(ctx context.Context, args []string, e env) int {
 		return runAuditVerify(ctx, args[1:], e)
 	case "export":
 		return runAuditExport(ctx, args[1:], e)
+	case "reconcile":
+		return runAuditReconcile(ctx, args[1:], e)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(e.stdout, auditUsage)
 		return exitOK

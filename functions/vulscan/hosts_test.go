@@ -3,6 +3,8 @@ package main
 import (
 	"slices"
 	"testing"
+
+	"github.com/vulscan/vulscan/functions/scan"
 )
 
 func TestHostAllowListDefaults(t *testing.T) {
@@ -31,5 +33,17 @@ func TestHostAllowListDefaults(t *testing.T) {
 				t.Errorf("allow-list %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// The deadlines nest: the TCSS call ends (with the service's answer margin to spare) before the
+// request's deadline, which ends before the server stops writing, so a slow TCSS still gets
+// the caller an answer.
+func TestDeadlinesAreLayered(t *testing.T) {
+	if call := scan.DefaultCallTimeout + scan.DefaultAnswerMargin; call >= requestTimeout {
+		t.Errorf("TCSS call %s plus margin %s does not end before the request's %s", scan.DefaultCallTimeout, scan.DefaultAnswerMargin, requestTimeout)
+	}
+	if requestTimeout >= writeTimeout {
+		t.Errorf("request deadline %s does not end before WriteTimeout %s", requestTimeout, writeTimeout)
 	}
 }

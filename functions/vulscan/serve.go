@@ -17,10 +17,14 @@ import (
 func init() { httpMode = serveHTTP }
 
 // Server timeouts: generous enough for a slow TCSS answer, short enough that idle or trickling
-// clients cannot hold connections.
+// clients cannot hold connections. They are layered: the TCSS call (scan.DefaultCallTimeout)
+// ends before the request (requestTimeout, less the service's answer margin), which ends before
+// the server stops writing (writeTimeout), so a slow TCSS still gets the caller its 504 or the
+// form's redirect to the attempt page.
 const (
 	readHeaderTimeout = 5 * time.Second
 	readTimeout       = 30 * time.Second
+	requestTimeout    = 50 * time.Second
 	writeTimeout      = 60 * time.Second
 	idleTimeout       = 120 * time.Second
 	shutdownTimeout   = 10 * time.Second

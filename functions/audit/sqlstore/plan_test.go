@@ -41,6 +41,8 @@ func hotStatements(s *Store) []hotStatement {
 		{name: "PendingByKey", sql: newestPendingByKey, args: []any{"key-4001"}},
 		{name: "OutcomeOf", sql: newestOutcomeOf, args: []any{int64(4001)}},
 		{name: "Get", sql: byID, args: []any{int64(4001)}},
+		{name: "reconcile: stale pending attempts in a window", sql: stalePending,
+			args: []any{since.UnixNano(), until.UnixNano(), 100}},
 		list("first view", audit.Filter{}, true),
 		list("next page", audit.Filter{BeforeID: 3000}, true),
 		list("outcome", audit.Filter{Outcome: audit.OutcomeFailed}, false),

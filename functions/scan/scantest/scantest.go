@@ -37,6 +37,8 @@ type Options struct {
 	Scanner func(scan.Scanner) scan.Scanner
 	// Logger receives the service's and client's logs; nil discards them.
 	Logger *slog.Logger
+	// Service tunes the service (call deadline, outcome retries, where stranded outcomes go).
+	Service scan.Options
 }
 
 // World is one real scan path.
@@ -94,7 +96,7 @@ func New(t testing.TB, o Options) *World {
 	if o.Scanner != nil {
 		scanner = o.Scanner(client)
 	}
-	w.Service = scan.NewService(scanner, log, o.Now, o.Logger)
+	w.Service = scan.NewService(scanner, log, o.Now, o.Logger, o.Service)
 	return w
 }
 

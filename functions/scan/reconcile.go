@@ -1,0 +1,173 @@
+package scan
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/audit"
+)
+
+// CodeNoOutcomeRecorded marks the unknown outcome reconciliation gives an attempt that stayed
+// pending longer than any call can last: the process ended, or the store failed, mid-call.
+const CodeNoOutcomeRecorded = "vulscan.NoOutcomeRecorded"
+
+// strandedField names the outcome record in a stranded-outcome log line.
+const strandedField = "vulscan_stranded_outcome"
+
+// WriteStranded writes rec as one JSON line that ReadStranded finds again in a platform log.
+func WriteStranded(w io.Writer, rec audit.Record) error {
+	// One Write of one line (Encode ends it with a newline), so that concurrent writers to a log
+	// do not interleave; HTML escaping off, so that Params come back byte for byte.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(map[string]any{
+		"level": "ERROR", "msg": "outcome not recorded in the audit log; restore it with vulscan audit reconcile --from-log",
+		strandedField: rec,
+	}); err != nil {
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// maxLogLine bounds one line of a platform log read by ReadStranded.
+const maxLogLine = 1 << 20
+
+// ReadStranded returns the outcome records WriteStranded wrote into a log, in order. A line may
+// carry a prefix the platform adds (time, request ID); lines without the marker are skipped.
+func ReadStranded(r io.Reader) ([]audit.Record, error) {
+	marker := []byte(`"` + strandedField + `":`)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), maxLogLine)
+	var out []audit.Record
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Bytes()
+		i := bytes.Index(line, marker)
+		if i < 0 {
+			continue
+		}
+		var rec audit.Record
+		if err := json.NewDecoder(bytes.NewReader(line[i+len(marker):])).Decode(&rec); err != nil {
+			return out, fmt.Errorf("line %d: a stranded outcome that does not decode: %w", n, err)
+		}
+		out = append(out, rec)
+	}
+	return out, sc.Err()
+}
+
+// StalePendingFinder is the store query reconciliation needs (*sqlstore.Store has it).
+type StalePendingFinder interface {
+	// StalePending returns up to limit pending records written in [since, until) that have no
+	// outcome record, oldest first.
+	StalePending(ctx context.Context, since, until time.Time, limit int) ([]audit.Record, error)
+}
+
+// ReconcileReport says what a reconciliation did.
+type ReconcileReport struct {
+	Closed   []int64  // attempts closed as unknown (stale pending)
+	Restored []int64  // attempts whose stranded outcome was put back
+	Skipped  []string // stranded outcomes not restored, and why
+}
+
+// ReconcileStale closes every attempt still pending that was opened in [since, now-olderThan)
+// with an unknown outcome ("no outcome was recorded"): no call lasts that long, so its process
+// ended or its store failed mid-call. Automatic passes use MaxCallDuration, so that a live call
+// is never closed under its own feet; an operator who knows no process is running may use less.
+// A zero since means the whole log.
+func (s *Service) ReconcileStale(ctx context.Context, olderThan time.Duration, since time.Time) (ReconcileReport, error) {
+	var rep ReconcileReport
+	finder, ok := s.log.(StalePendingFinder)
+	if !ok {
+		return rep, errors.New("reconcile: this audit store cannot list pending attempts")
+	}
+	until := s.now().Add(-olderThan)
+	for {
+		batch, err := finder.StalePending(ctx, since, until, 100)
+		if err != nil {
+			return rep, fmt.Errorf("reconcile: %w", err)
+		}
+		for _, p := range batch {
+			out := closeRecord(p, s.now().UTC(), TaskIDs{}, nil)
+			out.Outcome = audit.OutcomeUnknown
+			out.LocalTaskID, out.RegistryTaskID = 0, 0
+			out.ErrorCode = CodeNoOutcomeRecorded
+			out.ErrorMessage = fmt.Sprintf("No outcome was recorded: the process ended or the audit store failed "+
+				"during the call to TCSS (found still pending after %s). A scan may or may not have started.", olderThan)
+			if _, err := s.log.Append(ctx, out); err != nil {
+				return rep, fmt.Errorf("reconcile: closing attempt %d: %w", p.ID, err)
+			}
+			rep.Closed = append(rep.Closed, p.ID)
+		}
+		if len(batch) < 100 {
+			return rep, nil
+		}
+	}
+}
+
+// ReconcileFromLog appends the stranded outcomes found in a platform log (see WriteStranded),
+// each checked against the pending record it closes: that record must exist, be pending, and
+// hold the same key and request. An attempt that already has its outcome is left alone, unless
+// that outcome is reconciliation's "no outcome recorded", which the real one then corrects.
+func (s *Service) ReconcileFromLog(ctx context.Context, r io.Reader) (ReconcileReport, error) {
+	var rep ReconcileReport
+	recs, err := ReadStranded(r)
+	if err != nil {
+		return rep, fmt.Errorf("reconcile: %w", err)
+	}
+	for _, rec := range recs {
+		reason, err := s.checkStranded(ctx, rec)
+		if err != nil {
+			return rep, err
+		}
+		if reason != "" {
+			rep.Skipped = append(rep.Skipped, fmt.Sprintf("attempt %d: %s", rec.PendingID, reason))
+			continue
+		}
+		rec.ID, rec.PrevHash, rec.Hash = 0, "", ""
+		if _, err := s.log.Append(ctx, rec); err != nil {
+			return rep, fmt.Errorf("reconcile: restoring the outcome of attempt %d: %w", rec.PendingID, err)
+		}
+		rep.Restored = append(rep.Restored, rec.PendingID)
+	}
+	return rep, nil
+}
+
+// checkStranded says why rec must not be appended ("" when it may), or fails on a store error.
+func (s *Service) checkStranded(ctx context.Context, rec audit.Record) (string, error) {
+	switch rec.Outcome {
+	case audit.OutcomeSucceeded, audit.OutcomeFailed, audit.OutcomeUnknown:
+	default:
+		return fmt.Sprintf("outcome %q is not an attempt's outcome", rec.Outcome), nil
+	}
+	if rec.PendingID == 0 {
+		return "it names no pending record", nil
+	}
+	pending, err := s.log.Get(ctx, rec.PendingID)
+	if errors.Is(err, ErrNotFound) {
+		return "no such record", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reconcile: %w", err)
+	}
+	if pending.Outcome != audit.OutcomePending || pending.IdempotencyKey != rec.IdempotencyKey ||
+		!bytes.Equal(pending.Params, rec.Params) || pending.Actor != rec.Actor {
+		return "it does not match the pending record (outcome, key, request or actor differ)", nil
+	}
+	out, err := s.log.OutcomeOf(ctx, rec.PendingID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("reconcile: %w", err)
+	case out.ErrorCode == CodeNoOutcomeRecorded:
+		return "", nil
+	}
+	return fmt.Sprintf("already recorded as %s (record %d)", out.Outcome, out.ID), nil
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
+)
+
+const reconcileUsage = `  vulscan audit reconcile [--older-than DURATION] [--since T] [--dsn DSN]
+  vulscan audit reconcile --from-log FILE [--dsn DSN]
+      Close every attempt still pending after DURATION (default ` + "%s" + `, longer than any call) as
+      "unknown": its process ended or its store failed mid-call, so no outcome was recorded
+      (servers do this at start for the last week, and the audit page on its background pass).
+      With --from-log, put back the outcomes the function wrote to its log (stderr) when the
+      store would not take them ("-" reads stdin): each is checked against its pending record.
+`
+
+// runAuditReconcile is `vulscan audit reconcile`.
+func runAuditReconcile(ctx context.Context, args []string, e env) int {
+	fs, dsn := auditFlags("reconcile", e)
+	olderThan := fs.Duration("older-than", scan.MaxCallDuration, "close attempts pending longer than this")
+	since := fs.String("since", "", "only attempts opened at or after this time (RFC 3339 or YYYY-MM-DD); default: the whole log")
+	fromLog := fs.String("from-log", "", "a platform log file holding stranded outcomes (- for stdin)")
+	if code, ok := parseAuditFlags(fs, args, e); !ok {
+		return code
+	}
+	var sinceTime time.Time
+	if *since != "" {
+		var err error
+		if sinceTime, err = audit.ParseSince(*since); err != nil {
+			fmt.Fprintf(e.stderr, "vulscan audit reconcile: --since: %v\n", err)
+			return exitRejected
+		}
+	}
+	store, err := openExistingAuditStore(ctx, *dsn, e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan audit reconcile: %v\n", err)
+		return exitFailed
+	}
+	defer store.Close()
+	svc := scan.NewService(nil, store, nil, slog.New(slog.NewJSONHandler(e.stderr, nil)))
+
+	var rep scan.ReconcileReport
+	if *fromLog != "" {
+		var in io.Reader = e.stdin
+		if *fromLog != "-" {
+			f, err := os.Open(*fromLog)
+			if err != nil {
+				fmt.Fprintf(e.stderr, "vulscan audit reconcile: %v\n", err)
+				return exitFailed
+			}
+			defer f.Close()
+			in = f
+		}
+		rep, err = svc.ReconcileFromLog(ctx, in)
+	} else {
+		rep, err = svc.ReconcileStale(ctx, *olderThan, sinceTime)
+	}
+	for _, id := range rep.Restored {
+		fmt.Fprintf(e.stdout, "restored: the outcome of attempt %d\n", id)
+	}
+	for _, id := range rep.Closed {
+		fmt.Fprintf(e.stdout, "closed: attempt %d as unknown (no outcome was recorded)\n", id)
+	}
+	for _, s := range rep.Skipped {
+		fmt.Fprintf(e.stdout, "skipped: %s\n", s)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan audit reconcile: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(e.stdout, "ok: %d closed, %d restored, %d skipped\n", len(rep.Closed), len(rep.Restored), len(rep.Skipped))
+	return exitOK
+}

@@ -1,0 +1,63 @@
+package web_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+)
+
+func withService(o scan.Options) harnessOption {
+	return func(c *harnessConfig) { c.service = o }
+}
+
+// A TCSS that answers later than the call may last: the API answers 504 naming the attempt and
+// the form redirects to the attempt's page, instead of the connection being cut with no answer;
+// the record says unknown.
+func TestSlowTCSSStillGetsTheCallerAnAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		post    func(h *harness) *http.Response
+		status  int
+		attempt func(t *testing.T, resp *http.Response) int64
+	}{
+		{"API", func(h *harness) *http.Response {
+			return h.postJSON(`{"RegistryImageScanType":"NOT_SCAN"}`)
+		}, http.StatusGatewayTimeout, func(t *testing.T, resp *http.Response) int64 {
+			var e struct{ ID int64 }
+			if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+				t.Fatal(err)
+			}
+			return e.ID
+		}},
+		{"form", func(h *harness) *http.Response {
+			return h.postForm(url.Values{"RegistryImageScanType": {"NOT_SCAN"}, "IdempotencyKey": {"slow-1"}})
+		}, http.StatusSeeOther, func(t *testing.T, resp *http.Response) int64 {
+			id, err := strconv.ParseInt(resp.Header.Get("Location")[len("./scans/"):], 10, 64)
+			if err != nil {
+				t.Fatalf("Location %q", resp.Header.Get("Location"))
+			}
+			return id
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, withService(scan.Options{CallTimeout: 200 * time.Millisecond}))
+			h.emu.InjectFault("CreateVulScanTask", tcsstest.Fault{Latency: time.Hour})
+			resp := tc.post(h)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			id := tc.attempt(t, resp)
+			recs := h.records()
+			if len(recs) != 2 || recs[0].ID != id || recs[1].Outcome != audit.OutcomeUnknown || recs[1].PendingID != id {
+				t.Errorf("attempt %d, records %+v; want attempt %d pending then unknown", id, recs, id)
+			}
+		})
+	}
+}
