@@ -4,7 +4,7 @@ package main
 // the profiles showed.
 const explanations = `## What each figure includes
 
-- **Deploy size**: the bootstrap as tests/bench builds it (-tags lambda.norpc -trimpath -s -w,
+- **Deploy size**: the bootstrap as tests/bench builds it (-tags lambda.norpc -s -w, no -trimpath,
   local toolchain), deflated into a zip as ` + "`task package`" + ` does.
 - **Lambda cold start**: AWS's runtime interface emulator starts the bootstrap when the first event
   arrives; the figure is the first invocation's round trip (exec, Go runtime and package
