@@ -268,3 +268,48 @@ func TestUnknownEventsAreAuditedAsRejected(t *testing.T) {
 		t.Errorf("TCSS saw %d calls", n)
 	}
 }
+
+// A scheduled run whose first delivery meets a TCSS refusal is retried by the platform with the
+// same event: the refusal freed the run's key, so the retry starts the scan. Exactly one scan,
+// both attempts on the record, the second linked to the first.
+func TestATimerRefusedOnceStartsOnItsPlatformRetry(t *testing.T) {
+	for _, tc := range []struct {
+		fixture string
+		fault   tcsstest.Fault
+	}{
+		{"scf-timer.json", tcsstest.Fault{Code: "InternalError", Message: "An internal error occurred", Times: 1}},
+		{"eventbridge-scheduled-scan.json", tcsstest.Fault{Code: "InternalError", Message: "An internal error occurred", Times: 1}},
+		{"scf-timer.json", tcsstest.Fault{Code: "RequestLimitExceeded", Message: "slow down", Times: 4}},
+	} {
+		t.Run(tc.fixture+" "+tc.fault.Code, func(t *testing.T) {
+			w := newWorld(t)
+			w.Emulator.InjectFault("CreateVulScanTask", tc.fault)
+			d := dispatcher(w)
+			raw := fixture(t, tc.fixture)
+			if _, err := d.Handle(context.Background(), Invocation{RequestID: "delivery-1"}, raw); scan.ErrorCode(err) == "" {
+				t.Fatalf("first delivery: %v, want the refusal as the invocation's error", err)
+			}
+			out, err := d.Handle(context.Background(), Invocation{RequestID: "delivery-2"}, raw)
+			if err != nil {
+				t.Fatalf("platform retry: %v", err)
+			}
+			var res TimerResult
+			if err := json.Unmarshal(out, &res); err != nil || res.Outcome != audit.OutcomeSucceeded || res.Replayed {
+				t.Fatalf("retry result %+v (%v)", res, err)
+			}
+			recs := w.Records(t)
+			if len(recs) != 4 {
+				t.Fatalf("%d records, want two attempts (pending, failed, pending, succeeded)", len(recs))
+			}
+			first, second := recs[0], recs[2]
+			if recs[1].Outcome != audit.OutcomeFailed || recs[3].Outcome != audit.OutcomeSucceeded ||
+				second.RelatedID != first.ID || second.IdempotencyKey != first.IdempotencyKey || res.Attempt != second.ID {
+				t.Errorf("records %+v", recs)
+			}
+			// Every faulted call was refused; exactly one more reached TCSS and started the scan.
+			if n := w.Emulator.Calls("CreateVulScanTask"); n != tc.fault.Times+1 {
+				t.Errorf("TCSS saw %d calls, want %d refused and 1 that started the scan", n, tc.fault.Times)
+			}
+		})
+	}
+}

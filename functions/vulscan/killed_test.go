@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+)
+
+// startServer runs the binary in HTTP mode on a free loopback port until the test ends (or the
+// test kills it) and returns its base URL.
+func startServer(t *testing.T, env []string) (*exec.Cmd, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(vulscanBinary(t))
+	cmd.Env = append(append([]string{}, env...), "VULSCAN_ADDR="+addr)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		if strings.Contains(lines.Text(), "serving on") {
+			go io.Copy(io.Discard, stdout)
+			return cmd, "http://" + addr
+		}
+	}
+	t.Fatalf("the server never said it was serving")
+	return nil, ""
+}
+
+// kill -9 in the middle of a TCSS call leaves the attempt pending; after a restart, reconcile
+// closes it as unknown, and its page says so and stops polling.
+func TestAnAttemptOrphanedByKillIsClosedByReconcile(t *testing.T) {
+	key := tcsstest.RandomKey()
+	emu, srv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}})
+	t.Cleanup(srv.Close)
+	emu.InjectFault("CreateVulScanTask", tcsstest.Fault{Latency: time.Hour, Times: 1})
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "audit.db")
+	env := []string{"HOME=" + dir, "VULSCAN_TCSS_ENDPOINT=" + srv.URL, "VULSCAN_AUDIT_DSN=" + dsn,
+		"TENCENTCLOUD_SECRET_ID=" + key.SecretID, "TENCENTCLOUD_SECRET_KEY=" + key.SecretKey}
+
+	cmd, base := startServer(t, env)
+	posted := make(chan struct{})
+	go func() {
+		defer close(posted)
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/scans", strings.NewReader(`{"RegistryImageScanType":"NOT_SCAN"}`))
+		req.Header.Set("Content-Type", "application/json")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	// Wait for the call to reach TCSS (it then hangs for an hour), and kill the server.
+	for emu.Calls("CreateVulScanTask") == 0 {
+		select {
+		case <-posted:
+			t.Fatal("the request ended before reaching TCSS")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL: nothing gets to record an outcome
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	<-posted
+
+	var out, errOut strings.Builder
+	e := env
+	code := run(context.Background(), []string{"audit", "reconcile", "--older-than", "0s", "--dsn", dsn},
+		env2(e, &out, &errOut))
+	if code != exitOK || !strings.Contains(out.String(), "closed: attempt 1 as unknown") {
+		t.Fatalf("reconcile exit %d:\n%s\n%s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"audit", "verify", "--dsn", dsn}, env2(e, &out, &errOut)); code != exitOK {
+		t.Fatalf("verify exit %d: %s %s", code, out.String(), errOut.String())
+	}
+
+	_, base = startServer(t, env)
+	resp, err := http.Get(base + "/scans/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "No outcome was recorded") || strings.Contains(string(page), "data-poll") {
+		t.Errorf("the attempt page does not say the attempt ended, or still polls:\n%s", page)
+	}
+	store, err := openAuditStore(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	outcome, err := store.OutcomeOf(context.Background(), 1)
+	if err != nil || outcome.Outcome != audit.OutcomeUnknown || outcome.ErrorCode != scan.CodeNoOutcomeRecorded {
+		t.Errorf("attempt 1's outcome: %+v %v", outcome, err)
+	}
+}
+
+// env2 is an env for an in-process command with the given variables.
+func env2(vars []string, stdout, stderr io.Writer) env {
+	m := map[string]string{}
+	for _, kv := range vars {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return env{stdin: strings.NewReader(""), stdout: stdout, stderr: stderr, getenv: func(k string) string { return m[k] }}
+}
+
+// `vulscan audit reconcile --from-log FILE` puts back an outcome the service wrote to its log.
+func TestReconcileFromLogCommand(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "audit.db")
+	store, err := openAuditStore(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending, err := store.Append(ctx, audit.Record{Trigger: audit.TriggerCLI, Actor: "ops", Action: audit.ActionCreateVulScanTask,
+		Params: []byte(`{"LocalImageScanType":"ALL"}`), IdempotencyKey: "k", Outcome: audit.OutcomePending})
+	store.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcome := pending
+	outcome.ID, outcome.Hash, outcome.PrevHash = 0, "", ""
+	outcome.PendingID, outcome.Outcome, outcome.LocalTaskID, outcome.TCSSRequestID = pending.ID, audit.OutcomeSucceeded, 36002, "req-9"
+	logFile := filepath.Join(dir, "function.log")
+	var logText strings.Builder
+	logText.WriteString("2026-12-03 START\n")
+	if err := scan.WriteStranded(&logText, outcome); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFile(logFile, logText.String()); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut strings.Builder
+	for _, want := range []string{"restored: the outcome of attempt 1", "skipped: attempt 1: already recorded as succeeded"} {
+		out.Reset()
+		code := run(ctx, []string{"audit", "reconcile", "--from-log", logFile, "--dsn", dsn}, env2(nil, &out, &errOut))
+		if code != exitOK || !strings.Contains(out.String(), want) {
+			t.Fatalf("exit %d, want %q:\n%s\n%s", code, want, out.String(), errOut.String())
+		}
+	}
+	out.Reset()
+	if code := run(ctx, []string{"audit", "export", "--dsn", dsn, "--task-id", "36002"}, env2(nil, &out, &errOut)); code != exitOK ||
+		!strings.Contains(out.String(), `"req-9"`) {
+		t.Errorf("the restored outcome is not in the log: %s %s", out.String(), errOut.String())
+	}
+}
+
+func writeFile(path, text string) error { return os.WriteFile(path, []byte(text), 0o600) }
