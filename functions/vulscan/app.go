@@ -87,6 +87,10 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 			return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
 		}
 	}
+	// Signed checkpoints, when VULSCAN_AUDIT_SIGNING_KEY is set (issue 8).
+	if a.store, err = withCheckpoints(a.store, e.getenv, logger); err != nil {
+		return nil, errors.Join(fmt.Errorf("audit store: %w", err), store.Close(), a.Close())
+	}
 	a.service = scan.NewService(scanner, a.store, nil, logger)
 	a.reconcileAtStart(ctx)
 	if a.auth, err = a.openAuth(e); err != nil {

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/scan"
@@ -18,12 +21,22 @@ func init() {
 }
 
 var auditUsage = `usage:
-  vulscan audit verify [--anchor ID:HASH] [--dsn DSN]
+  vulscan audit verify [--anchor ID:HASH] [--key PUBLIC] [--dsn DSN]
       Walk the hash chain. Prints "ok: N records", the chain's anchor, ID:HASH, and how many
       records were made against a TCSS emulator (exit 0), or the first bad record and what is
       wrong with it (exit 1). Keep the anchor somewhere outside the
       database now and then, and give it back with --anchor: it shows that the newest records
       were deleted, or the chain rebuilt with fresh hashes, which the chain alone cannot show.
+      With --key (default: VULSCAN_AUDIT_VERIFY_KEY), also check every signed checkpoint: names
+      truncation, a rewritten chain, forged or unsigned checkpoints, and how many records stand
+      after the newest checkpoint (exit 1 on any finding).
+  vulscan audit keygen
+      Print a new Ed25519 key pair as two lines for an env file: VULSCAN_AUDIT_SIGNING_KEY (keep
+      it secret, give it to vulscan) and VULSCAN_AUDIT_VERIFY_KEY (for verify --key).
+  vulscan audit checkpoint [--dsn DSN]
+      Sign a checkpoint of the chain's head now with VULSCAN_AUDIT_SIGNING_KEY. With that key set,
+      vulscan also signs one by itself at the first record, every ` + checkpointEveryText + ` records and, at
+      an append, when the last is older than ` + checkpointIntervalText + `.
   vulscan audit export [--format jsonl|csv] [--since T] [--until T] [--outcome O] [--trigger T]
                        [--actor A] [--task-id ID] [--dsn DSN]
       Stream matching records, oldest first, to stdout. T is RFC 3339 or a date (YYYY-MM-DD; a
@@ -44,6 +57,10 @@ func runAudit(ctx context.Context, args []string, e env) int {
 		return runAuditExport(ctx, args[1:], e)
 	case "reconcile":
 		return runAuditReconcile(ctx, args[1:], e)
+	case "keygen":
+		return runAuditKeygen(args[1:], e)
+	case "checkpoint":
+		return runAuditCheckpoint(ctx, args[1:], e)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(e.stdout, auditUsage)
 		return exitOK
@@ -94,8 +111,17 @@ func runAuditVerify(ctx context.Context, args []string, e env) int {
 	fs, dsn := auditFlags("verify", e)
 	var anchorText string
 	fs.StringVar(&anchorText, "anchor", "", "ID:HASH printed by an earlier verify: the chain must still hold it")
+	keyText := fs.String("key", "", "verify key (base64, from vulscan audit keygen) to check the signed checkpoints; default "+audit.EnvVerifyKey)
 	if code, ok := parseAuditFlags(fs, args, e); !ok {
 		return code
+	}
+	var key ed25519.PublicKey
+	if k := firstNonEmpty(*keyText, e.getenv(audit.EnvVerifyKey)); k != "" {
+		var err error
+		if key, err = audit.ParseVerifyKey(k); err != nil {
+			fmt.Fprintf(e.stderr, "vulscan audit verify: %v\n", err)
+			return exitRejected
+		}
 	}
 	var anchor audit.Anchor
 	if anchorText != "" {
@@ -133,6 +159,88 @@ func runAuditVerify(ctx context.Context, args []string, e env) int {
 		// Sound links of the chain, but no scan of theirs ran on Tencent Cloud.
 		fmt.Fprintf(e.stdout, "emulator: %d of the records were made against a TCSS emulator, not Tencent Cloud\n", rep.Emulated)
 	}
+	if key != nil {
+		return reportCheckpoints(ctx, store, rep, key, e)
+	}
+	return exitOK
+}
+
+// reportCheckpoints checks the store's signed checkpoints against key and the chain, and prints
+// what it found.
+func reportCheckpoints(ctx context.Context, store audit.Store, rep audit.Report, key ed25519.PublicKey, e env) int {
+	cs, ok := store.(audit.CheckpointStore)
+	if !ok {
+		fmt.Fprintln(e.stderr, "vulscan audit verify: this store keeps no checkpoints")
+		return exitFailed
+	}
+	cr, err := audit.CheckCheckpoints(ctx, cs, store.Get, rep, key)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan audit verify: %v\n", err)
+		return exitFailed
+	}
+	for _, f := range cr.Findings {
+		fmt.Fprintln(e.stdout, f)
+	}
+	switch {
+	case cr.Newest == nil:
+		fmt.Fprintf(e.stdout, "checkpoints: %d read, none signed by key %s: nothing vouches for the chain's head\n", cr.Checked, audit.KeyID(key))
+		return exitFailed
+	case !cr.OK():
+		fmt.Fprintf(e.stdout, "checkpoints: %d read, %d findings\n", cr.Checked, len(cr.Findings))
+		return exitFailed
+	}
+	fmt.Fprintf(e.stdout, "checkpoints: %d good; the newest covers records up to %d (signed %s); %d records stand after it\n",
+		cr.Checked, cr.Newest.HeadID, cr.Newest.Time.Format(time.RFC3339), cr.After)
+	return exitOK
+}
+
+func runAuditKeygen(args []string, e env) int {
+	fs := flag.NewFlagSet("vulscan audit keygen", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() { fmt.Fprint(e.stderr, auditUsage) }
+	if code, ok := parseAuditFlags(fs, args, e); !ok {
+		return code
+	}
+	signing, verify, err := audit.GenerateKeys(rand.Reader)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan audit keygen: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(e.stdout, "%s=%s\n%s=%s\n", audit.EnvSigningKey, signing, audit.EnvVerifyKey, verify)
+	return exitOK
+}
+
+func runAuditCheckpoint(ctx context.Context, args []string, e env) int {
+	fs, dsn := auditFlags("checkpoint", e)
+	if code, ok := parseAuditFlags(fs, args, e); !ok {
+		return code
+	}
+	key, err := signingKey(e.getenv)
+	if err == nil && key == nil {
+		err = fmt.Errorf("%s is not set (make a key pair with vulscan audit keygen)", audit.EnvSigningKey)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan audit checkpoint: %v\n", err)
+		return exitRejected
+	}
+	store, err := openExistingAuditStore(ctx, *dsn, e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan audit checkpoint: %v\n", err)
+		return exitFailed
+	}
+	defer store.Close()
+	cs, ok := store.(checkpointedStore)
+	if !ok {
+		fmt.Fprintln(e.stderr, "vulscan audit checkpoint: this store keeps no checkpoints")
+		return exitFailed
+	}
+	c, err := audit.NewCheckpointer(cs, key, audit.CheckpointPolicy{}, nil).Checkpoint(ctx)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan audit checkpoint: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(e.stdout, "checkpoint %d: records up to %d, head %s, signed by key %s at %s\n",
+		c.Seq, c.HeadID, c.HeadHash, c.KeyID, c.Time.Format(time.RFC3339))
 	return exitOK
 }
 

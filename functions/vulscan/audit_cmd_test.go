@@ -325,3 +325,46 @@ func TestOpenAuditStore(t *testing.T) {
 		s.Close()
 	}
 }
+
+// keygen's two lines are an env file: scans sign checkpoints with the first, verify --key checks
+// them with the second and names a cut-off chain and a forged checkpoint.
+func TestSignedCheckpointsEndToEnd(t *testing.T) {
+	f := newCLIFixture(t)
+	gen := runAuditBinary(t, f.dir, nil, "keygen")
+	lines := strings.Split(strings.TrimSpace(gen.stdout), "\n")
+	if gen.exit != 0 || len(lines) != 2 || !strings.HasPrefix(lines[0], "VULSCAN_AUDIT_SIGNING_KEY=") || !strings.HasPrefix(lines[1], "VULSCAN_AUDIT_VERIFY_KEY=") {
+		t.Fatalf("keygen: exit %d, %q", gen.exit, gen.stdout)
+	}
+	signing, verify := lines[0], lines[1]
+	for range 3 {
+		if r := f.run(t, []string{signing}, "--LocalImageScanType", "ALL"); r.exit != exitOK {
+			t.Fatalf("scan: exit %d: %s", r.exit, r.stderr)
+		}
+	}
+	env := append(append([]string{}, f.env...), signing)
+	// The first record got a checkpoint by itself (none before); one more on demand covers all six.
+	if r := runAuditBinary(t, f.dir, env, "checkpoint"); r.exit != 0 || !strings.HasPrefix(r.stdout, "checkpoint 2: records up to 6") {
+		t.Fatalf("checkpoint: exit %d, %q %q", r.exit, r.stdout, r.stderr)
+	}
+	verifyEnv := append(append([]string{}, f.env...), verify)
+	r := runAuditBinary(t, f.dir, verifyEnv, "verify")
+	if r.exit != 0 || !strings.Contains(r.stdout, "checkpoints: 2 good; the newest covers records up to 6") ||
+		!strings.Contains(r.stdout, "0 records stand after it") {
+		t.Fatalf("verify --key: exit %d, %q %q", r.exit, r.stdout, r.stderr)
+	}
+	if r := runAuditBinary(t, f.dir, f.env, "verify", "--key", strings.TrimPrefix(verify, "VULSCAN_AUDIT_VERIFY_KEY=")); r.exit != 0 {
+		t.Errorf("verify with --key: exit %d, %q", r.exit, r.stdout)
+	}
+
+	path := filepath.Join(f.dir, "audit.db")
+	tamper(t, path, `DELETE FROM audit_log WHERE id = 6;`)
+	r = runAuditBinary(t, f.dir, verifyEnv, "verify")
+	if r.exit != 1 || !strings.Contains(r.stdout, "checkpoint 2 truncated: it covers records up to 6") {
+		t.Errorf("verify after cutting record 6: exit %d, %q", r.exit, r.stdout)
+	}
+	tamper(t, path, `DROP TRIGGER audit_checkpoints_no_update; UPDATE audit_checkpoints SET head_id = 5, records = 5 WHERE seq = 2;`)
+	r = runAuditBinary(t, f.dir, verifyEnv, "verify")
+	if r.exit != 1 || !strings.Contains(r.stdout, "checkpoint 2 forged") {
+		t.Errorf("verify after editing checkpoint 2: exit %d, %q", r.exit, r.stdout)
+	}
+}

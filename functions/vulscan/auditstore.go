@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,4 +67,47 @@ func plainScheme(s string) bool {
 		}
 	}
 	return true
+}
+
+// checkpointedStore is an audit store that keeps signed checkpoints (*sqlstore.Store).
+type checkpointedStore interface {
+	audit.Store
+	audit.CheckpointStore
+}
+
+// The checkpoint policy vulscan signs with when VULSCAN_AUDIT_SIGNING_KEY is set.
+const (
+	checkpointEveryText    = "1000"
+	checkpointIntervalText = "15 minutes"
+)
+
+var checkpointPolicy = audit.CheckpointPolicy{Every: audit.DefaultCheckpointEvery, Interval: audit.DefaultCheckpointInterval}
+
+// signingKey reads VULSCAN_AUDIT_SIGNING_KEY: nil when it is not set.
+func signingKey(getenv func(string) string) (ed25519.PrivateKey, error) {
+	text := strings.TrimSpace(getenv(audit.EnvSigningKey))
+	if text == "" {
+		return nil, nil
+	}
+	key, err := audit.ParseSigningKey(text)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", audit.EnvSigningKey, err)
+	}
+	return key, nil
+}
+
+// withCheckpoints wraps store so that it signs checkpoints by checkpointPolicy when
+// VULSCAN_AUDIT_SIGNING_KEY is set; a failed checkpoint is logged, the record stays stored.
+func withCheckpoints(store audit.Store, getenv func(string) string, logger *slog.Logger) (audit.Store, error) {
+	key, err := signingKey(getenv)
+	if err != nil || key == nil {
+		return store, err
+	}
+	cs, ok := store.(checkpointedStore)
+	if !ok {
+		return nil, fmt.Errorf("%s is set, but this audit store keeps no checkpoints", audit.EnvSigningKey)
+	}
+	return audit.NewCheckpointer(cs, key, checkpointPolicy, nil).Wrap(func(err error) {
+		logger.Error("audit checkpoint not signed", "err", err)
+	}), nil
 }

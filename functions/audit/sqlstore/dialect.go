@@ -41,10 +41,14 @@ var sqliteDialect = dialect{
 		 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`,
 		`CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
 		 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`,
+		`CREATE TRIGGER IF NOT EXISTS audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+		 BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END`,
+		`CREATE TRIGGER IF NOT EXISTS audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+		 BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END`,
 	},
-	guardsPresent: `SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'
-		AND name IN ('audit_log_no_update', 'audit_log_no_delete')`,
-	guardCount: 2,
+	guardsPresent: `SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('audit_log', 'audit_checkpoints')
+		AND name IN ('audit_log_no_update', 'audit_log_no_delete', 'audit_checkpoints_no_update', 'audit_checkpoints_no_delete')`,
+	guardCount: 4,
 }
 
 var postgresDialect = dialect{
@@ -63,11 +67,16 @@ var postgresDialect = dialect{
 		 FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()`,
 		`CREATE OR REPLACE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
 		 FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()`,
+		`CREATE OR REPLACE TRIGGER audit_checkpoints_no_change BEFORE UPDATE OR DELETE ON audit_checkpoints
+		 FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()`,
+		`CREATE OR REPLACE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
+		 FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()`,
 	},
 	// Disabled triggers (ALTER TABLE … DISABLE TRIGGER) count as missing.
-	guardsPresent: `SELECT COUNT(*) FROM pg_trigger WHERE tgrelid = 'audit_log'::regclass AND tgenabled <> 'D'
-		AND tgname IN ('audit_log_no_change', 'audit_log_no_truncate')`,
-	guardCount: 2,
+	guardsPresent: `SELECT COUNT(*) FROM pg_trigger WHERE tgrelid IN ('audit_log'::regclass, 'audit_checkpoints'::regclass)
+		AND tgenabled <> 'D' AND tgname IN ('audit_log_no_change', 'audit_log_no_truncate',
+		'audit_checkpoints_no_change', 'audit_checkpoints_no_truncate')`,
+	guardCount: 4,
 }
 
 // bind rewrites ? placeholders for the dialect. The shared SQL has no ? inside string literals.

@@ -60,7 +60,8 @@ func legacyPostgres(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range append([]string{ms[0].sql}, postgresDialect.guards...) {
+	// The function and audit_log's two triggers were main's guards; the rest came later.
+	for _, q := range append([]string{ms[0].sql}, postgresDialect.guards[:3]...) {
 		if _, err := pg.Exec(q); err != nil {
 			t.Fatal(err)
 		}
