@@ -54,7 +54,10 @@ func TestTemplCommandMatchesRuntime(t *testing.T) {
 // TestTaskLauncher runs the README's `go tool task` from a subdirectory of the repository (the
 // test's own): the launcher finds tools/go.mod above it and the runner finds Taskfile.yml.
 func TestTaskLauncher(t *testing.T) {
-	out, err := exec.Command("go", "tool", "task", "--list").CombinedOutput()
+	cmd := exec.Command("go", "tool", "task", "--list")
+	// Task colours its output whenever CI is set; the test reads plain text.
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("go tool task --list: %v\n%s", err, out)
 	}
