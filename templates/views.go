@@ -199,3 +199,30 @@ type ErrorView struct {
 	Title   string
 	Message string
 }
+
+// SchedulesView is the schedules page: every configured schedule and what it did.
+type SchedulesView struct {
+	Base      string
+	Now       Moment
+	Schedules []ScheduleView
+	Setting   string // the variable that configures schedules, for the empty state
+}
+
+// ScheduleView is one schedule.
+type ScheduleView struct {
+	Name   string
+	Cron   string
+	Next   Moment   // zero when the expression is never due again
+	Missed []string // plain words, newest first: "No run recorded for 2026-12-04 02:00 UTC."
+	Since  Moment   // missed runs are looked for from here
+	Runs   []ScheduleRun
+}
+
+// ScheduleRun is one run of a schedule's timer.
+type ScheduleRun struct {
+	AttemptID int64
+	At        Moment
+	Outcome   string // the audit outcome, for the badge's colour
+	Badge     string // the outcome in words ("Scan started")
+	Tasks     string // "local 36001, registry 36002", or the error code, or "—"
+}

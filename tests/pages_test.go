@@ -18,7 +18,10 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/scan/scantest"
+	"github.com/vulscan/vulscan/functions/schedule"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 	"github.com/vulscan/vulscan/web"
 )
@@ -29,20 +32,38 @@ type pageSite struct {
 	base  string       // ends in "/"
 	ahead atomic.Int64 // how far the emulator's clock runs ahead of real time
 	polls atomic.Int64 // GET api/scans/{id} requests served
+	// service is the scan service behind the pages, for attempts a test makes as a timer would.
+	service *scan.Service
 }
 
 // scanDuration is how long an emulated scan runs; the test jumps the clock past it (TC3
 // signatures stay valid for five minutes of skew).
 const scanDuration = 2 * time.Minute
 
-func newPageSite(t *testing.T) *pageSite {
+// siteClock, when set, is the clock of the pages and of the audit records (the fake clock of the
+// schedules view); the emulator keeps real time, as TC3 signatures need it.
+type siteOptions struct {
+	clock     func() time.Time
+	schedules string // VULSCAN_SCHEDULES
+}
+
+func newPageSite(t *testing.T, opts ...func(*siteOptions)) *pageSite {
 	t.Helper()
+	var o siteOptions
+	for _, f := range opts {
+		f(&o)
+	}
 	site := &pageSite{}
-	w := scantest.New(t, scantest.Options{Emulator: func(o *tcsstest.Options) {
+	w := scantest.New(t, scantest.Options{Now: o.clock, Emulator: func(o *tcsstest.Options) {
 		o.ScanDuration = scanDuration
 		o.Now = func() time.Time { return time.Now().Add(time.Duration(site.ahead.Load())) }
 	}})
-	h := web.New(web.Config{Scans: w.Service, Audit: w.Store, Logger: scantest.Discard})
+	set, err := schedule.Parse(o.schedules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site.service = w.Service
+	h := web.New(web.Config{Scans: w.Service, Audit: w.Store, Logger: scantest.Discard, Now: o.clock, Schedules: set})
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/scans/") {
 			site.polls.Add(1)
@@ -220,6 +241,14 @@ func TestPagesPassAxe(t *testing.T) {
 			}
 		})
 	}
+	t.Run("schedules", func(t *testing.T) {
+		sched := scheduleSite(t)
+		ctx := tab(t)
+		must(t, chromedp.Do(ctx, chromedp.Navigate(sched.base+"schedules"), chromedp.WaitVisible(chromedp.ID("missed-nightly"))))
+		if bad := axeViolations(t, ctx, src); len(bad) > 0 {
+			t.Errorf("%d serious or critical violations:\n%s", len(bad), strings.Join(bad, "\n"))
+		}
+	})
 	t.Run("attempt finished", func(t *testing.T) {
 		site.ahead.Store(int64(scanDuration + 30*time.Second))
 		ctx := tab(t)
@@ -265,5 +294,49 @@ func TestAuditTableFitsDesktopAndPhone(t *testing.T) {
 				t.Errorf("the table overflows by %d px, its Detail cell by %d px, the page by %d px", overflow[0], overflow[1], overflow[2])
 			}
 		})
+	}
+}
+
+// fakeClock is a settable clock for the pages and the audit records.
+type fakeClock struct{ nanos atomic.Int64 }
+
+func (c *fakeClock) set(t time.Time)       { c.nanos.Store(t.UnixNano()) }
+func (c *fakeClock) now() time.Time        { return time.Unix(0, c.nanos.Load()).UTC() }
+func (c *fakeClock) option(o *siteOptions) { o.clock = c.now }
+
+// scheduleSite is a site with a nightly schedule that ran on 3 and 5 December 2026 but not on
+// the 4th, seen on the 5th at 09:00 UTC (fake clock).
+func scheduleSite(t *testing.T) *pageSite {
+	t.Helper()
+	clock := &fakeClock{}
+	site := newPageSite(t, clock.option, func(o *siteOptions) { o.schedules = "nightly=0 0 2 * * * *;weekly=0 30 3 * * 1 *" })
+	timer := scan.Caller{Trigger: audit.TriggerTimer, Actor: schedule.Actor("nightly")}
+	for _, at := range []time.Time{time.Date(2026, 12, 3, 2, 0, 4, 0, time.UTC), time.Date(2026, 12, 5, 2, 0, 2, 0, time.UTC)} {
+		clock.set(at)
+		if _, err := site.service.Start(context.Background(), scan.Request{RegistryImageScanType: "NOT_SCAN"}, "timer/nightly@"+at.Format(time.RFC3339), timer); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.set(time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC))
+	return site
+}
+
+// The schedules view flags last night's missing run in plain words (fake clock, in Chromium).
+func TestSchedulesViewFlagsAMissedRun(t *testing.T) {
+	tab := newBrowser(t)
+	site := scheduleSite(t)
+	ctx := tab(t)
+	must(t, chromedp.Do(ctx, chromedp.Navigate(site.base), chromedp.WaitVisible(chromedp.ID("submit"))))
+	// Found from the site's navigation, as a person would.
+	must(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`nav a[href="./schedules"]`)), chromedp.WaitVisible(chromedp.ID("schedule-nightly"))))
+	if got := run(t, ctx, chromedp.Text(chromedp.CSS("#missed-nightly li"))); got != "No run recorded for 2026-12-04 02:00 UTC." {
+		t.Errorf("missed run: %q", got)
+	}
+	if got := run(t, ctx, chromedp.Text(chromedp.ID("next-nightly"))); got != "2026-12-06 02:00:00 UTC" {
+		t.Errorf("next run: %q", got)
+	}
+	rows := run(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#schedule-nightly tbody tr")).map(function (tr) { return tr.innerText; })`))
+	if len(rows) != 2 || !strings.Contains(rows[0], "2026-12-05 02:00:02 UTC") || !strings.Contains(rows[0], "Scan started") || !strings.Contains(rows[0], "registry 3600") {
+		t.Errorf("runs: %q", rows)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/vulscan/vulscan/functions/guard"
 	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/scan/scantest"
+	"github.com/vulscan/vulscan/functions/schedule"
 	"github.com/vulscan/vulscan/functions/tcss"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 	"github.com/vulscan/vulscan/web"
@@ -94,6 +95,16 @@ func withAuth(t *testing.T, cfg auth.Config, where auth.Where) harnessOption {
 		t.Fatal(err)
 	}
 	return func(c *harnessConfig) { c.web.Auth = a }
+}
+
+func withSchedules(setting string) harnessOption {
+	return func(c *harnessConfig) {
+		set, err := schedule.Parse(setting)
+		if err != nil {
+			panic(err)
+		}
+		c.web.Schedules = set
+	}
 }
 
 func withScanLog(wrap func(scan.AuditLog) scan.AuditLog) harnessOption {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/functions/schedule"
 	"github.com/vulscan/vulscan/web/auth"
 )
 
@@ -75,6 +76,8 @@ type Config struct {
 	// Emulator, when set, is the URL of the TCSS emulator that stands in for TCSS: every page
 	// carries a banner saying so.
 	Emulator string
+	// Schedules are the configured timers (VULSCAN_SCHEDULES) the schedules page reports on.
+	Schedules schedule.Set
 }
 
 // MaxBodyBytes bounds every request body, the form's and the JSON API's: the largest valid
@@ -91,6 +94,9 @@ type server struct {
 	log   *slog.Logger
 	now   func() time.Time
 	chain *audit.Watcher
+
+	// issue 12: the schedules page and the pickers
+	schedules schedule.Set
 }
 
 // New returns vulscan's http.Handler. See the package documentation for the routes.
@@ -100,6 +106,7 @@ type server struct {
 //	GET  /                 the scan form
 //	POST /                 submit the form (confirmation step for broad scans, then 303 to scans/{id})
 //	GET  /scans/{id}       one attempt, with the scan's live status
+//	GET  /schedules        every configured schedule: latest runs, missed runs, next due time
 //	GET  /audit            the audit log (filters: outcome, trigger, actor, from, to; paging: before)
 //	GET  /audit.csv        the matching records as CSV
 //	GET  /audit.jsonl      the matching records as JSON Lines
@@ -122,6 +129,8 @@ func New(cfg Config) http.Handler {
 		log:   cfg.Logger,
 		now:   cfg.Now,
 		chain: cfg.Chain,
+
+		schedules: cfg.Schedules,
 	}
 	if s.auth != nil {
 		s.oidc = s.auth.OIDC()
@@ -141,6 +150,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("POST /{$}", s.page(s.submitForm))
 	mux.Handle("GET /scans/{id}", s.page(s.showScan))
 	mux.Handle("GET /audit", s.page(s.showAudit))
+	mux.Handle("GET /schedules", s.page(s.showSchedules))
 	mux.Handle("GET /audit.csv", s.page(s.exportAudit(audit.FormatCSV)))
 	mux.Handle("GET /audit.jsonl", s.page(s.exportAudit(audit.FormatJSONL)))
 	mux.Handle("GET /static/style.css", serveStatic("static/style.css"))

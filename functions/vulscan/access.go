@@ -117,6 +117,7 @@ func (a *app) openGuard(e env) (*guard.Guard, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.schedule = schedules
 	return guard.New(a.service, guard.Config{
 		BroadScopeActors: guard.ParseActorPatterns(e.getenv(guard.EnvBroadScopeActors)),
 		StartsPerMinute:  limit,

@@ -14,6 +14,7 @@ import (
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/guard"
 	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/functions/schedule"
 	"github.com/vulscan/vulscan/functions/tcss"
 	"github.com/vulscan/vulscan/web"
 	"github.com/vulscan/vulscan/web/auth"
@@ -28,6 +29,7 @@ type app struct {
 	handler  http.Handler
 	auth     *auth.Authenticator // who may use the pages and the API
 	guard    *guard.Guard        // the rules on who may start which scan, for every trigger
+	schedule schedule.Set        // VULSCAN_SCHEDULES, for the schedules page
 	logger   *slog.Logger
 	emulator *localEmulator // the in-process TCSS emulator, when the endpoint is "emulator"
 }
@@ -108,6 +110,7 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 		RequestTimeout: requestTimeout,
 		Logger:         logger,
 		Emulator:       emulatorURL(scanner),
+		Schedules:      a.schedule,
 	})
 	return a, nil
 }

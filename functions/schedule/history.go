@@ -1,0 +1,146 @@
+package schedule
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/audit"
+)
+
+// Bounds of a schedule's history: how far back it looks, how many runs and missed times it lists.
+const (
+	lookBack  = 7 * 24 * time.Hour
+	maxRuns   = 10
+	maxMissed = 20
+	// grace is how long after a due time a run may still be on its way (timers are asynchronous
+	// and retried), before its absence counts as missed.
+	grace = 15 * time.Minute
+)
+
+// Run is one attempt a schedule's timer made, as the audit log tells it.
+type Run struct {
+	Attempt        int64 // the ID of the record that opened it
+	At             time.Time
+	Outcome        audit.Outcome // pending, rejected, succeeded, failed or unknown
+	LocalTaskID    int64
+	RegistryTaskID int64
+	Error          string // the error code of a run that did not start a scan
+}
+
+// History is what a schedule did and will do.
+type History struct {
+	Schedule Schedule
+	Next     time.Time   // the next due time after now; zero when there is none
+	Runs     []Run       // the latest runs, newest first (at most maxRuns)
+	Missed   []time.Time // due times with no run recorded, newest first (at most maxMissed)
+	Since    time.Time   // missed runs are looked for from here (the log's start, or a week ago)
+}
+
+// RunLog is the audit log as histories need it; audit stores satisfy it.
+type RunLog interface {
+	// List returns the records matching f, newest first.
+	List(ctx context.Context, f audit.Filter) ([]audit.Record, error)
+	// Each calls fn with every record matching f, oldest first.
+	Each(ctx context.Context, f audit.Filter, fn func(audit.Record) error) error
+}
+
+// Actor is the audit actor of a schedule's timer runs.
+func Actor(name string) string { return "system:timer/" + name }
+
+// Histories tells, for each schedule of set, its latest runs, the due times it missed in the
+// last week (or since the log began, if later), and its next due time after now.
+func Histories(ctx context.Context, log RunLog, set Set, now time.Time) ([]History, error) {
+	now = now.UTC()
+	since := now.Add(-lookBack)
+	var first time.Time
+	err := log.Each(ctx, audit.Filter{Limit: 1}, func(r audit.Record) error { first = r.Time; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("schedule history: %w", err)
+	}
+	if first.IsZero() || first.After(since) {
+		since = first
+		if first.IsZero() {
+			since = now // an empty log: nothing can have been missed yet
+		}
+	}
+	out := make([]History, 0, len(set))
+	for _, sc := range set {
+		recs, err := log.List(ctx, audit.Filter{Trigger: audit.TriggerTimer, Actor: Actor(sc.Name), Since: since.Add(-lookBack), Limit: 1000})
+		if err != nil {
+			return nil, fmt.Errorf("schedule history %s: %w", sc.Name, err)
+		}
+		out = append(out, history(sc, runsOf(recs), since, now))
+	}
+	return out, nil
+}
+
+// runsOf pairs opening records with their outcomes; recs are newest first.
+func runsOf(recs []audit.Record) []Run {
+	outcomes := map[int64]audit.Record{}
+	for _, r := range recs {
+		if r.PendingID != 0 {
+			outcomes[r.PendingID] = r
+		}
+	}
+	var runs []Run
+	for _, r := range recs {
+		if r.PendingID != 0 {
+			continue
+		}
+		run := Run{Attempt: r.ID, At: r.Time.UTC(), Outcome: r.Outcome, Error: r.ErrorCode}
+		if out, ok := outcomes[r.ID]; ok {
+			run.Outcome, run.Error = out.Outcome, out.ErrorCode
+			run.LocalTaskID, run.RegistryTaskID = out.LocalTaskID, out.RegistryTaskID
+		}
+		runs = append(runs, run)
+	}
+	return runs
+}
+
+// history finds the missed due times: a due time is kept when some run happened between it and
+// the next due time (a run slightly early counts too, within grace).
+func history(sc Schedule, runs []Run, since, now time.Time) History {
+	h := History{Schedule: sc, Next: sc.Next(now), Since: since}
+	h.Runs = runs[:min(len(runs), maxRuns)]
+	due := latestDue(sc.Cron, since, now.Add(-grace))
+	for i := len(due) - 1; i >= 0 && len(h.Missed) < maxMissed; i-- {
+		from, to := due[i].Add(-grace), now
+		if i+1 < len(due) {
+			to = due[i+1].Add(-grace)
+		} else if next := sc.Next(due[i]); next.Before(to) {
+			to = next.Add(-grace)
+		}
+		if !ranBetween(runs, from, to) {
+			h.Missed = append(h.Missed, due[i])
+		}
+	}
+	return h
+}
+
+// latestDue returns the due times in (from, to], keeping only the latest few thousand for a
+// schedule that fires very often.
+func latestDue(c Cron, from, to time.Time) []time.Time {
+	const batch = 5000
+	for {
+		due := c.Between(from, to, batch)
+		if len(due) < batch {
+			return due
+		}
+		from = due[len(due)-maxMissed-1]
+	}
+}
+
+// DescribeMissed says in plain words that a due time has no run on record.
+func DescribeMissed(due time.Time) string {
+	return "No run recorded for " + due.UTC().Format("2006-01-02 15:04") + " UTC."
+}
+
+func ranBetween(runs []Run, from, to time.Time) bool {
+	for _, r := range runs {
+		if !r.At.Before(from) && r.At.Before(to) {
+			return true
+		}
+	}
+	return false
+}

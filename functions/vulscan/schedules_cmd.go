@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/schedule"
+)
+
+func init() {
+	commands["schedules"] = command{summary: "show each schedule's latest runs, missed runs and next run", run: runSchedules}
+}
+
+const schedulesUsage = `usage:
+  vulscan schedules [--dsn DSN]
+      For every schedule in VULSCAN_SCHEDULES (name=CRON;…, SCF's 7-field cron, UTC): the next
+      expected run, each due time of the last week with no run recorded ("No run recorded for
+      2026-12-04 02:00 UTC."), and the latest runs with their outcome and task IDs, read from the
+      audit log. Exit 0 when nothing was missed, 1 when a run was missed or the log could not be
+      read, 2 for a bad command line or VULSCAN_SCHEDULES.
+`
+
+// schedulesNow is the clock of `vulscan schedules`; tests replace it.
+var schedulesNow = time.Now
+
+func runSchedules(ctx context.Context, args []string, e env) int {
+	fs := flag.NewFlagSet("vulscan schedules", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() { fmt.Fprint(e.stderr, schedulesUsage) }
+	dsn := fs.String("dsn", "", "audit store: sqlite:PATH or postgres://… (default: VULSCAN_AUDIT_DSN, else "+defaultAuditDSN+")")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitRejected
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "vulscan schedules: unexpected argument %q\n\n%s", fs.Arg(0), schedulesUsage)
+		return exitRejected
+	}
+	set, err := schedule.Parse(e.getenv(schedule.Setting))
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan schedules: %v\n", err)
+		return exitRejected
+	}
+	if len(set) == 0 {
+		fmt.Fprintf(e.stdout, "No schedules are configured: set %s, e.g. nightly=0 0 2 * * * *\n", schedule.Setting)
+		return exitOK
+	}
+	store, err := openExistingAuditStore(ctx, *dsn, e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan schedules: %v\n", err)
+		return exitFailed
+	}
+	defer store.Close()
+	hs, err := schedule.Histories(ctx, store, set, schedulesNow())
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan schedules: %v\n", err)
+		return exitFailed
+	}
+	missed := false
+	for i, h := range hs {
+		if i > 0 {
+			fmt.Fprintln(e.stdout)
+		}
+		printHistory(e.stdout, h)
+		missed = missed || len(h.Missed) > 0
+	}
+	if missed {
+		return exitFailed
+	}
+	return exitOK
+}
+
+func printHistory(w io.Writer, h schedule.History) {
+	fmt.Fprintf(w, "%s (%s)\n", h.Schedule.Name, h.Schedule.Cron)
+	if h.Next.IsZero() {
+		fmt.Fprintln(w, "  next run: none (the expression is never due again)")
+	} else {
+		fmt.Fprintf(w, "  next run: %s\n", h.Next.Format("2006-01-02 15:04:05 UTC"))
+	}
+	for _, m := range h.Missed {
+		fmt.Fprintf(w, "  MISSED: %s\n", schedule.DescribeMissed(m))
+	}
+	if len(h.Runs) == 0 {
+		fmt.Fprintln(w, "  no run recorded")
+	}
+	for _, r := range h.Runs {
+		var tasks []string
+		if r.LocalTaskID != 0 {
+			tasks = append(tasks, fmt.Sprintf("local task %d", r.LocalTaskID))
+		}
+		if r.RegistryTaskID != 0 {
+			tasks = append(tasks, fmt.Sprintf("registry task %d", r.RegistryTaskID))
+		}
+		if r.Error != "" {
+			tasks = append(tasks, r.Error)
+		}
+		fmt.Fprintf(w, "  run %s: attempt %d %s %s\n", r.At.Format("2006-01-02 15:04:05 UTC"), r.Attempt, r.Outcome, strings.Join(tasks, ", "))
+	}
+}

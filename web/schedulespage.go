@@ -1,0 +1,62 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/vulscan/vulscan/functions/schedule"
+	"github.com/vulscan/vulscan/templates"
+)
+
+// showSchedules is GET /schedules: each configured schedule, its latest runs from the audit
+// log, the runs it missed and when it is next due.
+func (s *server) showSchedules(w http.ResponseWriter, r *http.Request) error {
+	now := s.now().UTC()
+	hs, err := schedule.Histories(r.Context(), s.audit, s.schedules, now)
+	if err != nil {
+		return fmt.Errorf("schedules page: %w", err)
+	}
+	view := templates.SchedulesView{Base: baseOf(r), Now: moment(now), Setting: schedule.Setting}
+	for _, h := range hs {
+		view.Schedules = append(view.Schedules, scheduleView(h))
+	}
+	return s.render(w, r, http.StatusOK, templates.SchedulesPage(view))
+}
+
+// scheduleView formats one schedule's history.
+func scheduleView(h schedule.History) templates.ScheduleView {
+	v := templates.ScheduleView{Name: h.Schedule.Name, Cron: h.Schedule.Cron.String(), Next: moment(h.Next), Since: moment(h.Since)}
+	for _, m := range h.Missed {
+		v.Missed = append(v.Missed, schedule.DescribeMissed(m))
+	}
+	for _, run := range h.Runs {
+		v.Runs = append(v.Runs, templates.ScheduleRun{
+			AttemptID: run.Attempt, At: moment(run.At), Outcome: string(run.Outcome),
+			Badge: badge(run.Outcome), Tasks: runTasks(run),
+		})
+	}
+	return v
+}
+
+// runTasks names the tasks a run started, or why it started none.
+func runTasks(run schedule.Run) string {
+	var parts []string
+	if run.LocalTaskID != 0 {
+		parts = append(parts, fmt.Sprintf("local %d", run.LocalTaskID))
+	}
+	if run.RegistryTaskID != 0 {
+		parts = append(parts, fmt.Sprintf("registry %d", run.RegistryTaskID))
+	}
+	if len(parts) == 0 {
+		return orDash(run.Error)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
