@@ -213,6 +213,10 @@ var actions = map[string]api{
 	"DescribeVulScanInfo":           {Service, Version, (*Emulator).describeVulScanInfo},
 	"AssumeRole":                    {STSService, STSVersion, (*Emulator).assumeRole},
 	ActionAssumeRoleWithWebIdentity: {STSService, STSVersion, (*Emulator).assumeRoleWithWebIdentity},
+	// The asset lists behind the pickers (inventory.go).
+	"DescribeAssetImageList":         {Service, Version, (*Emulator).describeAssetImageList},
+	"DescribeAssetImageRegistryList": {Service, Version, (*Emulator).describeAssetImageRegistryList},
+	"DescribeAssetClusterList":       {Service, Version, (*Emulator).describeAssetClusterList},
 }
 
 // serviceOf is the service an action's signature must be scoped to; TCSS's for unknown actions,
