@@ -226,3 +226,37 @@ type ScheduleRun struct {
 	Badge     string // the outcome in words ("Scan started")
 	Tasks     string // "local 36001, registry 36002", or the error code, or "—"
 }
+
+// PickerView is a search page over TCSS's inventory: one kind of asset (local images, registry
+// images or clusters), filters, one page of rows with check boxes, and the scan form's other
+// entries carried along, so that "Use selected" returns to the form with the IDs filled in.
+type PickerView struct {
+	Base    string
+	Kind    string // local | registry | cluster (the path's last segment)
+	Title   string // "Pick registry images"
+	Noun    string // "registry images"
+	Field   string // the form field the IDs fill, e.g. RegistryImageIDs
+	Name    string // the filters, as typed
+	Tag     string
+	Repo    string
+	HasTag  bool // the kind has a tag and a registry filter
+	Columns []string
+	Rows    []PickerRow
+	// Kept are selected IDs not on this page, carried in hidden fields; State is the scan form's
+	// other entries, carried the same way.
+	Kept     []string
+	State    []Param
+	Selected int
+	Page     int
+	Pages    int
+	Total    int64
+	Error    string // TCSS could not list (shown instead of rows)
+}
+
+// PickerRow is one asset: its ID (the check box's value), a label naming it, and the cells.
+type PickerRow struct {
+	ID      string
+	Label   string
+	Cells   []string
+	Checked bool
+}

@@ -63,7 +63,7 @@ func newPageSite(t *testing.T, opts ...func(*siteOptions)) *pageSite {
 		t.Fatal(err)
 	}
 	site.service = w.Service
-	h := web.New(web.Config{Scans: w.Service, Audit: w.Store, Logger: scantest.Discard, Now: o.clock, Schedules: set})
+	h := web.New(web.Config{Scans: w.Service, Audit: w.Store, Logger: scantest.Discard, Now: o.clock, Schedules: set, Inventory: w.Client})
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/scans/") {
 			site.polls.Add(1)

@@ -36,10 +36,11 @@ var formOrder = []string{
 // newIdempotencyKey returns a fresh random key for one rendering of the form.
 func newIdempotencyKey() string { return "form-" + rand.Text() }
 
-// showForm renders an empty form with a fresh idempotency key.
+// showForm renders the form with a fresh idempotency key, empty or filled from the query (a
+// picker returns here with the IDs it found).
 func (s *server) showForm(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, templates.FormPage(templates.FormView{
-		Base: baseOf(r), IdempotencyKey: newIdempotencyKey(),
+		Base: baseOf(r), IdempotencyKey: newIdempotencyKey(), Values: valuesOf(r.URL.Query()),
 	}))
 }
 
@@ -163,8 +164,10 @@ func duplicateFields(form url.Values) []scan.FieldError {
 }
 
 // formValues reads the form's inputs as typed.
-func formValues(r *http.Request) templates.FormValues {
-	f := r.PostForm
+func formValues(r *http.Request) templates.FormValues { return valuesOf(r.PostForm) }
+
+// valuesOf reads the form's fields from f.
+func valuesOf(f url.Values) templates.FormValues {
 	return templates.FormValues{
 		LocalImageScanType:            f.Get("LocalImageScanType"),
 		LocalImageIDs:                 f.Get("LocalImageIDs"),

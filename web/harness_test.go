@@ -128,6 +128,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		Service:  cfg.service,
 	})
 	cfg.web.Scans = w.Service
+	cfg.web.Inventory = w.Client
 	if cfg.guard != nil {
 		g, err := guard.New(w.Service, *cfg.guard)
 		if err != nil {

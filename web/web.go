@@ -78,6 +78,8 @@ type Config struct {
 	Emulator string
 	// Schedules are the configured timers (VULSCAN_SCHEDULES) the schedules page reports on.
 	Schedules schedule.Set
+	// Inventory lists TCSS's assets for the pickers; nil makes them say it is unavailable.
+	Inventory scan.Inventory
 }
 
 // MaxBodyBytes bounds every request body, the form's and the JSON API's: the largest valid
@@ -97,6 +99,7 @@ type server struct {
 
 	// issue 12: the schedules page and the pickers
 	schedules schedule.Set
+	inventory scan.Inventory
 }
 
 // New returns vulscan's http.Handler. See the package documentation for the routes.
@@ -106,6 +109,7 @@ type server struct {
 //	GET  /                 the scan form
 //	POST /                 submit the form (confirmation step for broad scans, then 303 to scans/{id})
 //	GET  /scans/{id}       one attempt, with the scan's live status
+//	GET  /pick/{kind}      pick local images, registry images or clusters from TCSS's inventory
 //	GET  /schedules        every configured schedule: latest runs, missed runs, next due time
 //	GET  /audit            the audit log (filters: outcome, trigger, actor, from, to; paging: before)
 //	GET  /audit.csv        the matching records as CSV
@@ -131,6 +135,7 @@ func New(cfg Config) http.Handler {
 		chain: cfg.Chain,
 
 		schedules: cfg.Schedules,
+		inventory: cfg.Inventory,
 	}
 	if s.auth != nil {
 		s.oidc = s.auth.OIDC()
@@ -151,6 +156,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /scans/{id}", s.page(s.showScan))
 	mux.Handle("GET /audit", s.page(s.showAudit))
 	mux.Handle("GET /schedules", s.page(s.showSchedules))
+	mux.Handle("GET /pick/{kind}", s.page(s.showPicker))
 	mux.Handle("GET /audit.csv", s.page(s.exportAudit(audit.FormatCSV)))
 	mux.Handle("GET /audit.jsonl", s.page(s.exportAudit(audit.FormatJSONL)))
 	mux.Handle("GET /static/style.css", serveStatic("static/style.css"))

@@ -111,6 +111,7 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 		Logger:         logger,
 		Emulator:       emulatorURL(scanner),
 		Schedules:      a.schedule,
+		Inventory:      scanner,
 	})
 	return a, nil
 }

@@ -44,6 +44,7 @@ type Options struct {
 // World is one real scan path.
 type World struct {
 	Service  *scan.Service
+	Client   *tcss.Client // the TCSS client behind Service (also TCSS's inventory)
 	Emulator *tcsstest.Emulator
 	Store    *sqlstore.Store
 	Key      tcsstest.Key // the key the client signs with
@@ -96,6 +97,7 @@ func New(t testing.TB, o Options) *World {
 	if o.Scanner != nil {
 		scanner = o.Scanner(client)
 	}
+	w.Client = client
 	w.Service = scan.NewService(scanner, log, o.Now, o.Logger, o.Service)
 	return w
 }

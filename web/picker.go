@@ -1,0 +1,191 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/templates"
+)
+
+// pickerPageSize is how many rows a picker page shows.
+const pickerPageSize = 20
+
+// maxFilterLen bounds a picker's search texts.
+const maxFilterLen = 128
+
+// pickerKind is what one picker lists and which form field its IDs fill.
+type pickerKind struct {
+	title, noun string
+	field       string // the ID list it fills
+	scopeField  string // the scope it sets
+	scope       string
+	hasTag      bool
+	columns     []string
+	validID     func(string) bool
+}
+
+var pickerKinds = map[string]pickerKind{
+	"local": {title: "Pick local images", noun: "local images", field: "LocalImageIDs", scopeField: "LocalImageScanType", scope: "IMAGEIDS",
+		columns: []string{"Image ID", "Hosts", "Running containers", "Last scan", "Vulnerabilities"},
+		validID: func(s string) bool { return strings.HasPrefix(s, "sha256:") && len(s) <= 80 }},
+	"registry": {title: "Pick registry images", noun: "registry images", field: "RegistryImageIDs", scopeField: "RegistryImageScanType", scope: "IMAGEIDS",
+		hasTag:  true,
+		columns: []string{"ID", "Repository", "Registry", "Last scan", "Vulnerabilities"},
+		validID: func(s string) bool { n, err := strconv.ParseUint(s, 10, 64); return err == nil && n > 0 }},
+	"cluster": {title: "Pick clusters", noun: "clusters", field: "LocalClusterIDs", scopeField: "LocalImageScanType", scope: "CLUSTER",
+		columns: []string{"Cluster ID", "Type", "Version", "Status"},
+		validID: func(s string) bool { return strings.HasPrefix(s, "cls-") && len(s) <= 40 }},
+}
+
+// showPicker is GET /pick/{kind}: one page of TCSS's inventory to tick from; with use=1 it
+// returns to the form (303) with the ticked IDs in the kind's field and its scope chosen.
+func (s *server) showPicker(w http.ResponseWriter, r *http.Request) error {
+	kind, ok := pickerKinds[r.PathValue("kind")]
+	if !ok {
+		return &httpError{status: http.StatusNotFound, message: "There is no page at this address."}
+	}
+	q := r.URL.Query()
+	state := formState(q)
+	selected := pickerSelection(q, kind, state)
+	if q.Get("use") != "" {
+		state.Set(kind.field, strings.Join(selected, ", "))
+		if len(selected) > 0 {
+			state.Set(kind.scopeField, kind.scope)
+		}
+		w.Header().Set("Location", baseOf(r)+"?"+state.Encode())
+		w.WriteHeader(http.StatusSeeOther)
+		return nil
+	}
+	view := templates.PickerView{
+		Base: baseOf(r), Kind: r.PathValue("kind"), Title: kind.title, Noun: kind.noun, Field: kind.field,
+		Name: clipText(q.Get("q_name")), Tag: clipText(q.Get("q_tag")), Repo: clipText(q.Get("q_repo")),
+		HasTag: kind.hasTag, Columns: kind.columns, Selected: len(selected), Page: 1,
+	}
+	if p, err := strconv.Atoi(q.Get("page")); err == nil && p > 1 {
+		view.Page = min(p, 1000)
+	}
+	for _, name := range formOrder {
+		for _, v := range state[name] {
+			view.State = append(view.State, templates.Param{Name: name, Value: v})
+		}
+	}
+	status := http.StatusOK
+	if err := s.fillPicker(r, &view, kind, selected); err != nil {
+		status = http.StatusBadGateway
+		view.Error = err.Error()
+	}
+	return s.render(w, r, status, templates.PickerPage(view))
+}
+
+// formState is the scan form's entries carried through the picker (the idempotency key is not:
+// the form makes a fresh one).
+func formState(q url.Values) url.Values {
+	state := url.Values{}
+	for _, name := range formOrder {
+		if name == keyField {
+			continue
+		}
+		if v := q.Get(name); v != "" {
+			state.Set(name, v)
+		}
+	}
+	return state
+}
+
+// pickerSelection is the ticked IDs: those sent back as sel, or, when the picker has just been
+// opened, those already in the form's field. Only well-formed IDs, each once, at most
+// scan.MaxListLength.
+func pickerSelection(q url.Values, kind pickerKind, state url.Values) []string {
+	ids := q["sel"]
+	if !q.Has("page") && !q.Has("use") {
+		ids = splitList(state.Get(kind.field))
+	}
+	var out []string
+	for _, id := range ids {
+		id = strings.TrimSpace(id)
+		if kind.validID(id) && !slices.Contains(out, id) && len(out) < scan.MaxListLength {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func clipText(s string) string { return scan.Shorten(strings.TrimSpace(s), maxFilterLen) }
+
+// fillPicker asks TCSS for the page and fills the rows; selected IDs not on the page are kept.
+func (s *server) fillPicker(r *http.Request, v *templates.PickerView, kind pickerKind, selected []string) error {
+	if s.inventory == nil {
+		v.Kept = selected
+		return pickerNotice("TCSS's inventory is not available here; type the IDs into the form instead.")
+	}
+	query := scan.InventoryQuery{Name: v.Name, Tag: v.Tag, Registry: v.Repo, Offset: (v.Page - 1) * pickerPageSize, Limit: pickerPageSize}
+	var err error
+	switch v.Kind {
+	case "local":
+		var page scan.Page[scan.LocalImage]
+		page, err = s.inventory.LocalImages(r.Context(), query)
+		v.Total = page.Total
+		for _, img := range page.Items {
+			v.Rows = append(v.Rows, templates.PickerRow{ID: img.ID, Label: img.Name, Cells: []string{
+				img.ID, itoa(img.Hosts), itoa(img.Containers), img.ScanStatus, itoa(img.Vulns)}})
+		}
+	case "registry":
+		var page scan.Page[scan.RegistryImage]
+		page, err = s.inventory.RegistryImages(r.Context(), query)
+		v.Total = page.Total
+		for _, img := range page.Items {
+			latest := ""
+			if img.Latest {
+				latest = " (latest)"
+			}
+			v.Rows = append(v.Rows, templates.PickerRow{ID: strconv.FormatUint(img.ID, 10), Label: img.Name + ":" + img.Tag + latest, Cells: []string{
+				strconv.FormatUint(img.ID, 10), img.Repository, img.Registry, img.ScanStatus, itoa(img.Vulns)}})
+		}
+	case "cluster":
+		var page scan.Page[scan.Cluster]
+		page, err = s.inventory.Clusters(r.Context(), query)
+		v.Total = page.Total
+		for _, c := range page.Items {
+			v.Rows = append(v.Rows, templates.PickerRow{ID: c.ID, Label: c.Name, Cells: []string{c.ID, c.Type, c.Version, c.Status}})
+		}
+	}
+	v.Pages = max(1, int(math.Ceil(float64(v.Total)/pickerPageSize)))
+	onPage := map[string]bool{}
+	for i := range v.Rows {
+		onPage[v.Rows[i].ID] = true
+		v.Rows[i].Checked = slices.Contains(selected, v.Rows[i].ID)
+	}
+	for _, id := range selected {
+		if !onPage[id] {
+			v.Kept = append(v.Kept, id)
+		}
+	}
+	if err != nil {
+		s.log.Warn("inventory unavailable", "kind", v.Kind, "err", err)
+		return inventoryError(err)
+	}
+	return nil
+}
+
+// inventoryError says in words why TCSS could not list, without internals.
+func inventoryError(err error) error {
+	var apiErr *scan.APIError
+	if errors.As(err, &apiErr) {
+		return pickerNotice(fmt.Sprintf("TCSS refused to list its inventory (%s: %s). The function's role needs the read-only TCSS actions in docs/deploy.md.", apiErr.Code, scan.Shorten(apiErr.Message, 200)))
+	}
+	return pickerNotice("TCSS could not be reached to list its inventory; try again, or type the IDs into the form.")
+}
+
+// pickerNotice is a picker's failure in sentences for the page.
+type pickerNotice string
+
+func (n pickerNotice) Error() string { return string(n) }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

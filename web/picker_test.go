@@ -1,0 +1,138 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+)
+
+func TestPickerListsAndFilters(t *testing.T) {
+	h := newHarness(t)
+	tests := []struct {
+		name, query string
+		rows        int
+		pageOf      string
+	}{
+		{"registry images by name and tag", "/pick/registry?q_name=payments&q_tag=latest", 2, "Page 1 of 1 (2 registry images)"},
+		{"registry images by registry address", "/pick/registry?q_repo=tencentcloudcr.com&q_name=nginx", 3, "Page 1 of 1 (3 registry images)"},
+		{"registry images, second page", "/pick/registry?page=2", 20, "Page 2 of 3 (42 registry images)"},
+		{"local images by name", "/pick/local?q_name=redis", 3, "Page 1 of 1 (3 local images)"},
+		{"clusters", "/pick/cluster", 6, "Page 1 of 1 (6 clusters)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := h.get(tt.query)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			doc := document(t, resp)
+			if n := doc.Find(`#results tbody input[type=checkbox][name=sel]`).Length(); n != tt.rows {
+				t.Errorf("%d rows, want %d", n, tt.rows)
+			}
+			if got := doc.Find("#page-of").Text(); got != tt.pageOf {
+				t.Errorf("pager %q, want %q", got, tt.pageOf)
+			}
+			if doc.Find(`#results label[for^="pick-"]`).Length() != tt.rows {
+				t.Error("a check box has no label")
+			}
+		})
+	}
+	if n := h.emu.Calls("DescribeAssetImageRegistryList"); n != 3 {
+		t.Errorf("DescribeAssetImageRegistryList calls = %d, want 3", n)
+	}
+}
+
+func TestPickerKeepsTheSelectionAndTheFormAcrossPages(t *testing.T) {
+	h := newHarness(t)
+	doc := document(t, h.get("/pick/registry?page=2&sel=1001&sel=1022&sel=abc&sel=0&LocalImageScanType=ALL&IdempotencyKey=k1"))
+	kept := doc.Find(`input[type=hidden][name=sel]`)
+	if kept.Length() != 1 || kept.AttrOr("value", "") != "1001" {
+		t.Errorf("hidden selection %d %q, want only 1001 (1022 is on this page; abc and 0 are not IDs)", kept.Length(), kept.AttrOr("value", ""))
+	}
+	if !doc.Find(`#pick-1022`).Is("[checked]") {
+		t.Error("1022 is on this page and selected, but not ticked")
+	}
+	if doc.Find(`input[type=hidden][name=LocalImageScanType][value=ALL]`).Length() != 1 {
+		t.Error("the form's other entries are not carried")
+	}
+	if doc.Find(`input[name=IdempotencyKey]`).Length() != 0 {
+		t.Error("the picker carries the form's idempotency key")
+	}
+}
+
+func TestPickerOpensWithTheFieldsIDsTicked(t *testing.T) {
+	h := newHarness(t)
+	doc := document(t, h.get("/pick/registry?RegistryImageIDs=1003%2C+1004"))
+	if !doc.Find(`#pick-1003`).Is("[checked]") || !doc.Find(`#pick-1004`).Is("[checked]") || doc.Find(`#pick-1005`).Is("[checked]") {
+		t.Error("the IDs already in the form are not the ticked ones")
+	}
+}
+
+func TestPickerUseFillsTheForm(t *testing.T) {
+	tests := []struct {
+		kind, sel string
+		field     string
+		scopeID   string
+		want      string
+	}{
+		{"registry", "sel=1001&sel=1002", "RegistryImageIDs", "RegistryImageScanType-IMAGEIDS", "1001, 1002"},
+		{"cluster", "sel=cls-5eed0000", "LocalClusterIDs", "LocalImageScanType-CLUSTER", "cls-5eed0000"},
+		{"local", "sel=" + url.QueryEscape(tcsstest.LocalImages()[0].ImageID), "LocalImageIDs", "LocalImageScanType-IMAGEIDS", tcsstest.LocalImages()[0].ImageID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			h := newHarness(t)
+			resp := h.get("/pick/" + tt.kind + "?use=1&" + tt.sel + "&IsLatest=true")
+			loc := resp.Header.Get("Location")
+			if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "../?") {
+				t.Fatalf("status %d, Location %q; want 303 to the form", resp.StatusCode, loc)
+			}
+			doc := document(t, h.get("/"+strings.TrimPrefix(loc, "../")))
+			if got := doc.Find("#" + tt.field).Text(); got != tt.want {
+				t.Errorf("%s = %q, want %q", tt.field, got, tt.want)
+			}
+			if !doc.Find("#" + tt.scopeID).Is("[checked]") {
+				t.Errorf("%s is not chosen", tt.scopeID)
+			}
+			if !doc.Find("#IsLatest").Is("[checked]") {
+				t.Error("the form's other entries were lost")
+			}
+		})
+	}
+}
+
+func TestPickerErrors(t *testing.T) {
+	h := newHarness(t)
+	if resp := h.get("/pick/containers"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown kind: %d, want 404", resp.StatusCode)
+	}
+	h.emu.InjectFault("DescribeAssetImageRegistryList", faultCode("AuthFailure.UnauthorizedOperation"))
+	resp := h.get("/pick/registry?page=1&sel=1001")
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Errorf("refused: %d, want 502", resp.StatusCode)
+	}
+	doc := document(t, resp)
+	if got := doc.Find("#picker-error").Text(); !strings.Contains(got, "AuthFailure.UnauthorizedOperation") || !strings.Contains(got, "docs/deploy.md") {
+		t.Errorf("error %q", got)
+	}
+	if doc.Find(`input[type=hidden][name=sel][value="1001"]`).Length() != 1 {
+		t.Error("the selection is lost when TCSS refuses")
+	}
+}
+
+func TestFormOffersThePickers(t *testing.T) {
+	h := newHarness(t)
+	doc := document(t, h.get("/"))
+	for _, kind := range []string{"local", "cluster", "registry"} {
+		b := doc.Find("button#pick-" + kind)
+		if b.AttrOr("formaction", "") != "./pick/"+kind || b.AttrOr("formmethod", "") != "get" {
+			t.Errorf("pick-%s: formaction %q formmethod %q", kind, b.AttrOr("formaction", ""), b.AttrOr("formmethod", ""))
+		}
+	}
+	if first := doc.Find("form button[type=submit]").First(); first.Text() != "Start scan" {
+		t.Errorf("Enter in a field would press %q, not Start scan", first.Text())
+	}
+}
