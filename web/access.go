@@ -19,10 +19,11 @@ func identityFrom(ctx context.Context) (auth.Identity, bool) {
 	return id, ok
 }
 
-// isPublic reports whether a path is served to anyone: the stylesheet, and the sign-in flow
-// itself.
+// isPublic reports whether a path is served to anyone: the static files (stylesheet, script,
+// icon: the sign-in and error pages use them, and browsers ask for /favicon.ico on their own),
+// and the sign-in flow itself.
 func isPublic(path string) bool {
-	return path == "/static/style.css" || strings.HasPrefix(path, "/auth/")
+	return strings.HasPrefix(path, "/static/") || path == "/favicon.ico" || strings.HasPrefix(path, "/auth/")
 }
 
 // authenticate admits a request only with an identity the Authenticator accepts, and puts
