@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/scan"
@@ -227,6 +228,7 @@ func TestPagesPassAxe(t *testing.T) {
 		}},
 		{name: "attempt in progress", path: "scans/" + strconv.FormatInt(running, 10)},
 		{name: "audit log", path: "audit"},
+		{name: "picker", path: "pick/registry?q_name=nginx&page=1&sel=1001"},
 		{name: "not found", path: "no/such/page"},
 	}
 	for _, p := range pages {
@@ -338,5 +340,62 @@ func TestSchedulesViewFlagsAMissedRun(t *testing.T) {
 	rows := run(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#schedule-nightly tbody tr")).map(function (tr) { return tr.innerText; })`))
 	if len(rows) != 2 || !strings.Contains(rows[0], "2026-12-05 02:00:02 UTC") || !strings.Contains(rows[0], "Scan started") || !strings.Contains(rows[0], "registry 3600") {
 		t.Errorf("runs: %q", rows)
+	}
+}
+
+// A keyboard-only pick of two registry images from TCSS's inventory starts a scan with exactly
+// those IDs: from the form to the picker, a search, two ticks, back to the form, start.
+func TestKeyboardPickOfTwoRegistryImages(t *testing.T) {
+	tab := newBrowser(t)
+	site := newPageSite(t)
+	ctx := tab(t)
+	must(t, chromedp.Do(ctx, chromedp.Navigate(site.base), chromedp.WaitVisible(chromedp.ID("submit"))))
+
+	tabTo(t, ctx, "pick-registry")
+	must(t, chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.ID("q-name"))))
+	// Search for the payments API's images in the production registry.
+	tabTo(t, ctx, "q-name")
+	must(t, chromedp.Do(ctx, chromedp.KeyEvent("payments")))
+	tabTo(t, ctx, "q-repo")
+	must(t, chromedp.Do(ctx, chromedp.KeyEvent("prod-registry")))
+	must(t, chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.ID("results"))))
+	ids := run(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#results input[name=sel]")).map(function (c) { return c.value; })`))
+	if len(ids) != 3 {
+		t.Fatalf("search found %v, want the 3 payments-api images of prod-registry", ids)
+	}
+	want := []string{ids[0], ids[2]}
+	for _, id := range want {
+		tabTo(t, ctx, "pick-"+id)
+		must(t, chromedp.Do(ctx, chromedp.KeyEvent(" ")))
+	}
+	tabTo(t, ctx, "use-selected")
+	must(t, chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.ID("submit"))))
+	if got := run(t, ctx, chromedp.Value(chromedp.ID("RegistryImageIDs"))); got != want[0]+", "+want[1] {
+		t.Fatalf("the form's registry image IDs are %q, want %s, %s", got, want[0], want[1])
+	}
+	tabTo(t, ctx, "submit")
+	must(t, chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.ID("registry-task-id"))))
+
+	loc := run(t, ctx, chromedp.Location())
+	id := loc[strings.LastIndex(loc, "/")+1:]
+	resp, err := http.Get(site.base + "api/scans/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ans struct {
+		Outcome string `json:"outcome"`
+		Params  struct {
+			RegistryImageScanType string
+			RegistryImageIDs      []uint64
+			LocalImageScanType    string
+		} `json:"params"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(ans.Params.RegistryImageIDs)
+	if ans.Outcome != "succeeded" || ans.Params.RegistryImageScanType != "IMAGEIDS" || got != "["+want[0]+" "+want[1]+"]" || ans.Params.LocalImageScanType != "" {
+		t.Errorf("attempt %s: %+v; want a started scan of exactly registry images %v", id, ans, want)
 	}
 }
