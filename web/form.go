@@ -2,6 +2,7 @@ package web
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
@@ -58,7 +59,8 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	view := templates.FormView{Base: baseOf(r), Values: values, IdempotencyKey: key}
 	if dups := duplicateFields(r.PostForm); len(dups) > 0 {
-		cause := &scan.Error{Code: scan.EINVALID, Op: "web.submitForm", Message: "The form has problems.", Fields: dups}
+		cause := &scan.Error{Code: scan.EINVALID, Op: "web.submitForm", Message: "The form has problems.", Fields: dups,
+			Submitted: submittedForm(r.PostForm)}
 		s.scans.Reject(r.Context(), key, s.caller(r, audit.TriggerForm), cause)
 		view.Errors = sortFieldErrors(dups)
 		view.IdempotencyKey = newIdempotencyKey()
@@ -73,7 +75,8 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request) error {
 		// The request cannot be built, so it is recorded as a refusal and not sent; the rest of
 		// it is still validated, so that every problem shows at once.
 		all := mergeFieldErrors(fieldErrs, req)
-		cause := &scan.Error{Code: scan.EINVALID, Op: "web.submitForm", Message: "The form has problems.", Fields: all}
+		cause := &scan.Error{Code: scan.EINVALID, Op: "web.submitForm", Message: "The form has problems.", Fields: all,
+			Submitted: submittedForm(r.PostForm)}
 		s.scans.Reject(r.Context(), key, s.caller(r, audit.TriggerForm), cause)
 		view.Errors = sortFieldErrors(all)
 		return s.render(w, r, http.StatusUnprocessableEntity, templates.FormPage(view))
@@ -182,6 +185,18 @@ func valuesOf(f url.Values) templates.FormValues {
 		IsLatest:                      checked(f.Get("IsLatest")),
 		RegistryTaskID:                f.Get("RegistryTaskID"),
 	}
+}
+
+// submittedForm is the form as a refusal records it: the request's fields, cleaned (the form's
+// own key and buttons are not input).
+func submittedForm(f url.Values) json.RawMessage {
+	fields := map[string][]string{}
+	for name, vals := range f {
+		if name != keyField && name != confirmField && name != editField {
+			fields[name] = vals
+		}
+	}
+	return scan.Submitted(fields)
 }
 
 // checked reads a checkbox: browsers send its value ("true") when it is ticked, nothing when not.

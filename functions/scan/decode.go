@@ -31,11 +31,12 @@ const MaxJSONBytes = 512 << 10
 func DecodeJSON(data []byte, extra map[string]*string) (Request, error) {
 	var r Request
 	if len(data) > MaxJSONBytes {
-		return r, decodeError(FieldError{Message: fmt.Sprintf("the request is %d bytes; at most %d are accepted", len(data), MaxJSONBytes)})
+		return r, withSubmitted(decodeError(FieldError{Message: fmt.Sprintf("the request is %d bytes; at most %d are accepted", len(data), MaxJSONBytes)}),
+			SubmittedText("an oversized body", len(data)))
 	}
 	members, docErr := splitObject(data)
 	if docErr != nil {
-		return r, decodeError(*docErr)
+		return r, withSubmitted(decodeError(*docErr), SubmittedText("a body that is not a JSON object", len(data)))
 	}
 	var v validation
 	seen := make(map[string]bool, len(members))
@@ -58,7 +59,7 @@ func DecodeJSON(data []byte, extra map[string]*string) (Request, error) {
 		v.add(m.name, "%s", unknownField(m.name, extra))
 	}
 	if err := v.err("scan.DecodeJSON"); err != nil {
-		return Request{}, err
+		return Request{}, withSubmitted(err, membersSubmitted(members))
 	}
 	return r, nil
 }

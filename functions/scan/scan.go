@@ -6,6 +6,7 @@ package scan
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -35,6 +36,9 @@ type Error struct {
 	Message string       // plain words, safe to show to the caller
 	Fields  []FieldError // for EINVALID
 	Err     error        // the cause, for logs; may hold details not meant for callers
+	// Submitted is what a caller sent that never became a Request, cleaned (see Submitted):
+	// Service.Reject records it as the rejected record's params.
+	Submitted json.RawMessage
 }
 
 func (e *Error) Error() string {

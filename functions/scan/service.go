@@ -304,10 +304,16 @@ func (s *Service) newRecord(c Caller, params []byte, key string) audit.Record {
 
 // Reject records a refusal that happened before a Request existed: a malformed JSON body, a bad
 // form or flag value, an unreadable timer argument. Every refusal is then in the log, with the
-// reason in cause's field errors. The undecodable input itself is not recorded (params are {}):
-// it may be anything. Reject returns cause, and the rejected record's attempt when it was written.
+// reason in cause's field errors, and what was submitted as far as cause carries it (an *Error's
+// Submitted: the request's fields, bounded and cleaned, never unknown fields' values); else
+// params are {}. Reject returns cause, and the rejected record's attempt when it was written.
 func (s *Service) Reject(ctx context.Context, key string, c Caller, cause error) (Attempt, error) {
-	rec := s.newRecord(c, json.RawMessage(`{}`), strings.TrimSpace(key))
+	params := json.RawMessage(`{}`)
+	var e *Error
+	if errors.As(cause, &e) && len(e.Submitted) > 0 {
+		params = e.Submitted
+	}
+	rec := s.newRecord(c, params, strings.TrimSpace(key))
 	return s.reject(ctx, rec, Request{}, cause)
 }
 

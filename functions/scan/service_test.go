@@ -313,7 +313,7 @@ func TestRejectRecordsAnUndecodableRequest(t *testing.T) {
 	}
 	rec := recs[0]
 	if rec.Outcome != audit.OutcomeRejected || rec.ErrorCode != scan.CodeInvalidRequest ||
-		!strings.Contains(rec.ErrorMessage, "LocalImageScanType") || string(rec.Params) != "{}" || rec.Actor != "alice" {
+		!strings.Contains(rec.ErrorMessage, "LocalImageScanType") || string(rec.Params) != `{"LocalImageScanType":"7"}` || rec.Actor != "alice" {
 		t.Errorf("rejection recorded as %+v", rec)
 	}
 	if n := r.Emulator.Calls(createAction); n != 0 {
