@@ -46,7 +46,10 @@ var startLocalEmulator func(logger *slog.Logger) (*localEmulator, error)
 
 func init() {
 	openScanService = func(ctx context.Context, e env, dsn string) (scanStarter, func() error, error) {
-		a, err := openApp(ctx, e, dsn)
+		// The command's answer is the JSON on stdout: its witness lines go with its logs.
+		witnessed := e
+		witnessed.stdout = e.stderr
+		a, err := openApp(ctx, witnessed, dsn)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -89,10 +92,16 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 			return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
 		}
 	}
-	// Signed checkpoints, when VULSCAN_AUDIT_SIGNING_KEY is set (issue 8).
-	if a.store, err = withCheckpoints(a.store, e.getenv, logger); err != nil {
-		return nil, errors.Join(fmt.Errorf("audit store: %w", err), store.Close(), a.Close())
+	// A witness copy of every record on stdout, and signed checkpoints when
+	// VULSCAN_AUDIT_SIGNING_KEY is set (issue 8).
+	wrapped, err := withWitness(store, e.getenv, e.stdout, logger)
+	if err == nil {
+		wrapped, err = withCheckpoints(wrapped, e.getenv, logger)
 	}
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
+	}
+	a.store = wrapped
 	a.service = scan.NewService(scanner, a.store, nil, logger)
 	a.reconcileAtStart(ctx)
 	if a.auth, err = a.openAuth(e); err != nil {

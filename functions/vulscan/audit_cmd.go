@@ -21,7 +21,7 @@ func init() {
 }
 
 var auditUsage = `usage:
-  vulscan audit verify [--anchor ID:HASH] [--key PUBLIC] [--dsn DSN]
+  vulscan audit verify [--anchor ID:HASH] [--key PUBLIC] [--witness FILE] [--dsn DSN]
       Walk the hash chain. Prints "ok: N records", the chain's anchor, ID:HASH, and how many
       records were made against a TCSS emulator (exit 0), or the first bad record and what is
       wrong with it (exit 1). Keep the anchor somewhere outside the
@@ -29,7 +29,10 @@ var auditUsage = `usage:
       were deleted, or the chain rebuilt with fresh hashes, which the chain alone cannot show.
       With --key (default: VULSCAN_AUDIT_VERIFY_KEY), also check every signed checkpoint: names
       truncation, a rewritten chain, forged or unsigned checkpoints, and how many records stand
-      after the newest checkpoint (exit 1 on any finding).
+      after the newest checkpoint (exit 1 on any finding). With --witness, also compare the store
+      with FILE, an export of the logs vulscan writes its witness lines to (lines holding
+      {"witness":"vulscan-audit/v1",…}; others are skipped): names records missing from either
+      side or differing (exit 1 on any).
   vulscan audit keygen
       Print a new Ed25519 key pair as two lines for an env file: VULSCAN_AUDIT_SIGNING_KEY (keep
       it secret, give it to vulscan) and VULSCAN_AUDIT_VERIFY_KEY (for verify --key).
@@ -112,6 +115,7 @@ func runAuditVerify(ctx context.Context, args []string, e env) int {
 	var anchorText string
 	fs.StringVar(&anchorText, "anchor", "", "ID:HASH printed by an earlier verify: the chain must still hold it")
 	keyText := fs.String("key", "", "verify key (base64, from vulscan audit keygen) to check the signed checkpoints; default "+audit.EnvVerifyKey)
+	witnessPath := fs.String("witness", "", "an export of the witness lines (stdout logs) to compare the store with")
 	if code, ok := parseAuditFlags(fs, args, e); !ok {
 		return code
 	}
@@ -159,9 +163,37 @@ func runAuditVerify(ctx context.Context, args []string, e env) int {
 		// Sound links of the chain, but no scan of theirs ran on Tencent Cloud.
 		fmt.Fprintf(e.stdout, "emulator: %d of the records were made against a TCSS emulator, not Tencent Cloud\n", rep.Emulated)
 	}
+	code := exitOK
 	if key != nil {
-		return reportCheckpoints(ctx, store, rep, key, e)
+		code = max(code, reportCheckpoints(ctx, store, rep, key, e))
 	}
+	if *witnessPath != "" {
+		code = max(code, reportWitness(ctx, store, *witnessPath, e))
+	}
+	return code
+}
+
+// reportWitness compares the store with the witness export at path and prints what differs.
+func reportWitness(ctx context.Context, store audit.Store, path string, e env) int {
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan audit verify: witness: %v\n", err)
+		return exitFailed
+	}
+	defer f.Close()
+	cs, _ := store.(audit.CheckpointStore)
+	wr, err := audit.CompareWitness(ctx, store, cs, f)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan audit verify: %v\n", err)
+		return exitFailed
+	}
+	for _, line := range wr.Findings() {
+		fmt.Fprintln(e.stdout, "witness: "+line)
+	}
+	if !wr.OK() {
+		return exitFailed
+	}
+	fmt.Fprintf(e.stdout, "witness: all %d records match\n", wr.Compared)
 	return exitOK
 }
 

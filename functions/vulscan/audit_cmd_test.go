@@ -368,3 +368,47 @@ func TestSignedCheckpointsEndToEnd(t *testing.T) {
 		t.Errorf("verify after editing checkpoint 2: exit %d, %q", r.exit, r.stdout)
 	}
 }
+
+// Every record is also a witness line in the process's logs; verify --witness compares an export
+// of them with the store and names what one side lacks.
+func TestWitnessEndToEnd(t *testing.T) {
+	f := newCLIFixture(t)
+	var logs strings.Builder
+	for range 3 {
+		r := f.run(t, nil, "--LocalImageScanType", "ALL")
+		if r.exit != exitOK {
+			t.Fatalf("scan: exit %d: %s", r.exit, r.stderr)
+		}
+		logs.WriteString(r.stderr) // the CLI's witness goes with its logs; SCF's with stdout
+	}
+	lines := strings.SplitAfter(logs.String(), "\n")
+	var witness []string
+	for _, l := range lines {
+		if strings.Contains(l, `{"witness":"vulscan-audit/v1"`) {
+			witness = append(witness, "2026-12-03T10:00:00Z\tINFO\t"+l) // as a log service prefixes it
+		}
+	}
+	if len(witness) != 6 {
+		t.Fatalf("%d witness lines, want 6 (3 attempts, 2 records each):\n%s", len(witness), logs.String())
+	}
+	write := func(lines []string) string {
+		path := filepath.Join(t.TempDir(), "witness.log")
+		if err := os.WriteFile(path, []byte("unrelated log line\n"+strings.Join(lines, "")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	if r := runAuditBinary(t, f.dir, f.env, "verify", "--witness", write(witness)); r.exit != 0 || !strings.Contains(r.stdout, "witness: all 6 records match") {
+		t.Fatalf("verify --witness: exit %d, %q %q", r.exit, r.stdout, r.stderr)
+	}
+	without4 := append(append([]string{}, witness[:3]...), witness[4:]...)
+	if r := runAuditBinary(t, f.dir, f.env, "verify", "--witness", write(without4)); r.exit != 1 ||
+		!strings.Contains(r.stdout, "witness: record 4 is in the store but missing from the witness") {
+		t.Errorf("verify with line 4 removed: exit %d, %q", r.exit, r.stdout)
+	}
+	tamper(t, filepath.Join(f.dir, "audit.db"), `DELETE FROM audit_log WHERE id = 6;`)
+	if r := runAuditBinary(t, f.dir, f.env, "verify", "--witness", write(witness)); r.exit != 1 ||
+		!strings.Contains(r.stdout, "witness: record 6 is in the witness but missing from the store") {
+		t.Errorf("verify after deleting record 6: exit %d, %q", r.exit, r.stdout)
+	}
+}

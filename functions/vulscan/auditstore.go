@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -110,4 +111,28 @@ func withCheckpoints(store audit.Store, getenv func(string) string, logger *slog
 	return audit.NewCheckpointer(cs, key, checkpointPolicy, nil).Wrap(func(err error) {
 		logger.Error("audit checkpoint not signed", "err", err)
 	}), nil
+}
+
+// withWitness wraps store so that every record and checkpoint is also written as a witness line
+// (audit.WithWitness) to out, unless VULSCAN_AUDIT_WITNESS=off. On SCF and Lambda the process's
+// output goes to Cloud Log Service or CloudWatch Logs: a copy outside the database.
+func withWitness(store audit.Store, getenv func(string) string, out io.Writer, logger *slog.Logger) (audit.Store, error) {
+	switch v := strings.TrimSpace(getenv("VULSCAN_AUDIT_WITNESS")); v {
+	case "", "on":
+	case "off":
+		return store, nil
+	default:
+		return nil, fmt.Errorf("VULSCAN_AUDIT_WITNESS=%q: want on (the default) or off", scanShort(v))
+	}
+	return audit.WithWitness(store, out, func(err error) {
+		logger.Error("audit witness line not written", "err", err)
+	}), nil
+}
+
+// scanShort bounds a value repeated in a message.
+func scanShort(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
 }
