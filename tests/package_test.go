@@ -289,9 +289,16 @@ func checkLambdaTemplate(t *testing.T, tmpl map[string]cfnResource, artifact, ar
 	if !strings.HasPrefix(rule.ScheduleExpression, "cron(") || rule.State != "ENABLED" {
 		t.Errorf("schedule %q state %q; want an enabled cron", rule.ScheduleExpression, rule.State)
 	}
-	checkScheduleArgument(t, []byte(rule.Targets[0].Input), "nightly")
-	if kind, err := platform.Classify([]byte(rule.Targets[0].Input)); err != nil || kind != platform.KindScheduleInput {
-		t.Errorf("the function classifies the schedule input as %q, %v; want %q", kind, err, platform.KindScheduleInput)
+	// A scheduled event, not a bare scan request (which the function records as trigger invoke).
+	var input struct {
+		Detail json.RawMessage `json:"detail"`
+	}
+	if err := json.Unmarshal([]byte(rule.Targets[0].Input), &input); err != nil {
+		t.Fatalf("schedule input %s: %v", rule.Targets[0].Input, err)
+	}
+	checkScheduleArgument(t, input.Detail, "nightly")
+	if kind, err := platform.Classify([]byte(rule.Targets[0].Input)); err != nil || kind != platform.KindEventBridge {
+		t.Errorf("the function classifies the schedule input as %q, %v; want %q", kind, err, platform.KindEventBridge)
 	}
 }
 

@@ -104,7 +104,7 @@ func TestAuditPage(t *testing.T) {
 				return s.AttrOr("value", "")
 			}), ",")
 		}
-		if got := values("#filter-trigger"); got != ",form,api,timer,cli,event" {
+		if got := values("#filter-trigger"); got != ",form,api,timer,cli,event,invoke" {
 			t.Errorf("trigger choices = %q", got)
 		}
 		if got := values("#filter-outcome"); got != ",pending,rejected,failed,succeeded,unknown,replayed" {

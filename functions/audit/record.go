@@ -19,6 +19,9 @@ const (
 	TriggerAPI   Trigger = "api"
 	TriggerTimer Trigger = "timer"
 	TriggerCLI   Trigger = "cli"
+	// TriggerInvoke is a direct invocation of the function with a scan request as its payload
+	// (no timer or schedule envelope): whoever may invoke the function, not a schedule.
+	TriggerInvoke Trigger = "invoke"
 	// TriggerEvent is a platform event of no shape vulscan knows; such events are only ever
 	// recorded as rejected.
 	TriggerEvent Trigger = "event"

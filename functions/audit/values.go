@@ -7,7 +7,7 @@ import (
 )
 
 // Triggers lists every known trigger, for filters and their choices.
-var Triggers = []Trigger{TriggerForm, TriggerAPI, TriggerTimer, TriggerCLI, TriggerEvent}
+var Triggers = []Trigger{TriggerForm, TriggerAPI, TriggerTimer, TriggerCLI, TriggerEvent, TriggerInvoke}
 
 // Outcomes lists every known outcome, for filters and their choices.
 var Outcomes = []Outcome{OutcomePending, OutcomeRejected, OutcomeFailed, OutcomeSucceeded, OutcomeUnknown, OutcomeReplayed}
@@ -23,7 +23,7 @@ func ParseTrigger(s string) (Trigger, error) {
 	if t := Trigger(s); t.Valid() {
 		return t, nil
 	}
-	return "", fmt.Errorf("unknown trigger %q: want form, api, timer, cli or event", s)
+	return "", fmt.Errorf("unknown trigger %q: want form, api, timer, cli, event or invoke", s)
 }
 
 // ParseOutcome returns the outcome named s, or an error naming the valid ones.

@@ -19,6 +19,9 @@ func (d *Dispatcher) Lambda() LambdaHandler {
 		var inv Invocation
 		if lc, ok := lambdacontext.FromContext(ctx); ok {
 			inv.RequestID = lc.AwsRequestID
+			if id := lc.Identity.CognitoIdentityID; id != "" {
+				inv.Identity = "cognito:" + id
+			}
 		}
 		if deadline, ok := ctx.Deadline(); ok {
 			inv.Deadline = deadline

@@ -28,6 +28,9 @@ type Invocation struct {
 	RequestID     string    // SCF request_id / Lambda AWS request ID; reaches the audit record
 	MemoryLimitMB int       // the function's memory, 0 when unknown
 	Deadline      time.Time // when the platform ends the invocation; zero when unknown
+	// Identity is who invoked the function as the platform tells it (Lambda: the Cognito
+	// identity of a mobile SDK caller); "" when the platform says nothing.
+	Identity string
 }
 
 // Gateway is what an HTTP event says about its caller, for Options.RequestContext.
@@ -99,8 +102,10 @@ func (d *Dispatcher) Handle(ctx context.Context, inv Invocation, event []byte) (
 		return nil, err
 	}
 	switch kind {
-	case KindSCFTimer, KindEventBridge, KindScheduleInput:
+	case KindSCFTimer, KindEventBridge:
 		return d.handleTimer(ctx, kind, inv, event)
+	case KindScheduleInput:
+		return d.handleInvoke(ctx, inv, event)
 	}
 	return d.handleHTTP(ctx, kind, inv, event)
 }

@@ -23,13 +23,19 @@ const (
 	KindALB           Kind = "aws-alb"        // Application Load Balancer target
 	KindSCFTimer      Kind = "scf-timer"      // Tencent SCF timer trigger
 	KindEventBridge   Kind = "aws-schedule"   // EventBridge "Scheduled Event", the scan in detail
-	KindScheduleInput Kind = "schedule-input" // a schedule's configured input: the scan JSON itself
+	// KindScheduleInput is a scan request as the whole payload, with no timer envelope: what a
+	// direct invocation sends (and a schedule configured with a constant input). Nothing tells it
+	// from anyone's invocation, so it is trigger invoke, never timer.
+	KindScheduleInput Kind = "schedule-input"
 )
 
 // Field names a schedule input may carry beside the scan's own.
 const (
 	// FieldSchedule names the schedule; it becomes the actor system:timer/<name>.
 	FieldSchedule = "Schedule"
+	// FieldConfirm, "yes", confirms a broad scan (every image) in an invocation payload, as the
+	// form's confirmation step does for a person.
+	FieldConfirm = "Confirm"
 	// FieldScheduledTime is the run's scheduled time (e.g. EventBridge Scheduler's
 	// <aws.scheduler.scheduled-time>); it makes the run's idempotency key.
 	FieldScheduledTime = "ScheduledTime"

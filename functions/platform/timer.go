@@ -70,12 +70,17 @@ func (d *Dispatcher) handleTimer(ctx context.Context, kind Kind, inv Invocation,
 	})
 	name := firstNonEmpty(strings.TrimSpace(schedule), run.trigger, unnamedSchedule)
 	key := timerKey(name, firstNonEmpty(run.scheduled, scheduledTime), inv.RequestID)
-	caller := scan.Caller{Trigger: audit.TriggerTimer, Actor: "system:timer/" + name, FunctionRequestID: inv.RequestID}
+	caller := scan.Caller{Trigger: audit.TriggerTimer, Actor: "system:timer/" + name, Access: "timer", FunctionRequestID: inv.RequestID}
 	log := d.logger.With("kind", kind, "schedule", name, "idempotency_key", key, "request_id", inv.RequestID)
 
 	if decodeErr != nil {
 		return nil, d.rejectUndecodable(ctx, log, name, key, caller, decodeErr)
 	}
+	return d.startScheduled(ctx, log, name, key, caller, req)
+}
+
+// startScheduled starts the scan of a timer or invocation and answers with a TimerResult.
+func (d *Dispatcher) startScheduled(ctx context.Context, log *slog.Logger, name, key string, caller scan.Caller, req scan.Request) ([]byte, error) {
 	attempt, err := d.opts.Scans.Start(ctx, req, key, caller)
 	if err != nil {
 		log.ErrorContext(ctx, "scheduled scan not started", "code", scan.ErrorCode(err),
@@ -197,4 +202,44 @@ func firstNonEmpty(values ...string) string {
 		}
 	}
 	return ""
+}
+
+// invokeActor is the actor of a direct invocation the platform names no caller of.
+const invokeActor = "system:invoke"
+
+// handleInvoke serves a scan request sent as the whole invocation payload. It is not a timer:
+// anyone allowed to invoke the function can send it, so it is recorded as trigger invoke under
+// the invocation's identity (when the platform gives one), never as system:timer/…, and a broad
+// scan needs "Confirm":"yes" as the form's confirmation step needs a click.
+func (d *Dispatcher) handleInvoke(ctx context.Context, inv Invocation, raw []byte) ([]byte, error) {
+	if d.opts.Scans == nil {
+		return nil, fmt.Errorf("platform: %s event: no scan service configured", KindScheduleInput)
+	}
+	var label, scheduledTime, confirm string
+	req, decodeErr := scan.DecodeJSON(raw, map[string]*string{
+		FieldSchedule: &label, FieldScheduledTime: &scheduledTime, FieldConfirm: &confirm,
+	})
+	name := firstNonEmpty(strings.TrimSpace(label), unnamedSchedule)
+	key := timerKey(name, scheduledTime, inv.RequestID)
+	if key != "" {
+		key = "invoke/" + strings.TrimPrefix(key, "timer/")
+	}
+	actor := invokeActor
+	if inv.Identity != "" {
+		actor = "invoke:" + inv.Identity
+	}
+	caller := scan.Caller{Trigger: audit.TriggerInvoke, Actor: actor, Access: "invoke", FunctionRequestID: inv.RequestID}
+	log := d.logger.With("kind", KindScheduleInput, "label", name, "idempotency_key", key, "request_id", inv.RequestID)
+	if decodeErr != nil {
+		return nil, d.rejectUndecodable(ctx, log, name, key, caller, decodeErr)
+	}
+	if req.Broad() && strings.TrimSpace(confirm) != "yes" {
+		cause := &scan.Error{Code: scan.EINVALID, Op: "platform.invoke", Message: "A broad scan needs confirmation.",
+			Fields: []scan.FieldError{{Field: FieldConfirm, Message: `this scans every image: add "Confirm":"yes" to the payload to confirm it, ` +
+				`or use a timer trigger (SCF timer, EventBridge schedule) for scheduled scans`}}}
+		a, _ := d.opts.Scans.Reject(ctx, key, caller, cause)
+		log.ErrorContext(ctx, "invocation refused: broad scan not confirmed", "attempt", a.ID())
+		return nil, fmt.Errorf("invoke %s: %w: %s", name, cause, fieldProblems(cause))
+	}
+	return d.startScheduled(ctx, log, name, key, caller, req)
 }

@@ -40,10 +40,6 @@ func TestTimersStartAnAuditedScan(t *testing.T) {
 			`{"IsLatest":true,"RegistryImageScanType":"ALL"}`},
 		{"eventbridge-scheduled-scan.json", KindEventBridge, "aws-req-1", "system:timer/vulscan-nightly", "timer/vulscan-nightly@2026-03-10T02:00:00Z",
 			`{"LocalImageScanType":"NOT_SCAN"}`},
-		{"schedule-input.json", KindScheduleInput, "aws-req-2", "system:timer/nightly", "timer/nightly@request:aws-req-2",
-			`{"IsLatest":true,"RegistryImageScanType":"NOT_SCAN"}`},
-		{"schedule-input-scheduler-time.json", KindScheduleInput, "aws-req-3", "system:timer/hourly-local", "timer/hourly-local@2026-03-10T03:00:00Z",
-			`{"LocalImageScanType":"ALL"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
@@ -86,6 +82,7 @@ func TestTimersStartAnAuditedScan(t *testing.T) {
 // same request ID): the retries must answer from the first attempt.
 func TestARetriedTimerStartsOneScan(t *testing.T) {
 	for _, name := range []string{"scf-timer.json", "eventbridge-scheduled-scan.json", "schedule-input.json"} {
+		// schedule-input.json is an invocation, not a timer; a retried invocation replays alike.
 		t.Run(name, func(t *testing.T) {
 			w := newWorld(t)
 			d := dispatcher(w)
@@ -159,8 +156,8 @@ func TestBadTimerArgumentsAreAuditedAsRejected(t *testing.T) {
 		{"invalid scan", `{"Type":"Timer","TriggerName":"nightly","Time":"t1","Message":"{\"LocalImageScanType\":\"EVERYTHING\"}"}`,
 			"system:timer/nightly", "LocalImageScanType"},
 		{"scheduled event without a scan", string(fixture(t, "eventbridge-scheduled-event.json")), "system:timer/my-scheduled-rule", "selects no images"},
-		{"schedule input with a wrong type", `{"Schedule":"nightly","IsLatest":"yes"}`, "system:timer/nightly", "IsLatest: must be true or false"},
-		{"schedule input without a name", `{"IsLatest":"yes"}`, "system:timer/unnamed", "IsLatest"},
+		{"schedule input with a wrong type", `{"Schedule":"nightly","IsLatest":"yes"}`, "system:invoke", "IsLatest: must be true or false"},
+		{"schedule input without a name", `{"IsLatest":"yes"}`, "system:invoke", "IsLatest"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,7 +171,11 @@ func TestBadTimerArgumentsAreAuditedAsRejected(t *testing.T) {
 				t.Fatalf("audit log has %d records, want one rejection", len(recs))
 			}
 			r := recs[0]
-			if r.Outcome != audit.OutcomeRejected || r.Trigger != audit.TriggerTimer || r.Actor != tt.actor ||
+			wantTrigger := audit.TriggerTimer
+			if tt.actor == invokeActor {
+				wantTrigger = audit.TriggerInvoke
+			}
+			if r.Outcome != audit.OutcomeRejected || r.Trigger != wantTrigger || r.Actor != tt.actor ||
 				r.FunctionRequestID != "req-bad" || r.ErrorCode != scan.CodeInvalidRequest ||
 				!strings.Contains(r.ErrorMessage, tt.wantErr) {
 				t.Errorf("record = %+v; want the reason %q in it", r, tt.wantErr)
@@ -309,6 +310,60 @@ func TestATimerRefusedOnceStartsOnItsPlatformRetry(t *testing.T) {
 			// Every faulted call was refused; exactly one more reached TCSS and started the scan.
 			if n := w.Emulator.Calls("CreateVulScanTask"); n != tc.fault.Times+1 {
 				t.Errorf("TCSS saw %d calls, want %d refused and 1 that started the scan", n, tc.fault.Times)
+			}
+		})
+	}
+}
+
+// A scan request sent as the whole payload is a direct invocation, whoever sent it: trigger
+// invoke under the platform's identity for the caller, never system:timer/…, and a broad scan
+// needs the same confirmation as anywhere else.
+func TestADirectInvocationIsNotATimer(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		payload  string
+		inv      Invocation
+		actor    string
+		key      string
+		outcome  audit.Outcome
+		wantErr  string
+		tcssCall int
+	}{
+		{"a narrow scan runs as trigger invoke", string(fixture(t, "schedule-input.json")), Invocation{RequestID: "aws-req-2"},
+			"system:invoke", "invoke/nightly@request:aws-req-2", audit.OutcomeSucceeded, "", 1},
+		{"a broad scan posing as the nightly timer is refused", `{"Schedule":"nightly","LocalImageScanType":"ALL"}`, Invocation{RequestID: "r-1"},
+			"system:invoke", "invoke/nightly@request:r-1", audit.OutcomeRejected, `Confirm: this scans every image`, 0},
+		{"a broad scan with the scheduler's time and no confirmation is refused", string(fixture(t, "schedule-input-scheduler-time.json")), Invocation{RequestID: "r-2"},
+			"system:invoke", "invoke/hourly-local@2026-03-10T03:00:00Z", audit.OutcomeRejected, "Confirm", 0},
+		{"a confirmed broad scan runs", `{"Schedule":"adhoc","LocalImageScanType":"ALL","Confirm":"yes"}`, Invocation{RequestID: "r-3"},
+			"system:invoke", "invoke/adhoc@request:r-3", audit.OutcomeSucceeded, "", 1},
+		{"the platform's identity of the caller is the actor", `{"RegistryImageScanType":"IMAGEIDS","RegistryImageIDs":[7]}`,
+			Invocation{RequestID: "r-4", Identity: "cognito:us-east-1:abc"}, "invoke:cognito:us-east-1:abc", "invoke/unnamed@request:r-4", audit.OutcomeSucceeded, "", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			out, err := dispatcher(w).Handle(context.Background(), tc.inv, []byte(tc.payload))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Handle = %s, %v; want an error with %q", out, err, tc.wantErr)
+				}
+			} else if err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			recs := w.Records(t)
+			if len(recs) == 0 {
+				t.Fatal("nothing recorded")
+			}
+			for _, r := range recs {
+				if r.Trigger != audit.TriggerInvoke || r.Actor != tc.actor || r.IdempotencyKey != tc.key || r.Access != "invoke" {
+					t.Errorf("record %d: trigger %q actor %q key %q access %q", r.ID, r.Trigger, r.Actor, r.IdempotencyKey, r.Access)
+				}
+			}
+			if last := recs[len(recs)-1]; last.Outcome != tc.outcome {
+				t.Errorf("outcome %s, want %s", last.Outcome, tc.outcome)
+			}
+			if n := w.Emulator.Calls("CreateVulScanTask"); n != tc.tcssCall {
+				t.Errorf("TCSS called %d times, want %d", n, tc.tcssCall)
 			}
 		})
 	}
