@@ -44,7 +44,7 @@ var auditUsage = `usage:
                        [--actor A] [--task-id ID] [--dsn DSN]
       Stream matching records, oldest first, to stdout. T is RFC 3339 or a date (YYYY-MM-DD; a
       date for --until includes that whole day). ID is a TCSS LocalTaskID or RegistryTaskID.
-` + fmt.Sprintf(reconcileUsage, scan.MaxCallDuration) + `
+` + fmt.Sprintf(reconcileUsage, scan.MaxCallDuration) + migrateUsage + `
 DSN is sqlite:PATH or postgres://…; default: VULSCAN_AUDIT_DSN, else ` + defaultAuditDSN + `
 `
 
@@ -62,6 +62,8 @@ func runAudit(ctx context.Context, args []string, e env) int {
 		return runAuditReconcile(ctx, args[1:], e)
 	case "keygen":
 		return runAuditKeygen(args[1:], e)
+	case "migrate":
+		return runAuditMigrate(ctx, args[1:], e)
 	case "checkpoint":
 		return runAuditCheckpoint(ctx, args[1:], e)
 	case "help", "-h", "-help", "--help":
