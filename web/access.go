@@ -26,6 +26,16 @@ func isPublic(path string) bool {
 	return strings.HasPrefix(path, "/static/") || path == "/favicon.ico" || strings.HasPrefix(path, "/auth/")
 }
 
+// isNavigation reports whether a browser asked for r as a page to show (not a subresource or a
+// script's fetch), the only kind of request worth sending to a sign-in: a redirect of a
+// background request would start a second sign-in that overwrites the first one's state.
+func isNavigation(r *http.Request) bool {
+	if mode := r.Header.Get("Sec-Fetch-Mode"); mode != "" {
+		return mode == "navigate"
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html") || r.Header.Get("Accept") == ""
+}
+
 // authenticate admits a request only with an identity the Authenticator accepts, and puts
 // that identity into the request context for the audit record. A refused POST (an attempt to
 // start a scan) is audited as rejected with the source address; a refused read is only logged,
@@ -57,7 +67,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			s.apiError(w, r, herr, 0)
 			return
 		}
-		if herr.status == http.StatusUnauthorized && s.auth.SignInOffered() {
+		if herr.status == http.StatusUnauthorized && s.auth.SignInOffered() && isNavigation(r) {
 			s.log.Info("request refused; sent to sign in", "method", r.Method, "path", r.URL.Path, "err", err)
 			redirectToSignIn(w, r)
 			return

@@ -240,3 +240,29 @@ func TestBroadScopeRefusalThroughTheAPI(t *testing.T) {
 		t.Errorf("listed actor: status %d", resp.StatusCode)
 	}
 }
+
+// TestOnlyNavigationsAreSentToSignIn: a browser's background request (an icon, a script's fetch)
+// gets 401, not a redirect that would start a second sign-in and spoil the first one's state;
+// static files need no sign-in at all.
+func TestOnlyNavigationsAreSentToSignIn(t *testing.T) {
+	h := newHarness(t, withAuth(t, auth.Config{Modes: []auth.Mode{auth.ModeOIDC}, OIDC: testOIDC(t, "https://idp.example")}, auth.Where{}))
+	for _, tc := range []struct {
+		name    string
+		path    string
+		headers map[string]string
+		status  int
+	}{
+		{"page navigation", "/audit", map[string]string{"Sec-Fetch-Mode": "navigate", "Accept": "text/html"}, http.StatusSeeOther},
+		{"script fetch", "/scans/1", map[string]string{"Sec-Fetch-Mode": "cors", "Accept": "application/json"}, http.StatusUnauthorized},
+		{"old browser asking for HTML", "/audit", map[string]string{"Accept": "text/html,*/*"}, http.StatusSeeOther},
+		{"stylesheet", "/static/style.css", map[string]string{"Sec-Fetch-Mode": "no-cors"}, http.StatusOK},
+	} {
+		r := httptest.NewRequest(http.MethodGet, tc.path, nil)
+		for k, v := range tc.headers {
+			r.Header.Set(k, v)
+		}
+		if resp := h.do(r); resp.StatusCode != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.name, resp.StatusCode, tc.status)
+		}
+	}
+}

@@ -141,9 +141,15 @@ func (o *OIDC) discover(ctx context.Context) (*oidc.Provider, error) {
 }
 
 func (o *OIDC) oauth2Config(p *oidc.Provider) *oauth2.Config {
+	scopes := []string{oidc.ScopeOpenID, "email", "profile"}
+	if len(o.cfg.AllowedGroups) > 0 && !slices.Contains(o.cfg.AllowedGroups, "*") {
+		// Providers such as Dex and Keycloak put the groups claim into the ID token only when
+		// asked; ask only when groups decide, since others (Google) refuse unknown scopes.
+		scopes = append(scopes, "groups")
+	}
 	return &oauth2.Config{
 		ClientID: o.cfg.ClientID, ClientSecret: o.cfg.ClientSecret, RedirectURL: o.cfg.RedirectURL,
-		Endpoint: p.Endpoint(), Scopes: []string{oidc.ScopeOpenID, "email", "profile"},
+		Endpoint: p.Endpoint(), Scopes: scopes,
 	}
 }
 

@@ -1,0 +1,91 @@
+package tests
+
+import (
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/oauth2-proxy/mockoidc"
+
+	"github.com/vulscan/vulscan/functions/audit"
+)
+
+// TestBrowserSignInNamesThePerson signs in through the real authorization code flow in headless
+// Chromium, against an OpenID Connect provider running in this process (mockoidc), with the
+// vulscan binary in HTTP mode and VULSCAN_AUTH=oidc: the form asks for a sign-in, the browser
+// comes back signed in, starts a scan, and the attempt page and the audit record name the
+// person.
+func TestBrowserSignInNamesThePerson(t *testing.T) {
+	tab := newBrowser(t)
+	m, err := mockoidc.NewServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(ln, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Shutdown() })
+	m.QueueUser(&mockoidc.MockUser{Subject: "u-42", Email: "ann.lee@example.com", EmailVerified: true, Groups: []string{"secops"}})
+
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	base := "http://" + addr + "/"
+	auditDSN := "sqlite:" + filepath.Join(dir, "audit.db")
+	cmd := exec.Command(vulscanBinary(t))
+	cmd.Dir = dir
+	cmd.Env = append(localEnv(), "VULSCAN_ADDR="+addr, "VULSCAN_AUDIT_DSN="+auditDSN, "VULSCAN_TCSS_ENDPOINT=emulator",
+		"VULSCAN_AUTH=oidc",
+		"VULSCAN_OIDC_ISSUER="+m.Issuer(),
+		"VULSCAN_OIDC_CLIENT_ID="+m.ClientID,
+		"VULSCAN_OIDC_CLIENT_SECRET="+m.ClientSecret,
+		"VULSCAN_OIDC_REDIRECT_URL="+base+"auth/callback",
+		"VULSCAN_OIDC_ALLOWED_GROUPS=secops",
+		"VULSCAN_SESSION_KEY="+strings.Repeat("5a", 32),
+	)
+	p := startProcess(t, cmd)
+	waitUntil(t, "vulscan to serve "+base, func() error {
+		select {
+		case <-p.exited:
+			t.Fatalf("vulscan exited before serving: %v\n%s", p.err, p.Output())
+		default:
+		}
+		resp, err := http.Get(base + "static/style.css")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	})
+
+	ctx := tab(t)
+	// Unauthenticated: the form sends the browser to sign in, the provider sends it back.
+	must(t, chromedp.Do(ctx,
+		chromedp.Navigate(base),
+		chromedp.WaitVisible(chromedp.ID("submit")),
+		chromedp.Click(chromedp.ID("LocalImageScanType-NOT_SCAN")),
+		chromedp.Click(chromedp.ID("submit")),
+		chromedp.WaitVisible(chromedp.ID("actor")),
+	))
+	if actor := run(t, ctx, chromedp.Text(chromedp.ID("actor"))); actor != "oidc:ann.lee@example.com" {
+		t.Errorf("the attempt page names %q, want oidc:ann.lee@example.com", actor)
+	}
+	if access := run(t, ctx, chromedp.Text(chromedp.ID("access"))); access != "oidc" {
+		t.Errorf("admitted by %q, want oidc", access)
+	}
+	var started []audit.Record
+	for _, r := range auditRecords(t, auditDSN) {
+		if r.Outcome == audit.OutcomeSucceeded {
+			started = append(started, r)
+		}
+	}
+	if len(started) != 1 || started[0].Actor != "oidc:ann.lee@example.com" || started[0].Access != "oidc" || started[0].Trigger != audit.TriggerForm {
+		t.Errorf("started scans %+v; want one form scan by oidc:ann.lee@example.com", started)
+	}
+}
