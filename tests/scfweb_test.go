@@ -35,6 +35,15 @@ func TestSCFWebFunction(t *testing.T) {
 		copyExecutable(t, vulscanBinary(t), filepath.Join(dir, "bootstrap"))
 		copyExecutable(t, filepath.Join(root, "functions", "vulscan", "scf_bootstrap"), filepath.Join(dir, "scf_bootstrap"))
 		testSCFWebFunction(t, dir)
+
+		// Deployed even where SCF sets no TENCENTCLOUD_RUNENV: no durable audit log, no start.
+		cmd := exec.Command(filepath.Join(dir, "scf_bootstrap"))
+		cmd.Dir = t.TempDir()
+		cmd.Env = functionEnv(scfDeployedAccess...)
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "VULSCAN_AUDIT_DSN is not set") {
+			t.Errorf("scf_bootstrap without VULSCAN_AUDIT_DSN: %v\n%s; want a refusal to start", err, out)
+		}
 	})
 	t.Run("dist/scf-web.zip", func(t *testing.T) {
 		zipPath := filepath.Join(root, "dist", "scf-web.zip")
