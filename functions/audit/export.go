@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Format is an export format.
@@ -73,22 +75,39 @@ func Export(ctx context.Context, s Store, format Format, f Filter, w io.Writer) 
 
 // JSONLWriter writes one record per line as JSON.
 type JSONLWriter struct {
-	buf *bufio.Writer
-	enc *json.Encoder
+	buf  *bufio.Writer
+	line []byte
 }
 
 // NewJSONLWriter returns a JSONLWriter on w.
 func NewJSONLWriter(w io.Writer) *JSONLWriter {
-	buf := bufio.NewWriter(w)
-	return &JSONLWriter{buf: buf, enc: json.NewEncoder(buf)}
+	return &JSONLWriter{buf: bufio.NewWriter(w)}
 }
 
-// Write writes r as one line.
+// Write writes r as one line. encoding/json escapes C0 controls but writes DEL and C1 controls
+// as they are; they are escaped too, so that a line holds no raw control byte.
 func (j *JSONLWriter) Write(r Record) error {
 	if len(r.Params) == 0 {
 		r.Params = json.RawMessage("null")
 	}
-	return j.enc.Encode(r)
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	j.line = j.line[:0]
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == 0x7f:
+			j.line = append(j.line, `\u007f`...)
+		case c == 0xc2 && i+1 < len(data) && data[i+1] >= 0x80 && data[i+1] <= 0x9f:
+			j.line = fmt.Appendf(j.line, `\u%04x`, data[i+1])
+			i++
+		default:
+			j.line = append(j.line, c)
+		}
+	}
+	_, err = j.buf.Write(append(j.line, '\n'))
+	return err
 }
 
 // Flush writes out what is buffered.
@@ -127,7 +146,7 @@ func (c *CSVWriter) Write(r Record) error {
 		r.PrevHash, r.Hash,
 	}
 	for i := range row {
-		row[i] = NeutralizeFormula(row[i])
+		row[i] = NeutralizeFormula(escapeControls(row[i]))
 	}
 	return c.w.Write(row)
 }
@@ -142,6 +161,27 @@ func (c *CSVWriter) Flush() error {
 	}
 	c.w.Flush()
 	return c.w.Error()
+}
+
+// escapeControls writes control characters (NUL, CR, LF, TAB, DEL, C1) as \xNN / \uNNNN and
+// invalid UTF-8 as U+FFFD. New records hold none (the scan service cleans what it stores), but
+// records written before that rule may, and an export must never carry raw control bytes.
+func escapeControls(cell string) string {
+	if utf8.ValidString(cell) && strings.IndexFunc(cell, unicode.IsControl) < 0 {
+		return cell
+	}
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(cell, "\uFFFD") {
+		switch {
+		case r < 0x80 && unicode.IsControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unicode.IsControl(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // NeutralizeFormula prefixes an apostrophe to a cell that starts with a character spreadsheets

@@ -82,3 +82,49 @@ func TestParseFilterValues(t *testing.T) {
 		t.Errorf("ParseOutcome(unknown) = %q, %v", o, err)
 	}
 }
+
+// A record written before text was cleaned may hold raw control bytes; neither export format
+// passes them on (a NUL or a bare CR in a CSV cell, a forged line in JSON Lines).
+func TestExportsNeverEmitRawControlBytes(t *testing.T) {
+	rec := Record{ID: 1, Time: time.Unix(0, 0), Trigger: TriggerForm, Outcome: OutcomeRejected,
+		Actor: "eve\x00\r\nadmin", UserAgent: "ua\x1b[31m\x7f\xff", IdempotencyKey: "k\tey", ErrorMessage: "a\u0085b",
+		Params: []byte(`{}`)}
+	for _, tc := range []struct {
+		name  string
+		write func(*bytes.Buffer) error
+	}{
+		{"csv", func(b *bytes.Buffer) error {
+			w := NewCSVWriter(b)
+			if err := w.Write(rec); err != nil {
+				return err
+			}
+			return w.Flush()
+		}},
+		{"jsonl", func(b *bytes.Buffer) error {
+			w := NewJSONLWriter(b)
+			if err := w.Write(rec); err != nil {
+				return err
+			}
+			return w.Flush()
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := tc.write(&b); err != nil {
+				t.Fatal(err)
+			}
+			out := b.Bytes()
+			for i, c := range out {
+				if (c < 0x20 && c != '\n') || c == 0x7f {
+					t.Fatalf("byte %#x at %d in %q", c, i, out)
+				}
+			}
+			if bytes.Count(out, []byte("\n")) != map[string]int{"csv": 2, "jsonl": 1}[tc.name] {
+				t.Errorf("export has extra lines: %q", out)
+			}
+			if !bytes.Contains(out, []byte(`eve\x00\x0d\x0aadmin`)) && !bytes.Contains(out, []byte(`eve\u0000\r\nadmin`)) {
+				t.Errorf("the actor is not shown escaped: %q", out)
+			}
+		})
+	}
+}

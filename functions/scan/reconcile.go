@@ -81,12 +81,11 @@ type ReconcileReport struct {
 // ended or its store failed mid-call. Automatic passes use MaxCallDuration, so that a live call
 // is never closed under its own feet; an operator who knows no process is running may use less.
 // A zero since means the whole log.
-func (s *Service) ReconcileStale(ctx context.Context, olderThan time.Duration, since time.Time) (ReconcileReport, error) {
+//
+// finder lists the stale attempts (the store itself: wrappers that add witness lines or
+// checkpoints do not list); the unknown outcomes are appended through the service's log.
+func (s *Service) ReconcileStale(ctx context.Context, finder StalePendingFinder, olderThan time.Duration, since time.Time) (ReconcileReport, error) {
 	var rep ReconcileReport
-	finder, ok := s.log.(StalePendingFinder)
-	if !ok {
-		return rep, errors.New("reconcile: this audit store cannot list pending attempts")
-	}
 	until := s.now().Add(-olderThan)
 	for {
 		batch, err := finder.StalePending(ctx, since, until, 100)

@@ -255,7 +255,7 @@ func TestReconcileClosesOrphanedAttempts(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			now = testNow.Add(tc.after)
-			rep, err := r.Service.ReconcileStale(ctx, scan.MaxCallDuration, time.Time{})
+			rep, err := r.Service.ReconcileStale(ctx, r.Store, scan.MaxCallDuration, time.Time{})
 			if err != nil || len(rep.Closed) != tc.closed {
 				t.Fatalf("closed %v (%v), want %d", rep.Closed, err, tc.closed)
 			}

@@ -25,6 +25,7 @@ import (
 type app struct {
 	settings settings
 	store    audit.Store
+	stale    scan.StalePendingFinder // the store itself, for reconciliation (wrappers do not list)
 	service  *scan.Service
 	handler  http.Handler
 	auth     *auth.Authenticator // who may use the pages and the API
@@ -87,6 +88,7 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 		return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
 	}
 	a.store = store
+	a.stale, _ = store.(scan.StalePendingFinder)
 	if w, ok := store.(writableChecker); ok {
 		if err := w.CheckWritable(ctx); err != nil {
 			return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
@@ -113,6 +115,7 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 	a.handler = web.New(web.Config{
 		Scans:          guardedScans{Service: a.service, guard: a.guard},
 		Audit:          a.store,
+		Chain:          audit.NewWatcher(a.reconcileThenVerify, web.ChainCheckInterval, nil),
 		TrustedOrigins: s.trustedOrigins,
 		Auth:           a.auth,
 		AllowedHosts:   s.hostAllowList(),
@@ -130,10 +133,13 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 const reconcileWindow = 7 * 24 * time.Hour
 
 // reconcileAtStart closes the attempts an earlier process left pending (killed mid-call, or its
-// store failed) as unknown, so that none looks alive for ever. It does not stop the start: the
-// store was just proven writable, and a failure here is logged for the operator.
+// store failed) as unknown, so that none looks alive for ever. It runs at start and on the audit
+// page's background pass, and stops neither: a failure is logged for the operator.
 func (a *app) reconcileAtStart(ctx context.Context) {
-	rep, err := a.service.ReconcileStale(ctx, scan.MaxCallDuration, time.Now().Add(-reconcileWindow))
+	if a.stale == nil {
+		return
+	}
+	rep, err := a.service.ReconcileStale(ctx, a.stale, scan.MaxCallDuration, time.Now().Add(-reconcileWindow))
 	if err != nil {
 		a.logger.Error("reconciling attempts left pending failed; run vulscan audit reconcile", "err", err)
 		return
@@ -141,6 +147,14 @@ func (a *app) reconcileAtStart(ctx context.Context) {
 	if len(rep.Closed) > 0 {
 		a.logger.Warn("attempts left pending by an earlier process closed as unknown", "attempts", rep.Closed)
 	}
+}
+
+// reconcileThenVerify is the audit page's background pass: close the attempts left pending since
+// the last pass (so that none looks alive for ever while the server runs on), then continue
+// verifying the chain, which then covers the records just appended.
+func (a *app) reconcileThenVerify(ctx context.Context, from audit.Report) (audit.Report, error) {
+	a.reconcileAtStart(ctx)
+	return a.store.VerifyFrom(ctx, from)
 }
 
 // openScanner builds the TCSS client for the configured endpoint, starting the in-process

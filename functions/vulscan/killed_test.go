@@ -171,3 +171,56 @@ func TestReconcileFromLogCommand(t *testing.T) {
 }
 
 func writeFile(path, text string) error { return os.WriteFile(path, []byte(text), 0o600) }
+
+// The audit page's background pass closes attempts left pending while the server runs on.
+func TestTheAuditPagesBackgroundPassReconciles(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "audit.db")
+	var out, errOut strings.Builder
+	a, err := openApp(ctx, env2([]string{"VULSCAN_AUDIT_DSN=" + dsn, "HOME=" + dir}, &out, &errOut), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	orphan, err := a.store.Append(ctx, audit.Record{Time: time.Now().Add(-time.Hour), Trigger: audit.TriggerAPI,
+		Action: audit.ActionCreateVulScanTask, Params: []byte(`{"LocalImageScanType":"ALL"}`), Outcome: audit.OutcomePending})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1:8080/audit", nil)
+	req.Host = "127.0.0.1:8080"
+	req.RemoteAddr = "127.0.0.1:5000"
+	rec := newResponseRecorder()
+	a.handler.ServeHTTP(rec, req)
+	if rec.code != http.StatusOK {
+		t.Fatalf("audit page %d", rec.code)
+	}
+	// The pass runs in the background; wait for the outcome it writes.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		o, err := a.store.OutcomeOf(ctx, orphan.ID)
+		if err == nil {
+			if o.Outcome != audit.OutcomeUnknown || o.ErrorCode != scan.CodeNoOutcomeRecorded {
+				t.Fatalf("orphan closed as %+v", o)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the background pass did not close attempt %d: %v\n%s", orphan.ID, err, errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// responseRecorder is the little of httptest.ResponseRecorder this file needs.
+type responseRecorder struct {
+	header http.Header
+	code   int
+}
+
+func newResponseRecorder() *responseRecorder {
+	return &responseRecorder{header: http.Header{}, code: http.StatusOK}
+}
+func (r *responseRecorder) Header() http.Header         { return r.header }
+func (r *responseRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (r *responseRecorder) WriteHeader(code int)        { r.code = code }

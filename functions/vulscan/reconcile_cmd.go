@@ -60,7 +60,12 @@ func runAuditReconcile(ctx context.Context, args []string, e env) int {
 		}
 		rep, err = svc.ReconcileFromLog(ctx, in)
 	} else {
-		rep, err = svc.ReconcileStale(ctx, *olderThan, sinceTime)
+		finder, ok := store.(scan.StalePendingFinder)
+		if !ok {
+			fmt.Fprintln(e.stderr, "vulscan audit reconcile: this audit store cannot list pending attempts")
+			return exitFailed
+		}
+		rep, err = svc.ReconcileStale(ctx, finder, *olderThan, sinceTime)
 	}
 	for _, id := range rep.Restored {
 		fmt.Fprintf(e.stdout, "restored: the outcome of attempt %d\n", id)
