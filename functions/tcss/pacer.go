@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -21,8 +22,31 @@ const RequestsPerSecond = 20
 // A bucket of size 20 would let 20 through at once and then 20 more within the same second.
 type Pacer struct {
 	limit    rate.Limit
+	interval time.Duration // between two calls of an action; 0 when pacing is off
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter
+	shared   atomic.Pointer[sharedPace]
+}
+
+// SlotBooker books call slots in a place several processes share (the audit store), so that all
+// processes of one account together keep TCSS's pace, not each alone.
+type SlotBooker interface {
+	// BookSlot reserves the first free slot for action at or after now, at least interval after
+	// the slot booked before it, and returns it; ok is false, and nothing is booked, when that
+	// slot would be after notAfter (zero: no bound).
+	BookSlot(ctx context.Context, action string, now time.Time, interval time.Duration, notAfter time.Time) (slot time.Time, ok bool, err error)
+}
+
+type sharedPace struct {
+	booker SlotBooker
+	onErr  func(error)
+}
+
+// Share makes the Pacer book its slots through b, so that every process sharing b shares one
+// pace. When b fails (its database is unreachable), the Pacer paces this process alone and tells
+// onErr (may be nil).
+func (p *Pacer) Share(b SlotBooker, onErr func(error)) {
+	p.shared.Store(&sharedPace{booker: b, onErr: onErr})
 }
 
 // slack is added to the interval between calls: the limiter computes in floating point and may
@@ -32,11 +56,12 @@ const slack = time.Microsecond
 // NewPacer returns a Pacer allowing perSecond (> 0) calls per second per action; math.Inf(1)
 // turns pacing off (for benchmarks).
 func NewPacer(perSecond float64) *Pacer {
-	limit := rate.Inf
+	limit, interval := rate.Inf, time.Duration(0)
 	if !math.IsInf(perSecond, 1) {
-		limit = rate.Every(time.Duration(float64(time.Second)/perSecond) + slack)
+		interval = time.Duration(float64(time.Second)/perSecond) + slack
+		limit = rate.Every(interval)
 	}
-	return &Pacer{limit: limit, limiters: map[string]*rate.Limiter{}}
+	return &Pacer{limit: limit, interval: interval, limiters: map[string]*rate.Limiter{}}
 }
 
 var defaultPacer = NewPacer(RequestsPerSecond)
@@ -69,6 +94,12 @@ func (p *Pacer) Wait(ctx context.Context, action string) error {
 		return fmt.Errorf("pacing %s: %w", action, err)
 	}
 	now := time.Now()
+	if sp := p.shared.Load(); sp != nil && p.interval > 0 {
+		done, err := p.waitShared(ctx, sp, action, now)
+		if done {
+			return err
+		}
+	}
 	r := p.reserve(action, now)
 	delay := r.DelayFrom(now)
 	if delay == 0 {
@@ -87,5 +118,37 @@ func (p *Pacer) Wait(ctx context.Context, action string) error {
 	case <-ctx.Done():
 		r.Cancel()
 		return fmt.Errorf("pacing %s: %w", action, ctx.Err())
+	}
+}
+
+// waitShared waits for a slot booked through the shared booker. done is false when the booker
+// failed: the caller then paces locally.
+func (p *Pacer) waitShared(ctx context.Context, sp *sharedPace, action string, now time.Time) (done bool, err error) {
+	deadline, _ := ctx.Deadline()
+	slot, ok, err := sp.booker.BookSlot(ctx, action, now, p.interval, deadline)
+	if err != nil {
+		if ctx.Err() != nil {
+			return true, fmt.Errorf("pacing %s: %w", action, ctx.Err())
+		}
+		if sp.onErr != nil {
+			sp.onErr(fmt.Errorf("pacing %s through the shared store (pacing this process alone): %w", action, err))
+		}
+		return false, nil
+	}
+	if !ok {
+		return true, fmt.Errorf("pacing %s: the next free shared slot is after the deadline: %w", action, context.DeadlineExceeded)
+	}
+	delay := slot.Sub(now)
+	if delay <= 0 {
+		return true, nil
+	}
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true, nil
+	case <-ctx.Done():
+		// The slot stays booked: other processes lose one slot, which errs on the safe side.
+		return true, fmt.Errorf("pacing %s: %w", action, ctx.Err())
 	}
 }

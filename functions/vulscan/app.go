@@ -33,6 +33,7 @@ type app struct {
 	schedule schedule.Set        // VULSCAN_SCHEDULES, for the schedules page
 	logger   *slog.Logger
 	emulator *localEmulator // the in-process TCSS emulator, when the endpoint is "emulator"
+	pacer    *tcss.Pacer    // paces TCSS calls, shared through the audit store with other processes
 }
 
 // localEmulator is a TCSS emulator this process serves on a loopback port, and the key it accepts.
@@ -77,7 +78,7 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 		s.auditDSN = dsn
 	}
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
-	a := &app{settings: s, logger: logger}
+	a := &app{settings: s, logger: logger, pacer: tcss.NewPacer(tcss.RequestsPerSecond)}
 
 	scanner, err := a.openScanner(e)
 	if err != nil {
@@ -104,6 +105,7 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 		return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
 	}
 	a.store = wrapped
+	sharePace(a.pacer, store, logger)
 	a.service = scan.NewService(scanner, a.store, nil, logger)
 	a.reconcileAtStart(ctx)
 	if a.auth, err = a.openAuth(e); err != nil {
@@ -167,6 +169,7 @@ func (a *app) openScanner(e env) (*tcss.Client, error) {
 		Endpoint: a.settings.tcssEndpoint,
 		Region:   a.settings.tcssRegion,
 		Logger:   a.logger,
+		Limiter:  a.pacer,
 	}
 	if cfg.Endpoint == emulatorEndpoint {
 		if startLocalEmulator == nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/audit/sqlstore"
+	"github.com/vulscan/vulscan/functions/tcss"
 )
 
 // defaultAuditDSN is the audit store on a workstation: a SQLite file in the working directory.
@@ -135,4 +136,13 @@ func scanShort(s string) string {
 		return s[:40] + "…"
 	}
 	return s
+}
+
+// sharePace makes pacer book its TCSS call slots through the audit store when the store can
+// (*sqlstore.Store): every process writing to one log then keeps one pace, TCSS's 20 calls per
+// second per action, together (issue 8).
+func sharePace(pacer *tcss.Pacer, store audit.Store, logger *slog.Logger) {
+	if b, ok := store.(tcss.SlotBooker); ok {
+		pacer.Share(b, func(err error) { logger.Warn("TCSS pace not shared", "err", err) })
+	}
 }

@@ -28,12 +28,15 @@ type dialect struct {
 	// writeProbe is a write that changes nothing once rolled back and that a read-only file,
 	// connection or role refuses (see Store.CheckWritable).
 	writeProbe []string
+	// greatest is the function of the larger of two values.
+	greatest string
 }
 
 // sqliteDialect: the DSN's _txlock=immediate makes BeginTx a BEGIN IMMEDIATE, which takes the
 // write lock, for appends and migrations alike.
 var sqliteDialect = dialect{
-	name: "sqlite",
+	name:     "sqlite",
+	greatest: "max",
 	// Re-writing the header's user_version needs a writable file (rolled back, so unchanged).
 	writeProbe: []string{`PRAGMA user_version = 0`},
 	guards: []string{
@@ -53,6 +56,7 @@ var sqliteDialect = dialect{
 
 var postgresDialect = dialect{
 	name:     "postgres",
+	greatest: "GREATEST",
 	numbered: true,
 	// EXCLUSIVE mode lets readers through but no other writer; it is scoped to this schema's table.
 	appendLock: `LOCK TABLE audit_log IN EXCLUSIVE MODE`,
