@@ -18,7 +18,7 @@ import (
 // Chromium, against an OpenID Connect provider running in this process (mockoidc), with the
 // vulscan binary in HTTP mode and VULSCAN_AUTH=oidc: the form asks for a sign-in, the browser
 // comes back signed in, starts a scan, and the attempt page and the audit record name the
-// person.
+// person; signing out forgets the session.
 func TestBrowserSignInNamesThePerson(t *testing.T) {
 	tab := newBrowser(t)
 	m, err := mockoidc.NewServer(nil)
@@ -78,6 +78,20 @@ func TestBrowserSignInNamesThePerson(t *testing.T) {
 	}
 	if access := run(t, ctx, chromedp.Text(chromedp.ID("access"))); access != "oidc" {
 		t.Errorf("admitted by %q, want oidc", access)
+	}
+	if who := run(t, ctx, chromedp.Text(chromedp.ID("signed-in-as"))); who != "ann.lee@example.com" {
+		t.Errorf("the header says signed in as %q", who)
+	}
+	// Signing out forgets the session: the next visit goes to the provider again, which now
+	// signs in its default user, who is not in the allowed group.
+	must(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("sign-out")),
+		chromedp.WaitVisible(chromedp.ID("main")),
+		chromedp.Navigate(base+"audit"),
+		chromedp.WaitVisible(chromedp.ID("main")),
+	))
+	if body := run(t, ctx, chromedp.Text(chromedp.ID("main"))); !strings.Contains(body, "not allowed") {
+		t.Errorf("after signing out, the next visit shows %q; want the provider's other user refused", body)
 	}
 	var started []audit.Record
 	for _, r := range auditRecords(t, auditDSN) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/templates"
 	"github.com/vulscan/vulscan/web/auth"
 )
 
@@ -52,7 +53,11 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 		}
 		id, err := s.auth.Authenticate(r)
 		if err == nil {
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+			ctx := context.WithValue(r.Context(), identityKey{}, id)
+			if id.Access == auth.AccessOIDC {
+				ctx = templates.WithSignedIn(ctx, strings.TrimPrefix(id.Actor, "oidc:"))
+			}
+			next.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
 		herr := authError(err)

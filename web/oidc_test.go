@@ -164,6 +164,13 @@ func TestOIDCSignInStartsAScanAsThePerson(t *testing.T) {
 		t.Errorf("record actor %q access %q; want oidc:jane.doe@example.com, oidc", rec.Actor, rec.Access)
 	}
 
+	page := httptest.NewRequest(http.MethodGet, "/", nil)
+	page.AddCookie(c)
+	doc := document(t, h.do(page))
+	if who := doc.Find("#signed-in-as").Text(); who != "jane.doe@example.com" || doc.Find("form.sign-out #sign-out").Length() != 1 {
+		t.Errorf("header: signed in as %q, sign-out button %d", who, doc.Find("#sign-out").Length())
+	}
+
 	out := httptest.NewRequest(http.MethodPost, "/auth/logout", nil)
 	out.AddCookie(c)
 	signedOut := h.do(out)
