@@ -98,7 +98,7 @@ func runScan(ctx context.Context, args []string, e env, open openScanFunc) int {
 			fmt.Fprintf(e.stderr, "vulscan scan: closing: %v\n", err)
 		}
 	}()
-	attempt, err := svc.Start(ctx, inv.req, inv.key, scan.Caller{Trigger: audit.TriggerCLI, Actor: inv.actor})
+	attempt, err := svc.Start(ctx, inv.req, inv.key, scan.Caller{Trigger: audit.TriggerCLI, Actor: inv.actor, Access: "cli"})
 	return report(e, attemptOutput(attempt), err)
 }
 

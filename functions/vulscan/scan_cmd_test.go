@@ -272,7 +272,7 @@ func TestRunScanReportsEachAnswer(t *testing.T) {
 			if tt.args != nil && opened > 0 {
 				t.Errorf("a refused command line opened the service")
 			}
-			if tt.starter.calls == 1 && (tt.starter.caller != scan.Caller{Trigger: audit.TriggerCLI, Actor: "alice"} || tt.starter.gotKey != "k") {
+			if tt.starter.calls == 1 && (tt.starter.caller != scan.Caller{Trigger: audit.TriggerCLI, Actor: "alice", Access: "cli"} || tt.starter.gotKey != "k") {
 				t.Errorf("service called with caller %+v key %q", tt.starter.caller, tt.starter.gotKey)
 			}
 		})
