@@ -14,7 +14,12 @@
   var failures = 0;
   // The same words as web/scanpage.go's statusText.
   var words = { NOT_SCAN: "Not scanned yet", SCANNING: "Scanning", SCANNED: "Finished", CANCELED: "Canceled" };
+  // The same as web/scanpage.go's scanBadge.
   var badges = { SCANNED: "Scan finished", CANCELED: "Scan canceled" };
+  var headlines = {
+    SCANNED: "TCSS finished the scan; the results are below.",
+    CANCELED: "The scan was canceled before it finished."
+  };
 
   function setText(field, text) {
     var els = region.querySelectorAll('[data-field="' + field + '"]');
@@ -83,8 +88,12 @@
     }
     if (badges[st.Status]) {
       var badge = document.getElementById("badge");
+      var headline = document.getElementById("headline");
       if (badge) {
         badge.textContent = badges[st.Status];
+      }
+      if (headline) {
+        headline.textContent = headlines[st.Status];
       }
     }
   }
@@ -114,6 +123,11 @@
       })
       .then(function (a) {
         failures = 0;
+        if (!document.getElementById("scan-status") && a.outcome !== "pending") {
+          // The page was drawn before TCSS answered: it has no status to update in place.
+          stop("TCSS has answered: check again to see how.");
+          return;
+        }
         update(a);
         if (finished(a)) {
           var line = document.getElementById("check-again-line");
