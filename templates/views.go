@@ -123,9 +123,10 @@ type StatusView struct {
 
 // SideView is one side's results: what TCSS counted for this attempt's task on that side.
 type SideView struct {
-	Name   string // "Local images" or "Registry images"
-	TaskID string
-	Counts []Count
+	Name       string // "Local images" or "Registry images"
+	TaskID     string
+	Counts     []Count
+	Severities []Count // vulnerabilities by severity; none for registry tasks (TCSS gives none)
 }
 
 // Count is one number TCSS reports. Field is its name in the API's status object, so that the

@@ -107,7 +107,7 @@ const countTimers = `window.__pendingTimers = 0;
 func TestLiveStatusUpdatesInPlaceAndStops(t *testing.T) {
 	tab := newBrowser(t)
 	site := newPageSite(t)
-	id := site.start(t, `{"RegistryImageScanType":"IMAGEIDS","RegistryImageIDs":[12,13]}`)
+	id := site.start(t, `{"LocalImageScanType":"NOT_SCAN","RegistryImageScanType":"IMAGEIDS","RegistryImageIDs":[12,13]}`)
 	ctx := tab(t)
 	must(t, chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: countTimers})
@@ -142,6 +142,10 @@ func TestLiveStatusUpdatesInPlaceAndStops(t *testing.T) {
 	for sel, want := range map[string]string{
 		"#badge":                                "Scan finished",
 		`[data-field="RegistryImageScanCount"]`: "2",
+		// The emulator's five not-yet-scanned local images hold 15 vulnerabilities, 2 critical.
+		`[data-field="FoundVulCount"]`: "15",
+		`[data-severity="Critical"]`:   "2",
+		`[data-severity="Low"]`:        "5",
 	} {
 		if got := run(t, ctx, chromedp.Text(chromedp.CSS(sel))); got != want {
 			t.Errorf("%s = %q, want %q", sel, got, want)

@@ -277,7 +277,7 @@ func statusView(info scan.ScanInfo, now time.Time) templates.StatusView {
 			count("Images with vulnerabilities", "FoundRiskImageCount", info.FoundRiskImageCount),
 			count("Vulnerabilities found", "FoundVulCount", info.FoundVulCount),
 			count("Vulnerabilities ignored", "IgnoreVulCount", info.IgnoreVulCount),
-		}})
+		}, Severities: severityCounts(info.LocalSeverities)})
 	}
 	if info.RegistryTaskID != 0 {
 		v.Sides = append(v.Sides, templates.SideView{Name: "Registry images", TaskID: taskIDText(info.RegistryTaskID), Counts: []templates.Count{
@@ -289,6 +289,31 @@ func statusView(info scan.ScanInfo, now time.Time) templates.StatusView {
 		v.Remaining = (time.Duration(info.RemainingTime) * time.Second).String()
 	}
 	return v
+}
+
+// severityCounts shows a finished local task's vulnerabilities by severity; "—" until TCSS can
+// tell (static/live.js fills them in when the scan ends).
+func severityCounts(sev *scan.Severities) []templates.Count {
+	show := func(n int64) string {
+		if sev == nil {
+			return "—"
+		}
+		return strconv.FormatInt(n, 10)
+	}
+	var c, h, m, l int64
+	if sev != nil {
+		c, h, m, l = sev.Critical, sev.High, sev.Medium, sev.Low
+	}
+	out := []templates.Count{
+		{Name: "Critical", Field: "Critical", Value: show(c)},
+		{Name: "High", Field: "High", Value: show(h)},
+		{Name: "Medium", Field: "Medium", Value: show(m)},
+		{Name: "Low", Field: "Low", Value: show(l)},
+	}
+	if sev != nil && sev.Partial {
+		out = append(out, templates.Count{Name: "Counted over", Value: strconv.FormatInt(sev.Images, 10) + " images (the task has more)"})
+	}
+	return out
 }
 
 // formatTime shows a time in UTC to the second, with the zone named.

@@ -105,6 +105,23 @@ type ScanInfo struct {
 	// CombinedWith is a task of the side the attempt did not start that TCSS folded into Status,
 	// ScanProgress, RemainingTime and the times (its "latest task" for an omitted ID); 0 when none.
 	CombinedWith int64
+	// LocalSeverities counts the local task's vulnerabilities by severity once the scan has
+	// finished, when the scanner can tell (SeverityReporter); nil otherwise. TCSS gives no such
+	// breakdown for registry tasks.
+	LocalSeverities *Severities `json:",omitempty"`
+}
+
+// Severities are vulnerability counts by severity over the images of one scan task.
+type Severities struct {
+	Critical, High, Medium, Low int64
+	Images                      int64 // the images counted
+	Partial                     bool  // the task has more images than were counted
+}
+
+// SeverityReporter is optionally implemented by a Scanner that can break a finished local scan
+// task down by severity (TCSS's DescribeVulScanLocalImageList). Errors as DescribeVulScanInfo.
+type SeverityReporter interface {
+	LocalVulSeverities(ctx context.Context, localTaskID int64) (Severities, error)
 }
 
 // Only keeps the sides of info that belong to the given tasks: a side whose task ID is 0 was not

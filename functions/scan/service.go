@@ -529,7 +529,16 @@ func (s *Service) Status(ctx context.Context, a Attempt) (ScanInfo, error) {
 				"TCSS answered about task %d instead of task %d.", side.answered, side.asked)}
 		}
 	}
-	return info.Only(local, registry), nil
+	info = info.Only(local, registry)
+	if sr, ok := s.scanner.(SeverityReporter); ok && local != 0 && info.Status == "SCANNED" {
+		// A breakdown is extra: without it the status is still right, so a failure only logs.
+		if sev, err := sr.LocalVulSeverities(ctx, local); err == nil {
+			info.LocalSeverities = &sev
+		} else {
+			s.logger.WarnContext(ctx, "severities unavailable", "op", op, "local_task_id", local, "err", err)
+		}
+	}
+	return info, nil
 }
 
 func statusError(op string, err error) error {

@@ -414,6 +414,10 @@ func TestStatusShowsOnlyTheSidesTheAttemptStarted(t *testing.T) {
 			if !tt.localZero && info.LocalImageScanCount == 0 || !tt.regZero && info.RegistryImageScanCount == 0 {
 				t.Errorf("the started side has no counts: %+v", info)
 			}
+			// The finished local side is broken down by severity; a registry-only attempt has none.
+			if tt.localZero != (info.LocalSeverities == nil) {
+				t.Errorf("local severities %+v for an attempt whose local side was started: %v", info.LocalSeverities, !tt.localZero)
+			}
 		})
 	}
 }

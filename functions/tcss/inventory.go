@@ -159,3 +159,54 @@ func (c *Client) Clusters(ctx context.Context, q scan.InventoryQuery) (scan.Page
 	}
 	return page, err
 }
+
+// ActionDescribeVulScanLocalImageList lists the local images of a scan task with their
+// vulnerabilities by severity (tccli's example: TaskID in; rows of ImageID, ImageName,
+// CriticalLevelVulCount, HighLevelVulCount, MediumLevelVulCount, LowLevelVulCount, …).
+const ActionDescribeVulScanLocalImageList = "DescribeVulScanLocalImageList"
+
+// maxSeverityPages bounds the pages read for one breakdown (100 images a page).
+const maxSeverityPages = 10
+
+// DescribeVulScanLocalImageListRequest is one page of a local scan task's images.
+type DescribeVulScanLocalImageListRequest struct {
+	assetListRequest
+	TaskID *int64 `json:"TaskID,omitempty" name:"TaskID"`
+}
+
+// VulScanImageInfo is a row of DescribeVulScanLocalImageList.
+type VulScanImageInfo struct {
+	ImageID               *string `json:"ImageID,omitempty" name:"ImageID"`
+	CriticalLevelVulCount *int64  `json:"CriticalLevelVulCount,omitempty" name:"CriticalLevelVulCount"`
+	HighLevelVulCount     *int64  `json:"HighLevelVulCount,omitempty" name:"HighLevelVulCount"`
+	MediumLevelVulCount   *int64  `json:"MediumLevelVulCount,omitempty" name:"MediumLevelVulCount"`
+	LowLevelVulCount      *int64  `json:"LowLevelVulCount,omitempty" name:"LowLevelVulCount"`
+}
+
+// LocalVulSeverities adds up a local scan task's vulnerabilities by severity, over at most
+// maxSeverityPages pages of its images (Partial says when there were more).
+func (c *Client) LocalVulSeverities(ctx context.Context, taskID int64) (scan.Severities, error) {
+	var sev scan.Severities
+	for page := range maxSeverityPages {
+		req := DescribeVulScanLocalImageListRequest{
+			assetListRequest: newAssetListRequest(scan.InventoryQuery{Offset: page * scan.MaxInventoryPage, Limit: scan.MaxInventoryPage}, nil),
+			TaskID:           &taskID,
+		}
+		rows, total, err := listAssets[VulScanImageInfo](ctx, c, ActionDescribeVulScanLocalImageList, &req, &req.BaseRequest)
+		if err != nil {
+			return scan.Severities{}, err
+		}
+		for _, r := range rows {
+			sev.Critical += deref(r.CriticalLevelVulCount)
+			sev.High += deref(r.HighLevelVulCount)
+			sev.Medium += deref(r.MediumLevelVulCount)
+			sev.Low += deref(r.LowLevelVulCount)
+			sev.Images++
+		}
+		if len(rows) == 0 || sev.Images >= total {
+			return sev, nil
+		}
+	}
+	sev.Partial = true
+	return sev, nil
+}

@@ -102,3 +102,36 @@ func TestInventoryRefusalsAreAPIErrors(t *testing.T) {
 		t.Fatalf("error %v, want TCSS's AuthFailure.UnauthorizedOperation", err)
 	}
 }
+
+// A finished local task's vulnerabilities by severity add up to the task's FoundVulCount.
+func TestLocalVulSeveritiesAddUpTheTask(t *testing.T) {
+	key := tcsstest.RandomKey()
+	clk := &clock{}
+	_, srv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}, Now: clk.now, ScanDuration: time.Minute})
+	t.Cleanup(srv.Close)
+	c, err := tcss.New(tcss.Config{Endpoint: srv.URL, Credential: common.NewCredential(key.SecretID, key.SecretKey),
+		Limiter: tcss.NewPacer(math.Inf(1)), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ids, err := c.CreateVulScanTask(ctx, scan.Request{LocalImageScanType: "ALL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(2 * time.Minute)
+	info, err := c.DescribeVulScanInfo(ctx, ids.LocalTaskID, 0)
+	if err != nil || info.Status != "SCANNED" {
+		t.Fatalf("status %+v, %v", info, err)
+	}
+	sev, err := c.LocalVulSeverities(ctx, ids.LocalTaskID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total := sev.Critical + sev.High + sev.Medium + sev.Low; total != info.FoundVulCount || sev.Images != info.LocalImageScanCount || sev.Critical == 0 || sev.Partial {
+		t.Errorf("severities %+v add up to %d; the task found %d vulnerabilities in %d images", sev, total, info.FoundVulCount, info.LocalImageScanCount)
+	}
+	if _, err := c.LocalVulSeverities(ctx, ids.LocalTaskID+100); err == nil {
+		t.Error("a task that does not exist has severities")
+	}
+}

@@ -80,6 +80,14 @@
       "RegistryImageScanCount", "RegistryFoundVulCount"].forEach(function (f) {
       setText(f, String(st[f] || 0));
     });
+    if (st.LocalSeverities) {
+      ["Critical", "High", "Medium", "Low"].forEach(function (level) {
+        var el = region.querySelector('[data-severity="' + level + '"]');
+        if (el) {
+          el.textContent = String(st.LocalSeverities[level] || 0);
+        }
+      });
+    }
     setMoment("scan-started", st.ScanStartTime);
     setMoment("scan-ended", st.ScanEndTime);
     var checked = document.getElementById("checked-at");

@@ -217,6 +217,7 @@ var actions = map[string]api{
 	"DescribeAssetImageList":         {Service, Version, (*Emulator).describeAssetImageList},
 	"DescribeAssetImageRegistryList": {Service, Version, (*Emulator).describeAssetImageRegistryList},
 	"DescribeAssetClusterList":       {Service, Version, (*Emulator).describeAssetClusterList},
+	"DescribeVulScanLocalImageList":  {Service, Version, (*Emulator).describeVulScanLocalImageList},
 }
 
 // serviceOf is the service an action's signature must be scoped to; TCSS's for unknown actions,

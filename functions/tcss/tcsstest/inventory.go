@@ -202,3 +202,44 @@ func (e *Emulator) describeAssetClusterList(bind binder) (map[string]any, *apiEr
 		return map[string]string{"ClusterName": r.ClusterName, "ClusterID": r.ClusterID, "Status": r.Status}
 	}, nil)
 }
+
+// describeVulScanLocalImageList lists the images a local scan task has scanned so far, each with
+// three vulnerabilities by severity, so that the breakdown adds up to DescribeVulScanInfo's
+// FoundVulCount for the task.
+func (e *Emulator) describeVulScanLocalImageList(bind binder) (map[string]any, *apiError) {
+	var p listParams
+	var taskID int64
+	fields := p.fields(false)
+	fields["TaskID"] = &taskID
+	if aerr := bind(fields); aerr != nil {
+		return nil, aerr
+	}
+	e.mu.Lock()
+	t := e.scans.tasks[taskID]
+	var scanned int64
+	if t != nil {
+		scanned = e.scanned(t)
+	}
+	e.mu.Unlock()
+	if t == nil || t.side != localSide {
+		return nil, &apiError{Code: "ResourceNotFound", Message: "The local scan task " + fmt.Sprint(taskID) + " does not exist."}
+	}
+	seed := LocalImages()
+	rows := make([]map[string]any, 0, scanned)
+	for i := range scanned {
+		img := seed[int(i)%len(seed)]
+		critical := int64(0)
+		if i%4 == 0 {
+			critical = 1
+		}
+		rows = append(rows, map[string]any{
+			"ImageID": img.ImageID, "ImageName": img.ImageName, "TaskID": taskID, "ScanStatus": "SCANNED",
+			"CriticalLevelVulCount": critical, "HighLevelVulCount": int64(1), "MediumLevelVulCount": 1 - critical, "LowLevelVulCount": int64(1),
+		})
+	}
+	from, to, aerr := p.page(len(rows))
+	if aerr != nil {
+		return nil, aerr
+	}
+	return map[string]any{"List": rows[from:to], "TotalCount": int64(len(rows))}, nil
+}

@@ -285,6 +285,12 @@ func (e *Emulator) describeVulScanInfo(bind binder) (map[string]any, *apiError) 
 	return e.progress(picked[localSide], picked[registrySide]), nil
 }
 
+// scanned is how many of a task's images are scanned by now. e.mu must be held.
+func (e *Emulator) scanned(t *task) int64 {
+	frac := math.Min(math.Max(float64(e.now().Sub(t.started))/float64(e.duration), 0), 1)
+	return int64(math.Floor(frac * float64(t.images)))
+}
+
 // progress reports the two tasks as one scan, as DescribeVulScanInfo does: SCANNING while either
 // runs, with the slower task's progress and remaining time.
 func (e *Emulator) progress(local, registry *task) map[string]any {
@@ -306,7 +312,7 @@ func (e *Emulator) progress(local, registry *task) map[string]any {
 		}
 		elapsed := now.Sub(t.started)
 		frac := math.Min(math.Max(float64(elapsed)/float64(e.duration), 0), 1)
-		scanned := int64(math.Floor(frac * float64(t.images)))
+		scanned := e.scanned(t)
 		if t.side == localSide {
 			out["LocalTaskID"] = t.id
 			out["LocalImageScanCount"] = scanned
