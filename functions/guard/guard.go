@@ -144,7 +144,7 @@ func (g *Guard) Reject(ctx context.Context, key string, c scan.Caller, cause err
 
 // Start applies the rules and, when they allow it, starts the scan (see scan.Service.Start).
 // Refusals are *scan.Error: EFORBIDDEN for a timer of no configured schedule or a broad scan by
-// an actor not allowed one (both audited as rejected), ERATELIMITED wrapping *LimitError when the
+// an actor not allowed one (form, API or direct invocation; both audited as rejected), ERATELIMITED wrapping *LimitError when the
 // actor is over the limit (logged, not audited: a runaway client must not fill the log).
 func (g *Guard) Start(ctx context.Context, req scan.Request, key string, c scan.Caller) (scan.Attempt, error) {
 	const op = "guard.Start"
@@ -155,7 +155,8 @@ func (g *Guard) Start(ctx context.Context, req scan.Request, key string, c scan.
 			return g.refuse(ctx, key, c, fmt.Sprintf("The schedule %q is not one of VULSCAN_SCHEDULES (%s); the timer event was refused.",
 				scan.Shorten(name, 64), g.describeSchedules()))
 		}
-	case audit.TriggerForm, audit.TriggerAPI:
+	case audit.TriggerForm, audit.TriggerAPI, audit.TriggerInvoke:
+		// A direct invocation is a caller like any other, not a schedule.
 		if req.Broad() && !g.mayScanBroadly(c.Actor) {
 			return g.refuse(ctx, key, c, "You may not start a scan of every image (scope ALL): ask for a narrower scope, or an administrator to add you to VULSCAN_BROAD_SCOPE_ACTORS.")
 		}

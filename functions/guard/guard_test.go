@@ -63,6 +63,8 @@ func TestBroadScopeActors(t *testing.T) {
 		{"a listed actor", []string{"apikey:nightly", "oidc:*@example.com"}, api("oidc:ann@example.com"), broad, true},
 		{"an unlisted actor", []string{"apikey:nightly", "oidc:*@example.com"}, api("oidc:eve@evil.example"), broad, false},
 		{"an unlisted actor's narrow scan", []string{"apikey:nightly"}, api("apikey:ci"), narrow, true},
+		{"a direct invocation is held to the list like any caller", []string{"apikey:nightly"},
+			scan.Caller{Trigger: audit.TriggerInvoke, Actor: "system:invoke", Access: "invoke"}, broad, false},
 		{"a timer is held only to the schedules", []string{"apikey:nightly"},
 			scan.Caller{Trigger: audit.TriggerTimer, Actor: "system:timer/nightly"}, broad, true},
 	} {
