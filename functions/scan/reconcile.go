@@ -93,6 +93,10 @@ func (s *Service) ReconcileStale(ctx context.Context, finder StalePendingFinder,
 			return rep, fmt.Errorf("reconcile: %w", err)
 		}
 		for _, p := range batch {
+			// Another instance's pass (or the late outcome itself) may have closed it meanwhile.
+			if _, err := s.log.OutcomeOf(ctx, p.ID); err == nil {
+				continue
+			}
 			out := closeRecord(p, s.now().UTC(), TaskIDs{}, nil)
 			out.Outcome = audit.OutcomeUnknown
 			out.LocalTaskID, out.RegistryTaskID = 0, 0

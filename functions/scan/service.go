@@ -59,8 +59,11 @@ type Options struct {
 	// DefaultAnswerMargin).
 	AnswerMargin time.Duration
 	// OutcomeTries is how many times the outcome record's append is tried before giving up
-	// (default 5); OutcomeBackoff is the wait before try n+1 (default 50ms doubling to 800ms).
+	// (default 5), within OutcomeBudget of the first try (default 8 s: a store that waits on a
+	// lock must not hold the caller's answer past its deadline); OutcomeBackoff is the wait
+	// before try n+1 (default 50ms doubling to 800ms).
 	OutcomeTries   int
+	OutcomeBudget  time.Duration
 	OutcomeBackoff func(try int) time.Duration
 	// Stranded receives, as one JSON line, every outcome record the store would not take, so
 	// that it survives in the platform's log for `vulscan audit reconcile --from-log`
@@ -73,7 +76,7 @@ type Options struct {
 const (
 	DefaultCallTimeout  = 40 * time.Second
 	DefaultAnswerMargin = 3 * time.Second
-	MaxCallDuration     = DefaultCallTimeout + 10*time.Second
+	MaxCallDuration     = DefaultCallTimeout + 10*time.Second // the call, the outcome's budget, slack
 )
 
 func (o Options) withDefaults() Options {
@@ -85,6 +88,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.OutcomeTries <= 0 {
 		o.OutcomeTries = 5
+	}
+	if o.OutcomeBudget <= 0 {
+		o.OutcomeBudget = 8 * time.Second
 	}
 	if o.OutcomeBackoff == nil {
 		o.OutcomeBackoff = func(try int) time.Duration { return min(50*time.Millisecond<<try, 800*time.Millisecond) }
@@ -225,10 +231,15 @@ func (s *Service) callContext(ctx context.Context) (context.Context, context.Can
 // whole record goes to Stranded as one JSON line, for `vulscan audit reconcile --from-log`.
 func (s *Service) appendOutcome(ctx context.Context, rec audit.Record) (audit.Record, error) {
 	ctx = context.WithoutCancel(ctx)
+	started := time.Now()
 	var err error
 	for try := range s.opts.OutcomeTries {
 		if try > 0 {
-			time.Sleep(s.opts.OutcomeBackoff(try - 1))
+			wait := s.opts.OutcomeBackoff(try - 1)
+			if time.Since(started)+wait > s.opts.OutcomeBudget {
+				break
+			}
+			time.Sleep(wait)
 		}
 		var stored audit.Record
 		if stored, err = s.log.Append(ctx, rec); err == nil {

@@ -272,3 +272,43 @@ func TestReconcileClosesOrphanedAttempts(t *testing.T) {
 	}
 	r.Verify(t)
 }
+
+// failAfterPending lets the pending record through and fails every later append, counting them.
+type failAfterPending struct {
+	scan.AuditLog
+	mu    sync.Mutex
+	tries int
+}
+
+func (f *failAfterPending) Append(ctx context.Context, rec audit.Record) (audit.Record, error) {
+	if rec.Outcome == audit.OutcomePending {
+		return f.AuditLog.Append(ctx, rec)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tries++
+	return audit.Record{}, errors.New("database is locked")
+}
+
+// The outcome's retries stop at their budget, however many tries are allowed, so that a store
+// stuck on a lock cannot hold the caller's answer past its deadline.
+func TestOutcomeRetriesStopAtTheirBudget(t *testing.T) {
+	var log *failAfterPending
+	var stranded bytes.Buffer
+	w := scantest.New(t, scantest.Options{
+		AuditLog: func(l scan.AuditLog) scan.AuditLog { log = &failAfterPending{AuditLog: l}; return log },
+		Service: scan.Options{OutcomeTries: 1000, OutcomeBudget: 50 * time.Millisecond, Stranded: &stranded,
+			OutcomeBackoff: func(int) time.Duration { return 20 * time.Millisecond }},
+	})
+	_, err := w.Service.Start(context.Background(), scan.Request{RegistryImageScanType: "NOT_SCAN"}, "", caller)
+	if scan.ErrorCode(err) != scan.EUNAVAILABLE {
+		t.Fatalf("got %v, want EUNAVAILABLE", err)
+	}
+	// The budget, not the allowed count, ended the retries (the exact count depends on the clock).
+	if log.tries < 1 || log.tries >= 1000 {
+		t.Errorf("%d tries, want the budget to stop them well before 1000", log.tries)
+	}
+	if recs, err := scan.ReadStranded(&stranded); err != nil || len(recs) != 1 {
+		t.Errorf("stranded outcomes %v, %v; want the one", recs, err)
+	}
+}
