@@ -1,10 +1,12 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,5 +61,30 @@ func TestSlowTCSSStillGetsTheCallerAnAnswer(t *testing.T) {
 				t.Errorf("attempt %d, records %+v; want attempt %d pending then unknown", id, recs, id)
 			}
 		})
+	}
+}
+
+// An attempt reconciliation closed says so in plain words, and its page does not poll.
+func TestAReconciledAttemptSaysItEnded(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	pending, err := h.store.Append(ctx, audit.Record{Trigger: audit.TriggerAPI, Action: audit.ActionCreateVulScanTask,
+		Params: []byte(`{"LocalImageScanType":"ALL"}`), Outcome: audit.OutcomePending})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.store.Append(ctx, audit.Record{Trigger: audit.TriggerAPI, Action: audit.ActionCreateVulScanTask,
+		Params: pending.Params, Outcome: audit.OutcomeUnknown, PendingID: pending.ID,
+		ErrorCode: scan.CodeNoOutcomeRecorded, ErrorMessage: "No outcome was recorded."}); err != nil {
+		t.Fatal(err)
+	}
+	page := body(t, h.get("/scans/"+strconv.FormatInt(pending.ID, 10)))
+	for _, want := range []string{"ended without an answer recorded", "nothing will change this attempt any more"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "data-poll") || strings.Contains(page, "Waiting for TCSS") {
+		t.Error("the page still waits for TCSS")
 	}
 }

@@ -102,6 +102,9 @@ func attemptView(a scan.Attempt) templates.ScanView {
 		Reason:     plainReason(closing),
 		Params:     requestParams(a.Request),
 	}
+	if closing.ErrorCode == scan.CodeNoOutcomeRecorded {
+		v.Headline = "This attempt ended without an answer recorded: the process stopped or the audit log failed during the call."
+	}
 	if a.Outcome != nil {
 		v.ClosedTime = moment(a.Outcome.Time)
 		v.RequestID = a.Outcome.TCSSRequestID
