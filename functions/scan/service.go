@@ -432,7 +432,11 @@ func outcomeError(op string, rec audit.Record, cause error) error {
 	if rec.ErrorCode == CodeRequestLimitExceeded {
 		code = ERATELIMITED
 	}
-	return &Error{Code: code, Op: op, Err: cause, Message: "No scan was started: " + describeOutcome(rec) + keyFreed(rec)}
+	msg := "No scan was started: " + describeOutcome(rec)
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return &Error{Code: code, Op: op, Err: cause, Message: msg + keyFreed(rec)}
 }
 
 // keyFreed tells the caller of a definite refusal that its idempotency key may be used again.
