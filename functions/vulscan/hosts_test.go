@@ -1,7 +1,11 @@
 package main
 
 import (
+	"net"
+	"net/http"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/vulscan/vulscan/functions/scan"
@@ -45,5 +49,37 @@ func TestDeadlinesAreLayered(t *testing.T) {
 	}
 	if requestTimeout >= writeTimeout {
 		t.Errorf("request deadline %s does not end before WriteTimeout %s", requestTimeout, writeTimeout)
+	}
+}
+
+// The real server on loopback refuses a DNS-rebinding page: the attacker's name, resolving to
+// 127.0.0.1, with its own Origin. Its own address works.
+func TestTheLocalServerRefusesDNSRebinding(t *testing.T) {
+	dir := t.TempDir()
+	_, base := startServer(t, []string{"HOME=" + dir, "VULSCAN_TCSS_ENDPOINT=emulator",
+		"VULSCAN_AUDIT_DSN=sqlite:" + filepath.Join(dir, "audit.db"), "VULSCAN_AUDIT_WITNESS=off"})
+	for _, tc := range []struct {
+		method, path, host, body string
+		status                   int
+	}{
+		{http.MethodGet, "/", "", "", http.StatusOK},
+		{http.MethodGet, "/audit.csv", "rebind.attacker.example", "", http.StatusMisdirectedRequest},
+		{http.MethodPost, "/api/scans", "rebind.attacker.example", `{"LocalImageScanType":"ALL"}`, http.StatusMisdirectedRequest},
+	} {
+		req, _ := http.NewRequest(tc.method, base+tc.path, strings.NewReader(tc.body))
+		if tc.host != "" {
+			_, port, _ := net.SplitHostPort(strings.TrimPrefix(base, "http://"))
+			req.Host = tc.host + ":" + port
+			req.Header.Set("Origin", "http://"+req.Host)
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s %s Host %q: %d, want %d", tc.method, tc.path, tc.host, resp.StatusCode, tc.status)
+		}
 	}
 }
