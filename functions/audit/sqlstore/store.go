@@ -33,10 +33,13 @@ type Store struct {
 var _ audit.Store = (*Store)(nil)
 
 // sqliteParams: WAL lets readers run beside the writer; busy_timeout makes a second process wait
-// for the write lock instead of failing; synchronous(FULL) makes a committed record survive a
+// for the write lock instead of failing. SQLite's lock is not fair between processes: a process
+// whose appends queue on its own mutex re-takes the lock the moment it commits, while the other
+// polls with sleeps of up to 100 ms, so on a loaded machine the wait can last seconds; 20 s keeps
+// such a wait from failing an append, and callers' contexts still bound it. synchronous(FULL) makes a committed record survive a
 // power cut; _txlock=immediate makes every transaction (only Append and the schema use them)
 // take the write lock at BEGIN, so two appends cannot both read the same chain head.
-const sqliteParams = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+const sqliteParams = "_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
 	"&_pragma=synchronous(FULL)&_txlock=immediate"
 
 // OpenSQLite opens (creating if needed) the SQLite audit log at path; its directory must exist.
