@@ -86,7 +86,12 @@ func TestBrowserSignInNamesThePerson(t *testing.T) {
 	// signs in its default user, who is not in the allowed group.
 	must(t, chromedp.Do(ctx,
 		chromedp.Click(chromedp.ID("sign-out")),
-		chromedp.WaitVisible(chromedp.ID("main")),
+		chromedp.WaitNotPresent(chromedp.ID("signed-in-as")),
+	))
+	if body := run(t, ctx, chromedp.Text(chromedp.ID("main"))); !strings.Contains(body, "signed out") {
+		t.Errorf("the sign-out page says %q", body)
+	}
+	must(t, chromedp.Do(ctx,
 		chromedp.Navigate(base+"audit"),
 		chromedp.WaitVisible(chromedp.ID("main")),
 	))

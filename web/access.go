@@ -122,7 +122,9 @@ func (s *server) signInCallback(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) signOut(w http.ResponseWriter, r *http.Request) error {
-	return s.oidc.SignOut(w, r)
+	s.oidc.SignOut(w, r)
+	return s.render(w, r, http.StatusOK, templates.ErrorPage(templates.ErrorView{Base: baseOf(r), Status: http.StatusOK,
+		Title: "Signed out", Message: "You are signed out of vulscan. Your sign-in provider may still remember you; sign out there too on a shared computer."}))
 }
 
 // signInError shows a failed sign-in as 401/403; a provider that cannot be reached is 502.

@@ -18,11 +18,17 @@ import (
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; " +
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
-// securityHeaders sets the headers every response carries, error pages included.
-func securityHeaders(next http.Handler) http.Handler {
+// securityHeaders sets the headers every response carries, error pages included. signIn, when
+// not empty, is the sign-in provider's origin: a form post refused for want of a sign-in is
+// redirected there, and browsers hold redirects after a form post to form-action too.
+func securityHeaders(signIn string, next http.Handler) http.Handler {
+	policy := contentSecurityPolicy
+	if signIn != "" {
+		policy = strings.Replace(policy, "form-action 'self'", "form-action 'self' "+signIn, 1)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("Content-Security-Policy", policy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")

@@ -174,8 +174,11 @@ func TestOIDCSignInStartsAScanAsThePerson(t *testing.T) {
 	out := httptest.NewRequest(http.MethodPost, "/auth/logout", nil)
 	out.AddCookie(c)
 	signedOut := h.do(out)
-	if signedOut.StatusCode != http.StatusSeeOther || signedOut.Header.Get("Location") != "../" {
-		t.Errorf("sign-out = %d to %q", signedOut.StatusCode, signedOut.Header.Get("Location"))
+	if signedOut.StatusCode != http.StatusOK || signedOut.Header.Get("Location") != "" {
+		t.Errorf("sign-out = %d to %q; want a page saying so, not a way back into the sign-in", signedOut.StatusCode, signedOut.Header.Get("Location"))
+	}
+	if csp := signedOut.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' "+p.Issuer()[:strings.LastIndex(p.Issuer(), "/oidc")]) {
+		t.Errorf("CSP %q does not let a refused form post go on to the provider", csp)
 	}
 	cleared := false
 	for _, k := range signedOut.Cookies() {

@@ -175,7 +175,11 @@ func New(cfg Config) http.Handler {
 	mux.Handle("/api/", s.api(notFoundOrWrongMethod(mux)))
 	mux.Handle("/", s.page(notFoundOrWrongMethod(mux)))
 
-	return s.recoverPanics(securityHeaders(s.checkHost(newHostAllowList(cfg.AllowedHosts),
+	signIn := ""
+	if s.oidc != nil {
+		signIn = s.oidc.ProviderOrigin()
+	}
+	return s.recoverPanics(securityHeaders(signIn, s.checkHost(newHostAllowList(cfg.AllowedHosts),
 		s.crossOriginProtection(cfg.TrustedOrigins, boundBodies(boundPosts(cfg.RequestTimeout,
 			emulatorBanner(cfg.Emulator, s.authenticate(mux))))))))
 }

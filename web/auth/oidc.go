@@ -272,11 +272,21 @@ func oauthProblem(err error) string {
 	return "the token endpoint could not be reached"
 }
 
-// SignOut forgets the session.
-func (o *OIDC) SignOut(w http.ResponseWriter, _ *http.Request) error {
+// SignOut forgets the session; the caller shows a page that says so. It does not send the
+// browser back into the site, whose sign-in would at once sign the person in again through the
+// provider's own session.
+func (o *OIDC) SignOut(w http.ResponseWriter, _ *http.Request) {
 	clearCookie(w, SessionCookie)
-	seeOther(w, "../")
-	return nil
+	w.Header().Set("Cache-Control", "no-store")
+}
+
+// ProviderOrigin is the scheme and host of the provider's issuer, where sign-ins go.
+func (o *OIDC) ProviderOrigin() string {
+	u, err := url.Parse(o.cfg.Issuer)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // sessionIdentity reads the session cookie. ok is false when there is no usable session (none,
