@@ -146,7 +146,7 @@ func (c *CSVWriter) Write(r Record) error {
 		r.PrevHash, r.Hash,
 	}
 	for i := range row {
-		row[i] = NeutralizeFormula(escapeControls(row[i]))
+		row[i] = NeutralizeFormula(EscapeControls(row[i]))
 	}
 	return c.w.Write(row)
 }
@@ -163,15 +163,16 @@ func (c *CSVWriter) Flush() error {
 	return c.w.Error()
 }
 
-// escapeControls writes control characters (NUL, CR, LF, TAB, DEL, C1) as \xNN / \uNNNN and
-// invalid UTF-8 as U+FFFD. New records hold none (the scan service cleans what it stores), but
-// records written before that rule may, and an export must never carry raw control bytes.
-func escapeControls(cell string) string {
-	if utf8.ValidString(cell) && strings.IndexFunc(cell, unicode.IsControl) < 0 {
-		return cell
+// EscapeControls is the one rule for text that must hold no raw control bytes: invalid UTF-8
+// becomes U+FFFD, and control characters (C0 with NUL, CR, LF and TAB, DEL, C1) are written as
+// escapes (\x00, \u0085). The scan service applies it before storing caller- and TCSS-supplied
+// text; exports apply it again, because records written before that rule may hold such bytes.
+func EscapeControls(s string) string {
+	if !HasControls(s) {
+		return s
 	}
 	var b strings.Builder
-	for _, r := range strings.ToValidUTF8(cell, "\uFFFD") {
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
 		switch {
 		case r < 0x80 && unicode.IsControl(r):
 			fmt.Fprintf(&b, `\x%02x`, r)
@@ -182,6 +183,11 @@ func escapeControls(cell string) string {
 		}
 	}
 	return b.String()
+}
+
+// HasControls reports whether s holds invalid UTF-8 or a control character.
+func HasControls(s string) bool {
+	return !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0
 }
 
 // NeutralizeFormula prefixes an apostrophe to a cell that starts with a character spreadsheets

@@ -278,7 +278,7 @@ func (s *Service) refusedBefore(ctx context.Context, key string) int64 {
 // validateAttempt checks the request and the key together, so that one answer lists every problem.
 func validateAttempt(norm Request, key string) error {
 	err := norm.Validate()
-	if len(key) <= MaxIdempotencyKeyLen && !needsCleaning(key) {
+	if len(key) <= MaxIdempotencyKeyLen && !audit.HasControls(key) {
 		return err
 	}
 	keyErr := FieldError{Field: "IdempotencyKey", Message: fmt.Sprintf(

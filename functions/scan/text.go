@@ -1,10 +1,10 @@
 package scan
 
 import (
-	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/vulscan/vulscan/functions/audit"
 )
 
 // Shorten cuts s to at most max bytes of valid UTF-8 and marks a cut with "…": for quoting
@@ -29,33 +29,15 @@ func clip(s string, n int) string {
 // maxErrorTextLen bounds the error code and message a record keeps (TCSS's or ours).
 const maxErrorTextLen = 2048
 
-// Clean is the one rule for caller- and upstream-supplied text before it is stored: bytes that
-// are not UTF-8 become U+FFFD, control characters (C0 with NUL, CR, LF and TAB, DEL, C1) are
-// written as escapes (\x00, \u0085), and the result is cut to n bytes. A record then holds only
-// printable text: no NUL for PostgreSQL to refuse, no line breaks to forge lines in an export
-// or a log, on every store alike.
+// Clean is the one rule for caller- and upstream-supplied text before it is stored
+// (audit.EscapeControls), cut to n bytes: a record then holds only printable text, with no NUL
+// for PostgreSQL to refuse and no line breaks to forge lines in an export or a log, on every
+// store alike.
 func Clean(s string, n int) string {
-	if !needsCleaning(s) {
-		return clip(s, n)
+	// Escaping only lengthens text, so the first n bytes of the result come from the first n
+	// bytes of s; the margin keeps a rune split by this cut out of what clip keeps.
+	if len(s) > n+utf8.UTFMax {
+		s = s[:n+utf8.UTFMax]
 	}
-	var b strings.Builder
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		switch {
-		case r < 0x80 && unicode.IsControl(r):
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case unicode.IsControl(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-		if b.Len() > n {
-			break
-		}
-	}
-	return clip(b.String(), n)
-}
-
-// needsCleaning reports whether s holds invalid UTF-8 or a control character.
-func needsCleaning(s string) bool {
-	return !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0
+	return clip(audit.EscapeControls(s), n)
 }
