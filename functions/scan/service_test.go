@@ -183,8 +183,16 @@ func (s scannerCounting) DescribeVulScanInfo(context.Context, int64, int64) (sca
 func TestStartRecordsTheOutcomeWhenTheCallerGoesAway(t *testing.T) {
 	r := newRig(t)
 	r.Emulator.InjectFault(createAction, tcsstest.Fault{Latency: 5 * time.Second})
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	// The caller goes away once TCSS has the request (a deadline would race the pending
+	// record's fsync on a loaded machine).
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go func() {
+		for r.Emulator.Calls(createAction) == 0 && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
 	_, err := r.Service.Start(ctx, scan.Request{LocalImageScanType: "ALL"}, "", caller)
 	if scan.ErrorCode(err) != scan.EUNKNOWN {
 		t.Fatalf("got %v, want EUNKNOWN", err)
