@@ -65,11 +65,14 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   that have each appended a pending record hold 7 MB of stacks and 21 MB of Go memory in all
   (runtime/metrics, a probe program), and the heap doubles past what is live before each
   collection. A serving vulscan now sets a 24 MiB soft memory limit unless GOMEMLIMIT is set
-  (functions/vulscan/memlimit.go): 37 MB peak, the drain unchanged. What would also cut the CPU:
-  requests waiting for the 20/s pace held in a queue with only the decoded request, a few
-  workers doing the audit and the call (scan service).
-- **Burst pace**: the pacer books one slot every 50 ms, but on a loaded machine goroutines woken
-  late send together, so more than 20 calls reach TCSS within one clock second; the emulator
+  (functions/vulscan/memlimit.go): 37 MB peak when it was set, the drain unchanged. Since then
+  the binary and the per-request work have grown (41 to 43 MB at 680ca68), and a lower limit no
+  longer helps (GOMEMLIMIT=12MiB: 41.6 MB): what remains is live state, 500 held requests each
+  with its connection, goroutine and in-flight call. Bounding it means the requests waiting for
+  the 20/s pace wait in a queue holding only the decoded request, with a few workers doing the
+  audit and the call (scan service).
+- **Burst pace**: the pacer books one slot every 50 ms (through the audit store since the audit
+  issue's shared pace), but on a loaded machine goroutines woken late send together, so more than 20 calls reach TCSS within one clock second; the emulator
   refuses those (RequestLimitExceeded) and the SDK retries them. A pacer that counts actual sends
   per window, with a margin, would keep the upstream at 20.
 - **Warm latency** at 15 requests a second: the server spends 4.1 ms of CPU on each
