@@ -51,6 +51,7 @@ func run(out string, runs, microCount int, firstRun bool, only string) error {
 	if err != nil {
 		return err
 	}
+	commit := gitCommit(root) // before the run rewrites docs/bench/micro.txt
 	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
 		return fmt.Errorf("run the suite from the repository root: %w", err)
 	}
@@ -112,7 +113,7 @@ func run(out string, runs, microCount int, firstRun bool, only string) error {
 		}
 		rows = append(rows, microRows...)
 	}
-	report := s.report(rows, notes, micro, time.Since(start), loadBefore+" at the start, "+loadAverage()+" at the end")
+	report := s.report(rows, notes, micro, commit, time.Since(start), loadBefore+" at the start, "+loadAverage()+" at the end")
 	if err := os.WriteFile(out, []byte(report), 0o644); err != nil {
 		return err
 	}
@@ -152,7 +153,7 @@ func (s *suite) cmd(env []string, name string, args ...string) error {
 }
 
 // report renders docs/BENCHMARKS.md.
-func (s *suite) report(rows []row, notes []string, micro string, took time.Duration, load string) string {
+func (s *suite) report(rows []row, notes []string, micro, commit string, took time.Duration, load string) string {
 	var b strings.Builder
 	b.WriteString("# Benchmarks\n\n")
 	b.WriteString("Written by `go tool task bench` (tests/bench); do not edit by hand. Every figure and its anchor\n")
@@ -160,7 +161,7 @@ func (s *suite) report(rows []row, notes []string, micro string, took time.Durat
 	b.WriteString("times (the machine is shared and noisy).\n\n")
 	fmt.Fprintf(&b, "- machine: %s, %d CPUs, %s/%s\n", cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(&b, "- Go: %s\n", goVersion(s.root))
-	fmt.Fprintf(&b, "- commit: %s\n", gitCommit(s.root))
+	fmt.Fprintf(&b, "- commit: %s\n", commit)
 	fmt.Fprintf(&b, "- date: %s; the suite took %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), took.Round(time.Second))
 	fmt.Fprintf(&b, "- load average (1 min): %s\n", load)
 	fmt.Fprintf(&b, "- samples: %d per cold-start and one-shot figure\n\n", s.runs)
