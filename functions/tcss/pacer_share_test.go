@@ -37,7 +37,7 @@ func TestPacerBooksThroughASharedBooker(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if b.calls != 3 || b.asked != 50*time.Millisecond+slack {
+	if b.calls != 3 || b.asked != 52500*time.Microsecond+slack {
 		t.Errorf("booker asked %d times for interval %v", b.calls, b.asked)
 	}
 

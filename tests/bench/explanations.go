@@ -71,7 +71,7 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   with its connection, goroutine and in-flight call. Bounding it means the requests waiting for
   the 20/s pace wait in a queue holding only the decoded request, with a few workers doing the
   audit and the call (scan service).
-- **Burst pace**: the pacer books one slot every 50 ms (through the audit store since the audit
+- **Burst pace**: the pacer books one slot every 52.5 ms (50 ms and a 5% margin) (through the audit store since the audit
   issue's shared pace), but on a loaded machine goroutines woken late send together, so more than 20 calls reach TCSS within one clock second; the emulator
   refuses those (RequestLimitExceeded) and the SDK retries them. A pacer that counts actual sends
   per window, with a margin, would keep the upstream at 20.
