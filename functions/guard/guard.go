@@ -13,10 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/scan"
@@ -31,6 +28,13 @@ const (
 // DefaultStartsPerMinute is each actor's limit on starting scans: TCSS allows an account 20
 // requests a second, and one runaway client must not use them up.
 const DefaultStartsPerMinute = 10
+
+// DefaultRefusalsRecordedPerMinute bounds how many refused requests from one source (client
+// address, or actor when there is none) are written to the audit log a minute. Refusals need no
+// credential (a cross-site post, a wrong Host), so without a bound anyone who can reach the
+// server could grow the log without end. Past it the refusal is still answered the same way and
+// logged, once per source until its allowance is back, but not recorded.
+const DefaultRefusalsRecordedPerMinute = 30
 
 // maxTrackedActors bounds the limiter's memory: past it, actors whose allowance is full again
 // are forgotten.
@@ -56,6 +60,9 @@ type Config struct {
 	Schedules []string
 	// Now is the limiter's clock; nil means time.Now.
 	Now func() time.Time
+	// RefusalsRecordedPerMinute bounds the refusals recorded per source; 0 means
+	// DefaultRefusalsRecordedPerMinute, negative means every refusal is recorded.
+	RefusalsRecordedPerMinute int
 	// Logger receives refusals that are not audited (rate limiting); nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -69,8 +76,8 @@ type Guard struct {
 	now       func() time.Time
 	log       *slog.Logger
 
-	mu       sync.Mutex
-	limiters map[string]*rate.Limiter
+	starts   *allowances // per actor: scans started
+	refusals *allowances // per source: refusals recorded
 }
 
 // New returns a Guard in front of next. It fails on a malformed pattern.
@@ -81,10 +88,15 @@ func New(next Starter, cfg Config) (*Guard, error) {
 		}
 	}
 	g := &Guard{next: next, broad: cfg.BroadScopeActors, perMinute: cfg.StartsPerMinute,
-		schedules: cfg.Schedules, now: cfg.Now, log: cfg.Logger, limiters: map[string]*rate.Limiter{}}
+		schedules: cfg.Schedules, now: cfg.Now, log: cfg.Logger}
 	if g.perMinute == 0 {
 		g.perMinute = DefaultStartsPerMinute
 	}
+	refusals := cfg.RefusalsRecordedPerMinute
+	if refusals == 0 {
+		refusals = DefaultRefusalsRecordedPerMinute
+	}
+	g.starts, g.refusals = newAllowances(g.perMinute), newAllowances(refusals)
 	if g.now == nil {
 		g.now = time.Now
 	}
@@ -137,8 +149,23 @@ func (e *LimitError) Error() string {
 // RetryAfter is how long the caller should wait.
 func (e *LimitError) RetryAfter() time.Duration { return e.Wait }
 
-// Reject passes a refusal through to the service.
+// Reject records a refusal through the service, as long as its source (client address, or
+// actor when there is none) is within its allowance of recorded refusals. Past it the refusal
+// is logged (once, until the allowance is back) and not recorded; either way cause is returned,
+// so the caller answers the same.
 func (g *Guard) Reject(ctx context.Context, key string, c scan.Caller, cause error) (scan.Attempt, error) {
+	source := "actor:" + c.Actor
+	if c.SourceIP != "" {
+		source = "ip:" + c.SourceIP
+	}
+	if _, ok, first := g.refusals.take(source, g.now()); !ok {
+		if first {
+			g.log.WarnContext(ctx, "refusals from this source are no longer recorded for a while: it is over its allowance",
+				"source_ip", c.SourceIP, "actor", c.Actor, "trigger", c.Trigger,
+				"recorded_per_minute", g.refusals.perMinute, "cause", cause)
+		}
+		return scan.Attempt{}, cause
+	}
 	return g.next.Reject(ctx, key, c, cause)
 }
 
@@ -160,7 +187,7 @@ func (g *Guard) Start(ctx context.Context, req scan.Request, key string, c scan.
 		if req.Broad() && !g.mayScanBroadly(c.Actor) {
 			return g.refuse(ctx, key, c, "You may not start a scan of every image (scope ALL): ask for a narrower scope, or an administrator to add you to VULSCAN_BROAD_SCOPE_ACTORS.")
 		}
-		if wait, ok := g.allow(c.Actor); !ok {
+		if wait, ok, _ := g.starts.take(c.Actor, g.now()); !ok {
 			lerr := &LimitError{Actor: c.Actor, Wait: wait}
 			g.log.WarnContext(ctx, "scan start refused: actor over its limit", "actor", c.Actor,
 				"limit_per_minute", g.perMinute, "retry_after", wait.String(), "source_ip", c.SourceIP)
@@ -174,7 +201,7 @@ func (g *Guard) Start(ctx context.Context, req scan.Request, key string, c scan.
 // refuse records a refusal and returns it.
 func (g *Guard) refuse(ctx context.Context, key string, c scan.Caller, msg string) (scan.Attempt, error) {
 	cause := &scan.Error{Code: scan.EFORBIDDEN, Op: "guard.Start", Message: msg}
-	a, err := g.next.Reject(ctx, key, c, cause)
+	a, err := g.Reject(ctx, key, c, cause)
 	if err == nil || errors.Is(err, cause) {
 		return a, cause
 	}
@@ -199,42 +226,6 @@ func (g *Guard) mayScanBroadly(actor string) bool {
 		}
 	}
 	return false
-}
-
-// allow takes one start from actor's allowance; when none is left it says how long until one is.
-func (g *Guard) allow(actor string) (time.Duration, bool) {
-	if g.perMinute < 0 {
-		return 0, true
-	}
-	now := g.now()
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	l, ok := g.limiters[actor]
-	if !ok {
-		if len(g.limiters) >= maxTrackedActors {
-			g.forgetIdle(now)
-		}
-		l = rate.NewLimiter(rate.Limit(float64(g.perMinute)/60), g.perMinute)
-		g.limiters[actor] = l
-	}
-	r := l.ReserveN(now, 1)
-	if !r.OK() {
-		return time.Minute, false
-	}
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return d, false
-	}
-	return 0, true
-}
-
-// forgetIdle drops the limiters whose allowance is full again; g.mu must be held.
-func (g *Guard) forgetIdle(now time.Time) {
-	for actor, l := range g.limiters {
-		if l.TokensAt(now) >= float64(g.perMinute) {
-			delete(g.limiters, actor)
-		}
-	}
 }
 
 func retrySeconds(d time.Duration) int64 {

@@ -171,3 +171,48 @@ func TestTimersOnlyForNamedSchedules(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusalsRecordedPerSource: refusals need no credential, so each source gets a bounded
+// number recorded a minute; past it the refusal is answered the same, with nothing recorded,
+// other sources are unaffected, and the allowance comes back with time.
+func TestRefusalsRecordedPerSource(t *testing.T) {
+	w := newWorld(t, guard.Config{RefusalsRecordedPerMinute: 3, BroadScopeActors: []string{"apikey:ci"}})
+	cause := &scan.Error{Code: scan.EFORBIDDEN, Op: "web", Message: "not from this site"}
+	from := func(ip string) scan.Caller {
+		return scan.Caller{Trigger: audit.TriggerForm, Actor: "anonymous", SourceIP: ip}
+	}
+	reject := func(c scan.Caller) int64 {
+		t.Helper()
+		a, err := w.guard.Reject(context.Background(), "", c, cause)
+		if !errors.Is(err, cause) {
+			t.Fatalf("Reject returned %v, want the cause itself", err)
+		}
+		return a.ID()
+	}
+	for i := range 5 {
+		id := reject(from("198.51.100.7"))
+		if recorded := id != 0; recorded != (i < 3) {
+			t.Errorf("refusal %d from one source: recorded=%v (id %d), want recorded only for the first 3", i+1, recorded, id)
+		}
+	}
+	if reject(from("198.51.100.8")) == 0 {
+		t.Error("another source's refusal was not recorded")
+	}
+	if _, err := w.start(t, broad, scan.Caller{Trigger: audit.TriggerForm, Actor: "oidc:a@example.com", SourceIP: "198.51.100.7"}); scan.ErrorCode(err) != scan.EFORBIDDEN {
+		t.Errorf("a guard refusal from the exhausted source: %v, want forbidden all the same", err)
+	}
+	if n := len(w.records(t)); n != 4 {
+		t.Errorf("%d records, want 4 (3 from the first source, 1 from the second)", n)
+	}
+	w.now = w.now.Add(20 * time.Second)
+	if reject(from("198.51.100.7")) == 0 {
+		t.Error("after 20 s (one refusal's worth at 3 a minute) the source's refusal was still not recorded")
+	}
+	w2 := newWorld(t, guard.Config{RefusalsRecordedPerMinute: -1})
+	for range 5 {
+		_, _ = w2.guard.Reject(context.Background(), "", from("198.51.100.9"), cause)
+	}
+	if n := len(w2.records(t)); n != 5 {
+		t.Errorf("with no limit: %d records, want 5", n)
+	}
+}

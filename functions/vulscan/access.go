@@ -137,6 +137,11 @@ func (g guardedScans) Start(ctx context.Context, req scan.Request, key string, c
 	return g.guard.Start(ctx, req, key, c)
 }
 
+// Reject records a refused request within its source's allowance (see guard.Reject).
+func (g guardedScans) Reject(ctx context.Context, key string, c scan.Caller, cause error) (scan.Attempt, error) {
+	return g.guard.Reject(ctx, key, c, cause)
+}
+
 // webIdentityCredential is the keyless Lambda path: with VULSCAN_AWS_WEB_IDENTITY_AUDIENCE set,
 // the Lambda's AWS identity (an STS GetWebIdentityToken JWT) is exchanged with Tencent STS
 // AssumeRoleWithWebIdentity for TENCENTCLOUD_ROLE_ARN's temporary key, through the CAM OIDC

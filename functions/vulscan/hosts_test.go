@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/guard"
 	"github.com/vulscan/vulscan/functions/scan"
 )
 
@@ -81,5 +84,40 @@ func TestTheLocalServerRefusesDNSRebinding(t *testing.T) {
 		if resp.StatusCode != tc.status {
 			t.Errorf("%s %s Host %q: %d, want %d", tc.method, tc.path, tc.host, resp.StatusCode, tc.status)
 		}
+	}
+}
+
+// A flood of refused requests (here: a foreign Host, which needs no credential) is answered in
+// full but records at most the source's allowance: the audit log cannot be grown by strangers.
+func TestTheServerRecordsABoundedNumberOfRefusalsPerSource(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "audit.db")
+	_, base := startServer(t, []string{"HOME=" + dir, "VULSCAN_TCSS_ENDPOINT=emulator",
+		"VULSCAN_AUDIT_DSN=" + dsn, "VULSCAN_AUDIT_WITNESS=off"})
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(base, "http://"))
+	const sent = guard.DefaultRefusalsRecordedPerMinute + 10
+	for i := range sent {
+		req, _ := http.NewRequest(http.MethodGet, base+"/audit.csv", nil)
+		req.Host = "flood.attacker.example:" + port
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMisdirectedRequest {
+			t.Fatalf("request %d: %d, want 421 for every one", i+1, resp.StatusCode)
+		}
+	}
+	store, err := openAuditStore(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	recs, err := store.List(context.Background(), audit.Filter{Outcome: audit.OutcomeRejected, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != guard.DefaultRefusalsRecordedPerMinute {
+		t.Errorf("%d refusals recorded from %d sent, want %d (the allowance)", len(recs), sent, guard.DefaultRefusalsRecordedPerMinute)
 	}
 }
