@@ -460,6 +460,26 @@ func BenchmarkStart(b *testing.B) {
 	}
 }
 
+// BenchmarkStartParallel is the audited path's throughput under concurrent callers, as a server
+// sees it: parallelTCSSCallers goroutines start scans at once (pacing off), so their pending
+// records can share group commits. Its anchor is tcss's BenchmarkCreateVulScanTaskParallel, the
+// signed call alone with the same number of callers.
+func BenchmarkStartParallel(b *testing.B) {
+	w := scantest.New(b, scantest.Options{Emulator: func(o *tcsstest.Options) { o.RatePerSecond = 1 << 30 }})
+	b.SetParallelism(parallelCallersPerCPU)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := w.Service.Start(context.Background(), scan.Request{LocalImageScanType: "ALL"}, "", caller); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// parallelCallersPerCPU is the callers per CPU of the parallel benchmarks here and in tcss.
+const parallelCallersPerCPU = 8
+
 // provenanceScanner is a Scanner that tells where its calls go, as tcss.Client does.
 type provenanceScanner struct {
 	scan.Scanner

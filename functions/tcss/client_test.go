@@ -484,6 +484,29 @@ func BenchmarkCreateVulScanTask(b *testing.B) {
 	}
 }
 
+// BenchmarkCreateVulScanTaskParallel is the signed call's throughput with 8 callers per CPU at
+// once: the anchor of scan's BenchmarkStartParallel.
+func BenchmarkCreateVulScanTaskParallel(b *testing.B) {
+	body, _ := json.Marshal(map[string]any{"Response": map[string]any{"LocalTaskID": 1, "RegistryTaskID": 2, "RequestId": "r"}})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = w.Write(body)
+	}))
+	defer srv.Close()
+	c := newTestClient(b, testConfig(srv.URL))
+	req := scan.Request{LocalImageScanType: "ALL"}
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.CreateVulScanTask(context.Background(), req); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
 func TestConcurrentCalls(t *testing.T) {
 	f := newFake(t, func(_ int, w http.ResponseWriter, _ *http.Request) { createdTask(w) })
 	c := newTestClient(t, testConfig(f.URL))

@@ -14,6 +14,10 @@ type dialect struct {
 	// appendLock runs first in every Append transaction, so that writers in other processes wait
 	// for the chain's head ("" when BeginTx already takes the write lock).
 	appendLock string
+	// lazyCommit runs first in an append transaction that holds outcome records only, so that
+	// its commit does not wait for the disk (see writer.go); "" when the dialect sets that
+	// otherwise (SQLite: a connection's synchronous level).
+	lazyCommit string
 	// migrateLock runs first in the migration transaction, so that processes opening a database at
 	// once do not race migrating it ("" when BeginTx already takes the write lock).
 	migrateLock string
@@ -60,6 +64,7 @@ var postgresDialect = dialect{
 	numbered: true,
 	// EXCLUSIVE mode lets readers through but no other writer; it is scoped to this schema's table.
 	appendLock: `LOCK TABLE audit_log IN EXCLUSIVE MODE`,
+	lazyCommit: `SET LOCAL synchronous_commit TO off`,
 	// The append's own lock is refused in a read-only transaction and to a role without write
 	// privileges on the table.
 	writeProbe:  []string{`LOCK TABLE audit_log IN EXCLUSIVE MODE`},

@@ -17,12 +17,14 @@ func (s *Store) BookSlot(ctx context.Context, action string, now time.Time, inte
 	if !notAfter.IsZero() {
 		limit = notAfter.UnixNano()
 	}
-	q := s.d.bind(`INSERT INTO tcss_pace (action, next_ns) VALUES (?, CAST(? AS BIGINT) + CAST(? AS BIGINT))
+	query := s.d.bind(`INSERT INTO tcss_pace (action, next_ns) VALUES (?, CAST(? AS BIGINT) + CAST(? AS BIGINT))
 		ON CONFLICT (action) DO UPDATE SET next_ns = ` + s.d.greatest + `(tcss_pace.next_ns, CAST(? AS BIGINT)) + CAST(? AS BIGINT)
 		WHERE ` + s.d.greatest + `(tcss_pace.next_ns, CAST(? AS BIGINT)) <= CAST(? AS BIGINT)
 		RETURNING next_ns`)
 	var next int64
-	err := s.db.QueryRowContext(ctx, q, action, n, step, n, step, n, limit).Scan(&next)
+	err := s.paceWrite(ctx, func(q querier) error {
+		return q.QueryRowContext(ctx, query, action, n, step, n, step, n, limit).Scan(&next)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}
@@ -30,4 +32,21 @@ func (s *Store) BookSlot(ctx context.Context, action string, now time.Time, inte
 		return time.Time{}, false, fmt.Errorf("sqlstore: booking a %s slot: %w", action, err)
 	}
 	return time.Unix(0, next-step), true, nil
+}
+
+// paceWrite runs a booking. On SQLite it goes through the append path's connection, without a
+// sync (synchronous=NORMAL): a booking lost in a power cut lets, after the reboot, at most one
+// call go a slot early, and a second connection would cost the process its own WAL sync and
+// directory sync. PostgreSQL books on any pooled connection.
+func (s *Store) paceWrite(ctx context.Context, book func(querier) error) error {
+	if s.d.name != sqliteDialect.name {
+		return book(s.db)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	conn, err := s.writerConn(ctx, false)
+	if err != nil {
+		return err
+	}
+	return book(conn)
 }

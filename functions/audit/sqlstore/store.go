@@ -24,10 +24,13 @@ import (
 type Store struct {
 	db *sql.DB
 	d  dialect
-	// mu serialises this process's appends, so that they queue here instead of spinning on the
-	// database's write lock; the database lock still orders appends from other processes.
-	mu  sync.Mutex
-	now func() time.Time
+	// mu serialises this process's write transactions (a batch of appends, an import, a
+	// checkpoint), so that they queue here instead of spinning on the database's write lock; the
+	// database lock still orders writers in other processes.
+	mu    sync.Mutex
+	batch batcher // appends waiting for the commit under way (writer.go)
+	w     writer  // the append path's connection and statements
+	now   func() time.Time
 }
 
 var _ audit.Store = (*Store)(nil)
@@ -77,57 +80,13 @@ func open(ctx context.Context, db *sql.DB, d dialect, what string) (*Store, erro
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error { return errors.Join(s.closeWriter(), s.db.Close()) }
 
 // The range of times Unix nanoseconds can hold, with a margin.
 var (
 	minTime = time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC)
 	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
 )
-
-// Append implements audit.Store.
-func (s *Store) Append(ctx context.Context, rec audit.Record) (audit.Record, error) {
-	rec, err := s.prepare(rec)
-	if err != nil {
-		return audit.Record{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return audit.Record{}, fmt.Errorf("sqlstore: append: %w", err)
-	}
-	defer tx.Rollback()
-	if s.d.appendLock != "" {
-		if _, err := tx.ExecContext(ctx, s.d.appendLock); err != nil {
-			return audit.Record{}, fmt.Errorf("sqlstore: append: locking the log: %w", err)
-		}
-	}
-	if err := s.checkRefs(ctx, tx, rec); err != nil {
-		return audit.Record{}, err
-	}
-	var lastID, lastNs int64
-	var lastHash string
-	err = tx.QueryRowContext(ctx, chainHead).Scan(&lastID, &lastNs, &lastHash)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return audit.Record{}, fmt.Errorf("sqlstore: append: reading the chain head: %w", err)
-	}
-	rec.ID, rec.PrevHash = lastID+1, lastHash
-	// Callers stamp time before they queue for the lock, so a later writer can hold an earlier
-	// time; the chain's times must not go backwards, so such a record takes its predecessor's.
-	if rec.Time.UnixNano() < lastNs {
-		rec.Time = time.Unix(0, lastNs).UTC()
-	}
-	rec.Hash = rec.ComputeHash()
-	if _, err := tx.ExecContext(ctx, s.d.bind(`INSERT INTO audit_log (`+columns+`) VALUES (`+placeholders+`)`),
-		rowValues(rec)...); err != nil {
-		return audit.Record{}, fmt.Errorf("sqlstore: append: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return audit.Record{}, fmt.Errorf("sqlstore: append: commit: %w", err)
-	}
-	return rec, nil
-}
 
 // prepare checks rec and puts it in its stored form.
 func (s *Store) prepare(rec audit.Record) (audit.Record, error) {
@@ -152,30 +111,31 @@ func (s *Store) prepare(rec audit.Record) (audit.Record, error) {
 	return rec, nil
 }
 
-// checkRefs refuses a pending record whose idempotency key is still bound, and an outcome that
-// names no pending record. It runs under the append lock, so no other writer can bind the key
-// between the check and the insert.
-func (s *Store) checkRefs(ctx context.Context, tx *sql.Tx, rec audit.Record) error {
+// checkRefs refuses (first result) a pending record whose idempotency key is still bound, and
+// an outcome that names no pending record; the second result is a database error. It runs in
+// the append transaction, which holds the write lock, so no other writer can bind the key
+// between the check and the insert; it sees the records of its own batch inserted before it.
+func (s *Store) checkRefs(ctx context.Context, tx *sql.Tx, rec audit.Record) (refused, err error) {
 	if rec.Outcome == audit.OutcomePending && rec.IdempotencyKey != "" {
 		bound, err := s.keyBound(ctx, tx, rec.IdempotencyKey)
 		if err != nil {
-			return fmt.Errorf("sqlstore: append: %w", err)
+			return nil, fmt.Errorf("sqlstore: append: %w", err)
 		}
 		if bound {
-			return fmt.Errorf("sqlstore: append: %w", audit.ErrDuplicateKey)
+			return fmt.Errorf("sqlstore: append: %w", audit.ErrDuplicateKey), nil
 		}
 	}
 	if rec.PendingID != 0 {
 		var n int
-		err := tx.QueryRowContext(ctx, s.d.bind(pendingExists), rec.PendingID).Scan(&n)
+		err := tx.StmtContext(ctx, s.w.stmts.pendingExists).QueryRowContext(ctx, rec.PendingID).Scan(&n)
 		if err != nil {
-			return fmt.Errorf("sqlstore: append: %w", err)
+			return nil, fmt.Errorf("sqlstore: append: %w", err)
 		}
 		if n == 0 {
-			return fmt.Errorf("sqlstore: append: pending_id %d names no pending record", rec.PendingID)
+			return fmt.Errorf("sqlstore: append: pending_id %d names no pending record", rec.PendingID), nil
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // Statements the idempotency rule runs on every keyed append. Each repeats its partial index's
@@ -198,8 +158,8 @@ const (
 // keyBound reports whether key is bound to an attempt that started or may have started a scan:
 // the newest pending record holding it has no outcome yet, or its outcome is succeeded or
 // unknown. A failed outcome (TCSS refused, rate limited, or the request was never sent) frees it.
-func (s *Store) keyBound(ctx context.Context, q querier, key string) (bool, error) {
-	pending, err := scanRecord(q.QueryRowContext(ctx, s.d.bind(newestPendingByKey), key))
+func (s *Store) keyBound(ctx context.Context, tx *sql.Tx, key string) (bool, error) {
+	pending, err := scanRecord(tx.StmtContext(ctx, s.w.stmts.newestPendingByKey).QueryRowContext(ctx, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -207,7 +167,7 @@ func (s *Store) keyBound(ctx context.Context, q querier, key string) (bool, erro
 		return false, fmt.Errorf("reading the pending record of the key: %w", err)
 	}
 	var outcome string
-	err = q.QueryRowContext(ctx, s.d.bind(newestOutcomeState), pending.ID).Scan(&outcome)
+	err = tx.StmtContext(ctx, s.w.stmts.newestOutcomeState).QueryRowContext(ctx, pending.ID).Scan(&outcome)
 	if errors.Is(err, sql.ErrNoRows) {
 		return true, nil
 	}

@@ -1,0 +1,99 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/vulscan/vulscan/functions/audit"
+)
+
+// Concurrent pending records with idempotency keys, many sharing a key, commit together in group
+// commits: the chain stays whole and each key is bound by exactly one pending record, every
+// other holder being refused with ErrDuplicateKey, however the appends fell into batches.
+func TestConcurrentKeyedAppendsBindEachKeyOnce(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *harness) {
+		const writers, keys = 64, 8
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		stored := map[string]int{}
+		refused := 0
+		for w := range writers {
+			wg.Go(func() {
+				r := rec(w)
+				r.IdempotencyKey = fmt.Sprintf("key-%d", w%keys)
+				got, err := h.store.Append(ctx, r)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case errors.Is(err, audit.ErrDuplicateKey):
+					refused++
+				case err != nil:
+					t.Errorf("Append: %v", err)
+				default:
+					stored[got.IdempotencyKey]++
+				}
+			})
+		}
+		wg.Wait()
+		for k, n := range stored {
+			if n != 1 {
+				t.Errorf("key %s bound by %d pending records, want 1", k, n)
+			}
+		}
+		if len(stored) != keys || refused != writers-keys {
+			t.Errorf("%d keys bound and %d appends refused; want %d and %d", len(stored), refused, keys, writers-keys)
+		}
+		rep, err := h.store.Verify(ctx)
+		if err != nil || !rep.OK() || rep.Records != keys {
+			t.Fatalf("Verify = %v, %v; want ok: %d records", rep, err, keys)
+		}
+	})
+}
+
+// A caller whose context has ended before its turn is answered with that error and its record
+// is not stored; the callers around it are not affected.
+func TestAppendLeavesOutACallerThatGaveUp(t *testing.T) {
+	s := newSQLite(t).store
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Append(ctx, rec(0)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Append with a cancelled context = %v, want context.Canceled", err)
+	}
+	if got := mustAppend(t, s, rec(1)); got.ID != 1 {
+		t.Errorf("the next append got ID %d, want 1 (nothing stored for the cancelled one)", got.ID)
+	}
+}
+
+// The durability choice on SQLite: a pending record commits with synchronous=FULL (on disk before
+// TCSS is called); an outcome, and a pace booking, commit with NORMAL (written, not synced).
+func TestSQLiteSyncsPendingRecordsOnly(t *testing.T) {
+	s := newSQLite(t).store
+	ctx := context.Background()
+	level := func() int {
+		t.Helper()
+		var n int
+		if err := s.w.conn.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	const normal, full = 1, 2
+	pending := mustAppend(t, s, rec(0))
+	if got := level(); got != full {
+		t.Errorf("after a pending record: synchronous %d, want FULL (%d)", got, full)
+	}
+	outcome := rec(1)
+	outcome.Outcome, outcome.PendingID = audit.OutcomeSucceeded, pending.ID
+	mustAppend(t, s, outcome)
+	if got := level(); got != normal {
+		t.Errorf("after an outcome: synchronous %d, want NORMAL (%d)", got, normal)
+	}
+	mustAppend(t, s, rec(2))
+	if got := level(); got != full {
+		t.Errorf("after the next pending record: synchronous %d, want FULL (%d)", got, full)
+	}
+}
