@@ -95,16 +95,41 @@ func VerifyChainFrom(ctx context.Context, src ChainSource, from Report) (Report,
 	if from.Problem != nil {
 		return from, nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	batches := make(chan []Record, 4)
-	done := make(chan error, 1)
 	w := walker{src: src, want: 1}
 	after := int64(0)
 	if from.Records > 0 {
 		w = walker{src: src, want: from.Records, report: from, resume: true}
 		after = from.Records - 1 // the walk starts with the verified head, to re-check it
 	}
+	var err error
+	if links, ok := src.(LinkSource); ok {
+		err = verifyLinks(ctx, links, &w, after)
+	} else {
+		err = verifyRecords(ctx, src, &w, after)
+	}
+	switch {
+	case w.report.Problem != nil:
+		return w.report, nil // the walk was stopped on purpose
+	case errors.Is(err, errStop):
+		// Stopped without a problem: the caller's context ended.
+		return Report{}, fmt.Errorf("audit: verify: %w", context.Cause(ctx))
+	case err != nil:
+		return Report{}, fmt.Errorf("audit: verify: %w", err)
+	case w.resume:
+		// The walk never reached the verified head: it is gone.
+		return Report{Records: from.Records - 1, Problem: &Problem{from.Records, KindMissing, fmt.Sprintf(
+			"record %d, verified before, is gone: the newest records were cut off", from.Records)}}, nil
+	}
+	return w.report, nil
+}
+
+// verifyRecords is VerifyChainFrom over a plain ChainSource: the walk hands records over in
+// batches to a second goroutine, which checks them in order.
+func verifyRecords(ctx context.Context, src ChainSource, w *walker, after int64) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []Record, 4)
+	done := make(chan error, 1)
 	go func() {
 		done <- w.checkAll(ctx, batches)
 		cancel() // a problem, or a failed check, ends the walk
@@ -130,23 +155,10 @@ func VerifyChainFrom(ctx context.Context, src ChainSource, from Report) (Report,
 		}
 	}
 	close(batches)
-	checkErr := <-done
-	switch {
-	case checkErr != nil:
-		return Report{}, fmt.Errorf("audit: verify: %w", checkErr)
-	case w.report.Problem != nil:
-		return w.report, nil // the walk was stopped on purpose
-	case errors.Is(err, errStop):
-		// Stopped without a problem: the caller's context ended.
-		return Report{}, fmt.Errorf("audit: verify: %w", context.Cause(ctx))
-	case err != nil:
-		return Report{}, fmt.Errorf("audit: verify: %w", err)
-	case w.resume:
-		// The walk never reached the verified head: it is gone.
-		return Report{Records: from.Records - 1, Problem: &Problem{from.Records, KindMissing, fmt.Sprintf(
-			"record %d, verified before, is gone: the newest records were cut off", from.Records)}}, nil
+	if checkErr := <-done; checkErr != nil {
+		return checkErr
 	}
-	return w.report, nil
+	return err
 }
 
 // verifyBatch is how many records the walk hands over at a time.
@@ -161,29 +173,31 @@ func (w *walker) checkAll(ctx context.Context, batches <-chan []Record) error {
 	}()
 	for batch := range batches {
 		for _, r := range batch {
-			if w.resume {
-				if p := w.checkHead(r); p != nil {
-					w.report.Problem = p
-					return nil
-				}
-				continue
-			}
-			p, err := w.check(ctx, r)
-			if err != nil {
+			if p, err := w.next(ctx, r); err != nil || p != nil {
+				w.report.Problem = p
 				return err
 			}
-			if p != nil {
-				w.report.Problem = p
-				return nil
-			}
-			w.prev, w.report.Records, w.report.HeadHash = r, w.report.Records+1, r.Hash
-			if r.Emulated() {
-				w.report.Emulated++
-			}
-			w.want++
 		}
 	}
 	return nil
+}
+
+// next checks r, the next record of the walk, and makes it the last good record; it returns the
+// problem with r instead, if any.
+func (w *walker) next(ctx context.Context, r Record) (*Problem, error) {
+	if w.resume {
+		return w.checkHead(r), nil
+	}
+	p, err := w.check(ctx, r)
+	if err != nil || p != nil {
+		return p, err
+	}
+	w.prev, w.report.Records, w.report.HeadHash = r, w.report.Records+1, r.Hash
+	if r.Emulated() {
+		w.report.Emulated++
+	}
+	w.want++
+	return nil, nil
 }
 
 type walker struct {
