@@ -2,17 +2,24 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
 
 // Watcher keeps a chain verified in the background, so that no request waits on a walk: it
 // remembers the verified head (Report.Records and HeadHash) and each check reads only the records
-// appended since (VerifyChainFrom). Pages show Status, which never blocks.
+// appended since (VerifyChainFrom). Pages show Status, which never blocks. With Remember, the
+// head is also kept in the store, so that a new process (a cold start, a second server) resumes
+// from it instead of walking the whole log again.
 type Watcher struct {
 	verify func(ctx context.Context, from Report) (Report, error)
 	now    func() time.Time
 	every  time.Duration
+	heads  HeadStore
+	onErr  func(error)
+	loaded bool  // the kept head was read (only by the check holding running)
+	saved  int64 // Records of the head last kept (likewise)
 
 	running sync.Mutex // held by the one check at a time
 	mu      sync.Mutex // guards the fields below, never held during a check
@@ -75,15 +82,84 @@ func (w *Watcher) Check(ctx context.Context) WatchStatus {
 func (w *Watcher) check(ctx context.Context) {
 	w.running.Lock()
 	defer w.running.Unlock()
+	w.resumeKept(ctx)
 	w.mu.Lock()
 	from := w.status.Report
 	w.mu.Unlock()
 	rep, err := w.verify(ctx, from)
+	checkedAt := w.now()
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.busy = false
-	w.status.CheckedAt, w.status.Err = w.now(), err
+	w.status.CheckedAt, w.status.Err = checkedAt, err
 	if err == nil {
 		w.status.Report = rep
+	}
+	w.mu.Unlock()
+	if err == nil && rep.OK() && w.heads != nil && rep.Records > w.saved {
+		if err := w.heads.SaveVerifiedHead(ctx, VerifiedHead{Report: rep, CheckedAt: checkedAt}); err != nil {
+			w.fail(err)
+		} else {
+			w.saved = rep.Records
+		}
+	}
+}
+
+// VerifiedHead is a good verification as a store keeps it between processes.
+type VerifiedHead struct {
+	Report    Report    // the chain good up to Report.Records; Problem is nil
+	CheckedAt time.Time // when that check ended
+}
+
+// HeadStore keeps the verified head of a Watcher between processes.
+//
+// Trust: a kept head is a shortcut for the audit page, not evidence. Whoever can write the
+// database can write a head that skips records they edited; the page would then say they were
+// verified. The resumed check still finds the head record unchanged, or says the chain was cut
+// back or rewritten from there, and checks every record after it; `vulscan audit verify` never
+// reads the kept head and walks the whole chain (and, with a key, every signed checkpoint).
+type HeadStore interface {
+	// LoadVerifiedHead returns the kept head, or an error wrapping ErrNotFound when none is.
+	LoadVerifiedHead(ctx context.Context) (VerifiedHead, error)
+	// SaveVerifiedHead keeps h unless the kept head covers more records already (another process
+	// got further).
+	SaveVerifiedHead(ctx context.Context, h VerifiedHead) error
+}
+
+// Remember makes w resume from the head heads keeps, and keep each head it verifies there.
+// onErr (may be nil) hears of a head that could not be read or kept; neither stops a check.
+// Call it before the first check.
+func (w *Watcher) Remember(heads HeadStore, onErr func(error)) *Watcher {
+	w.heads, w.onErr = heads, onErr
+	return w
+}
+
+// resumeKept starts a new Watcher from the kept head: Status shows it at once, and the check
+// continues from it.
+func (w *Watcher) resumeKept(ctx context.Context) {
+	if w.heads == nil || w.loaded {
+		return
+	}
+	w.loaded = true
+	h, err := w.heads.LoadVerifiedHead(ctx)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return
+	case err != nil:
+		w.fail(err)
+		return
+	case h.Report.Problem != nil || h.Report.Records <= 0:
+		return
+	}
+	w.saved = h.Report.Records
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.status.Report.Records == 0 && w.status.Report.Problem == nil {
+		w.status.Report, w.status.CheckedAt = h.Report, h.CheckedAt
+	}
+}
+
+func (w *Watcher) fail(err error) {
+	if w.onErr != nil {
+		w.onErr(err)
 	}
 }

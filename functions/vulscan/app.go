@@ -117,7 +117,7 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 	a.handler = web.New(web.Config{
 		Scans:          guardedScans{Service: a.service, guard: a.guard},
 		Audit:          a.store,
-		Chain:          audit.NewWatcher(a.reconcileThenVerify, web.ChainCheckInterval, nil),
+		Chain:          a.chainWatcher(store),
 		TrustedOrigins: s.trustedOrigins,
 		Auth:           a.auth,
 		AllowedHosts:   s.hostAllowList(),
@@ -128,6 +128,17 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 		Inventory:      scanner,
 	})
 	return a, nil
+}
+
+// chainWatcher is the audit page's background verification. When the store can keep the verified
+// head (*sqlstore.Store), a new process resumes from the head an earlier one kept instead of
+// walking the whole log again (issue 8).
+func (a *app) chainWatcher(store audit.Store) *audit.Watcher {
+	w := audit.NewWatcher(a.reconcileThenVerify, web.ChainCheckInterval, nil)
+	if heads, ok := store.(audit.HeadStore); ok {
+		w.Remember(heads, func(err error) { a.logger.Warn("audit: the verified head was not kept or read", "err", err) })
+	}
+	return w
 }
 
 // reconcileWindow is how far back the start-up pass looks for attempts left pending; older
