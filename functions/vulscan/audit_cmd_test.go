@@ -106,8 +106,11 @@ func TestAuditVerifyCommand(t *testing.T) {
 		t.Fatalf("verify of a good log: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
 	}
 	// The default DSN is a file in the working directory; a relative --dsn is read from there too.
-	if err := os.Rename(path, filepath.Join(dir, "vulscan-audit.db")); err != nil {
-		t.Fatal(err)
+	// The log is the database file with its write-ahead log, which SQLite keeps between runs.
+	for _, suffix := range []string{"", "-wal"} {
+		if err := os.Rename(path+suffix, filepath.Join(dir, "vulscan-audit.db"+suffix)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if r := runAuditBinary(t, dir, nil, "verify"); r.exit != 0 || !strings.HasPrefix(r.stdout, "ok: 4 records") {
 		t.Errorf("verify with the default DSN: exit %d\n%s%s", r.exit, r.stdout, r.stderr)

@@ -39,21 +39,23 @@ var _ audit.Store = (*Store)(nil)
 // for the write lock instead of failing. SQLite's lock is not fair between processes: a process
 // whose appends queue on its own mutex re-takes the lock the moment it commits, while the other
 // polls with sleeps of up to 100 ms, so on a loaded machine the wait can last seconds; 20 s keeps
-// such a wait from failing an append, and callers' contexts still bound it. synchronous(FULL) makes a committed record survive a
-// power cut; _txlock=immediate makes every transaction (only Append and the schema use them)
-// take the write lock at BEGIN, so two appends cannot both read the same chain head.
+// such a wait from failing an append, and callers' contexts still bound it. synchronous(FULL) makes
+// a committed record survive a power cut (the append path lowers it for outcomes, writer.go);
+// _txlock=immediate makes every transaction (only Append and the schema use them) take the write
+// lock at BEGIN, so two appends cannot both read the same chain head. wal_autocheckpoint(256):
+// the WAL outlives each process (keepwal.go) and every new process reads it back when it opens
+// the log, which costs time in proportion to its length; SQLite's default of 1000 pages (4 MB)
+// made that a tenth of a one-shot's CPU, 256 pages keeps it near 1% for a checkpoint (two
+// fsyncs) every 20 or so attempts.
 const sqliteParams = "_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-	"&_pragma=synchronous(FULL)&_txlock=immediate"
+	"&_pragma=synchronous(FULL)&_pragma=wal_autocheckpoint(256)&_txlock=immediate"
 
 // OpenSQLite opens (creating if needed) the SQLite audit log at path; its directory must exist.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") || path == ":memory:" {
 		return nil, fmt.Errorf("sqlstore: bad SQLite path %q: want a file path without ? or #", path)
 	}
-	db, err := sql.Open("sqlite", path+"?"+sqliteParams)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: opening %s: %w", path, err)
-	}
+	db := sql.OpenDB(sqliteConnector{drv: keepWALDriver, dsn: path + "?" + sqliteParams})
 	db.SetMaxOpenConns(8)
 	return open(ctx, db, sqliteDialect, "SQLite "+filepath.Base(path))
 }
