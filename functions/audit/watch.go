@@ -88,19 +88,20 @@ func (w *Watcher) check(ctx context.Context) {
 	w.mu.Unlock()
 	rep, err := w.verify(ctx, from)
 	checkedAt := w.now()
-	w.mu.Lock()
-	w.busy = false
-	w.status.CheckedAt, w.status.Err = checkedAt, err
-	if err == nil {
-		w.status.Report = rep
-	}
-	w.mu.Unlock()
+	// The head is kept before the check counts as ended, so that whoever saw it end finds it kept.
 	if err == nil && rep.OK() && w.heads != nil && rep.Records > w.saved {
 		if err := w.heads.SaveVerifiedHead(ctx, VerifiedHead{Report: rep, CheckedAt: checkedAt}); err != nil {
 			w.fail(err)
 		} else {
 			w.saved = rep.Records
 		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.busy = false
+	w.status.CheckedAt, w.status.Err = checkedAt, err
+	if err == nil {
+		w.status.Report = rep
 	}
 }
 
