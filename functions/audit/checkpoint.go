@@ -271,6 +271,54 @@ func (c *Checkpointer) due(ctx context.Context, rec Record) (bool, error) {
 	return byCount || byAge, nil
 }
 
+// Tick signs a checkpoint when one is due by age alone: the policy's Interval has passed since
+// the last checkpoint and records were appended since it (or the log has records and no
+// checkpoint yet). Appends check the age too, but only when they happen: without Tick, records
+// appended soon after a checkpoint would stand unsigned until the next append, however long
+// that takes. A log where nothing changed gets no checkpoint. It reports whether it signed one.
+func (c *Checkpointer) Tick(ctx context.Context) (bool, error) {
+	if c.policy.Interval <= 0 {
+		return false, nil
+	}
+	head, err := c.store.List(ctx, Filter{Limit: 1})
+	if err != nil {
+		return false, fmt.Errorf("audit: checkpoint: reading the head: %w", err)
+	}
+	if len(head) == 0 {
+		return false, nil
+	}
+	last, err := c.store.LatestCheckpoint(ctx)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return false, fmt.Errorf("audit: checkpoint: %w", err)
+	case head[0].ID <= last.HeadID || c.now().Sub(last.Time) < c.policy.Interval:
+		return false, nil
+	}
+	if _, err := c.sign(ctx, head[0]); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// Run calls Tick every every until ctx ends, so that a serving process signs the time-based
+// checkpoint also when no append comes to do it. A failed tick is reported through onErr (may
+// be nil) and the next one tries again.
+func (c *Checkpointer) Run(ctx context.Context, every time.Duration, onErr func(error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := c.Tick(ctx); err != nil && onErr != nil && ctx.Err() == nil {
+			onErr(err)
+		}
+	}
+}
+
 // Wrap returns store with a checkpoint signed after every append that makes one due. A failed
 // checkpoint does not fail the append (the record is stored); it is reported through onErr.
 func (c *Checkpointer) Wrap(onErr func(error)) Store {

@@ -34,6 +34,10 @@ type app struct {
 	logger   *slog.Logger
 	emulator *localEmulator // the in-process TCSS emulator, when the endpoint is "emulator"
 	pacer    *tcss.Pacer    // paces TCSS calls, shared through the audit store with other processes
+	// checkpointer signs checkpoints when VULSCAN_AUDIT_SIGNING_KEY is set (nil otherwise);
+	// stopCheckpoints ends its background ticker, if a serving mode started it.
+	checkpointer    *audit.Checkpointer
+	stopCheckpoints func()
 }
 
 // localEmulator is a TCSS emulator this process serves on a loopback port, and the key it accepts.
@@ -99,7 +103,7 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 	// VULSCAN_AUDIT_SIGNING_KEY is set (issue 8).
 	wrapped, err := withWitness(store, e.getenv, e.stdout, logger)
 	if err == nil {
-		wrapped, err = withCheckpoints(wrapped, e.getenv, logger)
+		wrapped, a.checkpointer, err = withCheckpoints(wrapped, e.getenv, logger)
 	}
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
@@ -232,6 +236,9 @@ func (a *app) describeAudit() string {
 
 // Close releases the store and stops the in-process emulator.
 func (a *app) Close() error {
+	if a.stopCheckpoints != nil {
+		a.stopCheckpoints()
+	}
 	var err error
 	if a.store != nil {
 		err = a.store.Close()

@@ -38,8 +38,9 @@ var auditUsage = `usage:
       it secret, give it to vulscan) and VULSCAN_AUDIT_VERIFY_KEY (for verify --key).
   vulscan audit checkpoint [--dsn DSN]
       Sign a checkpoint of the chain's head now with VULSCAN_AUDIT_SIGNING_KEY. With that key set,
-      vulscan also signs one by itself at the first record, every ` + checkpointEveryText + ` records and, at
-      an append, when the last is older than ` + checkpointIntervalText + `.
+      vulscan also signs one by itself at the first record, every ` + checkpointEveryText + ` records and when
+      the last is older than ` + checkpointIntervalText + ` and records were added since (at an append, and
+      in a serving process also from a background check every minute).
   vulscan audit export [--format jsonl|csv] [--since T] [--until T] [--outcome O] [--trigger T]
                        [--actor A] [--task-id ID] [--dsn DSN]
       Stream matching records, oldest first, to stdout. T is RFC 3339 or a date (YYYY-MM-DD; a

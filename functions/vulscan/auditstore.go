@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/audit/sqlstore"
@@ -99,19 +100,42 @@ func signingKey(getenv func(string) string) (ed25519.PrivateKey, error) {
 }
 
 // withCheckpoints wraps store so that it signs checkpoints by checkpointPolicy when
-// VULSCAN_AUDIT_SIGNING_KEY is set; a failed checkpoint is logged, the record stays stored.
-func withCheckpoints(store audit.Store, getenv func(string) string, logger *slog.Logger) (audit.Store, error) {
+// VULSCAN_AUDIT_SIGNING_KEY is set; a failed checkpoint is logged, the record stays stored. It
+// also returns the Checkpointer (nil without a key), whose Run a serving process starts.
+func withCheckpoints(store audit.Store, getenv func(string) string, logger *slog.Logger) (audit.Store, *audit.Checkpointer, error) {
 	key, err := signingKey(getenv)
 	if err != nil || key == nil {
-		return store, err
+		return store, nil, err
 	}
 	cs, ok := store.(checkpointedStore)
 	if !ok {
-		return nil, fmt.Errorf("%s is set, but this audit store keeps no checkpoints", audit.EnvSigningKey)
+		return nil, nil, fmt.Errorf("%s is set, but this audit store keeps no checkpoints", audit.EnvSigningKey)
 	}
-	return audit.NewCheckpointer(cs, key, checkpointPolicy, nil).Wrap(func(err error) {
+	c := audit.NewCheckpointer(cs, key, checkpointPolicy, nil)
+	return c.Wrap(func(err error) {
 		logger.Error("audit checkpoint not signed", "err", err)
-	}), nil
+	}), c, nil
+}
+
+// checkpointTick is how often a serving process looks whether the time-based checkpoint is due
+// (audit.Checkpointer.Run): it is signed at most this late.
+const checkpointTick = time.Minute
+
+// startCheckpoints makes a serving process sign the time-based checkpoint also when no append
+// comes to do it (issue 8), until the app closes. Without a signing key it does nothing.
+func (a *app) startCheckpoints(ctx context.Context) {
+	if a.checkpointer == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.checkpointer.Run(ctx, checkpointTick, func(err error) {
+			a.logger.Error("audit checkpoint not signed", "err", err)
+		})
+	}()
+	a.stopCheckpoints = func() { cancel(); <-done }
 }
 
 // withWitness wraps store so that every record and checkpoint is also written as a witness line

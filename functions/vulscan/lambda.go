@@ -19,6 +19,7 @@ func serveLambda(ctx context.Context, e env) int {
 		return 1
 	}
 	defer a.Close()
+	a.startCheckpoints(ctx)
 	lambda.StartWithOptions(a.dispatcher().Lambda(), lambda.WithContext(ctx))
 	return 0
 }

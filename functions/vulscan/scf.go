@@ -24,6 +24,7 @@ func serveSCF(ctx context.Context, e env) int {
 		return 1
 	}
 	defer a.Close()
+	a.startCheckpoints(ctx)
 	rt.Logger = a.logger
 	if err := rt.Run(ctx, a.dispatcher().Handle); err != nil {
 		a.logger.Error("SCF runtime loop ended", "err", err)

@@ -38,6 +38,7 @@ func serveHTTP(ctx context.Context, e env) int {
 		return 1
 	}
 	defer a.Close()
+	a.startCheckpoints(ctx)
 
 	ln, err := net.Listen("tcp", a.settings.addr)
 	if err != nil {
