@@ -25,6 +25,8 @@ import (
 type app struct {
 	settings settings
 	store    audit.Store
+	raw      audit.Store // the store itself, without the witness and checkpoint wrappers
+	scanner  *tcss.Client
 	stale    scan.StalePendingFinder // the store itself, for reconciliation (wrappers do not list)
 	service  *scan.Service
 	handler  http.Handler
@@ -55,7 +57,11 @@ func init() {
 		// The command's answer is the JSON on stdout: its witness lines go with its logs.
 		witnessed := e
 		witnessed.stdout = e.stderr
-		a, err := openApp(ctx, witnessed, dsn)
+		// A one-shot needs none of a server's start-up work: no writability probe (its pending
+		// append is the first write and fails the same way, before TCSS is called, naming the
+		// cause), no reconciliation pass (servers and `vulscan audit reconcile` make it), no
+		// sign-in, guard or web handler.
+		a, err := openCore(ctx, witnessed, dsn)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -72,8 +78,47 @@ type writableChecker interface {
 	CheckWritable(ctx context.Context) error
 }
 
-// openApp wires vulscan from the environment. dsn, when not empty, overrides VULSCAN_AUDIT_DSN.
+// openApp wires vulscan from the environment for serving (HTTP, Lambda, SCF): openCore, then
+// the start-up work a long-running process does before its first request (proving the store
+// accepts appends, closing attempts an earlier process left pending), sign-in, the guard and the
+// web handler. dsn, when not empty, overrides VULSCAN_AUDIT_DSN.
 func openApp(ctx context.Context, e env, dsn string) (*app, error) {
+	a, err := openCore(ctx, e, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if w, ok := a.raw.(writableChecker); ok {
+		if err := w.CheckWritable(ctx); err != nil {
+			return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
+		}
+	}
+	a.reconcileAtStart(ctx)
+	if a.auth, err = a.openAuth(e); err != nil {
+		return nil, errors.Join(err, a.Close())
+	}
+	if a.guard, err = a.openGuard(e); err != nil {
+		return nil, errors.Join(err, a.Close())
+	}
+	a.handler = web.New(web.Config{
+		Scans:          guardedScans{Service: a.service, guard: a.guard},
+		Audit:          a.store,
+		Chain:          a.chainWatcher(a.raw),
+		TrustedOrigins: a.settings.trustedOrigins,
+		Auth:           a.auth,
+		AllowedHosts:   a.settings.hostAllowList(),
+		RequestTimeout: requestTimeout,
+		Logger:         a.logger,
+		Emulator:       emulatorURL(a.scanner),
+		Schedules:      a.schedule,
+		Inventory:      a.scanner,
+	})
+	return a, nil
+}
+
+// openCore wires what every use of vulscan needs, the one-shot `vulscan scan` included: the
+// settings, the TCSS client, the audit store (witness lines, checkpoints, the shared pace) and
+// the scan service. dsn, when not empty, overrides VULSCAN_AUDIT_DSN.
+func openCore(ctx context.Context, e env, dsn string) (*app, error) {
 	s, err := loadSettings(e.getenv)
 	if err != nil {
 		return nil, err
@@ -84,21 +129,15 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
 	a := &app{settings: s, logger: logger, pacer: tcss.NewPacer(tcss.RequestsPerSecond)}
 
-	scanner, err := a.openScanner(e)
-	if err != nil {
+	if a.scanner, err = a.openScanner(e); err != nil {
 		return nil, errors.Join(err, a.Close())
 	}
 	store, err := openAuditStore(ctx, s.auditDSN)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
 	}
-	a.store = store
+	a.store, a.raw = store, store
 	a.stale, _ = store.(scan.StalePendingFinder)
-	if w, ok := store.(writableChecker); ok {
-		if err := w.CheckWritable(ctx); err != nil {
-			return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
-		}
-	}
 	// A witness copy of every record on stdout, and signed checkpoints when
 	// VULSCAN_AUDIT_SIGNING_KEY is set (issue 8).
 	wrapped, err := withWitness(store, e.getenv, e.stdout, logger)
@@ -110,27 +149,7 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 	}
 	a.store = wrapped
 	sharePace(a.pacer, store, logger)
-	a.service = scan.NewService(scanner, a.store, nil, logger)
-	a.reconcileAtStart(ctx)
-	if a.auth, err = a.openAuth(e); err != nil {
-		return nil, errors.Join(err, a.Close())
-	}
-	if a.guard, err = a.openGuard(e); err != nil {
-		return nil, errors.Join(err, a.Close())
-	}
-	a.handler = web.New(web.Config{
-		Scans:          guardedScans{Service: a.service, guard: a.guard},
-		Audit:          a.store,
-		Chain:          a.chainWatcher(store),
-		TrustedOrigins: s.trustedOrigins,
-		Auth:           a.auth,
-		AllowedHosts:   s.hostAllowList(),
-		RequestTimeout: requestTimeout,
-		Logger:         logger,
-		Emulator:       emulatorURL(scanner),
-		Schedules:      a.schedule,
-		Inventory:      scanner,
-	})
+	a.service = scan.NewService(a.scanner, a.store, nil, logger)
 	return a, nil
 }
 

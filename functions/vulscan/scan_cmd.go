@@ -99,7 +99,21 @@ func runScan(ctx context.Context, args []string, e env, open openScanFunc) int {
 		}
 	}()
 	attempt, err := svc.Start(ctx, inv.req, inv.key, scan.Caller{Trigger: audit.TriggerCLI, Actor: inv.actor, Access: "cli"})
-	return report(e, attemptOutput(attempt), err)
+	return report(e, attemptOutput(attempt), withStoreCause(attempt, err))
+}
+
+// withStoreCause adds the store's own words to the refusal of an attempt that the audit log
+// could not record (nothing was started): the command makes no writability probe of its own, so
+// its pending append is where a read-only or unreachable store shows, and the one line the
+// operator reads must name the cause.
+func withStoreCause(a scan.Attempt, err error) error {
+	var se *scan.Error
+	if a.ID() != 0 || !errors.As(err, &se) || se.Code != scan.EUNAVAILABLE || se.Err == nil {
+		return err
+	}
+	named := *se
+	named.Message = fmt.Sprintf("%s Cause: %v", se.Message, se.Err)
+	return &named
 }
 
 // attemptOutput describes an attempt as the audit log records it.
