@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"sync"
 )
 
 // KindRewritten is the problem of a chain that is valid in itself but no longer holds an anchor:
@@ -31,11 +32,11 @@ func (r Report) Anchor() Anchor {
 	return Anchor{ID: r.Records, Hash: r.HeadHash}
 }
 
-var anchorPattern = regexp.MustCompile(`^([1-9][0-9]{0,18}):([0-9a-f]{64})$`)
+var anchorPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([1-9][0-9]{0,18}):([0-9a-f]{64})$`) })
 
 // ParseAnchor reads ID:HASH, as Anchor.String writes it.
 func ParseAnchor(s string) (Anchor, error) {
-	m := anchorPattern.FindStringSubmatch(s)
+	m := anchorPattern().FindStringSubmatch(s)
 	if m == nil {
 		return Anchor{}, fmt.Errorf("anchor %q: want ID:HASH, a record ID and its 64 hex digit hash, as `vulscan audit verify` prints it", s)
 	}

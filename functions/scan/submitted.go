@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -22,7 +23,7 @@ const (
 
 // fieldName is what a recorded unknown field name must look like; anything else (which could be
 // anything, a pasted secret included) is counted, not recorded.
-var fieldName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
+var fieldName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`) })
 
 // Submitted is the cleaned record of input that never became a Request, for the params of a
 // rejected record: the request's own fields with their values (each at most maxSubmittedValue
@@ -38,7 +39,7 @@ func Submitted(fields map[string][]string) json.RawMessage {
 		switch {
 		case known && len(out) < maxSubmittedFields:
 			out[name] = cleanValue(strings.Join(fields[name], ", "))
-		case !known && fieldName.MatchString(name) && len(unknown) < maxSubmittedFields:
+		case !known && fieldName().MatchString(name) && len(unknown) < maxSubmittedFields:
 			unknown = append(unknown, name)
 		default:
 			dropped++

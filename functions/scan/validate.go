@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Scan types, exactly as TCSS spells them.
@@ -28,14 +29,16 @@ var (
 // selection is a broad scan (ALL, NOT_SCAN, CLUSTER) or several requests.
 const MaxListLength = 500
 
+// The patterns compile on first use: their repeat counts make them a large part of package
+// initialisation, which every run pays, the one-shot CLI above all, whether or not it checks IDs.
 var (
 	// localImageID is a local image ID as TCSS lists it: a Docker image ID, "sha256:" followed by
 	// the 64 lower-case hex digits of the digest.
-	localImageID = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+	localImageID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^sha256:[0-9a-f]{64}$`) })
 	// clusterID is a TKE cluster ID: "cls-" and lower-case letters and digits. TKE issues 8 of
 	// them (cls-0zmsjvko); TCSS's own example is shorter (cls-qwyx), so 4 to 32 are accepted, which
 	// still refuses anything that cannot be an ID (spaces, upper case, another prefix, a name).
-	clusterID = regexp.MustCompile(`^cls-[a-z0-9]{4,32}$`)
+	clusterID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^cls-[a-z0-9]{4,32}$`) })
 )
 
 // Validate reports every problem of r at once: nil, or an *Error with Code EINVALID, Op
@@ -275,7 +278,7 @@ func (v *validation) bound(field string, n int) {
 
 func (v *validation) localImageIDs(field string, ids []string) {
 	v.bound(field, len(ids))
-	bad := badEntries(ids, localImageID.MatchString)
+	bad := badEntries(ids, localImageID().MatchString)
 	if bad != "" {
 		v.add(field, "%s: a local image ID is \"sha256:\" followed by 64 lower-case hex digits, e.g. sha256:0837c4abfc8a3c0cda6a87c2d882e6530abd0caf180eeb3b4dc1534f3d47c3a1", bad)
 	}
@@ -284,7 +287,7 @@ func (v *validation) localImageIDs(field string, ids []string) {
 func (v *validation) clusterIDs(ids []string) {
 	const field = "LocalClusterIDs"
 	v.bound(field, len(ids))
-	bad := badEntries(ids, clusterID.MatchString)
+	bad := badEntries(ids, clusterID().MatchString)
 	if bad != "" {
 		v.add(field, "%s: a cluster ID is \"cls-\" followed by 4 to 32 lower-case letters or digits, e.g. cls-0zmsjvko", bad)
 	}
