@@ -52,8 +52,8 @@ func hostileRecords(sqlite bool) []audit.Record {
 
 // Every link the store hands over holds the record's place in the chain and, when it holds an
 // encoding, exactly the one audit.Record.EncodeV2 gives for the record a full read returns: on
-// SQLite as decoded from the table's pages, on PostgreSQL as built by the server. Only a record
-// the page walk cannot decode plainly (here the one too large for its page) comes without one.
+// SQLite as decoded from the table's pages, on PostgreSQL from whole records. Only a record the
+// page walk cannot decode plainly (here the one too large for its page) comes without one.
 func TestLinkEncodingMatchesGo(t *testing.T) {
 	eachBackend(t, func(t *testing.T, h *harness) {
 		ctx := context.Background()

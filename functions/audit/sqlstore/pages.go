@@ -16,9 +16,8 @@ import (
 //
 // Reading a row through database/sql costs a call into the (pure Go) SQLite library per column,
 // twenty-three per record, and that was three quarters of a walk's time (178k records/s at a
-// million records). Having SQLite build each record's encoding in SQL (links.go) was slower
-// still: the transpiled virtual machine's concat and number-to-text conversions cost more than
-// the column calls they saved. SQLite's own file format is documented and stable
+// million records). Having SQLite build each record's encoding in SQL was slower still (see
+// links.go). SQLite's own file format is documented and stable
 // (https://www.sqlite.org/fileformat2.html), and the sqlite_dbpage table hands over its pages
 // through the same pager, inside the same read transaction, that a SELECT would use: the walk
 // reads each page of the table's b-tree once, in key order, and decodes the records in Go.
@@ -27,9 +26,9 @@ import (
 // the whole record on its page (no overflow pages), every column present, integers where the
 // schema has integers and text where it has text, id the rowid. Anything else (a huge record, a
 // record written before a column was added, a value of an unexpected type) gets no encoding, and
-// the verifier reads that record through SQL and judges it as it judges every record of a
-// PostgreSQL walk. TestPageWalkMatchesSQL proves that the decoded encodings are those of the rows
-// SQL returns, for hostile values too.
+// the verifier reads that record whole through SQL and judges it as VerifyChain always did.
+// TestLinkEncodingMatchesGo proves that the decoded encodings are those of the rows SQL returns,
+// for hostile values too.
 
 // errNoPageWalk: this database's file cannot be walked page by page (another text encoding, or
 // a table layout the walk does not know); the caller falls back to reading rows.
