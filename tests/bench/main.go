@@ -79,6 +79,7 @@ func run(out string, runs, microCount int, firstRun bool, only string) error {
 		{"one-shot CLI", s.oneShot},
 		{"warm latency", s.warmLatency},
 		{"500-request burst", s.burst},
+		{"audit at 1M records", s.auditScale},
 	}
 	if firstRun {
 		items = append(items, struct {
