@@ -22,8 +22,8 @@ func (s *Store) BookSlot(ctx context.Context, action string, now time.Time, inte
 		WHERE ` + s.d.greatest + `(tcss_pace.next_ns, CAST(? AS BIGINT)) <= CAST(? AS BIGINT)
 		RETURNING next_ns`)
 	var next int64
-	err := s.paceWrite(ctx, func(q querier) error {
-		return q.QueryRowContext(ctx, query, action, n, step, n, step, n, limit).Scan(&next)
+	err := s.paceWrite(ctx, query, func(q rowQuerier) error {
+		return q.QueryRowContext(ctx, action, n, step, n, step, n, limit).Scan(&next)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
@@ -34,19 +34,38 @@ func (s *Store) BookSlot(ctx context.Context, action string, now time.Time, inte
 	return time.Unix(0, next-step), true, nil
 }
 
-// paceWrite runs a booking. On SQLite it goes through the append path's connection, without a
-// sync (synchronous=NORMAL): a booking lost in a power cut lets, after the reboot, at most one
-// call go a slot early, and a second connection would cost the process its own WAL sync and
-// directory sync. PostgreSQL books on any pooled connection.
-func (s *Store) paceWrite(ctx context.Context, book func(querier) error) error {
+// paceWrite runs a booking (query). On SQLite it goes through the append path's connection,
+// prepared once, without a sync (synchronous=NORMAL): a booking lost in a power cut lets, after
+// the reboot, at most one call go a slot early, and a second connection would cost the process
+// its own WAL sync and directory sync. PostgreSQL books on any pooled connection (pgx keeps its
+// statements prepared).
+func (s *Store) paceWrite(ctx context.Context, query string, book func(rowQuerier) error) error {
 	if s.d.name != sqliteDialect.name {
-		return book(s.db)
+		return book(boundQuery{s.db, query})
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	conn, err := s.writerConn(ctx, false)
+	if _, err := s.writerConn(ctx, false); err != nil {
+		return err
+	}
+	st, err := s.connStmt(ctx, query)
 	if err != nil {
 		return err
 	}
-	return book(conn)
+	return book(st)
+}
+
+// rowQuerier is a statement that returns a row: *sql.Stmt, or boundQuery.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, args ...any) *sql.Row
+}
+
+// boundQuery is a query on a querier, as a rowQuerier.
+type boundQuery struct {
+	q     querier
+	query string
+}
+
+func (b boundQuery) QueryRowContext(ctx context.Context, args ...any) *sql.Row {
+	return b.q.QueryRowContext(ctx, b.query, args...)
 }

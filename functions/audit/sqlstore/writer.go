@@ -69,6 +69,8 @@ type writer struct {
 	full bool
 	// stmts are prepared once on the database; a transaction reuses each on its connection.
 	stmts appendStmts
+	// connStmts are prepared on conn, by query (connStmt).
+	connStmts map[string]*sql.Stmt
 }
 
 // appendStmts are the statements every append runs.
@@ -123,11 +125,16 @@ func (s *Store) closeWriter() error {
 	defer s.batch.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var err error
+	var errs []error
+	for _, st := range s.w.connStmts {
+		errs = append(errs, st.Close())
+	}
+	s.w.connStmts = nil
 	if s.w.conn != nil {
-		err = s.w.conn.Close()
+		errs = append(errs, s.w.conn.Close())
 		s.w.conn = nil
 	}
+	err := errors.Join(errs...)
 	err = errors.Join(err, s.w.stmts.close())
 	s.w.stmts = appendStmts{}
 	return err
@@ -302,12 +309,35 @@ func (s *Store) writerConn(ctx context.Context, durable bool) (*sql.Conn, error)
 			level = "FULL"
 		}
 		// synchronous cannot change inside a transaction: it is set on the connection first.
-		if _, err := s.w.conn.ExecContext(ctx, `PRAGMA synchronous = `+level); err != nil {
+		set, err := s.connStmt(ctx, `PRAGMA synchronous = `+level)
+		if err == nil {
+			_, err = set.ExecContext(ctx)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("setting synchronous=%s: %w", level, err)
 		}
 		s.w.full = durable
 	}
 	return s.w.conn, nil
+}
+
+// connStmt returns query prepared on SQLite's writing connection, preparing it on first use:
+// statements the append path runs on that connection outside a transaction (the synchronous
+// switch, the pace booking), which database/sql would otherwise parse again on every call. The
+// caller holds s.mu and has opened the connection.
+func (s *Store) connStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.w.connStmts[query]; ok {
+		return st, nil
+	}
+	st, err := s.w.conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if s.w.connStmts == nil {
+		s.w.connStmts = map[string]*sql.Stmt{}
+	}
+	s.w.connStmts[query] = st
+	return st, nil
 }
 
 // appendPrelude is what a non-SQLite append transaction runs first: the write lock, and for a
