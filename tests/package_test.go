@@ -147,7 +147,19 @@ func checkBuildInfo(t *testing.T, bin []byte, goarch string) {
 			t.Errorf("bootstrap build setting %s = %q; want %q", k, got[k], v)
 		}
 	}
+	for _, dep := range info.Deps {
+		for _, heavy := range releaseExcludedModules {
+			if dep.Path == heavy || strings.HasPrefix(dep.Path, heavy+"/") {
+				t.Errorf("bootstrap links %s %s; the release build leaves it out (deploy zips stay under 5 MB)", dep.Path, dep.Version)
+			}
+		}
+	}
 }
+
+// releaseExcludedModules are modules the developer build links and the deploy zips must not:
+// the SQLite driver and the C library translation it runs on (a deployed function keeps its
+// audit log in PostgreSQL).
+var releaseExcludedModules = []string{"modernc.org/sqlite", "modernc.org/libc"}
 
 // TestServerlessAWSPackage runs the Serverless Framework v3 packager on serverless.aws.yml,
 // offline, and checks the CloudFormation template it writes: the function runs the zip's

@@ -10,10 +10,13 @@ import (
 )
 
 // The packages only the developer build may contain: the TCSS emulator and the test server it
-// runs on. A deployed function must never be able to answer from a simulation.
+// runs on (a deployed function must never be able to answer from a simulation), and the SQLite
+// driver (a deployed function keeps its audit log in PostgreSQL; SQLite would be 2.8 MB of a
+// deploy zip that must stay under 5 MB).
 var developerOnlyPackages = []string{
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest",
 	"net/http/httptest",
+	"modernc.org/sqlite",
 }
 
 // TestReleaseBuildHasNoEmulator builds vulscan as `task package` does (tag release; not stripped
@@ -72,6 +75,33 @@ func TestReleaseBuildHasNoEmulator(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		if code := cmd.ProcessState.ExitCode(); err == nil || code != 1 || !strings.Contains(string(out), "has no TCSS emulator") {
 			t.Errorf("release build with VULSCAN_TCSS_ENDPOINT=emulator exited %d: %s; want 1, no emulator", code, out)
+		}
+	})
+
+	// A deployed function given a sqlite: DSN stops at start, in every mode, with one line that
+	// names the fix, whatever the path (no path check can help a build without the driver).
+	t.Run("SQLite DSN refused", func(t *testing.T) {
+		for _, mode := range []struct{ name, env string }{
+			{"HTTP mode", "VULSCAN_ADDR=" + freeAddr(t)},
+			{"SCF mode", "SCF_RUNTIME_API=127.0.0.1"},
+			{"Lambda mode", "AWS_LAMBDA_RUNTIME_API=127.0.0.1:1"},
+		} {
+			t.Run(mode.name, func(t *testing.T) {
+				cmd := exec.Command(release)
+				cmd.Dir = t.TempDir()
+				cmd.Env = append(localEnv(), mode.env, "SCF_RUNTIME_API_PORT=1", "VULSCAN_AUDIT_DSN=sqlite:/no/such/dir/audit.db")
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
+				err := cmd.Run()
+				if code := cmd.ProcessState.ExitCode(); err == nil || code != 1 {
+					t.Errorf("exit status %d, want 1; stderr:\n%s", code, stderr.String())
+				}
+				lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+				last := lines[len(lines)-1]
+				if !strings.Contains(last, "no SQLite driver") || !strings.Contains(last, "postgres://") {
+					t.Errorf("the last line of stderr does not say that the build has no SQLite and what to use instead:\n%s", stderr.String())
+				}
+			})
 		}
 	})
 

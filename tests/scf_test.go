@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"debug/buildinfo"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +23,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/audit/sqlstore/sqlstoretest"
 	"github.com/vulscan/vulscan/functions/platform"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 )
@@ -172,7 +175,7 @@ func startSCF(t *testing.T, bin string, extraEnv ...string) *scfFunction {
 	}
 
 	dir := t.TempDir()
-	dsn := "sqlite:" + filepath.Join(dir, "audit.db")
+	dsn := functionAuditDSN(t, bin, dir)
 	cmd := exec.Command(bin)
 	cmd.Dir = dir
 	cmd.Env = functionEnv(
@@ -422,4 +425,21 @@ func (rt *fakeSCFRuntime) callLog() []string {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	return append([]string(nil), rt.calls...)
+}
+
+// functionAuditDSN is an audit store for a function started from bin: a SQLite file in dir for
+// the developer build, a fresh PostgreSQL schema for the release build (the deploy zips' bootstrap
+// has no SQLite driver, and a deployed function keeps its log in PostgreSQL).
+func functionAuditDSN(t *testing.T, bin, dir string) string {
+	t.Helper()
+	info, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		t.Fatalf("%s: %v", bin, err)
+	}
+	for _, s := range info.Settings {
+		if s.Key == "-tags" && slices.Contains(strings.Split(s.Value, ","), "release") {
+			return sqlstoretest.PostgresDSN(t)
+		}
+	}
+	return "sqlite:" + filepath.Join(dir, "audit.db")
 }

@@ -62,7 +62,7 @@ func testSCFWebFunction(t *testing.T, dir string) {
 	role := tcsstest.Key{SecretID: "AKIDscfweb" + randomID()[:16], SecretKey: randomID(), Token: "token-" + randomID()}
 	emu, tcssSrv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{role}})
 	t.Cleanup(tcssSrv.Close)
-	dsn := "sqlite:" + filepath.Join(t.TempDir(), "audit.db")
+	dsn := functionAuditDSN(t, filepath.Join(dir, "bootstrap"), t.TempDir())
 
 	cmd := exec.Command(filepath.Join(dir, "scf_bootstrap"))
 	cmd.Dir = dir

@@ -26,6 +26,9 @@ const defaultAuditDSN = "sqlite:vulscan-audit.db"
 func openAuditStore(ctx context.Context, dsn string) (audit.Store, error) {
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
+		if !sqlstore.HasSQLite {
+			return nil, sqlstore.ErrNoSQLite // before the path checks: no path can help
+		}
 		path := strings.TrimPrefix(dsn, "sqlite:")
 		if path == "" {
 			return nil, fmt.Errorf("audit DSN %q names no file: want sqlite:PATH", dsn)

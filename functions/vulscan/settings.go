@@ -60,7 +60,7 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	}
 	if s.auditDSN == "" {
 		if s.deployed {
-			return settings{}, fmt.Errorf("VULSCAN_AUDIT_DSN is not set: a deployed function needs a durable audit store (postgres://… or sqlite: on a mounted file system)")
+			return settings{}, fmt.Errorf("VULSCAN_AUDIT_DSN is not set: a deployed function needs a durable audit store (postgres://…, docs/deploy.md)")
 		}
 		s.auditDSN = defaultAuditDSN
 	}

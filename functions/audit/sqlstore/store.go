@@ -15,7 +15,6 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
 	"github.com/vulscan/vulscan/functions/audit"
 )
@@ -51,11 +50,15 @@ const sqliteParams = "_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)&_pra
 	"&_pragma=synchronous(FULL)&_pragma=wal_autocheckpoint(256)&_txlock=immediate"
 
 // OpenSQLite opens (creating if needed) the SQLite audit log at path; its directory must exist.
+// The release build has no SQLite driver (sqlite_release.go): there it fails with ErrNoSQLite.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") || path == ":memory:" {
 		return nil, fmt.Errorf("sqlstore: bad SQLite path %q: want a file path without ? or #", path)
 	}
-	db := sql.OpenDB(sqliteConnector{drv: keepWALDriver, dsn: path + "?" + sqliteParams})
+	db, err := sqliteDB(path + "?" + sqliteParams)
+	if err != nil {
+		return nil, err
+	}
 	db.SetMaxOpenConns(8)
 	return open(ctx, db, sqliteDialect, "SQLite "+filepath.Base(path))
 }

@@ -9,9 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
-
 	"github.com/vulscan/vulscan/functions/audit"
 )
 
@@ -376,14 +373,4 @@ func anyAlive(reqs []*appendReq) (context.Context, context.CancelFunc) {
 		}
 		cancel()
 	}
-}
-
-// notWritable says in words that the log refused a write because the file, directory or
-// connection is read-only, the cause an operator must act on.
-func notWritable(err error) error {
-	var se *sqlite.Error
-	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_READONLY {
-		return fmt.Errorf("the audit log is not writable: %w", err)
-	}
-	return err
 }
