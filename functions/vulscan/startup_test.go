@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"net/url"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vulscan/vulscan/functions/audit/sqlstore"
 	"github.com/vulscan/vulscan/functions/audit/sqlstore/sqlstoretest"
 )
 
@@ -20,13 +22,49 @@ import (
 func TestStartupFailsClearlyWhenTheAuditStoreCannotBeWritten(t *testing.T) {
 	dir := t.TempDir()
 	readOnlyPG := func(t *testing.T) string {
-		u, err := url.Parse(sqlstoretest.PostgresDSN(t))
+		// A role that may read the log but not write it, as a replica's or a reporting role's
+		// DSN would be. (The driver begins every write transaction READ WRITE, so a session
+		// default of default_transaction_read_only cannot stand in for a read-only store.)
+		dsn := sqlstoretest.PostgresDSN(t)
+		s, err := sqlstore.OpenPostgres(t.Context(), dsn) // the log, created by its owner
 		if err != nil {
 			t.Fatal(err)
 		}
-		q := u.Query()
-		q.Set("default_transaction_read_only", "on") // pgx sends it as a run-time parameter
-		u.RawQuery = q.Encode()
+		s.Close()
+		admin, err := sql.Open("postgres", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer admin.Close()
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schema := u.Query().Get("search_path")
+		role := "reader_" + schema // roles are cluster-wide: named after the test's own schema
+		for _, q := range []string{
+			`CREATE ROLE ` + role + ` LOGIN`,
+			`GRANT USAGE ON SCHEMA ` + schema + ` TO ` + role,
+			`GRANT SELECT ON ALL TABLES IN SCHEMA ` + schema + ` TO ` + role,
+		} {
+			if _, err := admin.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		t.Cleanup(func() { // before sqlstoretest drops the schema (cleanups run last first)
+			db, err := sql.Open("postgres", dsn)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer db.Close()
+			for _, q := range []string{`DROP OWNED BY ` + role, `DROP ROLE ` + role} {
+				if _, err := db.Exec(q); err != nil {
+					t.Errorf("%s: %v", q, err)
+				}
+			}
+		})
+		u.User = url.User(role)
 		return u.String()
 	}
 	immutableSQLite := func(t *testing.T) string {
@@ -55,7 +93,7 @@ func TestStartupFailsClearlyWhenTheAuditStoreCannotBeWritten(t *testing.T) {
 		{"PostgreSQL down", func(*testing.T) string {
 			return "postgres://vulscan@127.0.0.1:1/audit?sslmode=disable&connect_timeout=5"
 		}, "127.0.0.1"},
-		{"PostgreSQL read-only", readOnlyPG, "read-only transaction"},
+		{"PostgreSQL read-only", readOnlyPG, "permission denied"},
 		{"SQLite file read-only", immutableSQLite, "not writable"},
 	}
 	modes := []struct {

@@ -72,7 +72,7 @@ func newSQLite(t *testing.T) *harness {
 func newPostgres(t *testing.T) *harness {
 	t.Helper()
 	dsn := sqlstoretest.PostgresDSN(t)
-	return newHarness(t, postgresDialect, "pgx", dsn, func(ctx context.Context) (*Store, error) {
+	return newHarness(t, postgresDialect, "postgres", dsn, func(ctx context.Context) (*Store, error) {
 		return OpenPostgres(ctx, dsn)
 	})
 }

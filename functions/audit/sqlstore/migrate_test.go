@@ -51,7 +51,7 @@ func copyFixture(t *testing.T) string {
 func legacyPostgres(t *testing.T) string {
 	t.Helper()
 	dsn := sqlstoretest.PostgresDSN(t)
-	pg, err := sql.Open("pgx", dsn)
+	pg, err := sql.Open("postgres", dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 // Package sqlstore keeps vulscan's audit log in an SQL database: SQLite (modernc.org/sqlite, the
-// embedded default) or PostgreSQL (pgx). Both share one implementation of audit.Store; a small
+// embedded default, developer build only) or PostgreSQL (lib/pq). Both share one implementation of audit.Store; a small
 // dialect holds what differs (placeholders, the write lock, the append-only triggers).
 package sqlstore
 
@@ -9,12 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/lib/pq"
 
 	"github.com/vulscan/vulscan/functions/audit"
 )
@@ -65,12 +66,22 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 
 // OpenPostgres opens the PostgreSQL audit log at dsn (postgres://…), creating its table if
 // needed in the connection's current schema (set search_path in the DSN to choose another).
+// Parameters the driver does not know (search_path, default_transaction_read_only, …) are sent
+// to the server as run-time parameters; without sslmode the connection requires TLS.
+//
+// The driver is lib/pq rather than pgx: the store needs only database/sql, and pgx with its
+// type system and pool was 0.8 MB of a deploy zip that must stay under 5 MB (lib/pq: 0.2 MB).
 func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
-	db, err := sql.Open("pgx", dsn)
+	c, err := pq.NewConnector(dsn)
 	if err != nil {
-		// pgx's parse errors mask the password; the DSN itself is not repeated here.
-		return nil, fmt.Errorf("sqlstore: opening PostgreSQL: %w", err)
+		// The DSN itself is not repeated: it may hold a password (url.Error quotes its input).
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, fmt.Errorf("sqlstore: opening PostgreSQL: the DSN does not parse: %w", err)
 	}
+	db := sql.OpenDB(c)
 	db.SetMaxOpenConns(8)
 	return open(ctx, db, postgresDialect, "PostgreSQL")
 }

@@ -10,7 +10,7 @@ import (
 	"os"
 	"testing"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "github.com/lib/pq" // registers the "postgres" driver
 )
 
 // EnvDSN names the variable that holds the test server's URL (postgres://…).
@@ -32,7 +32,7 @@ func PostgresDSN(t testing.TB) string {
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		t.Fatalf("%s must be a postgres:// URL", EnvDSN)
 	}
-	admin, err := sql.Open("pgx", dsn)
+	admin, err := sql.Open("postgres", dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
