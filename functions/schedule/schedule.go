@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -14,8 +15,9 @@ const Setting = "VULSCAN_SCHEDULES"
 const maxSchedules = 50
 
 // namePattern is SCF's rule for timer trigger names: up to 60 letters, digits, - and _, starting
-// with a letter. The name becomes the actor system:timer/<name>.
-var namePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,59}$`)
+// with a letter. The name becomes the actor system:timer/<name>. It compiles on first use: its
+// repeat count made it most of this package's initialisation, which every run paid.
+var namePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,59}$`) })
 
 // Schedule is one named schedule: the name its timer sends and when it is due.
 type Schedule struct {
@@ -45,7 +47,7 @@ func Parse(setting string) (Set, error) {
 		case !ok:
 			problems = append(problems, fmt.Sprintf("%q is not name=CRON", clip(item)))
 			continue
-		case !namePattern.MatchString(name):
+		case !namePattern().MatchString(name):
 			problems = append(problems, fmt.Sprintf("schedule name %q must be 1 to 60 letters, digits, - or _, starting with a letter", clip(name)))
 			continue
 		case seen[name]:

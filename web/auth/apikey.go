@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/vulscan/vulscan/functions/scan"
 )
@@ -19,7 +20,9 @@ type APIKey struct {
 	Hash [32]byte // sha256(key)
 }
 
-var keyNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+// keyNamePattern compiles on first use: its repeat count made it most of this package's
+// initialisation, which every run paid, the one-shot CLI included.
+var keyNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
 
 // MaxAPIKeyBytes bounds a presented key: longer ones are refused before hashing.
 const MaxAPIKeyBytes = 512
@@ -37,7 +40,7 @@ func ParseAPIKeys(s string) ([]APIKey, error) {
 		}
 		name, hexHash, ok := strings.Cut(part, ":")
 		name, hexHash = strings.TrimSpace(name), strings.ToLower(strings.TrimSpace(hexHash))
-		if !ok || !keyNamePattern.MatchString(name) {
+		if !ok || !keyNamePattern().MatchString(name) {
 			// The entry is not quoted back: it might be a key pasted by mistake.
 			return nil, fmt.Errorf("VULSCAN_API_KEYS: entry %d: want name:sha256hex, with a name of up to 64 letters, digits and ._-", len(keys)+1)
 		}
