@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/audit/sqlstore/sqlstoretest"
 )
 
 // hostileRecords are records whose values a link's encoding could get wrong: multi-byte text
@@ -160,5 +161,33 @@ func TestPageWalkLeavesUnusualValuesToSQL(t *testing.T) {
 	rep, err = h.store.Verify(ctx)
 	if err != nil || rep.Problem == nil || rep.Problem.RecordID != 4 || rep.Problem.Kind != audit.KindEdited {
 		t.Fatalf("Verify = %v, %v; want record 4 edited", rep, err)
+	}
+}
+
+// Across the many jobs of a longer walk, links still arrive in order and an edit deep in the log
+// is named as exactly as in a short one.
+func TestPageWalkFindsAnEditDeepInTheLog(t *testing.T) {
+	h := newSQLite(t)
+	ctx := context.Background()
+	sqlstoretest.Fill(t, h.store, 5000)
+	rep, err := h.store.Verify(ctx)
+	if err != nil || !rep.OK() || rep.Records != 5000 {
+		t.Fatalf("Verify = %v, %v; want 5000 good records", rep, err)
+	}
+	var ids []int64
+	if err := (chain{h.store}).walkPages(ctx, 4321, func(l *audit.Link) error {
+		ids = append(ids, l.ID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 5000-4321 || ids[0] != 4322 || ids[len(ids)-1] != 5000 {
+		t.Fatalf("walk after 4321: %d links from %d to %d", len(ids), ids[0], ids[len(ids)-1])
+	}
+	h.dropGuards(t)
+	h.exec(t, `UPDATE audit_log SET actor = 'mallory' WHERE id = 4321`)
+	rep, err = h.store.Verify(ctx)
+	if err != nil || rep.Problem == nil || rep.Problem.RecordID != 4321 || rep.Problem.Kind != audit.KindEdited || rep.Records != 4320 {
+		t.Fatalf("Verify = %+v, %v; want record 4321 edited after 4320 good", rep, err)
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
+	"sync"
 
 	"github.com/vulscan/vulscan/functions/audit"
 )
@@ -34,19 +36,30 @@ import (
 // a table layout the walk does not know); the caller falls back to reading rows.
 var errNoPageWalk = errors.New("sqlstore: the audit table cannot be walked page by page")
 
-// pageWalk is one walk of the audit table's b-tree.
+// walkMmapSize bounds the memory map of a walk: SQLite maps at most this much of the file.
+const walkMmapSize = 1 << 40
+
+// pageWalk is one walk of the audit table's b-tree: the traversal, which reads the pages in key
+// order through one connection and hands the leaves over in jobs of pagesPerJob; decoders, one
+// per CPU, which turn a job's pages into links; and the delivery, which hands the links to fn in
+// order.
 type pageWalk struct {
 	page   driver.StmtQueryContext // SELECT data FROM sqlite_dbpage WHERE pgno = ?
 	arg    []driver.NamedValue
 	dest   []driver.Value
+	format pageFormat
+	job    *pageJob        // the job being filled
+	jobs   chan<- *pageJob // to the decoders
+	order  chan<- *pageJob // to the delivery, in key order
+	free   <-chan *pageJob // jobs to reuse
+	stop   <-chan struct{} // closed when the delivery stops early
+}
+
+// pageFormat is what decoding a page needs to know of the file and the walk.
+type pageFormat struct {
 	usable int         // the usable bytes of a page (page size less the reserved bytes)
 	fields []pageField // the table's columns in record order
-	after  int64
-	fn     func(*audit.Link) error
-	link   audit.Link
-	enc    []byte // the encoding being built, reused
-	values [][]byte
-	ints   []int64
+	after  int64       // records up to this ID are skipped
 }
 
 // pageField is a column of the table as a record holds it: which field of encoding version 2 it
@@ -56,22 +69,46 @@ type pageField struct {
 	integer bool
 }
 
+// pageJob is a run of leaf pages and, once decoded, their links.
+type pageJob struct {
+	pages [][]byte
+	pgnos []int64
+	links []audit.Link
+	spans [][2]int // each link's encoding in buf; {-1, -1} for none
+	buf   []byte
+	err   error
+	done  chan struct{} // closed when decoded
+}
+
+// pagesPerJob is how many leaf pages a job holds (about 6 records each).
+const pagesPerJob = 32
+
 // walkPages calls fn with the link of every record above afterID in ID order, reading the
 // table's pages inside one read transaction. It returns errNoPageWalk before calling fn when the
-// file is not one it can read.
+// file is not one it can read. fn is called from one goroutine at a time, not the caller's.
 func (c chain) walkPages(ctx context.Context, afterID int64, fn func(*audit.Link) error) error {
 	conn, err := c.s.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	// Pages read through a memory map instead of one read(2) each, on this connection for this
+	// walk only (the connection goes back to the pool as it was).
+	var mmapSize int64
+	if err := conn.QueryRowContext(ctx, `PRAGMA mmap_size`).Scan(&mmapSize); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA mmap_size = `+strconv.FormatInt(walkMmapSize, 10)); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA mmap_size = `+strconv.FormatInt(mmapSize, 10))
 	// A deferred BEGIN (not BeginTx, which the DSN makes IMMEDIATE and so a writer) holds one read
 	// snapshot for the whole walk, as a single SELECT would.
 	if _, err := conn.ExecContext(ctx, `BEGIN`); err != nil {
 		return err
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
-	w := &pageWalk{after: afterID, fn: fn}
+	w := &pageWalk{format: pageFormat{after: afterID}}
 	root, err := w.prepare(ctx, conn)
 	if err != nil {
 		return err
@@ -96,12 +133,106 @@ func (c chain) walkPages(ctx context.Context, afterID int64, fn func(*audit.Link
 		if err != nil {
 			return err
 		}
-		if len(first) != w.usable || len(first) < 100 {
+		if len(first) != w.format.usable || len(first) < 100 {
 			return errNoPageWalk
 		}
-		w.usable -= int(first[20]) // the header's reserved bytes at the end of every page
-		return w.node(ctx, root, 0)
+		w.format.usable -= int(first[20]) // the header's reserved bytes at the end of every page
+		return w.run(ctx, root, fn)
 	})
+}
+
+// run walks the tree from root with the decoders and the delivery beside it.
+func (w *pageWalk) run(ctx context.Context, root int64, fn func(*audit.Link) error) error {
+	decoders := runtime.GOMAXPROCS(0)
+	inFlight := 2 * decoders
+	jobs, order := make(chan *pageJob, inFlight), make(chan *pageJob, inFlight)
+	free := make(chan *pageJob, inFlight+1)
+	for range inFlight + 1 {
+		free <- &pageJob{}
+	}
+	stop := make(chan struct{})
+	w.jobs, w.order, w.free, w.stop = jobs, order, free, stop
+	var decoding sync.WaitGroup
+	for range decoders {
+		d := pageDecoder{format: &w.format, values: make([][]byte, len(v2Fields)), ints: make([]int64, len(v2Fields))}
+		decoding.Go(func() {
+			for job := range jobs {
+				d.decodeJob(job)
+				close(job.done)
+			}
+		})
+	}
+	delivered := make(chan error, 1)
+	go func() {
+		var err error
+		for job := range order {
+			<-job.done
+			if err == nil {
+				err = job.err
+			}
+			for i := 0; err == nil && i < len(job.links); i++ {
+				if err = fn(&job.links[i]); err != nil {
+					close(stop)
+				}
+			}
+			free <- job
+		}
+		delivered <- err
+	}()
+	w.job = <-free
+	w.job.reset()
+	err := w.node(ctx, root, 0)
+	if err == nil && len(w.job.pages) > 0 {
+		err = w.send()
+	}
+	close(jobs)
+	close(order)
+	deliverErr := <-delivered
+	decoding.Wait()
+	if deliverErr != nil {
+		return deliverErr // fn's error, or a damaged page, as fn would have met it in order
+	}
+	if errors.Is(err, errWalkStopped) {
+		return nil
+	}
+	return err
+}
+
+// errWalkStopped: the delivery stopped early; run returns its error.
+var errWalkStopped = errors.New("sqlstore: page walk stopped")
+
+func (j *pageJob) reset() {
+	j.pages, j.pgnos, j.links, j.spans, j.buf, j.err = j.pages[:0], j.pgnos[:0], j.links[:0], j.spans[:0], j.buf[:0], nil
+	j.done = make(chan struct{})
+}
+
+// leaf adds a leaf page to the job being filled, and hands the job over when it is full.
+func (w *pageWalk) leaf(p []byte, pgno int64) error {
+	w.job.pages, w.job.pgnos = append(w.job.pages, p), append(w.job.pgnos, pgno)
+	if len(w.job.pages) < pagesPerJob {
+		return nil
+	}
+	if err := w.send(); err != nil {
+		return err
+	}
+	select {
+	case w.job = <-w.free:
+	case <-w.stop:
+		return errWalkStopped
+	}
+	w.job.reset()
+	return nil
+}
+
+// send hands the job being filled to the delivery (first, so that order is kept) and a decoder.
+func (w *pageWalk) send() error {
+	select {
+	case w.order <- w.job:
+	case <-w.stop:
+		return errWalkStopped
+	}
+	w.jobs <- w.job // a decoder is free or soon is: no more jobs than the delivery holds
+	return nil
 }
 
 // prepare checks that the file is one the walk reads and returns the table's root page.
@@ -140,16 +271,16 @@ func (w *pageWalk) prepare(ctx context.Context, conn *sql.Conn) (int64, error) {
 		i, ok := byColumn[name]
 		switch {
 		case name == "hash":
-			w.fields = append(w.fields, pageField{v2: -1})
+			w.format.fields = append(w.format.fields, pageField{v2: -1})
 			continue
 		case !ok:
 			return 0, errNoPageWalk
-		case name == "id" && (len(w.fields) != 0 || typ != "INTEGER" || pk != 1):
+		case name == "id" && (len(w.format.fields) != 0 || typ != "INTEGER" || pk != 1):
 			// id must be the rowid, which the record holds as NULL.
 			return 0, errNoPageWalk
 		}
 		seen[i] = true
-		w.fields = append(w.fields, pageField{v2: i, integer: v2Fields[i].integer})
+		w.format.fields = append(w.format.fields, pageField{v2: i, integer: v2Fields[i].integer})
 	}
 	if err := rows.Err(); err != nil {
 		return 0, err
@@ -157,8 +288,7 @@ func (w *pageWalk) prepare(ctx context.Context, conn *sql.Conn) (int64, error) {
 	if len(seen) != len(v2Fields) {
 		return 0, errNoPageWalk
 	}
-	w.values, w.ints = make([][]byte, len(v2Fields)), make([]int64, len(v2Fields))
-	w.usable = pageSize // less the reserved bytes, once page 1 is read
+	w.format.usable = pageSize // less the reserved bytes, once page 1 is read
 	return root, nil
 }
 
@@ -190,6 +320,9 @@ func (w *pageWalk) node(ctx context.Context, pgno int64, depth int) error {
 	if depth > 64 {
 		return errCorrupt(pgno, "the b-tree is deeper than any SQLite writes")
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	p, err := w.read(ctx, pgno)
 	if err != nil {
 		return err
@@ -213,7 +346,7 @@ func (w *pageWalk) node(ctx context.Context, pgno int64, depth int) error {
 			if n == 0 {
 				return errCorrupt(pgno, "bad key")
 			}
-			if key <= w.after { // every key of the left child is at most key
+			if key <= w.format.after { // every key of the left child is at most key
 				continue
 			}
 			if err := w.node(ctx, child, depth+1); err != nil {
@@ -225,19 +358,42 @@ func (w *pageWalk) node(ctx context.Context, pgno int64, depth int) error {
 		if 8+2*cells > len(p) {
 			return errCorrupt(pgno, "cell pointers past the page's end")
 		}
-		for i := range cells {
-			off := int(binary.BigEndian.Uint16(p[8+2*i:]))
-			if err := w.cell(p, pgno, off); err != nil {
-				return err
-			}
-		}
-		return nil
+		return w.leaf(p, pgno)
 	}
 	return errCorrupt(pgno, "not a table b-tree page")
 }
 
-// cell hands over the link of the leaf cell at off.
-func (w *pageWalk) cell(p []byte, pgno int64, off int) error {
+// pageDecoder turns leaf pages into links; each decoder goroutine has its own.
+type pageDecoder struct {
+	format *pageFormat
+	values [][]byte
+	ints   []int64
+}
+
+// decodeJob fills job.links from job.pages, or sets job.err for a damaged page.
+func (d *pageDecoder) decodeJob(job *pageJob) {
+	for i, p := range job.pages {
+		cells := int(binary.BigEndian.Uint16(p[3:5]))
+		if 8+2*cells > len(p) {
+			job.err = errCorrupt(job.pgnos[i], "cell pointers past the page's end")
+			return
+		}
+		for c := range cells {
+			if err := d.cell(job, p, job.pgnos[i], int(binary.BigEndian.Uint16(p[8+2*c:]))); err != nil {
+				job.err = err
+				return
+			}
+		}
+	}
+	for i, sp := range job.spans {
+		if sp[0] >= 0 {
+			job.links[i].Encoding = job.buf[sp[0]:sp[1]:sp[1]]
+		}
+	}
+}
+
+// cell adds the link of the leaf cell at off to job.
+func (d *pageDecoder) cell(job *pageJob, p []byte, pgno int64, off int) error {
 	if off >= len(p) {
 		return errCorrupt(pgno, "cell past the page's end")
 	}
@@ -251,80 +407,103 @@ func (w *pageWalk) cell(p []byte, pgno int64, off int) error {
 		return errCorrupt(pgno, "bad rowid")
 	}
 	off += n
-	if rowid <= w.after {
+	if rowid <= d.format.after {
 		return nil
 	}
-	w.link = audit.Link{ID: rowid}
+	job.links = append(job.links, audit.Link{ID: rowid})
+	span := [2]int{-1, -1}
 	// The payload is whole on this page only up to a size that depends on the usable page size
 	// (the file format's X = U-35 for table leaves); a larger one continues on overflow pages,
 	// which the walk leaves to SQL.
-	if size <= int64(w.usable-35) && off+int(size) <= len(p) {
-		w.decode(p[off : off+int(size)])
+	if size <= int64(d.format.usable-35) && off+int(size) <= len(p) {
+		start := len(job.buf)
+		var ok bool
+		if job.buf, ok = d.decode(p[off:off+int(size)], &job.links[len(job.links)-1], job.buf); ok {
+			span = [2]int{start, len(job.buf)}
+		} else {
+			job.buf = job.buf[:start]
+		}
 	}
-	return w.fn(&w.link)
+	job.spans = append(job.spans, span)
+	return nil
 }
 
-// decode fills w.link from a record's payload, with an encoding only when every value is plain.
-func (w *pageWalk) decode(rec []byte) {
+// decode fills l from a record's payload and appends its encoding to buf, but only when every
+// value is plain; ok reports whether it did.
+func (d *pageDecoder) decode(rec []byte, l *audit.Link, buf []byte) (_ []byte, ok bool) {
 	hdrSize, n := varint(rec)
 	if n == 0 || hdrSize < int64(n) || hdrSize > int64(len(rec)) {
-		return
+		return buf, false
 	}
 	hdr, body := rec[n:hdrSize], rec[hdrSize:]
 	var hash []byte
-	for _, f := range w.fields {
+	for _, f := range d.format.fields {
 		t, n := varint(hdr)
 		if n == 0 {
-			return // fewer values than columns: a record older than a column (its default applies)
+			return buf, false // fewer values than columns: a record older than a column (its default applies)
 		}
 		hdr = hdr[n:]
 		size := serialSize(t)
 		if size < 0 || size > len(body) {
-			return
+			return buf, false
 		}
 		value := body[:size]
 		body = body[size:]
 		switch {
 		case f.v2 == 0: // id: the rowid, stored as NULL
 			if t != 0 {
-				return
+				return buf, false
 			}
-			w.ints[0] = w.link.ID
+			d.ints[0] = l.ID
 		case f.v2 < 0: // hash
 			if t < 13 || t%2 == 0 {
-				return
+				return buf, false
 			}
 			hash = value
 		case f.integer:
 			v, ok := serialInt(t, value)
 			if !ok {
-				return
+				return buf, false
 			}
-			w.ints[f.v2] = v
+			d.ints[f.v2] = v
 		default:
 			if t < 13 || t%2 == 0 { // only text is plain text
-				return
+				return buf, false
 			}
-			w.values[f.v2] = value
+			d.values[f.v2] = value
 		}
 	}
 	if len(hdr) != 0 {
-		return // more values than columns
+		return buf, false // more values than columns
 	}
-	b := w.enc[:0]
-	b = appendField(b, "version", []byte(audit.EncodingV2))
+	buf = appendField(buf, "version", encodingV2Name)
 	var num [20]byte
 	for i, f := range v2Fields {
 		if f.integer {
-			b = appendField(b, f.name, strconv.AppendInt(num[:0], w.ints[i], 10))
+			buf = appendField(buf, f.name, strconv.AppendInt(num[:0], d.ints[i], 10))
 		} else {
-			b = appendField(b, f.name, w.values[i])
+			buf = appendField(buf, f.name, d.values[i])
 		}
 	}
-	w.enc = b
-	w.link.TimeNs, w.link.PrevHash, w.link.Hash, w.link.Encoding = w.ints[1], w.values[len(v2Fields)-1], hash, b
-	endpoint := w.values[17]
-	w.link.Emulated = len(endpoint) >= len(audit.EmulatorPrefix) && string(endpoint[:len(audit.EmulatorPrefix)]) == audit.EmulatorPrefix
+	l.TimeNs, l.PrevHash, l.Hash = d.ints[v2Time], d.values[v2PrevHash], hash
+	endpoint := d.values[v2Endpoint]
+	l.Emulated = len(endpoint) >= len(audit.EmulatorPrefix) && string(endpoint[:len(audit.EmulatorPrefix)]) == audit.EmulatorPrefix
+	return buf, true
+}
+
+// Indexes into v2Fields the link needs.
+var (
+	v2Time, v2PrevHash, v2Endpoint = v2Index("time_ns"), v2Index("prev_hash"), v2Index("endpoint")
+	encodingV2Name                 = []byte(audit.EncodingV2)
+)
+
+func v2Index(name string) int {
+	for i, f := range v2Fields {
+		if f.name == name {
+			return i
+		}
+	}
+	panic("sqlstore: no field " + name + " in encoding version 2")
 }
 
 // appendField appends "name:len:value\n", as audit's encodings do.
