@@ -13,10 +13,17 @@ const explanations = `## What each figure includes
   opening the SQLite audit store, the TCSS client.
 - **One-shot**: ` + "`vulscan scan --LocalImageScanType ALL`" + ` from exec to exit: validation, the
   pending record, the signed call to a loopback TCSS emulator, the outcome record; the anchor makes
-  the same signed call through the Go SDK's CommonClient and exits.
+  the same signed call through the Go SDK's CommonClient and exits. vulscan's runs start at least
+  100 ms apart: it keeps TCSS's 20 calls a second across processes, so a run started within one
+  pace interval (52.5 ms) of the previous one waits for its slot, which a user's single scan
+  never does; the wait is not counted, and the anchors (which keep no pace) are not spaced.
 - **Warm latency**: the load generator (its own process) sends at a fixed rate whether or not
   earlier requests were answered, and measures each latency from its scheduled time. The
   per-actor start limit (VULSCAN_START_LIMIT) is off in the suite: the generator is one actor.
+- **Throughput**: testing.B, in-process: ` + "`scan.Service.Start`" + ` against the TCSS emulator with a
+  SQLite log in a temporary directory, pacing off, 8 callers per CPU at once
+  (BenchmarkStartParallel), against the signed call alone to a stub server with as many callers
+  (BenchmarkCreateVulScanTaskParallel); the second row is the same with one caller at a time.
 - **Burst**: 500 requests at once against TCSS's 20 calls a second (the emulator in this process
   records every call); peak RSS is the server's VmHWM.
 `
@@ -29,29 +36,61 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
 
 - **Package initialisation** (` + "`GODEBUG=inittrace=1 vulscan help`" + `): 3.2 ms before this work, of which
   1.4 ms compiled the role-ARN and session-name patterns with large repeat counts (tcss/role.go,
-  tcsstest/sts.go). They now compile on first use: 1.8 ms. A hello-world Go program initialises
-  in about 0.9 ms.
-- **One-shot CLI** (perf, 30 runs of ` + "`vulscan scan`" + ` on main with the audit issue's
-  schema-version check, CPU samples): package initialisation 17% (the remaining regular
-  expressions of scan, audit, schedule, auth and templates 5%); opening the SQLite store 12%, of
-  which 10.6% is the first query, where SQLite opens the connection, applies the pragmas and
-  parses the stored schema (no DDL runs any more once the schema is current); the two appends
-  15%; closing the store 5% (the checkpoint); TCSS client and call 4%; the web handler 1.6%;
-  the rest is the Go runtime and page faults of a 17 MB binary against the SDK program's 6 MB.
-  Wall time adds six fsyncs (strace): the WAL header and its directory (SQLite recreates the WAL
-  in every process), the pending record's commit, the outcome's commit, and the checkpoint when
-  the store closes (WAL and database file).
-- **Durability choice.** The pending record must be on disk before TCSS is called, so its commit
-  stays synchronous(FULL). The outcome record may be lost in a power cut without harm: the
-  pending record says a scan may have started, and reconciliation closes it as unknown. SQLite
-  sets synchronous per connection, not per transaction, so the pragma alone cannot tell the two
-  commits apart; what would remove four of the six fsyncs without weakening the pending
-  record: keep the WAL between processes (SQLITE_FCNTL_PERSIST_WAL) and skip the checkpoint on
-  close (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE), set in a connection hook of the sqlstore.
-- **Throughput** (` + "`go test -bench 'BenchmarkStart$' -cpuprofile`" + `): 4.5 ms a call of which 1.2 ms
-  is CPU: the two appends' commits wait for fsync behind the store's mutex, so attempts are
-  serialised on two synchronous commits each. Closing the gap needs group commit (several
-  pending records in one transaction) or the outcome commit without fsync, in the sqlstore.
+  tcsstest/sts.go). They, and since then scan's, audit's, schedule's and auth's ID and name
+  patterns, compile on first use (scan 0.52 ms to 0.01, audit 0.27 to 0.01, schedule 0.05 and
+  auth 0.07 to nothing): about 2 ms in all now, most of it the standard library, the AWS STS
+  client's endpoint tables and modernc.org/libc. A hello-world Go program initialises in about
+  0.9 ms.
+- **One-shot CLI** (perf, 30 runs of ` + "`vulscan scan`" + ` 100 ms apart at 8d8fb35, CPU samples): the
+  Go runtime's start and package initialisation 35% (runtime.schedinit 8%, itabs and page faults
+  of a 19 MB binary; regular expressions 5%); opening the SQLite store 14%, of which SQLite
+  parsing the stored schema (19 tables, indexes and triggers) 7% and reading back the WAL the
+  previous process left 4%; the attempt 18%: its two appends 9%, the pace booking 3%, the TCSS
+  client and call 5%. ` + "`vulscan help`" + ` alone costs 6 to 10 ms of CPU and 715 page faults against
+  the SDK program's whole run of 4.6 ms and 344, so the binary's start is most of what remains
+  between 2.6x and the 2x target. No server start-up work runs any more (the writability probe,
+  the 7-day reconciliation, sign-in, the guard and the web handler are the servers'; a read-only
+  store still stops the scan before TCSS with exit 1, at its pending append, naming the cause).
+  Wall time: two fsyncs (strace -f -e fsync), the pending record's commit and the directory sync
+  SQLite makes on a WAL handle's first sync; it was seven: the WAL's header and directory (the
+  WAL was recreated in every process), the pending and outcome commits, the pace booking's
+  commit on a second connection, and the close's checkpoint (WAL, database). What would close
+  the rest: a smaller binary for the one-shot (the CLI links the web handler, sign-in and the
+  AWS STS client it does not use; a build without them, or lazy registration behind the command,
+  would cut the runtime's start and the page faults), and fewer schema objects to parse per open.
+- **One-shot peak RSS**: 14.6 to 16.1 MB against 6.1 MB. Held mid-call, the process has 2.9 to
+  3.2 MB of anonymous memory (no garbage collection runs in a one-shot) and 12.4 to 14.0 MB of
+  the 19 MB binary's pages mapped (RssFile; which pages fault-around maps in moves with the code's
+  layout, so a build that touches less memory can still show more). ` + "`vulscan help`" + ` alone peaks at
+  10.9 to 11.4 MB, 1.8x the SDK program: 1.5x is not reachable with this binary, whatever the
+  scan does; the same smaller binary as above would be the lever.
+- **Durability choice.** The pending record is on disk before TCSS is called: a batch of appends
+  holding any record other than an outcome commits with synchronous=FULL (PostgreSQL: its
+  configured synchronous_commit). A batch of outcomes only commits with synchronous=NORMAL
+  (PostgreSQL: synchronous_commit=off for that transaction): the commit is written, not
+  synced, so a power cut may lose the newest outcomes, never corrupt the log or break the chain
+  (the next synced commit makes them durable); the attempt's pending record stays, and
+  reconciliation closes it as unknown. A crash of the process alone loses nothing. The TCSS pace
+  booking also commits unsynced (a lost booking lets one call go a slot early after a reboot).
+  SQLite sets synchronous per connection, so appends run on one kept connection whose level is
+  switched before BEGIN (the switch and the booking are statements prepared on it). The WAL is
+  kept between processes: SQLITE_FCNTL_PERSIST_WAL and SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, set by
+  the store's own driver's connection hook (modernc.org/sqlite v1.62 exposes no db_config, so
+  the hook calls it on the connection's handle through the driver's lib), and SQLite's automatic
+  checkpoint every 256 pages (the default 1000 made reading the WAL back a tenth of a one-shot).
+  The log at rest is the file and its -wal.
+- **Throughput** (` + "`go test -bench 'BenchmarkStart' -cpuprofile`" + `): appends that arrive while a
+  commit is under way queue and go into the next transaction together (group commit), each
+  chained and checked for its idempotency key in order, no caller answered before its record's
+  commit; the append statements are prepared once. With 16 callers about 7 records share a
+  commit, which takes about 2 ms on this shared disk (fsync with a long tail): 0.35x the signed
+  call with as many callers, from about 0.15x before group commit. The rest: CPU, 0.8 ms an attempt of which the
+  appends are a third (SQLite writes each record into the table and its 8 indexes), against the anchor's stub server that checks nothing; and the TCSS client, which
+  under concurrency dials new connections (Go's default of 2 idle connections per host, 5%).
+  One caller at a time (second row) waits for its own pending record's fsync: bounded by the
+  disk's sync latency, about 0.1x however fast the rest is. Closing the gap: fewer indexes
+  written per record, a larger idle pool in the TCSS client, and a disk whose fsync takes
+  microseconds (a deployed function's PostgreSQL, where group commit also applies).
 - **Lambda and SCF cold start**: beside initialisation, the start opens the SQLite store and runs
   the schema statements (above) before the first event or init/ready; the deploy binary is
   2.7 times the hello-world's, which shows in page faults at exec.
@@ -75,14 +114,18 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   issue's shared pace), but on a loaded machine goroutines woken late send together, so more than 20 calls reach TCSS within one clock second; the emulator
   refuses those (RequestLimitExceeded) and the SDK retries them. A pacer that counts actual sends
   per window, with a margin, would keep the upstream at 20.
-- **Warm latency** at 15 requests a second: the server spends 4.1 ms of CPU on each
-  ` + "`POST /api/scans`" + ` (the emulator 0.6 ms on the call); perf over 200 requests puts 37% of the
-  server's CPU in the two appends, of which SQLite parsing each statement again 11% (database/sql
-  prepares on every exec; prepared statements in the sqlstore would keep them) and fsync 9%.
-  Each request also waits for two fsyncs behind the store's mutex, and fsync on this shared disk
-  has a long tail (strace: median 0.7 ms, max 230 ms). On a machine whose load average is far
-  above its two cores the server falls behind the open-loop schedule and the queue builds, which
-  the anchor (no audit log, a fraction of the CPU) does not suffer.
+- **Warm latency** at 15 requests a second: each ` + "`POST /api/scans`" + ` waits for its pending
+  record's fsync before the call (the durability choice above; the outcome and the pace booking
+  no longer sync), so the added latency can be no lower than the disk's sync latency, which on
+  this shared disk has a tail of tens to hundreds of milliseconds (strace: median 0.7 ms, max
+  230 ms). The server spends 2.5 to 3 ms of CPU on each request (4.1 before this work); perf over 150
+  requests at 1d790a7: the scan service 53% of it, the appends with their witness lines 35% (commits 14%, of which fsync
+  7% and WAL writes 4%), the TCSS call 16%, the pace booking 7% (11% before it was prepared;
+  SQLite parsing statements 6% to under 1%), the witness line's JSON 3%. On a machine whose load
+  average is far above its two cores the server falls behind the open-loop schedule and p99
+  follows the scheduler and the disk, which the anchor (no audit log) does not wait for. The
+  2 ms target needs a log whose commit is durable in well under a millisecond at p99 (local
+  NVMe, or PostgreSQL with a fast WAL device); nothing in vulscan's own work is that large.
 - **First run** (measured apart, fresh clone, empty GOMODCACHE and GOCACHE, load average about
   14): ` + "`go tool task run`" + ` until the form answers took 231 s and filled 438 MB of module
   cache (785 MB before the tools module). Apart: building the task runner from tools/go.mod
