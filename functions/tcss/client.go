@@ -234,20 +234,23 @@ func newCreateVulScanTaskRequest(r scan.Request) *CreateVulScanTaskRequest {
 	}
 }
 
-// call sends req, decoding the answer into resp. Every attempt waits for its pacing slot;
-// RequestLimitExceeded is retried up to maxRateLimitRetries times, and network failures of
-// read-only actions up to maxReadRetries times.
+// call sends req, decoding the answer into resp. Every attempt waits for its pacing slot and
+// tells the pacer when its answer came; RequestLimitExceeded is retried up to
+// maxRateLimitRetries times, and network failures of read-only actions up to maxReadRetries
+// times.
 func (c *Client) call(ctx context.Context, action string, req tchttp.Request, resp tchttp.Response, readOnly bool) error {
 	if err := credentialProblem(ctx, c.cred); err != nil {
 		return fmt.Errorf("tcss %s: nothing sent: %w", action, err)
 	}
 	rateLimited, failed := 0, 0
 	for {
-		if err := c.pacer.Wait(ctx, action); err != nil {
+		answered, err := c.pacer.Wait(ctx, action)
+		if err != nil {
 			return fmt.Errorf("tcss %s: nothing sent: %w", action, err)
 		}
 		req.SetContext(ctx)
-		err := c.sdk.Send(req, resp)
+		err = c.sdk.Send(req, resp)
+		answered() // the call holds its place in the pacer's window until now
 		if err == nil {
 			return nil
 		}

@@ -3,6 +3,7 @@ package tcss
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 )
@@ -14,11 +15,12 @@ type fakeBooker struct {
 	err   error
 	calls int
 	asked time.Duration
+	count int
 }
 
-func (f *fakeBooker) BookSlot(_ context.Context, _ string, now time.Time, interval time.Duration, _ time.Time) (time.Time, bool, error) {
+func (f *fakeBooker) BookSlot(_ context.Context, _ string, now time.Time, interval time.Duration, count int, _ time.Time) (time.Time, bool, error) {
 	f.calls++
-	f.asked = interval
+	f.asked, f.count = interval, count
 	if f.err != nil {
 		return time.Time{}, false, f.err
 	}
@@ -32,25 +34,94 @@ func TestPacerBooksThroughASharedBooker(t *testing.T) {
 	p := NewPacer(RequestsPerSecond)
 	b := &fakeBooker{slot: now, ok: true}
 	p.Share(b, nil)
-	for range 3 { // the shared booker, not the local bucket, decides: three calls at once pass
-		if err := p.Wait(ctx, "CreateVulScanTask"); err != nil {
+	for range 3 { // the shared booker, not the local spacing, decides: three calls at once pass
+		done, err := p.Wait(ctx, "CreateVulScanTask")
+		if err != nil {
 			t.Fatal(err)
 		}
+		done()
 	}
-	if b.calls != 3 || b.asked != 52500*time.Microsecond+slack {
-		t.Errorf("booker asked %d times for interval %v", b.calls, b.asked)
+	if b.calls != 3 || b.asked != 52500*time.Microsecond+slack || b.count != 1 {
+		t.Errorf("booker asked %d times for %d slots %v apart; want 3 times for one slot 52.5ms apart", b.calls, b.count, b.asked)
 	}
 
 	full := &fakeBooker{slot: now, ok: false}
 	p.Share(full, nil)
-	if err := p.Wait(ctx, "CreateVulScanTask"); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := p.Wait(ctx, "CreateVulScanTask"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("no slot before the deadline: %v, want DeadlineExceeded", err)
 	}
 
 	var reported error
 	broken := &fakeBooker{err: errors.New("database unreachable")}
 	p.Share(broken, func(err error) { reported = err })
-	if err := p.Wait(ctx, "DescribeVulScanInfo"); err != nil || reported == nil {
+	if _, err := p.Wait(ctx, "DescribeVulScanInfo"); err != nil || reported == nil {
 		t.Errorf("with the booker down: %v, reported %v; want local pacing and a report", err, reported)
+	}
+}
+
+// Callers waiting together share one booking of as many slots as they are: a burst costs one
+// write to the store per few calls.
+func TestPacerBooksForEveryCallerWaiting(t *testing.T) {
+	p := NewPacer(RequestsPerSecond)
+	var mu sync.Mutex
+	var counts []int
+	booker := bookerFunc(func(now time.Time, interval time.Duration, count int) time.Time {
+		mu.Lock()
+		counts = append(counts, count)
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond) // a commit: meanwhile the other callers arrive and wait
+		return now
+	})
+	p.Share(booker, nil)
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			done, err := p.Wait(context.Background(), "CreateVulScanTask")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			done()
+		})
+	}
+	wg.Wait()
+	booked := 0
+	for _, c := range counts {
+		booked += c
+		if c > maxBatch {
+			t.Errorf("a booking of %d slots, want at most %d", c, maxBatch)
+		}
+	}
+	if booked < 6 || len(counts) >= 6 {
+		t.Errorf("%d bookings of %v slots for 6 callers; want fewer bookings than callers, enough slots", len(counts), counts)
+	}
+}
+
+// bookerFunc books what its function says, always successfully.
+type bookerFunc func(now time.Time, interval time.Duration, count int) time.Time
+
+func (f bookerFunc) BookSlot(_ context.Context, _ string, now time.Time, interval time.Duration, count int, _ time.Time) (time.Time, bool, error) {
+	return f(now, interval, count), true, nil
+}
+
+// A process that wakes too late for its shared slot gives it up and books another (other
+// processes' calls may be due beside it), but not for ever.
+func TestPacerRebooksAStaleSharedSlot(t *testing.T) {
+	p := NewPacer(RequestsPerSecond)
+	stale := &fakeBooker{slot: func(now time.Time) time.Time { return now.Add(-2 * lateTolerance) }, ok: true}
+	p.Share(stale, nil)
+	done, err := p.Wait(context.Background(), "CreateVulScanTask")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done()
+	if stale.calls != maxRebooks+1 {
+		t.Errorf("booked %d slots, want %d: the first and %d more for stale ones", stale.calls, maxRebooks+1, maxRebooks)
+	}
+
+	punctual := &fakeBooker{slot: func(now time.Time) time.Time { return now }, ok: true}
+	p.Share(punctual, nil)
+	if _, err := p.Wait(context.Background(), "CreateVulScanTask"); err != nil || punctual.calls != 1 {
+		t.Errorf("a punctual slot: %v after %d bookings, want one booking", err, punctual.calls)
 	}
 }

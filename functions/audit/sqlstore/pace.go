@@ -11,9 +11,10 @@ import (
 
 // BookSlot implements tcss.SlotBooker (without importing it: stores know nothing of TCSS) with one statement on the action's row of tcss_pace, which
 // the database runs under that row's lock (PostgreSQL) or its write lock (SQLite): processes
-// that book at once get slots one interval apart.
-func (s *Store) BookSlot(ctx context.Context, action string, now time.Time, interval time.Duration, notAfter time.Time) (time.Time, bool, error) {
-	n, step, limit := now.UnixNano(), interval.Nanoseconds(), int64(math.MaxInt64)
+// that book at once get slots one interval apart. It books count consecutive slots (at least
+// one) and returns the first.
+func (s *Store) BookSlot(ctx context.Context, action string, now time.Time, interval time.Duration, count int, notAfter time.Time) (time.Time, bool, error) {
+	n, span, limit := now.UnixNano(), interval.Nanoseconds()*int64(max(count, 1)), int64(math.MaxInt64)
 	if !notAfter.IsZero() {
 		limit = notAfter.UnixNano()
 	}
@@ -23,7 +24,7 @@ func (s *Store) BookSlot(ctx context.Context, action string, now time.Time, inte
 		RETURNING next_ns`)
 	var next int64
 	err := s.paceWrite(ctx, query, func(q rowQuerier) error {
-		return q.QueryRowContext(ctx, action, n, step, n, step, n, limit).Scan(&next)
+		return q.QueryRowContext(ctx, action, n, span, n, span, n, limit).Scan(&next)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
@@ -31,7 +32,7 @@ func (s *Store) BookSlot(ctx context.Context, action string, now time.Time, inte
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("sqlstore: booking a %s slot: %w", action, err)
 	}
-	return time.Unix(0, next-step), true, nil
+	return time.Unix(0, next-span), true, nil
 }
 
 // paceWrite runs a booking (query). On SQLite it goes through the append path's connection,

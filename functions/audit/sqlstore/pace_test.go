@@ -25,7 +25,7 @@ func TestBookSlotSharesOnePace(t *testing.T) {
 				s = other
 			}
 			wg.Go(func() {
-				slot, ok, err := s.BookSlot(ctx, "CreateVulScanTask", now.Add(time.Duration(i%3)*time.Millisecond), interval, time.Time{})
+				slot, ok, err := s.BookSlot(ctx, "CreateVulScanTask", now.Add(time.Duration(i%3)*time.Millisecond), interval, 1, time.Time{})
 				if err != nil || !ok {
 					t.Errorf("BookSlot: %v, %v", ok, err)
 					return
@@ -46,12 +46,16 @@ func TestBookSlotSharesOnePace(t *testing.T) {
 			t.Fatalf("%d slots from %v", len(slots), slots[0])
 		}
 		// The 41st slot is two seconds out: a caller whose deadline is sooner gets none.
-		if _, ok, err := h.store.BookSlot(ctx, "CreateVulScanTask", now, interval, now.Add(time.Second)); ok || err != nil {
+		if _, ok, err := h.store.BookSlot(ctx, "CreateVulScanTask", now, interval, 1, now.Add(time.Second)); ok || err != nil {
 			t.Errorf("BookSlot before a near deadline: ok %v, %v; want no slot", ok, err)
 		}
-		// Another action has a pace of its own.
-		if slot, ok, err := other.BookSlot(ctx, "DescribeVulScanInfo", now, interval, time.Time{}); !ok || err != nil || !slot.Equal(now) {
+		// Another action has a pace of its own. A booking of several slots takes them all: the
+		// next booking's slot comes after the last of them.
+		if slot, ok, err := other.BookSlot(ctx, "DescribeVulScanInfo", now, interval, 4, time.Time{}); !ok || err != nil || !slot.Equal(now) {
 			t.Errorf("first DescribeVulScanInfo slot = %v, %v, %v; want now", slot, ok, err)
+		}
+		if slot, ok, err := h.store.BookSlot(ctx, "DescribeVulScanInfo", now, interval, 1, time.Time{}); !ok || err != nil || !slot.Equal(now.Add(4*interval)) {
+			t.Errorf("the slot after a booking of four = %v, %v, %v; want now + 4 intervals", slot, ok, err)
 		}
 	})
 }
