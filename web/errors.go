@@ -31,6 +31,7 @@ var statusOf = map[string]int{
 	scan.EINPROGRESS:  http.StatusConflict,
 	scan.ENOTFOUND:    http.StatusNotFound,
 	scan.EUNAVAILABLE: http.StatusServiceUnavailable,
+	scan.EBUSY:        http.StatusServiceUnavailable,
 	scan.ERATELIMITED: http.StatusTooManyRequests,
 	scan.EUPSTREAM:    http.StatusBadGateway,
 	scan.EUNKNOWN:     http.StatusGatewayTimeout,
@@ -160,7 +161,11 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	for _, f := range p.fields {
 		msg += " " + f.String() + "."
 	}
-	view := templates.ErrorView{Base: baseOf(r), Status: p.status, Title: pageTitle(p.status), Message: msg}
+	title := pageTitle(p.status)
+	if p.code == scan.EBUSY {
+		title = "The server is busy"
+	}
+	view := templates.ErrorView{Base: baseOf(r), Status: p.status, Title: title, Message: msg}
 	if rerr := s.render(w, r, p.status, templates.ErrorPage(view)); rerr != nil {
 		s.log.Error("error page not rendered", "err", rerr)
 		http.Error(w, internalMessage, http.StatusInternalServerError)

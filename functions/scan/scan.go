@@ -22,6 +22,7 @@ const (
 	EFORBIDDEN   = "forbidden"    // the caller may not ask (e.g. a cross-site form post)
 	ENOTFOUND    = "not_found"    // no such record
 	EUNAVAILABLE = "unavailable"  // the audit log cannot be written: nothing was started
+	EBUSY        = "busy"         // too many requests wait for TCSS's pace: nothing was started
 	ERATELIMITED = "rate_limited" // TCSS kept answering RequestLimitExceeded
 	EUPSTREAM    = "upstream"     // TCSS answered with an error: nothing was started
 	EUNKNOWN     = "unknown"      // TCSS's answer was lost: a task may or may not exist

@@ -23,6 +23,7 @@ const (
 	CodeForbidden           = "vulscan.Forbidden"
 	CodeNotSent             = "vulscan.NotSent"
 	CodeOutcomeUnknown      = "vulscan.OutcomeUnknown"
+	CodeBusy                = "vulscan.Busy"
 )
 
 // Bounds on what callers put into a record, so one request cannot bloat the log.
@@ -339,6 +340,8 @@ func (s *Service) reject(ctx context.Context, rec audit.Record, norm Request, ca
 			rec.ErrorCode = CodeIdempotencyConflict
 		case EFORBIDDEN:
 			rec.ErrorCode = CodeForbidden
+		case EBUSY:
+			rec.ErrorCode = CodeBusy
 		}
 		rec.ErrorMessage = Clean(describeError(e), maxErrorTextLen)
 	}

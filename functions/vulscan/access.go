@@ -106,8 +106,10 @@ func describeAuth(authn *auth.Authenticator) string {
 	return strings.Join(parts, ", ")
 }
 
-// openGuard builds the guard rails in front of the scan service from VULSCAN_BROAD_SCOPE_ACTORS,
-// VULSCAN_START_LIMIT and VULSCAN_SCHEDULES.
+// openGuard builds the guard rails from VULSCAN_BROAD_SCOPE_ACTORS, VULSCAN_START_LIMIT and
+// VULSCAN_SCHEDULES, in front of the start queue (VULSCAN_START_QUEUE) in front of the scan
+// service: the guard refuses a runaway caller before it can fill the queue, and the queue's own
+// refusals are recorded within the guard's allowance per source.
 func (a *app) openGuard(e env) (*guard.Guard, error) {
 	limit, err := guard.ParseStartLimit(e.getenv(guard.EnvStartLimit))
 	if err != nil {
@@ -118,12 +120,21 @@ func (a *app) openGuard(e env) (*guard.Guard, error) {
 		return nil, err
 	}
 	a.schedule = schedules
-	return guard.New(a.service, guard.Config{
+	var g *guard.Guard
+	queue := scan.NewQueue(a.service, scan.QueueConfig{
+		Capacity:  a.settings.startQueue,
+		PerSecond: tcss.RequestsPerSecond,
+		Refuse: func(ctx context.Context, key string, c scan.Caller, cause error) (scan.Attempt, error) {
+			return g.Reject(ctx, key, c, cause)
+		},
+	})
+	g, err = guard.New(queue, guard.Config{
 		BroadScopeActors: guard.ParseActorPatterns(e.getenv(guard.EnvBroadScopeActors)),
 		StartsPerMinute:  limit,
 		Schedules:        schedules.Names(),
 		Logger:           a.logger,
 	})
+	return g, err
 }
 
 // guardedScans is the scan service as the web handler sees it: starts and refusals go through

@@ -5,7 +5,10 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"github.com/vulscan/vulscan/functions/scan"
 )
 
 // settings are vulscan's VULSCAN_* environment variables (README lists each with its default).
@@ -17,8 +20,13 @@ type settings struct {
 	auditDSN       string   // VULSCAN_AUDIT_DSN: sqlite:PATH or postgres://…
 	trustedOrigins []string // VULSCAN_TRUSTED_ORIGINS: origins allowed to post the form
 	allowedHosts   []string // VULSCAN_ALLOWED_HOSTS: extra Host names (name or name:port) the server answers to
+	startQueue     int      // VULSCAN_START_QUEUE: form and API requests that may wait for TCSS's pace
 	deployed       bool     // running on SCF or Lambda rather than on a workstation
 }
+
+// maxStartQueue bounds VULSCAN_START_QUEUE: at TCSS's 20 calls a second the last of that many
+// would wait over an hour, so a larger value is a mistake.
+const maxStartQueue = 100000
 
 // emulatorEndpoint selects the in-process TCSS emulator (developer build only).
 const emulatorEndpoint = "emulator"
@@ -51,6 +59,14 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	}
 	if s.addr == "" {
 		s.addr = defaultAddr(getenv)
+	}
+	if v := strings.TrimSpace(getenv("VULSCAN_START_QUEUE")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxStartQueue {
+			return settings{}, fmt.Errorf("VULSCAN_START_QUEUE=%q: want how many form and API requests may wait for TCSS, 1 to %d (default %d)",
+				scan.Shorten(v, 32), maxStartQueue, scan.DefaultQueueCapacity)
+		}
+		s.startQueue = n
 	}
 	if _, _, err := net.SplitHostPort(s.addr); err != nil {
 		return settings{}, fmt.Errorf("VULSCAN_ADDR=%q: want host:port: %w", s.addr, err)

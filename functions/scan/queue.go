@@ -1,0 +1,181 @@
+package scan
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/audit"
+)
+
+// Starter starts and refuses scans: *Service, or a guard in front of it.
+type Starter interface {
+	Start(ctx context.Context, req Request, key string, c Caller) (Attempt, error)
+	Reject(ctx context.Context, key string, c Caller, cause error) (Attempt, error)
+}
+
+// Queue bounds what a burst of form and API requests costs. TCSS takes 20 calls a second, so in
+// a burst most requests wait; without the queue each waited inside Service.Start, with its
+// pending record written, its TCSS call built and a goroutine stack grown by the SQLite driver.
+// Here a request waits as what it is, a decoded Request, in a bounded FIFO, and a few workers do
+// the audit and the call. A request that finds the queue full is refused at once (EBUSY, 503
+// with Retry-After) and the refusal recorded, rather than memory growing without bound.
+//
+// A request is never half done: it is either refused before anything is recorded (full queue,
+// or its caller gave up or ran out of time while it waited: the refusal is recorded), or handed
+// whole to Service.Start, which writes the pending record, calls TCSS and records the outcome.
+// Timers, direct invocations and the CLI do not come in bursts from outside, and pass straight
+// through.
+type Queue struct {
+	next    Starter
+	refuse  func(ctx context.Context, key string, c Caller, cause error) (Attempt, error)
+	jobs    chan *queued
+	workers int
+	pace    float64
+}
+
+// QueueConfig configures a Queue. Zero values take the defaults.
+type QueueConfig struct {
+	// Capacity is how many requests may wait (VULSCAN_START_QUEUE; default
+	// DefaultQueueCapacity).
+	Capacity int
+	// Workers is how many requests are started at once (default DefaultQueueWorkers).
+	Workers int
+	// PerSecond is the pace TCSS keeps the workers to, for the Retry-After of a refusal
+	// (default 20).
+	PerSecond float64
+	// Refuse records the queue's refusals; nil means next.Reject. (vulscan passes its guard's,
+	// which bounds the refusals recorded per source.)
+	Refuse func(ctx context.Context, key string, c Caller, cause error) (Attempt, error)
+}
+
+// DefaultQueueCapacity is what TCSS's 20 calls a second serve in 40 s: the HTTP server gives a
+// POST 50 s, and the call must end a margin before that. A request queued further back could not
+// be served in time; it is better refused at once. A waiting request costs its connection and a
+// parked goroutine (about 10 KB), so the bound is also what keeps a burst's memory flat.
+const DefaultQueueCapacity = 800
+
+// DefaultQueueWorkers start scans at once. Each spends most of an attempt waiting for its TCSS
+// slot (52.5 ms apart); eight keep the pace even when an audit commit takes a few hundred
+// milliseconds (fsync on a busy disk), and hold at most eight attempts open.
+const DefaultQueueWorkers = 8
+
+// NewQueue returns a Queue in front of next and starts its workers, which run as long as the
+// process does: parked on the queue, a worker takes a request the moment it comes.
+func NewQueue(next Starter, cfg QueueConfig) *Queue {
+	if cfg.Capacity <= 0 {
+		cfg.Capacity = DefaultQueueCapacity
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultQueueWorkers
+	}
+	if cfg.PerSecond <= 0 {
+		cfg.PerSecond = 20
+	}
+	if cfg.Refuse == nil {
+		cfg.Refuse = next.Reject
+	}
+	q := &Queue{next: next, refuse: cfg.Refuse, jobs: make(chan *queued, cfg.Capacity),
+		workers: cfg.Workers, pace: cfg.PerSecond}
+	for range q.workers {
+		go q.work()
+	}
+	return q
+}
+
+// queued is a request waiting for a worker: only what Start needs.
+type queued struct {
+	ctx    context.Context
+	req    Request
+	key    string
+	caller Caller
+	state  atomic.Int32 // waiting, taken or abandoned
+	done   chan startResult
+}
+
+const (
+	waiting int32 = iota
+	taken
+	abandoned
+)
+
+type startResult struct {
+	attempt Attempt
+	err     error
+}
+
+// Start queues a form or API request and returns what Service.Start returned for it; other
+// triggers go straight to next. Refusals are *Error with code EBUSY: the queue is full, or
+// ctx ended while the request waited (recorded as rejected either way).
+func (q *Queue) Start(ctx context.Context, req Request, key string, c Caller) (Attempt, error) {
+	if c.Trigger != audit.TriggerForm && c.Trigger != audit.TriggerAPI {
+		return q.next.Start(ctx, req, key, c)
+	}
+	j := &queued{ctx: ctx, req: req, key: key, caller: c, done: make(chan startResult, 1)}
+	select {
+	case q.jobs <- j:
+	default:
+		wait := q.retryAfter()
+		return q.refuse(ctx, key, c, &Error{Code: EBUSY, Op: "scan.Queue", Err: &BusyError{Wait: wait}, Message: fmt.Sprintf(
+			"The server is busy: %d scans are waiting for TCSS, which takes 20 calls a second. No scan was started; try again in %d s.",
+			cap(q.jobs), retrySeconds(wait))})
+	}
+	select {
+	case r := <-j.done:
+		return r.attempt, r.err
+	case <-ctx.Done():
+		if j.state.CompareAndSwap(waiting, abandoned) {
+			return q.refuse(context.WithoutCancel(ctx), key, c, expired(ctx))
+		}
+		r := <-j.done // a worker has it: Start ends soon, ctx being done
+		return r.attempt, r.err
+	}
+}
+
+// Reject passes a refusal through to next.
+func (q *Queue) Reject(ctx context.Context, key string, c Caller, cause error) (Attempt, error) {
+	return q.next.Reject(ctx, key, c, cause)
+}
+
+// work starts queued requests, oldest first, for as long as the process runs.
+func (q *Queue) work() {
+	for j := range q.jobs {
+		if !j.state.CompareAndSwap(waiting, taken) {
+			continue // its caller gave up; the refusal is recorded
+		}
+		if j.ctx.Err() != nil {
+			a, err := q.refuse(context.WithoutCancel(j.ctx), j.key, j.caller, expired(j.ctx))
+			j.done <- startResult{a, err}
+			continue
+		}
+		a, err := q.next.Start(j.ctx, j.req, j.key, j.caller)
+		j.done <- startResult{a, err}
+	}
+}
+
+// retryAfter is how long the queue, full, takes to drain at TCSS's pace.
+func (q *Queue) retryAfter() time.Duration {
+	return time.Duration(float64(cap(q.jobs)+q.workers) / q.pace * float64(time.Second))
+}
+
+// expired is the refusal of a request whose caller gave up, or whose deadline passed, while it
+// waited in the queue.
+func expired(ctx context.Context) error {
+	return &Error{Code: EBUSY, Op: "scan.Queue", Err: ctx.Err(),
+		Message: "The server was too busy: the request waited for TCSS until its caller gave up or its time ran out. No scan was started; try again later."}
+}
+
+// BusyError is the cause of a refusal by a full queue; RetryAfter says when to try again.
+type BusyError struct{ Wait time.Duration }
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("the start queue is full; try again in %s", e.Wait.Round(time.Second))
+}
+
+// RetryAfter is how long the caller should wait.
+func (e *BusyError) RetryAfter() time.Duration { return e.Wait }
+
+func retrySeconds(d time.Duration) int64 {
+	return max(1, int64((d+time.Second-1)/time.Second))
+}

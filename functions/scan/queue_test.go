@@ -1,0 +1,140 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/audit"
+)
+
+// gatedStarter starts nothing until its gate opens, and records what reached it.
+type gatedStarter struct {
+	gate    chan struct{}
+	entered chan string // the key of each Start, as it begins
+	mu      sync.Mutex
+	started []string
+	refused []error
+}
+
+func newGatedStarter() *gatedStarter {
+	return &gatedStarter{gate: make(chan struct{}), entered: make(chan string, 100)}
+}
+
+func (g *gatedStarter) Start(_ context.Context, _ Request, key string, _ Caller) (Attempt, error) {
+	g.entered <- key
+	<-g.gate
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.started = append(g.started, key)
+	return Attempt{Record: audit.Record{ID: int64(len(g.started))}}, nil
+}
+
+func (g *gatedStarter) Reject(_ context.Context, _ string, _ Caller, cause error) (Attempt, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.refused = append(g.refused, cause)
+	return Attempt{Record: audit.Record{ID: 1000 + int64(len(g.refused))}}, cause
+}
+
+var apiCaller = Caller{Trigger: audit.TriggerAPI, Actor: "apikey:ci"}
+
+type startOutcome struct {
+	key string
+	a   Attempt
+	err error
+}
+
+func TestQueueRefusesWhatItCannotHold(t *testing.T) {
+	next := newGatedStarter()
+	q := NewQueue(next, QueueConfig{Capacity: 2, Workers: 1})
+	results := make(chan startOutcome, 10)
+	start := func(key string, c Caller) {
+		a, err := q.Start(context.Background(), Request{}, key, c)
+		results <- startOutcome{key, a, err}
+	}
+	go start("first", apiCaller)
+	if got := <-next.entered; got != "first" { // the one worker holds it
+		t.Fatalf("the worker took %q", got)
+	}
+	go start("second", apiCaller)
+	go start("third", apiCaller)
+	// Two wait; wait for them to be queued before the next arrives.
+	for len(q.jobs) < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	a, err := q.Start(context.Background(), Request{}, "fourth", apiCaller)
+	var e *Error
+	var busy *BusyError
+	if !errors.As(err, &e) || e.Code != EBUSY || !errors.As(err, &busy) || busy.RetryAfter() <= 0 {
+		t.Fatalf("a full queue answered %v, want EBUSY with a Retry-After", err)
+	}
+	if a.ID() == 0 || len(next.refused) != 1 {
+		t.Errorf("the refusal was not recorded: attempt %d, %d refusals", a.ID(), len(next.refused))
+	}
+	// A timer is not held up by the web's queue (its Start would block on the gate here, so it
+	// is checked by what reaches next first).
+	go start("timer", Caller{Trigger: audit.TriggerTimer, Actor: "system:timer/nightly"})
+	if got := <-next.entered; got != "timer" {
+		t.Errorf("%q reached the service before the timer", got)
+	}
+	close(next.gate)
+	for range 4 {
+		if r := <-results; r.err != nil {
+			t.Errorf("%s: %v", r.key, r.err)
+		}
+	}
+	next.mu.Lock()
+	defer next.mu.Unlock()
+	if len(next.started) != 4 {
+		t.Errorf("started %v, want first, second, third and the timer", next.started)
+	}
+}
+
+// A request whose caller gives up (or runs out of time) while it waits is refused and recorded,
+// and never reaches the service: no attempt is half done.
+func TestQueueDropsARequestWhoseCallerGaveUp(t *testing.T) {
+	next := newGatedStarter()
+	q := NewQueue(next, QueueConfig{Capacity: 2, Workers: 1})
+	results := make(chan startOutcome, 10)
+	go func() {
+		a, err := q.Start(context.Background(), Request{}, "first", apiCaller)
+		results <- startOutcome{"first", a, err}
+	}()
+	<-next.entered
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		a, err := q.Start(ctx, Request{}, "gave-up", apiCaller)
+		results <- startOutcome{"gave-up", a, err}
+	}()
+	for len(q.jobs) < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	r := <-results
+	var e *Error
+	if r.key != "gave-up" || !errors.As(r.err, &e) || e.Code != EBUSY || !errors.Is(r.err, context.Canceled) || r.a.ID() == 0 {
+		t.Fatalf("%s: %v (attempt %d), want a recorded EBUSY refusal wrapping context.Canceled", r.key, r.err, r.a.ID())
+	}
+	close(next.gate)
+	if r := <-results; r.key != "first" || r.err != nil {
+		t.Fatalf("%s: %v", r.key, r.err)
+	}
+	// The worker skips the abandoned request: the next one after it is served.
+	go func() {
+		a, err := q.Start(context.Background(), Request{}, "after", apiCaller)
+		results <- startOutcome{"after", a, err}
+	}()
+	if r := <-results; r.key != "after" || r.err != nil {
+		t.Fatalf("%s: %v", r.key, r.err)
+	}
+	next.mu.Lock()
+	defer next.mu.Unlock()
+	for _, k := range next.started {
+		if k == "gave-up" {
+			t.Errorf("the abandoned request reached the service: %v", next.started)
+		}
+	}
+}
