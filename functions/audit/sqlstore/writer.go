@@ -159,17 +159,41 @@ func (s *Store) Append(ctx context.Context, rec audit.Record) (audit.Record, err
 	b.queue = b.queue[len(batch):]
 	b.mu.Unlock()
 
-	s.commit(batch)
-
-	b.mu.Lock()
-	if len(b.queue) > 0 {
-		b.queue[0].done <- appendResult{lead: true}
-	} else {
-		b.leading = false
-	}
-	b.mu.Unlock()
+	s.lead(batch)
 	res := <-req.done
 	return res.rec, res.err
+}
+
+// lead commits batch, then hands the lead to the first append that queued meanwhile, or gives
+// it up. Should the commit panic (a server recovers from a handler's panic and goes on), every
+// caller of the batch is answered and the lead still passes on, so that no append waits for ever.
+func (s *Store) lead(batch []*appendReq) {
+	defer func() {
+		if p := recover(); p != nil {
+			for _, r := range batch {
+				select {
+				case r.done <- appendResult{err: fmt.Errorf("sqlstore: append: panic: %v", p)}:
+				default: // already answered
+				}
+			}
+			s.handOff()
+			panic(p)
+		}
+		s.handOff()
+	}()
+	s.commit(batch)
+}
+
+// handOff passes the lead to the first queued append, or gives it up.
+func (s *Store) handOff() {
+	b := &s.batch
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.queue) > 0 {
+		b.queue[0].done <- appendResult{lead: true}
+		return
+	}
+	b.leading = false
 }
 
 // commit stores batch in one transaction and answers each caller. A caller whose context ended
