@@ -4,13 +4,17 @@ package main
 // the profiles showed.
 const explanations = `## What each figure includes
 
-- **Deploy size**: the bootstrap as tests/bench builds it (-tags lambda.norpc -s -w, no -trimpath,
-  local toolchain), deflated into a zip as ` + "`task package`" + ` does.
-- **Lambda cold start**: AWS's runtime interface emulator starts the bootstrap when the first event
-  arrives; the figure is the first invocation's round trip (exec, Go runtime and package
-  initialisation, vulscan's start, answering ` + "`GET /`" + ` from a Function URL event).
-- **SCF cold start**: exec to ` + "`POST /runtime/init/ready`" + ` on a fake runtime API: settings,
-  opening the SQLite audit store, the TCSS client.
+- **Deploy size**: the deploy bootstrap, built as ` + "`task package`" + ` builds it (tag release: no TCSS
+  emulator, no SQLite; -trimpath, -s -w, the release toolchain), zipped with Info-ZIP's zip -X as
+  the task zips it.
+- **Lambda cold start**: AWS's runtime interface emulator starts the deploy bootstrap when the
+  first event arrives; the figure is the first invocation's round trip (exec, Go runtime and
+  package initialisation, vulscan's start, answering ` + "`GET /`" + ` from a Function URL event).
+  The audit log is PostgreSQL, as deployed (VULSCAN_TEST_POSTGRES_DSN, a schema of the suite's
+  own, created before the samples), on this machine.
+- **SCF cold start**: exec of the deploy bootstrap to ` + "`POST /runtime/init/ready`" + ` on a fake
+  runtime API: settings, the TCSS client, sign-in, the guard and the web handler; the audit
+  store (PostgreSQL, as above) opens beside it (see below).
 - **One-shot**: ` + "`vulscan scan --LocalImageScanType ALL`" + ` from exec to exit: validation, the
   pending record, the signed call to a loopback TCSS emulator, the outcome record; the anchor makes
   the same signed call through the Go SDK's CommonClient and exits. vulscan's runs start at least

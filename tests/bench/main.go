@@ -13,6 +13,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -139,7 +140,40 @@ func (s *suite) build() error {
 		}
 		s.bin[name] = path
 	}
+	return s.buildBootstrap()
+}
+
+// buildBootstrap builds the deploy zips' bootstrap exactly as `task package` does (release tag:
+// no TCSS emulator, no SQLite; -trimpath; the release toolchain), for the deploy size and the
+// cold starts: the figures are the deployed binary's. The same command as the task's shares its
+// compiled packages (CI packages before it tests).
+func (s *suite) buildBootstrap() error {
+	toolchain, err := releaseToolchain(s.root)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(s.dir, "bootstrap")
+	s.log("build the deploy bootstrap (%s, release)", toolchain)
+	env := []string{"GOTOOLCHAIN=" + toolchain, "GOOS=linux", "GOARCH=" + runtime.GOARCH, "TZ=UTC"}
+	if err := s.cmd(env, "go", "build", "-tags", "lambda.norpc,release", "-trimpath", "-ldflags=-s -w", "-o", path, "./functions/vulscan"); err != nil {
+		return err
+	}
+	s.bin["bootstrap"] = path
 	return nil
+}
+
+// releaseToolchain is Taskfile.yml's RELEASE_TOOLCHAIN, the Go release `task package` builds with.
+func releaseToolchain(root string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(root, "Taskfile.yml"))
+	if err != nil {
+		return "", err
+	}
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "RELEASE_TOOLCHAIN:"); ok {
+			return strings.Trim(strings.TrimSpace(v), `"'`), nil
+		}
+	}
+	return "", errors.New("no RELEASE_TOOLCHAIN in Taskfile.yml")
 }
 
 // cmd runs a command in the repository root with CGO off, failing with its output.

@@ -8,7 +8,8 @@ import (
 )
 
 // TestSuiteWritesReport runs the suite through its entry point on the items that need nothing
-// outside Go (deploy size, SCF cold start on a fake runtime API), one sample each, and checks
+// outside Go but zip and the test PostgreSQL (deploy size, SCF cold start on a fake runtime
+// API), one sample each, and checks
 // the report: the machine, each figure beside its anchor with a ratio and a verdict, and a note
 // that the run was partial. It asserts nothing about speed.
 func TestSuiteWritesReport(t *testing.T) {
@@ -25,6 +26,14 @@ func TestSuiteWritesReport(t *testing.T) {
 	t.Chdir(root)
 	out := filepath.Join(t.TempDir(), "BENCHMARKS.md")
 	for _, only := range []string{"deploy size", "SCF cold start"} {
+		if only == "SCF cold start" && os.Getenv("VULSCAN_TEST_POSTGRES_DSN") == "" {
+			// The deploy bootstrap keeps its audit log in PostgreSQL.
+			if os.Getenv("CI") != "" {
+				t.Fatal("VULSCAN_TEST_POSTGRES_DSN is not set; CI must run the SCF cold start")
+			}
+			t.Log("SCF cold start not run: VULSCAN_TEST_POSTGRES_DSN is not set")
+			continue
+		}
 		if err := run(out, 1, 1, false, only); err != nil {
 			t.Fatalf("run(only %q): %v", only, err)
 		}
