@@ -34,11 +34,12 @@ type app struct {
 	guard    *guard.Guard        // the rules on who may start which scan, for every trigger
 	schedule schedule.Set        // VULSCAN_SCHEDULES, for the schedules page
 	logger   *slog.Logger
+	opening  *openingStore  // a function instance's store while it opens (startApp); nil otherwise
 	emulator *localEmulator // the in-process TCSS emulator, when the endpoint is "emulator"
 	pacer    *tcss.Pacer    // paces TCSS calls, shared through the audit store with other processes
 	// checkpointer signs checkpoints when VULSCAN_AUDIT_SIGNING_KEY is set (nil otherwise);
 	// stopCheckpoints ends its background ticker, if a serving mode started it.
-	checkpointer    *audit.Checkpointer
+	checkpointer    *audit.Checkpointer // set when the store opens (openStore)
 	stopCheckpoints func()
 }
 
@@ -93,11 +94,21 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 		}
 	}
 	a.reconcileAtStart(ctx)
-	if a.auth, err = a.openAuth(e); err != nil {
+	if err := a.openServing(e); err != nil {
 		return nil, errors.Join(err, a.Close())
 	}
+	return a, nil
+}
+
+// openServing builds what serving adds to the core: sign-in, the guard and the web handler.
+// None of it reads the audit store, which may still be opening (startApp).
+func (a *app) openServing(e env) error {
+	var err error
+	if a.auth, err = a.openAuth(e); err != nil {
+		return err
+	}
 	if a.guard, err = a.openGuard(e); err != nil {
-		return nil, errors.Join(err, a.Close())
+		return err
 	}
 	a.handler = web.New(web.Config{
 		Scans:          guardedScans{Service: a.service, guard: a.guard},
@@ -112,13 +123,30 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 		Schedules:      a.schedule,
 		Inventory:      a.scanner,
 	})
-	return a, nil
+	return nil
 }
 
 // openCore wires what every use of vulscan needs, the one-shot `vulscan scan` included: the
 // settings, the TCSS client, the audit store (witness lines, checkpoints, the shared pace) and
 // the scan service. dsn, when not empty, overrides VULSCAN_AUDIT_DSN.
 func openCore(ctx context.Context, e env, dsn string) (*app, error) {
+	a, err := newCore(e, dsn)
+	if err != nil {
+		return nil, err
+	}
+	wrapped, raw, err := a.openStore(ctx, e)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
+	}
+	a.store, a.raw = wrapped, raw
+	a.stale, _ = raw.(scan.StalePendingFinder)
+	sharePace(a.pacer, raw, a.logger)
+	a.service = scan.NewService(a.scanner, a.store, nil, a.logger)
+	return a, nil
+}
+
+// newCore reads the settings and builds the TCSS client: the core without its audit store.
+func newCore(e env, dsn string) (*app, error) {
 	s, err := loadSettings(e.getenv)
 	if err != nil {
 		return nil, err
@@ -128,29 +156,28 @@ func openCore(ctx context.Context, e env, dsn string) (*app, error) {
 	}
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
 	a := &app{settings: s, logger: logger, pacer: tcss.NewPacer(tcss.RequestsPerSecond)}
-
 	if a.scanner, err = a.openScanner(e); err != nil {
 		return nil, errors.Join(err, a.Close())
 	}
-	store, err := openAuditStore(ctx, s.auditDSN)
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
-	}
-	a.store, a.raw = store, store
-	a.stale, _ = store.(scan.StalePendingFinder)
-	// A witness copy of every record on stdout, and signed checkpoints when
-	// VULSCAN_AUDIT_SIGNING_KEY is set (issue 8).
-	wrapped, err := withWitness(store, e.getenv, e.stdout, logger)
-	if err == nil {
-		wrapped, a.checkpointer, err = withCheckpoints(wrapped, e.getenv, logger)
-	}
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
-	}
-	a.store = wrapped
-	sharePace(a.pacer, store, logger)
-	a.service = scan.NewService(a.scanner, a.store, nil, logger)
 	return a, nil
+}
+
+// openStore opens the audit store the settings name and wraps it: a witness copy of every record
+// on stdout, and signed checkpoints when VULSCAN_AUDIT_SIGNING_KEY is set (issue 8; it sets
+// a.checkpointer). It returns the wrapped store and the store itself.
+func (a *app) openStore(ctx context.Context, e env) (wrapped, raw audit.Store, err error) {
+	store, err := openAuditStore(ctx, a.settings.auditDSN)
+	if err != nil {
+		return nil, nil, err
+	}
+	wrapped, err = withWitness(store, e.getenv, e.stdout, a.logger)
+	if err == nil {
+		wrapped, a.checkpointer, err = withCheckpoints(wrapped, e.getenv, a.logger)
+	}
+	if err != nil {
+		return nil, nil, errors.Join(err, store.Close())
+	}
+	return wrapped, store, nil
 }
 
 // chainWatcher is the audit page's background verification. When the store can keep the verified

@@ -26,8 +26,8 @@ const defaultAuditDSN = "sqlite:vulscan-audit.db"
 func openAuditStore(ctx context.Context, dsn string) (audit.Store, error) {
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
-		if !sqlstore.HasSQLite {
-			return nil, sqlstore.ErrNoSQLite // before the path checks: no path can help
+		if err := checkAuditDSN(dsn); err != nil {
+			return nil, err
 		}
 		path := strings.TrimPrefix(dsn, "sqlite:")
 		if path == "" {
@@ -45,12 +45,41 @@ func openAuditStore(ctx context.Context, dsn string) (audit.Store, error) {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return storeOrNil(sqlstore.OpenPostgres(ctx, dsn))
 	}
+	return nil, checkAuditDSN(dsn)
+}
+
+// checkAuditDSN refuses, without any I/O, a DSN that no store of this build can open: an
+// unknown scheme, or sqlite: in the release build, which has no SQLite driver (checked before
+// any path: no path can help).
+func checkAuditDSN(dsn string) error {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		if !sqlstore.HasSQLite {
+			return sqlstore.ErrNoSQLite
+		}
+		return nil
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return nil
+	}
 	// Name only the scheme: the rest of an unknown DSN may hold a password.
 	scheme, _, found := strings.Cut(dsn, ":")
 	if !found || !plainScheme(scheme) {
 		scheme = "no recognisable scheme"
 	}
-	return nil, fmt.Errorf("unsupported audit DSN (%s): want sqlite:PATH or postgres://…", scheme)
+	return fmt.Errorf("unsupported audit DSN (%s): want sqlite:PATH or postgres://…", scheme)
+}
+
+// checkAuditSettings checks the audit store's settings without opening it, so that a mistake in
+// them stops a function before it reports ready, like any other setting.
+func checkAuditSettings(dsn string, getenv func(string) string) error {
+	if err := checkAuditDSN(dsn); err != nil {
+		return err
+	}
+	if _, err := witnessOn(getenv); err != nil {
+		return err
+	}
+	_, err := signingKey(getenv)
+	return err
 }
 
 // storeOrNil returns a nil interface (not a nil *Store inside one) when opening failed, so that
@@ -127,13 +156,15 @@ const checkpointTick = time.Minute
 // startCheckpoints makes a serving process sign the time-based checkpoint also when no append
 // comes to do it (issue 8), until the app closes. Without a signing key it does nothing.
 func (a *app) startCheckpoints(ctx context.Context) {
-	if a.checkpointer == nil {
-		return
-	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		// A function instance opens its store in the background (startApp), and the
+		// checkpointer comes with it.
+		if a.opening != nil && a.opening.ready(ctx) != nil || a.checkpointer == nil {
+			return
+		}
 		a.checkpointer.Run(ctx, checkpointTick, func(err error) {
 			a.logger.Error("audit checkpoint not signed", "err", err)
 		})
@@ -145,16 +176,25 @@ func (a *app) startCheckpoints(ctx context.Context) {
 // (audit.WithWitness) to out, unless VULSCAN_AUDIT_WITNESS=off. On SCF and Lambda the process's
 // output goes to Cloud Log Service or CloudWatch Logs: a copy outside the database.
 func withWitness(store audit.Store, getenv func(string) string, out io.Writer, logger *slog.Logger) (audit.Store, error) {
-	switch v := strings.TrimSpace(getenv("VULSCAN_AUDIT_WITNESS")); v {
-	case "", "on":
-	case "off":
-		return store, nil
-	default:
-		return nil, fmt.Errorf("VULSCAN_AUDIT_WITNESS=%q: want on (the default) or off", scanShort(v))
+	on, err := witnessOn(getenv)
+	if err != nil || !on {
+		return store, err
 	}
 	return audit.WithWitness(store, out, func(err error) {
 		logger.Error("audit witness line not written", "err", err)
 	}), nil
+}
+
+// witnessOn reads VULSCAN_AUDIT_WITNESS: on (the default) or off.
+func witnessOn(getenv func(string) string) (bool, error) {
+	switch v := strings.TrimSpace(getenv("VULSCAN_AUDIT_WITNESS")); v {
+	case "", "on":
+		return true, nil
+	case "off":
+		return false, nil
+	default:
+		return false, fmt.Errorf("VULSCAN_AUDIT_WITNESS=%q: want on (the default) or off", scanShort(v))
+	}
 }
 
 // scanShort bounds a value repeated in a message.
@@ -166,8 +206,8 @@ func scanShort(s string) string {
 }
 
 // sharePace makes pacer book its TCSS call slots through the audit store when the store can
-// (*sqlstore.Store): every process writing to one log then keeps one pace, TCSS's 20 calls per
-// second per action, together (issue 8).
+// (*sqlstore.Store, or a function's store while it opens): every process writing to one log then
+// keeps one pace, TCSS's 20 calls per second per action, together (issue 8).
 func sharePace(pacer *tcss.Pacer, store audit.Store, logger *slog.Logger) {
 	if b, ok := store.(tcss.SlotBooker); ok {
 		pacer.Share(b, func(err error) { logger.Warn("TCSS pace not shared", "err", err) })

@@ -13,7 +13,7 @@ func init() { lambdaMode = serveLambda }
 // run the invocation loop with a handler that takes every event as raw JSON and dispatches on
 // its shape. lambda.Start does not return: it exits the process when the runtime API fails.
 func serveLambda(ctx context.Context, e env) int {
-	a, err := openApp(ctx, e, "")
+	a, err := startApp(ctx, e)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "vulscan: %v\n", err)
 		return 1

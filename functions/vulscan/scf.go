@@ -18,7 +18,7 @@ func serveSCF(ctx context.Context, e env) int {
 		fmt.Fprintf(e.stderr, "vulscan: %v\n", err)
 		return 1
 	}
-	a, err := openApp(ctx, e, "")
+	a, err := startApp(ctx, e)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "vulscan: %v\n", err)
 		return 1

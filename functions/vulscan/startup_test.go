@@ -5,6 +5,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -18,7 +21,9 @@ import (
 )
 
 // An audit store that cannot be opened, or only for reading, stops every command and mode at
-// start: exit status 1 (2 means "input refused"), the cause in one line, no panic.
+// start: exit status 1 (2 means "input refused"), the cause in one line, no panic. The CLI and
+// the HTTP server stop before they serve; a function instance (SCF, Lambda) has reported ready
+// or asked for its first event meanwhile, and stops as soon as the open fails.
 func TestStartupFailsClearlyWhenTheAuditStoreCannotBeWritten(t *testing.T) {
 	dir := t.TempDir()
 	readOnlyPG := func(t *testing.T) string {
@@ -96,6 +101,17 @@ func TestStartupFailsClearlyWhenTheAuditStoreCannotBeWritten(t *testing.T) {
 		{"PostgreSQL read-only", readOnlyPG, "permission denied"},
 		{"SQLite file read-only", immutableSQLite, "not writable"},
 	}
+	// Function instances open the store while they report ready (SCF) or wait for their first
+	// event (Lambda): they get a runtime API that answers and holds the next-event poll, as the
+	// platform's does, so that only the store can stop them.
+	runtimeAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/init/ready") {
+			return
+		}
+		<-r.Context().Done() // the next-event long poll: held until the process goes
+	}))
+	defer runtimeAPI.Close()
+	runtimeHost, runtimePort, _ := net.SplitHostPort(runtimeAPI.Listener.Addr().String())
 	modes := []struct {
 		name string
 		args []string
@@ -103,8 +119,8 @@ func TestStartupFailsClearlyWhenTheAuditStoreCannotBeWritten(t *testing.T) {
 	}{
 		{"scan command", []string{"scan", "--RegistryImageScanType", "IMAGEIDS", "--RegistryImageIDs", "1"}, nil},
 		{"HTTP mode", nil, []string{"VULSCAN_ADDR=127.0.0.1:0"}},
-		{"Lambda mode", nil, []string{"AWS_LAMBDA_RUNTIME_API=127.0.0.1:1"}},
-		{"SCF mode", nil, []string{"SCF_RUNTIME_API=127.0.0.1", "SCF_RUNTIME_API_PORT=1"}},
+		{"Lambda mode", nil, []string{"AWS_LAMBDA_RUNTIME_API=" + runtimeAPI.Listener.Addr().String()}},
+		{"SCF mode", nil, []string{"SCF_RUNTIME_API=" + runtimeHost, "SCF_RUNTIME_API_PORT=" + runtimePort}},
 	}
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
