@@ -3,18 +3,24 @@
 // JWT naming the function's execution role, which Tencent CAM trusts as an OIDC identity
 // provider and STS AssumeRoleWithWebIdentity exchanges for a CAM role's temporary key
 // (tcss.RoleConfig.Tokens).
+//
+// The one call is made with the standard library (the query protocol, signed with SigV4,
+// sigv4.go) rather than the AWS SDK: the SDK's STS client and its runtime were about 1 MB of
+// the deploy binary and half a millisecond of every cold start's package initialisation, for a
+// call made once per key lifetime.
 package awsidentity
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // Settings read by FromEnv.
@@ -29,20 +35,29 @@ const (
 // tokenLifetime is asked of each token: it is used at once, for one exchange.
 const tokenLifetime = 300
 
+// Credentials are AWS credentials that sign the call.
+type Credentials struct {
+	AccessKeyID, SecretAccessKey, SessionToken string
+}
+
 // Source issues web identity tokens through AWS STS with the function's own AWS credentials.
 type Source struct {
-	client   *sts.Client
-	audience string
+	endpoint    *url.URL
+	region      string
+	audience    string
+	credentials func(context.Context) (Credentials, error)
+	client      *http.Client
+	now         func() time.Time
 }
 
 // Config configures a Source.
 type Config struct {
 	Audience string // required
 	Region   string // AWS region of the STS endpoint; Lambda sets AWS_REGION
-	Endpoint string // optional endpoint URL
-	// Credentials are the AWS credentials that sign the call; nil means the Lambda execution
-	// role's, read from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.
-	Credentials aws.CredentialsProvider
+	Endpoint string // optional endpoint URL; default https://sts.REGION.amazonaws.com
+	// Credentials returns the AWS credentials that sign the call; nil means the Lambda execution
+	// role's, read from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN on each call.
+	Credentials func(context.Context) (Credentials, error)
 	// Getenv reads the environment for the default credentials; nil means none are found.
 	Getenv func(string) string
 	// HTTPClient carries the calls; nil means one with a 30 s timeout.
@@ -57,19 +72,24 @@ func New(cfg Config) (*Source, error) {
 	if cfg.Region == "" {
 		return nil, errors.New("awsidentity: no AWS region (AWS_REGION) for STS")
 	}
+	endpoint := cfg.Endpoint
+	if endpoint == "" {
+		endpoint = "https://sts." + cfg.Region + ".amazonaws.com"
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("awsidentity: STS endpoint %q: want an http(s) URL", endpoint)
+	}
 	creds := cfg.Credentials
 	if creds == nil {
 		creds = envCredentials(cfg.Getenv)
 	}
-	httpClient := cfg.HTTPClient
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 30 * time.Second}
+	client := cfg.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
 	}
-	opts := sts.Options{Region: cfg.Region, Credentials: aws.NewCredentialsCache(creds), HTTPClient: httpClient}
-	if cfg.Endpoint != "" {
-		opts.BaseEndpoint = aws.String(cfg.Endpoint)
-	}
-	return &Source{client: sts.New(opts), audience: strings.TrimSpace(cfg.Audience)}, nil
+	return &Source{endpoint: u, region: cfg.Region, audience: strings.TrimSpace(cfg.Audience),
+		credentials: creds, client: client, now: time.Now}, nil
 }
 
 // FromEnv builds a Source from the environment, or returns nil, nil when
@@ -86,37 +106,100 @@ func FromEnv(getenv func(string) string) (*Source, error) {
 	return New(Config{Audience: audience, Region: region, Endpoint: strings.TrimSpace(getenv(EnvSTSEndpoint)), Getenv: getenv})
 }
 
+// attempts is how often a call that failed on the way (network, throttling, a 5xx) is tried.
+const attempts = 3
+
 // WebIdentityToken asks AWS STS for a fresh RS256 token for the audience.
 func (s *Source) WebIdentityToken(ctx context.Context) (string, error) {
-	out, err := s.client.GetWebIdentityToken(ctx, &sts.GetWebIdentityTokenInput{
-		Audience:         []string{s.audience},
-		SigningAlgorithm: aws.String("RS256"),
-		DurationSeconds:  aws.Int32(tokenLifetime),
-	})
+	form := url.Values{
+		"Action":            {"GetWebIdentityToken"},
+		"Version":           {"2011-06-15"},
+		"Audience.member.1": {s.audience},
+		"SigningAlgorithm":  {"RS256"},
+		"DurationSeconds":   {strconv.Itoa(tokenLifetime)},
+	}
+	body := form.Encode()
+	var err error
+	for attempt := range attempts {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return "", fmt.Errorf("AWS STS GetWebIdentityToken: %w (after: %w)", ctx.Err(), err)
+			case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+			}
+		}
+		var token string
+		var retry bool
+		token, retry, err = s.call(ctx, body)
+		if err == nil {
+			return token, nil
+		}
+		if !retry {
+			break
+		}
+	}
+	return "", fmt.Errorf("AWS STS GetWebIdentityToken: %w", err)
+}
+
+// call makes one signed GetWebIdentityToken request; retry says whether another try may succeed.
+func (s *Source) call(ctx context.Context, body string) (token string, retry bool, err error) {
+	creds, err := s.credentials(ctx)
 	if err != nil {
-		return "", fmt.Errorf("AWS STS GetWebIdentityToken: %w", err)
+		return "", false, err
 	}
-	if out.WebIdentityToken == nil || *out.WebIdentityToken == "" {
-		return "", errors.New("AWS STS GetWebIdentityToken answered no token")
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint.String(), strings.NewReader(body))
+	if err != nil {
+		return "", false, err
 	}
-	return *out.WebIdentityToken, nil
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	signV4(req, []byte(body), creds, s.region, "sts", s.now())
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return "", ctx.Err() == nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return "", true, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Code    string `xml:"Error>Code"`
+			Message string `xml:"Error>Message"`
+		}
+		_ = xml.Unmarshal(data, &e)
+		if e.Code == "" {
+			e.Code = http.StatusText(resp.StatusCode)
+		}
+		retry = resp.StatusCode >= 500 || e.Code == "Throttling" || e.Code == "RequestLimitExceeded"
+		return "", retry, fmt.Errorf("%s: %s (HTTP %d)", e.Code, e.Message, resp.StatusCode)
+	}
+	var out struct {
+		Token string `xml:"GetWebIdentityTokenResult>WebIdentityToken"`
+	}
+	if err := xml.Unmarshal(data, &out); err != nil {
+		return "", false, fmt.Errorf("reading the answer: %w", err)
+	}
+	if out.Token == "" {
+		return "", false, errors.New("the answer holds no token")
+	}
+	return out.Token, false, nil
 }
 
 // envCredentials reads Lambda's execution-role credentials from the environment on each call.
-func envCredentials(getenv func(string) string) aws.CredentialsProvider {
-	return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+func envCredentials(getenv func(string) string) func(context.Context) (Credentials, error) {
+	return func(context.Context) (Credentials, error) {
 		if getenv == nil {
-			return aws.Credentials{}, errors.New("no AWS credentials")
+			return Credentials{}, errors.New("no AWS credentials")
 		}
-		c := aws.Credentials{
+		c := Credentials{
 			AccessKeyID:     getenv("AWS_ACCESS_KEY_ID"),
 			SecretAccessKey: getenv("AWS_SECRET_ACCESS_KEY"),
 			SessionToken:    getenv("AWS_SESSION_TOKEN"),
-			Source:          "environment",
 		}
 		if c.AccessKeyID == "" || c.SecretAccessKey == "" {
-			return aws.Credentials{}, errors.New("no AWS credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (the Lambda execution role's)")
+			return Credentials{}, errors.New("no AWS credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (the Lambda execution role's)")
 		}
 		return c, nil
-	})
+	}
 }

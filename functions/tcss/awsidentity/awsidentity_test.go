@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/tcss"
 	"github.com/vulscan/vulscan/functions/tcss/awsidentity"
@@ -74,9 +72,9 @@ func newChain(t *testing.T, tokens func(issuer *tcsstest.AWSIssuer, real tcss.We
 	t.Cleanup(srv.Close)
 	c.emu = emu
 	src, err := awsidentity.New(awsidentity.Config{Audience: audience, Region: "ap-southeast-1", Endpoint: awsSrvURL,
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: "aws-secret-not-logged", SessionToken: "aws-session"}, nil
-		})})
+		Credentials: func(context.Context) (awsidentity.Credentials, error) {
+			return awsidentity.Credentials{AccessKeyID: accessKey, SecretAccessKey: "aws-secret-not-logged", SessionToken: "aws-session"}, nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
