@@ -112,19 +112,37 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   release zip with one audit store (PostgreSQL, which a deployed function needs anyway; SQLite
   for the CLI and local runs) would be.
 - **Burst memory**: with the default GOGC alone the server peaked at 55 to 58 MB: 500 goroutines
-  that have each appended a pending record hold 7 MB of stacks and 21 MB of Go memory in all
+  that had each appended a pending record held 7 MB of stacks and 21 MB of Go memory in all
   (runtime/metrics, a probe program), and the heap doubles past what is live before each
-  collection. A serving vulscan now sets a 24 MiB soft memory limit unless GOMEMLIMIT is set
-  (functions/vulscan/memlimit.go): 37 MB peak when it was set, the drain unchanged. Since then
-  the binary and the per-request work have grown (41 to 43 MB at 680ca68), and a lower limit no
-  longer helps (GOMEMLIMIT=12MiB: 41.6 MB): what remains is live state, 500 held requests each
-  with its connection, goroutine and in-flight call. Bounding it means the requests waiting for
-  the 20/s pace wait in a queue holding only the decoded request, with a few workers doing the
-  audit and the call (scan service).
-- **Burst pace**: the pacer books one slot every 52.5 ms (50 ms and a 5% margin) (through the audit store since the audit
-  issue's shared pace), but on a loaded machine goroutines woken late send together, so more than 20 calls reach TCSS within one clock second; the emulator
-  refuses those (RequestLimitExceeded) and the SDK retries them. A pacer that counts actual sends
-  per window, with a margin, would keep the upstream at 20.
+  collection. A serving vulscan sets a 24 MiB soft memory limit unless GOMEMLIMIT is set
+  (functions/vulscan/memlimit.go). That was not enough as the binary and the per-request work
+  grew (41.6 to 42.5 MB). Now form and API requests wait for the 20/s pace as decoded requests in
+  a bounded FIFO (scan.Queue, VULSCAN_START_QUEUE, default 800) and 8 workers each write the
+  pending record, call TCSS and record the outcome, so at most 8 attempts are open instead of
+  500. ` + "`-only burst`" + ` beside the commit before it (d8db5c8), VmRSS sampled every 200 ms and
+  gctrace on: peak 39.8 to 35.4 MB; anonymous memory 26.2 to 21.7 MB, the binary's file pages
+  14.2 and 14.7 MB; GC CPU 4% to 2%; live heap 9 to 8 MB and goroutine stacks 7 to 6 MB (gctrace
+  counts whole MB). Without the soft limit (GOMEMLIMIT=off) the server still peaks at 55 MB, so
+  it stays. What remains is the binary's pages and the 500 open connections, each with its
+  goroutine and buffers; a front end that holds no connection per waiting request (answering
+  202 with the attempt's address at once) would shrink it further. A full queue answers 503
+  with Retry-After, recorded, rather than growing.
+- **Burst pace**: the pacer booked one slot every 52.5 ms, but a goroutine woken late sent beside
+  the next slots' calls: 22 to 24 calls in one clock or sliding second, refused with
+  RequestLimitExceeded and retried (503 to 515 calls for 500 scans). It now remembers each
+  action's last 20 calls, when each went and when its answer came, and lets call i go only a
+  second after the answer to call i-20: a call arrives between the two, so no second holds more
+  than 20 of the process's calls, however late a goroutine wakes (tcss/pacer.go; a fake-clock
+  simulation with wake-ups up to 400 ms late finds 21 without the rule, 20 with it). Across
+  processes the shared store's slots stay 52.5 ms apart, a slot woken to more than 40 ms late is
+  given up, and one booking takes a slot for each caller waiting (up to 8): a booking per call
+  came back behind the burst's commits with its slot already stale and stretched the drain to
+  29 to 44 s. 500 slots 52.5 ms apart take 26.25 s; what the drain loses beyond that is slots
+  given up when a worker wakes more than 40 ms late on this loaded two-core machine (gaps of
+  100 to 600 ms in the upstream's call times, mostly while the 500 connections arrive): 26.2 to
+  27.6 s at a load average of 3 to 6, up to 31 s at 11. Within
+  one process the window rule needs no margin; pacing at 50 ms would take 25 s, but the margin
+  and the tolerance are what keep several processes' calls together at 20.
 - **Warm latency** at 15 requests a second: each ` + "`POST /api/scans`" + ` waits for its pending
   record's fsync before the call (the durability choice above; the outcome and the pace booking
   no longer sync), so the added latency can be no lower than the disk's sync latency, which on
