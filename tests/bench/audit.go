@@ -138,7 +138,7 @@ func (s *suite) openAuditBackend(name string) (*auditBackend, error) {
 }
 
 func vacuumAnalyze(dsn string) error {
-	db, err := sql.Open("pgx", dsn)
+	db, err := sql.Open("postgres", dsn)
 	if err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ func benchSchema(dsn string) (string, func(), error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("%s: %w", sqlstoretest.EnvDSN, err)
 	}
-	admin, err := sql.Open("pgx", dsn)
+	admin, err := sql.Open("postgres", dsn)
 	if err != nil {
 		return "", nil, err
 	}
