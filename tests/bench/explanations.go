@@ -52,29 +52,33 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   auth 0.07 to nothing): about 2 ms in all now, most of it the standard library, the AWS STS
   client's endpoint tables and modernc.org/libc. A hello-world Go program initialises in about
   0.9 ms.
-- **One-shot CLI** (perf, 30 runs of ` + "`vulscan scan`" + ` 100 ms apart at 8d8fb35, CPU samples): the
-  Go runtime's start and package initialisation 35% (runtime.schedinit 8%, itabs and page faults
-  of a 19 MB binary; regular expressions 5%); opening the SQLite store 14%, of which SQLite
-  parsing the stored schema (19 tables, indexes and triggers) 7% and reading back the WAL the
-  previous process left 4%; the attempt 18%: its two appends 9%, the pace booking 3%, the TCSS
-  client and call 5%. ` + "`vulscan help`" + ` alone costs 6 to 10 ms of CPU and 715 page faults against
-  the SDK program's whole run of 4.6 ms and 344, so the binary's start is most of what remains
-  between 2.6x and the 2x target. No server start-up work runs any more (the writability probe,
-  the 7-day reconciliation, sign-in, the guard and the web handler are the servers'; a read-only
-  store still stops the scan before TCSS with exit 1, at its pending append, naming the cause).
-  Wall time: two fsyncs (strace -f -e fsync), the pending record's commit and the directory sync
-  SQLite makes on a WAL handle's first sync; it was seven: the WAL's header and directory (the
-  WAL was recreated in every process), the pending and outcome commits, the pace booking's
-  commit on a second connection, and the close's checkpoint (WAL, database). What would close
-  the rest: a smaller binary for the one-shot (the CLI links the web handler, sign-in and the
-  AWS STS client it does not use; a build without them, or lazy registration behind the command,
-  would cut the runtime's start and the page faults), and fewer schema objects to parse per open.
-- **One-shot peak RSS**: 14.6 to 16.1 MB against 6.1 MB. Held mid-call, the process has 2.9 to
-  3.2 MB of anonymous memory (no garbage collection runs in a one-shot) and 12.4 to 14.0 MB of
-  the 19 MB binary's pages mapped (RssFile; which pages fault-around maps in moves with the code's
-  layout, so a build that touches less memory can still show more). ` + "`vulscan help`" + ` alone peaks at
-  10.9 to 11.4 MB, 1.8x the SDK program: 1.5x is not reachable with this binary, whatever the
-  scan does; the same smaller binary as above would be the lever.
+- **One-shot CLI** (perf, 30 runs of ` + "`vulscan scan`" + ` 100 ms apart at 11c644c, CPU samples): the
+  Go runtime's start and package initialisation 20% (runtime.schedinit 8%, itabs and page faults
+  of a 15 MB binary; regular expressions 3%); opening the SQLite store 16%, of which SQLite
+  parsing the stored schema (19 tables, indexes and triggers) 9% and reading back the WAL the
+  previous process left 5% (it grows to 256 pages between checkpoints); the attempt 21%: its
+  two appends with their witness lines 13%, the TCSS client and call 6%, the pace booking 3%.
+  perf stat, same load: ` + "`vulscan help`" + ` 4.3 to 5.6 ms of CPU and 510 to 540 page faults, the SDK
+  program's whole run 3.5 to 4.2 ms and 400, the one-shot 10 to 11 ms and 840: what remains
+  beyond 2x is the audited path's SQLite (open, schema, WAL, two commits) more than the binary.
+  No server start-up work runs any more (the writability probe, the 7-day reconciliation,
+  sign-in, the guard and the web handler are the servers'; a read-only store still stops the
+  scan before TCSS with exit 1, at its pending append, naming the cause). Wall time: two fsyncs
+  (strace -f -e fsync), the pending record's commit and the directory sync SQLite makes on a WAL
+  handle's first sync; it was seven: the WAL's header and directory (the WAL was recreated in
+  every process), the pending and outcome commits, the pace booking's commit on a second
+  connection, and the close's checkpoint (WAL, database). What would close the rest: fewer
+  schema objects to parse on every open (the 8 indexes on audit_log are also written on every
+  append), and a shorter WAL between checkpoints (each halving trades half the read-back for a
+  checkpoint, two fsyncs, twice as often).
+- **One-shot peak RSS**: 14.1 to 14.4 MB against 6.1 MB. Held mid-call, the process has 2.6 to
+  3.2 MB of anonymous memory (no garbage collection runs in a one-shot); the rest is 12.5 MB of
+  the 15 MB binary's pages mapped (RssFile: the kernel maps pages around each one the code
+  touches, and the scan touches SQLite's transpiled C throughout; which pages it maps moves with
+  the code's layout, by up to 1.5 MB between builds). ` + "`vulscan help`" + ` alone peaks at 9.0 to 9.3 MB,
+  1.5x the SDK program: the target is what the binary costs before it does any work, so it
+  needs the one-shot to touch less code (a smaller SQLite, or none: the one-shot against
+  PostgreSQL, which a deployed function uses anyway).
 - **Durability choice.** The pending record is on disk before TCSS is called: a batch of appends
   holding any record other than an outcome commits with synchronous=FULL (PostgreSQL: its
   configured synchronous_commit). A batch of outcomes only commits with synchronous=NORMAL
