@@ -37,7 +37,8 @@ import (
 //	After a 429 or 502 the Idempotency-Key is free again: a retry with it makes a new attempt
 //	(linked to the refused one by related_id). After a 201, 200 or 504 the key stays bound to
 //	that attempt: a retry replays it and never starts a second scan.
-//	503           the audit log cannot be written; nothing was started
+//	503           the audit log cannot be written, or too many requests already wait for TCSS's
+//	              pace (code "busy", with Retry-After; recorded as rejected); nothing was started
 //	504           TCSS's answer was lost: a scan may exist (see GET /api/scans/{id})
 //
 // Errors about an attempt that was recorded carry its id.

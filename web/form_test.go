@@ -11,6 +11,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 )
@@ -524,5 +525,52 @@ func TestUnavailableAuditLogKeepsTheForm(t *testing.T) {
 	}
 	if h.creates() != 0 {
 		t.Error("TCSS was called without an audit record")
+	}
+}
+
+// A form posted while the start queue is full keeps its values and key, answers 503 with
+// Retry-After, and is recorded as refused (busy); the requests ahead of it are served.
+func TestFullStartQueueKeepsTheForm(t *testing.T) {
+	h := newHarness(t, withStartQueue(scan.QueueConfig{Capacity: 1, Workers: 1}))
+	h.emu.InjectFault("CreateVulScanTask", tcsstest.Fault{Latency: 500 * time.Millisecond, Times: 1})
+	var wg sync.WaitGroup
+	ahead := func(key string) {
+		wg.Go(func() {
+			if resp := h.postForm(url.Values{"IdempotencyKey": {key}, "RegistryImageScanType": {"NOT_SCAN"}}); resp.StatusCode != http.StatusSeeOther {
+				t.Errorf("%s: status %d, want 303", key, resp.StatusCode)
+			}
+		})
+	}
+	ahead("in-the-worker")
+	for h.emu.Calls("CreateVulScanTask") == 0 { // the worker's call hangs for a while
+		time.Sleep(time.Millisecond)
+	}
+	ahead("waiting")
+	for h.queue.Waiting() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	resp := h.postForm(url.Values{"IdempotencyKey": {"k-busy"}, "RegistryImageScanType": {"NOT_SCAN"}})
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("status %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	doc := document(t, resp)
+	if !strings.Contains(doc.Find("#error-summary").Text(), "busy") {
+		t.Errorf("summary = %q", doc.Find("#error-summary").Text())
+	}
+	if formKey(t, doc) != "k-busy" || doc.Find("#RegistryImageScanType-NOT_SCAN[checked]").Length() != 1 {
+		t.Error("the form lost its key or values")
+	}
+	wg.Wait()
+	var busy, started int
+	for _, r := range h.records() {
+		switch {
+		case r.Outcome == audit.OutcomeRejected && r.ErrorCode == scan.CodeBusy && r.IdempotencyKey == "k-busy":
+			busy++
+		case r.Outcome == audit.OutcomePending:
+			started++
+		}
+	}
+	if busy != 1 || started != 2 || h.creates() != 2 {
+		t.Errorf("%d busy refusals, %d attempts, %d TCSS calls; want 1, 2, 2", busy, started, h.creates())
 	}
 }

@@ -33,7 +33,8 @@ type harness struct {
 	emu     *tcsstest.Emulator
 	store   *sqlstore.Store
 	handler http.Handler
-	now     time.Time // the handler's clock; tests may move it
+	now     time.Time   // the handler's clock; tests may move it
+	queue   *scan.Queue // the start queue, withStartQueue
 	// chain is the audit page's background verification; tests run a check with chain.Check to
 	// see its result on the next view.
 	chain *audit.Watcher
@@ -47,6 +48,12 @@ type harnessConfig struct {
 	service  scan.Options                      // tunes the service
 	auditLog func(web.AuditLog) web.AuditLog   // wraps the pages' view of the store
 	guard    *guard.Config                     // guard rails in front of the service
+	queue    *scan.QueueConfig                 // the start queue between the guard and the service
+}
+
+// withStartQueue puts the start queue in front of the scan service, as the app does.
+func withStartQueue(c scan.QueueConfig) harnessOption {
+	return func(hc *harnessConfig) { hc.queue = &c }
 }
 
 // withGuard puts guard rails in front of the scan service, as the app does.
@@ -62,6 +69,16 @@ type guarded struct {
 
 func (g guarded) Start(ctx context.Context, req scan.Request, key string, c scan.Caller) (scan.Attempt, error) {
 	return g.guard.Start(ctx, req, key, c)
+}
+
+// queued is the service with starts going through the start queue.
+type queued struct {
+	*scan.Service
+	queue *scan.Queue
+}
+
+func (q queued) Start(ctx context.Context, req scan.Request, key string, c scan.Caller) (scan.Attempt, error) {
+	return q.queue.Start(ctx, req, key, c)
 }
 
 func withTrustedOrigins(o ...string) harnessOption {
@@ -129,8 +146,14 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	})
 	cfg.web.Scans = w.Service
 	cfg.web.Inventory = w.Client
+	var starter guard.Starter = w.Service
+	if cfg.queue != nil {
+		h.queue = scan.NewQueue(w.Service, *cfg.queue)
+		starter = h.queue
+		cfg.web.Scans = queued{Service: w.Service, queue: h.queue}
+	}
 	if cfg.guard != nil {
-		g, err := guard.New(w.Service, *cfg.guard)
+		g, err := guard.New(starter, *cfg.guard)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -133,6 +133,9 @@ func (q *Queue) Start(ctx context.Context, req Request, key string, c Caller) (A
 	}
 }
 
+// Waiting is how many requests wait in the queue now (not counting those the workers hold).
+func (q *Queue) Waiting() int { return len(q.jobs) }
+
 // Reject passes a refusal through to next.
 func (q *Queue) Reject(ctx context.Context, key string, c Caller, cause error) (Attempt, error) {
 	return q.next.Reject(ctx, key, c, cause)
