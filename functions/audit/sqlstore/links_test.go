@@ -191,3 +191,41 @@ func TestPageWalkFindsAnEditDeepInTheLog(t *testing.T) {
 		t.Fatalf("Verify = %+v, %v; want record 4321 edited after 4320 good", rep, err)
 	}
 }
+
+// The page walk reads one snapshot: appends committed while it runs (into the WAL, moving the
+// table's right-hand pages) neither break it nor show in it half-way.
+func TestPageWalkReadsOneSnapshotWhileAppendsRun(t *testing.T) {
+	h := newSQLite(t)
+	ctx := context.Background()
+	sqlstoretest.Fill(t, h.store, 3000)
+	stop := make(chan struct{})
+	appended := make(chan error, 1)
+	go func() {
+		var err error
+		for i := 0; err == nil; i++ {
+			select {
+			case <-stop:
+				appended <- nil
+				return
+			default:
+			}
+			_, err = h.store.Append(ctx, rec(i))
+		}
+		appended <- err
+	}()
+	for range 5 {
+		rep, err := h.store.Verify(ctx)
+		if err != nil || !rep.OK() || rep.Records < 3000 {
+			close(stop)
+			t.Fatalf("Verify while appending = %v, %v; want a good chain of at least 3000 records", rep, err)
+		}
+	}
+	close(stop)
+	if err := <-appended; err != nil {
+		t.Fatal(err)
+	}
+	rep, err := h.store.Verify(ctx)
+	if err != nil || !rep.OK() || rep.Records <= 3000 {
+		t.Fatalf("Verify after the appends = %v, %v; want a good chain longer than 3000 records", rep, err)
+	}
+}
