@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -148,3 +149,22 @@ type closeCounter struct {
 
 func (c *closeCounter) Get(context.Context, int64) (audit.Record, error) { return audit.Record{}, nil }
 func (c *closeCounter) Close() error                                     { c.closed++; return nil }
+
+// A function instance does not look the operating-system user up at start: only mode none, on a
+// loopback server, names its actor after it.
+func TestFunctionStartReadsNoUserDatabase(t *testing.T) {
+	defer func(f func() (*user.User, error)) { currentUser = f }(currentUser)
+	currentUser = func() (*user.User, error) {
+		t.Error("a function's start looked the user up")
+		return nil, errors.New("no passwd entry")
+	}
+	a, err := newFunctionApp(mapEnv(map[string]string{
+		"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "VULSCAN_PUBLIC": "I-understand",
+		"VULSCAN_AUDIT_DSN": "postgres://vulscan@127.0.0.1:1/audit", "VULSCAN_TCSS_ENDPOINT": "http://127.0.0.1:1",
+		"TENCENTCLOUD_SECRET_ID": "id", "TENCENTCLOUD_SECRET_KEY": "key",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+}
