@@ -97,7 +97,7 @@ func TestPacerNeverExceedsTheLimitInAnySecond(t *testing.T) {
 // up to 400 ms late and arrivals up to 30 ms after the call went.
 func TestPacerBoundsArrivalsUnderLateWakeUps(t *testing.T) {
 	for _, workers := range []int{500, 8} {
-		for seed := range uint64(5) {
+		for seed := range uint64(3) {
 			arrivals := simulate(t, NewPacer(RequestsPerSecond), 500, workers, rand.New(rand.NewPCG(seed, 42)))
 			if len(arrivals) != 500 {
 				t.Fatalf("%d workers, seed %d: %d calls arrived, want 500", workers, seed, len(arrivals))
