@@ -116,20 +116,24 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   waits for the open, which began with the process. Durability is unchanged (no append before
   the store proved writable; the pending record's commit is synchronous before TCSS is called),
   and a broken store still ends the instance at start (its cause on stderr, exit 1). Measured
-  side by side, 21 samples, load 4 to 5: Lambda 1.40 to 1.59 times, SCF 1.80 to 2.04 times. What
-  remains is the process, not the store: with a DSN whose connection never answers (the open
-  costs no CPU) SCF measured the same (1.98 and 2.12 times). ` + "`perf stat -r 30`" + ` of
-  ` + "`vulscan help`" + ` (runtime start and package initialisation only): 4.2 ms of CPU and 475 page
+  side by side, 21 samples, load 4 to 5: Lambda 1.40 to 1.59 times, SCF 1.80 to 2.04 times. Then
+  package initialisation lost tcss's two patterns (written out) and templates' field-word
+  pattern (compiled on first use), 0.24 ms, and a function's start its user-database lookup
+  (1% of its CPU): three runs of 21 samples at load 5.5 to 6.4 gave Lambda 1.33, 1.36 and 1.19
+  times, SCF 1.70, 1.89 and 1.71 times. What remains is the process, not the store: with a DSN
+  whose connection never answers (the open costs no CPU) SCF measured the same. ` + "`perf stat -r 30`" + `
+  of ` + "`vulscan help`" + ` (runtime start and package initialisation only): 4.2 ms of CPU and 475 page
   faults against 2.0 ms and 313 for the minimal runtime (hello-world Lambda 2.5 ms, 337), spread
   over work that grows with the binary (the itab table, module data checks, page faults of
-  11.3 MB against 6.3 MB) and 2.1 ms of package initialisation against 1.5 (inittrace, mean of
-  30: templ/safehtml's patterns 0.22 ms, templates' patterns and tables 0.12, tcss's region and
-  host patterns 0.12, templ 0.10); then 0.5 to 0.9 ms of wiring (TCSS client, sign-in, the
-  guard's queue, the web handler's 20 routes, each of which makes ServeMux read the caller's
-  line table). Compiling vulscan's own patterns on first use would save about 0.25 ms; closing
-  the rest needs a smaller process at start, e.g. building the handler's pages and the guard on
-  the first request that needs them.
-- **Deploy size**: 7.47 MB before this work, 4.60 MB now (go1.27.3, zip -X). The release build
+  11.3 MB against 6.3 MB). ` + "`perf record`" + ` over 40 SCF starts of the release bootstrap: runtime
+  start 13% of the process's CPU, package initialisation 12% (templ/safehtml's own patterns the
+  largest part, 0.19 ms), the wiring 9% (the Tencent SDK client's set-up 2%, the web handler's
+  routes 2%, each making ServeMux read its caller's line table, the guard's start queue 1%), the
+  store's open beside it 8%. Closing the rest needs a smaller process at start: fewer packages
+  initialised (templ's safehtml patterns), and the pages, the guard and the SDK client built
+  without reflection or caller lookups; work moved after init/ready that the first request then
+  pays would not count.
+- **Deploy size**: 7.47 MB before this work, 4.62 MB at 85c7629 (go1.27.3, zip -X; arm64 4.13 MB). The release build
   leaves out the SQLite driver (modernc.org/sqlite and libc, 1.85 MB zipped; a deployed function
   keeps its log in PostgreSQL, and the release binary refuses a sqlite: DSN at start); PostgreSQL
   goes through lib/pq instead of pgx (pgx's type system, pool and x/text: 0.76 MB); the keyless
