@@ -91,6 +91,13 @@ const (
 // lone call books one slot and wastes none of the other processes'.
 const maxBatch = 8
 
+// maxBookLead caps how far ahead of now a booking asks for its first slot. A booking waits for
+// the store (behind its commits' fsyncs in a burst), and a first slot at now would come back
+// already stale and be given up; so a booking asks for slots from now plus the recent bookings'
+// duration (the largest, decaying by an eighth per booking), which costs nothing in a burst (the
+// next free slot is later anyway) and a lone call at most this much.
+const maxBookLead = 250 * time.Millisecond
+
 // maxInFlight is how long a call without an answer (its caller never called done) holds its
 // place in the window: the SDK's own request timeout.
 const maxInFlight = requestTimeoutSeconds * time.Second
@@ -133,9 +140,10 @@ type actionPace struct {
 
 	// Through a shared store: the slots booked and not yet taken, oldest first; the callers in
 	// Wait that hold no slot; and, while a booking is under way, a channel closed when it ends.
-	stash   []time.Time
-	needy   int
-	booking chan struct{}
+	stash    []time.Time
+	needy    int
+	booking  chan struct{}
+	bookLead time.Duration // how far ahead of now to book: the recent bookings' own duration
 }
 
 type send struct {
@@ -354,9 +362,12 @@ func (p *Pacer) book(ctx context.Context, a *actionPace, sp *sharedPace, action 
 	count := min(max(a.needy, 1), maxBatch)
 	booking := make(chan struct{})
 	a.booking = booking
+	from := now.Add(a.bookLead)
 	p.mu.Unlock()
-	first, ok, err := sp.booker.BookSlot(ctx, action, now, p.booked, count, deadlineOf(ctx))
+	first, ok, err := sp.booker.BookSlot(ctx, action, from, p.booked, count, deadlineOf(ctx))
+	took := p.now().Sub(now)
 	p.mu.Lock()
+	a.bookLead = min(max(took, a.bookLead-a.bookLead/8), maxBookLead)
 	a.booking = nil
 	close(booking)
 	if err == nil && ok {

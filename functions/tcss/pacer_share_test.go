@@ -125,3 +125,44 @@ func TestPacerRebooksAStaleSharedSlot(t *testing.T) {
 		t.Errorf("a punctual slot: %v after %d bookings, want one booking", err, punctual.calls)
 	}
 }
+
+// gridBooker books like the audit store, one slot after another from the later of now and the
+// next free slot, taking delay to answer (a store behind its commits' fsyncs).
+type gridBooker struct {
+	delay    time.Duration
+	mu       sync.Mutex
+	next     time.Time
+	bookings int
+}
+
+func (g *gridBooker) BookSlot(_ context.Context, _ string, now time.Time, interval time.Duration, count int, _ time.Time) (time.Time, bool, error) {
+	time.Sleep(g.delay)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.bookings++
+	first := later(g.next, now)
+	g.next = first.Add(time.Duration(count) * interval)
+	return first, true, nil
+}
+
+// A store that takes longer to book than a slot may be late would hand back slots already
+// stale; the pacer books ahead by what bookings have been taking, so that after the first
+// booking its slots are still ahead when they come back and none is given up.
+func TestPacerBooksAheadOfASlowStore(t *testing.T) {
+	p := NewPacer(RequestsPerSecond)
+	store := &gridBooker{delay: 3 * lateTolerance}
+	p.Share(store, nil)
+	const calls = 5
+	for range calls {
+		done, err := p.Wait(context.Background(), "CreateVulScanTask")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done()
+	}
+	// The first booking comes back stale and is given up (the pacer learns how long bookings
+	// take); every later one is used. Without booking ahead each call would give up maxRebooks.
+	if store.bookings > calls+2 {
+		t.Errorf("%d bookings for %d calls, want at most %d: slots came back stale", store.bookings, calls, calls+2)
+	}
+}

@@ -166,9 +166,9 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   than 20 of the process's calls, however late a goroutine wakes (tcss/pacer.go; a fake-clock
   simulation with wake-ups up to 400 ms late finds 21 without the rule, 20 with it). Across
   processes the shared store's slots stay 52.5 ms apart, a slot woken to more than 40 ms late is
-  given up, and one booking takes a slot for each caller waiting (up to 8): a booking per call
-  came back behind the burst's commits with its slot already stale and stretched the drain to
-  29 to 44 s. 500 slots 52.5 ms apart take 26.25 s; what the drain loses beyond that is slots
+  given up, one booking takes a slot for each caller waiting (up to 8), and a booking asks for
+  slots from now plus what bookings have been taking: a booking came back behind the burst's
+  commits with its slot already stale, which stretched the drain to 29 to 44 s. 500 slots 52.5 ms apart take 26.25 s; what the drain loses beyond that is slots
   given up when a worker wakes more than 40 ms late on this loaded two-core machine (gaps of
   100 to 600 ms in the upstream's call times, mostly while the 500 connections arrive): 26.2 to
   27.6 s at a load average of 3 to 6, up to 31 s at 11. Within
