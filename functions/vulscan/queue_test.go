@@ -50,15 +50,21 @@ func TestTheServerRefusesWhatTheStartQueueCannotHold(t *testing.T) {
 		json.Unmarshal(body, &e)
 		answers <- answer{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), code: e.Code}
 	}
-	// Every worker takes a request, and its TCSS call hangs.
-	for range scan.DefaultQueueWorkers {
+	// Every worker takes a request, and its TCSS call hangs. One at a time, each once the one
+	// before reached TCSS: the queue is empty whenever one arrives, however late a worker starts.
+	for i := range scan.DefaultQueueWorkers {
 		go post()
-	}
-	for deadline := time.Now().Add(time.Minute); emu.Calls("CreateVulScanTask") < scan.DefaultQueueWorkers; {
-		if time.Now().After(deadline) {
-			t.Fatalf("TCSS saw %d calls, want one per worker (%d)", emu.Calls("CreateVulScanTask"), scan.DefaultQueueWorkers)
+		for deadline := time.Now().Add(time.Minute); emu.Calls("CreateVulScanTask") < i+1; {
+			select {
+			case a := <-answers:
+				t.Fatalf("request %d was answered %+v instead of reaching TCSS", i+1, a)
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("TCSS saw %d calls, want %d", emu.Calls("CreateVulScanTask"), i+1)
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	// Five more: two wait in the queue, three are refused at once.
 	for range 5 {
