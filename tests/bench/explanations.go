@@ -150,7 +150,9 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   grew (41.6 to 42.5 MB). Now form and API requests wait for the 20/s pace as decoded requests in
   a bounded FIFO (scan.Queue, VULSCAN_START_QUEUE, default 800) and 8 workers each write the
   pending record, call TCSS and record the outcome, so at most 8 attempts are open instead of
-  500. ` + "`-only burst`" + ` beside the commit before it (d8db5c8), VmRSS sampled every 200 ms and
+  500 (the durability choice is unchanged: each pending record is durable before its call; a
+  crash in a burst now leaves at most 8 attempts for reconciliation to close as unknown, not
+  every request that had arrived). ` + "`-only burst`" + ` beside the commit before it (d8db5c8), VmRSS sampled every 200 ms and
   gctrace on: peak 39.8 to 35.4 MB; anonymous memory 26.2 to 21.7 MB, the binary's file pages
   14.2 and 14.7 MB; GC CPU 4% to 2%; live heap 9 to 8 MB and goroutine stacks 7 to 6 MB (gctrace
   counts whole MB). Without the soft limit (GOMEMLIMIT=off) the server still peaks at 55 MB, so
