@@ -12,6 +12,7 @@ import (
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/functions/tcss"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 )
 
@@ -50,18 +51,32 @@ func TestTheServerRefusesWhatTheStartQueueCannotHold(t *testing.T) {
 		json.Unmarshal(body, &e)
 		answers <- answer{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), code: e.Code}
 	}
-	// Every worker takes a request, and its TCSS call hangs. One at a time, each once the one
-	// before reached TCSS: the queue is empty whenever one arrives, however late a worker starts.
+	// Every worker takes a request, one at a time, each once the one before has been taken: the
+	// queue is empty whenever one arrives, however late a worker starts. The first 20 calls hang
+	// in TCSS; the pacer holds the rest until one of them is answered (no second may see more
+	// than 20), so those workers wait in the pacer with their pending records written.
+	store, err := openAuditStore(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	pending := func() int {
+		recs, err := store.List(context.Background(), audit.Filter{Outcome: audit.OutcomePending, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(recs)
+	}
 	for i := range scan.DefaultQueueWorkers {
 		go post()
-		for deadline := time.Now().Add(time.Minute); emu.Calls("CreateVulScanTask") < i+1; {
+		for deadline := time.Now().Add(time.Minute); emu.Calls("CreateVulScanTask") < min(i+1, tcss.RequestsPerSecond) || pending() < i+1; {
 			select {
 			case a := <-answers:
-				t.Fatalf("request %d was answered %+v instead of reaching TCSS", i+1, a)
+				t.Fatalf("request %d was answered %+v instead of reaching a worker", i+1, a)
 			default:
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("TCSS saw %d calls, want %d", emu.Calls("CreateVulScanTask"), i+1)
+				t.Fatalf("request %d: TCSS saw %d calls, the log holds %d pending records", i+1, emu.Calls("CreateVulScanTask"), pending())
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
@@ -85,11 +100,6 @@ func TestTheServerRefusesWhatTheStartQueueCannotHold(t *testing.T) {
 	}
 	cmd.Wait()
 
-	store, err := openAuditStore(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
 	count := func(outcome audit.Outcome) (n int, codes []string) {
 		recs, err := store.List(context.Background(), audit.Filter{Outcome: outcome, Limit: 100})
 		if err != nil {

@@ -148,12 +148,12 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   collection. A serving vulscan sets a 24 MiB soft memory limit unless GOMEMLIMIT is set
   (functions/vulscan/memlimit.go). That was not enough as the binary and the per-request work
   grew (41.6 to 42.5 MB). Now form and API requests wait for the 20/s pace as decoded requests in
-  a bounded FIFO (scan.Queue, VULSCAN_START_QUEUE, default 800) and 8 workers each write the
-  pending record, call TCSS and record the outcome, so at most 8 attempts are open instead of
+  a bounded FIFO (scan.Queue, VULSCAN_START_QUEUE, default 800) and 24 workers each write the
+  pending record, call TCSS and record the outcome, so at most 24 attempts are open instead of
   500 (the durability choice is unchanged: each pending record is durable before its call; a
-  crash in a burst now leaves at most 8 attempts for reconciliation to close as unknown, not
+  crash in a burst now leaves at most 24 attempts for reconciliation to close as unknown, not
   every request that had arrived). ` + "`-only burst`" + ` beside the commit before it (d8db5c8), VmRSS sampled every 200 ms and
-  gctrace on: peak 39.8 to 35.4 MB; anonymous memory 26.2 to 21.7 MB, the binary's file pages
+  gctrace on, 8 workers then: peak 39.8 to 35.4 MB (34.2 to 34.6 MB with 24); anonymous memory 26.2 to 21.7 MB, the binary's file pages
   14.2 and 14.7 MB; GC CPU 4% to 2%; live heap 9 to 8 MB and goroutine stacks 7 to 6 MB (gctrace
   counts whole MB). Without the soft limit (GOMEMLIMIT=off) the server still peaks at 55 MB, so
   it stays. What remains is the binary's pages and the 500 open connections, each with its
@@ -170,12 +170,14 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   processes the shared store's slots stay 52.5 ms apart, a slot woken to more than 40 ms late is
   given up, one booking takes a slot for each caller waiting (up to 8), and a booking asks for
   slots from now plus what bookings have been taking: a booking came back behind the burst's
-  commits with its slot already stale, which stretched the drain to 29 to 44 s. 500 slots 52.5 ms apart take 26.25 s; what the drain loses beyond that is slots
-  given up when a worker wakes more than 40 ms late on this loaded two-core machine (gaps of
-  100 to 600 ms in the upstream's call times, mostly while the 500 connections arrive): 26.2 to
-  27.6 s at a load average of 3 to 6, up to 31 s at 11. Within
-  one process the window rule needs no margin; pacing at 50 ms would take 25 s, but the margin
-  and the tolerance are what keep several processes' calls together at 20.
+  commits with its slot already stale, which stretched the drain to 29 to 44 s. 500 slots
+  52.5 ms apart take 26.25 s. With 8 queue workers the drain still reached 27 to 31 s in some runs: the pacer's log showed every call
+  let go within a millisecond of its slot, but gaps of 0.2 to 0.4 s between slots, when all 8
+  workers waited on the store (a pending record must be durable before its call) and none held
+  a slot ahead; each worker holds one, so 24 carry the pace through a 1.2 s stall (26.2 to 26.3
+  s in three runs at a load average of 1 to 2). A worker woken more than 40 ms late still gives
+  its slot up. Within one process the window rule needs no margin; pacing at 50 ms would take
+  25 s, but the margin and the tolerance are what keep several processes' calls together at 20.
 - **Warm latency** at 15 requests a second: each ` + "`POST /api/scans`" + ` waits for its pending
   record's fsync before the call (the durability choice above; the outcome and the pace booking
   no longer sync), so the added latency can be no lower than the disk's sync latency, which on
