@@ -178,6 +178,10 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   s in three runs at a load average of 1 to 2). A worker woken more than 40 ms late still gives
   its slot up. Within one process the window rule needs no margin; pacing at 50 ms would take
   25 s, but the margin and the tolerance are what keep several processes' calls together at 20.
+  What the rule costs elsewhere: against a TCSS that answers in r it allows 20 calls per
+  (1 s + r), about 18 a second at r = 100 ms, and calls that hang hold their places for up to
+  60 s. Counting a call as arrived a measured minimum round trip before its answer would win
+  most of that back, at the price of trusting that minimum.
 - **Warm latency** at 15 requests a second: each ` + "`POST /api/scans`" + ` waits for its pending
   record's fsync before the call (the durability choice above; the outcome and the pace booking
   no longer sync), so the added latency can be no lower than the disk's sync latency, which on
