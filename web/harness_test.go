@@ -164,6 +164,8 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		cfg.web.Audit = cfg.auditLog(w.Store)
 	}
 	h.chain = audit.NewWatcher(cfg.web.Audit.VerifyFrom, web.ChainCheckInterval, func() time.Time { return h.now })
+	// Runs before the store closes and its directory goes (cleanups run last-registered first).
+	t.Cleanup(h.chain.Wait)
 	cfg.web.Chain = h.chain
 	h.emu, h.store, h.handler = w.Emulator, w.Store, web.New(cfg.web)
 	return h

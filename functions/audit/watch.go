@@ -21,8 +21,9 @@ type Watcher struct {
 	loaded bool  // the kept head was read (only by the check holding running)
 	saved  int64 // Records of the head last kept (likewise)
 
-	running sync.Mutex // held by the one check at a time
-	mu      sync.Mutex // guards the fields below, never held during a check
+	running sync.Mutex     // held by the one check at a time
+	pokes   sync.WaitGroup // background checks Poke started, for Wait
+	mu      sync.Mutex     // guards the fields below, never held during a check
 	status  WatchStatus
 	busy    bool
 }
@@ -65,9 +66,13 @@ func (w *Watcher) Poke(ctx context.Context) {
 	}
 	w.mu.Unlock()
 	if due {
-		go w.check(context.WithoutCancel(ctx))
+		w.pokes.Go(func() { w.check(context.WithoutCancel(ctx)) })
 	}
 }
+
+// Wait returns once the background checks Poke started have ended. Call it before closing the
+// store the checks read, so that none outlives it.
+func (w *Watcher) Wait() { w.pokes.Wait() }
 
 // Check runs one check now and returns the status after it; it waits for a running check
 // first. The CLI and tests use it; pages use Poke.

@@ -34,6 +34,7 @@ type app struct {
 	guard    *guard.Guard        // the rules on who may start which scan, for every trigger
 	schedule schedule.Set        // VULSCAN_SCHEDULES, for the schedules page
 	logger   *slog.Logger
+	watcher  *audit.Watcher // the audit page's background verification (chainWatcher)
 	opening  *openingStore  // a function instance's store while it opens (startApp); nil otherwise
 	emulator *localEmulator // the in-process TCSS emulator, when the endpoint is "emulator"
 	pacer    *tcss.Pacer    // paces TCSS calls, shared through the audit store with other processes
@@ -185,6 +186,7 @@ func (a *app) openStore(ctx context.Context, e env) (wrapped, raw audit.Store, e
 // walking the whole log again (issue 8).
 func (a *app) chainWatcher(store audit.Store) *audit.Watcher {
 	w := audit.NewWatcher(a.reconcileThenVerify, web.ChainCheckInterval, nil)
+	a.watcher = w
 	if heads, ok := store.(audit.HeadStore); ok {
 		w.Remember(heads, func(err error) { a.logger.Warn("audit: the verified head was not kept or read", "err", err) })
 	}
@@ -284,6 +286,9 @@ func (a *app) describeAudit() string {
 func (a *app) Close() error {
 	if a.stopCheckpoints != nil {
 		a.stopCheckpoints()
+	}
+	if a.watcher != nil {
+		a.watcher.Wait() // a background check of the audit page reads the store
 	}
 	var err error
 	if a.store != nil {
