@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -38,6 +39,13 @@ func TestNoSettingMeansTheRealTCSS(t *testing.T) {
 			return err
 		}
 		resp.Body.Close()
+		return nil
+	})
+	// The output reaches the test through a copying goroutine: wait for the line, not for serving.
+	waitUntil(t, "the start-up line naming the TCSS endpoint", func() error {
+		if !strings.Contains(p.Output(), "TCSS endpoint ") {
+			return errors.New("not printed yet")
+		}
 		return nil
 	})
 	if out := p.Output(); !strings.Contains(out, "TCSS endpoint tcss.tencentcloudapi.com") || strings.Contains(out, "emulator") {
