@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -362,7 +363,15 @@ func TestKeyboardPickOfTwoRegistryImages(t *testing.T) {
 	must(t, chromedp.Do(ctx, chromedp.KeyEvent("payments")))
 	tabTo(t, ctx, "q-repo")
 	must(t, chromedp.Do(ctx, chromedp.KeyEvent("prod-registry")))
-	must(t, chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.ID("results"))))
+	must(t, chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter)))
+	// The unfiltered picker already shows #results: wait for the page of this search instead.
+	waitUntil(t, "the search's page", func() error {
+		loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`location.search.indexOf("prod-registry") >= 0 && document.readyState === "complete" && document.getElementById("results") !== null`))
+		if err == nil && !loaded {
+			err = errors.New("not loaded yet")
+		}
+		return err
+	})
 	ids := run(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#results input[name=sel]")).map(function (c) { return c.value; })`))
 	if len(ids) != 3 {
 		t.Fatalf("search found %v, want the 3 payments-api images of prod-registry", ids)
