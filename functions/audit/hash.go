@@ -121,8 +121,10 @@ func (r Record) encodeV1(b []byte) []byte {
 	return field(b, "prev_hash", r.PrevHash)
 }
 
-// field appends "name:len:value\n".
-func field(b []byte, name, value string) []byte {
+// AppendField appends one field of the canonical encodings, "name:byte length:value\n". Stores
+// that build a record's encoding themselves (the SQLite page walk) use it, so that theirs is
+// the same by construction.
+func AppendField[V string | []byte](b []byte, name string, value V) []byte {
 	b = append(b, name...)
 	b = append(b, ':')
 	b = strconv.AppendInt(b, int64(len(value)), 10)
@@ -131,14 +133,9 @@ func field(b []byte, name, value string) []byte {
 	return append(b, '\n')
 }
 
-func bytesField(b []byte, name string, value []byte) []byte {
-	b = append(b, name...)
-	b = append(b, ':')
-	b = strconv.AppendInt(b, int64(len(value)), 10)
-	b = append(b, ':')
-	b = append(b, value...)
-	return append(b, '\n')
-}
+func field(b []byte, name, value string) []byte { return AppendField(b, name, value) }
+
+func bytesField(b []byte, name string, value []byte) []byte { return AppendField(b, name, value) }
 
 // intField appends a decimal integer field; its length is that of the decimal text.
 func intField(b []byte, name string, v int64) []byte {

@@ -476,13 +476,13 @@ func (d *pageDecoder) decode(rec []byte, l *audit.Link, buf []byte) (_ []byte, o
 	if len(hdr) != 0 {
 		return buf, false // more values than columns
 	}
-	buf = appendField(buf, "version", encodingV2Name)
+	buf = audit.AppendField(buf, "version", encodingV2Name)
 	var num [20]byte
 	for i, f := range v2Fields {
 		if f.integer {
-			buf = appendField(buf, f.name, strconv.AppendInt(num[:0], d.ints[i], 10))
+			buf = audit.AppendField(buf, f.name, strconv.AppendInt(num[:0], d.ints[i], 10))
 		} else {
-			buf = appendField(buf, f.name, d.values[i])
+			buf = audit.AppendField(buf, f.name, d.values[i])
 		}
 	}
 	l.TimeNs, l.PrevHash, l.Hash = d.ints[v2Time], d.values[v2PrevHash], hash
@@ -504,16 +504,6 @@ func v2Index(name string) int {
 		}
 	}
 	panic("sqlstore: no field " + name + " in encoding version 2")
-}
-
-// appendField appends "name:len:value\n", as audit's encodings do.
-func appendField(b []byte, name string, value []byte) []byte {
-	b = append(b, name...)
-	b = append(b, ':')
-	b = strconv.AppendInt(b, int64(len(value)), 10)
-	b = append(b, ':')
-	b = append(b, value...)
-	return append(b, '\n')
 }
 
 // varint decodes SQLite's big-endian variable-length integer; n is 0 when b ends first.
