@@ -110,7 +110,7 @@ func ptr[T any](v T) *T { return &v }
 
 // listAssets sends one asset-list request, paced and retried as every read-only call.
 func listAssets[T any](ctx context.Context, c *Client, action string, req tchttp.Request, base **tchttp.BaseRequest) ([]*T, int64, error) {
-	c.sdk.InitBaseRequest(base, service, apiVersion, action)
+	c.sdk().InitBaseRequest(base, service, apiVersion, action)
 	resp := &assetListResponse[T]{}
 	if err := c.call(ctx, action, req, resp, true); err != nil {
 		return nil, 0, err
