@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -136,5 +137,32 @@ func TestQueueDropsARequestWhoseCallerGaveUp(t *testing.T) {
 		if k == "gave-up" {
 			t.Errorf("the abandoned request reached the service: %v", next.started)
 		}
+	}
+}
+
+// A function whose first event is the form or a timer queues nothing, so a Queue starts its
+// workers with the first queued request, not when it is made.
+func TestQueueStartsItsWorkersWithTheFirstRequest(t *testing.T) {
+	const workers = 64
+	next := newGatedStarter()
+	before := runtime.NumGoroutine()
+	q := NewQueue(next, QueueConfig{Capacity: 2, Workers: workers})
+	if made := runtime.NumGoroutine() - before; made >= workers {
+		t.Fatalf("NewQueue started %d goroutines before any request", made)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := q.Start(context.Background(), Request{}, "first", apiCaller)
+		done <- err
+	}()
+	if got := <-next.entered; got != "first" {
+		t.Fatalf("a worker took %q", got)
+	}
+	if running := runtime.NumGoroutine() - before; running < workers {
+		t.Errorf("%d goroutines after the first request, want the %d workers", running, workers)
+	}
+	close(next.gate)
+	if err := <-done; err != nil {
+		t.Fatalf("the first request: %v", err)
 	}
 }
