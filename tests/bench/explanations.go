@@ -129,10 +129,21 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   start 13% of the process's CPU, package initialisation 12% (templ/safehtml's own patterns the
   largest part, 0.19 ms), the wiring 9% (the Tencent SDK client's set-up 2%, the web handler's
   routes 2%, each making ServeMux read its caller's line table, the guard's start queue 1%), the
-  store's open beside it 8%. Closing the rest needs a smaller process at start: fewer packages
-  initialised (templ's safehtml patterns), and the pages, the guard and the SDK client built
-  without reflection or caller lookups; work moved after init/ready that the first request then
-  pays would not count.
+  store's open beside it 8%. Two of those are now built by the first event that needs them, which
+  the form (GET /, a function URL's usual first event) never is: the SDK client (its reflective
+  transport clone; tcss.New still checks the endpoint and region at start) by the first TCSS
+  call, and the start queue's 24 workers by the first form or API start (the pending record is
+  still durable before its call). ` + "`perf record`" + ` over 60 SCF starts of each binary: tcss.New
+  10.7 samples a start to 0.7, scan.NewQueue 5.2 to none, main.main 39.9 to 27.1; the two
+  release bootstraps started interleaved to init/ready (60 pairs, three runs): 0.90 to 0.98
+  times the time and 0.91 to 0.98 times the CPU of the one before, less than this suite's
+  run-to-run spread (three runs each at load 1.3 to 2.5: Lambda 1.49 to 1.64 times before,
+  1.32 to 1.63 after; SCF 1.43 to 1.70 before, 1.41 to 1.63 after). Registering the routes from
+  one call site did not lower ServeMux's caller lookups. Closing the rest needs a smaller
+  process at start: fewer packages initialised (templ's safehtml patterns), the pages' routes
+  registered without a caller lookup each, the first log line's local time zone (read from
+  /etc/localtime when TZ is unset, as here; Lambda sets TZ=:UTC); work moved after init/ready
+  that the first request then pays would not count.
 - **Deploy size**: 7.47 MB before this work, 4.62 MB at 85c7629 (go1.27.3, zip -X; arm64 4.13 MB). The release build
   leaves out the SQLite driver (modernc.org/sqlite and libc, 1.85 MB zipped; a deployed function
   keeps its log in PostgreSQL, and the release binary refuses a sqlite: DSN at start); PostgreSQL
