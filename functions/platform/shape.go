@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/vulscan/vulscan/functions/scan"
 )
@@ -142,8 +143,9 @@ func (ev event) keys() string {
 }
 
 // requestFields are the JSON names of scan.Request's fields, read from its tags so that a field
-// added to the request is recognised here too.
-var requestFields = func() map[string]bool {
+// added to the request is recognised here too. Read once, by the first event that is neither
+// HTTP nor a timer: reading them at package initialisation cost every start its reflection.
+var requestFields = sync.OnceValue(func() map[string]bool {
 	fields := map[string]bool{}
 	t := reflect.TypeFor[scan.Request]()
 	for i := range t.NumField() {
@@ -153,6 +155,6 @@ var requestFields = func() map[string]bool {
 		}
 	}
 	return fields
-}()
+})
 
-func isRequestField(name string) bool { return requestFields[name] }
+func isRequestField(name string) bool { return requestFields()[name] }

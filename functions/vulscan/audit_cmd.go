@@ -20,7 +20,10 @@ func init() {
 	commands["audit"] = command{summary: "verify the audit log's hash chain, export it (jsonl, csv), or reconcile attempts left pending", run: runAudit}
 }
 
-var auditUsage = `usage:
+// auditUsage() is `vulscan audit`'s help. A function, not a variable: formatting it at package
+// initialisation was fmt's first use in every start, serving ones included, which never print it.
+func auditUsage() string {
+	return `usage:
   vulscan audit verify [--anchor ID:HASH] [--key PUBLIC] [--witness FILE] [--dsn DSN]
       Walk the hash chain. Prints "ok: N records", the chain's anchor, ID:HASH, and how many
       records were made against a TCSS emulator (exit 0), or the first bad record and what is
@@ -48,10 +51,11 @@ var auditUsage = `usage:
 ` + fmt.Sprintf(reconcileUsage, scan.MaxCallDuration) + migrateUsage + `
 DSN is sqlite:PATH or postgres://…; default: VULSCAN_AUDIT_DSN, else ` + defaultAuditDSN + `
 `
+}
 
 func runAudit(ctx context.Context, args []string, e env) int {
 	if len(args) == 0 {
-		fmt.Fprint(e.stderr, auditUsage)
+		fmt.Fprint(e.stderr, auditUsage())
 		return exitRejected
 	}
 	switch args[0] {
@@ -68,10 +72,10 @@ func runAudit(ctx context.Context, args []string, e env) int {
 	case "checkpoint":
 		return runAuditCheckpoint(ctx, args[1:], e)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(e.stdout, auditUsage)
+		fmt.Fprint(e.stdout, auditUsage())
 		return exitOK
 	}
-	fmt.Fprintf(e.stderr, "vulscan audit: unknown subcommand %q\n\n%s", args[0], auditUsage)
+	fmt.Fprintf(e.stderr, "vulscan audit: unknown subcommand %q\n\n%s", args[0], auditUsage())
 	return exitRejected
 }
 
@@ -79,7 +83,7 @@ func runAudit(ctx context.Context, args []string, e env) int {
 func auditFlags(name string, e env) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet("vulscan audit "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.Usage = func() { fmt.Fprint(e.stderr, auditUsage) }
+	fs.Usage = func() { fmt.Fprint(e.stderr, auditUsage()) }
 	dsn := fs.String("dsn", "", "audit store: sqlite:PATH or postgres://… (default: VULSCAN_AUDIT_DSN, else "+defaultAuditDSN+")")
 	return fs, dsn
 }
@@ -232,7 +236,7 @@ func reportCheckpoints(ctx context.Context, store audit.Store, rep audit.Report,
 func runAuditKeygen(args []string, e env) int {
 	fs := flag.NewFlagSet("vulscan audit keygen", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.Usage = func() { fmt.Fprint(e.stderr, auditUsage) }
+	fs.Usage = func() { fmt.Fprint(e.stderr, auditUsage()) }
 	if code, ok := parseAuditFlags(fs, args, e); !ok {
 		return code
 	}
