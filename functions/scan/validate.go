@@ -2,11 +2,9 @@ package scan
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // Scan types, exactly as TCSS spells them.
@@ -29,17 +27,33 @@ var (
 // selection is a broad scan (ALL, NOT_SCAN, CLUSTER) or several requests.
 const MaxListLength = 500
 
-// The patterns compile on first use: their repeat counts make them a large part of package
-// initialisation, which every run pays, the one-shot CLI above all, whether or not it checks IDs.
-var (
-	// localImageID is a local image ID as TCSS lists it: a Docker image ID, "sha256:" followed by
-	// the 64 lower-case hex digits of the digest.
-	localImageID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^sha256:[0-9a-f]{64}$`) })
-	// clusterID is a TKE cluster ID: "cls-" and lower-case letters and digits. TKE issues 8 of
-	// them (cls-0zmsjvko); TCSS's own example is shorter (cls-qwyx), so 4 to 32 are accepted, which
-	// still refuses anything that cannot be an ID (spaces, upper case, another prefix, a name).
-	clusterID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^cls-[a-z0-9]{4,32}$`) })
-)
+// isLocalImageID reports whether s is a local image ID as TCSS lists it: a Docker image ID,
+// "sha256:" followed by the 64 lower-case hex digits of the digest. The ID checks are written out
+// rather than regular expressions: compiling one (at package initialisation, or on first use) cost
+// every scan about 1% of a one-shot CLI run's CPU, more than the checks themselves.
+func isLocalImageID(s string) bool {
+	hex, ok := strings.CutPrefix(s, "sha256:")
+	return ok && len(hex) == 64 && allBytes(hex, func(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' })
+}
+
+// isClusterID reports whether s is a TKE cluster ID: "cls-" and lower-case letters and digits.
+// TKE issues 8 of them (cls-0zmsjvko); TCSS's own example is shorter (cls-qwyx), so 4 to 32 are
+// accepted, which still refuses anything that cannot be an ID (spaces, upper case, another
+// prefix, a name).
+func isClusterID(s string) bool {
+	id, ok := strings.CutPrefix(s, "cls-")
+	return ok && len(id) >= 4 && len(id) <= 32 && allBytes(id, func(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' })
+}
+
+// allBytes reports whether every byte of s satisfies ok.
+func allBytes(s string, ok func(byte) bool) bool {
+	for i := range len(s) {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // Validate reports every problem of r at once: nil, or an *Error with Code EINVALID, Op
 // "scan.Validate" and one FieldError per problem, each naming the API field and saying what is
@@ -278,7 +292,7 @@ func (v *validation) bound(field string, n int) {
 
 func (v *validation) localImageIDs(field string, ids []string) {
 	v.bound(field, len(ids))
-	bad := badEntries(ids, localImageID().MatchString)
+	bad := badEntries(ids, isLocalImageID)
 	if bad != "" {
 		v.add(field, "%s: a local image ID is \"sha256:\" followed by 64 lower-case hex digits, e.g. sha256:0837c4abfc8a3c0cda6a87c2d882e6530abd0caf180eeb3b4dc1534f3d47c3a1", bad)
 	}
@@ -287,7 +301,7 @@ func (v *validation) localImageIDs(field string, ids []string) {
 func (v *validation) clusterIDs(ids []string) {
 	const field = "LocalClusterIDs"
 	v.bound(field, len(ids))
-	bad := badEntries(ids, clusterID().MatchString)
+	bad := badEntries(ids, isClusterID)
 	if bad != "" {
 		v.add(field, "%s: a cluster ID is \"cls-\" followed by 4 to 32 lower-case letters or digits, e.g. cls-0zmsjvko", bad)
 	}

@@ -277,3 +277,41 @@ func TestBroad(t *testing.T) {
 		})
 	}
 }
+
+// TestIDChecks pins the written-out ID checks to the patterns they replaced,
+// ^sha256:[0-9a-f]{64}$ and ^cls-[a-z0-9]{4,32}$, at their edges.
+func TestIDChecks(t *testing.T) {
+	hex64 := strings.Repeat("0123456789abcdef", 4)
+	tests := []struct {
+		name  string
+		check func(string) bool
+		in    string
+		want  bool
+	}{
+		{"image: 64 lower-case hex digits", isLocalImageID, "sha256:" + hex64, true},
+		{"image: 63 digits", isLocalImageID, "sha256:" + hex64[1:], false},
+		{"image: 65 digits", isLocalImageID, "sha256:" + hex64 + "0", false},
+		{"image: upper-case hex", isLocalImageID, "sha256:" + strings.ToUpper(hex64), false},
+		{"image: not hex", isLocalImageID, "sha256:" + hex64[:63] + "g", false},
+		{"image: upper-case prefix", isLocalImageID, "SHA256:" + hex64, false},
+		{"image: no prefix", isLocalImageID, hex64, false},
+		{"image: trailing newline", isLocalImageID, "sha256:" + hex64 + "\n", false},
+		{"image: empty", isLocalImageID, "", false},
+		{"cluster: 4 characters", isClusterID, "cls-qwyx", true},
+		{"cluster: 32 characters", isClusterID, "cls-" + strings.Repeat("a1", 16), true},
+		{"cluster: 3 characters", isClusterID, "cls-abc", false},
+		{"cluster: 33 characters", isClusterID, "cls-" + strings.Repeat("a", 33), false},
+		{"cluster: upper case", isClusterID, "cls-ABCD", false},
+		{"cluster: hyphen inside", isClusterID, "cls-ab-cd", false},
+		{"cluster: other prefix", isClusterID, "clx-abcd", false},
+		{"cluster: leading space", isClusterID, " cls-abcd", false},
+		{"cluster: empty", isClusterID, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.check(tt.in); got != tt.want {
+				t.Errorf("check(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
