@@ -21,7 +21,14 @@ var migrationFiles embed.FS
 type migration struct {
 	version int64
 	name    string
-	sql     string
+	file    string // its path in migrationFiles
+}
+
+// text reads the migration's SQL. Only a migrating start needs it: every other start learns the
+// newest version from the file names alone.
+func (m migration) text() (string, error) {
+	b, err := fs.ReadFile(migrationFiles, m.file)
+	return string(b), err
 }
 
 // loadMigrations returns the dialect's migrations in order.
@@ -41,11 +48,7 @@ func loadMigrations(dialect string) ([]migration, error) {
 		if want := int64(len(ms) + 1); version != want {
 			return nil, fmt.Errorf("migration %s/%s: want number %d (no gaps, no repeats)", dir, e.Name(), want)
 		}
-		text, err := fs.ReadFile(migrationFiles, path.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: version, name: name, sql: string(text)})
+		ms = append(ms, migration{version: version, name: name, file: path.Join(dir, e.Name())})
 	}
 	if len(ms) == 0 {
 		return nil, fmt.Errorf("no migrations in %s", dir)
@@ -54,7 +57,7 @@ func loadMigrations(dialect string) ([]migration, error) {
 }
 
 // migrate brings the schema to the newest version and makes sure the append-only guards are in
-// place. When both hold already (every start after the first), it costs two queries and runs no
+// place. When both hold already (every start after the first), it costs one query and runs no
 // DDL. Otherwise the pending migrations and the guards run in one transaction that holds the
 // database's migration lock, so that instances starting at once apply each migration exactly once:
 // the first takes the lock and migrates, the others wait, then find nothing left to do.
@@ -66,7 +69,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	latest := ms[len(ms)-1].version
 	// A missing schema_migrations table (a new database, or one written before migrations) is an
 	// error here; the locked path below then creates it.
-	if v, err := schemaVersion(ctx, s.db); err == nil && v == latest && s.guarded(ctx) {
+	if s.current(ctx, latest) {
 		return nil
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -94,7 +97,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("the database's schema is version %d, newer than this vulscan knows (%d): upgrade vulscan", current, latest)
 	}
 	for _, m := range ms[current:] {
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		text, err := m.text()
+		if err != nil {
+			return fmt.Errorf("migration %04d_%s: %w", m.version, m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, text); err != nil {
 			return fmt.Errorf("migration %04d_%s: %w", m.version, m.name, err)
 		}
 		if _, err := tx.ExecContext(ctx, s.d.bind(`INSERT INTO schema_migrations (version, name, applied_at_ns) VALUES (?, ?, ?)`),
@@ -110,11 +117,16 @@ func (s *Store) migrate(ctx context.Context) error {
 	return tx.Commit()
 }
 
-// guarded reports whether every append-only guard is in place; false also when it cannot tell.
-func (s *Store) guarded(ctx context.Context) bool {
+// current reports whether the schema is at version latest with every append-only guard in
+// place; false also when it cannot tell (no schema_migrations table yet, for one). It asks both in
+// one query: on every start after the first this is all migrate runs, and each statement costs
+// SQLite a parse (a one-shot CLI run prepares few statements) and PostgreSQL a round trip.
+func (s *Store) current(ctx context.Context, latest int64) bool {
+	var v int64
 	var n int
-	err := s.db.QueryRowContext(ctx, s.d.guardsPresent).Scan(&n)
-	return err == nil && n == s.d.guardCount
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(version), 0) FROM schema_migrations), (`+
+		s.d.guardsPresent+`)`).Scan(&v, &n)
+	return err == nil && v == latest && n == s.d.guardCount
 }
 
 // querier is *sql.DB or *sql.Tx.

@@ -61,7 +61,11 @@ func legacyPostgres(t *testing.T) string {
 		t.Fatal(err)
 	}
 	// The function and audit_log's two triggers were main's guards; the rest came later.
-	for _, q := range append([]string{ms[0].sql}, postgresDialect.guards[:3]...) {
+	first, err := ms[0].text()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range append([]string{first}, postgresDialect.guards[:3]...) {
 		if _, err := pg.Exec(q); err != nil {
 			t.Fatal(err)
 		}
