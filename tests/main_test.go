@@ -10,7 +10,7 @@
 //     directory it lives in; the first test that asks builds it.
 //   - requireTool(t, name) finds an external program (chromium, npx, aws-lambda-rie, …). When it
 //     is missing the test is skipped on a laptop and fails when CI is set, so CI never passes by
-//     skipping. requireCI(t, reason) does the same for any other missing piece.
+//     skipping. citest.Missing(t, reason) does the same for any other missing piece.
 //   - freeAddr(t) is a free loopback address "127.0.0.1:PORT".
 //   - startProcess(t, cmd) runs a process (in its own process group) until the test ends; its
 //     output is logged when the test fails. waitUntil(t, what, check) polls for readiness.
@@ -37,6 +37,8 @@ import (
 	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
+
+	"github.com/vulscan/vulscan/internal/citest"
 )
 
 // workDir is the package's temporary directory, made by TestMain and removed after the run.
@@ -99,19 +101,6 @@ func repoRoot() (string, error) {
 	return root, nil
 }
 
-// inCI reports whether the CI environment variable is set: then nothing may be skipped.
-func inCI() bool { return os.Getenv("CI") != "" }
-
-// requireCI skips the test on a laptop and fails it in CI, saying what is missing.
-func requireCI(t testing.TB, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if inCI() {
-		t.Fatalf("%s (CI is set, so this test may not be skipped)", msg)
-	}
-	t.Skip(msg)
-}
-
 // toolEnv names the variables that point at a tool outside PATH.
 var toolEnv = map[string]string{
 	"aws-lambda-rie": "VULSCAN_TEST_RIE",
@@ -134,7 +123,7 @@ func requireTool(t testing.TB, name string) string {
 		if v := toolEnv[name]; v != "" {
 			hint = " (or set " + v + ")"
 		}
-		requireCI(t, "%s not found on PATH%s", name, hint)
+		citest.Missing(t, "%s not found on PATH%s", name, hint)
 	}
 	return path
 }

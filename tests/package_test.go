@@ -21,6 +21,8 @@ import (
 
 	"github.com/vulscan/vulscan/functions/platform"
 	"github.com/vulscan/vulscan/functions/scan"
+
+	"github.com/vulscan/vulscan/internal/citest"
 )
 
 // releaseToolchain is the Go release the deploy zips must be built with (Taskfile.yml,
@@ -48,7 +50,7 @@ func TestReleaseZips(t *testing.T) {
 		t.Run(z.name, func(t *testing.T) {
 			path := filepath.Join(root, "dist", z.name)
 			if _, err := os.Stat(path); err != nil {
-				requireCI(t, "%s is missing: run `go tool task package` (and `go tool task package ARCH=arm64`) first", path)
+				citest.Missing(t, "%s is missing: run `go tool task package` (and `go tool task package ARCH=arm64`) first", path)
 			}
 			bin := bootstrapFromZip(t, path)
 			checkELF(t, bin, z.machine)

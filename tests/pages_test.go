@@ -26,6 +26,8 @@ import (
 	"github.com/vulscan/vulscan/functions/schedule"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 	"github.com/vulscan/vulscan/web"
+
+	"github.com/vulscan/vulscan/internal/citest"
 )
 
 // pageSite is the web handler over the real scan path (TCSS client, emulator, SQLite audit log)
@@ -176,7 +178,7 @@ func axeSource(t *testing.T) string {
 	t.Helper()
 	src, err := os.ReadFile(filepath.Join("axe", "node_modules", "axe-core", "axe.min.js"))
 	if err != nil {
-		requireCI(t, "axe-core is not installed (npm ci --prefix tests/axe): %v", err)
+		citest.Missing(t, "axe-core is not installed (npm ci --prefix tests/axe): %v", err)
 	}
 	return string(src)
 }

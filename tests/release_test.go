@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vulscan/vulscan/internal/citest"
 )
 
 // The packages only the developer build may contain: the TCSS emulator and the test server it
@@ -108,7 +110,7 @@ func TestReleaseBuildHasNoEmulator(t *testing.T) {
 	t.Run("dist/scf.zip", func(t *testing.T) {
 		zipPath := filepath.Join(root, "dist", "scf.zip")
 		if _, err := os.Stat(zipPath); err != nil {
-			requireCI(t, "%s is missing: run `go tool task package` first", zipPath)
+			citest.Missing(t, "%s is missing: run `go tool task package` first", zipPath)
 		}
 		bin := bootstrapFromZip(t, zipPath)
 		for _, pkg := range developerOnlyPackages {

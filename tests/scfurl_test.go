@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/vulscan/vulscan/functions/audit"
+
+	"github.com/vulscan/vulscan/internal/citest"
 )
 
 // TestSCFFunctionURLEvents serves SCF function URL events (the HTTP entry of an event function
@@ -27,7 +29,7 @@ func TestSCFFunctionURLEvents(t *testing.T) {
 		}
 		zipPath := filepath.Join(root, "dist", "scf.zip")
 		if _, err := os.Stat(zipPath); err != nil {
-			requireCI(t, "%s is missing: run `go tool task package` first", zipPath)
+			citest.Missing(t, "%s is missing: run `go tool task package` first", zipPath)
 		}
 		bin := filepath.Join(t.TempDir(), "bootstrap")
 		writeFile(t, bin, bootstrapFromZip(t, zipPath))

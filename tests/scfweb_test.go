@@ -15,6 +15,8 @@ import (
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+
+	"github.com/vulscan/vulscan/internal/citest"
 )
 
 // scfWebAddr is where SCF forwards a web function's requests: port 9000 on all interfaces.
@@ -48,7 +50,7 @@ func TestSCFWebFunction(t *testing.T) {
 	t.Run("dist/scf-web.zip", func(t *testing.T) {
 		zipPath := filepath.Join(root, "dist", "scf-web.zip")
 		if _, err := os.Stat(zipPath); err != nil {
-			requireCI(t, "%s is missing: run `go tool task package` first", zipPath)
+			citest.Missing(t, "%s is missing: run `go tool task package` first", zipPath)
 		}
 		testSCFWebFunction(t, unzipWebFunction(t, zipPath))
 	})

@@ -18,6 +18,8 @@ import (
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/audit/sqlstore/sqlstoretest"
+
+	"github.com/vulscan/vulscan/internal/citest"
 )
 
 var auditT0 = time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
@@ -85,7 +87,7 @@ func tamper(t *testing.T, path, stmts string) {
 		}
 		return
 	}
-	if os.Getenv("CI") != "" {
+	if citest.Set() {
 		t.Fatal("the sqlite3 shell is missing; .ci/run installs it")
 	}
 	db, err := sql.Open("sqlite", path)

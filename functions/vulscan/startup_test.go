@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -18,6 +17,8 @@ import (
 
 	"github.com/vulscan/vulscan/functions/audit/sqlstore"
 	"github.com/vulscan/vulscan/functions/audit/sqlstore/sqlstoretest"
+
+	"github.com/vulscan/vulscan/internal/citest"
 )
 
 // An audit store that cannot be opened, or only for reading, stops every command and mode at
@@ -80,10 +81,7 @@ func TestStartupFailsClearlyWhenTheAuditStoreCannotBeWritten(t *testing.T) {
 			t.Fatalf("creating the store: exit %d: %s", r.exit, r.stderr)
 		}
 		if out, err := exec.Command("chattr", "+i", path).CombinedOutput(); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("chattr +i %s: %v %s (CI runs as root on a file system that supports it: the read-only SQLite row may not be skipped)", path, err, out)
-			}
-			t.Skipf("cannot make a file read-only for this user (chattr: %v %s); the PostgreSQL row covers a read-only store", err, out)
+			citest.Missing(t, "cannot make a file read-only for this user (chattr +i %s: %v %s); CI runs as root on a file system that supports it, elsewhere the PostgreSQL row covers a read-only store", path, err, out)
 		}
 		t.Cleanup(func() { exec.Command("chattr", "-i", path).Run() })
 		return "sqlite:" + path

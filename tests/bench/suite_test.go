@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vulscan/vulscan/internal/citest"
 )
 
 // TestSuiteWritesReport runs the suite through its entry point on the items that need nothing
@@ -14,10 +16,7 @@ import (
 // that the run was partial. It asserts nothing about speed.
 func TestSuiteWritesReport(t *testing.T) {
 	if testing.Short() {
-		if os.Getenv("CI") != "" {
-			t.Fatal("-short would skip the benchmark suite's test (it builds vulscan and the anchors); CI must run it")
-		}
-		t.Skip("builds vulscan and the anchors")
+		citest.Missing(t, "-short: the benchmark suite's test builds vulscan and the anchors")
 	}
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
@@ -28,7 +27,7 @@ func TestSuiteWritesReport(t *testing.T) {
 	for _, only := range []string{"deploy size", "SCF cold start"} {
 		if only == "SCF cold start" && os.Getenv("VULSCAN_TEST_POSTGRES_DSN") == "" {
 			// The deploy bootstrap keeps its audit log in PostgreSQL.
-			if os.Getenv("CI") != "" {
+			if citest.Set() {
 				t.Fatal("VULSCAN_TEST_POSTGRES_DSN is not set; CI must run the SCF cold start")
 			}
 			t.Log("SCF cold start not run: VULSCAN_TEST_POSTGRES_DSN is not set")

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+
+	"github.com/vulscan/vulscan/internal/citest"
 )
 
 // nodeOutcome is the one JSON line nodesdk.js prints.
@@ -32,11 +34,7 @@ type nodeOutcome struct {
 func requireNodeSDK(t *testing.T) string {
 	t.Helper()
 	missing := func(what string) {
-		msg := what + " is missing; install it with: npm ci --prefix tests/sdkcompat"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		citest.Missing(t, "%s is missing; install it with: npm ci --prefix tests/sdkcompat", what)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	_ "github.com/lib/pq" // registers the "postgres" driver
+
+	"github.com/vulscan/vulscan/internal/citest"
 )
 
 // EnvDSN names the variable that holds the test server's URL (postgres://…).
@@ -23,10 +25,7 @@ func PostgresDSN(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv(EnvDSN)
 	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal(EnvDSN + " is not set; CI must run the PostgreSQL tests")
-		}
-		t.Skip(EnvDSN + " not set")
+		citest.Missing(t, "%s is not set; CI must run the PostgreSQL tests", EnvDSN)
 	}
 	u, err := url.Parse(dsn)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
