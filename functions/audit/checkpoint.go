@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -223,6 +224,10 @@ type Checkpointer struct {
 	key    ed25519.PrivateKey
 	policy CheckpointPolicy
 	now    func() time.Time
+
+	// signing is held from deciding a checkpoint is due to storing it, so that appends returning
+	// together (a group commit answers a whole batch at once) sign one checkpoint, not one each.
+	signing sync.Mutex
 }
 
 // NewCheckpointer returns a Checkpointer for store, signing with key. now may be nil (time.Now).
@@ -257,7 +262,8 @@ func (c *Checkpointer) sign(ctx context.Context, head Record) (Checkpoint, error
 	return stored, nil
 }
 
-// due reports whether a checkpoint is due after rec was appended.
+// due reports whether a checkpoint is due after rec was appended: none covers rec yet, and the
+// policy's count or age has been reached. The caller holds c.signing.
 func (c *Checkpointer) due(ctx context.Context, rec Record) (bool, error) {
 	last, err := c.store.LatestCheckpoint(ctx)
 	if errors.Is(err, ErrNotFound) {
@@ -265,6 +271,9 @@ func (c *Checkpointer) due(ctx context.Context, rec Record) (bool, error) {
 	}
 	if err != nil {
 		return false, err
+	}
+	if rec.ID <= last.HeadID {
+		return false, nil // signed already, by an append that returned beside this one
 	}
 	byCount := c.policy.Every > 0 && rec.ID-last.HeadID >= c.policy.Every
 	byAge := c.policy.Interval > 0 && c.now().Sub(last.Time) >= c.policy.Interval
@@ -287,6 +296,8 @@ func (c *Checkpointer) Tick(ctx context.Context) (bool, error) {
 	if len(head) == 0 {
 		return false, nil
 	}
+	c.signing.Lock()
+	defer c.signing.Unlock()
 	last, err := c.store.LatestCheckpoint(ctx)
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -322,12 +333,11 @@ func (c *Checkpointer) Run(ctx context.Context, every time.Duration, onErr func(
 // Wrap returns store with a checkpoint signed after every append that makes one due. A failed
 // checkpoint does not fail the append (the record is stored); it is reported through onErr.
 func (c *Checkpointer) Wrap(onErr func(error)) Store {
-	return checkpointing{Store: c.store, cs: c.store, c: c, onErr: onErr}
+	return checkpointing{Store: c.store, c: c, onErr: onErr}
 }
 
 type checkpointing struct {
 	Store
-	cs    CheckpointStore
 	c     *Checkpointer
 	onErr func(error)
 }
@@ -338,10 +348,12 @@ func (s checkpointing) Append(ctx context.Context, rec Record) (Record, error) {
 		return stored, err
 	}
 	ctx = context.WithoutCancel(ctx)
+	s.c.signing.Lock()
 	due, err := s.c.due(ctx, stored)
 	if err == nil && due {
 		_, err = s.c.sign(ctx, stored)
 	}
+	s.c.signing.Unlock()
 	if err != nil && s.onErr != nil {
 		s.onErr(err)
 	}
@@ -349,13 +361,13 @@ func (s checkpointing) Append(ctx context.Context, rec Record) (Record, error) {
 }
 
 func (s checkpointing) AppendCheckpoint(ctx context.Context, c Checkpoint) (Checkpoint, error) {
-	return s.cs.AppendCheckpoint(ctx, c)
+	return s.c.store.AppendCheckpoint(ctx, c)
 }
 
 func (s checkpointing) LatestCheckpoint(ctx context.Context) (Checkpoint, error) {
-	return s.cs.LatestCheckpoint(ctx)
+	return s.c.store.LatestCheckpoint(ctx)
 }
 
 func (s checkpointing) EachCheckpoint(ctx context.Context, fn func(Checkpoint) error) error {
-	return s.cs.EachCheckpoint(ctx, fn)
+	return s.c.store.EachCheckpoint(ctx, fn)
 }

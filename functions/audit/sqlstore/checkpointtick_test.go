@@ -78,3 +78,35 @@ func TestCheckpointRunSignsInTheBackground(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// Appends that return together (a group commit answers its whole batch at once) sign one due
+// checkpoint between them, not one each.
+func TestConcurrentAppendsSignOneDueCheckpoint(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+		c := audit.NewCheckpointer(h.store, testKey(t), audit.CheckpointPolicy{Interval: time.Hour},
+			func() time.Time { return now })
+		store := c.Wrap(func(err error) { t.Error(err) })
+		const appenders = 32
+		errs := make(chan error, appenders)
+		for i := range appenders {
+			go func() {
+				_, err := store.Append(ctx, rec(i))
+				errs <- err
+			}()
+		}
+		for range appenders {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		n := 0
+		if err := h.store.EachCheckpoint(ctx, func(audit.Checkpoint) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("%d checkpoints after %d appends on an empty log within one interval, want 1", n, appenders)
+		}
+	})
+}
