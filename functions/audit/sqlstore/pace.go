@@ -38,8 +38,7 @@ func (s *Store) BookSlot(ctx context.Context, action string, now time.Time, inte
 // paceWrite runs a booking (query). On SQLite it goes through the append path's connection,
 // prepared once, without a sync (synchronous=NORMAL): a booking lost in a power cut lets, after
 // the reboot, at most one call go a slot early, and a second connection would cost the process
-// its own WAL sync and directory sync. PostgreSQL books on any pooled connection (pgx keeps its
-// statements prepared).
+// its own WAL sync and directory sync. PostgreSQL books on any pooled connection.
 func (s *Store) paceWrite(ctx context.Context, query string, book func(rowQuerier) error) error {
 	if s.d.name != sqliteDialect.name {
 		return book(boundQuery{s.db, query})

@@ -243,11 +243,10 @@ func (s *Store) commitBatch(reqs []*appendReq) ([]appendResult, error) {
 	for _, r := range reqs {
 		durable = durable || !isOutcome(r.rec)
 	}
-	tx, release, err := s.beginAppend(ctx, durable)
+	tx, err := s.beginAppend(ctx, durable)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: append: %w", notWritable(err))
 	}
-	defer release()
 	defer tx.Rollback()
 
 	var lastID, lastNs int64
@@ -291,27 +290,26 @@ func (s *Store) commitBatch(reqs []*appendReq) ([]appendResult, error) {
 func isOutcome(rec audit.Record) bool { return rec.PendingID != 0 }
 
 // beginAppend starts the append transaction with the durability the batch needs and takes the
-// log's write lock; release returns a pooled connection.
-func (s *Store) beginAppend(ctx context.Context, durable bool) (*sql.Tx, func(), error) {
+// log's write lock.
+func (s *Store) beginAppend(ctx context.Context, durable bool) (*sql.Tx, error) {
 	if s.d.name != sqliteDialect.name {
 		tx, err := s.db.BeginTx(ctx, nil)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for _, q := range s.appendPrelude(durable) {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				tx.Rollback()
-				return nil, nil, fmt.Errorf("locking the log: %w", err)
+				return nil, fmt.Errorf("locking the log: %w", err)
 			}
 		}
-		return tx, func() {}, nil
+		return tx, nil
 	}
 	conn, err := s.writerConn(ctx, durable)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	tx, err := conn.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock (see sqliteParams)
-	return tx, func() {}, err
+	return conn.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock (see sqliteParams)
 }
 
 // writerConn returns SQLite's writing connection (opening it on first use) with its synchronous
