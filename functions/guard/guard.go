@@ -192,7 +192,7 @@ func (g *Guard) Start(ctx context.Context, req scan.Request, key string, c scan.
 			g.log.WarnContext(ctx, "scan start refused: actor over its limit", "actor", c.Actor,
 				"limit_per_minute", g.perMinute, "retry_after", wait.String(), "source_ip", c.SourceIP)
 			return scan.Attempt{}, &scan.Error{Code: scan.ERATELIMITED, Op: op, Err: lerr, Message: fmt.Sprintf(
-				"You have started %d scans in the last minute, the most allowed. Try again in %d s.", g.perMinute, retrySeconds(wait))}
+				"You have started %d scans in the last minute, the most allowed. Try again in %d s.", g.perMinute, scan.RetrySeconds(wait))}
 		}
 	}
 	return g.next.Start(ctx, req, key, c)
@@ -226,8 +226,4 @@ func (g *Guard) mayScanBroadly(actor string) bool {
 		}
 	}
 	return false
-}
-
-func retrySeconds(d time.Duration) int64 {
-	return max(1, int64((d+time.Second-1)/time.Second))
 }

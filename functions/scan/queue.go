@@ -133,8 +133,8 @@ func (q *Queue) Start(ctx context.Context, req Request, key string, c Caller) (A
 	default:
 		wait := q.retryAfter()
 		return q.refuse(ctx, key, c, &Error{Code: EBUSY, Op: "scan.Queue", Err: &BusyError{Wait: wait}, Message: fmt.Sprintf(
-			"The server is busy: %d scans are waiting for TCSS, which takes 20 calls a second. No scan was started; try again in %d s.",
-			cap(q.jobs), retrySeconds(wait))})
+			"The server is busy: %d scans are waiting for TCSS, which takes %g calls a second. No scan was started; try again in %d s.",
+			cap(q.jobs), q.pace, RetrySeconds(wait))})
 	}
 	select {
 	case r := <-j.done:
@@ -194,6 +194,8 @@ func (e *BusyError) Error() string {
 // RetryAfter is how long the caller should wait.
 func (e *BusyError) RetryAfter() time.Duration { return e.Wait }
 
-func retrySeconds(d time.Duration) int64 {
+// RetrySeconds is d as the whole seconds of a Retry-After header or a message: rounded up, at
+// least 1.
+func RetrySeconds(d time.Duration) int64 {
 	return max(1, int64((d+time.Second-1)/time.Second))
 }
