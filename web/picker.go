@@ -28,20 +28,20 @@ type pickerKind struct {
 	scope       string
 	hasTag      bool
 	columns     []string
-	validID     func(string) bool
+	validID     func(string) bool // the scan package's own check, so the picker never carries an ID the form would refuse
 }
 
 var pickerKinds = map[string]pickerKind{
 	"local": {title: "Pick local images", noun: "local images", field: "LocalImageIDs", scopeField: "LocalImageScanType", scope: "IMAGEIDS",
 		columns: []string{"Image ID", "Hosts", "Running containers", "Last scan", "Vulnerabilities"},
-		validID: func(s string) bool { return strings.HasPrefix(s, "sha256:") && len(s) <= 80 }},
+		validID: scan.IsLocalImageID},
 	"registry": {title: "Pick registry images", noun: "registry images", field: "RegistryImageIDs", scopeField: "RegistryImageScanType", scope: "IMAGEIDS",
 		hasTag:  true,
 		columns: []string{"ID", "Repository", "Registry", "Last scan", "Vulnerabilities"},
 		validID: func(s string) bool { n, err := strconv.ParseUint(s, 10, 64); return err == nil && n > 0 }},
 	"cluster": {title: "Pick clusters", noun: "clusters", field: "LocalClusterIDs", scopeField: "LocalImageScanType", scope: "CLUSTER",
 		columns: []string{"Cluster ID", "Type", "Version", "Status"},
-		validID: func(s string) bool { return strings.HasPrefix(s, "cls-") && len(s) <= 40 }},
+		validID: scan.IsClusterID},
 }
 
 // showPicker is GET /pick/{kind}: one page of TCSS's inventory to tick from; with use=1 it

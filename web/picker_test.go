@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 )
 
@@ -68,6 +70,43 @@ func TestPickerOpensWithTheFieldsIDsTicked(t *testing.T) {
 	doc := document(t, h.get("/pick/registry?RegistryImageIDs=1003%2C+1004"))
 	if !doc.Find(`#pick-1003`).Is("[checked]") || !doc.Find(`#pick-1004`).Is("[checked]") || doc.Find(`#pick-1005`).Is("[checked]") {
 		t.Error("the IDs already in the form are not the ticked ones")
+	}
+}
+
+// TestPickerCarriesOnlyIDsTheFormAccepts: the picker keeps a ticked ID only if the scan's own
+// validation would accept it, so "Use" never fills the form with an entry it then refuses.
+func TestPickerCarriesOnlyIDsTheFormAccepts(t *testing.T) {
+	good := tcsstest.LocalImages()[0].ImageID
+	tests := []struct {
+		kind, sel, want string
+	}{
+		{"local", good, good},
+		{"local", "sha256:abc", ""},                         // too short
+		{"local", strings.ToUpper(good[:7]) + good[7:], ""}, // upper-case prefix
+		{"local", "sha256:" + strings.Repeat("G", 64), ""},  // not hex
+		{"cluster", "cls-5eed0000", "cls-5eed0000"},
+		{"cluster", "cls-AB CD", ""},                      // space, upper case
+		{"cluster", "cls-" + strings.Repeat("a", 33), ""}, // too long
+		{"registry", "1001", "1001"},
+		{"registry", "0", ""},
+		{"registry", "-3", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind+" "+tt.sel, func(t *testing.T) {
+			h := newHarness(t)
+			doc := document(t, h.get("/pick/"+tt.kind+"?page=1&sel="+url.QueryEscape(tt.sel)))
+			var got []string
+			doc.Find(`input[type=hidden][name=sel], input[type=checkbox][name=sel][checked]`).Each(func(_ int, s *goquery.Selection) {
+				got = append(got, s.AttrOr("value", ""))
+			})
+			want := []string{}
+			if tt.want != "" {
+				want = []string{tt.want}
+			}
+			if len(got) != len(want) || (len(want) == 1 && got[0] != want[0]) {
+				t.Errorf("carried %q, want %q", got, want)
+			}
+		})
 	}
 }
 

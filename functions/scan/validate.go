@@ -27,20 +27,20 @@ var (
 // selection is a broad scan (ALL, NOT_SCAN, CLUSTER) or several requests.
 const MaxListLength = 500
 
-// isLocalImageID reports whether s is a local image ID as TCSS lists it: a Docker image ID,
+// IsLocalImageID reports whether s is a local image ID as TCSS lists it: a Docker image ID,
 // "sha256:" followed by the 64 lower-case hex digits of the digest. The ID checks are written out
 // rather than regular expressions: compiling one (at package initialisation, or on first use) cost
 // every scan about 1% of a one-shot CLI run's CPU, more than the checks themselves.
-func isLocalImageID(s string) bool {
+func IsLocalImageID(s string) bool {
 	hex, ok := strings.CutPrefix(s, "sha256:")
 	return ok && len(hex) == 64 && allBytes(hex, func(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' })
 }
 
-// isClusterID reports whether s is a TKE cluster ID: "cls-" and lower-case letters and digits.
+// IsClusterID reports whether s is a TKE cluster ID: "cls-" and lower-case letters and digits.
 // TKE issues 8 of them (cls-0zmsjvko); TCSS's own example is shorter (cls-qwyx), so 4 to 32 are
 // accepted, which still refuses anything that cannot be an ID (spaces, upper case, another
 // prefix, a name).
-func isClusterID(s string) bool {
+func IsClusterID(s string) bool {
 	id, ok := strings.CutPrefix(s, "cls-")
 	return ok && len(id) >= 4 && len(id) <= 32 && allBytes(id, func(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' })
 }
@@ -292,7 +292,7 @@ func (v *validation) bound(field string, n int) {
 
 func (v *validation) localImageIDs(field string, ids []string) {
 	v.bound(field, len(ids))
-	bad := badEntries(ids, isLocalImageID)
+	bad := badEntries(ids, IsLocalImageID)
 	if bad != "" {
 		v.add(field, "%s: a local image ID is \"sha256:\" followed by 64 lower-case hex digits, e.g. sha256:0837c4abfc8a3c0cda6a87c2d882e6530abd0caf180eeb3b4dc1534f3d47c3a1", bad)
 	}
@@ -301,7 +301,7 @@ func (v *validation) localImageIDs(field string, ids []string) {
 func (v *validation) clusterIDs(ids []string) {
 	const field = "LocalClusterIDs"
 	v.bound(field, len(ids))
-	bad := badEntries(ids, isClusterID)
+	bad := badEntries(ids, IsClusterID)
 	if bad != "" {
 		v.add(field, "%s: a cluster ID is \"cls-\" followed by 4 to 32 lower-case letters or digits, e.g. cls-0zmsjvko", bad)
 	}
