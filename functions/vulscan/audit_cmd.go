@@ -81,9 +81,15 @@ func runAudit(ctx context.Context, args []string, e env) int {
 
 // auditFlags is a flag set for an audit subcommand with the --dsn flag every one takes.
 func auditFlags(name string, e env) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet("vulscan audit "+name, flag.ContinueOnError)
+	return storeFlags("vulscan audit "+name, auditUsage(), e)
+}
+
+// storeFlags is the flag set of a command that reads the audit store: its --dsn flag, and usage
+// printed for -h.
+func storeFlags(command, usage string, e env) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.Usage = func() { fmt.Fprint(e.stderr, auditUsage()) }
+	fs.Usage = func() { fmt.Fprint(e.stderr, usage) }
 	dsn := fs.String("dsn", "", "audit store: sqlite:PATH or postgres://… (default: VULSCAN_AUDIT_DSN, else "+defaultAuditDSN+")")
 	return fs, dsn
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -29,19 +27,9 @@ const schedulesUsage = `usage:
 var schedulesNow = time.Now
 
 func runSchedules(ctx context.Context, args []string, e env) int {
-	fs := flag.NewFlagSet("vulscan schedules", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() { fmt.Fprint(e.stderr, schedulesUsage) }
-	dsn := fs.String("dsn", "", "audit store: sqlite:PATH or postgres://… (default: VULSCAN_AUDIT_DSN, else "+defaultAuditDSN+")")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitRejected
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "vulscan schedules: unexpected argument %q\n\n%s", fs.Arg(0), schedulesUsage)
-		return exitRejected
+	fs, dsn := storeFlags("vulscan schedules", schedulesUsage, e)
+	if code, ok := parseAuditFlags(fs, args, e); !ok {
+		return code
 	}
 	set, err := schedule.Parse(e.getenv(schedule.Setting))
 	if err != nil {

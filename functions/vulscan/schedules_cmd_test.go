@@ -69,3 +69,26 @@ func TestSchedulesCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestSchedulesCommandLine: the command line is checked before any setting or store is read.
+func TestSchedulesCommandLine(t *testing.T) {
+	for _, tt := range []struct {
+		args       []string
+		wantExit   int
+		wantStderr string
+	}{
+		{[]string{"-h"}, exitOK, "vulscan schedules [--dsn DSN]"},
+		{[]string{"extra"}, exitRejected, `vulscan schedules: unexpected argument "extra"`},
+		{[]string{"--nope"}, exitRejected, "flag provided but not defined: -nope"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			e, stdout, stderr := testEnv("", map[string]string{"VULSCAN_SCHEDULES": "nightly=0 0 2 * * * *"})
+			if code := runSchedules(context.Background(), tt.args, e); code != tt.wantExit {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tt.wantExit, stdout, stderr)
+			}
+			if !strings.Contains(stderr.String(), tt.wantStderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.wantStderr, stderr)
+			}
+		})
+	}
+}
