@@ -69,7 +69,7 @@ func (d *Dispatcher) handleTimer(ctx context.Context, kind Kind, inv Invocation,
 		FieldSchedule: &schedule, FieldScheduledTime: &scheduledTime,
 	})
 	name := firstNonEmpty(strings.TrimSpace(schedule), run.trigger, unnamedSchedule)
-	key := timerKey(name, firstNonEmpty(run.scheduled, scheduledTime), inv.RequestID)
+	key := runKey(timerKeyPrefix, name, firstNonEmpty(run.scheduled, scheduledTime), inv.RequestID)
 	caller := scan.Caller{Trigger: audit.TriggerTimer, Actor: "system:timer/" + name, Access: "timer", FunctionRequestID: inv.RequestID}
 	log := d.logger.With("kind", kind, "schedule", name, "idempotency_key", key, "request_id", inv.RequestID)
 
@@ -174,17 +174,25 @@ func ruleName(resources []string) string {
 	return ""
 }
 
-// timerKey is the idempotency key of one scheduled run: the schedule's name and its scheduled
-// time, so that a platform retry of the same run (asynchronous invocations are retried) finds the
-// first attempt. Without a scheduled time the invocation's request ID, which retries keep, stands
-// in. Keys longer than the service accepts are hashed.
-func timerKey(name, scheduled, requestID string) string {
+// Idempotency key prefixes of runs that no person keys: a timer's and a direct invocation's. They
+// keep the two apart, so an invocation can never take over a timer run's key.
+const (
+	timerKeyPrefix  = "timer/"
+	invokeKeyPrefix = "invoke/"
+)
+
+// runKey is the idempotency key of one scheduled run (prefix timerKeyPrefix or invokeKeyPrefix):
+// the schedule's name and its scheduled time, so that a platform retry of the same run
+// (asynchronous invocations are retried) finds the first attempt. Without a scheduled time the
+// invocation's request ID, which retries keep, stands in. Keys longer than the service accepts
+// are hashed.
+func runKey(prefix, name, scheduled, requestID string) string {
 	var key string
 	switch {
 	case scheduled != "":
-		key = "timer/" + name + "@" + scheduled
+		key = prefix + name + "@" + scheduled
 	case requestID != "":
-		key = "timer/" + name + "@request:" + requestID
+		key = prefix + name + "@request:" + requestID
 	default:
 		return ""
 	}
@@ -192,7 +200,7 @@ func timerKey(name, scheduled, requestID string) string {
 		return key
 	}
 	sum := sha256.Sum256([]byte(key))
-	return "timer/sha256:" + hex.EncodeToString(sum[:])
+	return prefix + "sha256:" + hex.EncodeToString(sum[:])
 }
 
 func firstNonEmpty(values ...string) string {
@@ -220,10 +228,7 @@ func (d *Dispatcher) handleInvoke(ctx context.Context, inv Invocation, raw []byt
 		FieldSchedule: &label, FieldScheduledTime: &scheduledTime, FieldConfirm: &confirm,
 	})
 	name := firstNonEmpty(strings.TrimSpace(label), unnamedSchedule)
-	key := timerKey(name, scheduledTime, inv.RequestID)
-	if key != "" {
-		key = "invoke/" + strings.TrimPrefix(key, "timer/")
-	}
+	key := runKey(invokeKeyPrefix, name, scheduledTime, inv.RequestID)
 	actor := invokeActor
 	if inv.Identity != "" {
 		actor = "invoke:" + inv.Identity

@@ -200,21 +200,24 @@ func TestTimerFailuresFailTheInvocation(t *testing.T) {
 	}
 }
 
-func TestTimerKeysAreBounded(t *testing.T) {
+func TestRunKeysAreBounded(t *testing.T) {
 	long := strings.Repeat("n", 200)
-	tests := []struct{ name, schedule, at, requestID, want string }{
-		{"scheduled time", "nightly", "2019-02-21T11:49:00Z", "r", "timer/nightly@2019-02-21T11:49:00Z"},
-		{"request ID stands in", "nightly", "", "r-1", "timer/nightly@request:r-1"},
-		{"nothing to key on", "nightly", "", "", ""},
+	tests := []struct{ name, prefix, schedule, at, requestID, want string }{
+		{"scheduled time", timerKeyPrefix, "nightly", "2019-02-21T11:49:00Z", "r", "timer/nightly@2019-02-21T11:49:00Z"},
+		{"request ID stands in", timerKeyPrefix, "nightly", "", "r-1", "timer/nightly@request:r-1"},
+		{"nothing to key on", timerKeyPrefix, "nightly", "", "", ""},
+		{"an invocation", invokeKeyPrefix, "nightly", "2019-02-21T11:49:00Z", "r", "invoke/nightly@2019-02-21T11:49:00Z"},
 	}
 	for _, tt := range tests {
-		if got := timerKey(tt.schedule, tt.at, tt.requestID); got != tt.want {
-			t.Errorf("%s: timerKey = %q, want %q", tt.name, got, tt.want)
+		if got := runKey(tt.prefix, tt.schedule, tt.at, tt.requestID); got != tt.want {
+			t.Errorf("%s: runKey = %q, want %q", tt.name, got, tt.want)
 		}
 	}
-	k1, k2 := timerKey(long, "t1", ""), timerKey(long, "t2", "")
-	if len(k1) > scan.MaxIdempotencyKeyLen || k1 == k2 || !strings.HasPrefix(k1, "timer/sha256:") {
-		t.Errorf("long keys %q, %q: want distinct hashed keys", k1, k2)
+	for _, prefix := range []string{timerKeyPrefix, invokeKeyPrefix} {
+		k1, k2 := runKey(prefix, long, "t1", ""), runKey(prefix, long, "t2", "")
+		if len(k1) > scan.MaxIdempotencyKeyLen || k1 == k2 || !strings.HasPrefix(k1, prefix+"sha256:") {
+			t.Errorf("long keys %q, %q: want distinct hashed keys", k1, k2)
+		}
 	}
 }
 
