@@ -47,6 +47,8 @@ type Service struct {
 	now     Clock
 	logger  *slog.Logger
 	opts    Options
+	// severities keeps finished tasks' severity breakdowns (see severityTTL).
+	severities severityCache
 }
 
 // Options tune how the service bounds a TCSS call and keeps its outcome. The zero value of a
@@ -550,7 +552,10 @@ func (s *Service) Status(ctx context.Context, a Attempt) (ScanInfo, error) {
 	info = info.Only(local, registry)
 	if sr, ok := s.scanner.(SeverityReporter); ok && local != 0 && info.Status == "SCANNED" {
 		// A breakdown is extra: without it the status is still right, so a failure only logs.
-		if sev, err := sr.LocalVulSeverities(ctx, local); err == nil {
+		if sev, ok := s.severities.get(local, s.now()); ok {
+			info.LocalSeverities = &sev
+		} else if sev, err := sr.LocalVulSeverities(ctx, local); err == nil {
+			s.severities.put(local, sev, s.now())
 			info.LocalSeverities = &sev
 		} else {
 			s.logger.WarnContext(ctx, "severities unavailable", "op", op, "local_task_id", local, "err", err)
