@@ -2,6 +2,7 @@ package tcss
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -51,6 +52,11 @@ type SlotBooker interface {
 	// (zero: no bound).
 	BookSlot(ctx context.Context, action string, now time.Time, interval time.Duration, count int, notAfter time.Time) (first time.Time, ok bool, err error)
 }
+
+// ErrNoSharedPace is what a SlotBooker answers when it turns out to keep no shared pace (an audit
+// store whose kind books no slots): the Pacer then stops asking it and paces this process alone,
+// without reporting it as a failure.
+var ErrNoSharedPace = errors.New("this store keeps no shared TCSS pace")
 
 type sharedPace struct {
 	booker SlotBooker
@@ -379,6 +385,9 @@ func (p *Pacer) book(ctx context.Context, a *actionPace, sp *sharedPace, action 
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return false, fmt.Errorf("pacing %s: %w", action, ctx.Err())
+	case errors.Is(err, ErrNoSharedPace):
+		p.shared.CompareAndSwap(sp, nil) // asking again would only get the same answer
+		return true, nil
 	case err != nil:
 		if sp.onErr != nil {
 			sp.onErr(fmt.Errorf("pacing %s through the shared store (pacing this process alone): %w", action, err))

@@ -3,6 +3,7 @@ package tcss
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -164,5 +165,24 @@ func TestPacerBooksAheadOfASlowStore(t *testing.T) {
 	// take); every later one is used. Without booking ahead each call would give up maxRebooks.
 	if store.bookings > calls+2 {
 		t.Errorf("%d bookings for %d calls, want at most %d: slots came back stale", store.bookings, calls, calls+2)
+	}
+}
+
+// A booker that keeps no shared pace is asked once: the pacer then paces this process alone,
+// and says nothing (it is not a failure).
+func TestPacerStopsAskingABookerWithoutASharedPace(t *testing.T) {
+	p := NewPacer(RequestsPerSecond)
+	none := &fakeBooker{err: fmt.Errorf("the store: %w", ErrNoSharedPace)}
+	var reported error
+	p.Share(none, func(err error) { reported = err })
+	for range 3 {
+		done, err := p.Wait(context.Background(), "CreateVulScanTask")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done()
+	}
+	if none.calls != 1 || reported != nil {
+		t.Errorf("asked %d times, reported %v; want once and nothing reported", none.calls, reported)
 	}
 }

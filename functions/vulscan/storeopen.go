@@ -144,9 +144,6 @@ func (o *openingStore) StalePending(ctx context.Context, since, until time.Time,
 	return f.StalePending(ctx, since, until, limit)
 }
 
-// errNoSharedPace makes the pacer pace this process alone (tcss.Pacer.Wait falls back).
-var errNoSharedPace = errors.New("this audit store keeps no shared TCSS pace")
-
 // BookSlot implements tcss.SlotBooker with the store itself, so that the pace is shared with the
 // other processes writing to the log from the first TCSS call on.
 func (o *openingStore) BookSlot(ctx context.Context, action string, now time.Time, interval time.Duration, count int, notAfter time.Time) (time.Time, bool, error) {
@@ -155,7 +152,7 @@ func (o *openingStore) BookSlot(ctx context.Context, action string, now time.Tim
 	}
 	b, ok := o.raw.(tcss.SlotBooker)
 	if !ok {
-		return time.Time{}, false, errNoSharedPace
+		return time.Time{}, false, tcss.ErrNoSharedPace
 	}
 	return b.BookSlot(ctx, action, now, interval, count, notAfter)
 }
