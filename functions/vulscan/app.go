@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
@@ -42,6 +43,9 @@ type app struct {
 	// stopCheckpoints ends its background ticker, if a serving mode started it.
 	checkpointer    *audit.Checkpointer // set when the store opens (openStore)
 	stopCheckpoints func()
+	// reconciledTo is the bound (Unix ns) below which the last reconciliation pass closed every
+	// attempt left pending; 0 before the first pass.
+	reconciledTo atomic.Int64
 }
 
 // localEmulator is a TCSS emulator this process serves on a loopback port, and the key it accepts.
@@ -197,21 +201,42 @@ func (a *app) chainWatcher(store audit.Store) *audit.Watcher {
 // ones are for `vulscan audit reconcile` (which reads the whole log).
 const reconcileWindow = 7 * 24 * time.Hour
 
+// reconcileSkew is how far before the last pass's bound a later pass of the same process looks
+// again: each record carries the clock of the process that wrote it, and another server's may lag
+// this one's. Without the bound every pass of the audit page (every 10 s while it is viewed) read
+// the last 7 days of the log again.
+const reconcileSkew = time.Hour
+
 // reconcileAtStart closes the attempts an earlier process left pending (killed mid-call, or its
 // store failed) as unknown, so that none looks alive for ever. It runs at start and on the audit
-// page's background pass, and stops neither: a failure is logged for the operator.
+// page's background pass, and stops neither: a failure is logged for the operator. The first
+// pass looks back reconcileWindow; later ones from reconcileSkew before where the last ended.
 func (a *app) reconcileAtStart(ctx context.Context) {
 	if a.stale == nil {
 		return
 	}
-	rep, err := a.service.ReconcileStale(ctx, a.stale, scan.MaxCallDuration, time.Now().Add(-reconcileWindow))
+	now := time.Now()
+	since := now.Add(-reconcileWindow)
+	if last := a.reconciledTo.Load(); last != 0 {
+		since = later(since, time.Unix(0, last).Add(-reconcileSkew))
+	}
+	rep, err := a.service.ReconcileStale(ctx, a.stale, scan.MaxCallDuration, since)
 	if err != nil {
 		a.logger.Error("reconciling attempts left pending failed; run vulscan audit reconcile", "err", err)
 		return
 	}
+	// The service's bound is its clock's now less MaxCallDuration, read after ours: ours is not past it.
+	a.reconciledTo.Store(now.Add(-scan.MaxCallDuration).UnixNano())
 	if len(rep.Closed) > 0 {
 		a.logger.Warn("attempts left pending by an earlier process closed as unknown", "attempts", rep.Closed)
 	}
+}
+
+func later(t, u time.Time) time.Time {
+	if u.After(t) {
+		return u
+	}
+	return t
 }
 
 // reconcileThenVerify is the audit page's background pass: close the attempts left pending since
