@@ -12,9 +12,9 @@ package awsidentity
 
 import (
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -163,27 +163,65 @@ func (s *Source) call(ctx context.Context, body string) (token string, retry boo
 		return "", true, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Code    string `xml:"Error>Code"`
-			Message string `xml:"Error>Message"`
+		code, _ := xmlText(data, "Error", "Code")
+		message, _ := xmlText(data, "Error", "Message")
+		if code == "" {
+			code = http.StatusText(resp.StatusCode)
 		}
-		_ = xml.Unmarshal(data, &e)
-		if e.Code == "" {
-			e.Code = http.StatusText(resp.StatusCode)
-		}
-		retry = resp.StatusCode >= 500 || e.Code == "Throttling" || e.Code == "RequestLimitExceeded"
-		return "", retry, fmt.Errorf("%s: %s (HTTP %d)", e.Code, e.Message, resp.StatusCode)
+		retry = resp.StatusCode >= 500 || code == "Throttling" || code == "RequestLimitExceeded"
+		return "", retry, fmt.Errorf("%s: %s (HTTP %d)", code, message, resp.StatusCode)
 	}
-	var out struct {
-		Token string `xml:"GetWebIdentityTokenResult>WebIdentityToken"`
+	token, ok := xmlText(data, "GetWebIdentityTokenResult", "WebIdentityToken")
+	if !ok {
+		return "", false, errors.New("reading the answer: no GetWebIdentityTokenResult/WebIdentityToken element")
 	}
-	if err := xml.Unmarshal(data, &out); err != nil {
-		return "", false, fmt.Errorf("reading the answer: %w", err)
-	}
-	if out.Token == "" {
+	if token == "" {
 		return "", false, errors.New("the answer holds no token")
 	}
-	return out.Token, false, nil
+	return token, false, nil
+}
+
+// xmlText is the text of the first element at path (each element inside the one before), with
+// XML's entity and character references replaced; ok is false when there is no such element.
+// STS answers in the query protocol's small fixed shape (no prefixes, CDATA or nested namesakes),
+// and scanning for two elements keeps encoding/xml (its reflection, tables and package
+// initialisation) out of the deploy binary, whose cold start grows with its size.
+func xmlText(doc []byte, path ...string) (text string, ok bool) {
+	s := string(doc)
+	for _, name := range path {
+		if s, ok = xmlContent(s, name); !ok {
+			return "", false
+		}
+	}
+	return html.UnescapeString(strings.TrimSpace(s)), true
+}
+
+// xmlContent is what lies between the first <name ...> in s and the </name> after it ("" for
+// <name/>).
+func xmlContent(s, name string) (string, bool) {
+	for i := 0; ; {
+		j := strings.Index(s[i:], "<"+name)
+		if j < 0 {
+			return "", false
+		}
+		i += j + 1 + len(name)
+		if i == len(s) || !strings.ContainsRune(" \t\r\n/>", rune(s[i])) {
+			continue // a longer name (<ErrorResponse> when looking for <Error>)
+		}
+		gt := strings.IndexByte(s[i:], '>')
+		if gt < 0 {
+			return "", false
+		}
+		if s[i+gt-1] == '/' {
+			return "", true
+		}
+		content := s[i+gt+1:]
+		end := strings.Index(content, "</"+name+">")
+		if end < 0 {
+			return "", false
+		}
+		return content[:end], true
+	}
 }
 
 // envCredentials reads Lambda's execution-role credentials from the environment on each call.
