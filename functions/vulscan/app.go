@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -159,12 +160,28 @@ func newCore(e env, dsn string) (*app, error) {
 	if dsn != "" {
 		s.auditDSN = dsn
 	}
-	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
+	logger := newLogger(e.stderr)
 	a := &app{settings: s, logger: logger, pacer: tcss.NewPacer(tcss.RequestsPerSecond)}
 	if a.scanner, err = a.openScanner(e); err != nil {
 		return nil, errors.Join(err, a.Close())
 	}
 	return a, nil
+}
+
+// newLogger is the process's JSON log on w. Its times are UTC, as the audit records' are: one
+// zone wherever vulscan runs, and the first line does not load the local zone (time.Local reads
+// /etc/localtime when TZ is unset, as on SCF and under the Lambda runtime emulator) during a
+// function's cold start.
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{ReplaceAttr: utcTime}))
+}
+
+// utcTime is a slog.HandlerOptions.ReplaceAttr that writes the record's time in UTC.
+func utcTime(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && a.Key == slog.TimeKey && a.Value.Kind() == slog.KindTime {
+		a.Value = slog.TimeValue(a.Value.Time().UTC())
+	}
+	return a
 }
 
 // openStore opens the audit store the settings name and wraps it: a witness copy of every record

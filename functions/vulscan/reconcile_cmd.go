@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"time"
 
@@ -44,7 +43,7 @@ func runAuditReconcile(ctx context.Context, args []string, e env) int {
 		return exitFailed
 	}
 	defer store.Close()
-	svc := scan.NewService(nil, store, nil, slog.New(slog.NewJSONHandler(e.stderr, nil)))
+	svc := scan.NewService(nil, store, nil, newLogger(e.stderr))
 
 	var rep scan.ReconcileReport
 	if *fromLog != "" {
