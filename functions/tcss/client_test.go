@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -525,6 +526,53 @@ func TestConcurrentCalls(t *testing.T) {
 	}
 	if n := len(f.requests()); n != callers {
 		t.Errorf("TCSS saw %d requests, want %d", n, callers)
+	}
+}
+
+// Calls made at once keep their connections for the next calls made at once: a server's queue
+// workers call TCSS together, and with Go's default of two idle connections per host every
+// call beyond the second dialled (and against TCSS shook hands for TLS) again.
+func TestConcurrentCallsReuseTheirConnections(t *testing.T) {
+	const callers, rounds = 8, 3
+	var dials atomic.Int64
+	arrived := make(chan struct{})
+	release := make(chan struct{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		arrived <- struct{}{}
+		<-release // hold every call of the round open at once, so each needs its own connection
+		createdTask(w)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			dials.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, testConfig(srv.URL))
+	for round := range rounds {
+		errs := make(chan error, callers)
+		for range callers {
+			go func() {
+				_, err := c.CreateVulScanTask(context.Background(), scan.Request{LocalImageScanType: "ALL"})
+				errs <- err
+			}()
+		}
+		for range callers {
+			<-arrived
+		}
+		for range callers {
+			release <- struct{}{}
+		}
+		for range callers {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
+	if n := dials.Load(); n != callers {
+		t.Errorf("%d rounds of %d calls at once opened %d connections, want %d (one per caller, kept)", rounds, callers, n, callers)
 	}
 }
 
