@@ -85,6 +85,13 @@ type writableChecker interface {
 	CheckWritable(ctx context.Context) error
 }
 
+// backgroundCheckpointer is a store whose WAL checkpoints can leave the append path for a
+// goroutine of their own (*sqlstore.Store on SQLite): a serving process's requests then never
+// wait for one. A one-shot leaves them inline; it has no later moment to do them in.
+type backgroundCheckpointer interface {
+	CheckpointInBackground()
+}
+
 // openApp wires vulscan from the environment for serving (HTTP, Lambda, SCF): openCore, then
 // the start-up work a long-running process does before its first request (proving the store
 // accepts appends, closing attempts an earlier process left pending), sign-in, the guard and the
@@ -98,6 +105,9 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 		if err := w.CheckWritable(ctx); err != nil {
 			return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
 		}
+	}
+	if c, ok := a.raw.(backgroundCheckpointer); ok {
+		c.CheckpointInBackground() // a server's appends leave SQLite's WAL checkpoints to it
 	}
 	a.reconcileAtStart(ctx)
 	if err := a.openServing(e); err != nil {

@@ -107,9 +107,14 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   switched before BEGIN (the switch and the booking are statements prepared on it). The WAL is
   kept between processes: SQLITE_FCNTL_PERSIST_WAL and SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, set by
   the store's own driver's connection hook (modernc.org/sqlite v1.62 exposes no db_config, so
-  the hook calls it on the connection's handle through the driver's lib), and SQLite's automatic
-  checkpoint every 256 pages (the default 1000 made reading the WAL back a tenth of a one-shot).
-  The log at rest is the file and its -wal.
+  the hook calls it on the connection's handle through the driver's lib). A one-shot keeps
+  SQLite's automatic checkpoint every 256 pages (the default 1000 made reading the WAL back a
+  tenth of a one-shot), which runs inside the commit that crosses it. A server checkpoints in
+  the background instead (sqlstore/walcheckpoint.go): PASSIVE, from a pooled connection, after
+  every 32 commits of the writing connection and a second after the last, whose own threshold
+  is raised to 1000 pages as a backstop; no request waits for a checkpoint's page writes and its
+  two fsyncs, and the writer is not blocked by one (WAL mode). A checkpoint only copies what is
+  already committed, so durability is unchanged. The log at rest is the file and its -wal.
 - **Throughput** (` + "`go test -bench 'BenchmarkStart' -cpuprofile`" + `): appends that arrive while a
   commit is under way queue and go into the next transaction together (group commit), each
   chained and checked for its idempotency key in order, no caller answered before its record's

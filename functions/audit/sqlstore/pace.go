@@ -52,7 +52,9 @@ func (s *Store) paceWrite(ctx context.Context, query string, book func(rowQuerie
 	if err != nil {
 		return err
 	}
-	return book(st)
+	err = book(st)
+	s.noteCommit()
+	return err
 }
 
 // rowQuerier is a statement that returns a row: *sql.Stmt, or boundQuery.

@@ -30,7 +30,10 @@ type Store struct {
 	mu    sync.Mutex
 	batch batcher // appends waiting for the commit under way (writer.go)
 	w     writer  // the append path's connection and statements
-	now   func() time.Time
+	// ckpt checkpoints a serving process's SQLite WAL in the background (walcheckpoint.go);
+	// nil in a one-shot, whose commits checkpoint inline.
+	ckpt *walCheckpointer
+	now  func() time.Time
 }
 
 var _ audit.Store = (*Store)(nil)
@@ -96,7 +99,10 @@ func open(ctx context.Context, db *sql.DB, d dialect, what string) (*Store, erro
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return errors.Join(s.closeWriter(), s.db.Close()) }
+func (s *Store) Close() error {
+	s.stopCheckpoints()
+	return errors.Join(s.closeWriter(), s.db.Close())
+}
 
 // The range of times Unix nanoseconds can hold, with a margin.
 var (

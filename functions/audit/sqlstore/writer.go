@@ -283,6 +283,7 @@ func (s *Store) commitBatch(reqs []*appendReq) ([]appendResult, error) {
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("sqlstore: append: commit: %w", notWritable(err))
 	}
+	s.noteCommit()
 	return out, nil
 }
 
@@ -321,6 +322,11 @@ func (s *Store) writerConn(ctx context.Context, durable bool) (*sql.Conn, error)
 			return nil, err
 		}
 		s.w.conn, s.w.full = conn, true // the DSN's synchronous(FULL)
+		if s.ckpt != nil {
+			// Checkpoints run in the background (walcheckpoint.go); a failure here leaves SQLite's
+			// inline ones on: slower, not wrong.
+			_, _ = conn.ExecContext(ctx, checkpointBackstop)
+		}
 	}
 	if s.w.full != durable {
 		level := "NORMAL"
