@@ -2,17 +2,21 @@ package platform
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 )
 
 // AWS's HTTP events are decoded with aws-lambda-go's event types (tested by AWS against the same
-// sample events we test with); the translation to and from net/http is ours and shared with SCF,
+// sample events we test with; payload 2.0, the function URL's, is read from a generic decode
+// with the same JSON names); the translation to and from net/http is ours and shared with SCF,
 // so header values are never split on commas and a handler that sets no status answers 200.
 
 func parseAPIGatewayV1(raw []byte) (httpRequest, error) {
@@ -78,50 +82,202 @@ func encodeAPIGatewayV1(_ httpRequest, resp response) any {
 	}
 }
 
+// parseAPIGatewayV2 reads payload 2.0 (HTTP APIs, function URLs; the JSON names of
+// events.APIGatewayV2HTTPRequest) from a generic decode. Decoding into aws-lambda-go's type
+// built reflective decoders for its every nested type on a function's first event (reflect
+// looks up pointer types by name across the whole binary for each), more than a third of what
+// answering that event cost beyond a hello-world's; the generic decode builds none.
 func parseAPIGatewayV2(raw []byte) (httpRequest, error) {
-	var ev events.APIGatewayV2HTTPRequest
+	// Into a map, not an any: the map's pointer type is then in the binary, and making its value
+	// does not search the binary's types for it by name (reflect.PointerTo's slow path).
+	var ev map[string]any
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return httpRequest{}, err
 	}
-	header := http.Header{}
-	for k, v := range ev.Headers {
-		header.Add(k, v) // payload 2.0 already joined repeats with commas: keep them joined
+	r := jsonReader{}
+	headers := r.object(ev, "headers")
+	cookies := r.strings(ev, "cookies")
+	rc := r.object(ev, "requestContext")
+	h := r.object(rc, "http")
+	authorizer := r.object(rc, "authorizer")
+	req := httpRequest{
+		method:   r.str(h, "method"),
+		path:     r.str(ev, "rawPath"),
+		rawQuery: r.str(ev, "rawQueryString"),
+		header:   make(http.Header, len(headers)+1),
+		body:     r.str(ev, "body"),
+		base64:   r.boolean(ev, "isBase64Encoded"),
+		gateway: Gateway{SourceIP: r.str(h, "sourceIp"), RequestID: r.str(rc, "requestId"), Stage: r.str(rc, "stage"),
+			Identity: r.str(r.object(authorizer, "iam"), "userArn")},
 	}
-	if len(ev.Cookies) > 0 {
-		header.Set("Cookie", strings.Join(ev.Cookies, "; "))
+	if req.gateway.Identity == "" {
+		req.gateway.Identity = r.str(r.object(r.object(authorizer, "jwt"), "claims"), "sub")
 	}
-	rc := ev.RequestContext
-	var identity string
-	if a := rc.Authorizer; a != nil {
-		switch {
-		case a.IAM != nil && a.IAM.UserARN != "":
-			identity = a.IAM.UserARN
-		case a.JWT != nil:
-			identity = a.JWT.Claims["sub"]
+	for k := range headers {
+		req.header.Add(k, r.str(headers, k)) // payload 2.0 already joined repeats with commas: keep them joined
+	}
+	if len(cookies) > 0 {
+		req.header.Set("Cookie", strings.Join(cookies, "; "))
+	}
+	if r.err != nil {
+		return httpRequest{}, fmt.Errorf("payload 2.0: %w", r.err)
+	}
+	return req, nil
+}
+
+// jsonReader reads fields of a generic JSON decode (encoding/json's map[string]any): a missing
+// or null field is its type's zero value, as with a struct; a field of another type is the
+// first error, kept in err.
+type jsonReader struct{ err error }
+
+func jsonField[T any](r *jsonReader, m map[string]any, key, want string) (zero T) {
+	v, ok := m[key]
+	if !ok || v == nil {
+		return zero
+	}
+	t, ok := v.(T)
+	if !ok && r.err == nil {
+		r.err = fmt.Errorf("%q is not %s", key, want)
+	}
+	return t
+}
+
+func (r *jsonReader) str(m map[string]any, key string) string {
+	return jsonField[string](r, m, key, "a string")
+}
+
+func (r *jsonReader) boolean(m map[string]any, key string) bool {
+	return jsonField[bool](r, m, key, "true or false")
+}
+
+func (r *jsonReader) object(m map[string]any, key string) map[string]any {
+	return jsonField[map[string]any](r, m, key, "an object")
+}
+
+func (r *jsonReader) strings(m map[string]any, key string) []string {
+	list := jsonField[[]any](r, m, key, "a list")
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		s, ok := v.(string)
+		if !ok && r.err == nil {
+			r.err = fmt.Errorf("%q holds a value that is not a string", key)
 		}
+		out = append(out, s)
 	}
-	return httpRequest{
-		method:   rc.HTTP.Method,
-		path:     ev.RawPath,
-		rawQuery: ev.RawQueryString,
-		header:   header,
-		body:     ev.Body,
-		base64:   ev.IsBase64Encoded,
-		gateway:  Gateway{SourceIP: rc.HTTP.SourceIP, RequestID: rc.RequestID, Stage: rc.Stage, Identity: identity},
-	}, nil
+	return out
 }
 
 // encodeAPIGatewayV2 answers payload 2.0 (HTTP APIs and function URLs): one string per header,
 // and Set-Cookie in cookies, the only place 2.0 keeps repeats apart.
 func encodeAPIGatewayV2(_ httpRequest, resp response) any {
 	body, isBase64 := resp.encodedBody()
-	return events.APIGatewayV2HTTPResponse{
-		StatusCode:      resp.status,
-		Headers:         singleHeaders(resp.header, "Set-Cookie"),
-		Cookies:         resp.header.Values("Set-Cookie"),
-		Body:            body,
-		IsBase64Encoded: isBase64,
+	return apiGatewayV2Reply{
+		status:  resp.status,
+		headers: singleHeaders(resp.header, "Set-Cookie"),
+		cookies: resp.header.Values("Set-Cookie"),
+		body:    body,
+		base64:  isBase64,
 	}
+}
+
+// apiGatewayV2Reply is payload 2.0's reply, events.APIGatewayV2HTTPResponse's JSON, which
+// marshalReply writes with appendJSON. Encoding aws-lambda-go's type made encoding/json look up
+// its fields' pointer types by name across the whole binary (reflect.PointerTo's slow path, once
+// a process) when a function answered its first event, a fifth of what answering it cost beyond
+// a hello-world's.
+type apiGatewayV2Reply struct {
+	status  int
+	headers map[string]string
+	cookies []string
+	body    string
+	base64  bool
+}
+
+// appendJSON appends the reply as encoding/json writes events.APIGatewayV2HTTPResponse (map keys
+// sorted, nil as null) without escaping HTML's characters (marshalReply).
+func (r apiGatewayV2Reply) appendJSON(b []byte) []byte {
+	b = append(b, `{"statusCode":`...)
+	b = strconv.AppendInt(b, int64(r.status), 10)
+	b = append(b, `,"headers":`...)
+	if r.headers == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '{')
+		for i, k := range slices.Sorted(maps.Keys(r.headers)) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendJSONString(b, k), ':')
+			b = appendJSONString(b, r.headers[k])
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"multiValueHeaders":null,"body":`...)
+	b = appendJSONString(b, r.body)
+	if r.base64 {
+		b = append(b, `,"isBase64Encoded":true`...)
+	}
+	b = append(b, `,"cookies":`...)
+	if r.cookies == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, c := range r.cookies {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, c)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and control characters
+// escaped, invalid UTF-8 as U+FFFD, U+2028 and U+2029 escaped as encoding/json does; HTML's
+// characters as they are.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	return append(append(b, s[start:]...), '"')
 }
 
 func parseALB(raw []byte) (httpRequest, error) {

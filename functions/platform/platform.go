@@ -7,6 +7,7 @@
 package platform
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -124,10 +125,18 @@ func (d *Dispatcher) recordUnknown(ctx context.Context, inv Invocation, cause er
 }
 
 // marshalReply encodes a reply the platform will parse; the types are ours, so failure is a bug.
+// HTML's <, > and & are written as they are, not as \u003c and the like: the reply is read by the
+// platform, never put in a page, and an HTML body has many of them (escaping the form's page
+// was most of encoding its reply, and made it longer).
 func marshalReply(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	if r, ok := v.(apiGatewayV2Reply); ok {
+		return r.appendJSON(make([]byte, 0, len(r.body)+512)), nil
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return nil, fmt.Errorf("platform: encode reply: %w", err)
 	}
-	return b, nil
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
