@@ -12,6 +12,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/schedule"
 	"github.com/vulscan/vulscan/web/auth"
+	"github.com/vulscan/vulscan/web/router"
 )
 
 // Scans is the scan service as the web front end needs it; *scan.Service satisfies it.
@@ -150,7 +152,9 @@ func New(cfg Config) http.Handler {
 		s.chain = audit.NewWatcher(cfg.Audit.VerifyFrom, ChainCheckInterval, s.now)
 	}
 
-	mux := http.NewServeMux()
+	// Not http.ServeMux: it records the file and line of each registration (runtime.Caller, reading
+	// the binary's line tables), paid by every function instance's cold start (web/router).
+	mux := router.New()
 	mux.Handle("GET /{$}", s.page(s.showForm))
 	mux.Handle("POST /{$}", s.page(s.submitForm))
 	mux.Handle("GET /scans/{id}", s.page(s.showScan))
@@ -184,18 +188,17 @@ func New(cfg Config) http.Handler {
 			emulatorBanner(cfg.Emulator, s.authenticate(mux))))))))
 }
 
-// probeMethods are the methods a path is tried with to tell 405 from 404.
+// probeMethods are the methods a 405's Allow may name, in its order.
 var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 
 // notFoundOrWrongMethod answers requests no route takes: 405 with Allow when the path has routes
 // for other methods (the catch-all routes would otherwise hide them behind a 404), else 404.
-func notFoundOrWrongMethod(mux *http.ServeMux) handler {
+func notFoundOrWrongMethod(mux *router.Router) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		allowed := mux.Allowed(r.URL.EscapedPath())
 		var allow []string
 		for _, m := range probeMethods {
-			probe := r.Clone(r.Context())
-			probe.Method = m
-			if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "/api/" {
+			if slices.Contains(allowed, m) {
 				allow = append(allow, m)
 			}
 		}
