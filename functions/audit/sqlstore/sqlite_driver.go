@@ -14,8 +14,11 @@ import (
 // HasSQLite: the developer build (CLI, `go tool task run`, tests) keeps the embedded store.
 const HasSQLite = true
 
-// sqliteDB is the SQLite database at dsn, its connections keeping the WAL (keepwal.go).
+// sqliteDB is the SQLite database at dsn, its connections keeping the WAL (keepwal.go). The
+// calling goroutine, which opens the store and then (in a one-shot, the only one) runs SQLite,
+// has its stack grown first (sqlite_stack.go).
 func sqliteDB(dsn string) (*sql.DB, error) {
+	growStack(sqliteStack / stackFrame)
 	return sql.OpenDB(sqliteConnector{drv: keepWALDriver, dsn: dsn}), nil
 }
 
