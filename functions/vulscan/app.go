@@ -183,16 +183,24 @@ func newCore(e env, dsn string) (*app, error) {
 // /etc/localtime when TZ is unset, as on SCF and under the Lambda runtime emulator) during a
 // function's cold start.
 func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{ReplaceAttr: utcTime}))
+	return slog.New(utcHandler{slog.NewJSONHandler(w, nil)})
 }
 
-// utcTime is a slog.HandlerOptions.ReplaceAttr that writes the record's time in UTC.
-func utcTime(groups []string, a slog.Attr) slog.Attr {
-	if len(groups) == 0 && a.Key == slog.TimeKey && a.Value.Kind() == slog.KindTime {
-		a.Value = slog.TimeValue(a.Value.Time().UTC())
-	}
-	return a
+// utcHandler passes records on with their time in UTC. It is a wrapper rather than a
+// HandlerOptions.ReplaceAttr: with one, the JSON handler writes every record's level through
+// encoding/json (slog.Level's MarshalJSON) instead of as a string.
+type utcHandler struct{ slog.Handler }
+
+func (h utcHandler) Handle(ctx context.Context, r slog.Record) error {
+	r.Time = r.Time.UTC()
+	return h.Handler.Handle(ctx, r)
 }
+
+func (h utcHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return utcHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h utcHandler) WithGroup(name string) slog.Handler { return utcHandler{h.Handler.WithGroup(name)} }
 
 // openStore opens the audit store the settings name and wraps it: a witness copy of every record
 // on stdout, and signed checkpoints when VULSCAN_AUDIT_SIGNING_KEY is set (issue 8; it sets
