@@ -101,9 +101,11 @@ func (rt *SCFRuntime) withDefaults() *SCFRuntime {
 	c := *rt
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if c.Client == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.Proxy = nil
-		c.Client = &http.Client{Transport: tr}
+		// A transport of its own for the local runtime API: no proxy, DefaultTransport's dial and
+		// idle timeouts. Not DefaultTransport.Clone(), which first sets up HTTP/2 for it (the
+		// clone's TLS protocols), work a cold start paid before init/ready for a plain-HTTP peer.
+		dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+		c.Client = &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext, IdleConnTimeout: 90 * time.Second}}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
