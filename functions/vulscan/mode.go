@@ -19,10 +19,10 @@ var (
 func runDefaultMode(ctx context.Context, e env) int {
 	limitMemory(e.getenv)
 	name, m := "http", httpMode
-	switch {
-	case e.getenv("AWS_LAMBDA_RUNTIME_API") != "":
+	switch functionPlatform(e.getenv) {
+	case "lambda":
 		name, m = "lambda", lambdaMode
-	case e.getenv("SCF_RUNTIME_API") != "":
+	case "scf":
 		name, m = "scf", scfMode
 	}
 	if m == nil {
@@ -30,4 +30,16 @@ func runDefaultMode(ctx context.Context, e env) int {
 		return 1
 	}
 	return m(ctx, e)
+}
+
+// functionPlatform is the function platform whose runtime API the environment names: "lambda"
+// (AWS_LAMBDA_RUNTIME_API), "scf" (SCF_RUNTIME_API, a custom runtime), or "" for neither.
+func functionPlatform(getenv func(string) string) string {
+	switch {
+	case getenv("AWS_LAMBDA_RUNTIME_API") != "":
+		return "lambda"
+	case getenv("SCF_RUNTIME_API") != "":
+		return "scf"
+	}
+	return ""
 }
