@@ -9,9 +9,9 @@ import (
 // WAL checkpoints in the background, for a process that serves requests.
 //
 // SQLite's automatic checkpoint runs inside the commit that takes the WAL past its threshold
-// (wal_autocheckpoint, 256 pages here; see sqliteParams): that append waits for the checkpoint to
+// (wal_autocheckpoint, 64 pages here; see sqliteParams): that append waits for the checkpoint to
 // copy the WAL's pages into the database file and for two more fsyncs (the WAL's, then the
-// file's), one request in about twenty at 15 a second. A one-shot `vulscan scan` keeps that: it
+// file's), one attempt in about five. A one-shot `vulscan scan` keeps that: it
 // has no later moment to do the work in. A server calls CheckpointInBackground, which raises its
 // writing connection's threshold to a backstop (checkpointBackstop: SQLite's default of 1000
 // pages, reached only if the background checkpoints fall behind) and checkpoints from

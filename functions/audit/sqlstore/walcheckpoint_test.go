@@ -18,7 +18,7 @@ func TestCheckpointsRunInTheBackgroundOfAServer(t *testing.T) {
 		threshold  int
 	}{
 		{"a server's store", true, 1000},
-		{"a one-shot's store", false, 256},
+		{"a one-shot's store", false, 64},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
