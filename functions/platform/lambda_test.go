@@ -15,7 +15,7 @@ import (
 	"github.com/vulscan/vulscan/functions/audit"
 )
 
-// The handler goes through aws-lambda-go's own reflection-based wrapper, as lambda.Start uses it.
+// The handler goes through aws-lambda-go's own wrapper, as lambda.Start uses it (as a lambda.Handler).
 func TestLambdaHandlerThroughAWSLambdaGo(t *testing.T) {
 	w := newWorld(t)
 	type seenCall struct {
