@@ -162,18 +162,56 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   1.32 to 1.63 after; SCF 1.43 to 1.70 before, 1.41 to 1.63 after). Package initialisation no
   longer formats ` + "`vulscan audit`" + `'s help (fmt) or reads scan.Request's JSON tags (reflection;
   now read by the first event that is neither HTTP nor a timer): main.init 2.25 samples a start
-  to 0.02, platform's 0.90 to 0.02, all package initialisation 44.4 to 42.2. Registering the routes from
-  one call site did not lower ServeMux's caller lookups. Closing the rest needs a smaller
-  process at start: fewer packages initialised (templ's safehtml patterns), the pages' routes
-  registered without a caller lookup each, the first log line's local time zone (read from
-  /etc/localtime when TZ is unset, as here; Lambda sets TZ=:UTC); work moved after init/ready
-  that the first request then pays would not count.
+  to 0.02, platform's 0.90 to 0.02, all package initialisation 44.4 to 42.2. Then, for
+  issue 10 item 6 (each step measured with ` + "`perf record`" + ` over 30 to 80 starts, samples a start,
+  and the release bootstraps before and after started interleaved with the anchor): ServeMux
+  is gone from the pages (web/router takes the subset of its patterns they use and answers as
+  ServeMux does, its test serving the same patterns through both), so no route registration
+  reads the binary's line tables (web.New 8.3 samples to 1.7); the log writes UTC times by
+  wrapping its handler, so the first line (the access warning) neither loads /etc/localtime nor
+  writes its level through encoding/json (openAuth 5.7 to 2.6); the SCF runtime client builds
+  its own transport instead of cloning DefaultTransport, which set up HTTP/2 first (1.35 to
+  0.23); encoding/xml left the binary (the keyless path's STS answer is read by scanning for
+  its two elements; 94 KB). A function instance no longer listens for SIGINT/SIGTERM: its
+  platform retires it between invocations or kills it, the default action ends it, and an
+  attempt cut short keeps its durable pending record for reconciliation (the HTTP server and
+  the commands still end gracefully); os/signal's set-up had started a locked thread and two
+  goroutines before init/ready (threads at ready 6 to 8, now 4 to 5; 0.91 times the time and
+  0.92 times the CPU of the build before). Lambda's first answer no longer goes through
+  reflection: payload 2.0 is read from a generic decode and its reply written directly
+  (encoding aws-lambda-go's types made reflect search the binary's types by name, once a
+  process), and the handler is a lambda.Handler, whose bytes aws-lambda-go passes on as they
+  are instead of decoding the event into a json.RawMessage and encoding the page-sized reply
+  again (the invocation 48.9 samples to 25.0; hello-world 17.6). Together, the builds of
+  dcf6ca1 (before this step) and of now started interleaved (100 SCF starts and 40 Lambda first
+  answers each, three runs, load 2 to 4.7): SCF 0.77 to 0.87 times the time and 0.77 to 0.78
+  times the CPU, Lambda 0.69 to 0.90 times the time; against the anchors in those runs SCF 1.43
+  to 1.68 times before, 1.18 to 1.29 after. This suite's runs after (25 samples, load 2.3 to
+  2.5) gave SCF 1.34 to 1.41 times and Lambda 1.20 to 1.56 times: neither target holds
+  reliably. What remains (` + "`perf record`" + `, 40 SCF starts, samples a start against the minimal
+  runtime's 155): the store's open beside the start, 20 to 38 samples in this process (lib/pq
+  parsing its configuration by reflection over the DSN and the whole environment, 5 to 8;
+  connecting and the schema check's first query, 11 to 15; the write probe, 1), and the
+  PostgreSQL server starting a backend on the same two cores, which competes with the start and
+  the first event (a DSN whose connection never answers was 0.6 ms faster); package
+  initialisation, 36 against 22 (templ's safehtml patterns, lib/pq's tables, the OIDC and Lambda
+  context packages), and the runtime's start, 37 against 35, both growing with the binary
+  (11.25 MB against 6.3 MB: itabs, module data, 510 page faults a start against 365); for
+  Lambda, the page's render (6) and the event's classification (2). Closing it needs the store's
+  open made cheaper where it is done (functions/audit/sqlstore: the schema statements on every
+  start; lib/pq's reflective configuration) or a smaller binary (the Tencent SDK's common
+  package and its own JSON package, for one signed call, are the largest part vulscan could
+  replace). Opening the store only when an event
+  first needs it would leave an instance that only serves pages without a connection, but would
+  drop the fail-fast check of a broken store and make the first scan pay the whole open, so it
+  is not done.
 - **Deploy size**: 7.47 MB before this work, 4.62 MB at 85c7629 (go1.27.3, zip -X; arm64 4.13 MB). The release build
   leaves out the SQLite driver (modernc.org/sqlite and libc, 1.85 MB zipped; a deployed function
   keeps its log in PostgreSQL, and the release binary refuses a sqlite: DSN at start); PostgreSQL
   goes through lib/pq instead of pgx (pgx's type system, pool and x/text: 0.76 MB); the keyless
   Lambda path's one AWS call (STS GetWebIdentityToken) is signed with the standard library
-  instead of the AWS SDK (0.33 MB). The 11.3 MB binary is now mostly the standard library a
+  instead of the AWS SDK (0.33 MB), and its answer read without encoding/xml (94 KB of binary:
+  4.58 MB zipped and 11.25 MB unzipped now). The binary is now mostly the standard library a
   web function needs (` + "`go tool nm -size`" + `: net/http with HTTP/2 0.5 MB of code, TLS and
   x509 0.4 MB, JSON 0.24 MB, the runtime 0.74 MB) and vulscan's own 0.72 MB; lib/pq is 0.19 MB,
   the OIDC stack (a run-time setting) 0.13 MB.
