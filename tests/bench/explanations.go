@@ -60,41 +60,67 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   auth 0.07 to nothing; scan's two ID patterns are now written-out checks): about 2 ms in all
   now, most of it the standard library, the AWS STS client's endpoint tables and
   modernc.org/libc. A hello-world Go program initialises in about 0.9 ms.
-- **One-shot CLI** (perf, 30 runs of ` + "`vulscan scan`" + ` 100 ms apart at 11c644c, CPU samples): the
-  Go runtime's start and package initialisation 20% (runtime.schedinit 8%, itabs and page faults
-  of a 15 MB binary; regular expressions 3%); opening the SQLite store 16%, of which SQLite
-  parsing the stored schema (19 tables, indexes and triggers) 9% and reading back the WAL the
-  previous process left 5% (it grows to 256 pages between checkpoints); the attempt 21%: its
-  two appends with their witness lines 13%, the TCSS client and call 6%, the pace booking 3%.
-  perf stat, same load: ` + "`vulscan help`" + ` 4.3 to 5.6 ms of CPU and 510 to 540 page faults, the SDK
-  program's whole run 3.5 to 4.2 ms and 400, the one-shot 10 to 11 ms and 840: what remains
-  beyond 2x is the audited path's SQLite (open, schema, WAL, two commits) more than the binary.
-  No server start-up work runs any more (the writability probe, the 7-day reconciliation,
-  sign-in, the guard and the web handler are the servers'; a read-only store still stops the
-  scan before TCSS with exit 1, at its pending append, naming the cause). Wall time: two fsyncs
-  (strace -f -e fsync), the pending record's commit and the directory sync SQLite makes on a WAL
-  handle's first sync; it was seven: the WAL's header and directory (the WAL was recreated in
-  every process), the pending and outcome commits, the pace booking's commit on a second
-  connection, and the close's checkpoint (WAL, database). What would close the rest: fewer
-  schema objects to parse on every open (the 8 indexes on audit_log are also written on every
-  append), and a shorter WAL between checkpoints (each halving trades half the read-back for a
-  checkpoint, two fsyncs, twice as often). Since (perf, 30 runs, same method): the scan's ID
-  checks are written out instead of two regular expressions that every validation compiled
-  (validation 1.0% of the one-shot's samples to 0.04%); opening the store asks for the schema
-  version and the guards in one query instead of two (the second was 1.2%) and reads no
-  migration's SQL unless it migrates (0.4% to 0.2%). Side by side, 12 to 50 runs each of fresh
-  copies of the two builds, 60 ms apart: 38 fewer page faults (1139 to 1101, median) and 0.3 MB
-  less peak RSS under GNU time; the CPU difference (about 2% by the profile) is inside the noise
-  of this shared machine. Opening the store is now 16% (the connection's set-up: the schema
-  parse, the WAL read-back, SQLite's own start-up).
-- **One-shot peak RSS**: 14.1 to 14.4 MB against 6.1 MB. Held mid-call, the process has 2.6 to
-  3.2 MB of anonymous memory (no garbage collection runs in a one-shot); the rest is 12.5 MB of
-  the 15 MB binary's pages mapped (RssFile: the kernel maps pages around each one the code
-  touches, and the scan touches SQLite's transpiled C throughout; which pages it maps moves with
-  the code's layout, by up to 1.5 MB between builds). ` + "`vulscan help`" + ` alone peaks at 9.0 to 9.3 MB,
-  1.5x the SDK program: the target is what the binary costs before it does any work, so it
-  needs the one-shot to touch less code (a smaller SQLite, or none: the one-shot against
-  PostgreSQL, which a deployed function uses anyway).
+- **One-shot CLI** (perf record -g, 40 runs of ` + "`vulscan scan`" + ` 110 ms apart on one log, the process's
+  CPU samples, after the changes below): page faults 28% (about 780 a run against the SDK
+  program's 400; see the RSS paragraph for what they touch); the Go runtime's own threads 17%
+  (sysmon 7%, which runs as long as the process does, idle threads looking for work 7%, new
+  threads 3%), its start 6% and package initialisation 6%; opening the store 13% (SQLite's
+  connection set-up 7%, reading back the WAL 3.4%, parsing the stored schema 2.4%); the attempt
+  23% (pending append with its witness line 9%, outcome append 3%, pace booking 3%, TCSS client
+  and call 3.5%, the rest 4%). perf stat, same machine: ` + "`vulscan help`" + ` alone, before any work,
+  uses 3.6 ms of CPU and 500 page faults, the SDK program's whole run 2.8 ms and 400; the
+  one-shot about 10 ms and 780. So what remains beyond 2x is about half the binary's start (its
+  size: runtime threads, package inits, faults on a 15 MB binary) and half SQLite in the process
+  (open, three commits, its code and memory). Earlier changes (perf, 30 runs each): the scan's
+  ID checks are written out instead of two regular expressions every validation compiled
+  (validation 1.0% to 0.04%), opening asks for the schema version and the guards in one query
+  and reads no migration's SQL unless it migrates, no server start-up work runs in the CLI, and
+  a run without a checkpoint makes two fsyncs (the pending commit and the directory sync SQLite
+  makes on a WAL handle's first sync) of the seven it made. This round (issue 13): the
+  one-shot's WAL is checkpointed every 64 pages instead of 256. Every open reads the WAL back because the unix VFS truncates the -shm index
+  when it opens a WAL no process has open (strace: ftruncate(shm, 3)): an index nobody holds may
+  be stale, so SQLite rebuilds it frame by frame, checksums included. No setting trusts it;
+  exclusive locking mode keeps the index in memory but still reads the WAL, and locks out a
+  server. The read-back costs about 5.6 us of CPU a frame (perf stat, 30 one-shots each on
+  copies of one log: 11.21 ms with 243 frames, 9.89 with 8); an attempt writes about 13 frames
+  (pending record 5, booking 1, outcome 7), so at 256 pages a one-shot read back 128 on average,
+  at 64 it reads 32 and checkpoints (the page copy and two fsyncs) every fifth attempt instead
+  of every twentieth: CPU median -7 to -9% side by side (90 and 60 interleaved runs on fresh
+  logs), wall not worse. The 8 indexes on audit_log stay: each serves a filter of the audit page
+  at 1M records (plan test), and the partial ones are not written by records they exclude (a
+  pending record writes the table and 4 indexes, its outcome the table and 6), so dropping one
+  saves a frame per record and a nineteenth of a 2.4% schema parse while a page query loses its
+  index. Tried and not kept: preparing the idempotency key's two statements only for a keyed
+  record (3% fewer allocations, no CPU difference BenchmarkOneShotStore's cpu-ns/op could
+  show). Side by side, ` + "`go tool task bench -- -only one-shot -runs 25`" + ` before and after these changes, back
+  to back, twice (load 2 to 3): wall 2.56x and 2.54x before, 2.19x and 2.53x after; CPU 2.47x
+  and 2.52x before, 2.35x and 2.67x after: the machine's noise is as large as the gain. What
+  would close the rest: a smaller process to start (a CLI built without the server's packages:
+  web, templ, the emulator, the Lambda and SCF runtimes) and less SQLite per attempt (the pace
+  booking in the pending record's transaction, one commit instead of two; or the one-shot
+  against PostgreSQL, whose store is already what a deployed function uses).
+- **One-shot peak RSS**: 12.9 MB against 6.1 MB (2.1x), from 13.8 (2.27x). Page by page, a
+  one-shot held at its exit_group (strace -e inject=exit_group:delay_enter, then
+  /proc/PID/pagemap against ` + "`go tool nm`" + ` and the pclntab header): 13.4 MB resident, of which the
+  binary's file 11.4 MB (text 6.7 of 7.2 MB: SQLite's transpiled C 1.9, crypto 0.7, net/http
+  0.5, runtime 0.5, vulscan's own 0.4; read-only data 4.4 of 6.9: types and strings 1.6, the
+  PC-value tables 1.0, function tables 0.9, stack maps 0.5, function names 0.3; data 0.4) and
+  anonymous memory 2.1 MB (Go heap 1.2, SQLite's allocator 0.4: page cache, lookaside, the
+  statements). ` + "`vulscan help`" + ` holds 8.9 MB at exit (text 4.6, read-only data 2.6, anonymous 1.3):
+  the binary's start alone is 1.45x the SDK program's whole run, so 1.5x cannot be met by the
+  scan path. Of the page faults (perf record -e page-faults -d, one run): 517 on anonymous memory
+  (new heap spans 159, SQLite's page cache, lookaside and WAL index 107, package init 62,
+  goroutine stacks 61, runtime start 35), 105 on text, 91 on data and bss, 66 on the binary's
+  tables. The kernel maps the page-cache folio around each page a fault touches (64 KB or more):
+  the same binary peaked at 13.3 MB when its file came into the cache by exec and at 15.5 MB
+  after a ` + "`cat`" + ` had read it in larger folios (the SDK program: 6.3 MB either way), so the file part
+  follows the spread of the code touched more than its amount. Changed this round: the store
+  grows the opening goroutine's stack to 32 KB before SQLite runs on it
+  (sqlstore/sqlite_stack.go); an 8 KB stack filled inside SQLite's huge functions, and each copy
+  walked their PC-value tables: read-only data present 5.4 MB to 4.3 MB, runtime.copystack 3.9%
+  to 2.2% of the samples, peak RSS median 14.34 to 13.38 MB (GNU time, 25 interleaved runs). The
+  one-shot against PostgreSQL instead of SQLite peaks at 11.5 MB (1.9x): less SQLite, same start.
+  What would close it: a CLI binary without the server's packages, and no SQLite in the one-shot.
 - **Durability choice.** The pending record is on disk before TCSS is called: a batch of appends
   holding any record other than an outcome commits with synchronous=FULL (PostgreSQL: its
   configured synchronous_commit). A batch of outcomes only commits with synchronous=NORMAL
@@ -108,9 +134,9 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   kept between processes: SQLITE_FCNTL_PERSIST_WAL and SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, set by
   the store's own driver's connection hook (modernc.org/sqlite v1.62 exposes no db_config, so
   the hook calls it on the connection's handle through the driver's lib). A one-shot keeps
-  SQLite's automatic checkpoint every 256 pages (the default 1000 made reading the WAL back a
-  tenth of a one-shot), which runs inside the commit that crosses it. A server checkpoints in
-  the background instead (sqlstore/walcheckpoint.go): PASSIVE, from a pooled connection, after
+  SQLite's automatic checkpoint, every 64 pages (see One-shot CLI; the default 1000 made reading
+  the WAL back a tenth of a one-shot), which runs inside the commit that crosses it. A server
+  checkpoints in the background instead (sqlstore/walcheckpoint.go): PASSIVE, from a pooled connection, after
   every 32 commits of the writing connection and a second after the last, whose own threshold
   is raised to 1000 pages as a backstop; no request waits for a checkpoint's page writes and its
   two fsyncs, and the writer is not blocked by one (WAL mode). A checkpoint only copies what is
