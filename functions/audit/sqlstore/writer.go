@@ -248,6 +248,7 @@ func (s *Store) commitBatch(reqs []*appendReq) ([]appendResult, error) {
 		return nil, fmt.Errorf("sqlstore: append: %w", notWritable(err))
 	}
 	defer tx.Rollback()
+	ctx = s.underLock(ctx)
 
 	var lastID, lastNs int64
 	var lastHash string
@@ -285,6 +286,20 @@ func (s *Store) commitBatch(reqs []*appendReq) ([]appendResult, error) {
 	}
 	s.noteCommit()
 	return out, nil
+}
+
+// underLock is the context of the statements an append transaction runs once it holds
+// SQLite's write lock: ctx without its cancellation. Each of them is a lookup or an insert into
+// a local file that waits for no one (the BEGIN that took the lock, and the COMMIT, keep the
+// callers' contexts), and modernc.org/sqlite starts a goroutine and a progress handler for
+// every statement run with a context that can end, to interrupt it when it does: that
+// machinery, per statement, cost the append path more than the statement did. PostgreSQL's
+// statements cross the network and keep ctx.
+func (s *Store) underLock(ctx context.Context) context.Context {
+	if s.d.name != sqliteDialect.name {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
 }
 
 // isOutcome reports whether rec closes an attempt (its pending record is already durable).
@@ -334,9 +349,10 @@ func (s *Store) writerConn(ctx context.Context, durable bool) (*sql.Conn, error)
 			level = "FULL"
 		}
 		// synchronous cannot change inside a transaction: it is set on the connection first.
+		// Setting it takes no lock and waits for no one (underLock).
 		set, err := s.connStmt(ctx, `PRAGMA synchronous = `+level)
 		if err == nil {
-			_, err = set.ExecContext(ctx)
+			_, err = set.ExecContext(s.underLock(ctx))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("setting synchronous=%s: %w", level, err)
