@@ -141,18 +141,34 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   is raised to 1000 pages as a backstop; no request waits for a checkpoint's page writes and its
   two fsyncs, and the writer is not blocked by one (WAL mode). A checkpoint only copies what is
   already committed, so durability is unchanged. The log at rest is the file and its -wal.
-- **Throughput** (` + "`go test -bench 'BenchmarkStart' -cpuprofile`" + `): appends that arrive while a
-  commit is under way queue and go into the next transaction together (group commit), each
-  chained and checked for its idempotency key in order, no caller answered before its record's
-  commit; the append statements are prepared once. With 16 callers about 7 records share a
-  commit, which takes about 2 ms on this shared disk (fsync with a long tail): 0.35x the signed
-  call with as many callers, from about 0.15x before group commit. The rest: CPU, 0.8 ms an attempt of which the
-  appends are a third (SQLite writes each record into the table and its 8 indexes), against the anchor's stub server that checks nothing; and the TCSS client, which
-  under concurrency dials new connections (Go's default of 2 idle connections per host, 5%).
-  One caller at a time (second row) waits for its own pending record's fsync: bounded by the
-  disk's sync latency, about 0.1x however fast the rest is. Closing the gap: fewer indexes
-  written per record, a larger idle pool in the TCSS client, and a disk whose fsync takes
-  microseconds (a deployed function's PostgreSQL, where group commit also applies).
+- **Throughput** (` + "`go test -bench 'BenchmarkStart' -cpuprofile`" + `, and each commit's batch and
+  duration counted in a run of 3,000 attempts): appends that arrive while a commit is under way
+  queue and go into the next transaction together (group commit), each chained and checked for
+  its idempotency key in order, no caller answered before its record's commit; the append
+  statements are prepared once. The anchor now calls the same emulator (What each figure
+  includes), and the benchmark's store checkpoints in the background as a server's does. With
+  16 callers on a quiet disk about 6 records share a synced commit of 0.6 ms (784 commits, and
+  189 of outcomes alone, unsynced, 0.3 ms): the one writer is busy 0.17 ms an attempt, so the
+  two cores' CPU is the limit, about 0.3 ms an attempt in this process (the emulator's and the
+  client's included) of which the appends are 40% (an insert into the table and its 8 indexes,
+  about 24 us a record, and the commit's WAL writes). On a busy disk the same run made 647
+  commits of 9 records at 4.9 ms each: the writer, blocked on the sync, is the limit (1.1 ms an
+  attempt). Changed in this round: the TCSS client kept Go's default of 2 idle connections, so
+  under concurrency every further call dialled and closed one (7% and 8% of the profile), it
+  keeps 32; modernc.org/sqlite started a goroutine and a progress handler for every statement
+  run with a context that can end (4.6% of samples), and the statements under the write lock
+  now run without one (0.8%; 24 fewer allocations an attempt). Side by side, the build before
+  this round (dcf6ca1), this one and the anchor interleaved, seven rounds in two runs: with 16
+  callers the medians were 775 us an attempt before, 535 after, the signed call 181 (0.23x to
+  0.34x); one caller 0.11x to 0.13x. Tried and left out: committing queued outcomes in a
+  transaction of their own ahead of the pending records (the writer does the same work in more
+  transactions; no change beyond the noise), and fdatasync for fsync (modernc.org/sqlite v1.62
+  offers it; on this virtual disk both take 0.41 ms at the median). One caller at a time waits
+  for its pending record's sync, its call and its outcome's commit in turn: about 0.1x, bounded
+  by the disk. What would close the gap: less written per record (the 8 indexes, each a page
+  in every commit's WAL), which the schema's owner weighs against the audit queries they serve;
+  and a store whose writer is not on the callers' two cores (PostgreSQL, where group commit also
+  applies).
 - **Lambda and SCF cold start** (the deploy bootstrap on PostgreSQL; before, the suite timed the
   developer build on SQLite). Opening PostgreSQL (connection, server start-up and
   authentication, schema and guard checks, the write probe, reconciliation) took 8 to 25 ms, and
@@ -282,17 +298,31 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   60 s. Counting a call as arrived a measured minimum round trip before its answer would win
   most of that back, at the price of trusting that minimum.
 - **Warm latency** at 15 requests a second: each ` + "`POST /api/scans`" + ` waits for its pending
-  record's fsync before the call (the durability choice above; the outcome and the pace booking
-  no longer sync), so the added latency can be no lower than the disk's sync latency, which on
-  this shared disk has a tail of tens to hundreds of milliseconds (strace: median 0.7 ms, max
-  230 ms). The server spends 2.5 to 3 ms of CPU on each request (4.1 before this work); perf over 150
-  requests at 1d790a7: the scan service 53% of it, the appends with their witness lines 35% (commits 14%, of which fsync
-  7% and WAL writes 4%), the TCSS call 16%, the pace booking 7% (11% before it was prepared;
-  SQLite parsing statements 6% to under 1%), the witness line's JSON 3%. On a machine whose load
-  average is far above its two cores the server falls behind the open-loop schedule and p99
-  follows the scheduler and the disk, which the anchor (no audit log) does not wait for. The
-  2 ms target needs a log whose commit is durable in well under a millisecond at p99 (local
-  NVMe, or PostgreSQL with a fast WAL device); nothing in vulscan's own work is that large.
+  record's synced commit before the call (the durability choice above), so the added latency
+  can be no lower than this disk's sync, whose tail moves by orders of magnitude with the other
+  tenants' I/O (the row under the warm rows samples it between chunks). The item now takes 600
+  requests a side, so its p99 is no longer one sample. Per-stage timestamps over 600 requests
+  (in scan.Service.Start and the commit, removed since): on a quiet disk the pending append took
+  1.0 ms at the median and 3.5 ms at p99 (its synced commit 0.64 and 2.9), the call 1.7 and 3.4
+  (the anchor's call alone: 1.5 at the median), the outcome 0.26 and 1.9, and the HTTP
+  request, the queue and the JSON about 1.5 ms more; end to end 4.4 ms median, 10.5 ms p99. In
+  the next run the disk was busy: synced commits 0.76 ms at the median but 298 ms at p99 and
+  1.2 s at most, and as SQLite holds the write lock through the sync, the pace booking and the
+  outcomes behind it waited as long (the call's p90 158 ms): p99 2 s. SQLite's automatic
+  checkpoint (256 pages then) ran in one request in 20 to 45, an attempt's commits writing 5.5
+  to 13 WAL pages, with the checkpoint's page writes and two more syncs; a server now
+  checkpoints in the background (the durability choice above), though with checkpoints off
+  altogether p99 was still 78 ms in a busy period. Side by side in one run (the
+  build before this round as a third server on the same emulator, a chunk of each per round):
+  p99 1,868 ms before, 86 ms after, the anchor 5.4 ms, this disk's sync p99 5.1 ms; medians
+  5.5, 5.3 and 1.7 ms. A second run: 2,754 ms, 590 ms, 7.8 ms (sync p99 8.2 ms). The build
+  before's chunk came first in each round, one stall can decide a p99, so read these as the
+  direction, not the size. The server, with the emulator in its own process, spent 3.6 ms of
+  CPU a request (perf over 300: the scan service 43% of the samples, its appends with their
+  witness lines 30%, of which the commits 27%; HTTP serving 16%; the Go runtime's sysmon 16%,
+  woken around the blocking syncs). The 2 ms target needs a log whose commit is durable in well under a
+  millisecond at p99 and a machine whose cores are not shared (local NVMe, or PostgreSQL with a
+  fast WAL device); nothing in vulscan's own work is as large as the disk's tail.
 - **Audit verify at a million records** (SQLite; ` + "`go test -bench`" + ` on a 1M-record file,
   ` + "`-cpuprofile`" + `). Reading 23 columns a row through database/sql and the pure-Go SQLite was three
   quarters of the walk (130-180k records/s). Letting SQLite build the v2 encoding in SQL

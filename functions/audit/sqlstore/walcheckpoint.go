@@ -22,9 +22,10 @@ import (
 
 const (
 	// checkpointEvery is how many commits of the writing connection start a background
-	// checkpoint: an attempt commits about three times (its pending record, its pace booking,
-	// its outcome) of a few pages each, so 32 commits are about the 256 pages the inline
-	// threshold was.
+	// checkpoint: an attempt commits three times (its pending record, its pace booking, its
+	// outcome), 5.5 to 13 WAL pages in all (a small log to a large one), so 32 commits are some
+	// 60 to 140 pages, near the one-shot's inline threshold: a WAL the next process reads back
+	// quickly.
 	checkpointEvery = 32
 	// checkpointIdle is how long after the last commit the rest of the WAL is checkpointed.
 	checkpointIdle = time.Second
