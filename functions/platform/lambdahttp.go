@@ -218,19 +218,22 @@ func (r apiGatewayV2Reply) appendJSON(b []byte) []byte {
 		b = append(b, `,"isBase64Encoded":true`...)
 	}
 	b = append(b, `,"cookies":`...)
-	if r.cookies == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, c := range r.cookies {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, c)
-		}
-		b = append(b, ']')
+	return append(appendJSONStrings(b, r.cookies), '}')
+}
+
+// appendJSONStrings appends list as a JSON list of strings, nil as null.
+func appendJSONStrings(b []byte, list []string) []byte {
+	if list == nil {
+		return append(b, "null"...)
 	}
-	return append(b, '}')
+	b = append(b, '[')
+	for i, s := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, s)
+	}
+	return append(b, ']')
 }
 
 // appendJSONString appends s as a JSON string: quotes, backslashes and control characters

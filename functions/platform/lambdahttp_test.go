@@ -136,3 +136,37 @@ func TestAPIGatewayV2ReplyAsEncodingJSON(t *testing.T) {
 		})
 	}
 }
+
+// The SCF reply (API gateway and function URL) decodes to what encoding/json wrote for
+// SCFAPIGatewayResponse before.
+func TestSCFReplyAsEncodingJSON(t *testing.T) {
+	tricky := "<p class=\"a\">&amp; \\ tab\t nl\n nul\x00 é 中 \u2028 😀"
+	tests := []SCFAPIGatewayResponse{
+		{StatusCode: 204, Headers: map[string]any{}},
+		{StatusCode: 500},
+		{StatusCode: 200, Body: tricky, Headers: map[string]any{"Content-Type": "text/html; charset=utf-8", "A": tricky,
+			"Set-Cookie": []string{"session=a; Path=/; HttpOnly", "theme=\"dark\""}}},
+		{StatusCode: 200, Body: "AAEC", IsBase64Encoded: true, Headers: map[string]any{"Content-Type": "image/png", "X-Empty": []string{}}},
+		{StatusCode: 400, Headers: map[string]any{"X-Bad": "a\xffb"}},
+	}
+	for _, r := range tests {
+		got, err := marshalReply(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g, w map[string]any
+		if err := json.Unmarshal(got, &g); err != nil {
+			t.Fatalf("%s: %v", got, err)
+		}
+		if err := json.Unmarshal(want, &w); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("reply\n got %s\nwant %s", got, want)
+		}
+	}
+}

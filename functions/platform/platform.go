@@ -129,8 +129,11 @@ func (d *Dispatcher) recordUnknown(ctx context.Context, inv Invocation, cause er
 // platform, never put in a page, and an HTML body has many of them (escaping the form's page
 // was most of encoding its reply, and made it longer).
 func marshalReply(v any) ([]byte, error) {
-	if r, ok := v.(apiGatewayV2Reply); ok {
+	switch r := v.(type) {
+	case apiGatewayV2Reply:
 		return r.appendJSON(make([]byte, 0, len(r.body)+512)), nil
+	case SCFAPIGatewayResponse:
+		return r.appendJSON(make([]byte, 0, len(r.Body)+512)), nil
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

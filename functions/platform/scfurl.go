@@ -17,12 +17,12 @@ const SCFFunctionURLHeaderRemoteAddr = "x-scf-remote-addr"
 // read in case a binary body comes that way, as the API-gateway event does: the documentation
 // shows none.
 type SCFFunctionURLEvent struct {
-	HTTPMethod      string                     `json:"httpMethod"`
-	Path            string                     `json:"path"`
-	Headers         map[string]json.RawMessage `json:"headers"`
-	QueryString     map[string]json.RawMessage `json:"queryString"`
-	Body            string                     `json:"body"`
-	IsBase64Encoded bool                       `json:"isBase64Encoded"`
+	HTTPMethod      string    `json:"httpMethod"`
+	Path            string    `json:"path"`
+	Headers         rawValues `json:"headers"`
+	QueryString     rawValues `json:"queryString"`
+	Body            string    `json:"body"`
+	IsBase64Encoded bool      `json:"isBase64Encoded"`
 }
 
 // isSCFFunctionURL says whether ev is a function URL event: an HTTP method, a path and headers
