@@ -224,13 +224,16 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   (encoding aws-lambda-go's types made reflect search the binary's types by name, once a
   process), and the handler is a lambda.Handler, whose bytes aws-lambda-go passes on as they
   are instead of decoding the event into a json.RawMessage and encoding the page-sized reply
-  again (the invocation 48.9 samples to 25.0; hello-world 17.6). Together, the builds of
+  again (the invocation 48.9 samples to 25.0; hello-world 17.6). An SCF function's first event
+  is decoded without reflect's search too (its maps are of a named type) and its reply written
+  directly (a function URL GET /: the dispatch 18.9 samples to 14.7, exec to the answer 0.79
+  times the time; this suite times SCF to init/ready only). Together, the builds of
   dcf6ca1 (before this step) and of now started interleaved (100 SCF starts and 40 Lambda first
   answers each, three runs, load 2 to 4.7): SCF 0.77 to 0.87 times the time and 0.77 to 0.78
   times the CPU, Lambda 0.69 to 0.90 times the time; against the anchors in those runs SCF 1.43
-  to 1.68 times before, 1.18 to 1.29 after. This suite's runs after (25 samples, load 2.3 to
-  2.5) gave SCF 1.34 to 1.41 times and Lambda 1.20 to 1.56 times: neither target holds
-  reliably. What remains (` + "`perf record`" + `, 40 SCF starts, samples a start against the minimal
+  to 1.68 times before, 1.18 to 1.29 after. This suite's runs after (25 samples, seven runs at
+  load 2.3 to 6.2) gave SCF 1.25 to 1.41 times and Lambda 1.20 to 1.56 times: SCF's 1.5 holds,
+  Lambda's 1.2 does not. What remains (` + "`perf record`" + `, 40 SCF starts, samples a start against the minimal
   runtime's 155): the store's open beside the start, 20 to 38 samples in this process (lib/pq
   parsing its configuration by reflection over the DSN and the whole environment, 5 to 8;
   connecting and the schema check's first query, 11 to 15; the write probe, 1), and the
