@@ -92,10 +92,11 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   saves a frame per record and a nineteenth of a 2.4% schema parse while a page query loses its
   index. Tried and not kept: preparing the idempotency key's two statements only for a keyed
   record (3% fewer allocations, no CPU difference BenchmarkOneShotStore's cpu-ns/op could
-  show). Side by side, ` + "`go tool task bench -- -only one-shot -runs 25`" + ` before and after these changes, back
-  to back, twice (load 2 to 3): wall 2.56x and 2.54x before, 2.19x and 2.53x after; CPU 2.47x
-  and 2.52x before, 2.35x and 2.67x after: the machine's noise is as large as the gain. What
-  would close the rest: a smaller process to start (a CLI built without the server's packages:
+  show). Side by side, ` + "`go tool task bench -- -only one-shot -runs 25`" + ` before and after
+  these changes, back to back, five pairs (load 2 to 4): wall 2.25x to 2.61x before (mean
+  2.46x), 2.19x to 2.82x after (2.39x); CPU 2.39x to 2.79x (2.53x), 2.17x to 2.67x (2.43x);
+  peak RSS 2.24x in every run before, 2.09x to 2.14x after. The machine's noise is larger than
+  the CPU gain, which the interleaved runs above measure. What would close the rest: a smaller process to start (a CLI built without the server's packages:
   web, templ, the emulator, the Lambda and SCF runtimes) and less SQLite per attempt (the pace
   booking in the pending record's transaction, one commit instead of two; or the one-shot
   against PostgreSQL, whose store is already what a deployed function uses).
