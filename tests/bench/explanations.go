@@ -28,11 +28,12 @@ const explanations = `## What each figure includes
   machine falls on both sides' chunks alike (it was 150 a side, whose p99 was one hiccup). The
   per-actor start limit (VULSCAN_START_LIMIT) is off in the suite: the generator is one actor.
 - **Throughput**: testing.B, in-process: ` + "`scan.Service.Start`" + ` against the TCSS emulator with a
-  SQLite log in a temporary directory, pacing off, 8 callers per CPU at once
-  (BenchmarkStartParallel), against the signed call alone to the same TCSS emulator (its
-  signature check and task state included, its CPU on the same two cores) with as many callers
-  (BenchmarkCreateVulScanTaskParallel); the second row is the same with one caller at a time.
-  Until the run after 057feb0 the anchor called a stub server that checked nothing: measured
+  SQLite log in a temporary directory (its WAL checkpointed in the background, as a server's),
+  pacing off, 8 callers per CPU at once (BenchmarkStartParallel), against the signed call alone
+  to the same TCSS emulator (its signature check and task state included, its CPU on the same
+  two cores) with as many callers (BenchmarkCreateVulScanTaskParallel); the second row is the
+  same with one caller at a time. Up to 057feb0's run the anchor called a stub server that
+  checked nothing: measured
   both ways once, interleaved on a busy machine, the stub anchor made 6,000 to 7,800 calls
   a second alone and 3,400 to 8,100 with 16 callers, the emulator 4,800 to 5,200 and 3,200 to
   7,100.
