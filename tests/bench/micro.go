@@ -68,10 +68,10 @@ func (s *suite) micro(prev string, count int) (string, []row, error) {
 	// shown too: each attempt then waits for its own pending record's fsync.
 	rows := []row{
 		{item: "throughput of the audited path (scan.Service.Start, SQLite, pacing off, 8 callers per CPU; BenchmarkStartParallel)", unit: "req/s",
-			ours: rate("BenchmarkStartParallel"), anchor: "the signed call alone, as many callers (BenchmarkCreateVulScanTaskParallel)",
+			ours: rate("BenchmarkStartParallel"), anchor: "the signed call alone to the same emulator, as many callers (BenchmarkCreateVulScanTaskParallel)",
 			base: rate("BenchmarkCreateVulScanTaskParallel"), target: target{kind: "ratio-min", limit: 0.5}},
 		{item: "same, one caller at a time (BenchmarkStart)", unit: "req/s",
-			ours: rate("BenchmarkStart"), anchor: "the signed call alone (BenchmarkCreateVulScanTask)", base: rate("BenchmarkCreateVulScanTask")},
+			ours: rate("BenchmarkStart"), anchor: "the signed call alone to the same emulator (BenchmarkCreateVulScanTask)", base: rate("BenchmarkCreateVulScanTask")},
 	}
 	return string(stat), rows, nil
 }
