@@ -320,9 +320,13 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   altogether p99 was still 78 ms in a busy period. Side by side in one run (the
   build before this round as a third server on the same emulator, a chunk of each per round):
   p99 1,868 ms before, 86 ms after, the anchor 5.4 ms, this disk's sync p99 5.1 ms; medians
-  5.5, 5.3 and 1.7 ms. A second run: 2,754 ms, 590 ms, 7.8 ms (sync p99 8.2 ms). The build
-  before's chunk came first in each round, one stall can decide a p99, so read these as the
-  direction, not the size. The server, with the emulator in its own process, spent 3.6 ms of
+  5.5, 5.3 and 1.7 ms. A second run: 2,754 ms, 590 ms, 7.8 ms (sync p99 8.2 ms); a third, the
+  load average under 1: 48 ms, 19 ms, 5.1 ms (medians 5.1, 4.6, 1.7). The build before's chunk
+  came first in each round and one stall can decide a p99, so read these as the direction, not
+  the size. This build alone on a quiet disk (sync p99 1.0 ms): p99 6.1 ms against the anchor's
+  2.4 (+3.8 ms), medians 4.0 and 1.5: even there the median adds 2.5 ms, the pending record's
+  synced commit (about 0.9 ms), the outcome's commit and the pace booking (about 0.5 ms), and
+  the extra HTTP hop with its JSON. The server, with the emulator in its own process, spent 3.6 ms of
   CPU a request (perf over 300: the scan service 43% of the samples, its appends with their
   witness lines 30%, of which the commits 27%; HTTP serving 16%; the Go runtime's sysmon 16%,
   woken around the blocking syncs). The 2 ms target needs a log whose commit is durable in well under a
