@@ -141,8 +141,12 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   checkpoints in the background instead (sqlstore/walcheckpoint.go): PASSIVE, from a pooled connection, after
   every 32 commits of the writing connection and a second after the last, whose own threshold
   is raised to 1000 pages as a backstop; no request waits for a checkpoint's page writes and its
-  two fsyncs, and the writer is not blocked by one (WAL mode). A checkpoint only copies what is
-  already committed, so durability is unchanged. The log at rest is the file and its -wal.
+  two fsyncs, and the writer is not blocked by one (WAL mode). Under a steady stream of commits
+  a PASSIVE checkpoint never finds the WAL idle, which then grows to the backstop (4,000
+  attempts from 16 callers: 1,012 frames), all of it valid frames the next process reads back
+  at open; so a server's store empties the WAL as it closes (TRUNCATE, within 2 s). A
+  checkpoint only copies what is already committed, so durability is unchanged. The log at
+  rest is the file and its -wal.
 - **Throughput** (` + "`go test -bench 'BenchmarkStart' -cpuprofile`" + `, and each commit's batch and
   duration counted in a run of 3,000 attempts): appends that arrive while a commit is under way
   queue and go into the next transaction together (group commit), each chained and checked for

@@ -9,8 +9,9 @@ import (
 )
 
 // A serving store's appends leave WAL checkpoints to the background: its writing connection's
-// own threshold is only a backstop, and what the appends committed reaches the database file
-// without another append; a one-shot's store keeps SQLite's inline checkpoints.
+// own threshold is only a backstop, what the appends committed reaches the database file
+// without another append, and closing leaves an empty WAL; a one-shot's store keeps SQLite's
+// inline checkpoints (and its WAL at close: TestTheWALOutlivesTheProcess).
 func TestCheckpointsRunInTheBackgroundOfAServer(t *testing.T) {
 	cases := []struct {
 		name       string
@@ -28,7 +29,7 @@ func TestCheckpointsRunInTheBackgroundOfAServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer s.Close()
+			t.Cleanup(func() { s.Close() }) // the store open at the end
 			if tc.background {
 				s.CheckpointInBackground()
 			}
@@ -52,6 +53,20 @@ func TestCheckpointsRunInTheBackgroundOfAServer(t *testing.T) {
 			}
 			if rep, err := s.Verify(ctx); err != nil || !rep.OK() || rep.Records != 3 {
 				t.Errorf("after the checkpoint: Verify = %v, %v; want ok: 3 records", rep, err)
+			}
+			// Closing, a server's store leaves the next process an empty WAL to read back.
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if wal := fileSize(t, path+"-wal"); wal != 0 {
+				t.Errorf("after Close the WAL holds %d bytes, want 0", wal)
+			}
+			s, err = OpenSQLite(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep, err := s.Verify(ctx); err != nil || !rep.OK() || rep.Records != 3 {
+				t.Errorf("reopened: Verify = %v, %v; want ok: 3 records", rep, err)
 			}
 		})
 	}
