@@ -242,8 +242,9 @@ func (a *app) openWritable(e env) storeOpener {
 	}
 }
 
-// storeOpenTimeout bounds an open in the background: before, the platform's init timeout did
-// (SCF: 3 s by default), and a store that never answers must still end the instance.
+// storeOpenTimeout bounds an open in the background, in time the instance ran (runningTimeout):
+// before, the platform's init timeout did (SCF: 3 s by default), and a store that never answers
+// must still end the instance.
 const storeOpenTimeout = 30 * time.Second
 
 // exitProcess ends the process; a variable so that nothing else ever calls os.Exit here.
@@ -257,9 +258,7 @@ var exitProcess = os.Exit
 func (a *app) openInBackground(ctx context.Context, e env) {
 	a.opening.started.Store(true) // now, so that a Close before the goroutine runs waits for it
 	go func() {
-		octx, cancel := context.WithTimeout(ctx, storeOpenTimeout)
-		defer cancel()
-		a.opening.run(octx, a.openWritable(e))
+		a.opening.run(ctx, openThroughFreezes(a.openWritable(e), storeOpenTimeout, realClock))
 		if err := a.opening.ready(ctx); err != nil {
 			if ctx.Err() != nil {
 				return // the platform is stopping the instance: not a store failure
