@@ -162,7 +162,7 @@ func (a *app) startCheckpoints(ctx context.Context) {
 		defer close(done)
 		// A function instance opens its store in the background (startApp), and the
 		// checkpointer comes with it.
-		if a.opening != nil && a.opening.ready(ctx) != nil || a.checkpointer == nil {
+		if a.opening != nil && a.opening.await(ctx) != nil || a.checkpointer == nil {
 			return
 		}
 		a.checkpointer.Run(ctx, checkpointTick, func(err error) {

@@ -26,7 +26,7 @@ func serveSCF(ctx context.Context, e env) int {
 	defer a.Close()
 	a.startCheckpoints(ctx)
 	rt.Logger = a.logger
-	if err := rt.Run(ctx, a.dispatcher().Handle); err != nil {
+	if err := rt.Run(ctx, a.openAfter(a.dispatcher().Handle)); err != nil {
 		a.logger.Error("SCF runtime loop ended", "err", err)
 		return 1
 	}

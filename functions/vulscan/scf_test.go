@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -161,4 +164,68 @@ func TestSCFModeNeedsTheRuntimeAPIPort(t *testing.T) {
 	if code := run(context.Background(), nil, e); code != 1 || !strings.Contains(stderr.String(), "SCF_RUNTIME_API_PORT") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
+}
+
+// A function instance opens its store once its first event is answered, or at once when that
+// event needs it (storeOpenDelay, the fallback, is an hour here, so only the events decide).
+func TestFunctionOpensItsStoreAfterTheFirstAnswerOrWhenNeeded(t *testing.T) {
+	defer func(d time.Duration) { storeOpenDelay = d }(storeOpenDelay)
+	storeOpenDelay = time.Hour
+	for _, first := range []struct {
+		name, event string
+		wantStatus  int
+	}{
+		{"the form", scfFunctionURLEvent("GET", "/", "", ""), http.StatusOK},
+		{"a scan", scfFunctionURLEvent("POST", "/api/scans", "application/json", `{"LocalImageScanType":"ALL"}`), http.StatusCreated},
+	} {
+		t.Run(first.name, func(t *testing.T) {
+			api := newSCFRuntimeAPI(t)
+			host, port, _ := net.SplitHostPort(api.srv.Listener.Addr().String())
+			path := filepath.Join(t.TempDir(), "audit.db")
+			e, _, stderr := testEnv("", map[string]string{
+				"SCF_RUNTIME_API": host, "SCF_RUNTIME_API_PORT": port,
+				"VULSCAN_TCSS_ENDPOINT": "emulator", "VULSCAN_AUDIT_DSN": "sqlite:" + path, "VULSCAN_PUBLIC": "I-understand",
+			})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan int, 1)
+			go func() { done <- run(ctx, nil, e) }()
+			defer func() {
+				cancel()
+				if code := <-done; code != 0 {
+					t.Errorf("SCF mode exited %d: %s", code, stderr)
+				}
+			}()
+			select {
+			case <-api.ready:
+			case <-time.After(30 * time.Second): // a hang guard
+				t.Fatal("no init/ready")
+			}
+			if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("the store was opened before any event (stat: %v)", err)
+			}
+			kind, body := api.invoke(t, "scf-first", first.event)
+			var resp platform.SCFAPIGatewayResponse
+			if err := json.Unmarshal([]byte(body), &resp); kind != "response" || err != nil || resp.StatusCode != first.wantStatus {
+				t.Fatalf("first event answered %s %.300s", kind, body)
+			}
+			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) { // a hang guard
+				if _, err := os.Stat(path); err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the store was not opened after the first answer")
+				}
+			}
+		})
+	}
+}
+
+// scfFunctionURLEvent is an event function's function URL event (no requestContext).
+func scfFunctionURLEvent(method, path, contentType, body string) string {
+	b, _ := json.Marshal(map[string]any{
+		"httpMethod": method, "path": path, "body": body, "queryString": map[string]any{},
+		"headers": map[string]string{"content-type": contentType, "host": "1250000000-abc.gz.tencentscf.com",
+			"user-agent": "curl/8.5.0", "x-scf-remote-addr": "203.0.113.9"},
+	})
+	return string(b)
 }

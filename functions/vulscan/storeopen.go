@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/platform"
 	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/tcss"
 )
@@ -19,11 +21,13 @@ import (
 // while the store connects: opening a PostgreSQL store takes a TCP connection, the server's
 // start-up and authentication, and the schema and write checks, 8 to 25 ms on this machine, the
 // larger part of a cold start. Anything that needs the log (a scan, a timer, the audit pages,
-// the shared TCSS pace) waits for the open, which started with the process, so that it pays at
-// most what remains of it. Nothing is weakened: no append is tried before the store has proved
+// the shared TCSS pace) starts the open if it has not begun (openInBackground: it begins after
+// the first answer, or storeOpenDelay after start) and waits for it. Nothing is weakened: no append is tried before the store has proved
 // it is writable, and the pending record is still durable before TCSS is called.
 type openingStore struct {
 	started atomic.Bool   // the open has begun: Close must wait for it
+	go_     chan struct{} // closed by begin: the open may start (openInBackground waits for it)
+	goOnce  sync.Once
 	done    chan struct{} // closed when the open has finished
 	store   audit.Store   // the store as the app uses it (witness, checkpoints); nil on error
 	raw     audit.Store   // the store itself, for what wrappers do not pass on
@@ -41,7 +45,13 @@ var (
 type storeOpener func(ctx context.Context) (wrapped, raw audit.Store, err error)
 
 // newOpeningStore returns a store whose open has not started; run starts it.
-func newOpeningStore() *openingStore { return &openingStore{done: make(chan struct{})} }
+func newOpeningStore() *openingStore {
+	return &openingStore{go_: make(chan struct{}), done: make(chan struct{})}
+}
+
+// begin lets a pending open start now: something needs the store, or the event that did not
+// has been answered.
+func (o *openingStore) begin() { o.goOnce.Do(func() { close(o.go_) }) }
 
 // run opens the store with open and lets every waiting call through.
 func (o *openingStore) run(ctx context.Context, open storeOpener) {
@@ -50,8 +60,16 @@ func (o *openingStore) run(ctx context.Context, open storeOpener) {
 	close(o.done)
 }
 
-// ready waits until the open has finished (or ctx ends) and returns its error.
+// ready lets the open begin if it has not (the caller needs the store), waits until it has
+// finished (or ctx ends) and returns its error.
 func (o *openingStore) ready(ctx context.Context) error {
+	o.begin()
+	return o.await(ctx)
+}
+
+// await is ready for a caller that does not need the store now (the checkpoint ticker): it
+// waits for the open without starting it.
+func (o *openingStore) await(ctx context.Context) error {
 	select {
 	case <-o.done:
 		return o.err
@@ -187,6 +205,7 @@ func (o *openingStore) Close() error {
 	if !o.started.Load() {
 		return nil
 	}
+	o.begin()
 	<-o.done
 	if o.store == nil {
 		return nil
@@ -250,14 +269,31 @@ const storeOpenTimeout = 30 * time.Second
 // exitProcess ends the process; a variable so that nothing else ever calls os.Exit here.
 var exitProcess = os.Exit
 
-// openInBackground starts opening the store while the function reports ready (SCF) or asks for
-// its first event (Lambda). A store that fails to open (unreachable, read-only, a bad schema)
-// still stops the instance at start, as in the other modes: the cause in one line on stderr (the
-// platform's log) and exit status 1, a few milliseconds after start instead of before ready; an
-// event that needed the store and was waiting for it fails with the instance.
+// storeOpenDelay is the longest an instance waits before it opens its store when no event has
+// needed it or been answered yet: the open still begins at start, and a broken store still ends
+// the instance within a moment of it.
+var storeOpenDelay = 200 * time.Millisecond // a variable for tests
+
+// openInBackground opens the store for a function instance once its first event has been
+// answered, as soon as anything needs the store (a scan, a timer, the audit pages, the shared
+// TCSS pace), or storeOpenDelay after start, whichever comes first. The form (GET /, a function
+// URL's usual first event) needs no log, and the open (a TCP connection, the server's start-up
+// and authentication, the schema and write checks) is not done beside it: on a function with a
+// fraction of a CPU it competed with the first answer. A store that fails to open (unreachable,
+// read-only, a bad schema) still stops the instance at start, as in the other modes: the cause
+// in one line on stderr (the platform's log) and exit status 1, at most storeOpenDelay plus the
+// open after start instead of before ready; an event that needed the store and was waiting for
+// it fails with the instance.
 func (a *app) openInBackground(ctx context.Context, e env) {
 	a.opening.started.Store(true) // now, so that a Close before the goroutine runs waits for it
 	go func() {
+		delay := time.NewTimer(storeOpenDelay)
+		select {
+		case <-a.opening.go_:
+		case <-delay.C:
+		case <-ctx.Done():
+		}
+		delay.Stop()
 		a.opening.run(ctx, openThroughFreezes(a.openWritable(e), storeOpenTimeout, realClock))
 		if err := a.opening.ready(ctx); err != nil {
 			if ctx.Err() != nil {
@@ -269,4 +305,21 @@ func (a *app) openInBackground(ctx context.Context, e env) {
 		}
 		a.reconcileAtStart(ctx)
 	}()
+}
+
+// openAfter is h, then lets the store's open begin: once an event is answered, the instance
+// opens its store rather than wait for storeOpenDelay (the next event may well need it).
+func (a *app) openAfter(h platform.Handler) platform.Handler {
+	return func(ctx context.Context, inv platform.Invocation, event []byte) ([]byte, error) {
+		defer a.opening.begin()
+		return h(ctx, inv, event)
+	}
+}
+
+// openAfterLambda is openAfter for a Lambda handler.
+func (a *app) openAfterLambda(h platform.LambdaHandler) platform.LambdaHandler {
+	return func(ctx context.Context, event []byte) ([]byte, error) {
+		defer a.opening.begin()
+		return h(ctx, event)
+	}
 }

@@ -182,7 +182,8 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   6.6 times the minimal runtime. A function instance now opens its store beside the first event
   (functions/vulscan/storeopen.go): it checks every setting, reports ready, answers the form at
   once, and anything that needs the log (a scan, a timer, the audit pages, the shared TCSS pace)
-  waits for the open, which began with the process. Durability is unchanged (no append before
+  waits for the open, which began with the process (since, after the first answer: see below).
+  Durability is unchanged (no append before
   the store proved writable; the pending record's commit is synchronous before TCSS is called),
   and a broken store still ends the instance at start (its cause on stderr, exit 1). Measured
   side by side, 21 samples, load 4 to 5: Lambda 1.40 to 1.59 times, SCF 1.80 to 2.04 times. Then
@@ -252,10 +253,22 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   open made cheaper where it is done (functions/audit/sqlstore: the schema statements on every
   start; lib/pq's reflective configuration) or a smaller binary (the Tencent SDK's common
   package and its own JSON package, for one signed call, are the largest part vulscan could
-  replace). Opening the store only when an event
-  first needs it would leave an instance that only serves pages without a connection, but would
-  drop the fail-fast check of a broken store and make the first scan pay the whole open, so it
-  is not done.
+  replace). Then the store's open left the first answer: a function
+  instance opens its store once its first event is answered, at once when that event needs it
+  (a scan, a timer, the audit pages: the first use starts it), or 200 ms after start, whichever
+  comes first (storeopen.go), so a broken store still ends the instance within a moment of its
+  start. The form does not need the log, and on a function with a fraction of a CPU the open's
+  work (lib/pq's configuration, the connection, the schema and write checks, and here the
+  PostgreSQL backend it starts on the same two cores) competed with the answer. A scan as the
+  first event pays the whole open instead of what remained of it after the process's
+  initialisation (about 1 ms of overlap). ` + "`go run ./tests/bench -only \"cold start\" -runs 25`" + `, two runs
+  at load 1.2 to 1.4: Lambda 1.26 and 1.26 times (1.43 in the full run just before, at
+  7ad01d3), SCF 1.29 and 1.20 (1.29). perf over 40 Lambda first answers each (CGO off, as the
+  suite builds): 47.4 samples a process against the hello-world's 37.1, spread thin over the
+  kernel's exec, page faults and memory-cgroup charges of a larger binary and heap (no symbol
+  above 2.5 samples a start) and the runtime's start; what would close the rest is a smaller
+  binary: the Tencent SDK's common and JSON packages for one signed call, templ's html/template
+  and safehtml (0.11 ms of package initialisation), lib/pq's tables (0.07 ms).
 - **Deploy size**: 7.47 MB before this work, 4.62 MB at 85c7629 (go1.27.3, zip -X; arm64 4.13 MB). The release build
   leaves out the SQLite driver (modernc.org/sqlite and libc, 1.85 MB zipped; a deployed function
   keeps its log in PostgreSQL, and the release binary refuses a sqlite: DSN at start); PostgreSQL
