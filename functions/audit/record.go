@@ -89,4 +89,14 @@ var (
 	ErrDuplicateKey = errors.New("audit: idempotency key already used")
 	// ErrNotFound: no record matches.
 	ErrNotFound = errors.New("audit: record not found")
+	// ErrAlreadyClosed: a reconciliation's closing record (ErrorCode CodeNoOutcomeRecorded) names
+	// an attempt that already has an outcome: another process closed it, or its own outcome came,
+	// between the reconciliation's look and its append.
+	ErrAlreadyClosed = errors.New("audit: the attempt already has an outcome")
 )
+
+// CodeNoOutcomeRecorded is the error code of the unknown outcome reconciliation gives an attempt
+// that stayed pending longer than any call can last. A store appends such a record only while
+// the attempt has no outcome (ErrAlreadyClosed), in the same transaction as its check, so that
+// two processes reconciling at once close an attempt once.
+const CodeNoOutcomeRecorded = "vulscan.NoOutcomeRecorded"

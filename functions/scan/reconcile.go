@@ -15,7 +15,7 @@ import (
 
 // CodeNoOutcomeRecorded marks the unknown outcome reconciliation gives an attempt that stayed
 // pending longer than any call can last: the process ended, or the store failed, mid-call.
-const CodeNoOutcomeRecorded = "vulscan.NoOutcomeRecorded"
+const CodeNoOutcomeRecorded = audit.CodeNoOutcomeRecorded
 
 // strandedField names the outcome record in a stranded-outcome log line.
 const strandedField = "vulscan_stranded_outcome"
@@ -103,7 +103,9 @@ func (s *Service) ReconcileStale(ctx context.Context, finder StalePendingFinder,
 			out.ErrorCode = CodeNoOutcomeRecorded
 			out.ErrorMessage = fmt.Sprintf("No outcome was recorded: the process ended or the audit store failed "+
 				"during the call to TCSS (found still pending after %s). A scan may or may not have started.", olderThan)
-			if _, err := s.log.Append(ctx, out); err != nil {
+			if _, err := s.log.Append(ctx, out); errors.Is(err, audit.ErrAlreadyClosed) {
+				continue // closed meanwhile, by another process or its own outcome
+			} else if err != nil {
 				return rep, fmt.Errorf("reconcile: closing attempt %d: %w", p.ID, err)
 			}
 			rep.Closed = append(rep.Closed, p.ID)

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -311,4 +312,54 @@ func TestOutcomeRetriesStopAtTheirBudget(t *testing.T) {
 	if recs, err := scan.ReadStranded(&stranded); err != nil || len(recs) != 1 {
 		t.Errorf("stranded outcomes %v, %v; want the one", recs, err)
 	}
+}
+
+// staleView is another process's view of the log, taken before the attempt was closed: the
+// finder still lists it and the log has no outcome for it.
+type staleView struct {
+	scan.AuditLog
+	pending audit.Record
+}
+
+func (v staleView) StalePending(context.Context, time.Time, time.Time, int) ([]audit.Record, error) {
+	return []audit.Record{v.pending}, nil
+}
+
+func (v staleView) OutcomeOf(context.Context, int64) (audit.Record, error) {
+	return audit.Record{}, scan.ErrNotFound
+}
+
+// Two processes reconciling at once close an attempt once: the store refuses the second closing
+// record in the transaction that would append it, and the second process counts it as closed
+// by another, not as a failure.
+func TestTwoReconcilersCloseAnAttemptOnce(t *testing.T) {
+	ctx := context.Background()
+	now := testNow
+	r := scantest.New(t, scantest.Options{Now: func() time.Time { return now }})
+	orphan, err := r.Store.Append(ctx, audit.Record{Time: now, Trigger: audit.TriggerAPI, Action: audit.ActionCreateVulScanTask,
+		Params: []byte(`{"LocalImageScanType":"ALL"}`), Outcome: audit.OutcomePending})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = testNow.Add(scan.MaxCallDuration + time.Minute)
+	if rep, err := r.Service.ReconcileStale(ctx, r.Store, scan.MaxCallDuration, time.Time{}); err != nil || len(rep.Closed) != 1 {
+		t.Fatalf("first process closed %v (%v), want the orphan", rep.Closed, err)
+	}
+	stale := staleView{AuditLog: r.Store, pending: orphan}
+	other := scan.NewService(nil, stale, func() time.Time { return now }, slog.New(slog.DiscardHandler))
+	rep, err := other.ReconcileStale(ctx, stale, scan.MaxCallDuration, time.Time{})
+	if err != nil || len(rep.Closed) != 0 {
+		t.Fatalf("second process closed %v (%v), want nothing and no error", rep.Closed, err)
+	}
+	var outcomes int
+	r.Store.Each(ctx, audit.Filter{}, func(rec audit.Record) error {
+		if rec.PendingID == orphan.ID {
+			outcomes++
+		}
+		return nil
+	})
+	if outcomes != 1 {
+		t.Errorf("the orphan has %d outcome records, want 1", outcomes)
+	}
+	r.Verify(t)
 }

@@ -138,8 +138,9 @@ func (s *Store) prepare(rec audit.Record) (audit.Record, error) {
 	return rec, nil
 }
 
-// checkRefs refuses (first result) a pending record whose idempotency key is still bound, and
-// an outcome that names no pending record; the second result is a database error. It runs in
+// checkRefs refuses (first result) a pending record whose idempotency key is still bound, an
+// outcome that names no pending record, and a reconciliation's closing record for an attempt
+// that already has an outcome (audit.ErrAlreadyClosed); the second result is a database error. It runs in
 // the append transaction, which holds the write lock, so no other writer can bind the key
 // between the check and the insert; it sees the records of its own batch inserted before it.
 func (s *Store) checkRefs(ctx context.Context, tx *sql.Tx, rec audit.Record) (refused, err error) {
@@ -160,6 +161,16 @@ func (s *Store) checkRefs(ctx context.Context, tx *sql.Tx, rec audit.Record) (re
 		}
 		if n == 0 {
 			return fmt.Errorf("sqlstore: append: pending_id %d names no pending record", rec.PendingID), nil
+		}
+		if rec.ErrorCode == audit.CodeNoOutcomeRecorded {
+			var outcome string
+			err := tx.StmtContext(ctx, s.w.stmts.newestOutcomeState).QueryRowContext(ctx, rec.PendingID).Scan(&outcome)
+			switch {
+			case err == nil:
+				return fmt.Errorf("sqlstore: append: attempt %d is %s: %w", rec.PendingID, outcome, audit.ErrAlreadyClosed), nil
+			case !errors.Is(err, sql.ErrNoRows):
+				return nil, fmt.Errorf("sqlstore: append: reading the outcome of record %d: %w", rec.PendingID, err)
+			}
 		}
 	}
 	return nil, nil

@@ -286,3 +286,41 @@ func TestReopenKeepsRecordsAndGuards(t *testing.T) {
 		}
 	})
 }
+
+// A reconciliation's closing record is appended only while its attempt has no outcome, on both
+// databases: after the attempt's own outcome, or after another closing record, it is refused
+// with ErrAlreadyClosed; an ordinary outcome is not held to that rule.
+func TestAReconciliationClosesAnAttemptOnce(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		closing := func(pending audit.Record) audit.Record {
+			r := rec(5)
+			r.Outcome, r.PendingID, r.ErrorCode = audit.OutcomeUnknown, pending.ID, audit.CodeNoOutcomeRecorded
+			return r
+		}
+		answered := mustAppend(t, h.store, rec(0))
+		outcome := rec(1)
+		outcome.Outcome, outcome.PendingID, outcome.LocalTaskID = audit.OutcomeSucceeded, answered.ID, 36001
+		mustAppend(t, h.store, outcome)
+		orphan := mustAppend(t, h.store, rec(2))
+
+		steps := []struct {
+			name    string
+			rec     audit.Record
+			refused bool
+		}{
+			{"closing an attempt that has its outcome", closing(answered), true},
+			{"closing an orphan", closing(orphan), false},
+			{"closing it again", closing(orphan), true},
+		}
+		for _, st := range steps {
+			_, err := h.store.Append(ctx, st.rec)
+			if st.refused != errors.Is(err, audit.ErrAlreadyClosed) || (!st.refused && err != nil) {
+				t.Errorf("%s: %v, want refused %v", st.name, err, st.refused)
+			}
+		}
+		if rep, err := h.store.Verify(ctx); err != nil || rep.Records != 4 {
+			t.Errorf("verify: %d records (%v), want 4", rep.Records, err)
+		}
+	})
+}
