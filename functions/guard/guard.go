@@ -40,11 +40,9 @@ const DefaultRefusalsRecordedPerMinute = 30
 // are forgotten.
 const maxTrackedActors = 10000
 
-// Starter is the scan service as the guard needs it; *scan.Service implements it.
-type Starter interface {
-	Start(ctx context.Context, req scan.Request, key string, c scan.Caller) (scan.Attempt, error)
-	Reject(ctx context.Context, key string, c scan.Caller, cause error) (scan.Attempt, error)
-}
+// Starter is the scan service as the guard needs it: *scan.Service, or the start queue in front
+// of it.
+type Starter = scan.Starter
 
 // Config configures a Guard.
 type Config struct {

@@ -44,15 +44,10 @@ type Gateway struct {
 	FunctionRequestID string // the invocation's request ID (Invocation.RequestID)
 }
 
-// ScanStarter starts audited scans; *scan.Service implements it. The contracts, errors
-// included, are scan.Service's.
-type ScanStarter interface {
-	// Start validates req, records the attempt and starts the scan.
-	Start(ctx context.Context, req scan.Request, key string, c scan.Caller) (scan.Attempt, error)
-	// Reject records a refusal that happened before a request existed (an undecodable timer
-	// argument) and returns cause.
-	Reject(ctx context.Context, key string, c scan.Caller, cause error) (scan.Attempt, error)
-}
+// ScanStarter starts audited scans (Start) and records a refusal that happened before a request
+// existed, such as an undecodable timer argument (Reject); *scan.Service implements it. The
+// contracts, errors included, are scan.Service's.
+type ScanStarter = scan.Starter
 
 // Options configure a Dispatcher.
 type Options struct {
