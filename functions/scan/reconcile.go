@@ -93,18 +93,17 @@ func (s *Service) ReconcileStale(ctx context.Context, finder StalePendingFinder,
 			return rep, fmt.Errorf("reconcile: %w", err)
 		}
 		for _, p := range batch {
-			// Another instance's pass (or the late outcome itself) may have closed it meanwhile.
-			if _, err := s.log.OutcomeOf(ctx, p.ID); err == nil {
-				continue
-			}
 			out := closeRecord(p, s.now().UTC(), TaskIDs{}, nil)
 			out.Outcome = audit.OutcomeUnknown
 			out.LocalTaskID, out.RegistryTaskID = 0, 0
 			out.ErrorCode = CodeNoOutcomeRecorded
 			out.ErrorMessage = fmt.Sprintf("No outcome was recorded: the process ended or the audit store failed "+
 				"during the call to TCSS (found still pending after %s). A scan may or may not have started.", olderThan)
+			// Another instance's pass, or the late outcome itself, may have closed it since the
+			// list was read: the store refuses the closing record then, in the append's own
+			// transaction, which a look beforehand could not make safe.
 			if _, err := s.log.Append(ctx, out); errors.Is(err, audit.ErrAlreadyClosed) {
-				continue // closed meanwhile, by another process or its own outcome
+				continue
 			} else if err != nil {
 				return rep, fmt.Errorf("reconcile: closing attempt %d: %w", p.ID, err)
 			}

@@ -314,8 +314,8 @@ func TestOutcomeRetriesStopAtTheirBudget(t *testing.T) {
 	}
 }
 
-// staleView is another process's view of the log, taken before the attempt was closed: the
-// finder still lists it and the log has no outcome for it.
+// staleView is another process's view of the log, taken before the attempt was closed: its
+// finder still lists it.
 type staleView struct {
 	scan.AuditLog
 	pending audit.Record
@@ -323,10 +323,6 @@ type staleView struct {
 
 func (v staleView) StalePending(context.Context, time.Time, time.Time, int) ([]audit.Record, error) {
 	return []audit.Record{v.pending}, nil
-}
-
-func (v staleView) OutcomeOf(context.Context, int64) (audit.Record, error) {
-	return audit.Record{}, scan.ErrNotFound
 }
 
 // Two processes reconciling at once close an attempt once: the store refuses the second closing
