@@ -168,11 +168,12 @@ func (w *pageWalk) run(ctx context.Context, root int64, fn func(*audit.Link) err
 		for job := range order {
 			<-job.done
 			if err == nil {
-				err = job.err
-			}
-			for i := 0; err == nil && i < len(job.links); i++ {
-				if err = fn(&job.links[i]); err != nil {
-					close(stop)
+				err = job.err // a damaged page
+				for i := 0; err == nil && i < len(job.links); i++ {
+					err = fn(&job.links[i])
+				}
+				if err != nil {
+					close(stop) // nothing after it will be delivered: stop reading pages
 				}
 			}
 			free <- job
@@ -370,15 +371,11 @@ type pageDecoder struct {
 	ints   []int64
 }
 
-// decodeJob fills job.links from job.pages, or sets job.err for a damaged page.
+// decodeJob fills job.links from job.pages, or sets job.err for a damaged page. The walk (node)
+// has checked that each page's cell pointers lie within it.
 func (d *pageDecoder) decodeJob(job *pageJob) {
 	for i, p := range job.pages {
-		cells := int(binary.BigEndian.Uint16(p[3:5]))
-		if 8+2*cells > len(p) {
-			job.err = errCorrupt(job.pgnos[i], "cell pointers past the page's end")
-			return
-		}
-		for c := range cells {
+		for c := range int(binary.BigEndian.Uint16(p[3:5])) {
 			if err := d.cell(job, p, job.pgnos[i], int(binary.BigEndian.Uint16(p[8+2*c:]))); err != nil {
 				job.err = err
 				return
