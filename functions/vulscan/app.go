@@ -85,6 +85,15 @@ type writableChecker interface {
 	CheckWritable(ctx context.Context) error
 }
 
+// proveWritable makes the start-up proof that store accepts appends, when it can (a read-only
+// store stops a server's start, not its first scan).
+func proveWritable(ctx context.Context, store audit.Store) error {
+	if w, ok := store.(writableChecker); ok {
+		return w.CheckWritable(ctx)
+	}
+	return nil
+}
+
 // backgroundCheckpointer is a store whose WAL checkpoints can leave the append path for a
 // goroutine of their own (*sqlstore.Store on SQLite): a serving process's requests then never
 // wait for one. A one-shot leaves them inline; it has no later moment to do them in.
@@ -101,10 +110,8 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	if w, ok := a.raw.(writableChecker); ok {
-		if err := w.CheckWritable(ctx); err != nil {
-			return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
-		}
+	if err := proveWritable(ctx, a.raw); err != nil {
+		return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
 	}
 	if c, ok := a.raw.(backgroundCheckpointer); ok {
 		c.CheckpointInBackground() // a server's appends leave SQLite's WAL checkpoints to it

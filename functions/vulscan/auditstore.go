@@ -156,6 +156,9 @@ const checkpointTick = time.Minute
 // startCheckpoints makes a serving process sign the time-based checkpoint also when no append
 // comes to do it (issue 8), until the app closes. Without a signing key it does nothing.
 func (a *app) startCheckpoints(ctx context.Context) {
+	if a.opening == nil && a.checkpointer == nil {
+		return // the store is open, and keeps no checkpoints
+	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {

@@ -20,6 +20,6 @@ func serveLambda(ctx context.Context, e env) int {
 	}
 	defer a.Close()
 	a.startCheckpoints(ctx)
-	lambda.StartWithOptions(a.openAfterLambda(a.dispatcher().Lambda()), lambda.WithContext(ctx))
+	lambda.StartWithOptions(a.dispatcher().Lambda(), lambda.WithContext(ctx))
 	return 0
 }

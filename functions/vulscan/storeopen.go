@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
-	"github.com/vulscan/vulscan/functions/platform"
 	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/tcss"
 )
@@ -22,16 +21,17 @@ import (
 // start-up and authentication, and the schema and write checks, 8 to 25 ms on this machine, the
 // larger part of a cold start. Anything that needs the log (a scan, a timer, the audit pages,
 // the shared TCSS pace) starts the open if it has not begun (openInBackground: it begins after
-// the first answer, or storeOpenDelay after start) and waits for it. Nothing is weakened: no append is tried before the store has proved
-// it is writable, and the pending record is still durable before TCSS is called.
+// the first answer, or storeOpenDelay after start) and waits for it. Nothing is weakened: no
+// append is tried before the store has proved it is writable, and the pending record is still
+// durable before TCSS is called.
 type openingStore struct {
-	started atomic.Bool   // the open has begun: Close must wait for it
-	go_     chan struct{} // closed by begin: the open may start (openInBackground waits for it)
-	goOnce  sync.Once
-	done    chan struct{} // closed when the open has finished
-	store   audit.Store   // the store as the app uses it (witness, checkpoints); nil on error
-	raw     audit.Store   // the store itself, for what wrappers do not pass on
-	err     error
+	started   atomic.Bool   // the open has begun: Close must wait for it
+	mayStart  chan struct{} // closed by begin: the open may start (openInBackground waits for it)
+	startOnce sync.Once
+	done      chan struct{} // closed when the open has finished
+	store     audit.Store   // the store as the app uses it (witness, checkpoints); nil on error
+	raw       audit.Store   // the store itself, for what wrappers do not pass on
+	err       error
 }
 
 var (
@@ -46,12 +46,12 @@ type storeOpener func(ctx context.Context) (wrapped, raw audit.Store, err error)
 
 // newOpeningStore returns a store whose open has not started; run starts it.
 func newOpeningStore() *openingStore {
-	return &openingStore{go_: make(chan struct{}), done: make(chan struct{})}
+	return &openingStore{mayStart: make(chan struct{}), done: make(chan struct{})}
 }
 
 // begin lets a pending open start now: something needs the store, or the event that did not
 // has been answered.
-func (o *openingStore) begin() { o.goOnce.Do(func() { close(o.go_) }) }
+func (o *openingStore) begin() { o.startOnce.Do(func() { close(o.mayStart) }) }
 
 // run opens the store with open and lets every waiting call through.
 func (o *openingStore) run(ctx context.Context, open storeOpener) {
@@ -252,10 +252,8 @@ func (a *app) openWritable(e env) storeOpener {
 		if err != nil {
 			return nil, nil, err
 		}
-		if w, ok := raw.(writableChecker); ok {
-			if err := w.CheckWritable(ctx); err != nil {
-				return nil, nil, errors.Join(err, wrapped.Close())
-			}
+		if err := proveWritable(ctx, raw); err != nil {
+			return nil, nil, errors.Join(err, wrapped.Close())
 		}
 		return wrapped, raw, nil
 	}
@@ -289,7 +287,7 @@ func (a *app) openInBackground(ctx context.Context, e env) {
 	go func() {
 		delay := time.NewTimer(storeOpenDelay)
 		select {
-		case <-a.opening.go_:
+		case <-a.opening.mayStart:
 		case <-delay.C:
 		case <-ctx.Done():
 		}
@@ -305,21 +303,4 @@ func (a *app) openInBackground(ctx context.Context, e env) {
 		}
 		a.reconcileAtStart(ctx)
 	}()
-}
-
-// openAfter is h, then lets the store's open begin: once an event is answered, the instance
-// opens its store rather than wait for storeOpenDelay (the next event may well need it).
-func (a *app) openAfter(h platform.Handler) platform.Handler {
-	return func(ctx context.Context, inv platform.Invocation, event []byte) ([]byte, error) {
-		defer a.opening.begin()
-		return h(ctx, inv, event)
-	}
-}
-
-// openAfterLambda is openAfter for a Lambda handler.
-func (a *app) openAfterLambda(h platform.LambdaHandler) platform.LambdaHandler {
-	return func(ctx context.Context, event []byte) ([]byte, error) {
-		defer a.opening.begin()
-		return h(ctx, event)
-	}
 }
