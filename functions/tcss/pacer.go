@@ -144,12 +144,20 @@ type actionPace struct {
 	seq     uint64    // numbers the calls, for done
 	changed chan struct{}
 
-	// Through a shared store: the slots booked and not yet taken, oldest first; the callers in
-	// Wait that hold no slot; and, while a booking is under way, a channel closed when it ends.
-	stash    []time.Time
+	// Through a shared store: the slots booked and not yet taken, oldest first; how many
+	// bookings were made (each slot carries its booking's number); the callers in Wait that hold
+	// no slot; and, while a booking is under way, a channel closed when it ends.
+	stash    []bookedSlot
+	bookings uint64
 	needy    int
 	booking  chan struct{}
 	bookLead time.Duration // how far ahead of now to book: the recent bookings' own duration
+}
+
+// bookedSlot is a slot booked through the shared store, and the number of its booking.
+type bookedSlot struct {
+	at      time.Time
+	booking uint64
 }
 
 type send struct {
@@ -294,6 +302,7 @@ func (p *Pacer) Wait(ctx context.Context, action string) (done func(), err error
 func (p *Pacer) waitShared(ctx context.Context, a *actionPace, sp *sharedPace, action string) (id uint64, alone bool, err error) {
 	p.mu.Lock()
 	a.needy++
+	arrived := a.bookings // slots of earlier bookings were not booked for this caller
 	p.mu.Unlock()
 	needy := true
 	defer func() {
@@ -319,9 +328,18 @@ func (p *Pacer) waitShared(ctx context.Context, a *actionPace, sp *sharedPace, a
 			}
 			continue
 		}
-		for len(a.stash) > 0 && now.Sub(a.stash[0]) > lateTolerance && stale < maxRebooks {
-			a.stash = a.stash[1:] // nobody was there to take it in time (or the booking was slow)
-			stale++
+		// A slot nobody was there to take in time (or whose booking was slow) is dropped. Only
+		// those booked since this caller came count against its maxRebooks: the leftovers of
+		// bookings made for callers that have gone are dropped all the same, but must not let it
+		// go on a stale slot without one booked for it.
+		for len(a.stash) > 0 && now.Sub(a.stash[0].at) > lateTolerance {
+			if a.stash[0].booking > arrived {
+				if stale >= maxRebooks {
+					break
+				}
+				stale++
+			}
+			a.stash = a.stash[1:]
 		}
 		if len(a.stash) == 0 {
 			if a.booking != nil {
@@ -339,7 +357,7 @@ func (p *Pacer) waitShared(ctx context.Context, a *actionPace, sp *sharedPace, a
 			}
 			continue
 		}
-		slot := a.stash[0]
+		slot := a.stash[0].at
 		a.stash = a.stash[1:]
 		a.needy--
 		needy = false
@@ -366,6 +384,8 @@ func (p *Pacer) waitShared(ctx context.Context, a *actionPace, sp *sharedPace, a
 // and released on return.
 func (p *Pacer) book(ctx context.Context, a *actionPace, sp *sharedPace, action string, now time.Time) (alone bool, err error) {
 	count := min(max(a.needy, 1), maxBatch)
+	a.bookings++
+	number := a.bookings
 	booking := make(chan struct{})
 	a.booking = booking
 	from := now.Add(a.bookLead)
@@ -378,7 +398,7 @@ func (p *Pacer) book(ctx context.Context, a *actionPace, sp *sharedPace, action 
 	close(booking)
 	if err == nil && ok {
 		for i := range count {
-			a.stash = append(a.stash, first.Add(time.Duration(i)*p.booked))
+			a.stash = append(a.stash, bookedSlot{at: first.Add(time.Duration(i) * p.booked), booking: number})
 		}
 	}
 	p.mu.Unlock()

@@ -186,3 +186,30 @@ func TestPacerStopsAskingABookerWithoutASharedPace(t *testing.T) {
 		t.Errorf("asked %d times, reported %v; want once and nothing reported", none.calls, reported)
 	}
 }
+
+// Slots left over from a booking made for callers that have gone (cancelled before they took
+// them) are dropped when stale, but do not count as the next caller's rebooks: it books a slot
+// of its own instead of going on a stale one.
+func TestPacerDropsLeftoverSlotsWithoutCountingThem(t *testing.T) {
+	p := NewPacer(RequestsPerSecond)
+	punctual := &fakeBooker{slot: func(now time.Time) time.Time { return now }, ok: true}
+	p.Share(punctual, nil)
+	a := p.action("CreateVulScanTask")
+	p.mu.Lock()
+	a.bookings = 1
+	for i := range maxRebooks + 2 {
+		a.stash = append(a.stash, bookedSlot{at: time.Now().Add(-5*time.Second + time.Duration(i)*p.booked), booking: 1})
+	}
+	p.mu.Unlock()
+	done, err := p.Wait(context.Background(), "CreateVulScanTask")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done()
+	p.mu.Lock()
+	left := len(a.stash)
+	p.mu.Unlock()
+	if punctual.calls != 1 || left != 0 {
+		t.Errorf("%d bookings, %d stale slots left; want the caller's own booking and none left", punctual.calls, left)
+	}
+}
