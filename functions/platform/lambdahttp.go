@@ -199,19 +199,7 @@ func (r apiGatewayV2Reply) appendJSON(b []byte) []byte {
 	b = append(b, `{"statusCode":`...)
 	b = strconv.AppendInt(b, int64(r.status), 10)
 	b = append(b, `,"headers":`...)
-	if r.headers == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '{')
-		for i, k := range slices.Sorted(maps.Keys(r.headers)) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(appendJSONString(b, k), ':')
-			b = appendJSONString(b, r.headers[k])
-		}
-		b = append(b, '}')
-	}
+	b = appendJSONObject(b, r.headers, appendJSONString)
 	b = append(b, `,"multiValueHeaders":null,"body":`...)
 	b = appendJSONString(b, r.body)
 	if r.base64 {
@@ -219,6 +207,22 @@ func (r apiGatewayV2Reply) appendJSON(b []byte) []byte {
 	}
 	b = append(b, `,"cookies":`...)
 	return append(appendJSONStrings(b, r.cookies), '}')
+}
+
+// appendJSONObject appends m as encoding/json writes a map: keys sorted, each value by value,
+// nil as null.
+func appendJSONObject[V any](b []byte, m map[string]V, value func([]byte, V) []byte) []byte {
+	if m == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '{')
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = value(append(appendJSONString(b, k), ':'), m[k])
+	}
+	return append(b, '}')
 }
 
 // appendJSONStrings appends list as a JSON list of strings, nil as null.

@@ -3,10 +3,8 @@ package platform
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 
 	"github.com/vulscan/vulscan/functions/scan"
@@ -172,26 +170,15 @@ func (r SCFAPIGatewayResponse) appendJSON(b []byte) []byte {
 	b = append(b, `,"statusCode":`...)
 	b = strconv.AppendInt(b, int64(r.StatusCode), 10)
 	b = append(b, `,"headers":`...)
-	if r.Headers == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '{')
-		for i, k := range slices.Sorted(maps.Keys(r.Headers)) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(appendJSONString(b, k), ':')
-			switch v := r.Headers[k].(type) {
-			case string:
-				b = appendJSONString(b, v)
-			case []string:
-				b = appendJSONStrings(b, v)
-			default:
-				b = append(b, "null"...)
-			}
+	b = appendJSONObject(b, r.Headers, func(b []byte, v any) []byte {
+		switch v := v.(type) {
+		case string:
+			return appendJSONString(b, v)
+		case []string:
+			return appendJSONStrings(b, v)
 		}
-		b = append(b, '}')
-	}
+		return append(b, "null"...)
+	})
 	b = append(b, `,"body":`...)
 	return append(appendJSONString(b, r.Body), '}')
 }
