@@ -231,7 +231,7 @@ func (s *server) apiError(w http.ResponseWriter, r *http.Request, err error, id 
 func setRetryAfterFor(w http.ResponseWriter, status int, err error) {
 	var ra interface{ RetryAfter() time.Duration }
 	if errors.As(err, &ra) && ra.RetryAfter() > 0 {
-		w.Header().Set("Retry-After", strconv.FormatInt(int64((ra.RetryAfter()+time.Second-1)/time.Second), 10))
+		w.Header().Set("Retry-After", strconv.FormatInt(scan.RetrySeconds(ra.RetryAfter()), 10))
 		return
 	}
 	setRetryAfter(w, status)

@@ -464,8 +464,6 @@ func TestRegionHeader(t *testing.T) {
 	}
 }
 
-// benchClient is a client of a TCSS that answers every call at once with a created task: the
-// benchmarks measure the signed call, not the server.
 // benchClient is a client of the TCSS emulator, which checks each call's TC3 signature and keeps
 // its tasks as TCSS does: the upstream scan's BenchmarkStart* call too, so that the audited path
 // and the signed call alone are measured against the same server (its CPU shares the machine
