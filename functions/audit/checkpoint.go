@@ -11,6 +11,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -228,6 +229,10 @@ type Checkpointer struct {
 	// signing is held from deciding a checkpoint is due to storing it, so that appends returning
 	// together (a group commit answers a whole batch at once) sign one checkpoint, not one each.
 	signing sync.Mutex
+	// seen is the newest checkpoint read or signed under signing (nil before any). Checkpoints
+	// only get newer, and a record not due after an older one is not due after a newer one: an
+	// append that seen says is not due skips the lock and the store's read.
+	seen atomic.Pointer[Checkpoint]
 }
 
 // NewCheckpointer returns a Checkpointer for store, signing with key. now may be nil (time.Now).
@@ -259,6 +264,7 @@ func (c *Checkpointer) sign(ctx context.Context, head Record) (Checkpoint, error
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("audit: checkpoint: %w", err)
 	}
+	c.seen.Store(&stored)
 	return stored, nil
 }
 
@@ -272,12 +278,19 @@ func (c *Checkpointer) due(ctx context.Context, rec Record) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	c.seen.Store(&last)
+	return c.dueAfter(last, rec), nil
+}
+
+// dueAfter reports whether rec makes a checkpoint due when last is the latest: last does not
+// cover it, and the policy's count or age has been reached.
+func (c *Checkpointer) dueAfter(last Checkpoint, rec Record) bool {
 	if rec.ID <= last.HeadID {
-		return false, nil // signed already, by an append that returned beside this one
+		return false // signed already, by an append that returned beside this one
 	}
 	byCount := c.policy.Every > 0 && rec.ID-last.HeadID >= c.policy.Every
 	byAge := c.policy.Interval > 0 && c.now().Sub(last.Time) >= c.policy.Interval
-	return byCount || byAge, nil
+	return byCount || byAge
 }
 
 // Tick signs a checkpoint when one is due by age alone: the policy's Interval has passed since
@@ -299,6 +312,9 @@ func (c *Checkpointer) Tick(ctx context.Context) (bool, error) {
 	c.signing.Lock()
 	defer c.signing.Unlock()
 	last, err := c.store.LatestCheckpoint(ctx)
+	if err == nil {
+		c.seen.Store(&last)
+	}
 	switch {
 	case errors.Is(err, ErrNotFound):
 	case err != nil:
@@ -346,6 +362,9 @@ func (s checkpointing) Append(ctx context.Context, rec Record) (Record, error) {
 	stored, err := s.Store.Append(ctx, rec)
 	if err != nil {
 		return stored, err
+	}
+	if last := s.c.seen.Load(); last != nil && !s.c.dueAfter(*last, stored) {
+		return stored, nil
 	}
 	ctx = context.WithoutCancel(ctx)
 	s.c.signing.Lock()

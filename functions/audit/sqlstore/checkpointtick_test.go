@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -109,4 +110,38 @@ func TestConcurrentAppendsSignOneDueCheckpoint(t *testing.T) {
 			t.Errorf("%d checkpoints after %d appends on an empty log within one interval, want 1", n, appenders)
 		}
 	})
+}
+
+// countingCheckpoints counts the reads of the latest checkpoint.
+type countingCheckpoints struct {
+	*Store
+	reads atomic.Int64
+}
+
+func (c *countingCheckpoints) LatestCheckpoint(ctx context.Context) (audit.Checkpoint, error) {
+	c.reads.Add(1)
+	return c.Store.LatestCheckpoint(ctx)
+}
+
+// An append that is not due for a checkpoint is judged from the last checkpoint seen, without
+// reading the store: with one every 10 records, 25 appends read it only when one is due.
+func TestAppendsReadTheLatestCheckpointOnlyWhenOneMayBeDue(t *testing.T) {
+	h := newSQLite(t)
+	ctx := context.Background()
+	counted := &countingCheckpoints{Store: h.store}
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	c := audit.NewCheckpointer(counted, testKey(t), audit.CheckpointPolicy{Every: 10, Interval: time.Hour}, func() time.Time { return now })
+	store := c.Wrap(func(err error) { t.Error(err) })
+	for i := range 25 {
+		if _, err := store.Append(ctx, rec(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last, err := h.store.LatestCheckpoint(ctx)
+	if err != nil || last.Seq != 3 || last.HeadID != 21 {
+		t.Fatalf("latest checkpoint %+v, %v; want checkpoint 3 of record 21 (records 1, 11 and 21 signed)", last, err)
+	}
+	if n := counted.reads.Load(); n != 3 {
+		t.Errorf("the latest checkpoint was read %d times for 25 appends, want 3 (once for each due one)", n)
+	}
 }
