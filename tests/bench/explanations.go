@@ -11,7 +11,9 @@ const explanations = `## What each figure includes
   first event arrives; the figure is the first invocation's round trip (exec, Go runtime and
   package initialisation, vulscan's start, answering ` + "`GET /`" + ` from a Function URL event).
   The audit log is PostgreSQL, as deployed (VULSCAN_TEST_POSTGRES_DSN, a schema of the suite's
-  own, created before the samples), on this machine.
+  own, created before the samples), on this machine. The anchors of both cold starts are built
+  as the bootstrap is (the release toolchain, -trimpath, -s -w, CGO off): before, they were built
+  with the development toolchain, so each ratio also compared two Go releases.
 - **SCF cold start**: exec of the deploy bootstrap to ` + "`POST /runtime/init/ready`" + ` on a fake
   runtime API: settings, the TCSS client, sign-in, the guard and the web handler; the audit
   store (PostgreSQL, as above) opens after the first answer (see below).

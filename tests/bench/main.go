@@ -123,15 +123,14 @@ func run(out string, runs, microCount int, firstRun bool, only string) error {
 	return nil
 }
 
-// build compiles vulscan and the anchors with the deploy zips' flags less -trimpath, which would
-// recompile every package (the tests' and developers' builds share these compiled packages).
+// build compiles vulscan, the one-shot anchor and the load generator with the deploy zips' flags
+// less -trimpath, which would recompile every package (the tests' and developers' builds share
+// these compiled packages); then the deploy bootstrap and the cold starts' anchors (buildDeployed).
 func (s *suite) build() error {
 	for name, pkg := range map[string]string{
-		"vulscan":     "./functions/vulscan",
-		"hellolambda": "./tests/bench/hellolambda",
-		"minimalscf":  "./tests/bench/minimalscf",
-		"baresdk":     "./tests/bench/baresdk",
-		"loadgen":     "./tests/bench/loadgen",
+		"vulscan": "./functions/vulscan",
+		"baresdk": "./tests/bench/baresdk",
+		"loadgen": "./tests/bench/loadgen",
 	} {
 		path := filepath.Join(s.dir, name)
 		s.log("build %s", pkg)
@@ -140,25 +139,33 @@ func (s *suite) build() error {
 		}
 		s.bin[name] = path
 	}
-	return s.buildBootstrap()
+	return s.buildDeployed()
 }
 
-// buildBootstrap builds the deploy zips' bootstrap exactly as `task package` does (release tag:
+// buildDeployed builds the deploy zips' bootstrap exactly as `task package` does (release tag:
 // no TCSS emulator, no SQLite; -trimpath; the release toolchain), for the deploy size and the
-// cold starts: the figures are the deployed binary's. The same command as the task's shares its
-// compiled packages (CI packages before it tests).
-func (s *suite) buildBootstrap() error {
+// cold starts: the figures are the deployed binary's. The cold starts' anchors (the hello-world
+// Lambda, the minimal SCF runtime) are built the same way, so that a ratio compares the programs,
+// not two Go releases or two sets of flags. The same command as the task's shares its compiled
+// packages (CI packages before it tests).
+func (s *suite) buildDeployed() error {
 	toolchain, err := releaseToolchain(s.root)
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(s.dir, "bootstrap")
-	s.log("build the deploy bootstrap (%s, release)", toolchain)
 	env := []string{"GOTOOLCHAIN=" + toolchain, "GOOS=linux", "GOARCH=" + runtime.GOARCH, "TZ=UTC"}
-	if err := s.cmd(env, "go", "build", "-tags", "lambda.norpc,release", "-trimpath", "-ldflags=-s -w", "-o", path, "./functions/vulscan"); err != nil {
-		return err
+	for _, b := range []struct{ name, tags, pkg string }{
+		{"bootstrap", "lambda.norpc,release", "./functions/vulscan"},
+		{"hellolambda", "lambda.norpc", "./tests/bench/hellolambda"},
+		{"minimalscf", "", "./tests/bench/minimalscf"},
+	} {
+		path := filepath.Join(s.dir, b.name)
+		s.log("build %s (%s, as the deploy bootstrap)", b.pkg, toolchain)
+		if err := s.cmd(env, "go", "build", "-tags", b.tags, "-trimpath", "-ldflags=-s -w", "-o", path, b.pkg); err != nil {
+			return err
+		}
+		s.bin[b.name] = path
 	}
-	s.bin["bootstrap"] = path
 	return nil
 }
 
