@@ -99,7 +99,39 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   these changes, back to back, five pairs (load 2 to 4): wall 2.25x to 2.61x before (mean
   2.46x), 2.19x to 2.82x after (2.39x); CPU 2.39x to 2.79x (2.53x), 2.17x to 2.67x (2.43x);
   peak RSS 2.24x in every run before, 2.09x to 2.14x after. The machine's noise is larger than
-  the CPU gain, which the interleaved runs above measure. What would close the rest: a smaller process to start (a CLI built without the server's packages:
+  the CPU gain, which the interleaved runs above measure. Third round (issue 13): a one-shot
+  listens for SIGINT and SIGTERM only once it has run for 50 ms (main.go, lateSignalContext).
+  os/signal cost it three of the six threads it started (the runtime's locked signal-mask
+  thread, the one blocked receiving signals, one more to run goroutines beside them), their
+  wake-ups and two goroutines: perf stat, 30 interleaved runs, three times, CPU -6 to -8%,
+  context switches 133 to 112, page faults 782 to 759, clone() 6 to 3, peak RSS -0.3 MB. A
+  signal in the first 50 ms ends the process by the default action, as a kill does (the pending
+  record is durable before TCSS is called; reconciliation closes it as unknown); a scan that
+  waits longer (the write lock, its pace slot, TCSS over the internet) listens from then on and
+  records a call cut short as unknown itself (TestScanInterruptedDuringTheCallRecordsUnknown).
+  Measured and not kept (interleaved, consecutive runs on one log): wal_autocheckpoint 16, 32
+  and 128 against 64, 100 runs each on copies of one log (wall +5%, +3%, +4%: a shorter WAL to
+  read back costs more checkpoints, each a page copy and two fsyncs; a checkpoint at close is
+  the same work after the outcome, and a TRUNCATE one adds the new WAL header's fsync to the
+  next run); no journal_mode and foreign_keys pragmas on a log already in WAL mode (CPU -1%,
+  within the noise: the first statement parses the schema anyway); SQLite's lookaside off, a
+  128 KB page cache (page faults 795 to 789 and 786: a one-shot touches the pages it needs);
+  GOMAXPROCS(1) (no gain); the store's statements on a context that cannot end (13 fewer
+  goroutines of database/sql and the driver, no gain measured); opening the TCP connection
+  to TCSS and building the SDK's client in a goroutine while the store opens (wall -1.8%, CPU
+  +2%, 150 interleaved runs at load 1.2 to 1.8: not proven here, though over the internet it
+  would take a round trip off the path). Where the wall time goes now (timestamps from exec,
+  8 runs): the runtime and package initialisation until main 3.2 to 3.8 ms, opening the store
+  1.2 to 1.5, the pending record with its two syncs 1.0 to 1.5, the pace booking 0.2 to 0.4,
+  the call 1.1 to 1.4, the outcome 0.25, closing the store 0.2, the exit 1.0 (the SDK
+  program's whole run ends 4.1 ms after exec and its exit takes the same 1.0). Side by side
+  at this commit, the two programs alternately 110 ms apart as the suite runs them, 100 runs
+  each at load 1.7: wall 2.02x, CPU 2.10x. The suite's ` + "`-only one-shot -runs 25`" + `, five pairs
+  before and after this round back to back at load 1.6 to 3.3: wall 2.20x to 2.71x before (and
+  one run at 7.7x), 2.09x to 3.18x after; CPU 2.20x to 3.16x (mean 2.71x) before, 2.09x to
+  2.85x (2.40x) after; peak RSS 2.09x to 2.21x (2.14x) before, 2.04x to 2.10x (2.07x) after.
+  The machine's noise is larger than the wall gain. What
+  would close the rest: a smaller process to start (a CLI built without the server's packages:
   web, templ, the emulator, the Lambda and SCF runtimes) and less SQLite per attempt (the pace
   booking in the pending record's transaction, one commit instead of two; or the one-shot
   against PostgreSQL, whose store is already what a deployed function uses).
@@ -125,6 +157,12 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   to 2.2% of the samples, peak RSS median 14.34 to 13.38 MB (GNU time, 25 interleaved runs). The
   one-shot against PostgreSQL instead of SQLite peaks at 11.5 MB (1.9x): less SQLite, same start.
   What would close it: a CLI binary without the server's packages, and no SQLite in the one-shot.
+  Now (/proc/PID/smaps at exit, the late signal listener in): 13.3 MB resident, text 6.7 of
+  7.1 MB mapped, read-only data 4.3 of 6.7, data 0.3, anonymous 1.9 (three threads' stacks
+  fewer); ` + "`vulscan help`" + ` 8.8 MB (text 4.7, read-only data 2.6, anonymous 1.1); the SDK program
+  6.4 MB (text 2.6 of 2.8, read-only data 2.5 of 3.0, anonymous 1.0). The binary's pages alone
+  are 11.3 MB, 1.78x the SDK program's whole peak: 1.5x (9.5 MB) would need about 4 MB fewer of
+  them, which only a one-shot that links neither the server's packages nor SQLite would touch.
 - **Durability choice.** The pending record is on disk before TCSS is called: a batch of appends
   holding any record other than an outcome commits with synchronous=FULL (PostgreSQL: its
   configured synchronous_commit). A batch of outcomes only commits with synchronous=NORMAL
