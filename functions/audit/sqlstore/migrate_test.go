@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/audit/sqlstore/sqlstoretest"
@@ -218,15 +219,15 @@ func TestOpenChecksTheSchemaVersion(t *testing.T) {
 		h.store.Close()
 		// Dropping an index a migration made is not repaired by the next open: no DDL runs when the
 		// version is current (and this index is not a guard).
-		h.exec(t, `DROP INDEX audit_log_time`)
+		h.exec(t, `DROP INDEX audit_log_actor`)
 		s := h.reopen(t)
 		var n int
-		q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'audit_log_time'`
+		q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'audit_log_actor'`
 		if h.d.name == "postgres" {
-			q = `SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'audit_log_time'`
+			q = `SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'audit_log_actor'`
 		}
 		if err := h.raw.QueryRow(q).Scan(&n); err != nil || n != 0 {
-			t.Errorf("index audit_log_time: %d, %v; want still dropped (open ran DDL on a current schema)", n, err)
+			t.Errorf("index audit_log_actor: %d, %v; want still dropped (open ran DDL on a current schema)", n, err)
 		}
 		s.Close()
 
@@ -234,6 +235,56 @@ func TestOpenChecksTheSchemaVersion(t *testing.T) {
 		_, err := h.open(context.Background())
 		if err == nil || !strings.Contains(err.Error(), "newer than this vulscan knows") {
 			t.Errorf("opening a version 99 schema: %v, want it refused as newer", err)
+		}
+	})
+}
+
+// A log made by schema version 6 (its time index in place) migrates to version 7: the index is
+// dropped, the records verify, and the time filters and reconciliation's window still find
+// them, now through the IDs.
+func TestMigratesAVersion6LogOffItsTimeIndex(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		p := mustAppend(t, h.store, rec(0))
+		o := rec(1)
+		o.Outcome, o.PendingID = audit.OutcomeSucceeded, p.ID
+		mustAppend(t, h.store, o)
+		stale := mustAppend(t, h.store, rec(2))
+		h.store.Close()
+		// Version 6 is version 7 with audit_log_time (migration 0003) and without 0007's row.
+		h.exec(t, `CREATE INDEX audit_log_time ON audit_log (time_ns, id)`)
+		h.exec(t, `DELETE FROM schema_migrations WHERE version = 7`)
+		indexes := func() int {
+			t.Helper()
+			q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'audit_log_time'`
+			if h.d.name == "postgres" {
+				q = `SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'audit_log_time'`
+			}
+			var n int
+			if err := h.raw.QueryRow(q).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if indexes() != 1 {
+			t.Fatal("the version 6 log has no audit_log_time")
+		}
+
+		s := h.reopen(t)
+		if v, err := s.SchemaVersion(ctx); err != nil || v != 7 {
+			t.Errorf("SchemaVersion = %d, %v; want 7", v, err)
+		}
+		if n := indexes(); n != 0 {
+			t.Errorf("audit_log_time is still there after migrating")
+		}
+		if rep, err := s.Verify(ctx); err != nil || !rep.OK() || rep.Records != 3 {
+			t.Errorf("Verify = %v, %v; want ok: 3 records", rep, err)
+		}
+		if got, err := s.List(ctx, audit.Filter{Since: t0.Add(time.Minute)}); err != nil || len(got) != 2 || got[0].ID != stale.ID {
+			t.Errorf("List since the second record = %v, %v; want records 3 and 2", ids(got), err)
+		}
+		if got, err := s.StalePending(ctx, time.Time{}, t0.Add(time.Hour), 10); err != nil || len(got) != 1 || got[0].ID != stale.ID {
+			t.Errorf("StalePending = %v, %v; want record %d", ids(got), err, stale.ID)
 		}
 	})
 }

@@ -282,7 +282,7 @@ func (s *Store) OutcomeOf(ctx context.Context, pendingID int64) (audit.Record, e
 
 // query builds the SELECT for f, ordered by ID in the given direction. Every filter is written
 // so that an index serves it (see migrations/*/0003_filter_indexes.sql): a time bound becomes an
-// ID bound, found through the time index, because times never go backwards along the chain.
+// ID bound (firstIDAt), because times never go backwards along the chain.
 func (s *Store) query(f audit.Filter, order string) (string, []any) {
 	var where []string
 	var args []any
@@ -304,11 +304,12 @@ func (s *Store) query(f audit.Filter, order string) (string, []any) {
 			UNION SELECT id FROM audit_log WHERE registry_task_id = ? AND registry_task_id <> 0)`, f.TaskID, f.TaskID)
 	}
 	if !f.Since.IsZero() {
-		// No record at or after Since: the bound is past every ID.
-		add(`id >= COALESCE((`+firstIDAt+`), `+maxIDText+`)`, clampTime(f.Since).UnixNano())
+		since := clampTime(f.Since).UnixNano()
+		add(`id >= (`+firstIDAt+`)`, since, since)
 	}
 	if !f.Until.IsZero() {
-		add(`id < COALESCE((`+firstIDAt+`), `+maxIDText+`)`, clampTime(f.Until).UnixNano())
+		until := clampTime(f.Until).UnixNano()
+		add(`id < (`+firstIDAt+`)`, until, until)
 	}
 	if f.BeforeID > 0 {
 		add(`id < ?`, f.BeforeID)
@@ -327,11 +328,23 @@ func (s *Store) query(f audit.Filter, order string) (string, []any) {
 	return s.d.bind(q), args
 }
 
-// firstIDAt selects the ID of the first record at or after a time (Unix nanoseconds).
-const firstIDAt = `SELECT id FROM audit_log WHERE time_ns >= ? ORDER BY time_ns, id LIMIT 1`
-
-// maxIDText is the largest ID, as SQL.
-const maxIDText = `9223372036854775807`
+// firstIDAt selects, for a time T in Unix nanoseconds (its two ?, both T), the ID bound m that
+// splits the log at T: records with IDs below m are before T, the others at or after it (past
+// every ID when no record is). Times never go backwards along the chain, so a binary search over
+// the IDs finds it, each probe a seek in the table's own order (its primary key): about 20 probes
+// at a million records, and no index on time for every record to write (migration 0007). t(m),
+// the time of the first record at or after ID m, grows with m, so the search keeps
+// t(lo) < T <= t(hi), with lo = 0 and hi = the newest ID + 1 standing for before and after every
+// record, until hi = lo + 1.
+const firstIDAt = `WITH RECURSIVE probe (lo, hi) AS (
+		SELECT CAST(0 AS BIGINT), COALESCE((SELECT MAX(id) FROM audit_log), 0) + 1
+		UNION ALL
+		SELECT CASE WHEN (SELECT time_ns FROM audit_log WHERE id >= (lo + hi) / 2 ORDER BY id LIMIT 1) >= ?
+				THEN lo ELSE (lo + hi) / 2 END,
+			CASE WHEN (SELECT time_ns FROM audit_log WHERE id >= (lo + hi) / 2 ORDER BY id LIMIT 1) >= ?
+				THEN (lo + hi) / 2 ELSE hi END
+		FROM probe WHERE hi - lo > 1)
+	SELECT MIN(hi) FROM probe`
 
 func clampTime(t time.Time) time.Time {
 	if t.Before(minTime) {
