@@ -89,9 +89,10 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   (pending record 5, booking 1, outcome 7), so at 256 pages a one-shot read back 128 on average,
   at 64 it reads 32 and checkpoints (the page copy and two fsyncs) every fifth attempt instead
   of every twentieth: CPU median -7 to -9% side by side (90 and 60 interleaved runs on fresh
-  logs), wall not worse. The 8 indexes on audit_log stay: each serves a filter of the audit page
-  at 1M records (plan test), and the partial ones are not written by records they exclude (a
-  pending record writes the table and 4 indexes, its outcome the table and 6), so dropping one
+  logs), wall not worse. The 7 indexes on audit_log stay (8 until the time index went, see
+  Throughput): each serves a filter of the audit page at 1M records (plan test), and the
+  partial ones are not written by records they exclude (a pending record writes the table and 3
+  indexes, its outcome the table and 5), so dropping one
   saves a frame per record and a nineteenth of a 2.4% schema parse while a page query loses its
   index. Tried and not kept: preparing the idempotency key's two statements only for a keyed
   record (3% fewer allocations, no CPU difference BenchmarkOneShotStore's cpu-ns/op could
@@ -188,33 +189,59 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   checkpoint only copies what is already committed, so durability is unchanged. The log at
   rest is the file and its -wal.
 - **Throughput** (` + "`go test -bench 'BenchmarkStart' -cpuprofile`" + `, and each commit's batch and
-  duration counted in a run of 3,000 attempts): appends that arrive while a commit is under way
-  queue and go into the next transaction together (group commit), each chained and checked for
-  its idempotency key in order, no caller answered before its record's commit; the append
-  statements are prepared once. The anchor now calls the same emulator (What each figure
-  includes), and the benchmark's store checkpoints in the background as a server's does. With
-  16 callers on a quiet disk about 6 records share a synced commit of 0.6 ms (784 commits, and
-  189 of outcomes alone, unsynced, 0.3 ms): the one writer is busy 0.17 ms an attempt, so the
-  two cores' CPU is the limit, about 0.3 ms an attempt in this process (the emulator's and the
-  client's included) of which the appends are 40% (an insert into the table and its 8 indexes,
-  about 24 us a record, and the commit's WAL writes). On a busy disk the same run made 647
-  commits of 9 records at 4.9 ms each: the writer, blocked on the sync, is the limit (1.1 ms an
-  attempt). Changed in this round: the TCSS client kept Go's default of 2 idle connections, so
-  under concurrency every further call dialled and closed one (7% and 8% of the profile), it
-  keeps 32; modernc.org/sqlite started a goroutine and a progress handler for every statement
-  run with a context that can end (4.6% of samples), and the statements under the write lock
-  now run without one (0.8%; 24 fewer allocations an attempt). Side by side, the build before
-  this round (dcf6ca1), this one and the anchor interleaved, seven rounds in two runs: with 16
-  callers the medians were 775 us an attempt before, 535 after, the signed call 181 (0.23x to
-  0.34x); one caller 0.11x to 0.13x. Tried and left out: committing queued outcomes in a
-  transaction of their own ahead of the pending records (the writer does the same work in more
-  transactions; no change beyond the noise), and fdatasync for fsync (modernc.org/sqlite v1.62
-  offers it; on this virtual disk both take 0.41 ms at the median). One caller at a time waits
-  for its pending record's sync, its call and its outcome's commit in turn: about 0.1x, bounded
-  by the disk. What would close the gap: less written per record (the 8 indexes, each a page
-  in every commit's WAL), which the schema's owner weighs against the audit queries they serve;
-  and a store whose writer is not on the callers' two cores (PostgreSQL, where group commit also
-  applies).
+  duration counted in runs of 3,000 to 30,000 attempts): appends that arrive while a commit is
+  under way queue and go into the next transaction together (group commit), each chained and
+  checked for its idempotency key in order, no caller answered before its record's commit; the
+  append statements are prepared once. The anchor now calls the same emulator (What each figure
+  includes), and the benchmark's store checkpoints in the background as a server's does.
+  Earlier rounds: the TCSS client kept Go's default of 2 idle connections, so under concurrency
+  every further call dialled and closed one (7% and 8% of the profile), it keeps 32;
+  modernc.org/sqlite started a goroutine and a progress handler for every statement run with a
+  context that can end (4.6% of samples), and the statements under the write lock run without
+  one (0.8%; 24 fewer allocations an attempt): with 16 callers the medians went from 775 us an
+  attempt (dcf6ca1) to 535, the signed call 181 (0.23x to 0.34x). Where the time goes now
+  (issue 13; 30,000 attempts, 16 callers, a quiet disk): the process used 1.37 of the two cores
+  (user+sys 9.9 s in 7.2 s; the anchor 1.7 of them), so the CPU is not what bounds it: the one
+  writer is. It was busy 6.35 s of the 7.67 s (83%), in 8,824 commits of 6.8 records, 0.72 ms
+  each, of which 0.5 ms the COMMIT (its WAL writes and, in 7,494 of them, the sync). A record
+  waits for the rest of the commit under way and then for its own, about 1.1 ms, twice an
+  attempt; with the call (about 1.5 ms at this load) a caller's round is about 3.9 ms, and 16
+  callers make one attempt every 240 us. The writer's own CPU is about 0.29 ms a commit besides
+  the sync (profile: the insert 18 us a record, of which its b-tree inserts 6 and binding the 23
+  values 4; the commit's WAL frames 59 us, two writes each; BEGIN 24 us; reading the chain head
+  and checking an outcome's pending record 30 us; hashing and the row's values 23 us), on the two
+  cores the callers and the emulator share. With no sync at all (an experiment: synchronous=OFF)
+  the ratio was still 0.40x to 0.43x: the serial commit path alone keeps it under one half.
+  Changed in this round: the time index went (migration 0007; a time bound is now found by a
+  binary search over IDs, see Audit appends): WAL frames per attempt committed alone 13.6 to
+  11.4; four rounds interleaved with the build before and the anchor (load 1.4 to 2.1), CPU
+  (user+sys) per 20,000 attempts 9.04 s before, 8.38 s after (-7%), wall medians about 375 us an
+  attempt before and 340 after against the anchor's 98 to 156 us (0.25x to 0.46x before, 0.27x to
+  0.33x after: the machine's noise is larger than the change). The lead's first candidate,
+  partial indexes: four of the seven are partial already (the idempotency key, the outcome of a
+  pending record, the two task IDs) and a record writes only those it has a value for (a pending
+  record the table and 3 indexes, its outcome the table and 5); the other three (outcome,
+  trigger, actor) have a value in every record and serve filters whose value can be rare (a
+  failed outcome, a timer, one actor), so a partial one would leave some page reading the table.
+  Dropping all of them at once (an experiment, three rounds) made no difference the noise let
+  show. Tried and not kept, the sync outside the write lock (the writing connection commits with
+  synchronous=NORMAL and the store syncs the WAL file itself before answering the pending
+  records' callers; durability the same): letting the next batch commit during the last one's
+  sync broke the batches up (17,039 commits of 2.3 records instead of 6,032 of 6.6, each
+  writing the pages of the table and its indexes again) and a sync overlapped by writes took
+  0.73 ms instead of 0.5: 332 us an attempt against 244; outcomes queued apart, committing
+  during the pending records' sync, 232 to 242 against 200 to 225; at most one commit overlapping
+  each sync, 302 to 348 against 260 to 287; the lead kept through the sync, with only the lock
+  released, 195 to 211 against 200 to 225 (no change). On this virtual disk a sync takes longer
+  when writes overlap it, and a commit's rewritten pages cost more than the overlap saves.
+  Earlier, also left out: committing queued outcomes in a transaction of their own ahead of the
+  pending records, and fdatasync for fsync (both 0.41 ms at the median here). One caller at a
+  time waits for its pending record's sync, its call and its outcome's commit in turn: about
+  0.1x to 0.2x, bounded by the disk. What would close the gap: a cheaper commit on the serial
+  path (fewer pages a commit: the table's and the three full indexes'; fewer statements a
+  record: the chain head and the pending check), which SQLite in this process does at about
+  40 us a record at these batches; or a store whose writer is not on the callers' two cores
+  (PostgreSQL, where group commit also applies, its server doing the inserts).
 - **Lambda and SCF cold start** (the deploy bootstrap on PostgreSQL; before, the suite timed the
   developer build on SQLite). Opening PostgreSQL (connection, server start-up and
   authentication, schema and guard checks, the write probe, reconciliation) took 8 to 25 ms, and
@@ -423,6 +450,10 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   whole records (150-190k/s), with the parallel hashing.
 - **Audit appends, first view and burst at 1M**: every statement on the append path uses an
   index (the plan test), so an attempt at a million records costs what it does on an empty log;
+  a time bound (the page's filters, an export's --since, reconciliation's window) is found by a
+  binary search over IDs, about 20 seeks of the primary key at a million records, since times
+  never go backwards along the chain (Append keeps them in order, Verify checks it), and no
+  record writes a time index any more (issue 13, migration 0007);
   the page never walks the chain in a request (audit.Watcher checks in the background and keeps
   the verified head in the database, audit_verified_head, so a new process resumes from it:
   a shortcut for the page, never read by ` + "`vulscan audit verify`" + `). Durability is unchanged by
