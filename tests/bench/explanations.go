@@ -119,15 +119,17 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   128 KB page cache (page faults 795 to 789 and 786: a one-shot touches the pages it needs);
   GOMAXPROCS(1) (no gain); the store's statements on a context that cannot end (13 fewer
   goroutines of database/sql and the driver, no gain measured); opening the TCP connection
-  to TCSS and building the SDK's client in a goroutine while the store opens (wall -1.8%, CPU
-  +2%, 150 interleaved runs at load 1.2 to 1.8: not proven here, though over the internet it
-  would take a round trip off the path). Where the wall time goes now (timestamps from exec,
+  to TCSS and building the SDK's client in a goroutine while the store opens (150 interleaved
+  runs, twice: wall -1.8% and +7.7%, CPU +2% and +12%; the thread woken beside SQLite costs
+  more than the work it hides, though over the internet it would take a round trip off the
+  path). Where the wall time goes now (timestamps from exec,
   8 runs): the runtime and package initialisation until main 3.2 to 3.8 ms, opening the store
   1.2 to 1.5, the pending record with its two syncs 1.0 to 1.5, the pace booking 0.2 to 0.4,
   the call 1.1 to 1.4, the outcome 0.25, closing the store 0.2, the exit 1.0 (the SDK
   program's whole run ends 4.1 ms after exec and its exit takes the same 1.0). Side by side
-  at this commit, the two programs alternately 110 ms apart as the suite runs them, 100 runs
-  each at load 1.7: wall 2.02x, CPU 2.10x. The suite's ` + "`-only one-shot -runs 25`" + `, five pairs
+  at this commit, the two programs alternately 110 ms apart as the suite runs them, three
+  runs of 100 to 150 each at load 1.1 to 2.5: wall 2.02x to 2.13x, CPU 2.10x to 2.23x (in
+  the same runs the previous commit: 2.16x and 2.36x). The suite's ` + "`-only one-shot -runs 25`" + `, five pairs
   before and after this round back to back at load 1.6 to 3.3: wall 2.20x to 2.71x before (and
   one run at 7.7x), 2.09x to 3.18x after; CPU 2.20x to 3.16x (mean 2.71x) before, 2.09x to
   2.85x (2.40x) after; peak RSS 2.09x to 2.21x (2.14x) before, 2.04x to 2.10x (2.07x) after.
