@@ -167,15 +167,23 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   are 11.3 MB, 1.78x the SDK program's whole peak: 1.5x (9.5 MB) would need about 4 MB fewer of
   them, which only a one-shot that links neither the server's packages nor SQLite would touch.
 - **Durability choice.** The pending record is on disk before TCSS is called: a batch of appends
-  holding any record other than an outcome commits with synchronous=FULL (PostgreSQL: its
-  configured synchronous_commit). A batch of outcomes only commits with synchronous=NORMAL
-  (PostgreSQL: synchronous_commit=off for that transaction): the commit is written, not
-  synced, so a power cut may lose the newest outcomes, never corrupt the log or break the chain
-  (the next synced commit makes them durable); the attempt's pending record stays, and
-  reconciliation closes it as unknown. A crash of the process alone loses nothing. The TCSS pace
-  booking also commits unsynced (a lost booking lets one call go a slot early after a reboot).
-  SQLite sets synchronous per connection, so appends run on one kept connection whose level is
-  switched before BEGIN (the switch and the booking are statements prepared on it). The WAL is
+  holding any record other than an outcome is synced before its callers are answered. On SQLite
+  (since issue 13's last round) the appends' connection commits with synchronous=NORMAL and the
+  batch's leader fsyncs the WAL file itself once SQLite's write lock and the store's are
+  released (sqlstore/walsync.go: the sync covers every frame written before it, whichever
+  descriptor wrote them; SQLite still syncs the WAL header when it restarts the WAL and both
+  files around a checkpoint), so a pace booking or another process's commit no longer waits
+  for the disk; a record is visible from its commit, a fraction of a millisecond before it is
+  durable, and no caller is answered, no scan started, before then. A failed sync refuses every
+  later append that needs one, for the life of the process (a later sync that succeeds proves
+  nothing on Linux). PostgreSQL commits with its configured synchronous_commit. A batch of
+  outcomes only is not synced (PostgreSQL: synchronous_commit=off for that transaction): a
+  power cut may lose the newest outcomes, never corrupt the log or break the chain (the next
+  sync makes them durable); the attempt's pending record stays, and reconciliation closes it as
+  unknown. A crash of the process alone loses nothing. The TCSS pace booking also commits
+  unsynced (a lost booking lets one call go a slot early after a reboot). SQLite sets
+  synchronous per connection, so appends and bookings run on one kept connection (the booking
+  a statement prepared on it). The WAL is
   kept between processes: SQLITE_FCNTL_PERSIST_WAL and SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, set by
   the store's own driver's connection hook (modernc.org/sqlite v1.62 exposes no db_config, so
   the hook calls it on the connection's handle through the driver's lib). A one-shot keeps
@@ -216,26 +224,34 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   the ratio was still 0.40x to 0.43x: the serial commit path alone keeps it under one half.
   Changed in this round: the time index went (migration 0007; a time bound is now found by a
   binary search over IDs, see Audit appends): WAL frames per attempt committed alone 13.6 to
-  11.4; four rounds interleaved with the build before and the anchor (load 1.4 to 2.1), CPU
-  (user+sys) per 20,000 attempts 9.04 s before, 8.38 s after (-7%), wall medians about 375 us an
-  attempt before and 340 after against the anchor's 98 to 156 us (0.25x to 0.46x before, 0.27x to
-  0.33x after: the machine's noise is larger than the change). The lead's first candidate,
+  11.4; interleaved with the build before and the anchor, CPU (user+sys) per 20,000 attempts
+  9.04 s to 8.38 s in four rounds (load 1.4 to 2.1) and 7.48 to 7.38 in six more: the wall
+  ratio moved less than the machine's noise (0.30x both in the six). Then the sync left the
+  write lock (Durability choice): the leader commits with synchronous=NORMAL and fsyncs the WAL
+  itself, keeping the lead through the sync so that batches stay whole, and the fsync is a raw
+  system call that keeps the goroutine's processor. That last part is the gain: counted per
+  sync, a blocking fsync took 340 to 420 us of the leader's wall time against 230 to 280 for the
+  raw one (5,000 to 5,600 syncs a run, three runs each), the difference being the wait for a
+  processor after the call, with every caller of the next batch waiting on the leader. Six
+  rounds interleaved (go test -c builds of main before this round, of the time-index commit and
+  of this one, each BenchmarkStartParallel -test.benchtime 20000x, then the anchor; load 1.4 to
+  2.5): medians 298, 302 and 262 us an attempt, the anchor 83 us: 0.28x, 0.27x and 0.32x, this
+  build the fastest in each of the six rounds; CPU per run 8.18, 8.21 and 7.53 s. One caller at
+  a time (BenchmarkStart, three rounds): no change beyond the noise. The lead's first candidate,
   partial indexes: four of the seven are partial already (the idempotency key, the outcome of a
   pending record, the two task IDs) and a record writes only those it has a value for (a pending
   record the table and 3 indexes, its outcome the table and 5); the other three (outcome,
   trigger, actor) have a value in every record and serve filters whose value can be rare (a
   failed outcome, a timer, one actor), so a partial one would leave some page reading the table.
   Dropping all of them at once (an experiment, three rounds) made no difference the noise let
-  show. Tried and not kept, the sync outside the write lock (the writing connection commits with
-  synchronous=NORMAL and the store syncs the WAL file itself before answering the pending
-  records' callers; durability the same): letting the next batch commit during the last one's
-  sync broke the batches up (17,039 commits of 2.3 records instead of 6,032 of 6.6, each
-  writing the pages of the table and its indexes again) and a sync overlapped by writes took
-  0.73 ms instead of 0.5: 332 us an attempt against 244; outcomes queued apart, committing
-  during the pending records' sync, 232 to 242 against 200 to 225; at most one commit overlapping
-  each sync, 302 to 348 against 260 to 287; the lead kept through the sync, with only the lock
-  released, 195 to 211 against 200 to 225 (no change). On this virtual disk a sync takes longer
-  when writes overlap it, and a commit's rewritten pages cost more than the overlap saves.
+  show. Tried and not kept, other ways of syncing outside the lock: letting the next batch
+  commit during the last one's sync broke the batches up (17,039 commits of 2.3 records instead
+  of 6,032 of 6.6, each writing the pages of the table and its indexes again) and a sync
+  overlapped by writes took 0.73 ms instead of 0.5: 332 us an attempt against 244; outcomes
+  queued apart, committing during the pending records' sync, 232 to 242 against 200 to 225; at
+  most one commit overlapping each sync, 302 to 348 against 260 to 287. On this virtual disk a
+  sync takes longer when writes overlap it, and a commit's rewritten pages cost more than the
+  overlap saves.
   Earlier, also left out: committing queued outcomes in a transaction of their own ahead of the
   pending records, and fdatasync for fsync (both 0.41 ms at the median here). One caller at a
   time waits for its pending record's sync, its call and its outcome's commit in turn: about

@@ -45,7 +45,7 @@ func (s *Store) paceWrite(ctx context.Context, query string, book func(rowQuerie
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.writerConn(ctx, false); err != nil {
+	if _, err := s.writerConn(ctx); err != nil {
 		return err
 	}
 	st, err := s.connStmt(ctx, query)

@@ -33,7 +33,10 @@ type Store struct {
 	// ckpt checkpoints a serving process's SQLite WAL in the background (walcheckpoint.go);
 	// nil in a one-shot, whose commits checkpoint inline.
 	ckpt *walCheckpointer
-	now  func() time.Time
+	// wal syncs a SQLite log's WAL for the append path, outside the write lock (walsync.go);
+	// nil for PostgreSQL, whose commit waits for its own WAL flush.
+	wal *walSync
+	now func() time.Time
 }
 
 var _ audit.Store = (*Store)(nil)
@@ -43,7 +46,8 @@ var _ audit.Store = (*Store)(nil)
 // whose appends queue on its own mutex re-takes the lock the moment it commits, while the other
 // polls with sleeps of up to 100 ms, so on a loaded machine the wait can last seconds; 20 s keeps
 // such a wait from failing an append, and callers' contexts still bound it. synchronous(FULL) makes
-// a committed record survive a power cut (the append path lowers it for outcomes, writer.go);
+// a committed record survive a power cut (the append path's connection commits with NORMAL and
+// syncs the WAL itself after the write lock is released, when its records need it: walsync.go);
 // _txlock=immediate makes every transaction (only Append and the schema use them) take the write
 // lock at BEGIN, so two appends cannot both read the same chain head. wal_autocheckpoint(64):
 // the WAL outlives each process (keepwal.go) and every new process reads it back when it opens
@@ -69,7 +73,12 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(8)
-	return open(ctx, db, sqliteDialect, "SQLite "+filepath.Base(path))
+	s, err := open(ctx, db, sqliteDialect, "SQLite "+filepath.Base(path))
+	if err != nil {
+		return nil, err
+	}
+	s.wal = newWALSync(path)
+	return s, nil
 }
 
 // OpenPostgres opens the PostgreSQL audit log at dsn (postgres://…), creating its table if
@@ -106,7 +115,11 @@ func open(ctx context.Context, db *sql.DB, d dialect, what string) (*Store, erro
 // Close closes the database.
 func (s *Store) Close() error {
 	s.stopCheckpoints()
-	return errors.Join(s.closeWriter(), s.db.Close())
+	err := s.closeWriter()
+	if s.wal != nil {
+		err = errors.Join(err, s.wal.close())
+	}
+	return errors.Join(err, s.db.Close())
 }
 
 // The range of times Unix nanoseconds can hold, with a margin.

@@ -16,18 +16,20 @@ import (
 //
 // Appends that arrive while a commit is under way queue; the goroutine whose commit ends first
 // takes the whole queue into one transaction, so N concurrent attempts share one fsync instead of
-// queueing for N. Inside the transaction the records are chained one after the other exactly as
+// queueing for N. On SQLite the sync runs after the commit, outside the database's write lock
+// and the store's (walsync.go), so that a pace booking or another process's commit does not wait
+// for the disk. Inside the transaction the records are chained one after the other exactly as
 // N separate appends would chain them (each checks the idempotency rule against the records
 // before it, the batch's included), and no caller is answered before the transaction holding its
 // record has committed.
 //
 // Durability: a batch that holds any record other than an outcome (a pending record above all)
-// commits with a sync (SQLite synchronous=FULL, PostgreSQL's synchronous_commit as configured),
-// so that the pending record is on disk before TCSS is called. A batch of outcomes only commits
-// without waiting for the disk (SQLite synchronous=NORMAL: the WAL is written but not synced;
-// PostgreSQL synchronous_commit=off for that transaction): a power cut may lose such an outcome,
-// never corrupt the log or break the chain (only the newest records can go, and the next synced
-// commit makes them durable), and the attempt's pending record stays behind for reconciliation,
+// is synced before its callers are answered, so that the pending record is on disk before TCSS
+// is called. On SQLite the store syncs the WAL itself once the commit has released the write
+// lock (walsync.go); PostgreSQL's commit waits for its synchronous_commit as configured. A batch of outcomes only is not synced (SQLite: no
+// sync; PostgreSQL synchronous_commit=off for that transaction): a power cut may lose such an
+// outcome, never corrupt the log or break the chain (only the newest records can go, and the next
+// sync makes them durable), and the attempt's pending record stays behind for reconciliation,
 // which closes it as unknown. A crash of the process alone loses nothing: the commit is in the
 // operating system's cache.
 
@@ -58,12 +60,11 @@ type batcher struct {
 
 // writer is the append path's connection and statements.
 type writer struct {
-	// conn is SQLite's one writing connection, kept for the store's life: synchronous is a
-	// per-connection setting, and its statements stay prepared on it. nil until the first
-	// append; PostgreSQL takes a pooled connection per batch instead (a kept one could break).
+	// conn is SQLite's one writing connection, kept for the store's life: it commits with
+	// synchronous=NORMAL, a per-connection setting (the store syncs the WAL itself, walsync.go),
+	// and its statements stay prepared on it. nil until the first append; PostgreSQL takes a
+	// pooled connection per batch instead (a kept one could break).
 	conn *sql.Conn
-	// full is conn's synchronous level: true FULL (as the DSN opens it), false NORMAL.
-	full bool
 	// stmts are prepared once on the database; a transaction reuses each on its connection.
 	stmts appendStmts
 	// connStmts are prepared on conn, by query (connStmt).
@@ -164,9 +165,13 @@ func (s *Store) Append(ctx context.Context, rec audit.Record) (audit.Record, err
 	return res.rec, res.err
 }
 
-// lead commits batch, then hands the lead to the first append that queued meanwhile, or gives
-// it up. Should the commit panic (a server recovers from a handler's panic and goes on), every
-// caller of the batch is answered and the lead still passes on, so that no append waits for ever.
+// lead commits batch, waits for the WAL sync it needs, if any (walsync.go), answers its
+// callers, then hands the lead to the first append that queued meanwhile, or gives it up: the
+// appends that arrive during a commit and its sync go into the next transaction together (a
+// next batch committed during the sync made the batches smaller and the sync slower; see the
+// benchmark's explanations). Should the work panic (a server recovers from a handler's panic and
+// goes on), every caller of the batch is answered and the lead still passes on, so that no
+// append waits for ever.
 func (s *Store) lead(batch []*appendReq) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -181,7 +186,19 @@ func (s *Store) lead(batch []*appendReq) {
 		}
 		s.handOff()
 	}()
-	s.commit(batch)
+	results, seq := s.commit(batch)
+	if seq != 0 {
+		if err := s.wal.through(seq); err != nil {
+			for i := range results {
+				if results[i].err == nil && !isOutcome(batch[i].rec) {
+					results[i] = appendResult{err: fmt.Errorf("sqlstore: append: record %d is committed but may not survive a power cut: %w", results[i].rec.ID, err)}
+				}
+			}
+		}
+	}
+	for i, r := range batch {
+		r.done <- results[i]
+	}
 }
 
 // handOff passes the lead to the first queued append, or gives it up.
@@ -196,56 +213,68 @@ func (s *Store) handOff() {
 	b.leading = false
 }
 
-// commit stores batch in one transaction and answers each caller. A caller whose context ended
-// while it queued is answered with that error and its record left out. Should the transaction
-// fail as a whole (a database error, not a refusal of one record), each record is tried again
-// alone, so that one bad record does not fail the others.
-func (s *Store) commit(batch []*appendReq) {
-	live := batch[:0:0]
-	for _, r := range batch {
+// commit stores batch in one transaction and returns each caller's result, in batch order, and
+// the WAL sync sequence number its callers must wait for (walSync.through; 0 for none). A caller
+// whose context ended while it queued gets that error and its record is left out. Should the
+// transaction fail as a whole (a database error, not a refusal of one record), each record is
+// tried again alone, so that one bad record does not fail the others.
+func (s *Store) commit(batch []*appendReq) ([]appendResult, uint64) {
+	out := make([]appendResult, len(batch))
+	var live []*appendReq
+	var at []int // live[j] is batch[at[j]]
+	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
-			r.done <- appendResult{err: fmt.Errorf("sqlstore: append: %w", err)}
+			out[i].err = fmt.Errorf("sqlstore: append: %w", err)
 			continue
 		}
-		live = append(live, r)
+		live, at = append(live, r), append(at, i)
 	}
 	if len(live) == 0 {
-		return
+		return out, 0
 	}
-	results, err := s.commitBatch(live)
+	results, seq, err := s.commitBatch(live)
 	if err != nil && len(live) > 1 {
-		for _, r := range live {
-			s.commit([]*appendReq{r})
+		for _, i := range at {
+			res, sq := s.commit(batch[i : i+1])
+			out[i], seq = res[0], max(seq, sq)
 		}
-		return
+		return out, seq
 	}
-	for i, r := range live {
+	for j, i := range at {
 		if err != nil {
-			r.done <- appendResult{err: err}
+			out[i].err = err
 			continue
 		}
-		r.done <- results[i]
+		out[i] = results[j]
 	}
+	return out, seq
 }
 
 // commitBatch appends the records of reqs in order in one transaction. It returns each record's
-// result (a refused record, such as a bound idempotency key, has its error there), or an error
-// when nothing was stored.
-func (s *Store) commitBatch(reqs []*appendReq) ([]appendResult, error) {
+// result (a refused record, such as a bound idempotency key, has its error there) and the WAL
+// sync sequence number the batch's callers must wait for (0: none), or an error when nothing was
+// stored.
+func (s *Store) commitBatch(reqs []*appendReq) ([]appendResult, uint64, error) {
 	ctx, cancel := anyAlive(reqs)
 	defer cancel()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.prepareAppend(ctx); err != nil {
-		return nil, fmt.Errorf("sqlstore: append: preparing statements: %w", err)
+		return nil, 0, fmt.Errorf("sqlstore: append: preparing statements: %w", err)
 	}
 	durable := false
 	for _, r := range reqs {
 		durable = durable || !isOutcome(r.rec)
 	}
+	if durable && s.wal != nil {
+		if err := s.wal.err(); err != nil {
+			// The records would be committed, not durable: refuse before, not after.
+			return nil, 0, fmt.Errorf("sqlstore: append: %w", err)
+		}
+	}
 	tx, err := s.beginAppend(ctx, durable)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: append: %w", notWritable(err))
+		return nil, 0, fmt.Errorf("sqlstore: append: %w", notWritable(err))
 	}
 	defer tx.Rollback()
 	ctx = s.underLock(ctx)
@@ -254,7 +283,7 @@ func (s *Store) commitBatch(reqs []*appendReq) ([]appendResult, error) {
 	var lastHash string
 	err = tx.StmtContext(ctx, s.w.stmts.chainHead).QueryRowContext(ctx).Scan(&lastID, &lastNs, &lastHash)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("sqlstore: append: reading the chain head: %w", err)
+		return nil, 0, fmt.Errorf("sqlstore: append: reading the chain head: %w", err)
 	}
 	insert := tx.StmtContext(ctx, s.w.stmts.insert)
 	out := make([]appendResult, len(reqs))
@@ -262,7 +291,7 @@ func (s *Store) commitBatch(reqs []*appendReq) ([]appendResult, error) {
 		rec := r.rec
 		refused, err := s.checkRefs(ctx, tx, rec)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if refused != nil {
 			out[i].err = refused
@@ -276,16 +305,20 @@ func (s *Store) commitBatch(reqs []*appendReq) ([]appendResult, error) {
 		}
 		rec.Hash = rec.ComputeHash()
 		if _, err := insert.ExecContext(ctx, rowValues(rec)...); err != nil {
-			return nil, fmt.Errorf("sqlstore: append: %w", notWritable(err))
+			return nil, 0, fmt.Errorf("sqlstore: append: %w", notWritable(err))
 		}
 		lastID, lastNs, lastHash = rec.ID, rec.Time.UnixNano(), rec.Hash
 		out[i].rec = rec
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("sqlstore: append: commit: %w", notWritable(err))
+		return nil, 0, fmt.Errorf("sqlstore: append: commit: %w", notWritable(err))
 	}
 	s.noteCommit()
-	return out, nil
+	var seq uint64
+	if durable && s.wal != nil {
+		seq = s.wal.commitDone()
+	}
+	return out, seq, nil
 }
 
 // underLock is the context of the statements an append transaction runs once it holds
@@ -306,7 +339,8 @@ func (s *Store) underLock(ctx context.Context) context.Context {
 func isOutcome(rec audit.Record) bool { return rec.PendingID != 0 }
 
 // beginAppend starts the append transaction with the durability the batch needs and takes the
-// log's write lock.
+// log's write lock. On SQLite the commit never syncs (the store syncs the WAL after it, when the
+// batch needs it: walsync.go).
 func (s *Store) beginAppend(ctx context.Context, durable bool) (*sql.Tx, error) {
 	if s.d.name != sqliteDialect.name {
 		tx, err := s.db.BeginTx(ctx, nil)
@@ -321,45 +355,35 @@ func (s *Store) beginAppend(ctx context.Context, durable bool) (*sql.Tx, error) 
 		}
 		return tx, nil
 	}
-	conn, err := s.writerConn(ctx, durable)
+	conn, err := s.writerConn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return conn.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock (see sqliteParams)
 }
 
-// writerConn returns SQLite's writing connection (opening it on first use) with its synchronous
-// level set: FULL when durable, else NORMAL. The caller holds s.mu.
-func (s *Store) writerConn(ctx context.Context, durable bool) (*sql.Conn, error) {
-	if s.w.conn == nil {
-		conn, err := s.db.Conn(ctx)
-		if err != nil {
-			return nil, err
-		}
-		s.w.conn, s.w.full = conn, true // the DSN's synchronous(FULL)
-		if s.ckpt != nil {
-			// Checkpoints run in the background (walcheckpoint.go); a failure here leaves SQLite's
-			// inline ones on: slower, not wrong.
-			_, _ = conn.ExecContext(ctx, checkpointBackstop)
-		}
+// writerConn returns SQLite's writing connection, opening it on first use with
+// synchronous=NORMAL: its commits are written to the WAL, not synced (walsync.go). The caller
+// holds s.mu.
+func (s *Store) writerConn(ctx context.Context) (*sql.Conn, error) {
+	if s.w.conn != nil {
+		return s.w.conn, nil
 	}
-	if s.w.full != durable {
-		level := "NORMAL"
-		if durable {
-			level = "FULL"
-		}
-		// synchronous cannot change inside a transaction: it is set on the connection first.
-		// Setting it takes no lock and waits for no one (underLock).
-		set, err := s.connStmt(ctx, `PRAGMA synchronous = `+level)
-		if err == nil {
-			_, err = set.ExecContext(s.underLock(ctx))
-		}
-		if err != nil {
-			return nil, fmt.Errorf("setting synchronous=%s: %w", level, err)
-		}
-		s.w.full = durable
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return s.w.conn, nil
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("setting synchronous=NORMAL: %w", err)
+	}
+	if s.ckpt != nil {
+		// Checkpoints run in the background (walcheckpoint.go); a failure here leaves SQLite's
+		// inline ones on: slower, not wrong.
+		_, _ = conn.ExecContext(ctx, checkpointBackstop)
+	}
+	s.w.conn = conn
+	return conn, nil
 }
 
 // connStmt returns query prepared on SQLite's writing connection, preparing it on first use:

@@ -70,36 +70,6 @@ func TestAppendLeavesOutACallerThatGaveUp(t *testing.T) {
 	}
 }
 
-// The durability choice on SQLite: a pending record commits with synchronous=FULL (on disk before
-// TCSS is called); an outcome, and a pace booking, commit with NORMAL (written, not synced).
-func TestSQLiteSyncsPendingRecordsOnly(t *testing.T) {
-	s := newSQLite(t).store
-	ctx := context.Background()
-	level := func() int {
-		t.Helper()
-		var n int
-		if err := s.w.conn.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	const normal, full = 1, 2
-	pending := mustAppend(t, s, rec(0))
-	if got := level(); got != full {
-		t.Errorf("after a pending record: synchronous %d, want FULL (%d)", got, full)
-	}
-	outcome := rec(1)
-	outcome.Outcome, outcome.PendingID = audit.OutcomeSucceeded, pending.ID
-	mustAppend(t, s, outcome)
-	if got := level(); got != normal {
-		t.Errorf("after an outcome: synchronous %d, want NORMAL (%d)", got, normal)
-	}
-	mustAppend(t, s, rec(2))
-	if got := level(); got != full {
-		t.Errorf("after the next pending record: synchronous %d, want FULL (%d)", got, full)
-	}
-}
-
 // The WAL outlives the store: closing neither checkpoints it into the database file nor deletes
 // it (four fsyncs a process saved), and the next store reads every record back from it.
 func TestTheWALOutlivesTheProcess(t *testing.T) {
