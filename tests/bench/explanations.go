@@ -229,7 +229,9 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   ratio moved less than the machine's noise (0.30x both in the six). Then the sync left the
   write lock (Durability choice): the leader commits with synchronous=NORMAL and fsyncs the WAL
   itself, keeping the lead through the sync so that batches stay whole, and the fsync is a raw
-  system call that keeps the goroutine's processor. That last part is the gain: counted per
+  system call that keeps the goroutine's processor (a blocking one again after a sync slower
+  than 5 ms: while a raw call runs the runtime cannot stop the world, so on a stalling disk
+  every collection would wait for the sync). That last part is the gain: counted per
   sync, a blocking fsync took 340 to 420 us of the leader's wall time against 230 to 280 for the
   raw one (5,000 to 5,600 syncs a run, three runs each), the difference being the wait for a
   processor after the call, with every caller of the next batch waiting on the leader. Six
@@ -444,7 +446,13 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   witness lines 30%, of which the commits 27%; HTTP serving 16%; the Go runtime's sysmon 16%,
   woken around the blocking syncs). The 2 ms target needs a log whose commit is durable in well under a
   millisecond at p99 and a machine whose cores are not shared (local NVMe, or PostgreSQL with a
-  fast WAL device); nothing in vulscan's own work is as large as the disk's tail.
+  fast WAL device); nothing in vulscan's own work is as large as the disk's tail. Issue 13's
+  last round moved SQLite's sync out of the write lock (Durability choice), so a pace booking
+  no longer waits behind another request's sync; measured with ` + "`go tool task bench -- -only warm`" + `,
+  the build before and this one alternately, two runs each on a quiet machine (load under 1):
+  p99 10.7 and 368 ms before, 111 and 303 ms after, medians 4.1, 5.7, 3.9 and 4.5 ms (the
+  anchor 1.5 to 1.7), this disk's sync p99 1.7, 16.6, 5.1 and 3.3 ms: one stall of the disk
+  decides a run's p99 either way, and no difference shows.
 - **Audit verify at a million records** (SQLite; ` + "`go test -bench`" + ` on a 1M-record file,
   ` + "`-cpuprofile`" + `). Reading 23 columns a row through database/sql and the pure-Go SQLite was three
   quarters of the walk (130-180k records/s). Letting SQLite build the v2 encoding in SQL

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 )
 
 // The sync of SQLite's WAL, outside the write lock.
@@ -28,7 +29,12 @@ import (
 //
 // The sync itself (syncWAL) keeps the goroutine's processor on Linux: a blocking system call
 // hands it to another goroutine, and with the two cores busy the leader then queued for one
-// after every sync, about 0.1 ms, while every caller of the next batch waited on it.
+// after every sync, about 0.1 ms, while every caller of the next batch waited on it. The cost:
+// while a raw call runs, the runtime cannot stop the world (a garbage collection's start and
+// end wait for it), so a sync that stalls on a busy disk would stall the whole process as long.
+// A sync that took longer than rawSyncLimit therefore makes the next ones blocking calls again,
+// until one is quick: a disk that stalls costs the process at most one stalled sync, not every
+// one.
 //
 // What readers see: a record is visible from its commit, a sync before it is durable. A power
 // cut in between (a fraction of a millisecond) loses it, but its caller was not answered, so no
@@ -44,8 +50,9 @@ import (
 // walSync syncs the WAL file of a SQLite store for the append path.
 type walSync struct {
 	path string
-	// syncFile syncs the open WAL file (syncWAL); tests replace it.
-	syncFile func(*os.File) error
+	// syncFile syncs the open WAL file (syncWAL), keeping the processor when raw; tests
+	// replace it.
+	syncFile func(f *os.File, raw bool) error
 
 	mu        sync.Mutex
 	cond      sync.Cond
@@ -53,8 +60,13 @@ type walSync struct {
 	committed uint64   // sequence number of the newest commit whose callers wait for a sync
 	synced    uint64   // every commit up to this one is durable
 	syncing   bool     // a sync is under way (without mu)
+	slow      bool     // the last sync took longer than rawSyncLimit: the next one blocks
 	failed    error    // the first failed sync, final; or the store is closed
 }
+
+// rawSyncLimit is the longest sync after which the next one is still a raw call (see above):
+// well above this disk's usual sync (0.15 to 0.5 ms), well below the stalls of a busy one.
+const rawSyncLimit = 5 * time.Millisecond
 
 func newWALSync(dbPath string) *walSync {
 	w := &walSync{path: dbPath + "-wal", syncFile: syncWAL}
@@ -94,11 +106,14 @@ func (w *walSync) through(seq uint64) error {
 			continue
 		}
 		w.syncing = true
-		target := w.committed
+		target, raw := w.committed, !w.slow
 		w.mu.Unlock()
-		err := w.sync()
+		start := time.Now()
+		err := w.sync(raw)
+		took := time.Since(start)
 		w.mu.Lock()
 		w.syncing = false
+		w.slow = took > rawSyncLimit
 		w.cond.Broadcast()
 		if err != nil {
 			if w.failed == nil {
@@ -113,7 +128,7 @@ func (w *walSync) through(seq uint64) error {
 
 // sync opens the WAL file on first use and syncs it. Only the goroutine that set syncing runs
 // it; close waits for it.
-func (w *walSync) sync() error {
+func (w *walSync) sync(raw bool) error {
 	if w.f == nil {
 		// The commit before this sync wrote the WAL, so it exists; no connection of this store
 		// deletes it (SQLITE_FCNTL_PERSIST_WAL, keepwal.go), so it stays the file SQLite writes.
@@ -123,7 +138,7 @@ func (w *walSync) sync() error {
 		}
 		w.f = f
 	}
-	return w.syncFile(w.f)
+	return w.syncFile(w.f, raw)
 }
 
 // close waits for a sync under way and closes the file; a later through fails.

@@ -5,10 +5,12 @@ import (
 	"syscall"
 )
 
-// syncWAL fsyncs f without handing the goroutine's processor to another goroutine for the
-// duration (a raw system call; walsync.go says why). The other processors go on meanwhile; the
-// runtime's stop-the-world waits at most one sync.
-func syncWAL(f *os.File) error {
+// syncWAL fsyncs f. Raw, the goroutine keeps its processor for the duration (a raw system call;
+// walsync.go says why and when); the other processors go on meanwhile.
+func syncWAL(f *os.File, raw bool) error {
+	if !raw {
+		return f.Sync()
+	}
 	for {
 		_, _, errno := syscall.RawSyscall(syscall.SYS_FSYNC, f.Fd(), 0, 0)
 		if errno != syscall.EINTR {

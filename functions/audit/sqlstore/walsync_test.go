@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
 )
@@ -18,26 +19,33 @@ type syncWatch struct {
 	syncs   int
 	durable int64 // every record up to this ID was committed before a sync that has ended
 	fail    error
+	delay   time.Duration   // each sync takes at least this long
+	raw     []bool          // per sync: whether it kept the processor
+	took    []time.Duration // per sync: how long it took
 }
 
 func watchSyncs(t *testing.T, s *Store) *syncWatch {
 	t.Helper()
 	w := &syncWatch{}
-	s.wal.syncFile = func(f *os.File) error {
+	s.wal.syncFile = func(f *os.File, raw bool) error {
+		start := time.Now()
 		var newest int64
 		if err := s.db.QueryRow(`SELECT COALESCE(MAX(id), 0) FROM audit_log`).Scan(&newest); err != nil {
 			t.Errorf("reading the newest record before a sync: %v", err)
 		}
 		w.mu.Lock()
-		fail := w.fail
+		fail, delay := w.fail, w.delay
 		w.mu.Unlock()
 		if fail != nil {
 			return fail
 		}
-		err := f.Sync()
+		time.Sleep(delay)
+		err := syncWAL(f, raw)
+		took := time.Since(start)
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.syncs++
+		w.raw, w.took = append(w.raw, raw), append(w.took, took)
 		w.durable = max(w.durable, newest)
 		return err
 	}
@@ -144,5 +152,42 @@ func TestSQLiteFailedSyncRefusesDurableAppends(t *testing.T) {
 	outcome.Outcome, outcome.PendingID = audit.OutcomeSucceeded, first.ID
 	if _, err := s.Append(ctx, outcome); err != nil {
 		t.Errorf("an outcome after the failed sync: %v, want it recorded", err)
+	}
+}
+
+// A sync that takes longer than rawSyncLimit (a stalling disk) makes the next one a blocking call,
+// which lets the runtime stop the world meanwhile; a quick one makes the next raw again.
+func TestSQLiteSlowSyncMakesTheNextOneBlocking(t *testing.T) {
+	s := newSQLite(t).store
+	w := watchSyncs(t, s)
+	set := func(d time.Duration) {
+		w.mu.Lock()
+		w.delay = d
+		w.mu.Unlock()
+	}
+	for i := range 3 {
+		mustAppend(t, s, rec(i))
+	}
+	set(4 * rawSyncLimit)
+	mustAppend(t, s, rec(3))
+	set(0)
+	for i := range 4 {
+		mustAppend(t, s, rec(4+i))
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.raw) != 8 {
+		t.Fatalf("%d syncs for 8 pending records, want 8", len(w.raw))
+	}
+	for i := 2; i < len(w.raw); i++ { // the first sync also opened the WAL file
+		switch took := w.took[i-1]; {
+		case took > rawSyncLimit && w.raw[i]:
+			t.Errorf("sync %d kept the processor after a sync of %v", i+1, took)
+		case took < rawSyncLimit/2 && !w.raw[i]:
+			t.Errorf("sync %d blocked after a sync of %v", i+1, took)
+		}
+	}
+	if w.raw[4] {
+		t.Errorf("the sync after the slow one kept the processor")
 	}
 }
