@@ -238,7 +238,13 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   rounds interleaved (go test -c builds of main before this round, of the time-index commit and
   of this one, each BenchmarkStartParallel -test.benchtime 20000x, then the anchor; load 1.4 to
   2.5): medians 298, 302 and 262 us an attempt, the anchor 83 us: 0.28x, 0.27x and 0.32x, this
-  build the fastest in each of the six rounds; CPU per run 8.18, 8.21 and 7.53 s. One caller at
+  build the fastest in each of the six rounds; CPU per run 8.18, 8.21 and 7.53 s. The raw
+  call was then taken back (the sync is a blocking os.File.Sync again, still outside the lock):
+  a review measured what it costs when a disk stalls, a 1 ms ticker in another goroutine frozen
+  for 45 to 62 ms and a collection taking 45 to 64 ms against 0.4 to 2 ms with the blocking
+  call (128 MB of dirty data, two cores), and with GOMAXPROCS=1 every raw sync froze the whole
+  process; against about 0.1 ms a sync, a server's pages and pacer stalling with the disk was
+  the worse trade. The throughput figure in this run is with the blocking call. One caller at
   a time (BenchmarkStart, three rounds): no change beyond the noise. The lead's first candidate,
   partial indexes: four of the seven are partial already (the idempotency key, the outcome of a
   pending record, the two task IDs) and a record writes only those it has a value for (a pending

@@ -77,7 +77,12 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.wal = newWALSync(path)
+	var file string
+	if err := db.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&file); err != nil || file == "" {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: SQLite %s: reading the database file's name for its WAL (%q): %w", filepath.Base(path), file, err)
+	}
+	s.wal = newWALSync(file)
 	return s, nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"time"
 )
 
 // The sync of SQLite's WAL, outside the write lock.
@@ -27,14 +26,11 @@ import (
 // only after syncing the WAL and lets the WAL be overwritten only after syncing the database
 // file. A checkpoint may thus make a record durable before this sync does, never lose one.
 //
-// The sync itself (syncWAL) keeps the goroutine's processor on Linux: a blocking system call
-// hands it to another goroutine, and with the two cores busy the leader then queued for one
-// after every sync, about 0.1 ms, while every caller of the next batch waited on it. The cost:
-// while a raw call runs, the runtime cannot stop the world (a garbage collection's start and
-// end wait for it), so a sync that stalls on a busy disk would stall the whole process as long.
-// A sync that took longer than rawSyncLimit therefore makes the next ones blocking calls again,
-// until one is quick: a disk that stalls costs the process at most one stalled sync, not every
-// one.
+// The sync is an ordinary blocking system call (os.File.Sync). A raw one, keeping the goroutine's
+// processor, saved the leader about 0.1 ms of waiting for a processor after each sync with the two
+// cores busy, but while it runs the runtime cannot stop the world: on a disk that stalls (this
+// machine's sync tail reaches hundreds of milliseconds) a garbage collection would have frozen
+// every goroutine of the server for as long, and with GOMAXPROCS=1 every sync would.
 //
 // What readers see: a record is visible from its commit, a sync before it is durable. A power
 // cut in between (a fraction of a millisecond) loses it, but its caller was not answered, so no
@@ -49,10 +45,9 @@ import (
 
 // walSync syncs the WAL file of a SQLite store for the append path.
 type walSync struct {
-	path string
-	// syncFile syncs the open WAL file (syncWAL), keeping the processor when raw; tests
-	// replace it.
-	syncFile func(f *os.File, raw bool) error
+	path string // the WAL SQLite writes: beside the database file, symlinks resolved
+	// syncFile syncs the open WAL file ((*os.File).Sync); tests replace it.
+	syncFile func(*os.File) error
 
 	mu        sync.Mutex
 	cond      sync.Cond
@@ -60,16 +55,15 @@ type walSync struct {
 	committed uint64   // sequence number of the newest commit whose callers wait for a sync
 	synced    uint64   // every commit up to this one is durable
 	syncing   bool     // a sync is under way (without mu)
-	slow      bool     // the last sync took longer than rawSyncLimit: the next one blocks
 	failed    error    // the first failed sync, final; or the store is closed
 }
 
-// rawSyncLimit is the longest sync after which the next one is still a raw call (see above):
-// well above this disk's usual sync (0.15 to 0.5 ms), well below the stalls of a busy one.
-const rawSyncLimit = 5 * time.Millisecond
-
-func newWALSync(dbPath string) *walSync {
-	w := &walSync{path: dbPath + "-wal", syncFile: syncWAL}
+// newWALSync syncs the WAL of the database file SQLite opened: dbFile is its own name for it
+// (PRAGMA database_list), in which SQLite has resolved every symlink and beside which it keeps
+// the WAL. The path the store was opened with may be a symlink, and a stale "-wal" beside the
+// link would then be synced instead of the log.
+func newWALSync(dbFile string) *walSync {
+	w := &walSync{path: dbFile + "-wal", syncFile: (*os.File).Sync}
 	w.cond.L = &w.mu
 	return w
 }
@@ -106,14 +100,11 @@ func (w *walSync) through(seq uint64) error {
 			continue
 		}
 		w.syncing = true
-		target, raw := w.committed, !w.slow
+		target := w.committed
 		w.mu.Unlock()
-		start := time.Now()
-		err := w.sync(raw)
-		took := time.Since(start)
+		err := w.sync()
 		w.mu.Lock()
 		w.syncing = false
-		w.slow = took > rawSyncLimit
 		w.cond.Broadcast()
 		if err != nil {
 			if w.failed == nil {
@@ -127,8 +118,8 @@ func (w *walSync) through(seq uint64) error {
 }
 
 // sync opens the WAL file on first use and syncs it. Only the goroutine that set syncing runs
-// it; close waits for it.
-func (w *walSync) sync(raw bool) error {
+// it, or close with no sync under way.
+func (w *walSync) sync() error {
 	if w.f == nil {
 		// The commit before this sync wrote the WAL, so it exists; no connection of this store
 		// deletes it (SQLITE_FCNTL_PERSIST_WAL, keepwal.go), so it stays the file SQLite writes.
@@ -138,23 +129,32 @@ func (w *walSync) sync(raw bool) error {
 		}
 		w.f = f
 	}
-	return w.syncFile(w.f, raw)
+	return w.syncFile(w.f)
 }
 
-// close waits for a sync under way and closes the file; a later through fails.
+// close waits for a sync under way, syncs what was committed after it (an append whose leader
+// had not reached its sync yet is then answered from this one instead of refused), and closes
+// the file; a later through fails.
 func (w *walSync) close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for w.syncing {
 		w.cond.Wait()
 	}
+	var err error
+	if w.failed == nil && w.synced < w.committed {
+		if err = w.sync(); err == nil {
+			w.synced = w.committed
+		}
+	}
+	w.cond.Broadcast()
 	if w.failed == nil {
 		w.failed = errors.New("the audit log is closed")
 	}
 	if w.f == nil {
-		return nil
+		return err
 	}
-	err := w.f.Close()
+	err = errors.Join(err, w.f.Close())
 	w.f = nil
 	return err
 }

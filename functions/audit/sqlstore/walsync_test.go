@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -19,16 +20,14 @@ type syncWatch struct {
 	syncs   int
 	durable int64 // every record up to this ID was committed before a sync that has ended
 	fail    error
-	delay   time.Duration   // each sync takes at least this long
-	raw     []bool          // per sync: whether it kept the processor
-	took    []time.Duration // per sync: how long it took
+	delay   time.Duration // each sync takes at least this long
+	files   []string      // per sync: the file synced
 }
 
 func watchSyncs(t *testing.T, s *Store) *syncWatch {
 	t.Helper()
 	w := &syncWatch{}
-	s.wal.syncFile = func(f *os.File, raw bool) error {
-		start := time.Now()
+	s.wal.syncFile = func(f *os.File) error {
 		var newest int64
 		if err := s.db.QueryRow(`SELECT COALESCE(MAX(id), 0) FROM audit_log`).Scan(&newest); err != nil {
 			t.Errorf("reading the newest record before a sync: %v", err)
@@ -40,12 +39,11 @@ func watchSyncs(t *testing.T, s *Store) *syncWatch {
 			return fail
 		}
 		time.Sleep(delay)
-		err := syncWAL(f, raw)
-		took := time.Since(start)
+		err := f.Sync()
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.syncs++
-		w.raw, w.took = append(w.raw, raw), append(w.took, took)
+		w.files = append(w.files, f.Name())
 		w.durable = max(w.durable, newest)
 		return err
 	}
@@ -155,39 +153,75 @@ func TestSQLiteFailedSyncRefusesDurableAppends(t *testing.T) {
 	}
 }
 
-// A sync that takes longer than rawSyncLimit (a stalling disk) makes the next one a blocking call,
-// which lets the runtime stop the world meanwhile; a quick one makes the next raw again.
-func TestSQLiteSlowSyncMakesTheNextOneBlocking(t *testing.T) {
-	s := newSQLite(t).store
-	w := watchSyncs(t, s)
-	set := func(d time.Duration) {
-		w.mu.Lock()
-		w.delay = d
-		w.mu.Unlock()
+// The WAL synced is the one SQLite writes, also when the store is opened through a symlink
+// (SQLite resolves it and keeps the WAL beside the real file) with a stale "-wal" beside the
+// link: the stale file is never synced, and the records survive a reopen.
+func TestSQLiteWALSyncFollowsSymlinks(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "data"), 0o755); err != nil {
+		t.Fatal(err)
 	}
+	real := filepath.Join(dir, "data", "real.db")
+	link := filepath.Join(dir, "audit.db")
+	if err := os.Symlink(filepath.Join("data", "real.db"), link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(link+"-wal", nil, 0o644); err != nil { // left from before the move
+		t.Fatal(err)
+	}
+	s, err := OpenSQLite(ctx, link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := watchSyncs(t, s)
 	for i := range 3 {
 		mustAppend(t, s, rec(i))
 	}
-	set(4 * rawSyncLimit)
-	mustAppend(t, s, rec(3))
-	set(0)
-	for i := range 4 {
-		mustAppend(t, s, rec(4+i))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.raw) != 8 {
-		t.Fatalf("%d syncs for 8 pending records, want 8", len(w.raw))
+	if len(w.files) == 0 {
+		t.Fatal("no WAL sync for three pending records")
 	}
-	for i := 2; i < len(w.raw); i++ { // the first sync also opened the WAL file
-		switch took := w.took[i-1]; {
-		case took > rawSyncLimit && w.raw[i]:
-			t.Errorf("sync %d kept the processor after a sync of %v", i+1, took)
-		case took < rawSyncLimit/2 && !w.raw[i]:
-			t.Errorf("sync %d blocked after a sync of %v", i+1, took)
+	walInfo, err := os.Stat(real + "-wal")
+	if err != nil {
+		t.Fatalf("SQLite's WAL beside the real file: %v", err)
+	}
+	for i, name := range w.files {
+		fi, err := os.Stat(name)
+		if err != nil || !os.SameFile(fi, walInfo) {
+			t.Errorf("sync %d was of %s (%v), not SQLite's WAL %s-wal", i+1, name, err, real)
 		}
 	}
-	if w.raw[4] {
-		t.Errorf("the sync after the slow one kept the processor")
+	s, err = OpenSQLite(ctx, link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if rep, err := s.Verify(ctx); err != nil || !rep.OK() || rep.Records != 3 {
+		t.Errorf("Verify after reopening = %v, %v; want ok: 3 records", rep, err)
+	}
+}
+
+// Closing the store syncs what was committed and not yet synced, so that an append whose sync
+// had not started is answered from the close's sync instead of refused.
+func TestSQLiteCloseSyncsWhatWasCommitted(t *testing.T) {
+	s := newSQLite(t).store
+	w := watchSyncs(t, s)
+	mustAppend(t, s, rec(0))
+	seq := s.wal.commitDone() // a commit whose leader has not synced yet
+	before, _ := w.state()
+	if err := s.wal.close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if after, _ := w.state(); after != before+1 {
+		t.Errorf("close made %d syncs for one commit not yet synced, want 1", after-before)
+	}
+	if err := s.wal.through(seq); err != nil {
+		t.Errorf("through the commit the close synced: %v, want nil", err)
+	}
+	if err := s.wal.through(seq + 1); err == nil {
+		t.Error("through a commit after the close: nil, want an error")
 	}
 }
