@@ -112,8 +112,10 @@ func TestScanInterruptedDuringTheCallRecordsUnknown(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	// The listener starts scanListenAfter after the process; a margin covers a loaded machine.
-	time.Sleep(time.Until(started.Add(scanListenAfter + 500*time.Millisecond)))
+	// The listener starts scanListenAfter after the process, which started before its call
+	// reached TCSS; counted from then, so that a slow start cannot put the signal before it, and
+	// a margin covers a loaded machine.
+	time.Sleep(scanListenAfter + 500*time.Millisecond)
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
