@@ -93,6 +93,10 @@ var (
 	// an attempt that already has an outcome: another process closed it, or its own outcome came,
 	// between the reconciliation's look and its append.
 	ErrAlreadyClosed = errors.New("audit: the attempt already has an outcome")
+	// ErrNotDurable: the record was committed but the sync that makes it durable failed. Append
+	// returns the record with it, so that the caller can close the attempt it opened (its call
+	// not made) with an outcome, which needs no sync.
+	ErrNotDurable = errors.New("audit: the record was committed but could not be made durable")
 )
 
 // CodeNoOutcomeRecorded is the error code of the unknown outcome reconciliation gives an attempt

@@ -192,6 +192,9 @@ func (s *Service) Start(ctx context.Context, req Request, key string, c Caller) 
 	}
 	if err != nil {
 		s.logger.ErrorContext(ctx, "audit log unavailable; TCSS not called", "op", op, "err", err)
+		if errors.Is(err, audit.ErrNotDurable) && pending.ID != 0 {
+			s.closeNotSent(ctx, pending, err)
+		}
 		return Attempt{}, &Error{Code: EUNAVAILABLE, Op: op,
 			Message: "The audit log is unavailable, so no scan was started. Try again later.", Err: err}
 	}
@@ -210,6 +213,20 @@ func (s *Service) Start(ctx context.Context, req Request, key string, c Caller) 
 	}
 	attempt.Outcome = &stored
 	return attempt, outcomeError(op, stored, callErr)
+}
+
+// closeNotSent records a failed outcome (CodeNotSent) for a pending record that was committed but
+// could not be made durable, so TCSS was not called: otherwise it stays pending until
+// reconciliation closes it as unknown, which keeps its idempotency key bound, and a caller with a
+// fixed key (a nightly job's) could never start the scan that was never started. Outcomes need no
+// sync, so the store takes it after the failure; if it does not, reconciliation still closes
+// the attempt.
+func (s *Service) closeNotSent(ctx context.Context, pending audit.Record, cause error) {
+	rec := closeRecord(pending, s.now().UTC(), TaskIDs{},
+		fmt.Errorf("the pending record could not be made durable, so TCSS was not called: %w", cause))
+	if _, err := s.appendOutcome(ctx, rec); err != nil {
+		s.logger.ErrorContext(ctx, "audit: attempt left pending after its record could not be made durable", "attempt", pending.ID, "err", err)
+	}
 }
 
 // callContext bounds the TCSS call: CallTimeout, and AnswerMargin before ctx's own deadline (the

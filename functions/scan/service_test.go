@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -156,6 +157,42 @@ type failingLog struct{ scan.AuditLog }
 
 func (failingLog) Append(context.Context, audit.Record) (audit.Record, error) {
 	return audit.Record{}, errors.New("disk full")
+}
+
+// notDurableLog commits the pending record but reports that it could not be made durable, as
+// a SQLite store whose WAL sync failed does; outcomes are taken.
+type notDurableLog struct{ scan.AuditLog }
+
+func (l notDurableLog) Append(ctx context.Context, rec audit.Record) (audit.Record, error) {
+	got, err := l.AuditLog.Append(ctx, rec)
+	if err == nil && rec.Outcome == audit.OutcomePending {
+		err = fmt.Errorf("sync: %w", audit.ErrNotDurable)
+	}
+	return got, err
+}
+
+// A pending record committed but not durable: TCSS is not called, the caller is told the log is
+// unavailable, and the attempt is closed as failed (not sent), so that its idempotency key is
+// free for the retry.
+func TestStartClosesAnAttemptWhoseRecordIsNotDurable(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	svc := scan.NewService(scannerCounting{t: t}, notDurableLog{r.Store}, func() time.Time { return testNow }, nil)
+	_, err := svc.Start(ctx, scan.Request{LocalImageScanType: "ALL"}, "nightly-2026-12-03", caller)
+	var e *scan.Error
+	if !errors.As(err, &e) || e.Code != scan.EUNAVAILABLE {
+		t.Fatalf("got %v, want EUNAVAILABLE", err)
+	}
+	recs, err := r.Store.List(ctx, audit.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameOutcomes(outcomes(recs), audit.OutcomeFailed, audit.OutcomePending) || recs[0].ErrorCode != scan.CodeNotSent {
+		t.Fatalf("records %v (error code %q), want the pending record closed as failed, %s", outcomes(recs), recs[0].ErrorCode, scan.CodeNotSent)
+	}
+	if _, err := r.Service.Start(ctx, scan.Request{LocalImageScanType: "ALL"}, "nightly-2026-12-03", caller); err != nil {
+		t.Errorf("the retry with the same key: %v, want a scan started", err)
+	}
 }
 
 func TestStartFailsClosedWhenTheAuditLogIsUnavailable(t *testing.T) {

@@ -126,8 +126,12 @@ func TestSQLiteFailedSyncRefusesDurableAppends(t *testing.T) {
 	w.fail = diskErr
 	w.mu.Unlock()
 
-	if _, err := s.Append(ctx, rec(1)); !errors.Is(err, diskErr) {
-		t.Fatalf("Append when the sync fails = %v, want the sync's error", err)
+	committed, err := s.Append(ctx, rec(1))
+	if !errors.Is(err, diskErr) || !errors.Is(err, audit.ErrNotDurable) {
+		t.Fatalf("Append when the sync fails = %v, want the sync's error and audit.ErrNotDurable", err)
+	}
+	if committed.ID == 0 {
+		t.Error("Append when the sync fails returned no record: its caller cannot close the attempt")
 	}
 	w.mu.Lock()
 	w.fail = nil // a later sync that succeeds proves nothing: the failure stays

@@ -191,7 +191,8 @@ func (s *Store) lead(batch []*appendReq) {
 		if err := s.wal.through(seq); err != nil {
 			for i := range results {
 				if results[i].err == nil && !isOutcome(batch[i].rec) {
-					results[i] = appendResult{err: fmt.Errorf("sqlstore: append: record %d is committed but may not survive a power cut: %w", results[i].rec.ID, err)}
+					results[i].err = fmt.Errorf("sqlstore: append: record %d is committed but may not survive a power cut: %w: %w",
+						results[i].rec.ID, audit.ErrNotDurable, err)
 				}
 			}
 		}
