@@ -72,7 +72,8 @@ func processContext(args []string, getenv func(string) string) (context.Context,
 // called records nothing or a refusal, a call under way ends as unknown. A signal in the first
 // scanListenAfter ends the process by the default action, as one before main did and as a kill
 // does at any time: the pending record, if any, is durable before TCSS is called, and
-// reconciliation closes it as unknown.
+// reconciliation closes it as unknown (so a signal between TCSS's answer and the outcome's
+// record loses the task ID from the log; the TCSS console still lists the task).
 const scanListenAfter = 50 * time.Millisecond
 
 // lateSignalContext is signal.NotifyContext for SIGINT and SIGTERM, listening only from after
