@@ -228,10 +228,9 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   9.04 s to 8.38 s in four rounds (load 1.4 to 2.1) and 7.48 to 7.38 in six more: the wall
   ratio moved less than the machine's noise (0.30x both in the six). Then the sync left the
   write lock (Durability choice): the leader commits with synchronous=NORMAL and fsyncs the WAL
-  itself, keeping the lead through the sync so that batches stay whole, and the fsync is a raw
-  system call that keeps the goroutine's processor (a blocking one again after a sync slower
-  than 5 ms: while a raw call runs the runtime cannot stop the world, so on a stalling disk
-  every collection would wait for the sync). That last part is the gain: counted per
+  itself, keeping the lead through the sync so that batches stay whole; the fsync was first a
+  raw system call that kept the goroutine's processor (then a blocking one after any sync slower
+  than 5 ms). That raw call was the gain: counted per
   sync, a blocking fsync took 340 to 420 us of the leader's wall time against 230 to 280 for the
   raw one (5,000 to 5,600 syncs a run, three runs each), the difference being the wait for a
   processor after the call, with every caller of the next batch waiting on the leader. Six
@@ -244,7 +243,10 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   for 45 to 62 ms and a collection taking 45 to 64 ms against 0.4 to 2 ms with the blocking
   call (128 MB of dirty data, two cores), and with GOMAXPROCS=1 every raw sync froze the whole
   process; against about 0.1 ms a sync, a server's pages and pacer stalling with the disk was
-  the worse trade. The throughput figure in this run is with the blocking call. One caller at
+  the worse trade. The throughput figure in this run is with the blocking call; six rounds of
+  it against main before this round, on a busier machine (the anchor 60 to 209 us), gave medians
+  382 and 400 us an attempt, 0.25x and 0.23x: the sync outside the lock alone moves throughput
+  less than the noise, as measured before the raw call. One caller at
   a time (BenchmarkStart, three rounds): no change beyond the noise. The lead's first candidate,
   partial indexes: four of the seven are partial already (the idempotency key, the outcome of a
   pending record, the two task IDs) and a record writes only those it has a value for (a pending
