@@ -52,14 +52,7 @@ func startServer(t *testing.T, env []string) (*exec.Cmd, string) {
 // kill -9 in the middle of a TCSS call leaves the attempt pending; after a restart, reconcile
 // closes it as unknown, and its page says so and stops polling.
 func TestAnAttemptOrphanedByKillIsClosedByReconcile(t *testing.T) {
-	key := tcsstest.RandomKey()
-	emu, srv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}})
-	t.Cleanup(srv.Close)
-	emu.InjectFault("CreateVulScanTask", tcsstest.Fault{Latency: time.Hour, Times: 1})
-	dir := t.TempDir()
-	dsn := "sqlite:" + filepath.Join(dir, "audit.db")
-	env := []string{"HOME=" + dir, "VULSCAN_TCSS_ENDPOINT=" + srv.URL, "VULSCAN_AUDIT_DSN=" + dsn,
-		"TENCENTCLOUD_SECRET_ID=" + key.SecretID, "TENCENTCLOUD_SECRET_KEY=" + key.SecretKey}
+	emu, env, dsn := hangingTCSS(t)
 
 	cmd, base := startServer(t, env)
 	posted := make(chan struct{})
@@ -224,3 +217,18 @@ func newResponseRecorder() *responseRecorder {
 func (r *responseRecorder) Header() http.Header         { return r.header }
 func (r *responseRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (r *responseRecorder) WriteHeader(code int)        { r.code = code }
+
+// hangingTCSS is a TCSS emulator whose first CreateVulScanTask never answers, and the
+// environment of a vulscan process using it with a SQLite log (dsn) in a temporary directory.
+func hangingTCSS(t *testing.T) (emu *tcsstest.Emulator, env []string, dsn string) {
+	t.Helper()
+	key := tcsstest.RandomKey()
+	emu, srv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}})
+	t.Cleanup(srv.Close)
+	emu.InjectFault("CreateVulScanTask", tcsstest.Fault{Latency: time.Hour, Times: 1})
+	dir := t.TempDir()
+	dsn = "sqlite:" + filepath.Join(dir, "audit.db")
+	env = []string{"HOME=" + dir, "VULSCAN_TCSS_ENDPOINT=" + srv.URL, "VULSCAN_AUDIT_DSN=" + dsn,
+		"TENCENTCLOUD_SECRET_ID=" + key.SecretID, "TENCENTCLOUD_SECRET_KEY=" + key.SecretKey}
+	return emu, env, dsn
+}

@@ -7,14 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
-	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 )
 
 // SIGINT and SIGTERM end the HTTP server and the commands (they close the store); a function
@@ -90,15 +88,9 @@ func TestLateSignalContextCancelsOnSIGINT(t *testing.T) {
 // ended by SIGINT as before the late listener: it records the call's outcome as unknown itself
 // (no reconciliation needed) and exits with status 1.
 func TestScanInterruptedDuringTheCallRecordsUnknown(t *testing.T) {
-	key := tcsstest.RandomKey()
-	emu, srv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}})
-	t.Cleanup(srv.Close)
-	emu.InjectFault("CreateVulScanTask", tcsstest.Fault{Latency: time.Hour, Times: 1})
-	dir := t.TempDir()
-	dsn := "sqlite:" + filepath.Join(dir, "audit.db")
+	emu, env, dsn := hangingTCSS(t)
 	cmd := exec.Command(vulscanBinary(t), "scan", "--LocalImageScanType", "ALL", "--actor", "ops")
-	cmd.Env = []string{"HOME=" + dir, "VULSCAN_TCSS_ENDPOINT=" + srv.URL, "VULSCAN_AUDIT_DSN=" + dsn,
-		"TENCENTCLOUD_SECRET_ID=" + key.SecretID, "TENCENTCLOUD_SECRET_KEY=" + key.SecretKey}
+	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	started := time.Now()
