@@ -11,15 +11,11 @@ import (
 )
 
 // SCFAPIGatewayEvent is the event Tencent's API gateway trigger sends an event function
-// (https://cloud.tencent.com/document/product/583/12513). Header and query values are kept raw:
-// headers are strings, query values a string, a list of strings, or true for a bare "?flag".
+// (https://cloud.tencent.com/document/product/583/12513): a function URL's event and the
+// gateway's own keys. Header and query values are kept raw: headers are strings, query values a
+// string, a list of strings, or true for a bare "?flag".
 type SCFAPIGatewayEvent struct {
-	HTTPMethod            string            `json:"httpMethod"`
-	Path                  string            `json:"path"`
-	Headers               rawValues         `json:"headers"`
-	QueryString           rawValues         `json:"queryString"`
-	Body                  string            `json:"body"`
-	IsBase64Encoded       bool              `json:"isBase64Encoded"`
+	SCFFunctionURLEvent
 	PathParameters        map[string]string `json:"pathParameters"`
 	QueryStringParameters map[string]string `json:"queryStringParameters"`
 	HeaderParameters      map[string]string `json:"headerParameters"`
@@ -63,29 +59,13 @@ func parseSCFAPIGateway(raw []byte) (httpRequest, error) {
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return httpRequest{}, err
 	}
-	header, err := scfHeaders(ev.Headers)
-	if err != nil {
-		return httpRequest{}, err
-	}
-	query, err := scfQuery(ev.QueryString)
+	req, err := ev.request()
 	if err != nil {
 		return httpRequest{}, err
 	}
 	rc := ev.RequestContext
-	return httpRequest{
-		method:   ev.HTTPMethod,
-		path:     ev.Path,
-		rawQuery: query.Encode(),
-		header:   header,
-		body:     ev.Body,
-		base64:   ev.IsBase64Encoded,
-		gateway: Gateway{
-			SourceIP:  rc.SourceIP,
-			RequestID: rc.RequestID,
-			Stage:     rc.Stage,
-			Identity:  rc.Identity.SecretID,
-		},
-	}, nil
+	req.gateway = Gateway{SourceIP: rc.SourceIP, RequestID: rc.RequestID, Stage: rc.Stage, Identity: rc.Identity.SecretID}
+	return req, nil
 }
 
 // scfHeaders reads header values that are strings (as documented) or lists of strings.

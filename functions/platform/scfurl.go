@@ -38,6 +38,17 @@ func parseSCFFunctionURL(raw []byte) (httpRequest, error) {
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return httpRequest{}, err
 	}
+	req, err := ev.request()
+	if err != nil {
+		return httpRequest{}, err
+	}
+	req.gateway = Gateway{SourceIP: remoteAddr(req.header.Get(SCFFunctionURLHeaderRemoteAddr))}
+	return req, nil
+}
+
+// request is the HTTP request of ev, the part a function URL's event and an API gateway's share;
+// the caller adds what its event says of the gateway.
+func (ev SCFFunctionURLEvent) request() (httpRequest, error) {
 	header, err := scfHeaders(ev.Headers)
 	if err != nil {
 		return httpRequest{}, err
@@ -46,15 +57,8 @@ func parseSCFFunctionURL(raw []byte) (httpRequest, error) {
 	if err != nil {
 		return httpRequest{}, err
 	}
-	return httpRequest{
-		method:   ev.HTTPMethod,
-		path:     ev.Path,
-		rawQuery: query.Encode(),
-		header:   header,
-		body:     ev.Body,
-		base64:   ev.IsBase64Encoded,
-		gateway:  Gateway{SourceIP: remoteAddr(header.Get(SCFFunctionURLHeaderRemoteAddr))},
-	}, nil
+	return httpRequest{method: ev.HTTPMethod, path: ev.Path, rawQuery: query.Encode(), header: header,
+		body: ev.Body, base64: ev.IsBase64Encoded}, nil
 }
 
 // remoteAddr is the client address of x-scf-remote-addr: an IP, possibly with a port. Anything
