@@ -26,11 +26,11 @@ import (
 // Durability: a batch that holds any record other than an outcome (a pending record above all)
 // is synced before its callers are answered, so that the pending record is on disk before TCSS
 // is called. On SQLite the store syncs the WAL itself once the commit has released the write
-// lock (walsync.go); PostgreSQL's commit waits for its synchronous_commit as configured. A batch of outcomes only is not synced (SQLite: no
-// sync; PostgreSQL synchronous_commit=off for that transaction): a power cut may lose such an
-// outcome, never corrupt the log or break the chain (only the newest records can go, and the next
-// sync makes them durable), and the attempt's pending record stays behind for reconciliation,
-// which closes it as unknown. A crash of the process alone loses nothing: the commit is in the
+// lock (walsync.go); PostgreSQL's commit waits for its synchronous_commit as configured. A
+// batch of outcomes only is not synced (SQLite: no sync; PostgreSQL synchronous_commit=off for
+// that transaction): a power cut may lose such an outcome, never corrupt the log or break the
+// chain (only the newest records can go, and the next sync makes them durable), and the
+// attempt's pending record stays behind for reconciliation, which closes it as unknown. A crash of the process alone loses nothing: the commit is in the
 // operating system's cache.
 
 // maxBatch bounds one group commit, so that a long queue does not hold the write lock for long.
