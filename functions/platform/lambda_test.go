@@ -72,24 +72,3 @@ func TestLambdaHandlerThroughAWSLambdaGo(t *testing.T) {
 		t.Errorf("SQS event: err = %v", err)
 	}
 }
-
-// Options.Handled is called once after each event, whatever its kind or outcome, on both
-// platforms' entry points.
-func TestHandledIsCalledAfterEachEvent(t *testing.T) {
-	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
-	for _, tt := range []struct{ name, fixture string }{
-		{"a Lambda function URL event", "lambda-urls-request.json"},
-		{"an SCF function URL event", "scf-url-api-scans.json"},
-		{"an event of no known shape", "s3-event.json"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			var handled int
-			d := New(Options{Handler: ok, Logger: quietLogger(), Handled: func() { handled++ }})
-			d.Handle(context.Background(), Invocation{RequestID: "r1"}, fixture(t, tt.fixture))
-			d.Lambda().Invoke(context.Background(), fixture(t, tt.fixture))
-			if handled != 2 {
-				t.Errorf("Handled called %d times for two events, want 2", handled)
-			}
-		})
-	}
-}

@@ -63,9 +63,6 @@ type Options struct {
 	MaxBodyBytes int64
 	// Logger receives the dispatcher's logs; nil means slog.Default().
 	Logger *slog.Logger
-	// Handled, when set, is called after each event is handled, before its reply is sent (a
-	// function instance opens its audit store then, when the event did not need it).
-	Handled func()
 }
 
 // Dispatcher turns one raw platform event into the right call and the reply the platform expects.
@@ -94,9 +91,6 @@ var ErrUnknownEvent = errors.New("unknown event shape")
 // unknown or malformed event, a timer whose scan was rejected or failed (the attempt is audited),
 // or an HTTP event when no Handler is configured.
 func (d *Dispatcher) Handle(ctx context.Context, inv Invocation, event []byte) ([]byte, error) {
-	if d.opts.Handled != nil {
-		defer d.opts.Handled()
-	}
 	kind, err := Classify(event)
 	if err != nil {
 		d.logger.ErrorContext(ctx, "event refused", "request_id", inv.RequestID, "err", err, "event_bytes", len(event))

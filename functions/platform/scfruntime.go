@@ -48,6 +48,10 @@ type SCFRuntime struct {
 	// MaxEventBytes bounds an event; a larger one is answered with an error. 0 means
 	// DefaultMaxEventBytes.
 	MaxEventBytes int64
+	// Replied, when set, is called after each invocation's answer has been posted (a function
+	// instance opens its audit store then, when no event has needed it yet: work begun before
+	// the answer is posted competes with it).
+	Replied func()
 }
 
 // SCFRuntimeFromEnv returns the runtime client SCF's environment describes: SCF_RUNTIME_API and
@@ -85,6 +89,9 @@ func (rt *SCFRuntime) Run(ctx context.Context, h Handler) error {
 		}
 		if err := rt.serve(ctx, h, inv, event); err != nil {
 			return ctxOr(ctx, err)
+		}
+		if rt.Replied != nil {
+			rt.Replied()
 		}
 	}
 }

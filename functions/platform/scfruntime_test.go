@@ -172,6 +172,41 @@ func TestSCFRuntimeAnswersErrorsAndPanicsAndGoesOn(t *testing.T) {
 	}
 }
 
+// Replied is called once per invocation, after its answer (a response or an error) has reached
+// the runtime API, never while the answer is still being made or posted.
+func TestSCFRuntimeCallsRepliedAfterEachAnswerIsPosted(t *testing.T) {
+	f := newFakeRuntime(t)
+	replied := make(chan []string, 8)
+	rt := &SCFRuntime{Replied: func() { replied <- f.callLog() }}
+	f.start(t, rt, func(ctx context.Context, inv Invocation, event []byte) ([]byte, error) {
+		if string(event) == "fail" {
+			return nil, errors.New("refused")
+		}
+		return []byte(`"ok"`), nil
+	})
+	for i, tt := range []struct{ event, posted string }{{"first", "response"}, {"fail", "error"}, {"third", "response"}} {
+		f.push(fmt.Sprint("req-", i), tt.event)
+		f.next(t)
+		var calls []string
+		select {
+		case calls = <-replied:
+		case <-time.After(10 * time.Second): // a hang guard, not a timing assertion
+			t.Fatalf("event %q: Replied was not called", tt.event)
+		}
+		if last := calls[len(calls)-1]; last != tt.posted {
+			t.Errorf("event %q: Replied called after %q, want after the %s was posted (calls %q)", tt.event, last, tt.posted, calls)
+		}
+		if got := strings.Count(strings.Join(calls, " "), "response") + strings.Count(strings.Join(calls, " "), "error"); got != i+1 {
+			t.Errorf("event %q: Replied called with %d answers posted, want %d", tt.event, got, i+1)
+		}
+	}
+	select {
+	case calls := <-replied:
+		t.Errorf("Replied called again without an event (calls %q)", calls)
+	default:
+	}
+}
+
 func TestSCFRuntimeReadsInvocationHeadersInAnySpelling(t *testing.T) {
 	t0 := time.Date(2026, 3, 10, 2, 0, 0, 0, time.UTC)
 	tests := []struct {

@@ -12,6 +12,7 @@ func init() { lambdaMode = serveLambda }
 // serveLambda is the AWS Lambda mode: build the app once (the cold start), then let aws-lambda-go
 // run the invocation loop with a handler that takes every event as raw JSON and dispatches on
 // its shape. lambda.Start does not return: it exits the process when the runtime API fails.
+// The audit store opens when an event needs it or storeOpenDelay after start (openInBackground).
 func serveLambda(ctx context.Context, e env) int {
 	a, err := startApp(ctx, e)
 	if err != nil {

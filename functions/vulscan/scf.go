@@ -26,6 +26,7 @@ func serveSCF(ctx context.Context, e env) int {
 	defer a.Close()
 	a.startCheckpoints(ctx)
 	rt.Logger = a.logger
+	rt.Replied = a.opening.begin // an answered event lets the store's open begin (openInBackground)
 	if err := rt.Run(ctx, a.dispatcher().Handle); err != nil {
 		a.logger.Error("SCF runtime loop ended", "err", err)
 		return 1
@@ -36,14 +37,10 @@ func serveSCF(ctx context.Context, e env) int {
 // dispatcher serves platform events (SCF and Lambda) with the app: HTTP events go to the web
 // handler with what the gateway knows of the caller, timers go straight to the scan service.
 func (a *app) dispatcher() *platform.Dispatcher {
-	opts := platform.Options{
+	return platform.New(platform.Options{
 		Handler:        a.handler,
 		Scans:          a.guard,
 		RequestContext: callerFromGateway,
 		Logger:         a.logger,
-	}
-	if a.opening != nil {
-		opts.Handled = a.opening.begin // an answered event lets the store's open begin (openInBackground)
-	}
-	return platform.New(opts)
+	})
 }

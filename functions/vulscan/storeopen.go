@@ -20,8 +20,8 @@ import (
 // while the store connects: opening a PostgreSQL store takes a TCP connection, the server's
 // start-up and authentication, and the schema and write checks, 8 to 25 ms on this machine, the
 // larger part of a cold start. Anything that needs the log (a scan, a timer, the audit pages,
-// the shared TCSS pace) starts the open if it has not begun (openInBackground: it begins after
-// the first answer, or storeOpenDelay after start) and waits for it. Nothing is weakened: no
+// the shared TCSS pace) starts the open if it has not begun (openInBackground: it begins once
+// the first answer is posted (SCF), or storeOpenDelay after start) and waits for it. Nothing is weakened: no
 // append is tried before the store has proved it is writable, and the pending record is still
 // durable before TCSS is called.
 type openingStore struct {
@@ -272,12 +272,17 @@ var exitProcess = os.Exit
 // the instance within a moment of it.
 var storeOpenDelay = 200 * time.Millisecond // a variable for tests
 
-// openInBackground opens the store for a function instance once its first event has been
-// answered, as soon as anything needs the store (a scan, a timer, the audit pages, the shared
-// TCSS pace), or storeOpenDelay after start, whichever comes first. The form (GET /, a function
-// URL's usual first event) needs no log, and the open (a TCP connection, the server's start-up
-// and authentication, the schema and write checks) is not done beside it: on a function with a
-// fraction of a CPU it competed with the first answer. A store that fails to open (unreachable,
+// openInBackground opens the store for a function instance as soon as anything needs the store
+// (a scan, a timer, the audit pages, the shared TCSS pace), once an SCF instance has posted its
+// first answer (SCFRuntime.Replied), or storeOpenDelay after start, whichever comes first. The
+// form (GET /, a function URL's usual first event) needs no log, and the open (a TCP connection,
+// the server's start-up and authentication, the schema and write checks) is not done beside it:
+// on a function with a fraction of a CPU it competed with the first answer. That includes the
+// answer's posting: a Lambda instance has no such signal (aws-lambda-go posts the reply after
+// the handler returns and offers no hook after it), and beginning when the handler returned
+// made the first answer under AWS's runtime emulator 0.3 to 0.6 ms slower (tests/bench). A
+// platform freezes an instance once it asks for its next event, so on either the open runs at
+// the next event anyway. A store that fails to open (unreachable,
 // read-only, a bad schema) still stops the instance at start, as in the other modes: the cause
 // in one line on stderr (the platform's log) and exit status 1, at most storeOpenDelay plus the
 // open after start instead of before ready; an event that needed the store and was waiting for

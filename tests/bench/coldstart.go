@@ -134,8 +134,8 @@ func (s *suite) deployDSN() (dsn string, drop func(), err error) {
 
 // lambdaColdStart times the first answer of a fresh function under AWS's runtime interface
 // emulator, which starts the bootstrap when the first event arrives: exec, Go runtime and package
-// initialisation, vulscan's start (settings, TCSS client; the audit store opens after the
-// answer) and the answer to GET /.
+// initialisation, vulscan's start (settings, TCSS client; the audit store opens 200 ms after
+// start, since GET / does not need it) and the answer to GET /.
 func (s *suite) lambdaColdStart() ([]row, error) {
 	rie := os.Getenv("VULSCAN_TEST_RIE")
 	if rie == "" {
@@ -227,7 +227,7 @@ func (s *suite) firstLambdaAnswer(rie, bootstrap string, env []string, event []b
 
 // scfColdStart times a fresh process from exec to POST /runtime/init/ready on a fake SCF runtime
 // API: the time SCF waits before it can hand the instance its first event. The audit store
-// opens after the first answer, or at once for an event that needs it (which waits for it).
+// opens once the first answer is posted, or at once for an event that needs it (which waits for it).
 func (s *suite) scfColdStart() ([]row, error) {
 	ready := make(chan struct{}, 1)
 	rt := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -16,7 +16,7 @@ const explanations = `## What each figure includes
   with the development toolchain, so each ratio also compared two Go releases.
 - **SCF cold start**: exec of the deploy bootstrap to ` + "`POST /runtime/init/ready`" + ` on a fake
   runtime API: settings, the TCSS client, sign-in, the guard and the web handler; the audit
-  store (PostgreSQL, as above) opens after the first answer (see below).
+  store (PostgreSQL, as above) opens once the first answer is posted (see below).
 - **One-shot**: ` + "`vulscan scan --LocalImageScanType ALL`" + ` from exec to exit: validation, the
   pending record, the signed call to a loopback TCSS emulator, the outcome record; the anchor makes
   the same signed call through the Go SDK's CommonClient and exits. vulscan's runs start at least
