@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/user"
 	"path/filepath"
 	"strings"
@@ -167,4 +170,70 @@ func TestFunctionStartReadsNoUserDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Close()
+}
+
+// A Lambda instance answers an event that needs no audit log without starting the store's open:
+// aws-lambda-go posts the reply after the handler returns, and the open would compete with the
+// posting. The first event that needs the log starts it and waits for it (storeOpenDelay, the
+// fallback, is an hour here, so only the events decide).
+func TestLambdaInstanceOpensItsStoreWhenAnEventNeedsIt(t *testing.T) {
+	defer func(d time.Duration) { storeOpenDelay = d }(storeOpenDelay)
+	storeOpenDelay = time.Hour
+	path := filepath.Join(t.TempDir(), "audit.db")
+	e, _, stderr := testEnv("", map[string]string{
+		"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "VULSCAN_TCSS_ENDPOINT": "emulator",
+		"VULSCAN_AUDIT_DSN": "sqlite:" + path, "VULSCAN_PUBLIC": "I-understand", "VULSCAN_AUDIT_WITNESS": "off",
+	})
+	a, err := startApp(t.Context(), e)
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	defer a.Close()
+	invoke := a.dispatcher().Lambda().Invoke
+
+	if status := lambdaStatus(t, invoke, lambdaURLEvent("GET", "/", "", "")); status != http.StatusOK {
+		t.Fatalf("GET / answered %d", status)
+	}
+	time.Sleep(100 * time.Millisecond) // room for an open wrongly begun after the answer (a few ms)
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the store was opened after an event that did not need it (stat: %v)", err)
+	}
+
+	if status := lambdaStatus(t, invoke, lambdaURLEvent("POST", "/api/scans", "application/json", `{"LocalImageScanType":"ALL"}`)); status != http.StatusCreated {
+		t.Fatalf("POST /api/scans answered %d", status)
+	}
+	recs, err := a.store.List(t.Context(), audit.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[0].Outcome != audit.OutcomeSucceeded {
+		t.Fatalf("the log holds %+v; want the scan's pending record and its outcome", recs)
+	}
+}
+
+// lambdaURLEvent is a Lambda function URL event (payload format 2.0).
+func lambdaURLEvent(method, path, contentType, body string) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "", "body": body, "isBase64Encoded": false,
+		"headers": map[string]string{"content-type": contentType, "host": "abc.lambda-url.ap-southeast-1.on.aws", "user-agent": "curl/8.5.0"},
+		"requestContext": map[string]any{"domainName": "abc.lambda-url.ap-southeast-1.on.aws", "requestId": "lambda-1",
+			"http": map[string]string{"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9", "userAgent": "curl/8.5.0"}},
+	})
+	return b
+}
+
+// lambdaStatus invokes the Lambda handler with event and returns the HTTP status it answered.
+func lambdaStatus(t *testing.T, invoke func(context.Context, []byte) ([]byte, error), event []byte) int {
+	t.Helper()
+	reply, err := invoke(t.Context(), event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp struct {
+		StatusCode int `json:"statusCode"`
+	}
+	if err := json.Unmarshal(reply, &resp); err != nil {
+		t.Fatalf("reply %.300s: %v", reply, err)
+	}
+	return resp.StatusCode
 }
