@@ -30,8 +30,8 @@ import (
 // batch of outcomes only is not synced (SQLite: no sync; PostgreSQL synchronous_commit=off for
 // that transaction): a power cut may lose such an outcome, never corrupt the log or break the
 // chain (only the newest records can go, and the next sync makes them durable), and the
-// attempt's pending record stays behind for reconciliation, which closes it as unknown. A crash of the process alone loses nothing: the commit is in the
-// operating system's cache.
+// attempt's pending record stays behind for reconciliation, which closes it as unknown. A crash
+// of the process alone loses nothing: the commit is in the operating system's cache.
 
 // maxBatch bounds one group commit, so that a long queue does not hold the write lock for long.
 const maxBatch = 64
