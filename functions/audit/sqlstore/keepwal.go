@@ -5,8 +5,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"reflect"
+	"time"
 
 	"modernc.org/libc"
 	"modernc.org/sqlite"
@@ -29,11 +31,38 @@ type sqliteConnector struct {
 	dsn string
 }
 
+// Connect opens a connection, waiting while SQLite refuses it with SQLITE_BUSY. A connection
+// switches the log to WAL as it opens (sqliteParams), and on a file not yet in WAL mode that
+// switch takes the write lock from inside a read, where SQLite does not call the busy handler
+// (waiting there could deadlock) but refuses at once when another connection holds the lock. So
+// processes that open a new log together, the first one creating it, failed (4 of 2,400 opens,
+// six processes at a time on a loaded machine). The wait is the busy timeout's, within ctx.
 func (c sqliteConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	deadline := time.Now().Add(busyTimeout)
+	pause := time.Millisecond
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		conn, err := c.drv.Open(c.dsn)
+		if !isBusy(err) || time.Now().After(deadline) {
+			return conn, err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("%w (waiting for it: %w)", err, ctx.Err())
+		case <-t.C:
+		}
+		pause = min(2*pause, 25*time.Millisecond)
 	}
-	return c.drv.Open(c.dsn)
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (any extended code).
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 func (c sqliteConnector) Driver() driver.Driver { return c.drv }

@@ -74,7 +74,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("beginning the migration: %w", err)
 	}
 	defer tx.Rollback()
 	if s.d.migrateLock != "" {
@@ -114,7 +114,10 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("putting the append-only guards in place: %w", err)
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing the migration: %w", err)
+	}
+	return nil
 }
 
 // current reports whether the schema is at version latest with every append-only guard in

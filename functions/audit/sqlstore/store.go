@@ -59,8 +59,14 @@ var _ audit.Store = (*Store)(nil)
 // attempt instead of every twentieth: one-shot CPU median -7 to -9%, wall not worse (same log,
 // interleaved runs). A serving process checkpoints in the background instead and raises its
 // writing connection's threshold (walcheckpoint.go).
-const sqliteParams = "_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+const sqliteParams = "_pragma=busy_timeout(" + busyTimeoutMS + ")&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
 	"&_pragma=synchronous(FULL)&_pragma=wal_autocheckpoint(64)&_txlock=immediate"
+
+// busyTimeout is how long a SQLite connection waits for another process's lock (sqliteParams).
+const (
+	busyTimeout   = 20 * time.Second
+	busyTimeoutMS = "20000"
+)
 
 // OpenSQLite opens (creating if needed) the SQLite audit log at path; its directory must exist.
 // The release build has no SQLite driver (sqlite_release.go): there it fails with ErrNoSQLite.
