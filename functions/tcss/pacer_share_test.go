@@ -168,6 +168,44 @@ func TestPacerBooksAheadOfASlowStore(t *testing.T) {
 	}
 }
 
+// A lone call asks the store for a slot from now, and goes at once, when bookings take less than
+// half the late tolerance; only after slower bookings does it ask ahead, by what they took less
+// half the tolerance, so that its slot still comes back in time. Asking ahead by the whole
+// duration made every call of a warm server sleep for it.
+func TestPacerBooksAheadOnlyWhatASlowStoreNeeds(t *testing.T) {
+	cases := []struct{ took, lead time.Duration }{
+		{0, 0},
+		{15 * time.Millisecond, 0},
+		{lateTolerance / 2, 0},
+		{100 * time.Millisecond, 80 * time.Millisecond},
+		{3 * lateTolerance, 3*lateTolerance - lateTolerance/2},
+	}
+	for _, c := range cases {
+		t.Run(c.took.String(), func(t *testing.T) {
+			clock := time.Unix(1_000_000, 0)
+			p := NewPacer(RequestsPerSecond)
+			p.now = func() time.Time { return clock }
+			var asked []time.Duration // how far ahead of the clock each booking asked
+			p.Share(bookerFunc(func(from time.Time, _ time.Duration, _ int) time.Time {
+				asked = append(asked, from.Sub(clock))
+				clock = clock.Add(c.took) // the booking's own time
+				return from
+			}), nil)
+			for range 2 {
+				done, err := p.Wait(context.Background(), "CreateVulScanTask")
+				if err != nil {
+					t.Fatal(err)
+				}
+				done()
+				clock = clock.Add(time.Second) // the next call comes alone
+			}
+			if asked[0] != 0 || asked[len(asked)-1] != c.lead {
+				t.Errorf("bookings asked %v ahead of now; want the first at now and the last %v ahead", asked, c.lead)
+			}
+		})
+	}
+}
+
 // A booker that keeps no shared pace is asked once: the pacer then paces this process alone,
 // and says nothing (it is not a failure).
 func TestPacerStopsAskingABookerWithoutASharedPace(t *testing.T) {
