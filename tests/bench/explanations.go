@@ -25,9 +25,9 @@ const explanations = `## What each figure includes
   never does; the wait is not counted, and the anchors (which keep no pace) are not spaced.
 - **Warm latency**: the load generator (its own process) sends at a fixed rate whether or not
   earlier requests were answered, and measures each latency from its scheduled time: 600
-  requests a side at 15 a second, in chunks of 100 alternating between vulscan and the anchor
-  (about 80 s), so that p99 is the sixth-largest sample of each side and a stall of the shared
-  machine falls on both sides' chunks alike (it was 150 a side, whose p99 was one hiccup). The
+  requests a side at 15 a second (after a warm-up of 15 and a second's pause), in chunks of 100
+  alternating between vulscan and the anchor (about 80 s), so that p99 is the sixth-largest
+  sample of each side and a stall of the shared machine falls on both sides' chunks alike (it was 150 a side, whose p99 was one hiccup). The
   per-actor start limit (VULSCAN_START_LIMIT) is off in the suite: the generator is one actor.
 - **Throughput**: testing.B, in-process: ` + "`scan.Service.Start`" + ` against the TCSS emulator with a
   SQLite log in a temporary directory (its WAL checkpointed in the background, as a server's),
