@@ -166,6 +166,16 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   6.4 MB (text 2.6 of 2.8, read-only data 2.5 of 3.0, anonymous 1.0). The binary's pages alone
   are 11.3 MB, 1.78x the SDK program's whole peak: 1.5x (9.5 MB) would need about 4 MB fewer of
   them, which only a one-shot that links neither the server's packages nor SQLite would touch.
+- **One-shot against the Node.js SDK** (target 0.05x): the same vulscan runs as the one-shot
+  rows, against Tencent's Node.js SDK making the same signed call (tests/sdkcompat/nodesdk.js,
+  its pinned SDK installed by the suite). Node's start dominates its side: 137 to 760 ms, 149 at
+  the median in the run at 7360dff, so the ratio moves with both the one-shot's wall and Node's
+  start: 0.046x (met), 0.06x, 0.06x and 0.051x (shown as 0.05x, not met) in the last four full
+  runs. Meeting it in every run needs the one-shot's wall at or below 7.5 ms with some margin,
+  about 1 ms less than its median here: the one-shot rows above say where that millisecond is
+  (the runtime and package initialisation of a binary that also serves the web pages, and SQLite)
+  and the same change would close both: a one-shot that links neither the server's packages nor
+  SQLite.
 - **Durability choice.** The pending record is on disk before TCSS is called: a batch of appends
   holding any record other than an outcome is synced before its callers are answered. On SQLite
   (since issue 13's last round) the appends' connection commits with synchronous=NORMAL and the
