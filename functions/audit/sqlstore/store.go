@@ -41,32 +41,30 @@ type Store struct {
 
 var _ audit.Store = (*Store)(nil)
 
-// sqliteParams: WAL lets readers run beside the writer; busy_timeout makes a second process wait
-// for the write lock instead of failing. SQLite's lock is not fair between processes: a process
-// whose appends queue on its own mutex re-takes the lock the moment it commits, while the other
-// polls with sleeps of up to 100 ms, so on a loaded machine the wait can last seconds; 20 s keeps
-// such a wait from failing an append, and callers' contexts still bound it. synchronous(FULL) makes
-// a committed record survive a power cut (the append path's connection commits with NORMAL and
-// syncs the WAL itself after the write lock is released, when its records need it: walsync.go);
-// _txlock=immediate makes every transaction (only Append and the schema use them) take the write
-// lock at BEGIN, so two appends cannot both read the same chain head. wal_autocheckpoint(64):
-// the WAL outlives each process (keepwal.go) and every new process reads it back when it opens
-// the log (SQLite rebuilds the -shm index of a WAL no process has open, frame by frame, checksums
-// included), about 5.6 us of a one-shot's CPU per frame: 1.3 ms for 243 frames against 8
-// (perf stat, 30 one-shots each on copies of one log). An attempt writes about 13 frames (its
-// pending record, its pace booking, its outcome); at 256 pages a one-shot read back 128 on
-// average, at 64 it reads 32 and checkpoints (the pages' copy and two fsyncs) every fifth
-// attempt instead of every twentieth: one-shot CPU median -7 to -9%, wall not worse (same log,
-// interleaved runs). A serving process checkpoints in the background instead and raises its
-// writing connection's threshold (walcheckpoint.go).
-const sqliteParams = "_pragma=busy_timeout(" + busyTimeoutMS + ")&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+// sqliteParams: WAL lets readers run beside the writer; busy_timeout (busyTimeout, which
+// OpenSQLite puts first) makes a second process wait for the write lock instead of failing.
+// SQLite's lock is not fair between processes: a process whose appends queue on its own mutex
+// re-takes the lock the moment it commits, while the other polls with sleeps of up to 100 ms, so
+// on a loaded machine the wait can last seconds; 20 s keeps such a wait from failing an append,
+// and callers' contexts still bound it. synchronous(FULL) makes a committed record survive a power
+// cut (the append path's connection commits with NORMAL and syncs the WAL itself after the write
+// lock is released, when its records need it: walsync.go); _txlock=immediate makes every
+// transaction (only Append and the schema use them) take the write lock at BEGIN, so two appends
+// cannot both read the same chain head. wal_autocheckpoint(64): the WAL outlives each process
+// (keepwal.go) and every new process reads it back when it opens the log (SQLite rebuilds the -shm
+// index of a WAL no process has open, frame by frame, checksums included), about 5.6 us of a
+// one-shot's CPU per frame: 1.3 ms for 243 frames against 8 (perf stat, 30 one-shots each on
+// copies of one log). An attempt writes about 13 frames (its pending record, its pace booking, its
+// outcome); at 256 pages a one-shot read back 128 on average, at 64 it reads 32 and checkpoints
+// (the pages' copy and two fsyncs) every fifth attempt instead of every twentieth: one-shot CPU
+// median -7 to -9%, wall not worse (same log, interleaved runs). A serving process checkpoints in
+// the background instead and raises its writing connection's threshold (walcheckpoint.go).
+const sqliteParams = "_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
 	"&_pragma=synchronous(FULL)&_pragma=wal_autocheckpoint(64)&_txlock=immediate"
 
-// busyTimeout is how long a SQLite connection waits for another process's lock (sqliteParams).
-const (
-	busyTimeout   = 20 * time.Second
-	busyTimeoutMS = "20000"
-)
+// busyTimeout is how long a SQLite connection waits for another process's lock (sqliteParams),
+// and how long a new connection is retried while SQLite refuses it (sqliteConnector.Connect).
+const busyTimeout = 20 * time.Second
 
 // OpenSQLite opens (creating if needed) the SQLite audit log at path; its directory must exist.
 // The release build has no SQLite driver (sqlite_release.go): there it fails with ErrNoSQLite.
@@ -74,7 +72,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") || path == ":memory:" {
 		return nil, fmt.Errorf("sqlstore: bad SQLite path %q: want a file path without ? or #", path)
 	}
-	db, err := sqliteDB(path + "?" + sqliteParams)
+	db, err := sqliteDB(fmt.Sprintf("%s?_pragma=busy_timeout(%d)&%s", path, busyTimeout.Milliseconds(), sqliteParams))
 	if err != nil {
 		return nil, err
 	}
