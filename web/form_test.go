@@ -178,8 +178,18 @@ func TestInvalidSubmissionReRendersWithErrors(t *testing.T) {
 			if doc.Find("#"+tc.field+"-error").Text() == "" {
 				t.Errorf("no inline message for %s", tc.field)
 			}
+			if !in.Closest(".field").HasClass("field-invalid") {
+				t.Errorf("the field around #%s is not marked field-invalid", tc.field)
+			}
 		})
 	}
+	t.Run("valid fields unmarked", func(t *testing.T) {
+		for _, field := range []string{"LocalTaskID", "ExcludeLocalImageIDs", "LocalImageContainerRunning", "LocalImageScanType"} {
+			if f := doc.Find("#" + field).Closest(".field"); f.Length() != 1 || f.HasClass("field-invalid") {
+				t.Errorf("the field around #%s: found %d, class %q; want one, not field-invalid", field, f.Length(), f.AttrOr("class", ""))
+			}
+		}
+	})
 	t.Run("values kept", func(t *testing.T) {
 		for name, want := range map[string]string{
 			"LocalImageIDs":    sent.Get("LocalImageIDs"),
