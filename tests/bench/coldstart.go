@@ -158,7 +158,7 @@ func (s *suite) lambdaColdStart() ([]row, error) {
 		`"http":{"method":"GET","path":"/","protocol":"HTTP/1.1","sourceIp":"127.0.0.1","userAgent":"bench"}},` +
 		`"isBase64Encoded":false}`)
 	var ours, base []float64
-	for i := range s.runs {
+	for i := range s.coldRuns {
 		for _, name := range order(i, "bootstrap", "hellolambda") {
 			d, status, err := s.firstLambdaAnswer(rie, s.bin[name], env, event)
 			if err != nil {
@@ -250,7 +250,7 @@ func (s *suite) scfColdStart() ([]row, error) {
 		"SCF_RUNTIME_API="+host, "SCF_RUNTIME_API_PORT="+port, "TENCENTCLOUD_RUNENV=SCF",
 		"TENCENTCLOUD_SECRETID="+key.SecretID, "TENCENTCLOUD_SECRETKEY="+key.SecretKey, "TENCENTCLOUD_SESSIONTOKEN=")
 	var ours, base []float64
-	for i := range s.runs {
+	for i := range s.coldRuns {
 		for _, name := range order(i, "bootstrap", "minimalscf") {
 			cmd := exec.Command(s.bin[name])
 			cmd.Env, cmd.Dir = env, s.dir

@@ -26,26 +26,35 @@ import (
 
 func main() {
 	out := flag.String("out", "docs/BENCHMARKS.md", "the report to write")
-	runs := flag.Int("runs", 15, "samples per cold-start and one-shot figure")
-	microCount := flag.Int("micro-count", 6, "go test -count for the micro-benchmarks (benchstat needs 6)")
-	firstRun := flag.Bool("first-run", false, "also time a new user's first `go tool task run` (fresh clone, empty caches; minutes)")
-	only := flag.String("only", "", "run only the items whose names contain this text (e.g. burst), for a quick look; the report says so")
+	var c config
+	flag.IntVar(&c.runs, "runs", 15, "samples per one-shot figure")
+	flag.IntVar(&c.coldRuns, "cold-runs", 101, "samples per cold-start figure (a few ms each: their medians move with the machine's load, so they take many)")
+	flag.IntVar(&c.microCount, "micro-count", 6, "go test -count for the micro-benchmarks (benchstat needs 6)")
+	flag.BoolVar(&c.firstRun, "first-run", false, "also time a new user's first `go tool task run` (fresh clone, empty caches; minutes)")
+	flag.StringVar(&c.only, "only", "", "run only the items whose names contain this text (e.g. burst), for a quick look; the report says so")
 	flag.Parse()
-	if err := run(*out, *runs, *microCount, *firstRun, *only); err != nil {
+	if err := run(*out, c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-// suite holds what every item needs: the built programs and a scratch directory.
-type suite struct {
-	root, dir string
-	runs      int
-	bin       map[string]string // program name -> path
-	log       func(format string, args ...any)
+// config is what the flags choose.
+type config struct {
+	runs, coldRuns, microCount int
+	firstRun                   bool
+	only                       string
 }
 
-func run(out string, runs, microCount int, firstRun bool, only string) error {
+// suite holds what every item needs: the built programs and a scratch directory.
+type suite struct {
+	root, dir      string
+	runs, coldRuns int
+	bin            map[string]string // program name -> path
+	log            func(format string, args ...any)
+}
+
+func run(out string, c config) error {
 	start := time.Now()
 	loadBefore := loadAverage()
 	root, err := os.Getwd()
@@ -61,7 +70,7 @@ func run(out string, runs, microCount int, firstRun bool, only string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	s := &suite{root: root, dir: dir, runs: runs, bin: map[string]string{},
+	s := &suite{root: root, dir: dir, runs: c.runs, coldRuns: c.coldRuns, bin: map[string]string{},
 		log: func(format string, args ...any) {
 			fmt.Fprintf(os.Stderr, "bench %6.1fs: %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
 		}}
@@ -82,7 +91,7 @@ func run(out string, runs, microCount int, firstRun bool, only string) error {
 		{"500-request burst", s.burst},
 		{"audit at 1M records", s.auditScale},
 	}
-	if firstRun {
+	if c.firstRun {
 		items = append(items, struct {
 			name string
 			fn   func() ([]row, error)
@@ -90,11 +99,11 @@ func run(out string, runs, microCount int, firstRun bool, only string) error {
 	} else {
 		notes = append(notes, "- first run: not measured in this run (`go tool task bench -- -first-run` adds it; it downloads and compiles everything twice)")
 	}
-	if only != "" {
-		notes = append(notes, fmt.Sprintf("- a partial run: only the items named like %q", only))
+	if c.only != "" {
+		notes = append(notes, fmt.Sprintf("- a partial run: only the items named like %q", c.only))
 	}
 	for _, item := range items {
-		if only != "" && !strings.Contains(item.name, only) {
+		if c.only != "" && !strings.Contains(item.name, c.only) {
 			continue
 		}
 		s.log("%s", item.name)
@@ -106,10 +115,10 @@ func run(out string, runs, microCount int, firstRun bool, only string) error {
 		rows = append(rows, r...)
 	}
 	var micro string
-	if only == "" || strings.Contains("micro-benchmarks", only) {
+	if c.only == "" || strings.Contains("micro-benchmarks", c.only) {
 		s.log("micro-benchmarks")
 		var microRows []row
-		micro, microRows, err = s.micro(filepath.Join(root, "docs", "bench", "micro.txt"), microCount)
+		micro, microRows, err = s.micro(filepath.Join(root, "docs", "bench", "micro.txt"), c.microCount)
 		if err != nil {
 			notes = append(notes, fmt.Sprintf("- micro-benchmarks: %v", err))
 		}
@@ -206,7 +215,7 @@ func (s *suite) report(rows []row, notes []string, micro, commit string, took ti
 	fmt.Fprintf(&b, "- commit: %s\n", commit)
 	fmt.Fprintf(&b, "- date: %s; the suite took %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), took.Round(time.Second))
 	fmt.Fprintf(&b, "- load average (1 min): %s\n", load)
-	fmt.Fprintf(&b, "- samples: %d per cold-start and one-shot figure\n\n", s.runs)
+	fmt.Fprintf(&b, "- samples: %d per cold-start figure, %d per one-shot figure\n\n", s.coldRuns, s.runs)
 	b.WriteString(table(rows))
 	if len(notes) > 0 {
 		b.WriteString("\nNotes on this run:\n\n" + strings.Join(notes, "\n") + "\n")

@@ -33,7 +33,7 @@ func TestSuiteWritesReport(t *testing.T) {
 			t.Log("SCF cold start not run: VULSCAN_TEST_POSTGRES_DSN is not set")
 			continue
 		}
-		if err := run(out, 1, 1, false, only); err != nil {
+		if err := run(out, config{runs: 1, coldRuns: 1, microCount: 1, only: only}); err != nil {
 			t.Fatalf("run(only %q): %v", only, err)
 		}
 		data, err := os.ReadFile(out)
