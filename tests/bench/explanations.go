@@ -394,6 +394,32 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   instance once it asks for its next event, so before, the open mostly ran at the next event
   anyway. ` + "`-only \"Lambda cold start\" -runs 40`" + `, six pairs interleaved with the commit
   before (load 0.4 to 1.3): 1.24x to 1.32x before, 1.10x to 1.24x after (median 1.15x).
+  Where the rest goes, by removing one part at a time from a scratch build (a fake Lambda
+  runtime API, 200 to 300 starts of each variant interleaved, both anchors and variants built
+  with go1.27.3; not committed): answering ` + "`GET /`" + ` with a five-byte body instead of the form
+  takes the reply 0.26 to 0.31 ms sooner and 46 page faults fewer, so the form's render in a fresh
+  process is the largest single part (in-process timestamps: 144 us for the render against 40 us
+  warm; in a ten-line program that only renders the form twice, 70 to 90 us the first time and 55
+  to 65 the second, so half of it is code and lazily built tables met for the first time and half
+  is fresh heap). crypto/rand's first read for the form's idempotency key is 0.05 to 0.08 ms of it
+  (its vDSO state is mapped on first use). With vulscan's handler swapped for a raw hello-world
+  one (every package's initialisation and the larger binary, but neither vulscan's start nor its
+  answer; 300 starts each, the order rotated), exec to the first GET /next takes 0.16 ms longer
+  than the anchor's and the reply 0.14 ms less (the anchor decodes the event into a struct), so
+  the two end together; the full bootstrap adds vulscan's start (0.19 ms: settings, the TCSS
+  client, sign-in, the guard, the web handler) and the form's answer (0.26 ms), 1.14 times the
+  anchor on that fake runtime API.
+  Within noise, not kept: the start-up warning of VULSCAN_PUBLIC (0.00 to 0.05 ms), the two
+  goroutines that wait to open the store and sign checkpoints (0.00 to 0.08 ms), growing the main
+  goroutine's stack once before the loop (0.05 ms). GODEBUG containermaxprocs=0,updatemaxprocs=0
+  sped the bootstrap and the hello-world alike (0.2 and 0.4 ms), so it is no part of the gap. The form now renders with fewer allocations (its fields' class
+  lists as constant attributes, the page buffer sized once: BenchmarkRenderForm 0.80 to 0.89
+  times the time, 60 to 44 KB), which helps every page but not measurably the first answer (0.76 ms
+  from GET /next to the reply in both builds, 200 starts each). With 15 samples a figure the
+  ratio read 1.18 to 1.38 on the same code at load 1.3, so the cold starts now take 101 samples
+  (-cold-runs); at load 0.6 three such runs gave 1.15, 1.20 and 1.21 times. What would give it
+  margin is a first answer without templ's render and initialisation in the deploy binary, which
+  is templ, a dependency DESIGN.md chose.
 - **Deploy size**: 7.47 MB before this work, 4.62 MB at 85c7629 (go1.27.3, zip -X; arm64 4.13 MB). The release build
   leaves out the SQLite driver (modernc.org/sqlite and libc, 1.85 MB zipped; a deployed function
   keeps its log in PostgreSQL, and the release binary refuses a sqlite: DSN at start); PostgreSQL
