@@ -29,6 +29,11 @@ const explanations = `## What each figure includes
   alternating between vulscan and the anchor (about 80 s), so that p99 is the sixth-largest
   sample of each side and a stall of the shared machine falls on both sides' chunks alike (it was 150 a side, whose p99 was one hiccup). The
   per-actor start limit (VULSCAN_START_LIMIT) is off in the suite: the generator is one actor.
+  Two probes run beside the chunks, in the suite's process: a 4 KB write and fsync beside the log
+  every half second, and a 20 ms sleep timed over and over. Their longest samples say whether a
+  large p99 was this machine's: a run at a295bd8 had a p99 of 919 ms and a largest sample of
+  1.67 s, and the rerun just after it 4.76 ms, with nothing to tell why (the sync probe before
+  each chunk had seen 0.67 ms at most).
 - **Throughput**: testing.B, in-process: ` + "`scan.Service.Start`" + ` against the TCSS emulator with a
   SQLite log in a temporary directory (its WAL checkpointed in the background, as a server's),
   pacing off, 8 callers per CPU at once (BenchmarkStartParallel), against the signed call alone

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -141,12 +142,13 @@ func (s *suite) warmLatency() ([]row, error) {
 	// of the six largest samples the p99 is taken from.
 	time.Sleep(time.Second)
 	var ours, base, syncs []float64
+	stalls := watchStalls(s.dir)
 	for i := range warmChunks {
 		// The disk the log syncs to, sampled beside each chunk: the floor of the pending record's
 		// commit, which the anchor does not pay.
 		d, err := syncLatencies(s.dir, syncProbes)
 		if err != nil {
-			return nil, err
+			return nil, errors.Join(err, stalls.stop())
 		}
 		syncs = append(syncs, d...)
 		for _, which := range order(i, "api", "tcss") {
@@ -157,10 +159,10 @@ func (s *suite) warmLatency() ([]row, error) {
 				r, err = s.loadgen(tcssEnv, tcssArgs...)
 			}
 			if err != nil {
-				return nil, err
+				return nil, errors.Join(err, stalls.stop())
 			}
 			if bad := notOK(r); bad != "" {
-				return nil, fmt.Errorf("%s: %s", which, bad)
+				return nil, errors.Join(fmt.Errorf("%s: %s", which, bad), stalls.stop())
 			}
 			if which == "api" {
 				ours = append(ours, r.latenciesMS()...)
@@ -169,6 +171,9 @@ func (s *suite) warmLatency() ([]row, error) {
 			}
 		}
 	}
+	if err := stalls.stop(); err != nil {
+		return nil, err
+	}
 	return []row{
 		{item: "warm `POST /api/scans`, 15 req/s open loop, latency", unit: "ms", ours: ours,
 			anchor: "the signed call alone", base: base, note: "median compared"},
@@ -176,7 +181,110 @@ func (s *suite) warmLatency() ([]row, error) {
 			anchor: "the signed call alone, p99", base: []float64{percentile(base, 99)}, target: target{kind: "added-max", limit: 2}},
 		{item: "warm: this disk's sync (4 KB write + fsync beside the log, before each chunk), p99", unit: "ms",
 			ours: []float64{percentile(syncs, 99)}, note: fmt.Sprintf("median %s ms, %d samples", num(median(syncs)), len(syncs))},
+		stalls.syncRow(), stalls.wakeRow(),
 	}, nil
+}
+
+// A stallWatch samples, while the warm chunks run, what can hold a request up without being
+// vulscan's doing: this disk (a 4 KB write and fsync every stallSyncEvery, beside the log) and
+// the scheduler (how late a stallSleep sleep wakes). The probe before each chunk sees only the
+// moments between chunks, so a stall inside one (a 1.7 s freeze gave one run's p99 of 919 ms)
+// went unexplained. One sync every half second adds about 3% to the server's 30 a second.
+type stallWatch struct {
+	syncs, wakes []float64 // ms
+	quit         chan struct{}
+	wg           sync.WaitGroup
+	err          error // the sync probe's, if it failed
+}
+
+const (
+	stallSyncEvery = 500 * time.Millisecond
+	stallSleep     = 20 * time.Millisecond
+	stallOver      = 20.0 // ms: a sync or a late wake this long is counted as a stall
+)
+
+// watchStalls starts the two probes in dir; stop ends them.
+func watchStalls(dir string) *stallWatch {
+	w := &stallWatch{quit: make(chan struct{})}
+	w.wg.Add(2)
+	go func() {
+		defer w.wg.Done()
+		f, err := os.CreateTemp(dir, "stall-probe-")
+		if err != nil {
+			w.err = err
+			return
+		}
+		defer os.Remove(f.Name())
+		defer f.Close()
+		page := make([]byte, 4096)
+		tick := time.NewTicker(stallSyncEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-w.quit:
+				return
+			case <-tick.C:
+			}
+			if _, err := f.WriteAt(page, 0); err != nil {
+				w.err = err
+				return
+			}
+			start := time.Now()
+			if err := f.Sync(); err != nil {
+				w.err = err
+				return
+			}
+			w.syncs = append(w.syncs, ms(time.Since(start)))
+		}
+	}()
+	go func() {
+		defer w.wg.Done()
+		for {
+			start := time.Now()
+			select {
+			case <-w.quit:
+				return
+			case <-time.After(stallSleep):
+			}
+			w.wakes = append(w.wakes, ms(time.Since(start)-stallSleep))
+		}
+	}()
+	return w
+}
+
+// stop ends the probes and returns the sync probe's error. It may be called more than once.
+func (w *stallWatch) stop() error {
+	select {
+	case <-w.quit:
+	default:
+		close(w.quit)
+	}
+	w.wg.Wait()
+	if w.err != nil {
+		return fmt.Errorf("stall probe: %w", w.err)
+	}
+	return nil
+}
+
+func (w *stallWatch) syncRow() row {
+	return row{item: "warm: this disk's longest sync while the chunks ran (4 KB write + fsync every 0.5 s)", unit: "ms",
+		ours: []float64{maxOf(w.syncs)}, note: stallNote(w.syncs)}
+}
+
+func (w *stallWatch) wakeRow() row {
+	return row{item: "warm: the scheduler's longest delay while the chunks ran (a 20 ms sleep's late wake)", unit: "ms",
+		ours: []float64{maxOf(w.wakes)}, note: stallNote(w.wakes)}
+}
+
+// stallNote says how many of samples were stalls.
+func stallNote(samples []float64) string {
+	over := 0
+	for _, v := range samples {
+		if v >= stallOver {
+			over++
+		}
+	}
+	return fmt.Sprintf("median %s ms, %d of %d samples %s ms or more", num(median(samples)), over, len(samples), num(stallOver))
 }
 
 // syncProbes is how many syncs syncLatencies times before each warm chunk (about 0.5 s).

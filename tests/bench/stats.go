@@ -56,6 +56,14 @@ func median(vals []float64) float64 {
 	}
 }
 
+// maxOf is the largest of vals, NaN for none.
+func maxOf(vals []float64) float64 {
+	if len(vals) == 0 {
+		return math.NaN()
+	}
+	return slices.Max(vals)
+}
+
 // percentile p (0..100) of vals by the nearest-rank method.
 func percentile(vals []float64, p float64) float64 {
 	if len(vals) == 0 {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestStatistics(t *testing.T) {
@@ -47,5 +49,35 @@ func TestVerdicts(t *testing.T) {
 	out := table([]row{{item: "x", unit: "ms", ours: []float64{1, 2, 3}, anchor: "y", base: []float64{1}, target: target{kind: "ratio", limit: 3}}})
 	if !strings.Contains(out, "| x | 1.00 / 2.00 / 3.00 ms | y: 1.00 ms | 2.00× | ≤ 3× | met |") {
 		t.Errorf("table:\n%s", out)
+	}
+}
+
+// TestStallWatch runs both probes for a little over two sync periods: the rows must carry the
+// longest sync and the longest late wake, and stop may be called twice.
+func TestStallWatch(t *testing.T) {
+	w := watchStalls(t.TempDir())
+	time.Sleep(2*stallSyncEvery + stallSyncEvery/2)
+	if err := w.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.stop(); err != nil {
+		t.Fatalf("second stop: %v", err)
+	}
+	if len(w.syncs) < 2 || len(w.wakes) < 10 {
+		t.Fatalf("%d syncs and %d wakes sampled; want at least 2 and 10", len(w.syncs), len(w.wakes))
+	}
+	for _, r := range []row{w.syncRow(), w.wakeRow()} {
+		if len(r.ours) != 1 || math.IsNaN(r.ours[0]) || r.ours[0] < 0 {
+			t.Errorf("%s: figure %v, want the longest sample", r.item, r.ours)
+		}
+		if !strings.Contains(r.note, "samples") {
+			t.Errorf("%s: note %q does not count the samples", r.item, r.note)
+		}
+	}
+	if got := maxOf(nil); !math.IsNaN(got) {
+		t.Errorf("maxOf(nil) = %v, want NaN", got)
+	}
+	if got := stallNote([]float64{1, 25, 30}); got != "median 25.0 ms, 2 of 3 samples 20.0 ms or more" {
+		t.Errorf("stallNote = %q", got)
 	}
 }
