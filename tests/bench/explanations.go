@@ -501,11 +501,17 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
     sync or the pace behind one; the 56 background checkpoints of each run (1.4 to 2.4 ms at the
     median, 17 ms at most) overlapped none of them. The suite's sync probe samples the disk only
     between chunks, so it can read 1 ms at p99 in a run whose log met a 160 ms sync.
+  - **Without a stall** (the probes beside the chunks, since 88cbaee): in the full run at
+    88cbaee neither probe met a stall of 20 ms (longest sync 2.34 ms, longest late wake 9.6 ms),
+    and the p99 was still 2.98 ms above the anchor's, 4.94 against 1.96 ms: the ordinary tail of
+    a path that adds 1.7 ms at the median (3.04 against 1.35). So a stall-free disk alone does
+    not meet the 2 ms target; the median's own cost (above) has to come down as well.
   - **Corrected**: the 47 ms sample at the log's record 32 that the previous round put down to the
     first background checkpoint was the sample's first request, started 10 ms after the warm-up's
     last and held for the warm-up's slots; the sample now starts a second after its warm-up.
-  - **What would close it**: a log whose sync never stalls for more than a few milliseconds,
-    not only at p99 (a local NVMe disk, or PostgreSQL on a fast WAL device, not these shared
+  - **What would close it**: a median cost lower by about 1 ms (the pending record's commit
+    and sync, and the HTTP hop, are most of it), and a log whose sync never stalls for more than
+    a few milliseconds, not only at p99 (a local NVMe disk, or PostgreSQL on a fast WAL device, not these shared
     disks); or a pace that lets calls catch up after a stall, booking by TCSS's own rule (at most
     20 arrivals in any second, with a margin for late wake-ups) instead of even spacing. That is
     a change to how every process shares the pace, and the burst's drain must stay within 10% of
