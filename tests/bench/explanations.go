@@ -400,8 +400,9 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   anyway. ` + "`-only \"Lambda cold start\" -runs 40`" + `, six pairs interleaved with the commit
   before (load 0.4 to 1.3): 1.24x to 1.32x before, 1.10x to 1.24x after (median 1.15x).
   Where the rest goes, by removing one part at a time from a scratch build (a fake Lambda
-  runtime API, 200 to 300 starts of each variant interleaved, both anchors and variants built
-  with go1.27.3; not committed): answering ` + "`GET /`" + ` with a five-byte body instead of the form
+  runtime API, 200 to 300 starts of each variant interleaved, each comparison's builds from one
+  toolchain: go1.26.8 for the parts removed one at a time, go1.27.3 as the suite builds for the
+  raw-handler swap and the render's change; not committed): answering ` + "`GET /`" + ` with a five-byte body instead of the form
   takes the reply 0.26 to 0.31 ms sooner and 46 page faults fewer, so the form's render in a fresh
   process is the largest single part (in-process timestamps: 144 us for the render against 40 us
   warm; in a ten-line program that only renders the form twice, 70 to 90 us the first time and 55
