@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -143,12 +142,13 @@ func (s *suite) warmLatency() ([]row, error) {
 	time.Sleep(time.Second)
 	var ours, base, syncs []float64
 	stalls := watchStalls(s.dir)
+	defer stalls.stop() // on an early return; the end reads its error
 	for i := range warmChunks {
 		// The disk the log syncs to, sampled beside each chunk: the floor of the pending record's
 		// commit, which the anchor does not pay.
 		d, err := syncLatencies(s.dir, syncProbes)
 		if err != nil {
-			return nil, errors.Join(err, stalls.stop())
+			return nil, err
 		}
 		syncs = append(syncs, d...)
 		for _, which := range order(i, "api", "tcss") {
@@ -159,10 +159,10 @@ func (s *suite) warmLatency() ([]row, error) {
 				r, err = s.loadgen(tcssEnv, tcssArgs...)
 			}
 			if err != nil {
-				return nil, errors.Join(err, stalls.stop())
+				return nil, err
 			}
 			if bad := notOK(r); bad != "" {
-				return nil, errors.Join(fmt.Errorf("%s: %s", which, bad), stalls.stop())
+				return nil, fmt.Errorf("%s: %s", which, bad)
 			}
 			if which == "api" {
 				ours = append(ours, r.latenciesMS()...)
@@ -225,16 +225,12 @@ func watchStalls(dir string) *stallWatch {
 				return
 			case <-tick.C:
 			}
-			if _, err := f.WriteAt(page, 0); err != nil {
+			d, err := timedSync(f, page, 0)
+			if err != nil {
 				w.err = err
 				return
 			}
-			start := time.Now()
-			if err := f.Sync(); err != nil {
-				w.err = err
-				return
-			}
-			w.syncs = append(w.syncs, ms(time.Since(start)))
+			w.syncs = append(w.syncs, d)
 		}
 	}()
 	go func() {
@@ -290,8 +286,7 @@ func stallNote(samples []float64) string {
 // syncProbes is how many syncs syncLatencies times before each warm chunk (about 0.5 s).
 const syncProbes = 25
 
-// syncLatencies times n writes of 4 KB, each followed by fsync, to a file in dir, 20 ms apart:
-// what one synced commit of the audit log costs on this disk at the moment.
+// syncLatencies times n synced 4 KB writes (timedSync) to a file in dir, 20 ms apart.
 func syncLatencies(dir string, n int) ([]float64, error) {
 	f, err := os.CreateTemp(dir, "sync-probe-")
 	if err != nil {
@@ -302,17 +297,27 @@ func syncLatencies(dir string, n int) ([]float64, error) {
 	page := make([]byte, 4096)
 	out := make([]float64, 0, n)
 	for i := range n {
-		if _, err := f.WriteAt(page, int64(i%16)*int64(len(page))); err != nil {
+		d, err := timedSync(f, page, int64(i%16)*int64(len(page)))
+		if err != nil {
 			return nil, err
 		}
-		start := time.Now()
-		if err := f.Sync(); err != nil {
-			return nil, err
-		}
-		out = append(out, ms(time.Since(start)))
+		out = append(out, d)
 		time.Sleep(20 * time.Millisecond)
 	}
 	return out, nil
+}
+
+// timedSync writes page at off in f and returns how long the fsync after it took, in ms: what one
+// synced commit of the audit log costs on this disk at the moment.
+func timedSync(f *os.File, page []byte, off int64) (float64, error) {
+	if _, err := f.WriteAt(page, off); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	if err := f.Sync(); err != nil {
+		return 0, err
+	}
+	return ms(time.Since(start)), nil
 }
 
 // notOK describes any request that was not answered with a 2xx.

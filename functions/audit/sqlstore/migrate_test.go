@@ -301,7 +301,7 @@ func TestOpenWaitsForALogBeingCreated(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.db")
 	// A rollback journal, as a new file starts, and a busy timeout, as every vulscan process has:
 	// the creator's COMMIT waits for the opener's read lock to go (the opener retries with none
-	// held). Without it the COMMIT failed at once when it met that lock (1 run in 200 under load).
+	// held). Without it the COMMIT failed at once when it met that lock (15 runs in 600 under load).
 	raw, err := sql.Open("sqlite", fmt.Sprintf("%s?_pragma=busy_timeout(%d)", path, busyTimeout.Milliseconds()))
 	if err != nil {
 		t.Fatal(err)
