@@ -93,7 +93,7 @@ func (d *Dispatcher) serve(ctx context.Context, req httpRequest) response {
 		d.logger.ErrorContext(ctx, "HTTP event refused", "request_id", req.gateway.FunctionRequestID, "err", err)
 		return plainResponse(http.StatusBadRequest, "The request cannot be read.")
 	}
-	w := &recorder{header: http.Header{}}
+	w := &recorder{header: http.Header{}, head: r.Method == http.MethodHead}
 	d.opts.Handler.ServeHTTP(w, r)
 	if w.overflow {
 		d.logger.ErrorContext(ctx, "response too large for the gateway", "request_id", req.gateway.FunctionRequestID,
@@ -187,6 +187,7 @@ type recorder struct {
 	status   int
 	body     bytes.Buffer
 	overflow bool
+	head     bool // the request is HEAD: the answer carries the headers a GET would, no body
 }
 
 func (w *recorder) Header() http.Header { return w.header }
@@ -207,7 +208,8 @@ func (w *recorder) Write(p []byte) (int, error) {
 }
 
 // response is what was written, with net/http's defaults: 200 when the handler set no status,
-// and a sniffed Content-Type when it set none.
+// a sniffed Content-Type when it set none, and for HEAD the headers without the body (with the
+// body's length, when the handler did not say it).
 func (w *recorder) response() response {
 	status := w.status
 	if status == 0 {
@@ -215,6 +217,12 @@ func (w *recorder) response() response {
 	}
 	if w.body.Len() > 0 && w.header.Get("Content-Type") == "" {
 		w.header.Set("Content-Type", http.DetectContentType(w.body.Bytes()))
+	}
+	if w.head {
+		if w.body.Len() > 0 && w.header.Get("Content-Length") == "" {
+			w.header.Set("Content-Length", strconv.Itoa(w.body.Len()))
+		}
+		return response{status: status, header: w.header}
 	}
 	return response{status: status, header: w.header, body: w.body.Bytes()}
 }

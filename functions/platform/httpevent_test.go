@@ -553,25 +553,88 @@ func FuzzHandle(f *testing.F) {
 // The client address of a function URL event is x-scf-remote-addr's IP, with or without a port;
 // anything else leaves the address unknown rather than trusted.
 func TestSCFFunctionURLClientAddress(t *testing.T) {
-	tests := []struct{ header, want string }{
-		{"111.206.96.145", "111.206.96.145:0"},
-		{" 111.206.96.145 ", "111.206.96.145:0"},
-		{"111.206.96.145:51234", "111.206.96.145:0"},
-		{"2001:db8::7", "[2001:db8::7]:0"},
-		{"[2001:db8::7]:443", "[2001:db8::7]:0"},
-		{"evil.example, 10.0.0.1", ""},
-		{"", ""},
+	tests := []struct {
+		name    string
+		headers map[string]any
+		want    string
+	}{
+		{"address", map[string]any{"x-scf-remote-addr": "111.206.96.145"}, "111.206.96.145:0"},
+		{"spaces", map[string]any{"x-scf-remote-addr": " 111.206.96.145 "}, "111.206.96.145:0"},
+		{"with port", map[string]any{"x-scf-remote-addr": "111.206.96.145:51234"}, "111.206.96.145:0"},
+		{"IPv6", map[string]any{"x-scf-remote-addr": "2001:db8::7"}, "[2001:db8::7]:0"},
+		{"IPv6 with port", map[string]any{"x-scf-remote-addr": "[2001:db8::7]:443"}, "[2001:db8::7]:0"},
+		{"not an address", map[string]any{"x-scf-remote-addr": "evil.example, 10.0.0.1"}, ""},
+		{"empty", map[string]any{"x-scf-remote-addr": ""}, ""},
+		// A client's own copy in another case is not the platform's, whichever a map yields first.
+		{"client copy beside", map[string]any{"X-Scf-Remote-Addr": "7.7.7.7", "x-scf-remote-addr": "198.51.100.9"}, "198.51.100.9:0"},
+		{"client copy alone", map[string]any{"X-SCF-Remote-Addr": "7.7.7.7"}, ""},
+		{"two values", map[string]any{"x-scf-remote-addr": []string{"7.7.7.7", "198.51.100.9"}}, ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.header, func(t *testing.T) {
-			ev, _ := json.Marshal(map[string]any{"httpMethod": "GET", "path": "/",
-				"headers": map[string]string{"x-scf-remote-addr": tt.header}})
+		t.Run(tt.name, func(t *testing.T) {
+			ev, _ := json.Marshal(map[string]any{"httpMethod": "GET", "path": "/", "headers": tt.headers})
+			// Go's map order changes from run to run: an answer that depended on it would differ.
+			for range 20 {
+				var got seen
+				if _, err := newTestDispatcher(recordingHandler(&got, nil)).Handle(context.Background(), Invocation{}, ev); err != nil {
+					t.Fatal(err)
+				}
+				if got.remoteAddr != tt.want {
+					t.Fatalf("RemoteAddr = %q, want %q", got.remoteAddr, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// A header sent under two spellings of its name reaches the handler with its values in one
+// order, the names' sorted order, in every gateway's event: never in a map's random order.
+func TestHeaderSpellingsKeepOneOrder(t *testing.T) {
+	events := map[string]string{
+		"SCF function URL": `{"httpMethod":"GET","path":"/","headers":{"x-forwarded-email":"alice@example.com","X-Forwarded-Email":"bob@example.com"}}`,
+		"API gateway v1": `{"httpMethod":"GET","path":"/","resource":"/{proxy+}","requestContext":{"stage":"prod"},` +
+			`"headers":{"x-forwarded-email":"alice@example.com","X-Forwarded-Email":"bob@example.com"}}`,
+	}
+	want := []string{"bob@example.com", "alice@example.com"}
+	for name, ev := range events {
+		t.Run(name, func(t *testing.T) {
+			for range 20 {
+				var got seen
+				if _, err := newTestDispatcher(recordingHandler(&got, nil)).Handle(context.Background(), Invocation{}, []byte(ev)); err != nil {
+					t.Fatal(err)
+				}
+				if v := got.header.Values("X-Forwarded-Email"); !slices.Equal(v, want) {
+					t.Fatalf("X-Forwarded-Email = %q, want %q", v, want)
+				}
+			}
+		})
+	}
+}
+
+// HEAD is answered with the headers GET's answer has, its length included, and no body, as
+// net/http's server answers it.
+func TestHeadAnswersCarryNoBody(t *testing.T) {
+	page := func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, "<p>the form</p>")
+	}
+	events := map[string]string{
+		"SCF function URL": `{"httpMethod":"HEAD","path":"/","headers":{}}`,
+		"function URL":     `{"version":"2.0","rawPath":"/","requestContext":{"http":{"method":"HEAD","sourceIp":"198.51.100.1"}}}`,
+	}
+	for name, ev := range events {
+		t.Run(name, func(t *testing.T) {
 			var got seen
-			if _, err := newTestDispatcher(recordingHandler(&got, nil)).Handle(context.Background(), Invocation{}, ev); err != nil {
+			out, err := newTestDispatcher(recordingHandler(&got, page)).Handle(context.Background(), Invocation{}, []byte(ev))
+			if err != nil {
 				t.Fatal(err)
 			}
-			if got.remoteAddr != tt.want {
-				t.Errorf("RemoteAddr = %q, want %q", got.remoteAddr, tt.want)
+			r := decodeReply(t, out)
+			if got.method != http.MethodHead || r.StatusCode != http.StatusOK || r.Body != "" {
+				t.Errorf("method %s: status %d body %q; want 200 and no body", got.method, r.StatusCode, r.Body)
+			}
+			if r.Headers["Content-Length"] != "15" || r.Headers["Content-Type"] != "text/html; charset=utf-8" {
+				t.Errorf("headers %v; want GET's Content-Type and Content-Length 15", r.Headers)
 			}
 		})
 	}

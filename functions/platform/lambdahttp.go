@@ -25,12 +25,12 @@ func parseAPIGatewayV1(raw []byte) (httpRequest, error) {
 		return httpRequest{}, err
 	}
 	rc := ev.RequestContext
+	// The caller an authorizer proved: IAM's user ARN, or a Lambda authorizer's principal. A
+	// usage plan's API key (identity.apiKeyId) is not one: AWS meters and throttles with those
+	// keys and says not to authenticate with them.
 	identity := rc.Identity.UserArn
 	if p, ok := rc.Authorizer["principalId"].(string); ok && p != "" {
 		identity = p
-	}
-	if identity == "" {
-		identity = rc.Identity.APIKeyID
 	}
 	return httpRequest{
 		method:   ev.HTTPMethod,
@@ -44,11 +44,12 @@ func parseAPIGatewayV1(raw []byte) (httpRequest, error) {
 }
 
 // canonicalHeader files the event's headers (in whatever case the gateway wrote them) under
-// their canonical names, as net/http's server does.
+// their canonical names, as net/http's server does. Names that differ only in case are added in
+// sorted order, so that the values' order, and what Header.Get returns, never depend on a map's.
 func canonicalHeader(in url.Values) http.Header {
 	h := make(http.Header, len(in))
-	for k, vs := range in {
-		for _, v := range vs {
+	for _, k := range slices.Sorted(maps.Keys(in)) {
+		for _, v := range in[k] {
 			h.Add(k, v)
 		}
 	}

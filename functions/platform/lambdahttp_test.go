@@ -170,3 +170,25 @@ func TestSCFReplyAsEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// A REST API event names the caller its authorizer proved (IAM's user ARN, a Lambda
+// authorizer's principal), never a usage plan's API key, which AWS says not to authenticate with.
+func TestAPIGatewayV1Identity(t *testing.T) {
+	tests := []struct{ name, requestContext, want string }{
+		{"IAM user", `{"identity":{"userArn":"arn:aws:iam::123456789012:user/alice"}}`, "arn:aws:iam::123456789012:user/alice"},
+		{"Lambda authorizer", `{"identity":{"userArn":"arn:aws:iam::123456789012:user/alice"},"authorizer":{"principalId":"bob"}}`, "bob"},
+		{"usage plan key only", `{"identity":{"apiKeyId":"key123","apiKey":"secret"}}`, ""},
+		{"nothing", `{}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := parseAPIGatewayV1([]byte(`{"httpMethod":"GET","path":"/","requestContext":` + tt.requestContext + `}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if req.gateway.Identity != tt.want {
+				t.Errorf("identity %q, want %q", req.gateway.Identity, tt.want)
+			}
+		})
+	}
+}

@@ -3,8 +3,10 @@ package platform
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/vulscan/vulscan/functions/scan"
@@ -68,11 +70,13 @@ func parseSCFAPIGateway(raw []byte) (httpRequest, error) {
 	return req, nil
 }
 
-// scfHeaders reads header values that are strings (as documented) or lists of strings.
+// scfHeaders reads header values that are strings (as documented) or lists of strings. Names
+// that differ only in case are added in sorted order, so that the values' order, and what
+// Header.Get returns, never depend on a map's.
 func scfHeaders(in map[string]json.RawMessage) (http.Header, error) {
 	h := make(http.Header, len(in))
-	for name, raw := range in {
-		values, err := stringOrList(raw)
+	for _, name := range slices.Sorted(maps.Keys(in)) {
+		values, err := stringOrList(in[name])
 		if err != nil {
 			return nil, fmt.Errorf("header %q: %w", scan.Shorten(name, 64), err)
 		}

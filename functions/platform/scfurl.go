@@ -42,8 +42,19 @@ func parseSCFFunctionURL(raw []byte) (httpRequest, error) {
 	if err != nil {
 		return httpRequest{}, err
 	}
-	req.gateway = Gateway{SourceIP: remoteAddr(req.header.Get(SCFFunctionURLHeaderRemoteAddr))}
+	req.gateway = Gateway{SourceIP: remoteAddr(platformHeader(ev.Headers, SCFFunctionURLHeaderRemoteAddr))}
 	return req, nil
+}
+
+// platformHeader is the one value of the header the platform itself writes, under the exact
+// lower-case name it writes: a client's copy in another case (which a lookup by canonical name
+// could return first) or a second value is not the platform's, and gives nothing.
+func platformHeader(headers map[string]json.RawMessage, name string) string {
+	values, err := stringOrList(headers[name])
+	if err != nil || len(values) != 1 {
+		return ""
+	}
+	return values[0]
 }
 
 // request is the HTTP request of ev, the part a function URL's event and an API gateway's share;
