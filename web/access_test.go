@@ -77,6 +77,14 @@ func TestAPIAuthentication(t *testing.T) {
 			r.Header.Set("X-Forwarded-Email", "mallory@example.com")
 			r.Header.Set(auth.DefaultProxySecretHeader, proxySecret+"x")
 		}}, status: http.StatusUnauthorized, wantActor: "anonymous", wantIP: "192.0.2.1"},
+		// A proxy that appends to a client's own identity header instead of replacing it.
+		{name: "proxy with its secret and a second identity", mods: []func(*http.Request){
+			viaProxy("X-Forwarded-Email", "bob@example.com"),
+			func(r *http.Request) { r.Header.Add("X-Forwarded-Email", "mallory@example.com") },
+		}, status: http.StatusUnauthorized, wantActor: "anonymous", wantIP: "192.0.2.1"},
+		{name: "two API keys", mods: []func(*http.Request){bearer(testAPIKey), func(r *http.Request) {
+			r.Header.Add("Authorization", "Bearer other")
+		}}, status: http.StatusUnauthorized, wantActor: "anonymous", wantIP: "192.0.2.1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, allModes(t))

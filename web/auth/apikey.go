@@ -73,6 +73,9 @@ func (a *Authenticator) apiKey(r *http.Request) (id Identity, presented bool, er
 	if header == "" || !ok || !strings.EqualFold(scheme, "Bearer") {
 		return Identity{}, false, nil
 	}
+	if len(r.Header.Values("Authorization")) > 1 {
+		return Identity{}, true, fmt.Errorf("%w: the request carries more than one Authorization header", ErrUnauthenticated)
+	}
 	key = strings.TrimSpace(key)
 	if key == "" || len(key) > MaxAPIKeyBytes {
 		return Identity{}, true, fmt.Errorf("%w: the API key is malformed", ErrUnauthenticated)
@@ -128,6 +131,11 @@ func (p Proxy) identify(r *http.Request) (id Identity, presented bool, err error
 	secret := r.Header.Get(p.SecretHeader)
 	if user == "" && secret == "" {
 		return Identity{}, false, nil
+	}
+	// Two identities (a client's own header that the proxy passed on beside its own) or two
+	// secrets name nobody: which one the proxy meant cannot be told.
+	if len(r.Header.Values(p.Header)) > 1 || len(r.Header.Values(p.SecretHeader)) > 1 {
+		return Identity{}, true, fmt.Errorf("%w: the request carries more than one %s or %s header", ErrUnauthenticated, p.Header, p.SecretHeader)
 	}
 	if subtle.ConstantTimeCompare([]byte(secret), []byte(p.Secret)) != 1 {
 		return Identity{}, true, fmt.Errorf("%w: the %s header came without the proxy's secret", ErrUnauthenticated, p.Header)
