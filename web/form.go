@@ -175,22 +175,42 @@ func duplicateFields(form url.Values) []scan.FieldError {
 // formValues reads the form's inputs as typed.
 func formValues(r *http.Request) templates.FormValues { return valuesOf(r.PostForm) }
 
-// valuesOf reads the form's fields from f.
+// valuesOf reads the form's fields from f, as typed but for control characters (shownText).
 func valuesOf(f url.Values) templates.FormValues {
+	text := func(name string) string { return shownText(f.Get(name)) }
 	return templates.FormValues{
-		LocalImageScanType:            f.Get("LocalImageScanType"),
-		LocalImageIDs:                 f.Get("LocalImageIDs"),
-		LocalClusterIDs:               f.Get("LocalClusterIDs"),
-		ExcludeLocalImageIDs:          f.Get("ExcludeLocalImageIDs"),
+		LocalImageScanType:            text("LocalImageScanType"),
+		LocalImageIDs:                 text("LocalImageIDs"),
+		LocalClusterIDs:               text("LocalClusterIDs"),
+		ExcludeLocalImageIDs:          text("ExcludeLocalImageIDs"),
 		LocalImageContainerRunning:    checked(f.Get("LocalImageContainerRunning")),
-		LocalTaskID:                   f.Get("LocalTaskID"),
-		RegistryImageScanType:         f.Get("RegistryImageScanType"),
-		RegistryImageIDs:              f.Get("RegistryImageIDs"),
-		ExcludeRegistryImageIDs:       f.Get("ExcludeRegistryImageIDs"),
+		LocalTaskID:                   text("LocalTaskID"),
+		RegistryImageScanType:         text("RegistryImageScanType"),
+		RegistryImageIDs:              text("RegistryImageIDs"),
+		ExcludeRegistryImageIDs:       text("ExcludeRegistryImageIDs"),
 		RegistryImageContainerRunning: checked(f.Get("RegistryImageContainerRunning")),
 		IsLatest:                      checked(f.Get("IsLatest")),
-		RegistryTaskID:                f.Get("RegistryTaskID"),
+		RegistryTaskID:                text("RegistryTaskID"),
 	}
+}
+
+// shownText is typed text as the form holds it and shows it again: line breaks and tabs (which
+// separate list entries) stay, other control characters are written as escapes (\x1b), so that
+// they neither reach the page raw nor vanish from what the person sees. No valid value holds
+// one, so the request built from the text is refused as before, naming the escaped character.
+func shownText(s string) string {
+	if !audit.HasControls(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if r == '\n' || r == '\r' || r == '\t' {
+			b.WriteRune(r)
+			continue
+		}
+		b.WriteString(audit.EscapeControls(string(r)))
+	}
+	return b.String()
 }
 
 // submittedForm is the form as a refusal records it: the request's fields, cleaned (the form's

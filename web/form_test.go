@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -583,4 +585,40 @@ func TestFullStartQueueKeepsTheForm(t *testing.T) {
 	if busy != 1 || started != 2 || h.creates() != 2 {
 		t.Errorf("%d busy refusals, %d attempts, %d TCSS calls; want 1, 2, 2", busy, started, h.creates())
 	}
+}
+
+// Control characters a caller typed or sent reach no page raw: the re-shown form and a refused
+// attempt's page write them as escapes (\x1b), as the error messages do.
+func TestControlCharactersNeverReachThePage(t *testing.T) {
+	rawControl := func(page string) int {
+		return strings.IndexFunc(page, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' })
+	}
+	h := newHarness(t)
+	t.Run("re-shown form", func(t *testing.T) {
+		resp := h.postForm(url.Values{"LocalImageScanType": {"IMAGEIDS"}, "LocalImageIDs": {"sha256:\x1b[31mred\nsha256:\x00nul"}})
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("status = %d, want 422", resp.StatusCode)
+		}
+		page := body(t, resp)
+		if i := rawControl(page); i >= 0 {
+			t.Errorf("raw control character at %d: %q", i, page[max(0, i-40):min(len(page), i+40)])
+		}
+		if !strings.Contains(page, `sha256:\x1b[31mred`+"\n"+`sha256:\x00nul`) {
+			t.Error("the textarea does not show the typed lines with their control characters escaped")
+		}
+	})
+	t.Run("refused attempt's page", func(t *testing.T) {
+		resp := h.postJSON(`{"LocalImageScanType":"CLUSTER","LocalClusterIDs":["cls-<b>x</b>\u0000\u001b[31m"]}`)
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("status = %d, want 422", resp.StatusCode)
+		}
+		recs := h.records()
+		page := body(t, h.get(fmt.Sprintf("/scans/%d", recs[len(recs)-1].ID)))
+		if i := rawControl(page); i >= 0 {
+			t.Errorf("raw control character at %d: %q", i, page[max(0, i-40):min(len(page), i+40)])
+		}
+		if !strings.Contains(page, `cls-&lt;b&gt;x&lt;/b&gt;\x00\x1b[31m`) {
+			t.Error("the page does not show the cluster ID with its markup and control characters escaped")
+		}
+	})
 }

@@ -211,7 +211,8 @@ func requestParams(r scan.Request) []templates.Param {
 	var out []templates.Param
 	add := func(name, value string) {
 		if value != "" {
-			out = append(out, templates.Param{Name: name, Value: value})
+			// A refused request's IDs are as the caller sent them, control characters included.
+			out = append(out, templates.Param{Name: name, Value: audit.EscapeControls(value)})
 		}
 	}
 	add("LocalImageScanType", r.LocalImageScanType)
