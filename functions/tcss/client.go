@@ -122,6 +122,10 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tcss: %w", err)
 	}
+	if scheme == "HTTP" && !strings.HasPrefix(record, EmulatorPrefix) && !loopbackHost(host) {
+		return nil, fmt.Errorf("tcss: endpoint %q: plain http would carry every call and its session token unencrypted "+
+			"across the network; use https, or name an emulator as %shttp://host:port", dial, EmulatorPrefix)
+	}
 	cred, region, transport := c.cred, cfg.Region, cfg.Transport
 	c.sdk = sync.OnceValue(func() *common.Client {
 		return buildSDKClient(cred, scheme, host, region, transport)
@@ -449,6 +453,20 @@ func parseEndpoint(endpoint, defaultHost string) (scheme, host string, err error
 		return "", "", fmt.Errorf("endpoint %q is neither a host name such as %s nor an http(s)://host:port URL", endpoint, defaultHost)
 	}
 	return "HTTPS", endpoint, nil
+}
+
+// loopbackHost reports whether host[:port] names this machine (localhost or a loopback
+// address), where plain http leaves nothing on a network.
+func loopbackHost(hostPort string) bool {
+	name := hostPort
+	if h, _, err := net.SplitHostPort(hostPort); err == nil {
+		name = h
+	}
+	if strings.EqualFold(name, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(name)
+	return ip != nil && ip.IsLoopback()
 }
 
 func validPort(s string) bool {

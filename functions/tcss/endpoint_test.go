@@ -67,3 +67,33 @@ func TestEmulatorPrefixedEndpointReachesTheEmulator(t *testing.T) {
 		t.Errorf("TCSSEndpoint() = %q, want emulator:%s", got, srv.URL)
 	}
 }
+
+// Plain http is accepted only where it crosses no network (this machine) or for a named
+// emulator: elsewhere every call and its session token would travel unencrypted.
+func TestPlainHTTPOnlyOnThisMachineOrToAnEmulator(t *testing.T) {
+	tests := []struct {
+		endpoint string
+		ok       bool
+	}{
+		{"http://127.0.0.1:9000", true},
+		{"http://[::1]:9000", true},
+		{"http://localhost:9000", true},
+		{"http://LOCALHOST", true},
+		{"emulator:http://emulator.internal:9100", true},
+		{"https://tcss.example.com", true},
+		{"http://tcss.tencentcloudapi.com", false},
+		{"http://10.0.0.5:9000", false},
+		{"http://localhost.example.com:9000", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.endpoint, func(t *testing.T) {
+			_, err := tcss.New(tcss.Config{Endpoint: tt.endpoint, Credential: common.NewCredential("AKIDx", "k")})
+			switch {
+			case tt.ok && err != nil:
+				t.Errorf("New refused it: %v", err)
+			case !tt.ok && (err == nil || !strings.Contains(err.Error(), "unencrypted")):
+				t.Errorf("New = %v; want a refusal saying the calls would travel unencrypted", err)
+			}
+		})
+	}
+}

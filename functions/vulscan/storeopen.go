@@ -241,6 +241,10 @@ func newFunctionApp(e env) (*app, error) {
 	if err := a.openServing(e); err != nil {
 		return nil, errors.Join(err, a.Close())
 	}
+	if url := emulatorURL(a.scanner); url != "" {
+		// The pages show a banner and every record says so; the platform's log says it once too.
+		a.logger.Warn("TCSS emulator in use: scans are simulated and start nothing in Tencent Cloud", "endpoint", url)
+	}
 	return a, nil
 }
 

@@ -237,3 +237,36 @@ func lambdaStatus(t *testing.T, invoke func(context.Context, []byte) ([]byte, er
 	}
 	return resp.StatusCode
 }
+
+// A function instance against an emulator says so in its log at start, as the server's first
+// lines do; one against any other endpoint does not.
+func TestFunctionLogsAnEmulatorAtStart(t *testing.T) {
+	key := tcsstest.RandomKey()
+	_, srv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}})
+	defer srv.Close()
+	for _, tc := range []struct {
+		endpoint string
+		warns    bool
+	}{
+		{"emulator:" + srv.URL, true},
+		{srv.URL, false},
+	} {
+		t.Run(tc.endpoint, func(t *testing.T) {
+			e, _, stderr := testEnv("", map[string]string{
+				"SCF_RUNTIME_API": "127.0.0.1", "VULSCAN_PUBLIC": "I-understand",
+				"VULSCAN_AUDIT_DSN":      "sqlite:" + filepath.Join(t.TempDir(), "audit.db"),
+				"VULSCAN_TCSS_ENDPOINT":  tc.endpoint,
+				"TENCENTCLOUD_SECRET_ID": key.SecretID, "TENCENTCLOUD_SECRET_KEY": key.SecretKey,
+				"VULSCAN_AUDIT_WITNESS": "off",
+			})
+			a, err := newFunctionApp(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			if got := strings.Contains(stderr.String(), "TCSS emulator in use"); got != tc.warns {
+				t.Errorf("warned %v, want %v; log:\n%s", got, tc.warns, stderr)
+			}
+		})
+	}
+}
