@@ -445,3 +445,35 @@ func TestAuditMigrateToPostgres(t *testing.T) {
 		t.Errorf("migrate into a full log: exit %d, %q", again.exit, again.stderr)
 	}
 }
+
+// audit migrate copies nothing from a log that does not verify, so the target stays empty and
+// usable; a target holding records is refused with a message that says what to do.
+func TestAuditMigrateRefusesAnEditedSource(t *testing.T) {
+	f := newCLIFixture(t)
+	for range 3 {
+		if r := f.run(t, nil, "--LocalImageScanType", "ALL"); r.exit != exitOK {
+			t.Fatalf("scan: exit %d: %s", r.exit, r.stderr)
+		}
+	}
+	source := filepath.Join(f.dir, "audit.db")
+	migrate := func(target string) auditRun {
+		return runAuditBinary(t, f.dir, f.env, "migrate", "--from", "sqlite:"+source, "--to", "sqlite:"+filepath.Join(f.dir, target))
+	}
+	if ok := migrate("copy.db"); ok.exit != 0 {
+		t.Fatalf("migrate: exit %d, %q", ok.exit, ok.stderr)
+	}
+	again := migrate("copy.db")
+	if again.exit != exitFailed || !strings.Contains(again.stderr, "holds records up to 6") || strings.Contains(again.stderr, "<nil>") {
+		t.Errorf("migrate into a full log: exit %d, %q", again.exit, again.stderr)
+	}
+
+	tamper(t, source, `UPDATE audit_log SET actor = 'mallory' WHERE id = 4;`)
+	r := migrate("edited-copy.db")
+	if r.exit != exitFailed || !strings.Contains(r.stderr, "does not verify") || !strings.Contains(r.stderr, "nothing copied") {
+		t.Fatalf("migrate of an edited log: exit %d, %q", r.exit, r.stderr)
+	}
+	target := "sqlite:" + filepath.Join(f.dir, "edited-copy.db")
+	if v := runAuditBinary(t, f.dir, f.env, "verify", "--dsn", target); v.exit != 0 || !strings.Contains(v.stdout, "ok: 0 records") {
+		t.Errorf("the target after the refusal: exit %d, %q %q; want an empty log", v.exit, v.stdout, v.stderr)
+	}
+}

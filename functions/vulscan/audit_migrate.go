@@ -54,8 +54,20 @@ func runAuditMigrate(ctx context.Context, args []string, e env) int {
 	if !ok {
 		return fail(exitFailed, "--to: this store cannot import records")
 	}
-	if head, err := target.List(ctx, audit.Filter{Limit: 1}); err != nil || len(head) > 0 {
-		return fail(exitFailed, "--to: the target log is not empty (or unreadable: %v): migrate copies into an empty log", err)
+	head, err := target.List(ctx, audit.Filter{Limit: 1})
+	switch {
+	case err != nil:
+		return fail(exitFailed, "--to: reading the target log: %v", err)
+	case len(head) > 0:
+		return fail(exitFailed, "--to: the target log is not empty (it holds records up to %d): migrate copies into an empty log; "+
+			"if an earlier migrate stopped part way, remove that copy (the SQLite file, or the PostgreSQL schema's tables) and run it again", head[0].ID)
+	}
+	// A source that does not verify would stop the copy part way, and records cannot be taken
+	// out of an audit log again: check it whole before writing anything.
+	if rep, err := src.Verify(ctx); err != nil {
+		return fail(exitFailed, "--from: verifying the log: %v; nothing copied", err)
+	} else if !rep.OK() {
+		return fail(exitFailed, "--from: the log does not verify (%v); nothing copied: run vulscan audit verify on it", rep)
 	}
 	n, err := target.Import(ctx, func(yield func(audit.Record, error) bool) {
 		err := src.Each(ctx, audit.Filter{}, func(r audit.Record) error {
@@ -68,12 +80,13 @@ func runAuditMigrate(ctx context.Context, args []string, e env) int {
 			yield(audit.Record{}, err)
 		}
 	})
+	partial := "the target holds a partial copy: remove it (the SQLite file, or the PostgreSQL schema's tables) before running migrate again"
 	if err != nil {
-		return fail(exitFailed, "copied %d records, then: %v", n, err)
+		return fail(exitFailed, "copied %d records, then: %v; %s", n, err, partial)
 	}
 	checkpoints, err := copyCheckpoints(ctx, src, target)
 	if err != nil {
-		return fail(exitFailed, "copied %d records, then: %v", n, err)
+		return fail(exitFailed, "copied %d records, then: %v; %s", n, err, partial)
 	}
 	rep, err := target.Verify(ctx)
 	if err != nil {
