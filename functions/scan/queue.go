@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -132,16 +133,16 @@ func (q *Queue) Start(ctx context.Context, req Request, key string, c Caller) (A
 	case q.jobs <- j:
 	default:
 		wait := q.retryAfter()
-		return q.refuse(ctx, key, c, &Error{Code: EBUSY, Op: "scan.Queue", Err: &BusyError{Wait: wait}, Message: fmt.Sprintf(
-			"The server is busy: %d scans are waiting for TCSS, which takes %g calls a second. No scan was started; try again in %d s.",
-			cap(q.jobs), q.pace, RetrySeconds(wait))})
+		return q.refuse(ctx, key, c, &Error{Code: EBUSY, Op: "scan.Queue", Err: &BusyError{Wait: wait}, Submitted: submitted(req),
+			Message: fmt.Sprintf("The server is busy: %s waiting for TCSS, which takes %g calls a second. No scan was started; try again in %d s.",
+				scansAre(cap(q.jobs)), q.pace, RetrySeconds(wait))})
 	}
 	select {
 	case r := <-j.done:
 		return r.attempt, r.err
 	case <-ctx.Done():
 		if j.state.CompareAndSwap(waiting, abandoned) {
-			return q.refuse(context.WithoutCancel(ctx), key, c, expired(ctx))
+			return q.refuse(context.WithoutCancel(ctx), key, c, expired(ctx, req))
 		}
 		r := <-j.done // a worker has it: Start ends soon, ctx being done
 		return r.attempt, r.err
@@ -163,7 +164,7 @@ func (q *Queue) work() {
 			continue // its caller gave up; the refusal is recorded
 		}
 		if j.ctx.Err() != nil {
-			a, err := q.refuse(context.WithoutCancel(j.ctx), j.key, j.caller, expired(j.ctx))
+			a, err := q.refuse(context.WithoutCancel(j.ctx), j.key, j.caller, expired(j.ctx, j.req))
 			j.done <- startResult{a, err}
 			continue
 		}
@@ -179,9 +180,27 @@ func (q *Queue) retryAfter() time.Duration {
 
 // expired is the refusal of a request whose caller gave up, or whose deadline passed, while it
 // waited in the queue.
-func expired(ctx context.Context) error {
-	return &Error{Code: EBUSY, Op: "scan.Queue", Err: ctx.Err(),
+func expired(ctx context.Context, req Request) error {
+	return &Error{Code: EBUSY, Op: "scan.Queue", Err: ctx.Err(), Submitted: submitted(req),
 		Message: "The server was too busy: the request waited for TCSS until its caller gave up or its time ran out. No scan was started; try again later."}
+}
+
+// submitted is what a refusal records of req, which never reached Start: its params as Start
+// would record them (nothing when they cannot be encoded, which Start would refuse too).
+func submitted(req Request) json.RawMessage {
+	params, err := paramsOf(req.Normalize())
+	if err != nil {
+		return nil
+	}
+	return params
+}
+
+// scansAre says how many scans wait, with a verb that agrees.
+func scansAre(n int) string {
+	if n == 1 {
+		return "1 scan is"
+	}
+	return fmt.Sprintf("%d scans are", n)
 }
 
 // BusyError is the cause of a refusal by a full queue; RetryAfter says when to try again.

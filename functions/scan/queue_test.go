@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -66,11 +67,19 @@ func TestQueueRefusesWhatItCannotHold(t *testing.T) {
 	for len(q.jobs) < 2 {
 		time.Sleep(time.Millisecond)
 	}
-	a, err := q.Start(context.Background(), Request{}, "fourth", apiCaller)
+	fourth := Request{LocalImageScanType: "IMAGEIDS", LocalImageIDs: []string{" SHA256:" + strings.Repeat("AB", 32)}}
+	a, err := q.Start(context.Background(), fourth, "fourth", apiCaller)
 	var e *Error
 	var busy *BusyError
 	if !errors.As(err, &e) || e.Code != EBUSY || !errors.As(err, &busy) || busy.RetryAfter() <= 0 {
 		t.Fatalf("a full queue answered %v, want EBUSY with a Retry-After", err)
+	}
+	// The refusal records what was asked, as Start would have recorded it.
+	if want, _ := paramsOf(fourth.Normalize()); string(e.Submitted) != string(want) {
+		t.Errorf("the refusal records params %s, want %s", e.Submitted, want)
+	}
+	if !strings.Contains(e.Message, "2 scans are waiting") {
+		t.Errorf("message %q", e.Message)
 	}
 	if a.ID() == 0 || len(next.refused) != 1 {
 		t.Errorf("the refusal was not recorded: attempt %d, %d refusals", a.ID(), len(next.refused))
@@ -164,5 +173,13 @@ func TestQueueStartsItsWorkersWithTheFirstRequest(t *testing.T) {
 	close(next.gate)
 	if err := <-done; err != nil {
 		t.Fatalf("the first request: %v", err)
+	}
+}
+
+func TestScansAreAgrees(t *testing.T) {
+	for n, want := range map[int]string{1: "1 scan is", 2: "2 scans are", 64: "64 scans are"} {
+		if got := scansAre(n); got != want {
+			t.Errorf("scansAre(%d) = %q, want %q", n, got, want)
+		}
 	}
 }

@@ -167,12 +167,7 @@ func (a Attempt) Closing() audit.Record {
 func (s *Service) Start(ctx context.Context, req Request, key string, c Caller) (Attempt, error) {
 	const op = "scan.Start"
 	norm := req.Normalize()
-	params, err := json.Marshal(norm)
-	if err == nil {
-		// Stores keep Params canonical (audit.CanonicalJSON) and replay compares them byte for
-		// byte, so they must be canonical from the start.
-		params, err = audit.CanonicalJSON(params)
-	}
+	params, err := paramsOf(norm)
 	if err != nil {
 		return Attempt{}, &Error{Code: EINTERNAL, Op: op, Message: "Internal error.", Err: err}
 	}
@@ -331,6 +326,17 @@ func (s *Service) newRecord(c Caller, params []byte, key string) audit.Record {
 		Endpoint:          Clean(endpoint, maxEndpointLen),
 		Credential:        Clean(credential, maxCredentialLen),
 	}
+}
+
+// paramsOf is the params of a record of the normalized request norm. Stores keep Params
+// canonical (audit.CanonicalJSON) and replay compares them byte for byte, so they must be
+// canonical from the start.
+func paramsOf(norm Request) (json.RawMessage, error) {
+	params, err := json.Marshal(norm)
+	if err != nil {
+		return nil, err
+	}
+	return audit.CanonicalJSON(params)
 }
 
 // Reject records a refusal that happened before a Request existed: a malformed JSON body, a bad
