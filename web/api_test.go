@@ -54,7 +54,7 @@ func TestAPIStartStatusCodes(t *testing.T) {
 			status: 415, code: "unsupported_media_type"},
 		{name: "invalid", body: `{"LocalImageScanType":"IMAGEIDS"}`, status: 422, code: scan.EINVALID, field: "LocalImageIDs"},
 		{name: "key too long", body: `{"LocalImageScanType":"ALL"}`, mods: []func(*http.Request){withKey(strings.Repeat("k", 200))},
-			status: 422, code: scan.EINVALID, field: "IdempotencyKey"},
+			status: 422, code: scan.EINVALID, field: "Idempotency-Key"},
 		{name: "conflict", setup: func(h *harness) { h.postJSON(`{"LocalImageScanType":"ALL"}`, withKey("k")) },
 			body: `{"LocalImageScanType":"NOT_SCAN"}`, mods: []func(*http.Request){withKey("k")}, status: 409, code: scan.ECONFLICT, creates: 1},
 		{name: "replay", setup: func(h *harness) { h.postJSON(`{"LocalImageScanType":"ALL"}`, withKey("k")) },

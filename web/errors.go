@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -218,12 +219,27 @@ type apiErrorBody struct {
 func (s *server) apiError(w http.ResponseWriter, r *http.Request, err error, id int64) {
 	p := describe(err)
 	s.logError(r, p, err)
-	body := apiErrorBody{Code: p.code, Errors: p.fields, ID: id}
+	body := apiErrorBody{Code: p.code, Errors: apiFields(p.fields), ID: id}
 	if len(body.Errors) == 0 {
 		body.Errors = []scan.FieldError{{Message: p.message}}
 	}
 	setRetryAfterFor(w, p.status, err)
 	s.writeJSON(w, p.status, body)
+}
+
+// apiFields names each problem's field as an API caller sends it: the idempotency key, which
+// the service and the form call IdempotencyKey, comes in the Idempotency-Key header.
+func apiFields(fields []scan.FieldError) []scan.FieldError {
+	if !slices.ContainsFunc(fields, func(f scan.FieldError) bool { return f.Field == keyField }) {
+		return fields
+	}
+	out := slices.Clone(fields)
+	for i := range out {
+		if out[i].Field == keyField {
+			out[i].Field = "Idempotency-Key"
+		}
+	}
+	return out
 }
 
 // setRetryAfterFor sets Retry-After from err when it says how long to wait (a caller over its

@@ -78,9 +78,14 @@ func (s *server) crossOriginProtection(trusted []string, next http.Handler) http
 		}
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := s.refuse(r, scan.EFORBIDDEN, &httpError{status: http.StatusForbidden,
-			message: "This request came from another site and was refused. Submit the form from this site's own page.",
-			err:     errors.New("cross-origin request refused")})
+		message := "This request came from another site and was refused. Submit the form from this site's own page."
+		if isAPI(r) {
+			// A program calls the API without a browser's Origin or Sec-Fetch-Site headers.
+			message = "This request came from a page of another site and was refused. Call the API from a program " +
+				"(without a browser's Origin header), or add that site to VULSCAN_TRUSTED_ORIGINS."
+		}
+		err := s.refuse(r, scan.EFORBIDDEN, &httpError{status: http.StatusForbidden, message: message,
+			err: errors.New("cross-origin request refused")})
 		if isAPI(r) {
 			s.apiError(w, r, err, 0)
 			return

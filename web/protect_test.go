@@ -51,7 +51,9 @@ func TestCrossSitePostsAreRefused(t *testing.T) {
 		if resp.StatusCode != http.StatusForbidden {
 			t.Fatalf("status = %d", resp.StatusCode)
 		}
-		if e := decodeJSON[apiError](t, resp); e.Code != "forbidden" {
+		// A program, not a form, calls the API: the answer says how to call it.
+		if e := decodeJSON[apiError](t, resp); e.Code != "forbidden" || len(e.Errors) != 1 ||
+			strings.Contains(e.Errors[0].Message, "Submit the form") || !strings.Contains(e.Errors[0].Message, "VULSCAN_TRUSTED_ORIGINS") {
 			t.Errorf("error = %+v", e)
 		}
 	})
