@@ -184,8 +184,9 @@ func plainReason(rec audit.Record) string {
 	case code == scan.CodeIdempotencyConflict:
 		return msg
 	case code == scan.CodeNoOutcomeRecorded:
-		return "No outcome was recorded: the process ended or the audit store failed while TCSS was being called, " +
-			"and nothing will change this attempt any more. A scan may or may not have started: check the TCSS console before trying again."
+		return "No outcome was recorded: the process ended or the audit store failed while TCSS was being called. " +
+			"A scan may or may not have started: check the TCSS console before trying again. If the process logged TCSS's answer, " +
+			"vulscan audit reconcile --from-log records it here."
 	case rec.Outcome == audit.OutcomeReplayed:
 		return msg
 	case code == scan.CodeOutcomeUnknown:

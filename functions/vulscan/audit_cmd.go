@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	commands["audit"] = command{summary: "verify the audit log's hash chain, export it (jsonl, csv), or reconcile attempts left pending", run: runAudit}
+	commands["audit"] = command{summary: "the audit log: verify its chain, export it (jsonl, csv), reconcile attempts left pending, migrate it, sign checkpoints (keygen, checkpoint); vulscan audit --help", run: runAudit}
 }
 
 // auditUsage() is `vulscan audit`'s help. A function, not a variable: formatting it at package

@@ -18,7 +18,7 @@ import (
 
 func init() {
 	commands["emulator"] = command{
-		summary: "serve the TCSS emulator (CreateVulScanTask, DescribeVulScanInfo) on VULSCAN_ADDR",
+		summary: "serve the TCSS emulator (the scan actions, and the inventory the pickers list) on VULSCAN_ADDR",
 		run:     runEmulator,
 	}
 }
