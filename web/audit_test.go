@@ -246,6 +246,12 @@ func TestAuditExports(t *testing.T) {
 		if resp := h.get("/audit.csv?to=soon"); resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("status = %d", resp.StatusCode)
 		}
+		// Each problem ends its sentence once, whether or not its own text ends with a period.
+		resp := h.get("/audit.csv?outcome=bogus")
+		msg := document(t, resp).Find(".callout-error").Text()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(msg, "replayed.") || strings.Contains(msg, "..") {
+			t.Errorf("status %d, message %q", resp.StatusCode, msg)
+		}
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -160,7 +161,7 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	setRetryAfterFor(w, p.status, err)
 	msg := p.message
 	for _, f := range p.fields {
-		msg += " " + f.String() + "."
+		msg += " " + strings.TrimSuffix(f.String(), ".") + "."
 	}
 	title := pageTitle(p.status)
 	if p.code == scan.EBUSY {

@@ -120,42 +120,18 @@ func pickerSelection(q url.Values, kind pickerKind, state url.Values) []string {
 func clipText(s string) string { return scan.Shorten(strings.TrimSpace(s), maxFilterLen) }
 
 // fillPicker asks TCSS for the page and fills the rows; selected IDs not on the page are kept.
+// A page past the end (an old link, a hand-edited address) shows the last page instead.
 func (s *server) fillPicker(r *http.Request, v *templates.PickerView, kind pickerKind, selected []string) error {
 	if s.inventory == nil {
 		v.Kept = selected
 		return pickerNotice("TCSS's inventory is not available here; type the IDs into the form instead.")
 	}
-	query := scan.InventoryQuery{Name: v.Name, Tag: v.Tag, Registry: v.Repo, Offset: (v.Page - 1) * pickerPageSize, Limit: pickerPageSize}
-	var err error
-	switch v.Kind {
-	case "local":
-		var page scan.Page[scan.LocalImage]
-		page, err = s.inventory.LocalImages(r.Context(), query)
-		v.Total = page.Total
-		for _, img := range page.Items {
-			v.Rows = append(v.Rows, templates.PickerRow{ID: img.ID, Label: img.Name, Cells: []string{
-				img.ID, itoa(img.Hosts), itoa(img.Containers), img.ScanStatus, itoa(img.Vulns)}})
-		}
-	case "registry":
-		var page scan.Page[scan.RegistryImage]
-		page, err = s.inventory.RegistryImages(r.Context(), query)
-		v.Total = page.Total
-		for _, img := range page.Items {
-			latest := ""
-			if img.Latest {
-				latest = " (latest)"
-			}
-			v.Rows = append(v.Rows, templates.PickerRow{ID: strconv.FormatUint(img.ID, 10), Label: img.Name + ":" + img.Tag + latest, Cells: []string{
-				strconv.FormatUint(img.ID, 10), img.Repository, img.Registry, img.ScanStatus, itoa(img.Vulns)}})
-		}
-	case "cluster":
-		var page scan.Page[scan.Cluster]
-		page, err = s.inventory.Clusters(r.Context(), query)
-		v.Total = page.Total
-		for _, c := range page.Items {
-			v.Rows = append(v.Rows, templates.PickerRow{ID: c.ID, Label: c.Name, Cells: []string{c.ID, c.Type, c.Version, c.Status}})
-		}
+	rows, total, err := s.pickerRows(r, v)
+	if last := max(1, int(math.Ceil(float64(total)/pickerPageSize))); err == nil && len(rows) == 0 && v.Page > last && total > 0 {
+		v.Page = last
+		rows, total, err = s.pickerRows(r, v)
 	}
+	v.Rows, v.Total = rows, total
 	v.Pages = max(1, int(math.Ceil(float64(v.Total)/pickerPageSize)))
 	onPage := map[string]bool{}
 	for i := range v.Rows {
@@ -172,6 +148,39 @@ func (s *server) fillPicker(r *http.Request, v *templates.PickerView, kind picke
 		return inventoryError(err)
 	}
 	return nil
+}
+
+// pickerRows asks TCSS for v's page of its kind of inventory: the rows and the total that match.
+func (s *server) pickerRows(r *http.Request, v *templates.PickerView) ([]templates.PickerRow, int64, error) {
+	query := scan.InventoryQuery{Name: v.Name, Tag: v.Tag, Registry: v.Repo, Offset: (v.Page - 1) * pickerPageSize, Limit: pickerPageSize}
+	var rows []templates.PickerRow
+	switch v.Kind {
+	case "local":
+		page, err := s.inventory.LocalImages(r.Context(), query)
+		for _, img := range page.Items {
+			rows = append(rows, templates.PickerRow{ID: img.ID, Label: img.Name, Cells: []string{
+				img.ID, itoa(img.Hosts), itoa(img.Containers), img.ScanStatus, itoa(img.Vulns)}})
+		}
+		return rows, page.Total, err
+	case "registry":
+		page, err := s.inventory.RegistryImages(r.Context(), query)
+		for _, img := range page.Items {
+			latest := ""
+			if img.Latest {
+				latest = " (latest)"
+			}
+			rows = append(rows, templates.PickerRow{ID: strconv.FormatUint(img.ID, 10), Label: img.Name + ":" + img.Tag + latest, Cells: []string{
+				strconv.FormatUint(img.ID, 10), img.Repository, img.Registry, img.ScanStatus, itoa(img.Vulns)}})
+		}
+		return rows, page.Total, err
+	case "cluster":
+		page, err := s.inventory.Clusters(r.Context(), query)
+		for _, c := range page.Items {
+			rows = append(rows, templates.PickerRow{ID: c.ID, Label: c.Name, Cells: []string{c.ID, c.Type, c.Version, c.Status}})
+		}
+		return rows, page.Total, err
+	}
+	return nil, 0, nil
 }
 
 // inventoryError says in words why TCSS could not list, without internals.

@@ -23,6 +23,8 @@ func TestPickerListsAndFilters(t *testing.T) {
 		{"registry images, second page", "/pick/registry?page=2", 20, "Page 2 of 3 (42 registry images)"},
 		{"local images by name", "/pick/local?q_name=redis", 3, "Page 1 of 1 (3 local images)"},
 		{"clusters", "/pick/cluster", 6, "Page 1 of 1 (6 clusters)"},
+		// An old or hand-edited link past the end shows the last page, not "nothing matches".
+		{"registry images, past the end", "/pick/registry?page=99", 2, "Page 3 of 3 (42 registry images)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,8 +44,8 @@ func TestPickerListsAndFilters(t *testing.T) {
 			}
 		})
 	}
-	if n := h.emu.Calls("DescribeAssetImageRegistryList"); n != 3 {
-		t.Errorf("DescribeAssetImageRegistryList calls = %d, want 3", n)
+	if n := h.emu.Calls("DescribeAssetImageRegistryList"); n != 5 {
+		t.Errorf("DescribeAssetImageRegistryList calls = %d, want 5 (the page past the end asks twice)", n)
 	}
 }
 
