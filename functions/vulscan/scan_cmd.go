@@ -91,7 +91,7 @@ func runScan(ctx context.Context, args []string, e env, open openScanFunc) int {
 	svc, closeFn, err := open(ctx, e, inv.dsn)
 	if err != nil {
 		return report(e, scanOutput{}, &scan.Error{Code: scan.EUNAVAILABLE, Op: "vulscan scan",
-			Message: "cannot open vulscan: " + err.Error(), Err: err})
+			Message: "no scan was started: " + err.Error(), Err: err})
 	}
 	defer func() {
 		if err := closeFn(); err != nil {

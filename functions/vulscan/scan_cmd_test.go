@@ -233,7 +233,7 @@ func TestRunScanReportsEachAnswer(t *testing.T) {
 			wantExit: 1, wantJSON: map[string]any{"error": map[string]any{"code": "unavailable", "message": "The audit log is unavailable"}}},
 		{name: "a service that cannot be opened exits 1",
 			openErr: errors.New("bad DSN"), starter: &fakeStarter{},
-			wantExit: 1, wantJSON: map[string]any{"error": map[string]any{"code": "unavailable", "message": "cannot open vulscan: bad DSN"}}},
+			wantExit: 1, wantJSON: map[string]any{"error": map[string]any{"code": "unavailable", "message": "no scan was started: bad DSN"}}},
 		{name: "a bad flag exits 2 without opening anything",
 			args: []string{"--RegistryImageIDs", "x"}, starter: &fakeStarter{},
 			wantExit: 2, wantJSON: map[string]any{"errors": []any{map[string]any{"field": "RegistryImageIDs",
