@@ -163,21 +163,41 @@ func checkBuildInfo(t *testing.T, bin []byte, goarch string) {
 // audit log in PostgreSQL).
 var releaseExcludedModules = []string{"modernc.org/sqlite", "modernc.org/libc"}
 
-// TestServerlessAWSPackage runs the Serverless Framework v3 packager on serverless.aws.yml,
-// offline, and checks the CloudFormation template it writes: the function runs the zip's
-// bootstrap on provided.al2023, the HTTP API sends every route to it, and the schedule's input
-// is a scan request the function accepts.
+// TestServerlessAWSPackage runs the documented AWS entry point, `go tool task aws -- package`, in
+// a copy of the repository's top level (serverless.yml beside serverless.aws.yml, as a deployer
+// has it), offline, and checks the CloudFormation template it writes: the function runs the
+// zip's bootstrap on provided.al2023, the HTTP API sends every route to it, and the schedule's
+// input is a scan request the function accepts.
 func TestServerlessAWSPackage(t *testing.T) {
 	npx := requireTool(t, "npx")
 	root, err := repoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	config, err := os.ReadFile(filepath.Join(root, "serverless.aws.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	zipData := bootstrapZip(t, vulscanBinary(t))
+	env := append(os.Environ(),
+		"SLS_TELEMETRY_DISABLED=1", "SLS_NOTIFICATIONS_MODE=off", "SLS_DEPRECATION_DISABLE=*", "NO_COLOR=1",
+		// Packaging needs no AWS account; these keep any AWS lookup local and harmless.
+		"AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true",
+		"VULSCAN_AUDIT_DSN=postgres://vulscan@db.internal:5432/vulscan",
+		"TENCENTCLOUD_SECRET_ID=AKIDexample", "TENCENTCLOUD_SECRET_KEY=example",
+	)
+
+	// The trap the task exists for: Serverless v3 reads ./serverless.yml before --config, finds
+	// the Tencent component there and hands the command to the Components CLI, which is not
+	// installed: it prints so and exits 0, having packaged (or deployed) nothing. If this ever
+	// writes a template, the layout below no longer resembles the repository's.
+	t.Run("serverless --config beside the Tencent file does nothing", func(t *testing.T) {
+		dir := repoTopLevel(t, root, map[string][]byte{"lambda.zip": zipData})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, npx, "--yes", "serverless@3.40.0", "package", "--config", "serverless.aws.yml")
+		cmd.Dir, cmd.Env = dir, env
+		out, _ := cmd.CombinedOutput()
+		if _, err := os.Stat(filepath.Join(dir, ".serverless")); err == nil || !bytes.Contains(out, []byte("Components CLI")) {
+			t.Errorf("serverless package --config serverless.aws.yml beside serverless.yml packaged, or did not reach the Components CLI:\n%s", out)
+		}
+	})
 
 	for _, tc := range []struct {
 		name, arch, artifact, wantArch string
@@ -186,31 +206,65 @@ func TestServerlessAWSPackage(t *testing.T) {
 		{"arm64 on request", "arm64", "lambda-arm64.zip", "arm64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			writeFile(t, filepath.Join(dir, "serverless.aws.yml"), config)
-			writeFile(t, filepath.Join(dir, "dist", tc.artifact), zipData)
-
+			dir := repoTopLevel(t, root, map[string][]byte{tc.artifact: zipData})
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, npx, "--yes", "serverless@3.40.0", "package", "--config", "serverless.aws.yml")
-			cmd.Dir = dir
-			cmd.Env = append(os.Environ(),
-				"SLS_TELEMETRY_DISABLED=1", "SLS_NOTIFICATIONS_MODE=off", "SLS_DEPRECATION_DISABLE=*",
-				// Packaging needs no AWS account; these keep any AWS lookup local and harmless.
-				"AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true",
-				"VULSCAN_AUDIT_DSN=postgres://vulscan@db.internal:5432/vulscan",
-				"TENCENTCLOUD_SECRET_ID=AKIDexample", "TENCENTCLOUD_SECRET_KEY=example",
-			)
+			// `go tool task -d DIR` runs DIR's Taskfile.yml in DIR, as `go tool task` does in the
+			// repository; the launcher itself is found from the test's own directory.
+			cmd := exec.CommandContext(ctx, "go", "tool", "task", "-d", dir, "aws", "--", "package")
+			cmd.Env = env
 			if tc.arch != "" {
 				cmd.Env = append(cmd.Env, "VULSCAN_LAMBDA_ARCH="+tc.arch)
 			}
 			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("serverless package: %v\n%s", err, out)
+				t.Fatalf("go tool task aws -- package: %v\n%s", err, out)
 			}
-			tmpl := readTemplate(t, filepath.Join(dir, ".serverless", "cloudformation-template-update-stack.json"))
+			tmpl := readTemplate(t, filepath.Join(dir, "dist", "aws", ".serverless", "cloudformation-template-update-stack.json"))
 			checkLambdaTemplate(t, tmpl, tc.artifact, tc.wantArch)
 		})
 	}
+}
+
+// TestAWSDeployCommandsUseTheTask: every AWS deploy command the documents give goes through `go
+// tool task aws`, since `npx serverless … --config serverless.aws.yml` fails in the repository's
+// root (TestServerlessAWSPackage shows why).
+func TestAWSDeployCommandsUseTheTask(t *testing.T) {
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct := regexp.MustCompile(`serverless@[0-9.]+ (deploy|package|remove|info)`)
+	for _, doc := range []string{"README.md", "docs/deploy.md", "serverless.aws.yml"} {
+		data, err := os.ReadFile(filepath.Join(root, doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := direct.Find(data); m != nil {
+			t.Errorf("%s runs the Serverless Framework directly (%q); from the repository's root that reaches the Components CLI: use go tool task aws -- …", doc, m)
+		}
+		if !bytes.Contains(data, []byte("go tool task aws -- deploy")) {
+			t.Errorf("%s does not show `go tool task aws -- deploy`", doc)
+		}
+	}
+}
+
+// repoTopLevel copies the files of the repository's top level that deploying reads (the
+// Taskfile and both deploy files) into a new directory, with zips (name to content) in its dist/,
+// and returns the directory.
+func repoTopLevel(t *testing.T, root string, zips map[string][]byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, name := range []string{"Taskfile.yml", "serverless.yml", "serverless.aws.yml"} {
+		data, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, name), data)
+	}
+	for name, data := range zips {
+		writeFile(t, filepath.Join(dir, "dist", name), data)
+	}
+	return dir
 }
 
 // cfnResource is a CloudFormation resource as the template holds it.
