@@ -111,6 +111,16 @@ func TestSCFBootstrapThroughRuntimeAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("a trigger not in VULSCAN_SCHEDULES with a listed schedule's argument starts nothing", func(t *testing.T) {
+		// A trigger added in the console with serverless.yml's argument copied into it.
+		adhoc := scfTimerEvent(t)
+		adhoc["TriggerName"], adhoc["Time"] = "adhoc", "2026-11-01T04:00:00Z"
+		res := fn.invoke(t, "req-adhoc-timer", adhoc)
+		if res.path != "/runtime/invocation/error" || !strings.Contains(string(res.body), "adhoc") {
+			t.Errorf("adhoc timer answered on %s with %q; want a refusal naming the trigger", res.path, res.body)
+		}
+	})
+
 	calls := fn.runtime.callLog()
 	if len(calls) < 2 || calls[0] != "POST /runtime/init/ready" || calls[1] != "GET /runtime/invocation/next" {
 		t.Errorf("runtime API calls began %q; want ready before the first next", calls[:min(len(calls), 3)])
@@ -136,8 +146,14 @@ func TestSCFBootstrapThroughRuntimeAPI(t *testing.T) {
 			t.Errorf("%s record %d from %q; want the gateway's sourceIp %s", r.Trigger, r.ID, r.SourceIP, scfSourceIP)
 		}
 	}
-	if n := countRecords(recs, audit.TriggerTimer, audit.OutcomeRejected); n != 1 {
-		t.Errorf("%d rejected timer records; want 1 (the bad argument)", n)
+	if n := countRecords(recs, audit.TriggerTimer, audit.OutcomeRejected); n != 2 {
+		t.Errorf("%d rejected timer records; want 2 (the bad argument, the adhoc trigger)", n)
+	}
+	adhocRefused := slices.ContainsFunc(recs, func(r audit.Record) bool {
+		return r.Actor == "system:timer/adhoc" && r.Outcome == audit.OutcomeRejected
+	})
+	if !adhocRefused {
+		t.Error("no rejected record for system:timer/adhoc; the adhoc trigger ran as another schedule")
 	}
 	verifyAudit(t, fn.dsn)
 }

@@ -32,7 +32,8 @@ const (
 
 // Field names a schedule input may carry beside the scan's own.
 const (
-	// FieldSchedule names the schedule; it becomes the actor system:timer/<name>.
+	// FieldSchedule names the schedule; it becomes the actor system:timer/<name>. When the platform
+	// names the trigger, it may only repeat that name (see scheduleName).
 	FieldSchedule = "Schedule"
 	// FieldConfirm, "yes", confirms a broad scan (every image) in an invocation payload, as the
 	// form's confirmation step does for a person.

@@ -68,7 +68,8 @@ func (d *Dispatcher) handleTimer(ctx context.Context, kind Kind, inv Invocation,
 	req, decodeErr := scan.DecodeJSON(run.argument, map[string]*string{
 		FieldSchedule: &schedule, FieldScheduledTime: &scheduledTime,
 	})
-	name := firstNonEmpty(strings.TrimSpace(schedule), run.trigger, unnamedSchedule)
+	schedule = strings.TrimSpace(schedule)
+	name := scheduleName(run.trigger, schedule)
 	key := runKey(timerKeyPrefix, name, firstNonEmpty(run.scheduled, scheduledTime), inv.RequestID)
 	caller := scan.Caller{Trigger: audit.TriggerTimer, Actor: "system:timer/" + name, Access: "timer", FunctionRequestID: inv.RequestID}
 	log := d.logger.With("kind", kind, "schedule", name, "idempotency_key", key, "request_id", inv.RequestID)
@@ -76,7 +77,34 @@ func (d *Dispatcher) handleTimer(ctx context.Context, kind Kind, inv Invocation,
 	if decodeErr != nil {
 		return nil, d.rejectUndecodable(ctx, log, name, key, caller, decodeErr)
 	}
+	if schedule != "" && schedule != name {
+		return nil, d.rejectRenamed(ctx, log, name, schedule, key, caller)
+	}
 	return d.startScheduled(ctx, log, name, key, caller, req)
+}
+
+// scheduleName is the name a timer run is recorded and allowed under. The name the platform
+// gives the trigger (SCF's TriggerName, the EventBridge rule in resources) decides: whoever can
+// write a trigger's argument must not be able to run it as another schedule, and a trigger
+// added in the console without a place in VULSCAN_SCHEDULES must start nothing. The argument's
+// Schedule names the run only when the platform names nothing (an EventBridge rule's constant
+// input, which replaces the whole event).
+func scheduleName(trigger, schedule string) string {
+	return firstNonEmpty(trigger, schedule, unnamedSchedule)
+}
+
+// rejectRenamed records a timer whose argument names another schedule than its trigger, as a
+// refusal under the trigger's own name, and returns the invocation's error.
+func (d *Dispatcher) rejectRenamed(ctx context.Context, log *slog.Logger, name, schedule, key string, caller scan.Caller) error {
+	cause := &scan.Error{Code: scan.EFORBIDDEN, Op: "platform.timer",
+		Message: fmt.Sprintf("The timer %q names the schedule %q in its argument; the timer was refused.",
+			scan.Shorten(name, 64), scan.Shorten(schedule, 64)),
+		Fields: []scan.FieldError{{Field: FieldSchedule, Message: fmt.Sprintf(
+			"must be the trigger's own name, %q, or left out: a trigger runs only as itself", scan.Shorten(name, 64))}}}
+	attempt, _ := d.opts.Scans.Reject(ctx, key, caller, cause)
+	log.ErrorContext(ctx, "timer refused: its argument names another schedule", "argument_schedule", schedule,
+		"attempt", attempt.ID())
+	return fmt.Errorf("timer %s: %w: %s", name, cause, fieldProblems(cause))
 }
 
 // startScheduled starts the scan of a timer or invocation and answers with a TimerResult.

@@ -371,3 +371,62 @@ func TestADirectInvocationIsNotATimer(t *testing.T) {
 		})
 	}
 }
+
+// The platform's name for a trigger decides which schedule a timer run is: an argument cannot
+// run a trigger as another schedule (a trigger added in the console with a copied argument would
+// otherwise pass for a listed one), and names the run only when the platform names nothing.
+func TestThePlatformsTriggerNameDecidesTheSchedule(t *testing.T) {
+	const scanArg = `\"RegistryImageScanType\":\"NOT_SCAN\"`
+	tests := []struct {
+		name    string
+		event   string
+		actor   string // of every record
+		refused bool   // recorded as rejected, TCSS not called, the invocation fails
+	}{
+		{"SCF trigger with no Schedule in its argument",
+			`{"Type":"Timer","TriggerName":"nightly","Time":"2026-11-01T02:00:00Z","Message":"{` + scanArg + `}"}`,
+			"system:timer/nightly", false},
+		{"SCF trigger whose argument repeats its name",
+			`{"Type":"Timer","TriggerName":"nightly","Time":"2026-11-01T02:00:00Z","Message":"{\"Schedule\":\"nightly\",` + scanArg + `}"}`,
+			"system:timer/nightly", false},
+		{"SCF trigger whose argument names another schedule is refused under its own name",
+			`{"Type":"timer","TriggerName":"adhoc","Time":"2026-11-01T02:00:00Z","Message":"{\"Schedule\":\"nightly\",` + scanArg + `}"}`,
+			"system:timer/adhoc", true},
+		{"EventBridge rule whose detail names another schedule is refused under the rule's name",
+			`{"source":"aws.events","detail-type":"Scheduled Event","time":"2026-11-01T02:00:00Z",` +
+				`"resources":["arn:aws:events:ap-southeast-1:123456789012:rule/adhoc"],"detail":{"Schedule":"nightly","RegistryImageScanType":"NOT_SCAN"}}`,
+			"system:timer/adhoc", true},
+		{"EventBridge constant input (no rule named) is named by its detail",
+			`{"source":"aws.events","detail-type":"Scheduled Event","detail":{"Schedule":"nightly","RegistryImageScanType":"NOT_SCAN"}}`,
+			"system:timer/nightly", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			out, err := dispatcher(w).Handle(context.Background(), Invocation{RequestID: "req-1"}, []byte(tt.event))
+			if tt.refused != (err != nil) {
+				t.Fatalf("Handle = %s, %v; refused %v", out, err, tt.refused)
+			}
+			if tt.refused && (scan.ErrorCode(err) != scan.EFORBIDDEN || !strings.Contains(err.Error(), "Schedule")) {
+				t.Errorf("err = %v; want a refusal naming the Schedule field", err)
+			}
+			recs := w.Records(t)
+			wantRecords := map[bool]int{false: 2, true: 1}[tt.refused]
+			if len(recs) != wantRecords {
+				t.Fatalf("audit log has %d records, want %d", len(recs), wantRecords)
+			}
+			for _, r := range recs {
+				if r.Trigger != audit.TriggerTimer || r.Actor != tt.actor {
+					t.Errorf("record %d: trigger %q actor %q; want timer, %q", r.ID, r.Trigger, r.Actor, tt.actor)
+				}
+			}
+			if tt.refused && (recs[0].Outcome != audit.OutcomeRejected || recs[0].ErrorCode != scan.CodeForbidden) {
+				t.Errorf("record = %+v; want rejected as forbidden", recs[0])
+			}
+			wantCalls := map[bool]int{false: 1, true: 0}[tt.refused]
+			if n := w.Emulator.Calls("CreateVulScanTask"); n != wantCalls {
+				t.Errorf("TCSS called %d times; want %d", n, wantCalls)
+			}
+		})
+	}
+}
