@@ -21,6 +21,7 @@ import (
 
 	"github.com/vulscan/vulscan/functions/platform"
 	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/functions/schedule"
 
 	"github.com/vulscan/vulscan/internal/citest"
 )
@@ -433,6 +434,7 @@ func TestSCFServerlessConfig(t *testing.T) {
 				t.Errorf("timeout %d s; a TCSS call with rate-limit retries needs more", in.Timeout)
 			}
 			checkSCFTriggers(t, in.Events)
+			checkSCFTimersMatchSchedules(t, in.Events, vars["VULSCAN_SCHEDULES"])
 		})
 	}
 	t.Run("unset variables are left out", func(t *testing.T) {
@@ -484,6 +486,48 @@ func checkSCFTriggers(t *testing.T, events []scfEvent) {
 	}
 	if urls != 1 || timers != 1 {
 		t.Errorf("%d function URL (http) and %d timer triggers; want one of each", urls, timers)
+	}
+}
+
+// scfTimerZone is the offset SCF reads a timer trigger's cronExpression in: Beijing time
+// (docs/deploy.md, "Time zones", names the sources and how to confirm it in the console).
+const scfTimerZone = 8 * time.Hour
+
+// checkSCFTimersMatchSchedules wants each timer trigger listed in VULSCAN_SCHEDULES under its
+// name, with a cron that, read in UTC as vulscan reads it, gives the same instants as the
+// trigger's cron read in Beijing time as SCF reads it: else /schedules reports every run missed.
+func checkSCFTimersMatchSchedules(t *testing.T, events []scfEvent, setting string) {
+	t.Helper()
+	set, err := schedule.Parse(setting)
+	if err != nil {
+		t.Fatalf("VULSCAN_SCHEDULES %q: %v", setting, err)
+	}
+	for _, ev := range events {
+		if ev.Timer == nil {
+			continue
+		}
+		p := ev.Timer.Parameters
+		sc, ok := set.Lookup(p.Name)
+		if !ok {
+			t.Errorf("timer %q is not in VULSCAN_SCHEDULES %q: its runs would be refused", p.Name, setting)
+			continue
+		}
+		trigger, err := schedule.ParseCron(p.CronExpression)
+		if err != nil {
+			t.Fatalf("timer %q cron %q: %v", p.Name, p.CronExpression, err)
+		}
+		at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+		for range 40 {
+			// The wall clock in Beijing is the instant plus eight hours.
+			fires := trigger.Next(at.Add(scfTimerZone)).Add(-scfTimerZone)
+			expected := sc.Next(at)
+			if !fires.Equal(expected) {
+				t.Errorf("timer %q (%s, Beijing time) fires at %s UTC; VULSCAN_SCHEDULES (%s, UTC) expects %s",
+					p.Name, p.CronExpression, fires.Format(time.DateTime), sc.Cron, expected.Format(time.DateTime))
+				break
+			}
+			at = fires
+		}
 	}
 }
 
