@@ -224,6 +224,8 @@ func TestOIDCForgeriesAreRefused(t *testing.T) {
 			}},
 		{name: "unverified email", allowed: []string{"jane.doe@example.com"}, status: http.StatusForbidden,
 			tamper: func(c jwt.MapClaims) (jwt.MapClaims, *mockoidc.Keypair) { c["email_verified"] = false; return c, nil }},
+		{name: "email not said to be verified", allowed: []string{"jane.doe@example.com"}, status: http.StatusForbidden,
+			tamper: func(c jwt.MapClaims) (jwt.MapClaims, *mockoidc.Keypair) { delete(c, "email_verified"); return c, nil }},
 		{name: "person not on the allowed list", allowed: []string{"@corp.example"}, status: http.StatusForbidden},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -74,6 +74,9 @@ type session struct {
 	Email   string   `json:"email,omitempty"`
 	Groups  []string `json:"groups,omitempty"` // only those on the allowed list
 	Expires int64    `json:"exp"`
+	// unverifiedEmail is the address of an ID token that did not say it is verified: never
+	// sealed, only for the refusal's words.
+	unverifiedEmail string
 }
 
 // loginState is the sealed content of loginCookie.
@@ -200,6 +203,10 @@ func (o *OIDC) Callback(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !o.allowed(s) {
+		if s.unverifiedEmail != "" {
+			return fmt.Errorf("%w: %s may not use vulscan: the provider did not say that %s is verified, so the allowed "+
+				"addresses cannot admit it; allow the person by group (VULSCAN_OIDC_ALLOWED_GROUPS) instead", ErrForbidden, o.describe(s), s.unverifiedEmail)
+		}
 		return fmt.Errorf("%w: %s may not use vulscan", ErrForbidden, o.describe(s))
 	}
 	value, err := o.seal.seal(SessionCookie, s)
@@ -245,9 +252,13 @@ func (o *OIDC) redeem(ctx context.Context, code string, st loginState) (session,
 		return session{}, fmt.Errorf("%w: the ID token's claims: %w", ErrUnauthenticated, err)
 	}
 	s := session{Subject: scan.Shorten(idt.Subject, 256), Expires: o.now().Add(o.cfg.SessionTTL).Unix()}
-	// An address the provider says it has not verified names nobody.
-	if claims.EmailVerified == nil || *claims.EmailVerified {
-		s.Email = strings.ToLower(scan.Shorten(strings.TrimSpace(claims.Email), 256))
+	// Only an address the provider says it verified names the person: one it says nothing of
+	// may be whatever the person typed into their profile (Entra ID sends no email_verified).
+	email := strings.ToLower(scan.Shorten(strings.TrimSpace(claims.Email), 256))
+	if claims.EmailVerified != nil && *claims.EmailVerified {
+		s.Email = email
+	} else {
+		s.unverifiedEmail = email
 	}
 	for _, g := range claims.Groups {
 		if slices.Contains(o.cfg.AllowedGroups, g) {
