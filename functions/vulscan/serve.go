@@ -27,8 +27,16 @@ const (
 	requestTimeout    = 50 * time.Second
 	writeTimeout      = 60 * time.Second
 	idleTimeout       = 120 * time.Second
-	shutdownTimeout   = 10 * time.Second
 )
+
+// shutdownTimeout is the grace a signal gives the requests in flight: they finish and record
+// their outcomes, while new connections are refused. Those still running when it ends are
+// cancelled, and get shutdownDrain to record how they ended (a TCSS call cut off is unknown)
+// before the store closes: the outcome's retried append takes up to scan's 8 s budget. A
+// variable for tests.
+var shutdownTimeout = 10 * time.Second
+
+const shutdownDrain = 10 * time.Second
 
 // serveHTTP is HTTP mode: the web handler on VULSCAN_ADDR until ctx ends.
 func serveHTTP(ctx context.Context, e env) int {
@@ -45,13 +53,18 @@ func serveHTTP(ctx context.Context, e env) int {
 		fmt.Fprintf(e.stderr, "vulscan: %v\n", err)
 		return 1
 	}
+	// Requests run in a context of their own, not the signal's: a signal must not cut off a
+	// TCSS call that has started a scan (its answer would be lost, the attempt recorded unknown).
+	// It ends only when the grace after the signal runs out (shutdown).
+	requests, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRequests()
 	srv := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		BaseContext:       func(net.Listener) context.Context { return requests },
 	}
 	fmt.Fprintf(e.stdout, "vulscan: serving on http://%s/\n", ln.Addr())
 	fmt.Fprintf(e.stdout, "vulscan: audit log %s\n", a.describeAudit())
@@ -70,13 +83,33 @@ func serveHTTP(ctx context.Context, e env) int {
 		return 1
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := shutdown(srv, cancelRequests); err != nil {
 		fmt.Fprintf(e.stderr, "vulscan: shutdown: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// shutdown stops srv gracefully: it closes the listener at once and lets the requests in flight
+// finish for shutdownTimeout. Then it cancels those still running and waits up to shutdownDrain
+// for their handlers to record how they ended, so that the store is not closed under them.
+func shutdown(srv *http.Server, cancelRequests context.CancelFunc) error {
+	grace, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(grace)
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	cancelRequests()
+	drain, cancelDrain := context.WithTimeout(context.Background(), shutdownDrain)
+	defer cancelDrain()
+	// The first Shutdown closed the listener; this one only waits for the connections to idle.
+	if derr := srv.Shutdown(drain); derr != nil {
+		srv.Close()
+		return fmt.Errorf("requests still running %s after the signal were cancelled, and some did not end within %s: %w",
+			shutdownTimeout, shutdownDrain, derr)
+	}
+	return fmt.Errorf("requests still running %s after the signal were cancelled", shutdownTimeout)
 }
 
 // printEmulatorEnv says that TCSS is the local emulator and prints the environment under which
