@@ -93,19 +93,10 @@ func (s *Service) ReconcileStale(ctx context.Context, finder StalePendingFinder,
 			return rep, fmt.Errorf("reconcile: %w", err)
 		}
 		for _, p := range batch {
-			out := closeRecord(p, s.now().UTC(), TaskIDs{}, nil)
-			out.Outcome = audit.OutcomeUnknown
-			out.LocalTaskID, out.RegistryTaskID = 0, 0
-			out.ErrorCode = CodeNoOutcomeRecorded
-			out.ErrorMessage = fmt.Sprintf("No outcome was recorded: the process ended or the audit store failed "+
-				"during the call to TCSS (found still pending after %s). A scan may or may not have started.", olderThan)
-			// Another instance's pass, or the late outcome itself, may have closed it since the
-			// list was read: the store refuses the closing record then, in the append's own
-			// transaction, which a look beforehand could not make safe.
-			if _, err := s.log.Append(ctx, out); errors.Is(err, audit.ErrAlreadyClosed) {
+			if _, err := s.closeStale(ctx, p, olderThan); errors.Is(err, audit.ErrAlreadyClosed) {
 				continue
 			} else if err != nil {
-				return rep, fmt.Errorf("reconcile: closing attempt %d: %w", p.ID, err)
+				return rep, fmt.Errorf("reconcile: %w", err)
 			}
 			rep.Closed = append(rep.Closed, p.ID)
 		}
@@ -113,6 +104,25 @@ func (s *Service) ReconcileStale(ctx context.Context, finder StalePendingFinder,
 			return rep, nil
 		}
 	}
+}
+
+// closeStale closes the pending attempt p, found still pending after olderThan, with an unknown
+// outcome ("no outcome was recorded") and returns that record. Another instance's pass, the
+// retry path, or the late outcome itself may have closed it since p was read: the store refuses
+// the closing record then (an error wrapping audit.ErrAlreadyClosed), in the append's own
+// transaction, which a look beforehand could not make safe.
+func (s *Service) closeStale(ctx context.Context, p audit.Record, olderThan time.Duration) (audit.Record, error) {
+	out := closeRecord(p, s.now().UTC(), TaskIDs{}, nil)
+	out.Outcome = audit.OutcomeUnknown
+	out.LocalTaskID, out.RegistryTaskID = 0, 0
+	out.ErrorCode = CodeNoOutcomeRecorded
+	out.ErrorMessage = fmt.Sprintf("No outcome was recorded: the process ended or the audit store failed "+
+		"during the call to TCSS (found still pending after %s). A scan may or may not have started.", olderThan)
+	stored, err := s.log.Append(ctx, out)
+	if err != nil {
+		return audit.Record{}, fmt.Errorf("closing attempt %d: %w", p.ID, err)
+	}
+	return stored, nil
 }
 
 // ReconcileFromLog appends the stranded outcomes found in a platform log (see WriteStranded),

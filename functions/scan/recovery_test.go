@@ -2,8 +2,12 @@ package scan_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/audit/sqlstore"
@@ -147,6 +151,85 @@ func TestRecordsHoldOnlyCleanText(t *testing.T) {
 					}
 				}
 			}
+		})
+	}
+}
+
+// A process killed mid-call leaves its attempt pending. A retry with the attempt's key, once the
+// attempt is older than any live call can be (MaxCallDuration), finds it closed as unknown,
+// exactly as a reconciliation pass closes it, and is answered as a replay of that unknown
+// attempt; no pass is needed. Before that bound the call may still be running in another
+// instance, and the retry is answered "in progress".
+func TestARetryClosesTheStaleAttemptItsKeyNames(t *testing.T) {
+	ctx := context.Background()
+	all := scan.Request{LocalImageScanType: "ALL"}
+	params, _ := json.Marshal(all.Normalize())
+	params, _ = audit.CanonicalJSON(params)
+	// crashed is a world whose log holds the pending record of a killed process, written at testNow;
+	// its clock reads testNow plus *age.
+	crashed := func(t *testing.T, age *time.Duration) (*scantest.World, audit.Record) {
+		r := scantest.New(t, scantest.Options{Now: func() time.Time { return testNow.Add(*age) }})
+		p, err := r.Store.Append(ctx, audit.Record{Time: testNow, Trigger: caller.Trigger, Actor: caller.Actor,
+			Action: audit.ActionCreateVulScanTask, Params: params, IdempotencyKey: "crashed", Outcome: audit.OutcomePending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, p
+	}
+	// What the start-up pass writes when it closes the same attempt at the same time.
+	var byPass audit.Record
+	{
+		age := scan.MaxCallDuration + time.Second
+		r, p := crashed(t, &age)
+		if rep, err := r.Service.ReconcileStale(ctx, r.Store, scan.MaxCallDuration, time.Time{}); err != nil || len(rep.Closed) != 1 {
+			t.Fatalf("the pass closed %v, %v", rep.Closed, err)
+		}
+		var err error
+		if byPass, err = r.Store.OutcomeOf(ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name string
+		age  time.Duration
+		want string // the retry's error code
+	}{
+		{"at +3 s the call may still be running: in progress", 3 * time.Second, scan.EINPROGRESS},
+		{"just within MaxCallDuration: in progress", scan.MaxCallDuration - time.Millisecond, scan.EINPROGRESS},
+		{"past MaxCallDuration: closed as unknown, and replayed", scan.MaxCallDuration + time.Second, scan.EUNKNOWN},
+		{"at +105 s: closed as unknown, and replayed", 105 * time.Second, scan.EUNKNOWN},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			age := tt.age
+			r, p := crashed(t, &age)
+			for try := range 2 { // a second retry replays the same outcome, closing nothing again
+				a, err := r.Service.Start(ctx, all, "crashed", caller)
+				if scan.ErrorCode(err) != tt.want || !a.Replayed || a.ID() != p.ID {
+					t.Fatalf("retry %d: attempt %d (replayed %v), %v; want %s for attempt %d", try+1, a.ID(), a.Replayed, err, tt.want, p.ID)
+				}
+			}
+			out, err := r.Store.OutcomeOf(ctx, p.ID)
+			if tt.want == scan.EINPROGRESS {
+				if !errors.Is(err, audit.ErrNotFound) {
+					t.Errorf("a possibly live attempt was closed: %+v, %v", out, err)
+				}
+			} else {
+				closing := out
+				closing.ID, closing.Time, closing.PrevHash, closing.Hash = 0, time.Time{}, "", ""
+				want := byPass
+				want.ID, want.Time, want.PrevHash, want.Hash = 0, time.Time{}, "", ""
+				if err != nil || fmt.Sprint(closing) != fmt.Sprint(want) {
+					t.Errorf("closed as\n%+v (%v)\nwant what the start-up pass writes:\n%+v", closing, err, want)
+				}
+				if rep, err := r.Service.ReconcileStale(ctx, r.Store, scan.MaxCallDuration, time.Time{}); err != nil || len(rep.Closed) != 0 {
+					t.Errorf("a later pass closed %v again (%v)", rep.Closed, err)
+				}
+			}
+			if n := r.Emulator.Calls(createAction); n != 0 {
+				t.Errorf("TCSS saw %d calls, want 0", n)
+			}
+			r.Verify(t)
 		})
 	}
 }

@@ -159,7 +159,9 @@ func (a Attempt) Closing() audit.Record {
 // Errors are *Error with code:
 //   - EINVALID: the request (or key) is wrong; Fields lists every problem. Audited as rejected.
 //   - ECONFLICT: key was used before with another request. Audited as rejected.
-//   - EINPROGRESS: key belongs to an attempt that is still pending.
+//   - EINPROGRESS: key belongs to an attempt that is still pending and younger than
+//     MaxCallDuration. An older one has no live call left: it is closed as unknown, as
+//     reconciliation does (CodeNoOutcomeRecorded), and replayed as such (EUNKNOWN).
 //   - EUNAVAILABLE: the audit log could not be written; TCSS was not called (or, if the outcome
 //     record failed, the message says what TCSS answered).
 //   - ERATELIMITED, EUPSTREAM: TCSS refused; nothing was started. Audited as failed.
@@ -393,6 +395,9 @@ func (s *Service) replay(ctx context.Context, rec audit.Record, norm Request) (A
 		return s.reject(ctx, rec, norm, conflict)
 	}
 	attempt, err := s.load(ctx, first)
+	if err == nil && attempt.Outcome == nil && s.stale(first) {
+		attempt, err = s.closeStaleAttempt(ctx, first)
+	}
 	if err != nil {
 		return Attempt{}, err
 	}
@@ -403,6 +408,30 @@ func (s *Service) replay(ctx context.Context, rec audit.Record, norm Request) (A
 			"Attempt %d with this idempotency key is still in progress.", first.ID)}
 	}
 	return attempt, outcomeError(op, *attempt.Outcome, nil)
+}
+
+// stale reports whether the pending record p is older than any call can last (MaxCallDuration),
+// so that no live process can still record its outcome: it was left by a process that ended or
+// whose store failed mid-call.
+func (s *Service) stale(p audit.Record) bool {
+	return p.Time.Before(s.now().Add(-MaxCallDuration))
+}
+
+// closeStaleAttempt closes the stale pending attempt a retry's key names as unknown, as the
+// reconciliation passes do, and returns it closed. Without it, the retry would be answered "in
+// progress" until a pass ran: a restart's pass leaves attempts younger than MaxCallDuration, and
+// a frozen function instance or a server whose audit page nobody views runs none. If another
+// closed it meanwhile, the attempt is read again with that outcome.
+func (s *Service) closeStaleAttempt(ctx context.Context, p audit.Record) (Attempt, error) {
+	_, err := s.closeStale(ctx, p, MaxCallDuration)
+	switch {
+	case err == nil:
+		s.logger.WarnContext(ctx, "attempt left pending by an earlier process closed as unknown on a retry with its key",
+			"attempt", p.ID)
+	case !errors.Is(err, audit.ErrAlreadyClosed):
+		return Attempt{}, &Error{Code: EUNAVAILABLE, Op: "scan.Start", Message: "The audit log is unavailable.", Err: err}
+	}
+	return s.load(ctx, p)
 }
 
 // recordReplay writes who was answered from an earlier attempt: a replayed record naming the
