@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -272,5 +273,58 @@ func TestOnlyNavigationsAreSentToSignIn(t *testing.T) {
 		if resp := h.do(r); resp.StatusCode != tc.status {
 			t.Errorf("%s: status %d, want %d", tc.name, resp.StatusCode, tc.status)
 		}
+	}
+}
+
+// An idempotency key belongs to the API key that sent it: bob's request with alice's key is a
+// scan of his own (never her attempt or her task ID), carol's other request with it is no
+// conflict with her parameters, and alice's retry is answered from her own attempt.
+func TestIdempotencyKeysAreScopedToTheCaller(t *testing.T) {
+	keys := map[string]string{"alice": "vsk_test_alice_0123456789", "bob": "vsk_test_bob_0123456789ab", "carol": "vsk_test_carol_012345678"}
+	var spec []string
+	for name, k := range keys {
+		spec = append(spec, name+":"+auth.HashAPIKey(k))
+	}
+	h := newHarness(t, withAuth(t, auth.Config{Modes: []auth.Mode{auth.ModeAPIKey},
+		APIKeys: mustKeys(t, strings.Join(spec, ","))}, auth.Where{Platform: true}))
+	shared := func(r *http.Request) { r.Header.Set("Idempotency-Key", "shared") }
+	type answer struct {
+		ID          int64 `json:"id"`
+		LocalTaskID int64 `json:"LocalTaskID"`
+	}
+	post := func(who, body string) (int, answer) {
+		t.Helper()
+		resp := h.postJSON(body, bearer(keys[who]), shared)
+		defer resp.Body.Close()
+		var a answer
+		if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+			t.Fatalf("answer: %v", err)
+		}
+		return resp.StatusCode, a
+	}
+	status, alice := post("alice", `{"LocalImageScanType":"ALL"}`)
+	if status != http.StatusCreated {
+		t.Fatalf("alice's start = %d", status)
+	}
+	for _, tc := range []struct {
+		name   string
+		who    string
+		body   string
+		status int
+		same   bool // answered with alice's attempt
+	}{
+		{"bob's same request with alice's key is a scan of his own", "bob", `{"LocalImageScanType":"ALL"}`, http.StatusCreated, false},
+		{"carol's other request with alice's key is no conflict", "carol", `{"LocalImageScanType":"NOT_SCAN","RegistryImageScanType":"ALL"}`, http.StatusCreated, false},
+		{"alice's retry replays her attempt", "alice", `{"LocalImageScanType":"ALL"}`, http.StatusOK, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, got := post(tc.who, tc.body)
+			if status != tc.status || (got.ID == alice.ID) != tc.same || (got.LocalTaskID == alice.LocalTaskID) != tc.same {
+				t.Errorf("%d %+v; want %d, answered with alice's attempt %+v: %v", status, got, tc.status, alice, tc.same)
+			}
+		})
+	}
+	if n := h.creates(); n != 3 {
+		t.Errorf("TCSS saw %d CreateVulScanTask calls, want 3 (one for each caller)", n)
 	}
 }

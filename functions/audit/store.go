@@ -13,13 +13,14 @@ type Store interface {
 	// gaps), PrevHash and Hash are assigned atomically; Time is made UTC, set to now if zero, and
 	// never earlier than the previous record's; Params is stored as CanonicalJSON. rec's ID,
 	// PrevHash and Hash are ignored. Returns an error wrapping ErrDuplicateKey when rec is a
-	// pending record whose non-empty IdempotencyKey another pending record already holds.
+	// pending record whose non-empty IdempotencyKey another pending record of the same Actor
+	// already holds (a key is scoped to its actor: another actor's same key is a key of its own).
 	Append(ctx context.Context, rec Record) (Record, error)
 	// Get returns the record with this ID, or an error wrapping ErrNotFound.
 	Get(ctx context.Context, id int64) (Record, error)
-	// PendingByKey returns the pending record holding this idempotency key, or an error wrapping
-	// ErrNotFound.
-	PendingByKey(ctx context.Context, key string) (Record, error)
+	// PendingByKey returns the newest pending record of actor holding this idempotency key, or an
+	// error wrapping ErrNotFound. Other actors' records with the key are never returned.
+	PendingByKey(ctx context.Context, actor, key string) (Record, error)
 	// OutcomeOf returns the record whose PendingID is pendingID (the outcome of that attempt), or
 	// an error wrapping ErrNotFound while there is none.
 	OutcomeOf(ctx context.Context, pendingID int64) (Record, error)

@@ -73,7 +73,8 @@ func TestARetryAfterADefiniteRefusalIsANewAttempt(t *testing.T) {
 	}
 }
 
-// Every replay is on the record: who asked, and which attempt answered them.
+// Every replay is on the record: who asked, from where, and which attempt answered them. (Only
+// the key's own actor is ever answered from its attempt; see TestIdempotencyKeysBelongToTheirActor.)
 func TestReplaysAreRecorded(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t)
@@ -82,15 +83,15 @@ func TestReplaysAreRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mallory := scan.Caller{Trigger: audit.TriggerAPI, Actor: "mallory", SourceIP: "198.51.100.9"}
-	again, err := r.Service.Start(ctx, all, "shared-key", mallory)
+	elsewhere := scan.Caller{Trigger: audit.TriggerAPI, Actor: caller.Actor, SourceIP: "198.51.100.9"}
+	again, err := r.Service.Start(ctx, all, "shared-key", elsewhere)
 	if err != nil || !again.Replayed {
 		t.Fatalf("replay: %+v %v", again, err)
 	}
 	recs := r.Records(t)
 	last := recs[len(recs)-1]
 	if len(recs) != 3 || last.Outcome != audit.OutcomeReplayed || last.RelatedID != first.ID() ||
-		last.Actor != "mallory" || last.SourceIP != "198.51.100.9" || last.IdempotencyKey != "shared-key" {
+		last.Actor != caller.Actor || last.SourceIP != "198.51.100.9" || last.IdempotencyKey != "shared-key" {
 		t.Fatalf("replay recorded as %+v (of %d records)", last, len(recs))
 	}
 	if n := r.Emulator.Calls(createAction); n != 1 {
@@ -228,6 +229,73 @@ func TestARetryClosesTheStaleAttemptItsKeyNames(t *testing.T) {
 			}
 			if n := r.Emulator.Calls(createAction); n != 0 {
 				t.Errorf("TCSS saw %d calls, want 0", n)
+			}
+			r.Verify(t)
+		})
+	}
+}
+
+// An idempotency key is scoped to its actor: the same key from another actor is a new attempt of
+// that actor's, never a replay of, a conflict with, or "in progress" about someone else's
+// attempt. The actor's own retries keep the rule, timers' included.
+func TestIdempotencyKeysBelongToTheirActor(t *testing.T) {
+	ctx := context.Background()
+	all := scan.Request{LocalImageScanType: "ALL"}
+	alice := scan.Caller{Trigger: audit.TriggerAPI, Actor: "apikey:alice", Access: "apikey"}
+	bob := scan.Caller{Trigger: audit.TriggerAPI, Actor: "apikey:bob", Access: "apikey"}
+	timer := scan.Caller{Trigger: audit.TriggerTimer, Actor: "system:timer/nightly", Access: "timer"}
+	tests := []struct {
+		name    string
+		first   scan.Caller // starts the key's first attempt with all
+		pending bool        // its attempt is still in flight (a pending record only)
+		then    scan.Caller
+		req     scan.Request
+		want    string // the second request's error code; "" a scan is started
+		replay  bool   // the second request is answered from the first attempt
+	}{
+		{"another actor's same key and request starts a scan of his own", alice, false, bob, all, "", false},
+		{"another actor's same key with other params is no conflict", alice, false, bob, scan.Request{RegistryImageScanType: "ALL"}, "", false},
+		{"another actor's key in flight is not his in progress", alice, true, bob, all, "", false},
+		{"the actor's own retry replays", alice, false, alice, all, "", true},
+		{"the actor's own retry with other params conflicts", alice, false, alice, scan.Request{RegistryImageScanType: "ALL"}, scan.ECONFLICT, false},
+		{"the actor's own key in flight is in progress", alice, true, alice, all, scan.EINPROGRESS, true},
+		{"a timer's retry replays", timer, false, timer, all, "", true},
+		{"a user's same key as a timer's is his own", timer, false, bob, all, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			var first audit.Record
+			if tt.pending {
+				params, _ := json.Marshal(all.Normalize())
+				params, _ = audit.CanonicalJSON(params)
+				var err error
+				first, err = r.Store.Append(ctx, audit.Record{Trigger: tt.first.Trigger, Actor: tt.first.Actor,
+					Action: audit.ActionCreateVulScanTask, Params: params, IdempotencyKey: "shared", Outcome: audit.OutcomePending})
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				a, err := r.Service.Start(ctx, all, "shared", tt.first)
+				if err != nil {
+					t.Fatal(err)
+				}
+				first = a.Record
+			}
+			calls := r.Emulator.Calls(createAction)
+			a, err := r.Service.Start(ctx, tt.req, "shared", tt.then)
+			if scan.ErrorCode(err) != tt.want {
+				t.Fatalf("%s's request: %v, want %q", tt.then.Actor, err, tt.want)
+			}
+			if tt.replay != (a.Replayed && a.ID() == first.ID) {
+				t.Errorf("%s's request: attempt %d (replayed %v); answered from %s's attempt %d: %v, want %v",
+					tt.then.Actor, a.ID(), a.Replayed, tt.first.Actor, first.ID, !tt.replay, tt.replay)
+			}
+			if tt.want == "" && !tt.replay {
+				if a.Record.Actor != tt.then.Actor || a.State() != audit.OutcomeSucceeded || a.Record.RelatedID != 0 ||
+					r.Emulator.Calls(createAction) != calls+1 {
+					t.Errorf("%s's request: %+v, want a scan of his own, unrelated to %s's", tt.then.Actor, a.Record, tt.first.Actor)
+				}
 			}
 			r.Verify(t)
 		})

@@ -179,12 +179,13 @@ type Scanner interface {
 type AuditLog interface {
 	// Append stores rec at the end of the chain, assigning ID, PrevHash and Hash, and returns the
 	// stored record. Returns ErrDuplicateKey when rec is a pending record whose non-empty
-	// IdempotencyKey another pending record already holds.
+	// IdempotencyKey another pending record of the same Actor already holds.
 	Append(ctx context.Context, rec audit.Record) (audit.Record, error)
 	// Get returns the record with this ID, or an error wrapping ErrNotFound.
 	Get(ctx context.Context, id int64) (audit.Record, error)
-	// PendingByKey returns the pending record holding this idempotency key, or ErrNotFound.
-	PendingByKey(ctx context.Context, key string) (audit.Record, error)
+	// PendingByKey returns actor's newest pending record holding this idempotency key, or
+	// ErrNotFound.
+	PendingByKey(ctx context.Context, actor, key string) (audit.Record, error)
 	// OutcomeOf returns the outcome record that refers to the pending record pendingID, or
 	// ErrNotFound while there is none.
 	OutcomeOf(ctx context.Context, pendingID int64) (audit.Record, error)

@@ -149,8 +149,9 @@ func (a Attempt) Closing() audit.Record {
 }
 
 // Start validates req, records a pending attempt, calls TCSS CreateVulScanTask and records the
-// outcome. key, when not empty, makes the call idempotent: the same key with the same normalized
-// request returns the first attempt (Replayed, and recorded as a replay) without calling TCSS
+// outcome. key, when not empty, makes the call idempotent for the caller's actor (a key is scoped
+// to its actor: another actor's same key is a key of its own): the same key with the same
+// normalized request returns the actor's first attempt (Replayed, and recorded as a replay) without calling TCSS
 // again, as long as that attempt started or may have started a scan (pending, succeeded,
 // unknown). After a definite refusal (failed: TCSS's error, rate limiting, never sent) the key is
 // free, and a retry with it is a new attempt whose RelatedID names the refused one.
@@ -182,7 +183,7 @@ func (s *Service) Start(ctx context.Context, req Request, key string, c Caller) 
 
 	pendingRec := base
 	pendingRec.Outcome = audit.OutcomePending
-	pendingRec.RelatedID = s.refusedBefore(ctx, key)
+	pendingRec.RelatedID = s.refusedBefore(ctx, base.Actor, key)
 	pending, err := s.log.Append(ctx, pendingRec)
 	if errors.Is(err, ErrDuplicateKey) {
 		return s.replay(ctx, base, norm)
@@ -273,15 +274,15 @@ func (s *Service) appendOutcome(ctx context.Context, rec audit.Record) (audit.Re
 	return audit.Record{}, err
 }
 
-// refusedBefore returns the attempt a retry follows: the newest attempt with this key, when TCSS
-// definitely refused it (failed), which freed the key; else 0. The store decides whether the key
-// is free when the retry is appended; this only links the record to the refusal. A lookup error
-// leaves the link out: the append that follows meets the same store and answers for it.
-func (s *Service) refusedBefore(ctx context.Context, key string) int64 {
+// refusedBefore returns the attempt a retry follows: actor's newest attempt with this key, when
+// TCSS definitely refused it (failed), which freed the key; else 0. The store decides whether the
+// key is free when the retry is appended; this only links the record to the refusal. A lookup
+// error leaves the link out: the append that follows meets the same store and answers for it.
+func (s *Service) refusedBefore(ctx context.Context, actor, key string) int64 {
 	if key == "" {
 		return 0
 	}
-	prev, err := s.log.PendingByKey(ctx, key)
+	prev, err := s.log.PendingByKey(ctx, actor, key)
 	if err != nil {
 		return 0
 	}
@@ -384,7 +385,7 @@ func (s *Service) reject(ctx context.Context, rec audit.Record, norm Request, ca
 // replay answers a request whose idempotency key a pending record already holds.
 func (s *Service) replay(ctx context.Context, rec audit.Record, norm Request) (Attempt, error) {
 	const op = "scan.Start"
-	first, err := s.log.PendingByKey(ctx, rec.IdempotencyKey)
+	first, err := s.log.PendingByKey(ctx, rec.Actor, rec.IdempotencyKey)
 	if err != nil {
 		return Attempt{}, &Error{Code: EUNAVAILABLE, Op: op, Message: "The audit log is unavailable.", Err: err}
 	}

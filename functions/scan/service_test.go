@@ -284,7 +284,7 @@ func TestIdempotency(t *testing.T) {
 		r := newRig(t)
 		params, _ := json.Marshal(all.Normalize())
 		params, _ = audit.CanonicalJSON(params)
-		pending, err := r.Store.Append(ctx, audit.Record{Trigger: audit.TriggerAPI, Action: audit.ActionCreateVulScanTask,
+		pending, err := r.Store.Append(ctx, audit.Record{Trigger: audit.TriggerAPI, Actor: caller.Actor, Action: audit.ActionCreateVulScanTask,
 			Params: params, IdempotencyKey: "k2", Outcome: audit.OutcomePending})
 		if err != nil {
 			t.Fatal(err)

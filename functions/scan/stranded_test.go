@@ -240,7 +240,7 @@ func TestReconcileClosesOrphanedAttempts(t *testing.T) {
 	now := testNow
 	r := scantest.New(t, scantest.Options{Now: func() time.Time { return now }})
 	params := []byte(`{"LocalImageScanType":"ALL"}`)
-	orphan, err := r.Store.Append(ctx, audit.Record{Time: now, Trigger: audit.TriggerAPI, Action: audit.ActionCreateVulScanTask,
+	orphan, err := r.Store.Append(ctx, audit.Record{Time: now, Trigger: audit.TriggerAPI, Actor: caller.Actor, Action: audit.ActionCreateVulScanTask,
 		Params: params, IdempotencyKey: "orphan", Outcome: audit.OutcomePending})
 	if err != nil {
 		t.Fatal(err)

@@ -101,12 +101,12 @@ func (o *openingStore) Get(ctx context.Context, id int64) (audit.Record, error) 
 	return s.Get(ctx, id)
 }
 
-func (o *openingStore) PendingByKey(ctx context.Context, key string) (audit.Record, error) {
+func (o *openingStore) PendingByKey(ctx context.Context, actor, key string) (audit.Record, error) {
 	s, err := o.wait(ctx)
 	if err != nil {
 		return audit.Record{}, err
 	}
-	return s.PendingByKey(ctx, key)
+	return s.PendingByKey(ctx, actor, key)
 }
 
 func (o *openingStore) OutcomeOf(ctx context.Context, pendingID int64) (audit.Record, error) {

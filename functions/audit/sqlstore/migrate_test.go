@@ -132,12 +132,12 @@ func TestMigratesALogWrittenByMain(t *testing.T) {
 				t.Errorf("Get(8) = %+v, %v; want the fixture's record with empty new fields", old, err)
 			}
 			keys := []struct {
-				key       string
-				wantBound bool
-			}{{"k-1", true}, {"k-2", false}, {"k-3", true}}
+				actor, key string // the fixture's actor of the key (a key is scoped to its actor)
+				wantBound  bool
+			}{{"key-ops", "k-1", true}, {"system:timer/nightly", "k-2", false}, {"key-ops", "k-3", true}}
 			for _, k := range keys {
 				r := rec(0)
-				r.IdempotencyKey, r.Access, r.Endpoint = k.key, "apikey", "emulator:http://127.0.0.1:9100"
+				r.Actor, r.IdempotencyKey, r.Access, r.Endpoint = k.actor, k.key, "apikey", "emulator:http://127.0.0.1:9100"
 				_, err := s.Append(ctx, r)
 				if got := errors.Is(err, audit.ErrDuplicateKey); got != k.wantBound || (err != nil && !got) {
 					t.Errorf("pending record with key %s: %v; want bound = %v", k.key, err, k.wantBound)

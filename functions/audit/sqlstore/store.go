@@ -167,7 +167,7 @@ func (s *Store) prepare(rec audit.Record) (audit.Record, error) {
 // between the check and the insert; it sees the records of its own batch inserted before it.
 func (s *Store) checkRefs(ctx context.Context, tx *sql.Tx, rec audit.Record) (refused, err error) {
 	if rec.Outcome == audit.OutcomePending && rec.IdempotencyKey != "" {
-		bound, err := s.keyBound(ctx, tx, rec.IdempotencyKey)
+		bound, err := s.keyBound(ctx, tx, rec.Actor, rec.IdempotencyKey)
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: append: %w", err)
 		}
@@ -201,9 +201,15 @@ func (s *Store) checkRefs(ctx context.Context, tx *sql.Tx, rec audit.Record) (re
 // Statements the idempotency rule runs on every keyed append. Each repeats its partial index's
 // conditions (idempotency_key <> ”, pending_id <> 0), so that SQLite and a generic PostgreSQL
 // plan both use the index, whatever the log's size.
+//
+// A key is scoped to its actor. The key index (idempotency_key, id) finds the key's pending
+// records and the actor is checked on each: keys are chosen per request (a UUID, a schedule's
+// name and time), so the records sharing one are a handful, and an index with the actor would
+// only cost every pending record's insert a wider entry (and a migration).
 const (
 	newestPendingByKey = `SELECT ` + columns + ` FROM audit_log
-		WHERE outcome = 'pending' AND idempotency_key = ? AND idempotency_key <> '' ORDER BY id DESC LIMIT 1`
+		WHERE outcome = 'pending' AND idempotency_key = ? AND idempotency_key <> '' AND actor = ?
+		ORDER BY id DESC LIMIT 1`
 	newestOutcomeOf = `SELECT ` + columns + ` FROM audit_log
 		WHERE pending_id = ? AND pending_id <> 0 ORDER BY id DESC LIMIT 1`
 	newestOutcomeState = `SELECT outcome FROM audit_log WHERE pending_id = ? AND pending_id <> 0 ORDER BY id DESC LIMIT 1`
@@ -215,11 +221,12 @@ const (
 	byID = `SELECT ` + columns + ` FROM audit_log WHERE id = ?`
 )
 
-// keyBound reports whether key is bound to an attempt that started or may have started a scan:
-// the newest pending record holding it has no outcome yet, or its outcome is succeeded or
-// unknown. A failed outcome (TCSS refused, rate limited, or the request was never sent) frees it.
-func (s *Store) keyBound(ctx context.Context, tx *sql.Tx, key string) (bool, error) {
-	pending, err := scanRecord(tx.StmtContext(ctx, s.w.stmts.newestPendingByKey).QueryRowContext(ctx, key))
+// keyBound reports whether actor's key is bound to an attempt that started or may have started
+// a scan: actor's newest pending record holding it has no outcome yet, or its outcome is
+// succeeded or unknown. A failed outcome (TCSS refused, rate limited, or the request was never
+// sent) frees it. Other actors' records with the same key do not count.
+func (s *Store) keyBound(ctx context.Context, tx *sql.Tx, actor, key string) (bool, error) {
+	pending, err := scanRecord(tx.StmtContext(ctx, s.w.stmts.newestPendingByKey).QueryRowContext(ctx, key, actor))
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -285,12 +292,12 @@ func (s *Store) Get(ctx context.Context, id int64) (audit.Record, error) {
 	return s.first(ctx, fmt.Sprintf("get %d", id), byID, id)
 }
 
-// PendingByKey implements audit.Store: the newest pending record holding key.
-func (s *Store) PendingByKey(ctx context.Context, key string) (audit.Record, error) {
+// PendingByKey implements audit.Store: actor's newest pending record holding key.
+func (s *Store) PendingByKey(ctx context.Context, actor, key string) (audit.Record, error) {
 	if key == "" {
 		return audit.Record{}, fmt.Errorf("sqlstore: pending by key: empty key: %w", audit.ErrNotFound)
 	}
-	return s.first(ctx, "pending by key", newestPendingByKey, key)
+	return s.first(ctx, "pending by key", newestPendingByKey, key, actor)
 }
 
 // OutcomeOf implements audit.Store. Should there be several (the Store does not forbid a later

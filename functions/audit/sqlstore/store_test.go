@@ -123,7 +123,7 @@ func TestIdempotencyKeys(t *testing.T) {
 		if _, err := h.store.Append(ctx, first); !errors.Is(err, audit.ErrDuplicateKey) {
 			t.Errorf("second pending record with key k-1: error %v, want ErrDuplicateKey", err)
 		}
-		got, err := h.store.PendingByKey(ctx, "k-1")
+		got, err := h.store.PendingByKey(ctx, "alice", "k-1")
 		if err != nil || got.ID != pending.ID {
 			t.Errorf("PendingByKey(k-1) = %d, %v; want record %d", got.ID, err, pending.ID)
 		}
@@ -145,10 +145,10 @@ func TestIdempotencyKeys(t *testing.T) {
 		mustAppend(t, h.store, rejected)
 		mustAppend(t, h.store, rec(3))
 		mustAppend(t, h.store, rec(4))
-		if _, err := h.store.PendingByKey(ctx, "k-2"); !errors.Is(err, audit.ErrNotFound) {
+		if _, err := h.store.PendingByKey(ctx, "alice", "k-2"); !errors.Is(err, audit.ErrNotFound) {
 			t.Errorf("PendingByKey(k-2): %v, want ErrNotFound", err)
 		}
-		if _, err := h.store.PendingByKey(ctx, ""); !errors.Is(err, audit.ErrNotFound) {
+		if _, err := h.store.PendingByKey(ctx, "alice", ""); !errors.Is(err, audit.ErrNotFound) {
 			t.Errorf("PendingByKey(\"\"): %v, want ErrNotFound", err)
 		}
 
@@ -195,7 +195,7 @@ func TestIdempotencyKeyIsFreedOnlyByAFailure(t *testing.T) {
 					mustAppend(t, h.store, out)
 				}
 			}
-			if got, err := h.store.PendingByKey(ctx, key); err != nil || got.ID != newest.ID {
+			if got, err := h.store.PendingByKey(ctx, "alice", key); err != nil || got.ID != newest.ID {
 				t.Errorf("%s: PendingByKey = record %d, %v; want the newest, %d", c.name, got.ID, err, newest.ID)
 			}
 			again := rec(9)
@@ -207,7 +207,7 @@ func TestIdempotencyKeyIsFreedOnlyByAFailure(t *testing.T) {
 			case !c.wantBound && err != nil:
 				t.Errorf("%s: another pending record: %v, want it stored (the key is free)", c.name, err)
 			case !c.wantBound:
-				if p, err := h.store.PendingByKey(ctx, key); err != nil || p.ID != got.ID {
+				if p, err := h.store.PendingByKey(ctx, "alice", key); err != nil || p.ID != got.ID {
 					t.Errorf("%s: after the retry PendingByKey = record %d, %v; want %d", c.name, p.ID, err, got.ID)
 				}
 			}
@@ -321,6 +321,63 @@ func TestAReconciliationClosesAnAttemptOnce(t *testing.T) {
 		}
 		if rep, err := h.store.Verify(ctx); err != nil || rep.Records != 4 {
 			t.Errorf("verify: %d records (%v), want 4", rep.Records, err)
+		}
+	})
+}
+
+// A key is scoped to its actor: another actor's pending record with the same key neither binds
+// it nor is found for it, whatever that record's state; the actor's own records keep the rule.
+func TestIdempotencyKeysBelongToTheirActor(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		alice := rec(0)
+		alice.Actor, alice.IdempotencyKey = "apikey:alice", "shared"
+		alicePending := mustAppend(t, h.store, alice)
+
+		bob := rec(1)
+		bob.Actor, bob.IdempotencyKey = "apikey:bob", "shared"
+		bobPending, err := h.store.Append(ctx, bob)
+		if err != nil {
+			t.Fatalf("bob's pending record with alice's key: %v, want it stored (a key of his own)", err)
+		}
+		for _, tc := range []struct {
+			actor string
+			want  int64
+		}{
+			{"apikey:alice", alicePending.ID},
+			{"apikey:bob", bobPending.ID},
+		} {
+			if got, err := h.store.PendingByKey(ctx, tc.actor, "shared"); err != nil || got.ID != tc.want {
+				t.Errorf("PendingByKey(%s, shared) = record %d, %v; want %d", tc.actor, got.ID, err, tc.want)
+			}
+		}
+		if _, err := h.store.PendingByKey(ctx, "apikey:carol", "shared"); !errors.Is(err, audit.ErrNotFound) {
+			t.Errorf("PendingByKey(carol, shared): %v, want ErrNotFound", err)
+		}
+		// Each actor's key stays bound by that actor's own attempt.
+		for _, r := range []audit.Record{alice, bob} {
+			if _, err := h.store.Append(ctx, r); !errors.Is(err, audit.ErrDuplicateKey) {
+				t.Errorf("%s's second pending record: %v, want ErrDuplicateKey", r.Actor, err)
+			}
+		}
+		// Bob's refusal frees his key only, and alice's success binds hers only.
+		for _, o := range []struct {
+			pending audit.Record
+			outcome audit.Outcome
+		}{{bobPending, audit.OutcomeFailed}, {alicePending, audit.OutcomeSucceeded}} {
+			out := o.pending
+			out.ID, out.Hash, out.PrevHash = 0, "", ""
+			out.Outcome, out.PendingID = o.outcome, o.pending.ID
+			mustAppend(t, h.store, out)
+		}
+		if _, err := h.store.Append(ctx, bob); err != nil {
+			t.Errorf("bob's retry after his refusal: %v, want it stored", err)
+		}
+		if _, err := h.store.Append(ctx, alice); !errors.Is(err, audit.ErrDuplicateKey) {
+			t.Errorf("alice's retry after her success: %v, want ErrDuplicateKey", err)
+		}
+		if rep, err := h.store.Verify(ctx); err != nil || !rep.OK() {
+			t.Errorf("Verify = %v, %v", rep, err)
 		}
 	})
 }
