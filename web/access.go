@@ -132,7 +132,15 @@ func (s *server) signInError(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, auth.ErrUnauthenticated), errors.Is(err, auth.ErrForbidden):
+	case errors.Is(err, auth.ErrForbidden):
+		// The person just signed in and sees why they are not admitted (their own identity and
+		// the rule that refused it); no session is set.
+		msg := "The sign-in provider signed you in, but you may not use vulscan."
+		if _, detail, ok := strings.Cut(err.Error(), ": "); ok && detail != "" {
+			msg = "The sign-in provider signed you in, but " + strings.TrimSuffix(detail, ".") + "."
+		}
+		return &httpError{status: http.StatusForbidden, message: msg, err: err}
+	case errors.Is(err, auth.ErrUnauthenticated):
 		return authError(err)
 	}
 	return &httpError{status: http.StatusBadGateway, message: "The sign-in provider could not be reached. Try again later.", err: err}

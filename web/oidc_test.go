@@ -3,6 +3,7 @@ package web_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -129,10 +130,15 @@ func sessionCookie(resp *http.Response) *http.Cookie {
 }
 
 func oidcHarness(t *testing.T, p *provider, allowed []string, now func() time.Time) *harness {
+	return oidcHarnessTTL(t, p, allowed, now, 0)
+}
+
+// oidcHarnessTTL is oidcHarness with sessions that last ttl (0: the default).
+func oidcHarnessTTL(t *testing.T, p *provider, allowed []string, now func() time.Time, ttl time.Duration) *harness {
 	cfg := p.Config()
 	o, err := auth.NewOIDC(auth.OIDCConfig{Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
 		RedirectURL: "https://scan.example/auth/callback", AllowedEmails: allowed,
-		SessionKey: []byte("0123456789abcdef0123456789abcdef"), Now: now})
+		SessionKey: []byte("0123456789abcdef0123456789abcdef"), Now: now, SessionTTL: ttl})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,5 +282,65 @@ func TestOIDCSessionTampering(t *testing.T) {
 		if rec.Outcome != audit.OutcomeRejected || rec.Actor != "anonymous" {
 			t.Errorf("record %+v; want only anonymous refusals", rec)
 		}
+	}
+}
+
+// A session lasts at most the lifetime in force now, and a lifetime too short for a sign-in to
+// come back is refused at start.
+func TestOIDCSessionLifetime(t *testing.T) {
+	p := startProvider(t)
+	week := oidcHarnessTTL(t, p, []string{"*"}, nil, 7*24*time.Hour)
+	c := sessionCookie(signIn(t, week, nil))
+	if c == nil {
+		t.Fatal("no session")
+	}
+	scan := func(h *harness) int {
+		return h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, func(r *http.Request) { r.AddCookie(c) }).StatusCode
+	}
+	if got := scan(week); got != http.StatusCreated {
+		t.Fatalf("the week-long session where it was issued: %d", got)
+	}
+	// The operator shortened VULSCAN_SESSION_TTL to the default 8 h: the same sealing key, but
+	// a week-long session now outlasts what any sign-in could get.
+	if got := scan(oidcHarness(t, p, []string{"*"}, nil)); got != http.StatusUnauthorized {
+		t.Errorf("a session sealed for a week under an 8 h lifetime: %d, want 401", got)
+	}
+	cfg := p.Config()
+	for ttl, ok := range map[time.Duration]bool{time.Millisecond: false, 30 * time.Second: false, time.Minute: true, 8 * 24 * time.Hour: false} {
+		_, err := auth.NewOIDC(auth.OIDCConfig{Issuer: cfg.Issuer, ClientID: cfg.ClientID, RedirectURL: "https://scan.example/auth/callback",
+			AllowedEmails: []string{"*"}, SessionKey: []byte("0123456789abcdef0123456789abcdef"), SessionTTL: ttl})
+		if (err == nil) != ok {
+			t.Errorf("session lifetime %v: error %v, want accepted %v", ttl, err, ok)
+		}
+	}
+}
+
+// email_verified as the string "true", which some providers send, verifies the address; any
+// other value does not, and neither breaks the sign-in.
+func TestOIDCEmailVerifiedAsAString(t *testing.T) {
+	for _, tc := range []struct {
+		value  any
+		status int
+	}{
+		{"true", http.StatusSeeOther},
+		{"false", http.StatusForbidden},
+		{1, http.StatusForbidden},
+	} {
+		t.Run(fmt.Sprint(tc.value), func(t *testing.T) {
+			p := startProvider(t)
+			p.tamper = func(c jwt.MapClaims) (jwt.MapClaims, *mockoidc.Keypair) {
+				c["email_verified"] = tc.value
+				return c, nil
+			}
+			cb := signIn(t, oidcHarness(t, p, []string{"jane.doe@example.com"}, nil), nil)
+			if cb.StatusCode != tc.status {
+				t.Fatalf("callback = %d, want %d: %.300s", cb.StatusCode, tc.status, body(t, cb))
+			}
+			// A refusal tells the person why and what would admit them.
+			if msg := document(t, cb).Find(".callout-error").Text(); tc.status == http.StatusForbidden &&
+				(!strings.Contains(msg, "did not say that jane.doe@example.com is verified") || !strings.Contains(msg, "VULSCAN_OIDC_ALLOWED_GROUPS")) {
+				t.Errorf("refusal says %q", msg)
+			}
+		})
 	}
 }

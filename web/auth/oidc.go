@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -50,6 +51,7 @@ const (
 	DefaultSessionTTL = 8 * time.Hour
 	loginTTL          = 10 * time.Minute
 	maxSessionTTL     = 7 * 24 * time.Hour
+	minSessionTTL     = time.Minute
 	// SessionCookie holds a signed-in person's identity; loginCookie the state of a sign-in
 	// under way (state, nonce and PKCE verifier), so that any instance can finish it.
 	SessionCookie = "vulscan_session"
@@ -101,8 +103,10 @@ func NewOIDC(cfg OIDCConfig) (*OIDC, error) {
 		return nil, errors.New("VULSCAN_OIDC_REDIRECT_URL: want this function's absolute …/auth/callback URL, as registered with the provider")
 	case len(cfg.AllowedEmails) == 0 && len(cfg.AllowedGroups) == 0:
 		return nil, errors.New("VULSCAN_OIDC_ALLOWED_EMAILS or VULSCAN_OIDC_ALLOWED_GROUPS must say who may sign in (\"*\" for everyone the provider signs in)")
-	case cfg.SessionTTL < 0 || cfg.SessionTTL > maxSessionTTL:
-		return nil, fmt.Errorf("session lifetime %v: want up to %v", cfg.SessionTTL, maxSessionTTL)
+	case cfg.SessionTTL != 0 && (cfg.SessionTTL < minSessionTTL || cfg.SessionTTL > maxSessionTTL):
+		// A session's expiry is kept in whole seconds: a lifetime under a minute would end a
+		// sign-in before the browser got back, and the sign-in would loop.
+		return nil, fmt.Errorf("session lifetime %v: want %v to %v", cfg.SessionTTL, minSessionTTL, maxSessionTTL)
 	}
 	seal, err := newSealer(cfg.SessionKey)
 	if err != nil {
@@ -244,9 +248,10 @@ func (o *OIDC) redeem(ctx context.Context, code string, st loginState) (session,
 		return session{}, fmt.Errorf("%w: the ID token's nonce does not match", ErrUnauthenticated)
 	}
 	var claims struct {
-		Email         string   `json:"email"`
-		EmailVerified *bool    `json:"email_verified"`
-		Groups        []string `json:"groups"`
+		Email string `json:"email"`
+		// A boolean as the specification says, or the string some providers send instead.
+		EmailVerified json.RawMessage `json:"email_verified"`
+		Groups        []string        `json:"groups"`
 	}
 	if err := idt.Claims(&claims); err != nil {
 		return session{}, fmt.Errorf("%w: the ID token's claims: %w", ErrUnauthenticated, err)
@@ -255,7 +260,7 @@ func (o *OIDC) redeem(ctx context.Context, code string, st loginState) (session,
 	// Only an address the provider says it verified names the person: one it says nothing of
 	// may be whatever the person typed into their profile (Entra ID sends no email_verified).
 	email := strings.ToLower(scan.Shorten(strings.TrimSpace(claims.Email), 256))
-	if claims.EmailVerified != nil && *claims.EmailVerified {
+	if v := string(claims.EmailVerified); v == "true" || v == `"true"` {
 		s.Email = email
 	} else {
 		s.unverifiedEmail = email
@@ -309,7 +314,10 @@ func (o *OIDC) sessionIdentity(r *http.Request) (Identity, bool, error) {
 		return Identity{}, false, nil
 	}
 	var s session
-	if o.seal.open(SessionCookie, c.Value, &s) != nil || o.now().Unix() >= s.Expires || s.Subject == "" {
+	// A session cannot outlast the lifetime in force now: a cookie sealed under a longer one
+	// (before the operator shortened VULSCAN_SESSION_TTL) ends when this one would.
+	now := o.now()
+	if o.seal.open(SessionCookie, c.Value, &s) != nil || now.Unix() >= s.Expires || s.Expires > now.Add(o.cfg.SessionTTL).Unix() || s.Subject == "" {
 		return Identity{}, false, nil
 	}
 	id := Identity{Actor: "oidc:" + o.describe(s), Access: AccessOIDC}
