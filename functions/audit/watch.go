@@ -74,9 +74,12 @@ func (w *Watcher) Poke(ctx context.Context) {
 // store the checks read, so that none outlives it.
 func (w *Watcher) Wait() { w.pokes.Wait() }
 
-// Check runs one check now and returns the status after it; it waits for a running check
-// first. The CLI and tests use it; pages use Poke.
+// Check runs one check now and returns the status after it; it waits first for the checks
+// Poke started, running or not yet running (one that had not started would otherwise run after
+// this one, and end later with whatever was appended meanwhile). The CLI and tests use it;
+// pages use Poke.
 func (w *Watcher) Check(ctx context.Context) WatchStatus {
+	w.pokes.Wait()
 	w.mu.Lock()
 	w.busy = true
 	w.mu.Unlock()
