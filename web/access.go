@@ -62,8 +62,12 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 		}
 		herr := authError(err)
 		if r.Method == http.MethodPost {
-			code := scan.EFORBIDDEN
-			herr = s.refuse(r, code, herr)
+			if errors.Is(err, auth.ErrForbidden) && id.Actor != "" {
+				// A person the sign-in proved, whom the allowed lists refuse: the refusal's record
+				// names them, with no access.
+				r = r.WithContext(context.WithValue(r.Context(), identityKey{}, auth.Identity{Actor: id.Actor}))
+			}
+			herr = s.refuse(r, scan.EFORBIDDEN, herr)
 		}
 		if isAPI(r) {
 			if herr.status == http.StatusUnauthorized && s.auth.Has(auth.ModeAPIKey) {

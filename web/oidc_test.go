@@ -344,3 +344,23 @@ func TestOIDCEmailVerifiedAsAString(t *testing.T) {
 		})
 	}
 }
+
+
+// A signed-in person whom the allowed lists no longer admit is refused, and the refusal's
+// record names them (with no access), not "anonymous".
+func TestOIDCRefusalOfASignedInPersonNamesThem(t *testing.T) {
+	p := startProvider(t)
+	c := sessionCookie(signIn(t, oidcHarness(t, p, []string{"*"}, nil), nil))
+	if c == nil {
+		t.Fatal("no session")
+	}
+	h := oidcHarness(t, p, []string{"@corp.example"}, nil) // the lists changed since
+	resp := h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, func(r *http.Request) { r.AddCookie(c) })
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("status %d, want 403", resp.StatusCode)
+	}
+	rec := h.records()[0]
+	if rec.Actor != "oidc:jane.doe@example.com" || rec.Access != "" || rec.Outcome != audit.OutcomeRejected {
+		t.Errorf("record actor %q access %q outcome %s; want the person, no access, rejected", rec.Actor, rec.Access, rec.Outcome)
+	}
+}
