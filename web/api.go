@@ -66,8 +66,16 @@ func (s *server) apiStart(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.refuse(r, scan.EINVALID, &httpError{status: http.StatusBadRequest, message: "The request body could not be read.", err: err})
 	}
-	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
 	caller := s.caller(r, audit.TriggerAPI)
+	if len(r.Header.Values("Idempotency-Key")) > 1 {
+		// Which one the caller meant cannot be told: a retry might send the other.
+		cause := &scan.Error{Code: scan.EINVALID, Op: "web.apiStart", Message: "The request has a problem.",
+			Fields: []scan.FieldError{{Field: keyField, Message: "is sent more than once; send one key"}}}
+		a, _ := s.scans.Reject(r.Context(), "", caller, cause)
+		s.apiError(w, r, &httpError{status: http.StatusBadRequest, message: cause.Message, fields: cause.Fields, err: cause}, a.ID())
+		return nil
+	}
+	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
 	req, err := scan.DecodeJSON(body, nil)
 	if err != nil {
 		var se *scan.Error

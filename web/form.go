@@ -54,7 +54,9 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	values := formValues(r)
 	key := r.PostForm.Get(keyField)
-	if key == "" {
+	if key == "" || len(key) > scan.MaxIdempotencyKeyLen || audit.HasControls(key) {
+		// The form writes its own key; one that is missing, or that no form wrote (too long,
+		// control characters), is replaced rather than shown again.
 		key = newIdempotencyKey()
 	}
 	view := templates.FormView{Base: baseOf(r), Values: values, IdempotencyKey: key}

@@ -607,6 +607,20 @@ func TestControlCharactersNeverReachThePage(t *testing.T) {
 			t.Error("the textarea does not show the typed lines with their control characters escaped")
 		}
 	})
+	t.Run("form key", func(t *testing.T) {
+		// The form writes its own key: one with control characters is replaced, never shown.
+		for _, edit := range []string{"", "yes"} {
+			resp := h.postForm(url.Values{"IdempotencyKey": {"kA\x00B\x1bC\x7fD\u0085E"}, "LocalImageScanType": {"ALL"},
+				"RegistryImageScanType": {"NOT_SCAN"}, "edit": {edit}})
+			page := body(t, resp)
+			if i := rawControl(page); i >= 0 {
+				t.Errorf("edit %q: raw control character at %d: %q", edit, i, page[max(0, i-40):min(len(page), i+40)])
+			}
+			if !strings.Contains(page, `name="IdempotencyKey" value="form-`) {
+				t.Errorf("edit %q: the page does not carry a fresh form key", edit)
+			}
+		}
+	})
 	t.Run("refused attempt's page", func(t *testing.T) {
 		resp := h.postJSON(`{"LocalImageScanType":"CLUSTER","LocalClusterIDs":["cls-<b>x</b>\u0000\u001b[31m"]}`)
 		if resp.StatusCode != http.StatusUnprocessableEntity {

@@ -68,8 +68,8 @@ func (s *server) showPicker(w http.ResponseWriter, r *http.Request) error {
 		Name: clipText(q.Get("q_name")), Tag: clipText(q.Get("q_tag")), Repo: clipText(q.Get("q_repo")),
 		HasTag: kind.hasTag, Columns: kind.columns, Selected: len(selected), Page: 1,
 	}
-	if p, err := strconv.Atoi(q.Get("page")); err == nil && p > 1 {
-		view.Page = min(p, 1000)
+	if p, err := strconv.Atoi(q.Get("page")); (err == nil || errors.Is(err, strconv.ErrRange)) && p > 1 {
+		view.Page = min(p, 1000) // a number too large for an int is past every end too
 	}
 	for _, name := range formOrder {
 		for _, v := range state[name] {

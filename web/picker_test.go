@@ -25,6 +25,7 @@ func TestPickerListsAndFilters(t *testing.T) {
 		{"clusters", "/pick/cluster", 6, "Page 1 of 1 (6 clusters)"},
 		// An old or hand-edited link past the end shows the last page, not "nothing matches".
 		{"registry images, past the end", "/pick/registry?page=99", 2, "Page 3 of 3 (42 registry images)"},
+		{"registry images, past any int", "/pick/registry?page=999999999999999999999", 2, "Page 3 of 3 (42 registry images)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,8 +45,8 @@ func TestPickerListsAndFilters(t *testing.T) {
 			}
 		})
 	}
-	if n := h.emu.Calls("DescribeAssetImageRegistryList"); n != 5 {
-		t.Errorf("DescribeAssetImageRegistryList calls = %d, want 5 (the page past the end asks twice)", n)
+	if n := h.emu.Calls("DescribeAssetImageRegistryList"); n != 7 {
+		t.Errorf("DescribeAssetImageRegistryList calls = %d, want 7 (each page past the end asks twice)", n)
 	}
 }
 

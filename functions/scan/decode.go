@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vulscan/vulscan/functions/audit"
 	"io"
 	"strings"
 )
@@ -56,7 +57,8 @@ func DecodeJSON(data []byte, extra map[string]*string) (Request, error) {
 			v.extraString(m.name, m.value, dst)
 			continue
 		}
-		v.add(m.name, "%s", unknownField(m.name, extra))
+		// The name is the caller's: its control characters are escaped, as in its message.
+		v.add(audit.EscapeControls(m.name), "%s", unknownField(m.name, extra))
 	}
 	if err := v.err("scan.DecodeJSON"); err != nil {
 		return Request{}, withSubmitted(err, membersSubmitted(members))
