@@ -345,7 +345,6 @@ func TestOIDCEmailVerifiedAsAString(t *testing.T) {
 	}
 }
 
-
 // A signed-in person whom the allowed lists no longer admit is refused, and the refusal's
 // record names them (with no access), not "anonymous".
 func TestOIDCRefusalOfASignedInPersonNamesThem(t *testing.T) {
