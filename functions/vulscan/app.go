@@ -217,6 +217,7 @@ func (a *app) openStore(ctx context.Context, e env) (wrapped, raw audit.Store, e
 	if err != nil {
 		return nil, nil, err
 	}
+	warnRestoredGuards(store, a.logger)
 	wrapped, err = withWitness(store, e.getenv, e.stdout, a.logger)
 	if err == nil {
 		wrapped, a.checkpointer, err = withCheckpoints(wrapped, e.getenv, a.logger)

@@ -27,8 +27,11 @@ func auditUsage() string {
   vulscan audit verify [--anchor ID:HASH] [--key PUBLIC] [--witness FILE] [--dsn DSN]
       Walk the hash chain. Prints "ok: N records", the chain's anchor, ID:HASH, and how many
       records were made against a TCSS emulator (exit 0), or the first bad record and what is
-      wrong with it (exit 1). Keep the anchor somewhere outside the
-      database now and then, and give it back with --anchor: it shows that the newest records
+      wrong with it (exit 1); it also fails naming any append-only guard (the triggers that
+      refuse UPDATE and DELETE) that is missing. It changes nothing in the log: no migration, no
+      guard put back (a server or a writing command does that, with a warning). Keep the
+      anchor somewhere outside the database now and then, and give it back with --anchor: it
+      shows that the newest records
       were deleted, or the chain rebuilt with fresh hashes, which the chain alone cannot show.
       With --key (default: VULSCAN_AUDIT_VERIFY_KEY), also check every signed checkpoint: names
       truncation, a rewritten chain, forged or unsigned checkpoints, and how many records stand
@@ -112,15 +115,58 @@ func parseAuditFlags(fs *flag.FlagSet, args []string, e env) (int, bool) {
 
 // openExistingAuditStore opens the store the flag, VULSCAN_AUDIT_DSN or the default names. A
 // SQLite file must exist: reading a log that is not there is a mistaken path, not an empty log.
+// Append-only guards it finds missing it puts back, with a warning on stderr.
 func openExistingAuditStore(ctx context.Context, flagDSN string, e env) (audit.Store, error) {
+	dsn, err := existingAuditDSN(flagDSN, e)
+	if err != nil {
+		return nil, err
+	}
+	store, err := openAuditStore(ctx, dsn)
+	if err == nil {
+		warnRestoredGuards(store, newLogger(e.stderr))
+	}
+	return store, err
+}
+
+// readExistingAuditStore is openExistingAuditStore for the commands that only read the log
+// (verify, export): it changes nothing, missing guards included (readAuditStore).
+func readExistingAuditStore(ctx context.Context, flagDSN string, e env) (audit.Store, error) {
+	dsn, err := existingAuditDSN(flagDSN, e)
+	if err != nil {
+		return nil, err
+	}
+	return readAuditStore(ctx, dsn)
+}
+
+// existingAuditDSN is the DSN the flag, VULSCAN_AUDIT_DSN or the default names, refused when it
+// names a SQLite file that does not exist.
+func existingAuditDSN(flagDSN string, e env) (string, error) {
 	dsn := firstNonEmpty(flagDSN, e.getenv("VULSCAN_AUDIT_DSN"), defaultAuditDSN)
 	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok && path != "" {
 		if _, err := os.Stat(path); err != nil {
 			abs, _ := filepath.Abs(path)
-			return nil, fmt.Errorf("no audit log at %s: %w", abs, err)
+			return "", fmt.Errorf("no audit log at %s: %w", abs, err)
 		}
 	}
-	return openAuditStore(ctx, dsn)
+	return dsn, nil
+}
+
+// guardsFinding describes the append-only guards store lacks, "" when none is missing (or the
+// store has no such guards).
+func guardsFinding(ctx context.Context, store audit.Store) (string, error) {
+	g, ok := store.(guardedStore)
+	if !ok {
+		return "", nil
+	}
+	missing, err := g.MissingGuards(ctx)
+	if err != nil || len(missing) == 0 {
+		return "", err
+	}
+	return fmt.Sprintf("guards missing: %s. The database no longer refuses UPDATE and DELETE of the log, so records or "+
+		"checkpoints may have been changed since the guards were removed. The chain check still finds an edited, deleted, "+
+		"inserted or reordered record; it cannot find the newest records cut off or the chain rebuilt with fresh hashes "+
+		"(--anchor, --key and --witness can). verify leaves the log as it is; a server or a command that writes puts "+
+		"the guards back", strings.Join(missing, ", ")), nil
 }
 
 func runAuditVerify(ctx context.Context, args []string, e env) int {
@@ -148,7 +194,7 @@ func runAuditVerify(ctx context.Context, args []string, e env) int {
 			return exitRejected
 		}
 	}
-	store, err := openExistingAuditStore(ctx, *dsn, e)
+	store, err := readExistingAuditStore(ctx, *dsn, e)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "vulscan audit verify: %v\n", err)
 		return exitFailed
@@ -158,11 +204,18 @@ func runAuditVerify(ctx context.Context, args []string, e env) int {
 	if err == nil && anchor.ID != 0 && rep.OK() {
 		rep.Problem, err = audit.CheckAnchor(ctx, store.Get, rep, anchor)
 	}
+	var guards string
+	if err == nil {
+		guards, err = guardsFinding(ctx, store)
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "vulscan audit verify: %v\n", err)
 		return exitFailed
 	}
 	fmt.Fprintln(e.stdout, rep)
+	if guards != "" {
+		fmt.Fprintln(e.stdout, guards)
+	}
 	if !rep.OK() {
 		return exitFailed
 	}
@@ -177,6 +230,9 @@ func runAuditVerify(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stdout, "emulator: %d of the records were made against a TCSS emulator, not Tencent Cloud\n", rep.Emulated)
 	}
 	code := exitOK
+	if guards != "" {
+		code = exitFailed
+	}
 	if key != nil {
 		code = max(code, reportCheckpoints(ctx, store, rep, key, e))
 	}
@@ -334,12 +390,20 @@ func runAuditExport(ctx context.Context, args []string, e env) int {
 			return fmtErr(fmt.Errorf("--trigger: %w", err))
 		}
 	}
-	store, err := openExistingAuditStore(ctx, *dsn, e)
+	store, err := readExistingAuditStore(ctx, *dsn, e)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "vulscan audit export: %v\n", err)
 		return exitFailed
 	}
 	defer store.Close()
+	// The export is still what the log holds; whether it can be trusted is verify's question.
+	guards, err := guardsFinding(ctx, store)
+	switch {
+	case err != nil:
+		fmt.Fprintf(e.stderr, "vulscan audit export: warning: %v\n", err)
+	case guards != "":
+		fmt.Fprintf(e.stderr, "vulscan audit export: warning: %s\n", guards)
+	}
 	if err := audit.Export(ctx, store, fm, f, e.stdout); err != nil {
 		fmt.Fprintf(e.stderr, "vulscan audit export: %v\n", err)
 		return exitFailed

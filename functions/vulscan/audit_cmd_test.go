@@ -76,11 +76,23 @@ func runAuditBinary(t *testing.T, dir string, vars []string, args ...string) aud
 	return r
 }
 
-// tamper runs SQL on the log as an attacker at a shell would: with the sqlite3 shell (.ci/run
-// installs it), else through database/sql on the same file. The append-only triggers go first.
+// tamper runs SQL on the log as an attacker at a shell would, one who covers their tracks: the
+// append-only triggers go first, and are put back after (as a server's open does), so that what
+// verify finds is in the data alone. See dropGuards for one who leaves them dropped.
 func tamper(t *testing.T, path, stmts string) {
 	t.Helper()
-	stmts = "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; " + stmts
+	runSQLite(t, path, "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; "+stmts)
+	store, err := openAuditStore(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+}
+
+// runSQLite runs stmts on the log with the sqlite3 shell (.ci/run installs it), else through
+// database/sql on the same file.
+func runSQLite(t *testing.T, path, stmts string) {
+	t.Helper()
 	if shell, err := exec.LookPath("sqlite3"); err == nil {
 		if out, err := exec.Command(shell, path, stmts).CombinedOutput(); err != nil {
 			t.Fatalf("sqlite3: %v\n%s", err, out)
@@ -475,5 +487,83 @@ func TestAuditMigrateRefusesAnEditedSource(t *testing.T) {
 	target := "sqlite:" + filepath.Join(f.dir, "edited-copy.db")
 	if v := runAuditBinary(t, f.dir, f.env, "verify", "--dsn", target); v.exit != 0 || !strings.Contains(v.stdout, "ok: 0 records") {
 		t.Errorf("the target after the refusal: exit %d, %q %q; want an empty log", v.exit, v.stdout, v.stderr)
+	}
+}
+
+// Someone who drops the append-only guards and leaves them dropped: verify says so and fails,
+// but leaves the log as it found it (a verifier alters no evidence); export still exports, with a
+// warning; the next command that writes puts the guards back and warns, naming them.
+func TestAuditVerifyNamesMissingGuards(t *testing.T) {
+	cases := []struct {
+		name, backend string
+		drop          []string // the guards dropped
+	}{
+		{"sqlite, every guard", "sqlite", []string{"audit_log_no_update", "audit_log_no_delete", "audit_checkpoints_no_update", "audit_checkpoints_no_delete"}},
+		{"sqlite, the checkpoints' only", "sqlite", []string{"audit_checkpoints_no_update", "audit_checkpoints_no_delete"}},
+		{"postgres, every guard", "postgres", []string{"audit_log_no_change", "audit_log_no_truncate", "audit_checkpoints_no_change", "audit_checkpoints_no_truncate"}},
+		{"postgres, the log's truncate guard only", "postgres", []string{"audit_log_no_truncate"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			path := seedAuditLog(t)
+			dir, dsn := filepath.Dir(path), "sqlite:"+path
+			if c.backend == "postgres" {
+				dsn = sqlstoretest.PostgresDSN(t)
+				if r := runAuditBinary(t, dir, nil, "migrate", "--from", "sqlite:"+path, "--to", dsn); r.exit != 0 {
+					t.Fatalf("copying the log to PostgreSQL: exit %d, %s%s", r.exit, r.stdout, r.stderr)
+				}
+			}
+			dropGuards(t, c.backend, dsn, c.drop)
+			want := "guards missing: " + strings.Join(c.drop, ", ") + "."
+			for range 2 { // the second run finds them missing still: the first changed nothing
+				r := runAuditBinary(t, dir, nil, "verify", "--dsn", dsn)
+				if r.exit != 1 || !strings.HasPrefix(r.stdout, "ok: 4 records\n"+want) {
+					t.Fatalf("verify: exit %d, %q %q; want 1 and %q", r.exit, r.stdout, r.stderr, want)
+				}
+			}
+			if r := runAuditBinary(t, dir, nil, "export", "--dsn", dsn); r.exit != 0 || strings.Count(r.stdout, "\n") != 4 ||
+				!strings.Contains(r.stderr, "warning: "+want) {
+				t.Errorf("export: exit %d, %d lines, stderr %q; want 0, 4 records and a warning", r.exit, strings.Count(r.stdout, "\n"), r.stderr)
+			}
+			r := runAuditBinary(t, dir, nil, "reconcile", "--dsn", dsn)
+			if r.exit != 0 || !strings.Contains(r.stderr, "append-only guards were missing") || !strings.Contains(r.stderr, strings.Join(c.drop, ",")) {
+				t.Errorf("reconcile (it writes): exit %d, stderr %q; want a warning naming %v", r.exit, r.stderr, c.drop)
+			}
+			if r := runAuditBinary(t, dir, nil, "verify", "--dsn", dsn); r.exit != 0 || strings.Contains(r.stdout, "guards") {
+				t.Errorf("verify after a writing open put the guards back: exit %d, %q", r.exit, r.stdout)
+			}
+		})
+	}
+}
+
+// dropGuards drops the named append-only triggers as someone with the database's credentials
+// would, and leaves them dropped.
+func dropGuards(t *testing.T, backend, dsn string, names []string) {
+	t.Helper()
+	var stmts []string
+	for _, name := range names {
+		switch {
+		case backend == "sqlite":
+			stmts = append(stmts, "DROP TRIGGER "+name)
+		case strings.HasPrefix(name, "audit_checkpoints_"):
+			stmts = append(stmts, "DROP TRIGGER "+name+" ON audit_checkpoints")
+		default:
+			stmts = append(stmts, "DROP TRIGGER "+name+" ON audit_log")
+		}
+	}
+	if backend == "sqlite" {
+		runSQLite(t, strings.TrimPrefix(dsn, "sqlite:"), strings.Join(stmts, "; ")+";")
+		return
+	}
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range stmts {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
 	}
 }

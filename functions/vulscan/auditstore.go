@@ -24,6 +24,19 @@ const defaultAuditDSN = "sqlite:vulscan-audit.db"
 // creating it would let a mistyped mount path send the audit log to a disk that vanishes with
 // the instance.
 func openAuditStore(ctx context.Context, dsn string) (audit.Store, error) {
+	return openAuditStoreWith(ctx, dsn, sqlstore.OpenSQLite, sqlstore.OpenPostgres)
+}
+
+// readAuditStore opens the audit store dsn names as openAuditStore does, but for reading only,
+// as a verifier must: no migration, and append-only guards found missing stay missing, for
+// guardsFinding to report (sqlstore.OpenSQLiteExisting).
+func readAuditStore(ctx context.Context, dsn string) (audit.Store, error) {
+	return openAuditStoreWith(ctx, dsn, sqlstore.OpenSQLiteExisting, sqlstore.OpenPostgresExisting)
+}
+
+type storeOpenFunc func(ctx context.Context, where string) (*sqlstore.Store, error)
+
+func openAuditStoreWith(ctx context.Context, dsn string, openSQLite, openPostgres storeOpenFunc) (audit.Store, error) {
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		if err := checkAuditDSN(dsn); err != nil {
@@ -41,11 +54,32 @@ func openAuditStore(ctx context.Context, dsn string) (audit.Store, error) {
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 			return nil, fmt.Errorf("audit log directory %s does not exist (vulscan does not create it)", dir)
 		}
-		return storeOrNil(sqlstore.OpenSQLite(ctx, abs))
+		return storeOrNil(openSQLite(ctx, abs))
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return storeOrNil(sqlstore.OpenPostgres(ctx, dsn))
+		return storeOrNil(openPostgres(ctx, dsn))
 	}
 	return nil, checkAuditDSN(dsn)
+}
+
+// guardedStore is a store whose database also refuses changes by itself (*sqlstore.Store).
+type guardedStore interface {
+	// MissingGuards names the append-only guards the database lacks now.
+	MissingGuards(ctx context.Context) ([]string, error)
+	// RestoredGuards names those opening it found missing and put back.
+	RestoredGuards() []string
+}
+
+// warnRestoredGuards logs, as a warning, the append-only guards opening store found missing
+// and put back: someone with the database's credentials removed them, and the log may have been
+// changed meanwhile, which vulscan audit verify checks.
+func warnRestoredGuards(store audit.Store, logger *slog.Logger) {
+	g, ok := store.(guardedStore)
+	if !ok || len(g.RestoredGuards()) == 0 {
+		return
+	}
+	logger.Warn("audit log: its append-only guards were missing and have been put back; "+
+		"someone removed them and could have changed records or checkpoints meanwhile: run vulscan audit verify (with --anchor, --key or --witness)",
+		"guards", strings.Join(g.RestoredGuards(), ","))
 }
 
 // checkAuditDSN refuses, without any I/O, a DSN that no store of this build can open: an

@@ -25,10 +25,11 @@ type dialect struct {
 	// no such API, and these stop a careless or confused client; a database owner can still drop
 	// them, which Verify then catches in the data). They are idempotent.
 	guards []string
-	// guardsPresent counts the enabled guard triggers the database holds; when it finds fewer than
-	// guardCount, Open puts them back.
-	guardsPresent string
-	guardCount    int
+	// guardNames are the triggers guards creates, and presentGuards selects the names of those
+	// the database holds, enabled: Open puts back any missing (and says which, RestoredGuards);
+	// OpenExisting only reports them (MissingGuards).
+	guardNames    []string
+	presentGuards string
 	// writeProbe is a write that changes nothing once rolled back and that a read-only file,
 	// connection or role refuses (see Store.CheckWritable).
 	writeProbe []string
@@ -53,9 +54,9 @@ var sqliteDialect = dialect{
 		`CREATE TRIGGER IF NOT EXISTS audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
 		 BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END`,
 	},
-	guardsPresent: `SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('audit_log', 'audit_checkpoints')
+	guardNames: []string{"audit_log_no_update", "audit_log_no_delete", "audit_checkpoints_no_update", "audit_checkpoints_no_delete"},
+	presentGuards: `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('audit_log', 'audit_checkpoints')
 		AND name IN ('audit_log_no_update', 'audit_log_no_delete', 'audit_checkpoints_no_update', 'audit_checkpoints_no_delete')`,
-	guardCount: 4,
 }
 
 var postgresDialect = dialect{
@@ -81,11 +82,11 @@ var postgresDialect = dialect{
 		`CREATE OR REPLACE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
 		 FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()`,
 	},
+	guardNames: []string{"audit_log_no_change", "audit_log_no_truncate", "audit_checkpoints_no_change", "audit_checkpoints_no_truncate"},
 	// Disabled triggers (ALTER TABLE … DISABLE TRIGGER) count as missing.
-	guardsPresent: `SELECT COUNT(*) FROM pg_trigger WHERE tgrelid IN ('audit_log'::regclass, 'audit_checkpoints'::regclass)
+	presentGuards: `SELECT tgname::text FROM pg_trigger WHERE tgrelid IN ('audit_log'::regclass, 'audit_checkpoints'::regclass)
 		AND tgenabled <> 'D' AND tgname IN ('audit_log_no_change', 'audit_log_no_truncate',
 		'audit_checkpoints_no_change', 'audit_checkpoints_no_truncate')`,
-	guardCount: 4,
 }
 
 // bind rewrites ? placeholders for the dialect. The shared SQL has no ? inside string literals.

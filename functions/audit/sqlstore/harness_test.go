@@ -19,6 +19,8 @@ type harness struct {
 	reopen func(t *testing.T) *Store
 	// open opens another store on the same database and returns its error, for tests of opening.
 	open func(context.Context) (*Store, error)
+	dsn  string // what OpenSQLite (the file's path) or OpenPostgres takes
+	path string // the SQLite file, "" for PostgreSQL
 }
 
 // exec runs raw SQL (with ? placeholders) as an attacker with database access would.
@@ -63,18 +65,22 @@ func eachBackend(t *testing.T, test func(t *testing.T, h *harness)) {
 func newSQLite(t *testing.T) *harness {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "audit.db")
-	return newHarness(t, sqliteDialect, "sqlite", path+"?_pragma=busy_timeout(5000)", func(ctx context.Context) (*Store, error) {
+	h := newHarness(t, sqliteDialect, "sqlite", path+"?_pragma=busy_timeout(5000)", func(ctx context.Context) (*Store, error) {
 		return OpenSQLite(ctx, path)
 	})
+	h.dsn, h.path = path, path
+	return h
 }
 
 // newPostgres gives each test its own schema of the server at VULSCAN_TEST_POSTGRES_DSN.
 func newPostgres(t *testing.T) *harness {
 	t.Helper()
 	dsn := sqlstoretest.PostgresDSN(t)
-	return newHarness(t, postgresDialect, "postgres", dsn, func(ctx context.Context) (*Store, error) {
+	h := newHarness(t, postgresDialect, "postgres", dsn, func(ctx context.Context) (*Store, error) {
 		return OpenPostgres(ctx, dsn)
 	})
+	h.dsn = dsn
+	return h
 }
 
 // newHarness opens the store, and a raw connection through driver and rawDSN.

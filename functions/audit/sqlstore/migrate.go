@@ -109,6 +109,19 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("recording migration %04d_%s: %w", m.version, m.name, err)
 		}
 	}
+	// Every table exists now. A guard missing from a log that was there before (and had the
+	// guard's table) was removed by someone: put it back, but say so (RestoredGuards).
+	if current > 0 {
+		missing, err := s.missingGuards(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for _, name := range missing {
+			if guardTableVersion(name) <= current {
+				s.restored = append(s.restored, name)
+			}
+		}
+	}
 	for _, q := range s.d.guards {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("putting the append-only guards in place: %w", err)
@@ -127,15 +140,70 @@ func (s *Store) migrate(ctx context.Context) error {
 func (s *Store) current(ctx context.Context, latest int64) bool {
 	var v int64
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(version), 0) FROM schema_migrations), (`+
-		s.d.guardsPresent+`)`).Scan(&v, &n)
-	return err == nil && v == latest && n == s.d.guardCount
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(version), 0) FROM schema_migrations), (SELECT COUNT(*) FROM (`+
+		s.d.presentGuards+`) g)`).Scan(&v, &n)
+	return err == nil && v == latest && n == len(s.d.guardNames)
+}
+
+// guardTableVersion is the migration that created the table the guard named protects: before
+// it, the guard's absence is no sign of anything.
+func guardTableVersion(guard string) int64 {
+	if strings.HasPrefix(guard, "audit_checkpoints_") {
+		return 4 // 0004_checkpoints
+	}
+	return 1
 }
 
 // querier is *sql.DB or *sql.Tx.
 type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
+
+// missingGuards returns the names of the append-only guards the database lacks, in
+// dialect.guardNames order; every table must exist.
+func (s *Store) missingGuards(ctx context.Context, q querier) ([]string, error) {
+	rows, err := q.QueryContext(ctx, s.d.presentGuards)
+	if err != nil {
+		return nil, fmt.Errorf("reading the append-only guards: %w", err)
+	}
+	defer rows.Close()
+	present := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("reading the append-only guards: %w", err)
+		}
+		present[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the append-only guards: %w", err)
+	}
+	var missing []string
+	for _, name := range s.d.guardNames {
+		if !present[name] {
+			missing = append(missing, name)
+		}
+	}
+	return missing, nil
+}
+
+// MissingGuards returns the names of the append-only guards (the triggers that refuse UPDATE,
+// DELETE and, on PostgreSQL, TRUNCATE of the records and checkpoints) the database lacks now,
+// nil when all are in place. A store opened with OpenSQLiteExisting or OpenPostgresExisting
+// leaves them missing; one opened for writing has put them back (RestoredGuards).
+func (s *Store) MissingGuards(ctx context.Context) ([]string, error) {
+	missing, err := s.missingGuards(ctx, s.db)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: %w", err)
+	}
+	return missing, nil
+}
+
+// RestoredGuards returns the names of the append-only guards that OpenSQLite or OpenPostgres
+// found missing from an existing log and put back: someone removed them, and could have changed
+// records or checkpoints meanwhile. The caller should say so where an operator sees it.
+func (s *Store) RestoredGuards() []string { return s.restored }
 
 // schemaVersion returns the newest migration applied, 0 for none.
 func schemaVersion(ctx context.Context, q querier) (int64, error) {

@@ -37,6 +37,8 @@ type Store struct {
 	// nil for PostgreSQL, whose commit waits for its own WAL flush.
 	wal *walSync
 	now func() time.Time
+	// restored names the append-only guards Open found missing and put back (RestoredGuards).
+	restored []string
 }
 
 var _ audit.Store = (*Store)(nil)
@@ -69,8 +71,8 @@ const busyTimeout = 20 * time.Second
 // OpenSQLite opens (creating if needed) the SQLite audit log at path; its directory must exist.
 // The release build has no SQLite driver (sqlite_release.go): there it fails with ErrNoSQLite.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
-	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") || path == ":memory:" {
-		return nil, fmt.Errorf("sqlstore: bad SQLite path %q: want a file path without ? or #", path)
+	if err := checkSQLitePath(path); err != nil {
+		return nil, err
 	}
 	db, err := sqliteDB(fmt.Sprintf("%s?_pragma=busy_timeout(%d)&%s", path, busyTimeout.Milliseconds(), sqliteParams))
 	if err != nil {
@@ -90,6 +92,13 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
+func checkSQLitePath(path string) error {
+	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") || path == ":memory:" {
+		return fmt.Errorf("sqlstore: bad SQLite path %q: want a file path without ? or #", path)
+	}
+	return nil
+}
+
 // OpenPostgres opens the PostgreSQL audit log at dsn (postgres://…), creating its table if
 // needed in the connection's current schema (set search_path in the DSN to choose another).
 // Parameters the driver does not know (search_path, default_transaction_read_only, …) are sent
@@ -98,6 +107,14 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 // The driver is lib/pq rather than pgx: the store needs only database/sql, and pgx with its
 // type system and pool was 0.8 MB of a deploy zip that must stay under 5 MB (lib/pq: 0.2 MB).
 func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
+	db, err := postgresDB(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return open(ctx, db, postgresDialect, "PostgreSQL")
+}
+
+func postgresDB(dsn string) (*sql.DB, error) {
 	c, err := pq.NewConnector(dsn)
 	if err != nil {
 		// The DSN itself is not repeated: it may hold a password (url.Error quotes its input).
@@ -109,7 +126,60 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 	}
 	db := sql.OpenDB(c)
 	db.SetMaxOpenConns(8)
-	return open(ctx, db, postgresDialect, "PostgreSQL")
+	return db, nil
+}
+
+// OpenSQLiteExisting opens the SQLite audit log at path for reading only, as a verifier must:
+// its connections are query-only, it runs no migration and puts back no missing guard
+// (MissingGuards names them). The file must hold a log at this vulscan's schema version.
+func OpenSQLiteExisting(ctx context.Context, path string) (*Store, error) {
+	if err := checkSQLitePath(path); err != nil {
+		return nil, err
+	}
+	// query_only comes last: the WAL pragma before it changes nothing in a log that is in WAL
+	// mode already, as every log this store wrote is.
+	db, err := sqliteDB(fmt.Sprintf("%s?_pragma=busy_timeout(%d)&%s&_pragma=query_only(1)", path, busyTimeout.Milliseconds(), sqliteParams))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(8)
+	return openExisting(ctx, db, sqliteDialect, "SQLite "+filepath.Base(path))
+}
+
+// OpenPostgresExisting opens the PostgreSQL audit log at dsn (as OpenPostgres) for reading
+// only: it runs no migration and puts back no missing guard (MissingGuards names them). The
+// schema must hold a log at this vulscan's schema version.
+func OpenPostgresExisting(ctx context.Context, dsn string) (*Store, error) {
+	db, err := postgresDB(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return openExisting(ctx, db, postgresDialect, "PostgreSQL")
+}
+
+// openExisting checks that db holds a log at the newest schema version, and changes nothing.
+func openExisting(ctx context.Context, db *sql.DB, d dialect, what string) (*Store, error) {
+	s := &Store{db: db, d: d, now: time.Now}
+	fail := func(err error) (*Store, error) {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: reading %s audit log: %w", what, err)
+	}
+	ms, err := loadMigrations(d.name)
+	if err != nil {
+		return fail(err)
+	}
+	latest := ms[len(ms)-1].version
+	v, err := schemaVersion(ctx, db)
+	switch {
+	case err != nil:
+		return fail(fmt.Errorf("%w (is there an audit log here?)", err))
+	case v > latest:
+		return fail(fmt.Errorf("the database's schema is version %d, newer than this vulscan knows (%d): upgrade vulscan", v, latest))
+	case v < latest:
+		return fail(fmt.Errorf("the database's schema is version %d, older than this vulscan's (%d), and reading it does not migrate it: "+
+			"open it once with a command that writes (vulscan serve, vulscan audit reconcile), or read it with the vulscan that wrote it", v, latest))
+	}
+	return s, nil
 }
 
 func open(ctx context.Context, db *sql.DB, d dialect, what string) (*Store, error) {
