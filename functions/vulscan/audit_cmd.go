@@ -34,8 +34,10 @@ func auditUsage() string {
       shows that the newest records
       were deleted, or the chain rebuilt with fresh hashes, which the chain alone cannot show.
       With --key (default: VULSCAN_AUDIT_VERIFY_KEY), also check every signed checkpoint: names
-      truncation, a rewritten chain, forged or unsigned checkpoints, and how many records stand
-      after the newest checkpoint (exit 1 on any finding). With --witness, also compare the store
+      forged or unsigned checkpoints, and a truncation or rewrite that reaches a surviving
+      checkpoint's head, and says how many records stand after the newest checkpoint (exit 1 on
+      any finding). It cannot tell that checkpoints were deleted: a cut or rewrite after the
+      newest one left needs --anchor or --witness. With --witness, also compare the store
       with FILE, an export of the logs vulscan writes its witness lines to (lines holding
       {"witness":"vulscan-audit/v1",…}; others are skipped): names records missing from either
       side or differing (exit 1 on any).
