@@ -122,7 +122,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tcss: %w", err)
 	}
-	if scheme == "HTTP" && !strings.HasPrefix(record, EmulatorPrefix) && !loopbackHost(host) {
+	if scheme == "HTTP" && !strings.HasPrefix(record, EmulatorPrefix) && !LoopbackHost(host) {
 		return nil, fmt.Errorf("tcss: endpoint %q: plain http would carry every call and its session token unencrypted "+
 			"across the network; use https, or name an emulator as %shttp://host:port", dial, EmulatorPrefix)
 	}
@@ -141,6 +141,11 @@ func newSDKClient(cred common.CredentialIface, endpoint, defaultHost, region str
 	scheme, host, err := checkSDKConfig(endpoint, defaultHost, region)
 	if err != nil {
 		return nil, err
+	}
+	if scheme == "HTTP" && !LoopbackHost(host) {
+		// STS answers with a temporary key: over plain http it would cross the network in clear.
+		return nil, fmt.Errorf("endpoint %q: plain http would carry the signed request and the temporary key it "+
+			"returns unencrypted across the network; use https (plain http only on localhost or a loopback address)", endpoint)
 	}
 	return buildSDKClient(cred, scheme, host, region, transport), nil
 }
@@ -455,9 +460,9 @@ func parseEndpoint(endpoint, defaultHost string) (scheme, host string, err error
 	return "HTTPS", endpoint, nil
 }
 
-// loopbackHost reports whether host[:port] names this machine (localhost or a loopback
+// LoopbackHost reports whether host[:port] names this machine (localhost or a loopback
 // address), where plain http leaves nothing on a network.
-func loopbackHost(hostPort string) bool {
+func LoopbackHost(hostPort string) bool {
 	name := hostPort
 	if h, _, err := net.SplitHostPort(hostPort); err == nil {
 		name = h

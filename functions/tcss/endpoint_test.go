@@ -97,3 +97,19 @@ func TestPlainHTTPOnlyOnThisMachineOrToAnEmulator(t *testing.T) {
 		})
 	}
 }
+
+// STS's endpoint follows the same rule: its answer is a temporary key.
+func TestSTSPlainHTTPOnlyOnThisMachine(t *testing.T) {
+	for endpoint, ok := range map[string]bool{
+		"http://127.0.0.1:9000":           true,
+		"https://sts.tencentcloudapi.com": true,
+		"http://192.0.2.2:16120":          false,
+		"http://sts.tencentcloudapi.com":  false,
+	} {
+		_, err := tcss.NewRoleCredential(tcss.RoleConfig{RoleARN: "qcs::cam::uin/100000000001:roleName/VulScanRole",
+			Endpoint: endpoint, Base: common.NewCredential("AKIDx", "k")})
+		if ok != (err == nil) || !ok && !strings.Contains(err.Error(), "unencrypted") {
+			t.Errorf("NewRoleCredential with STS at %s: %v, want accepted %v", endpoint, err, ok)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vulscan/vulscan/functions/tcss"
 	"html"
 	"io"
 	"net/http"
@@ -79,6 +80,10 @@ func New(cfg Config) (*Source, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("awsidentity: STS endpoint %q: want an http(s) URL", endpoint)
+	}
+	if u.Scheme == "http" && !tcss.LoopbackHost(u.Host) {
+		return nil, fmt.Errorf("awsidentity: STS endpoint %q: plain http would carry the signed request and the token "+
+			"it returns unencrypted across the network; use https (plain http only on localhost or a loopback address)", endpoint)
 	}
 	creds := cfg.Credentials
 	if creds == nil {

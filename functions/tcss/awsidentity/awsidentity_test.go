@@ -209,3 +209,18 @@ func TestAWSRefusesUnknownCallers(t *testing.T) {
 		t.Error("a token was issued")
 	}
 }
+
+// AWS STS's endpoint takes plain http only on this machine: its answer is a signed token.
+func TestSTSEndpointPlainHTTPOnlyOnThisMachine(t *testing.T) {
+	for endpoint, ok := range map[string]bool{
+		"http://127.0.0.1:9000":               true,
+		"https://sts.us-east-1.amazonaws.com": true,
+		"http://sts.us-east-1.amazonaws.com":  false,
+		"http://10.1.2.3:8080":                false,
+	} {
+		_, err := awsidentity.New(awsidentity.Config{Audience: "sts.tencentcloudapi.com", Region: "us-east-1", Endpoint: endpoint, Getenv: func(string) string { return "" }})
+		if ok != (err == nil) || !ok && !strings.Contains(err.Error(), "unencrypted") {
+			t.Errorf("New with STS at %s: %v, want accepted %v", endpoint, err, ok)
+		}
+	}
+}
