@@ -39,6 +39,8 @@ type Queue struct {
 	// function's cold start, and a function whose first event is the form (GET /) or a timer
 	// never queues one.
 	started sync.Once
+	// stopping: the server is shutting down (Stop); nothing more is started.
+	stopping atomic.Bool
 }
 
 // QueueConfig configures a Queue. Zero values take the defaults.
@@ -127,6 +129,9 @@ func (q *Queue) Start(ctx context.Context, req Request, key string, c Caller) (A
 	if c.Trigger != audit.TriggerForm && c.Trigger != audit.TriggerAPI {
 		return q.next.Start(ctx, req, key, c)
 	}
+	if q.stopping.Load() {
+		return q.refuse(ctx, key, c, stopped(req))
+	}
 	q.startWorkers()
 	j := &queued{ctx: ctx, req: req, key: key, caller: c, done: make(chan startResult, 1)}
 	select {
@@ -168,9 +173,30 @@ func (q *Queue) work() {
 			j.done <- startResult{a, err}
 			continue
 		}
+		if q.stopping.Load() {
+			a, err := q.refuse(j.ctx, j.key, j.caller, stopped(j.req))
+			j.done <- startResult{a, err}
+			continue
+		}
 		a, err := q.next.Start(j.ctx, j.req, j.key, j.caller)
 		j.done <- startResult{a, err}
 	}
+}
+
+// Stop makes the queue start nothing more: a request still waiting, and any that comes after,
+// is refused (EBUSY: nothing was started), while those the workers hold go on. A server calls
+// it when a signal begins its shutdown, so that no TCSS call begins that the shutdown's grace
+// might cut off (its answer lost, a scan started but recorded unknown).
+func (q *Queue) Stop() { q.stopping.Store(true) }
+
+// stoppedRetry is the Retry-After of a refusal by a stopping server: the platform or the
+// operator brings an instance back within moments.
+const stoppedRetry = 5 * time.Second
+
+// stopped is the refusal of a request the queue did not start because the server is stopping.
+func stopped(req Request) error {
+	return &Error{Code: EBUSY, Op: "scan.Queue", Err: &BusyError{Wait: stoppedRetry}, Submitted: submitted(req),
+		Message: fmt.Sprintf("The server is shutting down: no scan was started; try again in %d s.", RetrySeconds(stoppedRetry))}
 }
 
 // retryAfter is how long the queue, full, takes to drain at TCSS's pace.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -181,5 +182,48 @@ func TestScansAreAgrees(t *testing.T) {
 		if got := scansAre(n); got != want {
 			t.Errorf("scansAre(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// Once stopped, the queue starts nothing more: the request a worker holds goes on, one still
+// waiting and one that comes after are refused (EBUSY, recorded), and neither reaches the service.
+func TestStoppedQueueStartsNothingMore(t *testing.T) {
+	next := newGatedStarter()
+	q := NewQueue(next, QueueConfig{Capacity: 2, Workers: 1})
+	results := make(chan startOutcome, 3)
+	start := func(key string) {
+		a, err := q.Start(context.Background(), Request{LocalImageScanType: "ALL"}, key, apiCaller)
+		results <- startOutcome{key, a, err}
+	}
+	go start("held")
+	if got := <-next.entered; got != "held" {
+		t.Fatalf("the worker took %q", got)
+	}
+	go start("waiting")
+	for q.Waiting() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	q.Stop()
+	go start("after")
+	close(next.gate)
+	got := map[string]error{}
+	for range 3 {
+		r := <-results
+		got[r.key] = r.err
+	}
+	if got["held"] != nil {
+		t.Errorf("the request a worker held: %v, want it started", got["held"])
+	}
+	for _, key := range []string{"waiting", "after"} {
+		var e *Error
+		var busy *BusyError
+		if !errors.As(got[key], &e) || e.Code != EBUSY || !strings.Contains(e.Message, "shutting down") || !errors.As(got[key], &busy) {
+			t.Errorf("%s: %v, want EBUSY saying the server is shutting down, with a Retry-After", key, got[key])
+		}
+	}
+	next.mu.Lock()
+	defer next.mu.Unlock()
+	if !slices.Equal(next.started, []string{"held"}) || len(next.refused) != 2 {
+		t.Errorf("started %v, %d refusals recorded; want only held started and both others recorded", next.started, len(next.refused))
 	}
 }

@@ -134,6 +134,7 @@ func (a *app) openGuard(e env) (*guard.Guard, error) {
 			return g.Reject(ctx, key, c, cause)
 		},
 	})
+	a.queue = queue
 	g, err = guard.New(queue, guard.Config{
 		BroadScopeActors: guard.ParseActorPatterns(e.getenv(guard.EnvBroadScopeActors)),
 		StartsPerMinute:  limit,

@@ -34,6 +34,7 @@ type app struct {
 	handler  http.Handler
 	auth     *auth.Authenticator // who may use the pages and the API
 	guard    *guard.Guard        // the rules on who may start which scan, for every trigger
+	queue    *scan.Queue         // the form's and the API's starts wait here (openGuard)
 	schedule schedule.Set        // VULSCAN_SCHEDULES, for the schedules page
 	logger   *slog.Logger
 	watcher  *audit.Watcher // the audit page's background verification (chainWatcher)

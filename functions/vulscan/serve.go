@@ -83,6 +83,8 @@ func serveHTTP(ctx context.Context, e env) int {
 		return 1
 	case <-ctx.Done():
 	}
+	// Nothing waiting is started any more: a TCSS call begun now might outlast the grace.
+	a.queue.Stop()
 	if err := shutdown(srv, cancelRequests); err != nil {
 		fmt.Fprintf(e.stderr, "vulscan: shutdown: %v\n", err)
 		return 1
