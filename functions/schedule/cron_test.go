@@ -118,3 +118,33 @@ func TestZeroCronIsNeverDue(t *testing.T) {
 		t.Fatalf("zero Cron due at %s", got)
 	}
 }
+
+func TestCronPrev(t *testing.T) {
+	tests := []struct {
+		name, expr, t, want string // want "" for none
+	}{
+		{"a due time is its own", "0 0 2 * * * *", "2026-12-04 02:00:00", "2026-12-04 02:00:00"},
+		{"the same day", "0 0 2 * * * *", "2026-12-04 08:09:37", "2026-12-04 02:00:00"},
+		{"the day before", "0 0 2 * * * *", "2026-12-04 01:59:59", "2026-12-03 02:00:00"},
+		{"fractions of a second are dropped", "* * * * * * *", "2026-12-04 01:59:59.9", "2026-12-04 01:59:59"},
+		{"across a year", "0 0 0 * * * *", "2026-12-31 23:59:59", "2026-12-31 00:00:00"},
+		{"a leap day, years back", "0 0 0 29 2 * *", "2027-03-01 00:00:00", "2024-02-29 00:00:00"},
+		{"none since the first year", "0 0 0 1 1 * 2030", "2026-12-04 00:00:00", ""},
+		{"before the first year", "0 0 2 * * * *", "1960-01-01 00:00:00", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := ParseCron(tt.expr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := time.Time{}
+			if tt.want != "" {
+				want = at(tt.want)
+			}
+			if got := c.Prev(at(tt.t)); !got.Equal(want) {
+				t.Errorf("Prev(%s) = %s, want %s", tt.t, got, want)
+			}
+		})
+	}
+}

@@ -13,9 +13,6 @@ const (
 	lookBack  = 7 * 24 * time.Hour
 	maxRuns   = 10
 	maxMissed = 20
-	// grace is how long after a due time a run may still be on its way (timers are asynchronous
-	// and retried), before its absence counts as missed.
-	grace = 15 * time.Minute
 )
 
 // Run is one attempt a schedule's timer made, as the audit log tells it.
@@ -99,17 +96,17 @@ func runsOf(recs []audit.Record) []Run {
 }
 
 // history finds the missed due times: a due time is kept when some run happened between it and
-// the next due time (a run slightly early counts too, within grace).
+// the next due time (a run slightly early counts too, within Grace).
 func history(sc Schedule, runs []Run, since, now time.Time) History {
 	h := History{Schedule: sc, Next: sc.Next(now), Since: since}
 	h.Runs = runs[:min(len(runs), maxRuns)]
-	due := latestDue(sc.Cron, since, now.Add(-grace))
+	due := latestDue(sc.Cron, since, now.Add(-Grace))
 	for i := len(due) - 1; i >= 0 && len(h.Missed) < maxMissed; i-- {
-		from, to := due[i].Add(-grace), now
+		from, to := due[i].Add(-Grace), now
 		if i+1 < len(due) {
-			to = due[i+1].Add(-grace)
+			to = due[i+1].Add(-Grace)
 		} else if next := sc.Next(due[i]); next.Before(to) {
-			to = next.Add(-grace)
+			to = next.Add(-Grace)
 		}
 		if !ranBetween(runs, from, to) {
 			h.Missed = append(h.Missed, due[i])
