@@ -78,8 +78,8 @@ func TestLambdaUnderRuntimeEmulator(t *testing.T) {
 		}
 	})
 
-	nightly := scheduledEvent("vulscan-prod-nightly", "2026-11-01T02:00:00Z",
-		`{"LocalImageScanType":"NOT_SCAN","RegistryImageScanType":"NOT_SCAN"}`)
+	const nightlyScan = `{"LocalImageScanType":"NOT_SCAN","RegistryImageScanType":"NOT_SCAN"}`
+	nightly := scheduledEvent("vulscan-prod-nightly", latestDueTime(t, nightlyCron), nightlyScan)
 	var first platform.TimerResult
 	t.Run("EventBridge scheduled event starts a scan", func(t *testing.T) {
 		first = fn.timer(t, nightly)
@@ -96,6 +96,27 @@ func TestLambdaUnderRuntimeEmulator(t *testing.T) {
 		}
 		if after := fn.tcss.Calls(createAction); after != before {
 			t.Errorf("TCSS got %d more CreateVulScanTask calls on a retry; want none", after-before)
+		}
+	})
+
+	t.Run("scheduled events at forged times start nothing", func(t *testing.T) {
+		before := fn.tcss.Calls(createAction)
+		// QA's events: whoever may invoke the function could send any time, each a new run.
+		for _, at := range []string{"2026-12-04T08:09:37Z", "1999-01-01T13:13:13Z", "2031-05-05T05:05:05Z"} {
+			status, body := fn.invoke(t, scheduledEvent("vulscan-prod-nightly", at, nightlyScan))
+			var fnErr struct {
+				ErrorMessage string `json:"errorMessage"`
+			}
+			if err := json.Unmarshal(body, &fnErr); err != nil || !strings.Contains(fnErr.ErrorMessage, at) ||
+				!strings.Contains(fnErr.ErrorMessage, `"vulscan-prod-nightly" was refused`) {
+				t.Errorf("event at %s answered %d %s; want a function error refusing the time", at, status, body)
+			}
+		}
+		if after := fn.tcss.Calls(createAction); after != before {
+			t.Errorf("TCSS got %d CreateVulScanTask calls for forged times; want none", after-before)
+		}
+		if n := countRecords(auditRecords(t, fn.dsn), audit.TriggerTimer, audit.OutcomeRejected); n != 3 {
+			t.Errorf("%d rejected timer records; want the 3 forged events", n)
 		}
 	})
 
@@ -186,7 +207,9 @@ func startLambdaWith(t *testing.T, emu *tcsstest.Emulator, tcssURL string, env .
 		"VULSCAN_AUDIT_DSN=" + dsn,
 		"VULSCAN_TCSS_ENDPOINT=" + tcssURL,
 		"VULSCAN_AUTH=gateway", // the HTTP API's JWT authorizer proves the caller
-		"VULSCAN_SCHEDULES=nightly=0 0 2 * * * *;vulscan-prod-nightly=0 0 2 * * * *",
+		// nightly is due every minute here: serverless.aws.yml's constant input carries no time,
+		// so its arrival must be a due time (within schedule.Grace of one).
+		"VULSCAN_SCHEDULES=nightly=0 * * * * * *;vulscan-prod-nightly=" + nightlyCron,
 	}, env...)...)
 	p := startProcess(t, cmd)
 	waitUntil(t, "the runtime emulator to listen on "+invokeAddr, func() error {

@@ -25,6 +25,7 @@ import (
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/audit/sqlstore/sqlstoretest"
 	"github.com/vulscan/vulscan/functions/platform"
+	"github.com/vulscan/vulscan/functions/schedule"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 )
 
@@ -202,7 +203,7 @@ func startSCF(t *testing.T, bin string, extraEnv ...string) *scfFunction {
 		"TENCENTCLOUD_SESSIONTOKEN="+role.Token,
 		"VULSCAN_AUDIT_DSN="+dsn, "VULSCAN_TCSS_ENDPOINT="+tcssSrv.URL,
 		"VULSCAN_AUTH=gateway", // the legacy API gateway's key authentication names the caller
-		"VULSCAN_SCHEDULES=nightly=0 0 2 * * * *",
+		"VULSCAN_SCHEDULES=nightly="+nightlyCron,
 	)
 	cmd.Env = append(cmd.Env, extraEnv...)
 	p := startProcess(t, cmd)
@@ -352,11 +353,25 @@ func scfTimerEvent(t *testing.T) map[string]any {
 	for _, ev := range cfg.Inputs.Events {
 		if ev.Timer != nil {
 			p := ev.Timer.Parameters
-			return map[string]any{"Type": "Timer", "TriggerName": p.Name, "Time": "2026-11-01T02:00:00Z", "Message": p.Argument}
+			return map[string]any{"Type": "Timer", "TriggerName": p.Name, "Time": latestDueTime(t, nightlyCron), "Message": p.Argument}
 		}
 	}
 	t.Fatal("serverless.yml has no timer trigger")
 	return nil
+}
+
+// nightlyCron is when the test functions' nightly schedules are due (VULSCAN_SCHEDULES).
+const nightlyCron = "0 0 2 * * * *"
+
+// latestDueTime is the latest due time of cron, as a timer event gives it: the run a timer
+// delivered now (or retried, keeping its time) stands for. Timers are refused at other times.
+func latestDueTime(t *testing.T, cron string) string {
+	t.Helper()
+	c, err := schedule.ParseCron(cron)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Prev(time.Now()).Format(time.RFC3339)
 }
 
 // fakeSCFRuntime is SCF's custom-runtime API as the bootstrap sees it: it logs every call, hands

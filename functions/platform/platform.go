@@ -18,6 +18,7 @@ import (
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/functions/schedule"
 )
 
 // DefaultMaxBodyBytes bounds the decoded body of an HTTP event when Options.MaxBodyBytes is 0.
@@ -53,8 +54,14 @@ type ScanStarter = scan.Starter
 type Options struct {
 	// Handler serves HTTP events. Required for HTTP events; without it they are refused.
 	Handler http.Handler
-	// Scans starts the scans of timer events. Required for timer events.
+	// Scans starts the scans of timer events. Required for timer events. It must refuse the
+	// timers of schedules not in Schedules (guard.Guard does).
 	Scans ScanStarter
+	// Schedules are the configured schedules (VULSCAN_SCHEDULES): a timer of one of them starts
+	// a scan only at one of its due times (schedule.Schedule.Due), keyed by that due time.
+	Schedules schedule.Set
+	// Now is the clock timer times are checked against; nil means time.Now.
+	Now func() time.Time
 	// RequestContext, when set, derives the context of each HTTP request from what the gateway
 	// says about the caller (e.g. web.WithCaller).
 	RequestContext func(ctx context.Context, g Gateway) context.Context
@@ -75,6 +82,9 @@ type Dispatcher struct {
 func New(opts Options) *Dispatcher {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	logger := opts.Logger
 	if logger == nil {

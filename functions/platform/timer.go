@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/scan"
@@ -70,7 +71,13 @@ func (d *Dispatcher) handleTimer(ctx context.Context, kind Kind, inv Invocation,
 	})
 	schedule = strings.TrimSpace(schedule)
 	name := scheduleName(run.trigger, schedule)
-	key := runKey(timerKeyPrefix, name, firstNonEmpty(run.scheduled, scheduledTime), inv.RequestID)
+	scheduled := firstNonEmpty(run.scheduled, scheduledTime)
+	due, untimely := d.dueTime(name, scheduled)
+	if !due.IsZero() {
+		// The run's key is its due time, however the event writes it: one scan per due time.
+		scheduled = due.Format(time.RFC3339)
+	}
+	key := runKey(timerKeyPrefix, name, scheduled, inv.RequestID)
 	caller := scan.Caller{Trigger: audit.TriggerTimer, Actor: "system:timer/" + name, Access: "timer", FunctionRequestID: inv.RequestID}
 	log := d.logger.With("kind", kind, "schedule", name, "idempotency_key", key, "request_id", inv.RequestID)
 
@@ -80,7 +87,44 @@ func (d *Dispatcher) handleTimer(ctx context.Context, kind Kind, inv Invocation,
 	if schedule != "" && schedule != name {
 		return nil, d.rejectRenamed(ctx, log, name, schedule, key, caller)
 	}
+	if untimely != nil {
+		return nil, d.rejectUntimely(ctx, log, name, key, caller, untimely)
+	}
 	return d.startScheduled(ctx, log, name, key, caller, req)
+}
+
+// dueTime is the due time of the configured schedule name that a run scheduled at scheduled
+// stands for (see schedule.Schedule.Due), or why it stands for none. An event that gives no time
+// (an EventBridge rule's constant input) is taken at its arrival. It is the zero time and no
+// error for a schedule that is not configured: the scan starter refuses those by name.
+func (d *Dispatcher) dueTime(name, scheduled string) (time.Time, error) {
+	sc, ok := d.opts.Schedules.Lookup(name)
+	if !ok {
+		return time.Time{}, nil
+	}
+	now := d.opts.Now()
+	if scheduled == "" {
+		due, err := sc.Due(now, now)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("the event gives no scheduled time, so its arrival counts: %w", err)
+		}
+		return due, nil
+	}
+	at, err := time.Parse(time.RFC3339, scheduled)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("the scheduled time %q is not a time such as 2026-12-04T02:00:00Z", scan.Shorten(scheduled, 40))
+	}
+	return sc.Due(at, now)
+}
+
+// rejectUntimely records a timer whose time is no due time of its schedule (a forged or
+// replayed event) as a refusal, and returns the invocation's error.
+func (d *Dispatcher) rejectUntimely(ctx context.Context, log *slog.Logger, name, key string, caller scan.Caller, why error) error {
+	cause := &scan.Error{Code: scan.EFORBIDDEN, Op: "platform.timer",
+		Message: fmt.Sprintf("The timer %q was refused: %s.", scan.Shorten(name, 64), why)}
+	attempt, _ := d.opts.Scans.Reject(ctx, key, caller, cause)
+	log.ErrorContext(ctx, "timer refused: its time is no due time of its schedule", "why", why.Error(), "attempt", attempt.ID())
+	return fmt.Errorf("timer %s: %w", name, cause)
 }
 
 // scheduleName is the name a timer run is recorded and allowed under. The name the platform
@@ -210,8 +254,9 @@ const (
 )
 
 // runKey is the idempotency key of one scheduled run (prefix timerKeyPrefix or invokeKeyPrefix):
-// the schedule's name and its scheduled time, so that a platform retry of the same run
-// (asynchronous invocations are retried) finds the first attempt. Without a scheduled time the
+// the schedule's name and its scheduled time (for a timer of a configured schedule, the due time
+// it stands for), so that a platform retry of the same run (asynchronous invocations are
+// retried) finds the first attempt. Without a scheduled time the
 // invocation's request ID, which retries keep, stands in. Keys longer than the service accepts
 // are hashed.
 func runKey(prefix, name, scheduled, requestID string) string {

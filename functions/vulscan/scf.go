@@ -35,11 +35,13 @@ func serveSCF(ctx context.Context, e env) int {
 }
 
 // dispatcher serves platform events (SCF and Lambda) with the app: HTTP events go to the web
-// handler with what the gateway knows of the caller, timers go straight to the scan service.
+// handler with what the gateway knows of the caller, timers of the configured schedules at their
+// due times go to the guarded scan service.
 func (a *app) dispatcher() *platform.Dispatcher {
 	return platform.New(platform.Options{
 		Handler:        a.handler,
 		Scans:          a.guard,
+		Schedules:      a.schedule,
 		RequestContext: callerFromGateway,
 		Logger:         a.logger,
 	})

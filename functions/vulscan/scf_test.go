@@ -18,6 +18,7 @@ import (
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/platform"
+	"github.com/vulscan/vulscan/functions/schedule"
 )
 
 // scfRuntimeAPI is a minimal fake of SCF's custom-runtime API: it hands out queued events and
@@ -107,7 +108,13 @@ func TestSCFModeServesTheAppThroughTheRuntimeAPI(t *testing.T) {
 	}
 	t.Cleanup(stop)
 
-	timer := `{"Type":"Timer","TriggerName":"nightly","Time":"2026-03-10T02:00:00Z","Message":"{\"RegistryImageScanType\":\"NOT_SCAN\"}"}`
+	// The latest due time: timers are refused at any other.
+	nightly, err := schedule.ParseCron("0 0 2 * * * *")
+	if err != nil {
+		t.Fatal(err)
+	}
+	timer := `{"Type":"Timer","TriggerName":"nightly","Time":"` + nightly.Prev(time.Now()).Format(time.RFC3339) +
+		`","Message":"{\"RegistryImageScanType\":\"NOT_SCAN\"}"}`
 	kind, body := api.invoke(t, "scf-timer-1", timer)
 	var res platform.TimerResult
 	if err := json.Unmarshal([]byte(body), &res); kind != "response" || err != nil || res.Outcome != audit.OutcomeSucceeded {
