@@ -104,12 +104,12 @@ func TestBrowserSignInNamesThePerson(t *testing.T) {
 		if err == nil {
 			body = text
 		}
-		if strings.Contains(body, "not allowed") {
+		if strings.Contains(body, "may not use vulscan") {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if !strings.Contains(body, "not allowed") {
+	if !strings.Contains(body, "may not use vulscan") {
 		t.Errorf("after signing out, the next visit shows %q; want the provider's other user refused", body)
 	}
 	var started []audit.Record

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/audit/sqlstore"
 	"github.com/vulscan/vulscan/functions/scan"
 )
 
@@ -137,7 +138,15 @@ func readExistingAuditStore(ctx context.Context, flagDSN string, e env) (audit.S
 	if err != nil {
 		return nil, err
 	}
-	return readAuditStore(ctx, dsn)
+	store, err := readAuditStore(ctx, dsn)
+	if errors.Is(err, sqlstore.ErrOlderSchema) {
+		// A newer vulscan reading a log an older one wrote (a laptop's CLI, a deployed function
+		// not yet upgraded): its schema's migration is needed to read it. That changes no record;
+		// guards the open puts back still count as missing (guardsFinding).
+		fmt.Fprintln(e.stderr, "vulscan audit: the log's schema is older than this vulscan's; migrating it first (no record changes)")
+		return openAuditStore(ctx, dsn)
+	}
+	return store, err
 }
 
 // existingAuditDSN is the DSN the flag, VULSCAN_AUDIT_DSN or the default names, refused when it
@@ -161,8 +170,13 @@ func guardsFinding(ctx context.Context, store audit.Store) (string, error) {
 		return "", nil
 	}
 	missing, err := g.MissingGuards(ctx)
-	if err != nil || len(missing) == 0 {
+	if err != nil {
 		return "", err
+	}
+	// An older log's migration (readExistingAuditStore) put back the guards it found missing.
+	missing = append(missing, g.RestoredGuards()...)
+	if len(missing) == 0 {
+		return "", nil
 	}
 	return fmt.Sprintf("guards missing: %s. The database no longer refuses UPDATE and DELETE of the log, so records or "+
 		"checkpoints may have been changed since the guards were removed. The chain check still finds an edited, deleted, "+

@@ -129,6 +129,10 @@ func postgresDB(dsn string) (*sql.DB, error) {
 	return db, nil
 }
 
+// ErrOlderSchema is the refusal of a read-only open of a log at an older schema version (a
+// newer vulscan reading a log an older one wrote): it cannot be read without its migration.
+var ErrOlderSchema = errors.New("older schema")
+
 // OpenSQLiteExisting opens the SQLite audit log at path for reading only, as a verifier must:
 // its connections are query-only, it runs no migration and puts back no missing guard
 // (MissingGuards names them). The file must hold a log at this vulscan's schema version.
@@ -170,6 +174,13 @@ func openExisting(ctx context.Context, db *sql.DB, d dialect, what string) (*Sto
 	}
 	latest := ms[len(ms)-1].version
 	v, err := schemaVersion(ctx, db)
+	if err != nil {
+		// A log from before numbered migrations has audit_log but no version table.
+		var one int
+		if db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE id < 0`).Scan(&one) == nil {
+			return fail(fmt.Errorf("the log is from before numbered schema versions, and reading it does not migrate it: %w", ErrOlderSchema))
+		}
+	}
 	switch {
 	case err != nil:
 		return fail(fmt.Errorf("%w (is there an audit log here?)", err))
@@ -177,7 +188,7 @@ func openExisting(ctx context.Context, db *sql.DB, d dialect, what string) (*Sto
 		return fail(fmt.Errorf("the database's schema is version %d, newer than this vulscan knows (%d): upgrade vulscan", v, latest))
 	case v < latest:
 		return fail(fmt.Errorf("the database's schema is version %d, older than this vulscan's (%d), and reading it does not migrate it: "+
-			"open it once with a command that writes (vulscan serve, vulscan audit reconcile), or read it with the vulscan that wrote it", v, latest))
+			"open it once with a command that writes (vulscan serve, vulscan audit reconcile), or read it with the vulscan that wrote it: %w", v, latest, ErrOlderSchema))
 	}
 	return s, nil
 }
