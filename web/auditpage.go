@@ -224,7 +224,7 @@ func auditRow(rec audit.Record) templates.AuditRow {
 		AttemptID: rec.ID,
 		Time:      rec.Time.UTC().Format(time.DateTime),
 		Trigger:   string(rec.Trigger),
-		Actor:     rec.Actor,
+		Actor:     audit.EscapeControls(rec.Actor),
 		Outcome:   string(rec.Outcome),
 	}
 	if rec.PendingID != 0 {
@@ -242,6 +242,8 @@ func auditRow(rec audit.Record) templates.AuditRow {
 	case rec.Outcome == audit.OutcomePending:
 		row.Detail = "sent to TCSS"
 	}
+	// Records written before a character became one the scan service escapes hold it raw.
+	row.Detail = audit.EscapeControls(row.Detail)
 	return row
 }
 

@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -588,10 +590,15 @@ func TestFullStartQueueKeepsTheForm(t *testing.T) {
 }
 
 // Control characters a caller typed or sent reach no page raw: the re-shown form and a refused
-// attempt's page write them as escapes (\x1b), as the error messages do.
+// attempt's page write them as escapes (\x1b), as the error messages do; so do the pages that
+// show records written before a character was escaped on the way in. The characters that
+// reorder or break shown text (a bidi override, a line separator) count as control characters.
 func TestControlCharactersNeverReachThePage(t *testing.T) {
 	rawControl := func(page string) int {
-		return strings.IndexFunc(page, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' })
+		return strings.IndexFunc(page, func(r rune) bool {
+			hidden := unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029'
+			return hidden && r != '\n' && r != '\r' && r != '\t'
+		})
 	}
 	h := newHarness(t)
 	t.Run("re-shown form", func(t *testing.T) {
@@ -633,6 +640,32 @@ func TestControlCharactersNeverReachThePage(t *testing.T) {
 		}
 		if !strings.Contains(page, `cls-&lt;b&gt;x&lt;/b&gt;\x00\x1b[31m`) {
 			t.Error("the page does not show the cluster ID with its markup and control characters escaped")
+		}
+	})
+	t.Run("records written raw", func(t *testing.T) {
+		ctx := context.Background()
+		open, err := h.store.Append(ctx, audit.Record{Time: h.now, Trigger: audit.TriggerAPI, Actor: "admin\u202egnp.exe",
+			Action: audit.ActionCreateVulScanTask, Params: json.RawMessage(`{}`), Outcome: audit.OutcomePending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := open
+		done.ID, done.PrevHash, done.Hash, done.PendingID, done.Outcome = 0, "", "", open.ID, audit.OutcomeFailed
+		done.ErrorCode, done.ErrorMessage = "InternalError", "first line\u2028forged line\x1b[2J"
+		if _, err := h.store.Append(ctx, done); err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"/audit", fmt.Sprintf("/scans/%d", open.ID)} {
+			page := body(t, h.get(path))
+			if i := rawControl(page); i >= 0 {
+				t.Errorf("%s: raw control character at %d: %q", path, i, page[max(0, i-40):min(len(page), i+40)])
+			}
+			if !strings.Contains(page, `admin\u202egnp.exe`) {
+				t.Errorf("%s does not show the actor with its bidi override escaped", path)
+			}
+		}
+		if page := body(t, h.get("/audit")); !strings.Contains(page, `first line\u2028forged line\x1b[2J`) {
+			t.Error("the audit page does not show the error message with its line separator and ESC escaped")
 		}
 	})
 }

@@ -94,12 +94,12 @@ func attemptView(a scan.Attempt) templates.ScanView {
 		Headline:   headline(a.State()),
 		Time:       moment(open.Time),
 		Trigger:    string(open.Trigger),
-		Actor:      open.Actor,
+		Actor:      audit.EscapeControls(open.Actor),
 		Access:     open.Access,
 		Credential: open.Credential,
 		SourceIP:   open.SourceIP,
-		ErrorCode:  closing.ErrorCode,
-		Reason:     plainReason(closing),
+		ErrorCode:  audit.EscapeControls(closing.ErrorCode),
+		Reason:     audit.EscapeControls(plainReason(closing)),
 		Params:     requestParams(a.Request),
 	}
 	if closing.ErrorCode == scan.CodeNoOutcomeRecorded {

@@ -84,8 +84,9 @@ func NewJSONLWriter(w io.Writer) *JSONLWriter {
 	return &JSONLWriter{buf: bufio.NewWriter(w)}
 }
 
-// Write writes r as one line. encoding/json escapes C0 controls but writes DEL and C1 controls
-// as they are; they are escaped too, so that a line holds no raw control byte.
+// Write writes r as one line. encoding/json escapes C0 controls but writes DEL, C1 controls and
+// the bidirectional controls as they are; they are escaped too (a JSON escape, so the values are
+// unchanged), so that a line holds no raw control character (see EscapeControls).
 func (j *JSONLWriter) Write(r Record) error {
 	if len(r.Params) == 0 {
 		r.Params = json.RawMessage("null")
@@ -94,17 +95,22 @@ func (j *JSONLWriter) Write(r Record) error {
 	if err != nil {
 		return err
 	}
+	// Bytes past ASCII occur only inside JSON strings, where an escape is valid.
 	j.line = j.line[:0]
-	for i := 0; i < len(data); i++ {
-		switch c := data[i]; {
-		case c == 0x7f:
-			j.line = append(j.line, `\u007f`...)
-		case c == 0xc2 && i+1 < len(data) && data[i+1] >= 0x80 && data[i+1] <= 0x9f:
-			j.line = fmt.Appendf(j.line, `\u%04x`, data[i+1])
-			i++
-		default:
+	for i := 0; i < len(data); {
+		c := data[i]
+		if c < utf8.RuneSelf && c != 0x7f {
 			j.line = append(j.line, c)
+			i++
+			continue
 		}
+		r, n := utf8.DecodeRune(data[i:])
+		if IsControl(r) {
+			j.line = fmt.Appendf(j.line, `\u%04x`, r)
+		} else {
+			j.line = append(j.line, data[i:i+n]...)
+		}
+		i += n
 	}
 	_, err = j.buf.Write(append(j.line, '\n'))
 	return err
@@ -165,7 +171,8 @@ func (c *CSVWriter) Flush() error {
 
 // EscapeControls is the one rule for text that must hold no raw control bytes: invalid UTF-8
 // becomes U+FFFD, and control characters (C0 with NUL, CR, LF and TAB, DEL, C1) are written as
-// escapes (\x00, \u0085). The scan service applies it before storing caller- and TCSS-supplied
+// escapes (\x00, \u0085), as are the characters that rearrange or break text as it is shown
+// (see isDisplayControl). The scan service applies it before storing caller- and TCSS-supplied
 // text; exports apply it again, because records written before that rule may hold such bytes.
 func EscapeControls(s string) string {
 	if !HasControls(s) {
@@ -176,7 +183,7 @@ func EscapeControls(s string) string {
 		switch {
 		case r < 0x80 && unicode.IsControl(r):
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case unicode.IsControl(r):
+		case IsControl(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteRune(r)
@@ -185,9 +192,24 @@ func EscapeControls(s string) string {
 	return b.String()
 }
 
-// HasControls reports whether s holds invalid UTF-8 or a control character.
+// HasControls reports whether s holds invalid UTF-8 or a character EscapeControls escapes.
 func HasControls(s string) bool {
-	return !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0
+	return !utf8.ValidString(s) || strings.IndexFunc(s, IsControl) >= 0
+}
+
+// IsControl reports whether r is a control character or one that changes how the text around
+// it is shown (isDisplayControl).
+func IsControl(r rune) bool {
+	return unicode.IsControl(r) || isDisplayControl(r)
+}
+
+// isDisplayControl reports the characters that change how the text around them is shown
+// without being seen themselves: the bidirectional marks, embeddings, overrides and isolates
+// (an actor "admin\u202egnp.exe" reads as another name on the audit page: the "Trojan Source"
+// trick, CVE-2021-42574), and the line and paragraph separators, which break a line in a page
+// or an editor as a newline does.
+func isDisplayControl(r rune) bool {
+	return r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r)
 }
 
 // NeutralizeFormula prefixes an apostrophe to a cell that starts with a character spreadsheets

@@ -87,7 +87,7 @@ func TestParseFilterValues(t *testing.T) {
 // passes them on (a NUL or a bare CR in a CSV cell, a forged line in JSON Lines).
 func TestExportsNeverEmitRawControlBytes(t *testing.T) {
 	rec := Record{ID: 1, Time: time.Unix(0, 0), Trigger: TriggerForm, Outcome: OutcomeRejected,
-		Actor: "eve\x00\r\nadmin", UserAgent: "ua\x1b[31m\x7f\xff", IdempotencyKey: "k\tey", ErrorMessage: "a\u0085b",
+		Actor: "eve\x00\r\nadmin", UserAgent: "ua\x1b[31m\x7f\xff", IdempotencyKey: "k\tey", ErrorMessage: "a\u0085b\u2028c\u202ed",
 		Params: []byte(`{}`)}
 	for _, tc := range []struct {
 		name  string
@@ -119,6 +119,9 @@ func TestExportsNeverEmitRawControlBytes(t *testing.T) {
 					t.Fatalf("byte %#x at %d in %q", c, i, out)
 				}
 			}
+			if i := bytes.IndexFunc(out, func(r rune) bool { return r == '\u2028' || r == '\u202e' }); i >= 0 {
+				t.Errorf("raw line separator or bidi override at %d in %q", i, out)
+			}
 			if bytes.Count(out, []byte("\n")) != map[string]int{"csv": 2, "jsonl": 1}[tc.name] {
 				t.Errorf("export has extra lines: %q", out)
 			}
@@ -126,5 +129,27 @@ func TestExportsNeverEmitRawControlBytes(t *testing.T) {
 				t.Errorf("the actor is not shown escaped: %q", out)
 			}
 		})
+	}
+}
+
+func TestEscapeControls(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain text, ünïcode, 漢字", "plain text, ünïcode, 漢字"},
+		{"a\x00b\r\nc\td\x7f", `a\x00b\x0d\x0ac\x09d\x7f`},
+		{"c1\u0085", `c1\u0085`},
+		{"bad \xff byte", "bad \uFFFD byte"},
+		// What reorders or breaks the shown text is escaped too.
+		{"admin\u202egnp.exe", `admin\u202egnp.exe`},
+		{"\u2066iso\u2069 \u200e\u200f\u061c", `\u2066iso\u2069 \u200e\u200f\u061c`},
+		{"line\u2028para\u2029", `line\u2028para\u2029`},
+		// Format characters that only join or shape stay: a ZWJ emoji, a soft hyphen.
+		{"👩\u200d💻 co\u00adop", "👩\u200d💻 co\u00adop"},
+	} {
+		if got := EscapeControls(tc.in); got != tc.want {
+			t.Errorf("EscapeControls(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if got := HasControls(tc.in); got != (tc.in != tc.want) {
+			t.Errorf("HasControls(%q) = %v", tc.in, got)
+		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/vulscan/vulscan/functions/audit"
@@ -77,7 +76,7 @@ func cleanValue(s string) string {
 		s = strings.ToValidUTF8(s, "�")
 	}
 	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) && r != '\n' {
+		if r != '\n' && audit.IsControl(r) {
 			return -1
 		}
 		return r
