@@ -145,10 +145,14 @@ func (r CheckpointReport) OK() bool { return len(r.Findings) == 0 }
 // bad signature are named and otherwise ignored: they prove nothing.
 func CheckCheckpoints(ctx context.Context, cs CheckpointStore, get func(context.Context, int64) (Record, error), rep Report, key ed25519.PublicKey) (CheckpointReport, error) {
 	var out CheckpointReport
-	keyID := KeyID(key)
+	given := givenKey{pub: key, id: KeyID(key)}
+	if len(key) == ed25519.SeedSize {
+		// A signing key is as long as a verify key, so one given by mistake parses as one.
+		given.seedID = KeyID(ed25519.NewKeyFromSeed(key).Public().(ed25519.PublicKey))
+	}
 	err := cs.EachCheckpoint(ctx, func(c Checkpoint) error {
 		out.Checked++
-		if f := signatureFinding(c, key, keyID); f != nil {
+		if f := signatureFinding(c, given); f != nil {
 			out.Findings = append(out.Findings, *f)
 			return nil
 		}
@@ -171,15 +175,29 @@ func CheckCheckpoints(ctx context.Context, cs CheckpointStore, get func(context.
 	return out, nil
 }
 
-func signatureFinding(c Checkpoint, key ed25519.PublicKey, keyID string) *CheckpointFinding {
+// givenKey is the key a verifier gave, with its ID, and the ID of the verify key it would pair
+// with if it were a signing key.
+type givenKey struct {
+	pub    ed25519.PublicKey
+	id     string
+	seedID string
+}
+
+func signatureFinding(c Checkpoint, key givenKey) *CheckpointFinding {
 	switch {
 	case c.Signature == "":
 		return &CheckpointFinding{c.Seq, KindUnsigned, "it carries no signature"}
-	case c.KeyID != keyID:
-		return &CheckpointFinding{c.Seq, KindOtherKey, fmt.Sprintf("signed by key %s, not by the given key %s", c.KeyID, keyID)}
+	case c.KeyID != key.id && c.KeyID == key.seedID:
+		// The verify key is public, so naming it here gives nothing away.
+		verify := base64.StdEncoding.EncodeToString(ed25519.NewKeyFromSeed(key.pub).Public().(ed25519.PublicKey))
+		return &CheckpointFinding{c.Seq, KindOtherKey, fmt.Sprintf(
+			"signed by key %s; the key given is its signing key (%s), not its verify key: give %s=%s, and keep the signing key away from whoever only verifies",
+			c.KeyID, EnvSigningKey, EnvVerifyKey, verify)}
+	case c.KeyID != key.id:
+		return &CheckpointFinding{c.Seq, KindOtherKey, fmt.Sprintf("signed by key %s, not by the given key %s", c.KeyID, key.id)}
 	}
 	sig, err := base64.StdEncoding.DecodeString(c.Signature)
-	if err != nil || !ed25519.Verify(key, c.SignedBytes(), sig) {
+	if err != nil || !ed25519.Verify(key.pub, c.SignedBytes(), sig) {
 		return &CheckpointFinding{c.Seq, KindForged, fmt.Sprintf("its signature does not match its content (records %d, head %d)", c.Records, c.HeadID)}
 	}
 	return nil

@@ -372,6 +372,11 @@ func TestSignedCheckpointsEndToEnd(t *testing.T) {
 	if r := runAuditBinary(t, f.dir, f.env, "verify", "--key", strings.TrimPrefix(verify, "VULSCAN_AUDIT_VERIFY_KEY=")); r.exit != 0 {
 		t.Errorf("verify with --key: exit %d, %q", r.exit, r.stdout)
 	}
+	// Both keys are 32 bytes of base64: the signing key given by mistake is named as such.
+	r = runAuditBinary(t, f.dir, f.env, "verify", "--key", strings.TrimPrefix(signing, "VULSCAN_AUDIT_SIGNING_KEY="))
+	if r.exit != 1 || !strings.Contains(r.stdout, "the key given is its signing key (VULSCAN_AUDIT_SIGNING_KEY), not its verify key: give "+verify+",") {
+		t.Errorf("verify --key with the signing key: exit %d, %q", r.exit, r.stdout)
+	}
 
 	path := filepath.Join(f.dir, "audit.db")
 	tamper(t, path, `DELETE FROM audit_log WHERE id = 6;`)
