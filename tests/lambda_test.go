@@ -156,7 +156,7 @@ func TestLambdaUnderRuntimeEmulator(t *testing.T) {
 			}
 		case audit.TriggerAPI:
 			if r.Actor != "gateway:"+httpAPICaller {
-				t.Errorf("API record %d actor %q; want the JWT subject %s", r.ID, r.Actor, httpAPICaller)
+				t.Errorf("API record %d actor %q; want the JWT's issuer and subject %s", r.ID, r.Actor, httpAPICaller)
 			}
 		case audit.TriggerTimer:
 			if r.Actor != "system:timer/vulscan-prod-nightly" && r.Actor != "system:timer/nightly" {
@@ -283,17 +283,20 @@ func (f *lambdaFunction) timer(t *testing.T, event any) platform.TimerResult {
 	return res
 }
 
-// httpAPISourceIP is the client address of the HTTP API events; httpAPICaller is the subject
-// of the JWT an authorizer verified for the JSON API call.
+// httpAPISourceIP is the client address of the HTTP API events; httpAPIIssuer and
+// httpAPISubject name the JWT an authorizer verified for the JSON API call, and httpAPICaller is
+// the identity vulscan makes of them.
 const (
 	httpAPISourceIP = "198.51.100.4"
-	httpAPICaller   = "ci-pipeline@example.com"
+	httpAPIIssuer   = "https://cognito-idp.ap-southeast-1.amazonaws.com/ap-southeast-1_Example"
+	httpAPISubject  = "ci-pipeline@example.com"
+	httpAPICaller   = "jwt:" + httpAPIIssuer + "#" + httpAPISubject
 )
 
 // jwtCaller marks event as verified by a JWT authorizer on the HTTP API (VULSCAN_AUTH=gateway).
 func jwtCaller(event map[string]any) map[string]any {
 	event["requestContext"].(map[string]any)["authorizer"] = map[string]any{
-		"jwt": map[string]any{"claims": map[string]string{"sub": httpAPICaller}, "scopes": nil},
+		"jwt": map[string]any{"claims": map[string]string{"iss": httpAPIIssuer, "sub": httpAPISubject}, "scopes": nil},
 	}
 	return event
 }

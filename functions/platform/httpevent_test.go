@@ -159,7 +159,7 @@ func TestHTTPEventsReachTheHandlerAsTheClientSentThem(t *testing.T) {
 			want: seen{method: "POST", path: "/hello/world", rawQuery: "name=me", requestURI: "/hello/world?name=me",
 				host: "gy415nuibc.execute-api.us-east-1.amazonaws.com", remoteAddr: "192.168.196.186:0", body: "{\r\n\t\"a\": 1\r\n}",
 				gateway: Gateway{Kind: KindAPIGatewayV1, SourceIP: "192.168.196.186", RequestID: "deef4878-7910-11e6-8f14-25afc3e9ae33",
-					Stage: "testStage", Identity: "admin", FunctionRequestID: "fn-req-1"}},
+					Stage: "testStage", Identity: "authorizer:admin", FunctionRequestID: "fn-req-1"}},
 			headers: map[string]string{"Accept-Encoding": "gzip, deflate", "X-Forwarded-For": "54.240.196.186, 54.182.214.83", "Headername": "headerValue"},
 		},
 		{

@@ -30,7 +30,7 @@ func parseAPIGatewayV1(raw []byte) (httpRequest, error) {
 	// keys and says not to authenticate with them.
 	identity := rc.Identity.UserArn
 	if p, ok := rc.Authorizer["principalId"].(string); ok && p != "" {
-		identity = p
+		identity = authorizerIdentity(p)
 	}
 	return httpRequest{
 		method:   ev.HTTPMethod,
@@ -42,6 +42,27 @@ func parseAPIGatewayV1(raw []byte) (httpRequest, error) {
 		gateway:  Gateway{SourceIP: rc.Identity.SourceIP, RequestID: rc.RequestID, Stage: rc.Stage, Identity: identity},
 	}, nil
 }
+
+// A gateway identity names its kind unless the platform's own form does (an IAM ARN starts with
+// "arn:", a Tencent SecretId with "AKID"), so that an identity one authorizer chose can never
+// read as another's: a JWT whose subject is "arn:aws:iam::…:user/admin", or a Lambda
+// authorizer's principal equal to some token subject, would otherwise name the same actor, and
+// share its idempotency keys.
+
+// jwtIdentity is a JWT authorizer's caller: "jwt:<issuer>#<subject>". A subject is unique only
+// within its issuer, and an issuer URL holds no fragment, so the first '#' ends it.
+func jwtIdentity(issuer, subject string) string {
+	if subject == "" {
+		return ""
+	}
+	if issuer == "" {
+		return "jwt:" + subject
+	}
+	return "jwt:" + issuer + "#" + subject
+}
+
+// authorizerIdentity is a Lambda authorizer's principal: "authorizer:<principalId>".
+func authorizerIdentity(principal string) string { return "authorizer:" + principal }
 
 // canonicalHeader files the event's headers (in whatever case the gateway wrote them) under
 // their canonical names, as net/http's server does. Names that differ only in case are added in
@@ -112,7 +133,8 @@ func parseAPIGatewayV2(raw []byte) (httpRequest, error) {
 			Identity: r.str(r.object(authorizer, "iam"), "userArn")},
 	}
 	if req.gateway.Identity == "" {
-		req.gateway.Identity = r.str(r.object(r.object(authorizer, "jwt"), "claims"), "sub")
+		claims := r.object(r.object(authorizer, "jwt"), "claims")
+		req.gateway.Identity = jwtIdentity(r.str(claims, "iss"), r.str(claims, "sub"))
 	}
 	for k := range headers {
 		req.header.Add(k, r.str(headers, k)) // payload 2.0 already joined repeats with commas: keep them joined

@@ -56,7 +56,7 @@ func viaEventType(t *testing.T, raw []byte) httpRequest {
 		case a.IAM != nil && a.IAM.UserARN != "":
 			identity = a.IAM.UserARN
 		case a.JWT != nil:
-			identity = a.JWT.Claims["sub"]
+			identity = "jwt:" + a.JWT.Claims["iss"] + "#" + a.JWT.Claims["sub"]
 		}
 	}
 	return httpRequest{method: rc.HTTP.Method, path: ev.RawPath, rawQuery: ev.RawQueryString, header: header,
@@ -176,13 +176,40 @@ func TestSCFReplyAsEncodingJSON(t *testing.T) {
 func TestAPIGatewayV1Identity(t *testing.T) {
 	tests := []struct{ name, requestContext, want string }{
 		{"IAM user", `{"identity":{"userArn":"arn:aws:iam::123456789012:user/alice"}}`, "arn:aws:iam::123456789012:user/alice"},
-		{"Lambda authorizer", `{"identity":{"userArn":"arn:aws:iam::123456789012:user/alice"},"authorizer":{"principalId":"bob"}}`, "bob"},
+		{"Lambda authorizer", `{"identity":{"userArn":"arn:aws:iam::123456789012:user/alice"},"authorizer":{"principalId":"bob"}}`, "authorizer:bob"},
+		{"Lambda authorizer naming an ARN", `{"authorizer":{"principalId":"arn:aws:iam::123456789012:user/admin"}}`, "authorizer:arn:aws:iam::123456789012:user/admin"},
 		{"usage plan key only", `{"identity":{"apiKeyId":"key123","apiKey":"secret"}}`, ""},
 		{"nothing", `{}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req, err := parseAPIGatewayV1([]byte(`{"httpMethod":"GET","path":"/","requestContext":` + tt.requestContext + `}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if req.gateway.Identity != tt.want {
+				t.Errorf("identity %q, want %q", req.gateway.Identity, tt.want)
+			}
+		})
+	}
+}
+
+// An HTTP API event names the caller its IAM or JWT authorizer proved; a JWT's subject goes with
+// its issuer and a kind, so that it never reads as an IAM ARN or another issuer's subject.
+func TestAPIGatewayV2Identity(t *testing.T) {
+	const issuer = "https://cognito-idp.ap-southeast-1.amazonaws.com/ap-southeast-1_Example"
+	tests := []struct{ name, authorizer, want string }{
+		{"IAM", `{"iam":{"accountId":"123456789012","userArn":"arn:aws:iam::123456789012:user/alice"}}`, "arn:aws:iam::123456789012:user/alice"},
+		{"JWT", `{"jwt":{"claims":{"iss":"` + issuer + `","sub":"ci-pipeline"},"scopes":null}}`, "jwt:" + issuer + "#ci-pipeline"},
+		{"JWT whose subject reads as an ARN", `{"jwt":{"claims":{"iss":"` + issuer + `","sub":"arn:aws:iam::123456789012:user/admin"}}}`,
+			"jwt:" + issuer + "#arn:aws:iam::123456789012:user/admin"},
+		{"JWT without an issuer claim", `{"jwt":{"claims":{"sub":"bob"}}}`, "jwt:bob"},
+		{"JWT without a subject", `{"jwt":{"claims":{"iss":"` + issuer + `"}}}`, ""},
+		{"nothing", `{}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := parseAPIGatewayV2([]byte(`{"version":"2.0","rawPath":"/","requestContext":{"http":{"method":"GET"},"authorizer":` + tt.authorizer + `}}`))
 			if err != nil {
 				t.Fatal(err)
 			}
