@@ -246,11 +246,37 @@ func cleanPath(p string) string {
 	return np
 }
 
-// redirect answers 307 to escapedPath with the request's query, as ServeMux does.
+// redirect answers 307 to escapedPath with the request's query, as ServeMux does, but with a
+// Location relative to the request's path: up to the handler's root ("../" for each directory
+// the request's path goes down), then down to escapedPath.
 func redirect(w http.ResponseWriter, req *http.Request, escapedPath string) {
-	u := &url.URL{Path: escapedPath, RawQuery: req.URL.RawQuery}
-	if p, err := url.PathUnescape(escapedPath); err == nil {
-		u.Path, u.RawPath = p, escapedPath
+	up := "./"
+	if depth := directoryDepth(req.URL.EscapedPath()); depth > 0 {
+		up = strings.Repeat("../", depth)
 	}
-	http.Redirect(w, req, u.String(), http.StatusTemporaryRedirect)
+	loc := up + strings.TrimPrefix(escapedPath, "/")
+	if req.URL.RawQuery != "" {
+		loc += "?" + req.URL.RawQuery
+	}
+	w.Header().Set("Location", loc)
+	w.WriteHeader(http.StatusTemporaryRedirect)
+}
+
+// directoryDepth is how many directories below the root the directory of escapedPath is, once
+// a client resolving a relative reference against it has removed its dot segments (RFC 3986
+// 5.2): its last segment is not a directory, "." is none, ".." goes up one, and an empty
+// segment ("//") is one.
+func directoryDepth(escapedPath string) int {
+	dir := escapedPath[:strings.LastIndex(escapedPath, "/")+1]
+	depth := 0
+	for _, seg := range strings.Split(strings.TrimPrefix(strings.TrimSuffix(dir, "/"), "/"), "/") {
+		switch {
+		case len(dir) <= 1 || seg == ".":
+		case seg == "..":
+			depth = max(0, depth-1)
+		default:
+			depth++
+		}
+	}
+	return depth
 }

@@ -3,6 +3,7 @@ package router_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -25,13 +26,19 @@ type answer struct {
 	pattern, id, kind, loc string
 }
 
+// serve answers target; a redirect's Location is given as the URL a browser would follow,
+// resolved against the request's (the router's are relative, ServeMux's absolute).
 func serve(h http.Handler, method, target string) answer {
 	req := httptest.NewRequest(method, target, nil)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	a := answer{status: rec.Code, pattern: rec.Header().Get("X-Pattern"), id: rec.Header().Get("X-Id"), kind: rec.Header().Get("X-Kind")}
 	if loc := rec.Header().Get("Location"); loc != "" {
-		a.loc = loc
+		u, err := url.Parse(loc)
+		if err != nil {
+			return answer{status: -1, loc: loc}
+		}
+		a.loc = req.URL.ResolveReference(u).String()
 	}
 	if allow := rec.Header().Get("Allow"); allow != "" {
 		a.loc = "Allow: " + allow
@@ -80,6 +87,34 @@ func TestRoutesAsServeMux(t *testing.T) {
 		got, want := serve(ours, r.method, r.target), serve(std, r.method, r.target)
 		if got != want {
 			t.Errorf("%s %s: router %+v, ServeMux %+v", r.method, r.target, got, want)
+		}
+	}
+}
+
+// A redirect's Location is relative, so a browser that reached the handler under a prefix it
+// never saw (API Gateway's /prod stage) stays under it.
+func TestRedirectsKeepAPrefix(t *testing.T) {
+	h := register(router.New())
+	for _, tc := range []struct{ target, seen, want string }{
+		{"/docs", "/prod/docs", "/prod/docs/"},
+		{"//audit", "/prod//audit", "/prod/audit"},
+		{"/api/./scans?x=y", "/prod/api/./scans?x=y", "/prod/api/scans?x=y"},
+		{"/scans/1/.", "/prod/scans/1/.", "/prod/scans/1"},
+		{"/a/../docs", "/prod/a/../docs", "/prod/docs/"},
+		{"/a/b/../../docs/x/..", "/prod/a/b/../../docs/x/..", "/prod/docs/"},
+		{"/docs?x=1", "/v1/prod/docs?x=1", "/v1/prod/docs/?x=1"},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", tc.target, nil))
+		loc, err := url.Parse(rec.Header().Get("Location"))
+		if rec.Code != http.StatusTemporaryRedirect || err != nil {
+			t.Fatalf("%s: %d, Location %q", tc.target, rec.Code, rec.Header().Get("Location"))
+		}
+		// The browser's URL holds the prefix; resolve as it does, by RFC 3986 on the raw path.
+		base := &url.URL{Scheme: "https", Host: "api.example"}
+		base.Path, base.RawQuery, _ = strings.Cut(tc.seen, "?")
+		if got := base.ResolveReference(loc).RequestURI(); got != tc.want {
+			t.Errorf("%s seen as %s: Location %q leads to %s, want %s", tc.target, tc.seen, loc, got, tc.want)
 		}
 	}
 }
