@@ -192,8 +192,21 @@ func (g *Guard) Start(ctx context.Context, req scan.Request, key string, c scan.
 			return scan.Attempt{}, &scan.Error{Code: scan.ERATELIMITED, Op: op, Err: lerr, Message: fmt.Sprintf(
 				"You have started %d scans in the last minute, the most allowed. Try again in %d s.", g.perMinute, scan.RetrySeconds(wait))}
 		}
+		a, err := g.next.Start(ctx, req, key, c)
+		if !sentToTCSS(a) {
+			// A replay, a refused request or one the log could not take started nothing: only
+			// scans sent to TCSS use the allowance, so a retry is always answered.
+			g.starts.giveBack(c.Actor)
+		}
+		return a, err
 	}
 	return g.next.Start(ctx, req, key, c)
+}
+
+// sentToTCSS reports whether Start's attempt went to TCSS: a pending record was written for
+// it (a replay answers from another attempt's; a rejection writes none).
+func sentToTCSS(a scan.Attempt) bool {
+	return !a.Replayed && a.Record.ID != 0 && a.Record.Outcome == audit.OutcomePending
 }
 
 // refuse records a refusal and returns it.

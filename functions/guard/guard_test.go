@@ -130,6 +130,36 @@ func TestStartLimitPerActor(t *testing.T) {
 	}
 }
 
+// Only scans sent to TCSS use an actor's allowance: a replay is always answered, and refused
+// input does not stand in the way of the next valid request.
+func TestStartLimitCountsOnlyScansSent(t *testing.T) {
+	w := newWorld(t, guard.Config{StartsPerMinute: 2})
+	ci := api("apikey:ci")
+	first, err := w.guard.Start(context.Background(), narrow, "nightly-1", ci)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		a, err := w.guard.Start(context.Background(), narrow, "nightly-1", ci)
+		if err != nil || !a.Replayed {
+			t.Fatalf("replay %d: replayed %v, %v; want the first attempt's answer", i+1, a.Replayed, err)
+		}
+		if _, err := w.start(t, scan.Request{LocalImageScanType: "bogus"}, ci); scan.ErrorCode(err) != scan.EINVALID {
+			t.Fatalf("invalid request %d: %v; want EINVALID, not the limit", i+1, err)
+		}
+	}
+	second, err := w.start(t, narrow, ci)
+	if err != nil {
+		t.Fatalf("the second scan of the minute: %v", err)
+	}
+	if _, err := w.start(t, narrow, ci); scan.ErrorCode(err) != scan.ERATELIMITED {
+		t.Fatalf("the third scan of the minute: %v; want rate limited", err)
+	}
+	if first.ID() == second.ID() || w.Emulator.Calls("CreateVulScanTask") != 2 {
+		t.Errorf("attempts %d and %d, %d TCSS calls; want two scans", first.ID(), second.ID(), w.Emulator.Calls("CreateVulScanTask"))
+	}
+}
+
 func TestParseStartLimit(t *testing.T) {
 	for in, want := range map[string]int{"": 10, "5": 5, "off": -1, "0": -1} {
 		if got, err := guard.ParseStartLimit(in); err != nil || got != want {
