@@ -41,7 +41,7 @@ func newIdempotencyKey() string { return "form-" + rand.Text() }
 // picker returns here with the IDs it found).
 func (s *server) showForm(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, templates.FormPage(templates.FormView{
-		Base: baseOf(r), IdempotencyKey: newIdempotencyKey(), Values: valuesOf(r.URL.Query()),
+		Base: baseOf(r), IdempotencyKey: newIdempotencyKey(), Values: valuesOf(r.URL.Query(), shownText),
 	}))
 }
 
@@ -55,9 +55,15 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request) error {
 	values := formValues(r)
 	key := r.PostForm.Get(keyField)
 	if key == "" || len(key) > scan.MaxIdempotencyKeyLen || audit.HasControls(key) {
-		// The form writes its own key; one that is missing, or that no form wrote (too long,
-		// control characters), is replaced rather than shown again.
-		key = newIdempotencyKey()
+		// The page writes a fresh key into every form it serves, and the key is what keeps a
+		// double submit from starting two scans: a post without one its page could have written
+		// (missing, too long, control characters) starts nothing. It is recorded, and the form
+		// comes back with its values under a fresh key, for one deliberate submit.
+		cause := &scan.Error{Code: scan.EINVALID, Op: "web.submitForm", Message: missingFormKey,
+			Submitted: submittedForm(r.PostForm)}
+		s.scans.Reject(r.Context(), key, s.caller(r, audit.TriggerForm), cause)
+		return s.render(w, r, http.StatusUnprocessableEntity, templates.FormPage(templates.FormView{
+			Base: baseOf(r), Values: values, IdempotencyKey: newIdempotencyKey(), Notice: missingFormKey}))
 	}
 	view := templates.FormView{Base: baseOf(r), Values: values, IdempotencyKey: key}
 	if dups := duplicateFields(r.PostForm); len(dups) > 0 {
@@ -72,7 +78,9 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request) error {
 	if r.PostForm.Get(editField) != "" {
 		return s.render(w, r, http.StatusOK, templates.FormPage(view))
 	}
-	req, fieldErrs := requestFromForm(values)
+	// The request is built from the text as sent: values holds it as shown again, with control
+	// characters escaped, which a message quoting an entry would escape a second time.
+	req, fieldErrs := requestFromForm(valuesOf(r.PostForm, keepText))
 	if len(fieldErrs) > 0 {
 		// The request cannot be built, so it is recorded as a refusal and not sent; the rest of
 		// it is still validated, so that every problem shows at once.
@@ -174,25 +182,33 @@ func duplicateFields(form url.Values) []scan.FieldError {
 	return errs
 }
 
-// formValues reads the form's inputs as typed.
-func formValues(r *http.Request) templates.FormValues { return valuesOf(r.PostForm) }
+// missingFormKey is the notice of a form post without a key its page could have written.
+const missingFormKey = "The form arrived without the key its page gives every form (the key keeps a double submit " +
+	"from starting two scans), so nothing was started. Check the values below and submit again."
 
-// valuesOf reads the form's fields from f, as typed but for control characters (shownText).
-func valuesOf(f url.Values) templates.FormValues {
-	text := func(name string) string { return shownText(f.Get(name)) }
+// formValues reads the form's inputs to show again (shownText).
+func formValues(r *http.Request) templates.FormValues { return valuesOf(r.PostForm, shownText) }
+
+// keepText is text as it was sent.
+func keepText(s string) string { return s }
+
+// valuesOf reads the form's fields from f, each text through text: shownText to show them again,
+// keepText to build the request.
+func valuesOf(f url.Values, text func(string) string) templates.FormValues {
+	field := func(name string) string { return text(f.Get(name)) }
 	return templates.FormValues{
-		LocalImageScanType:            text("LocalImageScanType"),
-		LocalImageIDs:                 text("LocalImageIDs"),
-		LocalClusterIDs:               text("LocalClusterIDs"),
-		ExcludeLocalImageIDs:          text("ExcludeLocalImageIDs"),
+		LocalImageScanType:            field("LocalImageScanType"),
+		LocalImageIDs:                 field("LocalImageIDs"),
+		LocalClusterIDs:               field("LocalClusterIDs"),
+		ExcludeLocalImageIDs:          field("ExcludeLocalImageIDs"),
 		LocalImageContainerRunning:    checked(f.Get("LocalImageContainerRunning")),
-		LocalTaskID:                   text("LocalTaskID"),
-		RegistryImageScanType:         text("RegistryImageScanType"),
-		RegistryImageIDs:              text("RegistryImageIDs"),
-		ExcludeRegistryImageIDs:       text("ExcludeRegistryImageIDs"),
+		LocalTaskID:                   field("LocalTaskID"),
+		RegistryImageScanType:         field("RegistryImageScanType"),
+		RegistryImageIDs:              field("RegistryImageIDs"),
+		ExcludeRegistryImageIDs:       field("ExcludeRegistryImageIDs"),
 		RegistryImageContainerRunning: checked(f.Get("RegistryImageContainerRunning")),
 		IsLatest:                      checked(f.Get("IsLatest")),
-		RegistryTaskID:                text("RegistryTaskID"),
+		RegistryTaskID:                field("RegistryTaskID"),
 	}
 }
 

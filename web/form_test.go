@@ -669,3 +669,63 @@ func TestControlCharactersNeverReachThePage(t *testing.T) {
 		}
 	})
 }
+
+// The key the form's page writes is what keeps a double submit from starting two scans: a post
+// without one its page could have written starts nothing, however often it is sent, and is
+// recorded with the key it carried; the form comes back with its values under a fresh key.
+func TestFormWithoutItsKeyStartsNothing(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct{ name, key string }{
+		{"missing", ""},
+		{"too long", strings.Repeat("k", 129)},
+		{"control character", "bad\nkey"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(h.records())
+			for range 2 {
+				resp := h.postForm(url.Values{"IdempotencyKey": {tc.key}, "RegistryImageScanType": {"NOT_SCAN"}})
+				if resp.StatusCode != http.StatusUnprocessableEntity {
+					t.Fatalf("status %d, want 422", resp.StatusCode)
+				}
+				doc := document(t, resp)
+				if !strings.Contains(doc.Text(), "without the key its page gives every form") {
+					t.Error("the page does not say why nothing was started")
+				}
+				if v, _ := doc.Find(`input[name="IdempotencyKey"]`).Attr("value"); !strings.HasPrefix(v, "form-") {
+					t.Errorf("the form comes back with key %q, want a fresh one", v)
+				}
+				if v, _ := doc.Find(`input[name="RegistryImageScanType"][checked]`).Attr("value"); v != "NOT_SCAN" {
+					t.Errorf("the form lost the chosen registry scan type (%q)", v)
+				}
+			}
+			recs := h.records()[before:]
+			if h.creates() != 0 || len(recs) != 2 {
+				t.Fatalf("%d TCSS calls, %d new records; want 0 and 2 refusals", h.creates(), len(recs))
+			}
+			for _, r := range recs {
+				if r.Outcome != audit.OutcomeRejected || r.IdempotencyKey != scan.Clean(tc.key, scan.MaxIdempotencyKeyLen) {
+					t.Errorf("record %d: %s with key %q", r.ID, r.Outcome, r.IdempotencyKey)
+				}
+			}
+		})
+	}
+}
+
+// A message quotes an entry as it was typed, escaped once: the form builds its request from the
+// text as sent, not from the text it shows again.
+func TestFormErrorsQuoteEntriesEscapedOnce(t *testing.T) {
+	h := newHarness(t)
+	resp := h.postForm(url.Values{"LocalImageScanType": {"IMAGEIDS"}, "LocalImageIDs": {"sha256:\u202eabc\nsha256:\x1bdef"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d, want 422", resp.StatusCode)
+	}
+	page := body(t, resp)
+	for _, want := range []string{`&#34;sha256:\u202eabc&#34;`, `&#34;sha256:\x1bdef&#34;`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page does not quote %s", want)
+		}
+	}
+	if strings.Contains(page, `\\u202e`) || strings.Contains(page, `\\x1b`) {
+		t.Error("an entry is escaped twice")
+	}
+}

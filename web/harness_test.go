@@ -3,12 +3,15 @@ package web_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +41,8 @@ type harness struct {
 	// chain is the audit page's background verification; tests run a check with chain.Check to
 	// see its result on the next view.
 	chain *audit.Watcher
+	// formKeys numbers the keys postForm writes for posts that name none.
+	formKeys atomic.Int64
 }
 
 type harnessOption func(*harnessConfig)
@@ -185,8 +190,13 @@ func (h *harness) get(target string) *http.Response {
 	return h.do(httptest.NewRequest(http.MethodGet, target, nil))
 }
 
-// postForm posts form values to / as a browser on the same origin would.
+// postForm posts form values to / as a browser on the same origin would: with the key the form's
+// page writes (a fresh one each call) unless vals names one.
 func (h *harness) postForm(vals url.Values, mods ...func(*http.Request)) *http.Response {
+	if _, ok := vals["IdempotencyKey"]; !ok {
+		vals = maps.Clone(vals)
+		vals.Set("IdempotencyKey", fmt.Sprintf("form-harness-%d", h.formKeys.Add(1)))
+	}
 	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(vals.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.Header.Set("Sec-Fetch-Site", "same-origin")

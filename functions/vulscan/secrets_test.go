@@ -168,7 +168,7 @@ func TestSecretsStayOutOfEverything(t *testing.T) {
 		badState.AddCookie(c)
 	}
 	do(badState, http.StatusUnauthorized)
-	form := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(url.Values{"LocalImageScanType": {"NOT_SCAN"}}.Encode()))
+	form := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(url.Values{"LocalImageScanType": {"NOT_SCAN"}, "IdempotencyKey": {"form-secrets-test"}}.Encode()))
 	form.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	form.Header.Set("Sec-Fetch-Site", "same-origin")
 	form.AddCookie(session)
