@@ -168,3 +168,28 @@ func TestSafeNext(t *testing.T) {
 		}
 	}
 }
+
+// An OpenID provider is reached over https, and the callback is https, unless both ends are
+// this machine: over plain http, anyone on the network path could serve the provider's keys
+// and sign in as anyone, or read the client secret.
+func TestOIDCRefusesPlainHTTPOffLoopback(t *testing.T) {
+	for _, tc := range []struct {
+		issuer, redirect, wantErr string
+	}{
+		{"https://idp.example.com", "https://scan.example/auth/callback", ""},
+		{"http://127.0.0.1:9999/realm", "http://127.0.0.1:8080/auth/callback", ""},
+		{"http://localhost:9999", "http://[::1]:8080/auth/callback", ""},
+		{"http://idp.example.com", "https://scan.example/auth/callback", "VULSCAN_OIDC_ISSUER \"http://idp.example.com\": want an https URL"},
+		{"ftp://idp.example.com", "https://scan.example/auth/callback", "VULSCAN_OIDC_ISSUER \"ftp://idp.example.com\": want an https URL"},
+		{"https://idp.example.com", "http://scan.example/auth/callback", "VULSCAN_OIDC_REDIRECT_URL: want this function's absolute https"},
+	} {
+		_, err := NewOIDC(OIDCConfig{Issuer: tc.issuer, ClientID: "vulscan", RedirectURL: tc.redirect,
+			AllowedEmails: []string{"*"}, SessionKey: []byte("0123456789abcdef0123456789abcdef")})
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%s, %s: %v", tc.issuer, tc.redirect, err)
+		case tc.wantErr != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.wantErr)):
+			t.Errorf("%s, %s: error %v, want %q…", tc.issuer, tc.redirect, err, tc.wantErr)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -97,16 +98,22 @@ func NewOIDC(cfg OIDCConfig) (*OIDC, error) {
 	switch {
 	case cfg.Issuer == "" || err != nil || issuer.Host == "":
 		return nil, errors.New("VULSCAN_OIDC_ISSUER: want the provider's issuer URL, e.g. https://accounts.google.com")
+	case issuer.Scheme != "https" && !(issuer.Scheme == "http" && loopbackHost(issuer.Hostname())):
+		// Discovery names the keys that sign the ID tokens, and the token exchange carries the
+		// client secret: whoever is on the path of plain http could sign in as anyone.
+		return nil, fmt.Errorf("VULSCAN_OIDC_ISSUER %q: want an https URL (plain http only on localhost or a loopback address): "+
+			"over plain http anyone on the network path could serve the provider's keys and sign in as anyone", issuer.Redacted())
 	case cfg.ClientID == "":
 		return nil, errors.New("VULSCAN_OIDC_CLIENT_ID is not set")
 	case !validRedirect(cfg.RedirectURL):
-		return nil, errors.New("VULSCAN_OIDC_REDIRECT_URL: want this function's absolute …/auth/callback URL, as registered with the provider")
+		return nil, errors.New("VULSCAN_OIDC_REDIRECT_URL: want this function's absolute https …/auth/callback URL, as registered " +
+			"with the provider (plain http only on localhost or a loopback address)")
 	case len(cfg.AllowedEmails) == 0 && len(cfg.AllowedGroups) == 0:
 		return nil, errors.New("VULSCAN_OIDC_ALLOWED_EMAILS or VULSCAN_OIDC_ALLOWED_GROUPS must say who may sign in (\"*\" for everyone the provider signs in)")
 	case cfg.SessionTTL != 0 && (cfg.SessionTTL < minSessionTTL || cfg.SessionTTL > maxSessionTTL):
 		// A session's expiry is kept in whole seconds: a lifetime under a minute would end a
 		// sign-in before the browser got back, and the sign-in would loop.
-		return nil, fmt.Errorf("session lifetime %v: want %v to %v", cfg.SessionTTL, minSessionTTL, maxSessionTTL)
+		return nil, fmt.Errorf("%s=%v: want %v to %v", EnvSessionTTL, cfg.SessionTTL, minSessionTTL, maxSessionTTL)
 	}
 	seal, err := newSealer(cfg.SessionKey)
 	if err != nil {
@@ -127,8 +134,18 @@ func NewOIDC(cfg OIDCConfig) (*OIDC, error) {
 
 func validRedirect(s string) bool {
 	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http" && loopbackHost(u.Hostname())) && u.Host != "" &&
 		strings.HasSuffix(u.Path, "/auth/callback")
+}
+
+// loopbackHost reports whether host (no port) names this machine, where plain http crosses no
+// network.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // discover returns the provider, fetching its discovery document on first use; a failure is
