@@ -83,6 +83,17 @@ func TestAPIAuthentication(t *testing.T) {
 			viaProxy("X-Forwarded-Email", "bob@example.com"),
 			func(r *http.Request) { r.Header.Add("X-Forwarded-Email", "mallory@example.com") },
 		}, status: http.StatusUnauthorized, wantActor: "anonymous", wantIP: "192.0.2.1"},
+		// A gateway that joins repeated headers with commas (payload 2.0) makes two identities one.
+		{name: "proxy with its secret and two identities in one header",
+			mods:   []func(*http.Request){viaProxy("X-Forwarded-Email", "mallory@evil.example,alice@example.com")},
+			status: http.StatusUnauthorized, wantActor: "anonymous", wantIP: "192.0.2.1"},
+		{name: "proxy header with a wrong secret is not rescued by a gateway identity", mods: []func(*http.Request){
+			gateway("arn:aws:iam::1:user/x", "203.0.113.9"),
+			func(r *http.Request) {
+				r.Header.Set("X-Forwarded-Email", "mallory@example.com")
+				r.Header.Set(auth.DefaultProxySecretHeader, "wrong")
+			},
+		}, status: http.StatusUnauthorized, wantActor: "anonymous", wantIP: "203.0.113.9"},
 		{name: "two API keys", mods: []func(*http.Request){bearer(testAPIKey), func(r *http.Request) {
 			r.Header.Add("Authorization", "Bearer other")
 		}}, status: http.StatusUnauthorized, wantActor: "anonymous", wantIP: "192.0.2.1"},

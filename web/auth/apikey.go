@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/scan"
 )
 
@@ -142,6 +143,12 @@ func (p Proxy) identify(r *http.Request) (id Identity, presented bool, err error
 	}
 	if user == "" || len(user) > maxProxyIdentityLen {
 		return Identity{}, true, fmt.Errorf("%w: the proxy sent no usable %s", ErrUnauthenticated, p.Header)
+	}
+	// A comma is how HTTP joins repeated headers (API Gateway's payload 2.0, intermediaries):
+	// "mallory@evil.example,alice@example.com" is two identities in one value, and would match
+	// an allowed pattern for either. No address or user name holds one, nor a control character.
+	if strings.ContainsRune(user, ',') || strings.IndexFunc(user, audit.IsControl) >= 0 {
+		return Identity{}, true, fmt.Errorf("%w: the %s header holds more than one identity, or characters no identity has", ErrUnauthenticated, p.Header)
 	}
 	return Identity{Actor: "proxy:" + scan.Shorten(user, maxProxyIdentityLen), Access: AccessProxy}, true, nil
 }

@@ -203,11 +203,6 @@ func (a *Authenticator) Authenticate(r *http.Request) (Identity, error) {
 			return id, err
 		}
 	}
-	if a.Has(ModeGateway) {
-		if g, ok := GatewayIdentityFrom(r.Context()); ok && g != "" {
-			return Identity{Actor: "gateway:" + g, Access: AccessGateway}, nil
-		}
-	}
 	if a.Has(ModeProxy) {
 		if id, presented, err := a.proxy.identify(r); presented {
 			return id, err
@@ -216,6 +211,13 @@ func (a *Authenticator) Authenticate(r *http.Request) (Identity, error) {
 	if a.Has(ModeOIDC) {
 		if id, ok, err := a.oidc.sessionIdentity(r); ok || err != nil {
 			return id, err
+		}
+	}
+	// Last of the modes that prove a caller: the platform proves it whatever else the request
+	// carries, so a wrong credential beside it must have been refused above.
+	if a.Has(ModeGateway) {
+		if g, ok := GatewayIdentityFrom(r.Context()); ok && g != "" {
+			return Identity{Actor: "gateway:" + g, Access: AccessGateway}, nil
 		}
 	}
 	if a.Has(ModeNone) && isLoopback(r.RemoteAddr) {
