@@ -139,5 +139,14 @@ func redactDSN(dsn string) string {
 	if err != nil {
 		return "(unparsable DSN)"
 	}
+	// libpq and pgx also take the password as a query parameter (?password=…), and a client
+	// certificate's key password as sslpassword; url.Redacted masks only the user info's.
+	q := u.Query()
+	for name := range q {
+		if strings.Contains(strings.ToLower(name), "password") {
+			q.Set(name, "xxxxx")
+		}
+	}
+	u.RawQuery = q.Encode()
 	return u.Redacted()
 }
