@@ -116,17 +116,20 @@ func ParseActorPatterns(s string) []string {
 	return out
 }
 
-// ParseStartLimit reads VULSCAN_START_LIMIT: scans per minute per actor, "0" or "off" for none;
-// empty means the default.
+// ParseStartLimit reads VULSCAN_START_LIMIT: scans per minute per actor, "off" for none; empty
+// means the default. "0" is refused: it reads as "no scans" as easily as "no limit".
 func ParseStartLimit(s string) (int, error) {
 	s = strings.TrimSpace(s)
 	switch s {
 	case "":
 		return DefaultStartsPerMinute, nil
-	case "off", "0":
+	case "off":
 		return -1, nil
 	}
 	n, err := strconv.Atoi(s)
+	if err == nil && n == 0 {
+		return 0, fmt.Errorf("%s=0 is ambiguous: write off for no limit, or a number of scans per minute per actor from 1 (to stop the form and the API starting scans, deny them access with VULSCAN_AUTH)", EnvStartLimit)
+	}
 	if err != nil || n < 0 || n > 100000 {
 		return 0, fmt.Errorf("%s=%q: want a number of scans per minute per actor, or off", EnvStartLimit, scan.Shorten(s, 32))
 	}

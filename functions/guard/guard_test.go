@@ -161,12 +161,12 @@ func TestStartLimitCountsOnlyScansSent(t *testing.T) {
 }
 
 func TestParseStartLimit(t *testing.T) {
-	for in, want := range map[string]int{"": 10, "5": 5, "off": -1, "0": -1} {
+	for in, want := range map[string]int{"": 10, "5": 5, "off": -1, " off ": -1} {
 		if got, err := guard.ParseStartLimit(in); err != nil || got != want {
 			t.Errorf("ParseStartLimit(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"ten", "-3", "5/min"} {
+	for _, bad := range []string{"ten", "-3", "5/min", "0", "00"} {
 		if _, err := guard.ParseStartLimit(bad); err == nil {
 			t.Errorf("ParseStartLimit(%q) accepted", bad)
 		}
