@@ -116,8 +116,13 @@ func verifyLinks(ctx context.Context, src LinkSource, w *walker, after int64) er
 	}
 	done := make(chan error, 1)
 	go func() {
-		done <- w.checkLinks(ctx, src, ordered, free)
+		err := w.checkLinks(ctx, src, ordered, free)
+		// Stop the walk first: after a problem the checker frees no more batches, and the walk
+		// may be waiting for one. Then take what it sent meanwhile, so that it is never blocked.
 		cancel()
+		for range ordered {
+		}
+		done <- err
 	}()
 	send := func(b *linkBatch) error {
 		b.ready = make(chan struct{})
@@ -158,13 +163,9 @@ func verifyLinks(ctx context.Context, src LinkSource, w *walker, after int64) er
 	return err
 }
 
-// checkLinks checks the batches in order until they end or a problem is found (then it drains
-// the channel so that the walk is never blocked).
+// checkLinks checks the batches in order until they end or a problem is found, and hands each
+// batch it finished back to free.
 func (w *walker) checkLinks(ctx context.Context, src LinkSource, batches <-chan *linkBatch, free chan<- *linkBatch) error {
-	defer func() {
-		for range batches {
-		}
-	}()
 	for batch := range batches {
 		<-batch.ready
 		for i := range batch.links {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -189,6 +190,27 @@ func TestPageWalkFindsAnEditDeepInTheLog(t *testing.T) {
 	rep, err = h.store.Verify(ctx)
 	if err != nil || rep.Problem == nil || rep.Problem.RecordID != 4321 || rep.Problem.Kind != audit.KindEdited || rep.Records != 4320 {
 		t.Fatalf("Verify = %+v, %v; want record 4321 edited after 4320 good", rep, err)
+	}
+}
+
+// A problem early in a long log ends the walk at once: the checker stops freeing batches there,
+// and the walk, which may be waiting for one, must not wait for ever (it did once more than
+// 2×GOMAXPROCS+1 batches followed the problem).
+func TestVerifyStopsAtAnEarlyEditInALongLog(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	h := newSQLite(t)
+	sqlstoretest.Fill(t, h.store, 5000)
+	h.dropGuards(t)
+	h.exec(t, `UPDATE audit_log SET actor = 'mallory' WHERE id = 10`)
+	// The deadline only turns a hang into a failure; it times nothing.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := h.store.Verify(ctx)
+	if ctx.Err() != nil {
+		t.Fatal("Verify returned only when its context ended: the walk was left waiting for a batch")
+	}
+	if err != nil || rep.Problem == nil || rep.Problem.RecordID != 10 || rep.Problem.Kind != audit.KindEdited || rep.Records != 9 {
+		t.Fatalf("Verify = %+v, %v; want record 10 edited after 9 good", rep, err)
 	}
 }
 
