@@ -227,9 +227,21 @@ func (s *Service) closeNotSent(ctx context.Context, pending audit.Record, cause 
 	}
 }
 
+type callLifetimeKey struct{}
+
+// WithCallLifetime returns ctx carrying life: a TCSS call started under ctx (or a context derived
+// from it) is cut off when life ends, a server's hard stop after its grace, though not when ctx
+// itself is cancelled, a client that went away (see callContext).
+func WithCallLifetime(ctx, life context.Context) context.Context {
+	return context.WithValue(ctx, callLifetimeKey{}, life)
+}
+
 // callContext bounds the TCSS call: CallTimeout, and AnswerMargin before ctx's own deadline (the
 // request's, or the invocation's), so that a slow TCSS ends as an unknown outcome the caller is
-// told about rather than as a connection the server or platform cuts.
+// told about rather than as a connection the server or platform cuts. The caller going away
+// (a client that disconnects, a gateway that gives up) does not end it: the pending record is
+// written, and a call cut short would turn a scan TCSS started into an unknown outcome, its task
+// IDs lost. Only the lifetime WithCallLifetime gave ctx ends it early.
 func (s *Service) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	// Context deadlines are wall-clock time, whatever the service's (injectable) clock says.
 	deadline := time.Now().Add(s.opts.CallTimeout)
@@ -240,7 +252,13 @@ func (s *Service) callContext(ctx context.Context) (context.Context, context.Can
 			deadline = d.Add(-margin)
 		}
 	}
-	return context.WithDeadline(ctx, deadline)
+	callCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	life, ok := ctx.Value(callLifetimeKey{}).(context.Context)
+	if !ok {
+		return callCtx, cancel
+	}
+	stop := context.AfterFunc(life, cancel)
+	return callCtx, func() { stop(); cancel() }
 }
 
 // appendOutcome records TCSS's answer, retrying a failing store with bounded backoff: the scan

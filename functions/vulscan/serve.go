@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/tcss"
 )
 
@@ -64,7 +65,9 @@ func serveHTTP(ctx context.Context, e env) int {
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
-		BaseContext:       func(net.Listener) context.Context { return requests },
+		// A client that disconnects cancels its request's context but not its TCSS call, which
+		// only the end of the grace cuts off.
+		BaseContext: func(net.Listener) context.Context { return scan.WithCallLifetime(requests, requests) },
 	}
 	fmt.Fprintf(e.stdout, "vulscan: serving on http://%s/\n", ln.Addr())
 	fmt.Fprintf(e.stdout, "vulscan: audit log %s\n", a.describeAudit())
