@@ -585,3 +585,30 @@ func TestRecordsAccessAndProvenance(t *testing.T) {
 		})
 	}
 }
+
+// The service validates the normalized request, whose lists are sorted and without repeats: a
+// message names a bad entry by its value, never by a position the caller did not send it at.
+func TestRefusalsNameEntriesByValue(t *testing.T) {
+	r := newRig(t)
+	_, err := r.Service.Start(context.Background(), scan.Request{
+		LocalImageScanType: "IMAGEIDS", LocalImageIDs: []string{"sha256:" + strings.Repeat("a", 64), "zzz", "bad"},
+		RegistryImageScanType: "IMAGEIDS", RegistryImageIDs: []uint64{5, 6, 7, 0},
+	}, "", caller)
+	var e *scan.Error
+	if !errors.As(err, &e) || e.Code != scan.EINVALID {
+		t.Fatalf("Start: %v; want EINVALID", err)
+	}
+	want := map[string]string{"LocalImageIDs": `"bad" is not valid; "zzz" is not valid`, "RegistryImageIDs": "holds 0"}
+	for _, f := range e.Fields {
+		if strings.Contains(f.Message, "entry") {
+			t.Errorf("%s: %q numbers an entry", f.Field, f.Message)
+		}
+		if w, ok := want[f.Field]; ok && !strings.Contains(f.Message, w) {
+			t.Errorf("%s: %q, want %q", f.Field, f.Message, w)
+		}
+		delete(want, f.Field)
+	}
+	if len(want) > 0 {
+		t.Errorf("no problem named for %v", want)
+	}
+}

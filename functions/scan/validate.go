@@ -309,14 +309,10 @@ func (v *validation) clusterIDs(ids []string) {
 
 func (v *validation) registryImageIDs(field string, ids []uint64) {
 	v.bound(field, len(ids))
-	var zeros []int
-	for i, id := range ids {
-		if id == 0 {
-			zeros = append(zeros, i+1)
-		}
-	}
-	if len(zeros) > 0 {
-		v.add(field, "%s 0: registry image IDs are positive whole numbers (the Id of a row of DescribeAssetImageRegistryList)", joinInts(zeros))
+	// No position is given: the service validates the normalized request, whose lists are
+	// sorted and without repeats, so a position there is not the one the caller sent.
+	if slices.Contains(ids, 0) {
+		v.add(field, "holds 0: registry image IDs are positive whole numbers (the Id of a row of DescribeAssetImageRegistryList)")
 	}
 }
 
@@ -373,11 +369,13 @@ func (v *validation) selectsSomething(r Request) {
 // maxShown is how many bad entries a message quotes before saying "and N more".
 const maxShown = 3
 
-// badEntries describes the entries of list that ok refuses ("entry 2 "x" is not valid"), or "".
+// badEntries describes the entries of list that ok refuses (""x" is not valid"), or "". Each is
+// quoted, not numbered: the service validates the normalized request, whose lists are sorted and
+// without repeats, so a position there is not the one the caller sent.
 func badEntries(list []string, ok func(string) bool) string {
 	var shown []string
 	n := 0
-	for i, s := range list {
+	for _, s := range list {
 		if ok(s) {
 			continue
 		}
@@ -387,13 +385,13 @@ func badEntries(list []string, ok func(string) bool) string {
 		}
 		switch {
 		case strings.TrimSpace(s) == "":
-			shown = append(shown, fmt.Sprintf("entry %d is empty", i+1))
+			shown = append(shown, "an entry is empty")
 		case strings.TrimSpace(s) != s:
-			shown = append(shown, fmt.Sprintf("entry %d %q has white space around it", i+1, Shorten(s, 80)))
+			shown = append(shown, fmt.Sprintf("%q has white space around it", Shorten(s, 80)))
 		case strings.ToLower(s) != s:
-			shown = append(shown, fmt.Sprintf("entry %d %q is not lower case", i+1, Shorten(s, 80)))
+			shown = append(shown, fmt.Sprintf("%q is not lower case", Shorten(s, 80)))
 		default:
-			shown = append(shown, fmt.Sprintf("entry %d %q is not valid", i+1, Shorten(s, 80)))
+			shown = append(shown, fmt.Sprintf("%q is not valid", Shorten(s, 80)))
 		}
 	}
 	if n == 0 {
@@ -433,21 +431,4 @@ func orList(values []string) string {
 		return values[0]
 	}
 	return strings.Join(values[:len(values)-1], ", ") + " or " + values[len(values)-1]
-}
-
-// joinInts writes "entry 4 is" or "entries 1, 4, 7 and 2 more are", with at most maxShown
-// numbers.
-func joinInts(ns []int) string {
-	if len(ns) == 1 {
-		return fmt.Sprintf("entry %d is", ns[0])
-	}
-	var s []string
-	for _, n := range ns[:min(len(ns), maxShown)] {
-		s = append(s, fmt.Sprint(n))
-	}
-	out := "entries " + strings.Join(s, ", ")
-	if len(ns) > maxShown {
-		out += fmt.Sprintf(" and %d more", len(ns)-maxShown)
-	}
-	return out + " are"
 }
