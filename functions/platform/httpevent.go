@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net"
 	"net/http"
@@ -75,15 +76,16 @@ func (d *Dispatcher) handleHTTP(ctx context.Context, kind Kind, inv Invocation, 
 	return marshalReply(adapter.encode(req, d.serve(ctx, req)))
 }
 
-// serve runs the handler on req and records its answer.
+// serve runs the handler on req and records its answer. A body too large or not decodable still
+// reaches the handler, as a body whose reads fail (as net/http's server hands over a body
+// http.MaxBytesReader cuts off): the handler authenticates the caller, answers in the API's
+// format or the page's, and records the refusal, as it does in HTTP mode.
 func (d *Dispatcher) serve(ctx context.Context, req httpRequest) response {
-	body, err := decodeBody(req.body, req.base64, d.opts.MaxBodyBytes)
-	switch {
-	case errors.Is(err, errBodyTooLarge):
-		return plainResponse(http.StatusRequestEntityTooLarge,
-			fmt.Sprintf("The request body is larger than %d bytes.", d.opts.MaxBodyBytes))
-	case err != nil:
-		return plainResponse(http.StatusBadRequest, "The request body is not valid base64.")
+	body, bodyErr := decodeBody(req.body, req.base64, d.opts.MaxBodyBytes)
+	if errors.Is(bodyErr, errBodyTooLarge) {
+		bodyErr = &http.MaxBytesError{Limit: d.opts.MaxBodyBytes}
+	} else if bodyErr != nil {
+		bodyErr = fmt.Errorf("the request body is not valid base64: %w", bodyErr)
 	}
 	if d.opts.RequestContext != nil {
 		ctx = d.opts.RequestContext(ctx, req.gateway)
@@ -92,6 +94,12 @@ func (d *Dispatcher) serve(ctx context.Context, req httpRequest) response {
 	if err != nil {
 		d.logger.ErrorContext(ctx, "HTTP event refused", "request_id", req.gateway.FunctionRequestID, "err", err)
 		return plainResponse(http.StatusBadRequest, "The request cannot be read.")
+	}
+	if bodyErr != nil {
+		d.logger.WarnContext(ctx, "HTTP event's body cannot be read; the handler answers", "request_id", req.gateway.FunctionRequestID,
+			"path", r.URL.Path, "err", bodyErr)
+		r.Body, r.ContentLength = io.NopCloser(failingReader{bodyErr}), -1
+		r.Header.Del("Content-Length")
 	}
 	w := &recorder{header: http.Header{}, head: r.Method == http.MethodHead}
 	d.opts.Handler.ServeHTTP(w, r)
@@ -102,6 +110,11 @@ func (d *Dispatcher) serve(ctx context.Context, req httpRequest) response {
 	}
 	return w.response()
 }
+
+// failingReader is a body whose every read fails with err.
+type failingReader struct{ err error }
+
+func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
 
 func plainResponse(status int, text string) response {
 	h := http.Header{}

@@ -138,6 +138,16 @@ func TestSCFModeServesTheAppThroughTheRuntimeAPI(t *testing.T) {
 		t.Errorf("API answered %s %.300s", kind, body)
 	}
 
+	// A body over the event limit still reaches the app: the caller is authenticated, answered
+	// in the API's JSON, and the refusal is recorded.
+	big := `{"LocalImageScanType":"ALL","x":"` + strings.Repeat("a", 2<<20) + `"}`
+	kind, body = api.invoke(t, "scf-big-1", scfAPIGatewayEvent("POST", "/api/scans", "application/json", big))
+	var tooLarge platform.SCFAPIGatewayResponse
+	if err := json.Unmarshal([]byte(body), &tooLarge); kind != "response" || err != nil ||
+		tooLarge.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(tooLarge.Body, `"code":"too_large"`) {
+		t.Errorf("oversized API call answered %s %.300s", kind, body)
+	}
+
 	if kind, body = api.invoke(t, "scf-odd-1", `{"Records":[{"cos":{}}]}`); kind != "error" || !strings.Contains(body, "unknown event shape") {
 		t.Errorf("unknown event answered %s %s", kind, body)
 	}
@@ -159,6 +169,7 @@ func TestSCFModeServesTheAppThroughTheRuntimeAPI(t *testing.T) {
 		"replayed timer system:timer/nightly  scf-timer-2", // SCF's retry, answered from the first
 		"pending api gateway:AKIDgatewaykey 203.0.113.9 scf-api-1",
 		"succeeded api gateway:AKIDgatewaykey 203.0.113.9 scf-api-1",
+		"rejected api gateway:AKIDgatewaykey 203.0.113.9 scf-big-1",
 		"rejected event system:platform  scf-odd-1",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
