@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -47,13 +48,24 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		deployed: getenv("AWS_LAMBDA_RUNTIME_API") != "" || getenv("SCF_RUNTIME_API") != "" ||
 			getenv("TENCENTCLOUD_RUNENV") == "SCF",
 	}
+	// A malformed entry would be ignored (it trusts or admits nothing), so the operator who wrote
+	// it would believe a site trusted or a name answered that is not: it stops the start instead.
+	originCheck := http.NewCrossOriginProtection()
 	for _, o := range strings.Split(getenv("VULSCAN_TRUSTED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
+			if err := originCheck.AddTrustedOrigin(o); err != nil {
+				return settings{}, fmt.Errorf("VULSCAN_TRUSTED_ORIGINS: %q is not an origin: want scheme://host[:port], e.g. https://scan.example.com (%v)",
+					scan.Shorten(o, 80), err)
+			}
 			s.trustedOrigins = append(s.trustedOrigins, o)
 		}
 	}
 	for _, h := range strings.Split(getenv("VULSCAN_ALLOWED_HOSTS"), ",") {
 		if h = strings.TrimSpace(h); h != "" {
+			if !validHostEntry(h) {
+				return settings{}, fmt.Errorf("VULSCAN_ALLOWED_HOSTS: %q is neither a host name nor host:port (e.g. scan.example.com, scan.example.com:8443, [::1]:8080)",
+					scan.Shorten(h, 80))
+			}
 			s.allowedHosts = append(s.allowedHosts, h)
 		}
 	}
@@ -149,4 +161,35 @@ func redactDSN(dsn string) string {
 	}
 	u.RawQuery = q.Encode()
 	return u.Redacted()
+}
+
+// validHostEntry reports whether h is a VULSCAN_ALLOWED_HOSTS entry: a host name or IP address,
+// with or without a port.
+func validHostEntry(h string) bool {
+	name := h
+	if host, port, err := net.SplitHostPort(h); err == nil {
+		n, perr := strconv.Atoi(port)
+		if perr != nil || n < 1 || n > 65535 {
+			return false
+		}
+		name = host
+	}
+	name = strings.TrimSuffix(strings.Trim(name, "[]"), ".")
+	if net.ParseIP(name) != nil {
+		return true
+	}
+	if name == "" || len(name) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(name, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }

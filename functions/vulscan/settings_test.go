@@ -23,3 +23,31 @@ func TestRedactDSNHidesEveryPassword(t *testing.T) {
 		}
 	}
 }
+
+// An entry of VULSCAN_TRUSTED_ORIGINS or VULSCAN_ALLOWED_HOSTS that cannot match anything stops
+// the start, naming the setting: ignored, it would leave the operator believing a site trusted
+// or a name answered.
+func TestMalformedOriginsAndHostsStopTheStart(t *testing.T) {
+	for _, tc := range []struct{ name, value, wantErr string }{
+		{"VULSCAN_TRUSTED_ORIGINS", "https://ok.example,not a url", `VULSCAN_TRUSTED_ORIGINS: "not a url" is not an origin`},
+		{"VULSCAN_TRUSTED_ORIGINS", "https://ok.example/path", `VULSCAN_TRUSTED_ORIGINS: "https://ok.example/path" is not an origin`},
+		{"VULSCAN_TRUSTED_ORIGINS", " https://ok.example , http://127.0.0.1:8080", ""},
+		{"VULSCAN_ALLOWED_HOSTS", "scan.example.com,bad host!", `VULSCAN_ALLOWED_HOSTS: "bad host!" is neither`},
+		{"VULSCAN_ALLOWED_HOSTS", "::::", `VULSCAN_ALLOWED_HOSTS: "::::" is neither`},
+		{"VULSCAN_ALLOWED_HOSTS", "scan.example.com:99999", `VULSCAN_ALLOWED_HOSTS: "scan.example.com:99999" is neither`},
+		{"VULSCAN_ALLOWED_HOSTS", "scan.example.com, scan.example.com:8443, [::1]:8080, 10.0.0.7, localhost.", ""},
+	} {
+		_, err := loadSettings(func(k string) string {
+			if k == tc.name {
+				return tc.value
+			}
+			return ""
+		})
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%s=%q: %v", tc.name, tc.value, err)
+		case tc.wantErr != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.wantErr)):
+			t.Errorf("%s=%q: error %v, want %q…", tc.name, tc.value, err, tc.wantErr)
+		}
+	}
+}

@@ -117,12 +117,29 @@ func (p Proxy) validate() error {
 	switch {
 	case p.Header == "" || p.SecretHeader == "":
 		return fmt.Errorf("VULSCAN_AUTH=proxy: the identity and secret header names must not be empty")
+	case !validHeaderName(p.Header) || !validHeaderName(p.SecretHeader):
+		// No request carries such a header, so the mode would admit nobody.
+		return fmt.Errorf("VULSCAN_AUTH=proxy: %s and %s must be HTTP header names (letters, digits and -, e.g. %s)",
+			EnvProxyHeader, EnvProxySecretHeader, DefaultProxyHeader)
 	case http.CanonicalHeaderKey(p.Header) == http.CanonicalHeaderKey(p.SecretHeader):
 		return fmt.Errorf("VULSCAN_AUTH=proxy: the identity and secret headers must differ")
 	case len(p.Secret) < minProxySecretLen:
 		return fmt.Errorf("VULSCAN_AUTH=proxy needs VULSCAN_PROXY_SECRET of at least %d characters", minProxySecretLen)
 	}
 	return nil
+}
+
+// validHeaderName reports whether s is an HTTP field name (RFC 9110's token).
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", c)) {
+			return false
+		}
+	}
+	return true
 }
 
 // identify reads the proxy's identity header. presented is false when r carries neither the

@@ -193,3 +193,24 @@ func TestOIDCRefusesPlainHTTPOffLoopback(t *testing.T) {
 		}
 	}
 }
+
+// A proxy header name no request can carry, or an allowed-email entry that is no address, would
+// admit nobody while the operator believed otherwise: both stop the start, naming the setting.
+func TestSettingsThatCouldAdmitNobodyAreRefused(t *testing.T) {
+	proxy := Proxy{Header: "X Bad:Header", SecretHeader: DefaultProxySecretHeader, Secret: "0123456789abcdef"}
+	if err := proxy.validate(); err == nil || !strings.Contains(err.Error(), EnvProxyHeader) {
+		t.Errorf("proxy header %q: %v", proxy.Header, err)
+	}
+	proxy.Header = "X-Auth-Request-Email"
+	if err := proxy.validate(); err != nil {
+		t.Errorf("proxy header %q: %v", proxy.Header, err)
+	}
+	for entry, ok := range map[string]bool{"alice": false, "@": false, "alice@": false, "a b@example.com": false, "@example": false,
+		"*": true, "@example.com": true, "alice@example.com": true} {
+		_, err := NewOIDC(OIDCConfig{Issuer: "https://idp.example.com", ClientID: "vulscan", RedirectURL: "https://scan.example/auth/callback",
+			AllowedEmails: []string{entry}, SessionKey: []byte("0123456789abcdef0123456789abcdef")})
+		if (err == nil) != ok || (err != nil && !strings.HasPrefix(err.Error(), EnvOIDCAllowedEmails+": ")) {
+			t.Errorf("allowed email %q: %v, want accepted %v", entry, err, ok)
+		}
+	}
+}

@@ -95,6 +95,7 @@ type loginState struct {
 // on first use).
 func NewOIDC(cfg OIDCConfig) (*OIDC, error) {
 	issuer, err := url.Parse(cfg.Issuer)
+	badEmail := slices.IndexFunc(cfg.AllowedEmails, func(e string) bool { return !validAllowedEmail(e) })
 	switch {
 	case cfg.Issuer == "" || err != nil || issuer.Host == "":
 		return nil, errors.New("VULSCAN_OIDC_ISSUER: want the provider's issuer URL, e.g. https://accounts.google.com")
@@ -110,6 +111,11 @@ func NewOIDC(cfg OIDCConfig) (*OIDC, error) {
 			"with the provider (plain http only on localhost or a loopback address)")
 	case len(cfg.AllowedEmails) == 0 && len(cfg.AllowedGroups) == 0:
 		return nil, errors.New("VULSCAN_OIDC_ALLOWED_EMAILS or VULSCAN_OIDC_ALLOWED_GROUPS must say who may sign in (\"*\" for everyone the provider signs in)")
+	case badEmail >= 0:
+		// An entry that is no address admits nobody: the operator would believe someone may
+		// sign in who cannot.
+		return nil, fmt.Errorf("%s: %q is neither an address (alice@example.com), a domain (@example.com) nor *",
+			EnvOIDCAllowedEmails, scan.Shorten(cfg.AllowedEmails[badEmail], 80))
 	case cfg.SessionTTL != 0 && (cfg.SessionTTL < minSessionTTL || cfg.SessionTTL > maxSessionTTL):
 		// A session's expiry is kept in whole seconds: a lifetime under a minute would end a
 		// sign-in before the browser got back, and the sign-in would loop.
@@ -350,6 +356,17 @@ func (o *OIDC) describe(s session) string {
 		return s.Email
 	}
 	return s.Subject
+}
+
+// validAllowedEmail reports whether e is an entry of VULSCAN_OIDC_ALLOWED_EMAILS: "*", an
+// address, or "@" and a domain.
+func validAllowedEmail(e string) bool {
+	if e == "*" {
+		return true
+	}
+	local, domain, ok := strings.Cut(e, "@")
+	return ok && domain != "" && !strings.ContainsAny(domain, "@ ,") && strings.Contains(domain, ".") &&
+		!strings.ContainsAny(local, " ,")
 }
 
 // allowed applies the allowed lists.
