@@ -82,7 +82,7 @@ func runScan(ctx context.Context, args []string, e env, open openScanFunc) int {
 		return exitOK
 	}
 	if err != nil {
-		return report(e, scanOutput{}, err)
+		return report(e, recordRefusal(ctx, e, open, inv, err), err)
 	}
 	if open == nil {
 		return report(e, scanOutput{}, &scan.Error{Code: scan.EINTERNAL, Op: "vulscan scan",
@@ -100,6 +100,41 @@ func runScan(ctx context.Context, args []string, e env, open openScanFunc) int {
 	}()
 	attempt, err := svc.Start(ctx, inv.req, inv.key, scan.Caller{Trigger: audit.TriggerCLI, Actor: inv.actor, Access: "cli"})
 	return report(e, attemptOutput(attempt), withStoreCause(attempt, err))
+}
+
+// refusalRecorder is the part of scan.Service that records a request refused before it became
+// a scan request.
+type refusalRecorder interface {
+	Reject(ctx context.Context, key string, c scan.Caller, cause error) (scan.Attempt, error)
+}
+
+// recordRefusal records a request refused on the command line (a value that is no ID, JSON that
+// does not decode) in the audit log, as the form and the API record theirs, and returns the
+// refusal's attempt for the output. A store that cannot be opened leaves it unrecorded, said on
+// stderr; nothing was started either way.
+func recordRefusal(ctx context.Context, e env, open openScanFunc, inv scanInvocation, cause error) scanOutput {
+	if open == nil || scan.ErrorCode(cause) != scan.EINVALID {
+		return scanOutput{}
+	}
+	svc, closeFn, err := open(ctx, e, inv.dsn)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "vulscan scan: the refusal is not recorded: %v\n", err)
+		return scanOutput{}
+	}
+	defer func() {
+		if err := closeFn(); err != nil {
+			fmt.Fprintf(e.stderr, "vulscan scan: closing: %v\n", err)
+		}
+	}()
+	r, ok := svc.(refusalRecorder)
+	if !ok {
+		return scanOutput{}
+	}
+	a, err := r.Reject(ctx, inv.key, scan.Caller{Trigger: audit.TriggerCLI, Actor: inv.actor, Access: "cli"}, cause)
+	if err != nil && !errors.Is(err, cause) {
+		fmt.Fprintf(e.stderr, "vulscan scan: the refusal is not recorded: %v\n", err)
+	}
+	return attemptOutput(a)
 }
 
 // withStoreCause adds the store's own words to the refusal of an attempt that the audit log
@@ -211,11 +246,11 @@ func parseScanArgs(args []string, e env) (scanInvocation, error) {
 			inv.req = req
 		}
 	}
-	if len(p.fields) > 0 {
-		return inv, &scan.Error{Code: scan.EINVALID, Op: "vulscan scan", Message: problemCount(len(p.fields)), Fields: p.fields}
-	}
 	if inv.actor == "" {
 		inv.actor = defaultActor(e)
+	}
+	if len(p.fields) > 0 {
+		return inv, &scan.Error{Code: scan.EINVALID, Op: "vulscan scan", Message: problemCount(len(p.fields)), Fields: p.fields}
 	}
 	return inv, nil
 }

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -189,9 +191,16 @@ type fakeStarter struct {
 	attempt scan.Attempt
 	err     error
 	calls   int
+	rejects int
 	gotReq  scan.Request
 	gotKey  string
 	caller  scan.Caller
+}
+
+func (f *fakeStarter) Reject(_ context.Context, key string, c scan.Caller, cause error) (scan.Attempt, error) {
+	f.rejects++
+	f.gotKey, f.caller = key, c
+	return scan.Attempt{Record: audit.Record{ID: 9, Outcome: audit.OutcomeRejected}}, cause
 }
 
 func (f *fakeStarter) Start(_ context.Context, req scan.Request, key string, c scan.Caller) (scan.Attempt, error) {
@@ -234,9 +243,9 @@ func TestRunScanReportsEachAnswer(t *testing.T) {
 		{name: "a service that cannot be opened exits 1",
 			openErr: errors.New("bad DSN"), starter: &fakeStarter{},
 			wantExit: 1, wantJSON: map[string]any{"error": map[string]any{"code": "unavailable", "message": "no scan was started: bad DSN"}}},
-		{name: "a bad flag exits 2 without opening anything",
+		{name: "a bad flag value exits 2, recorded as a refusal",
 			args: []string{"--RegistryImageIDs", "x"}, starter: &fakeStarter{},
-			wantExit: 2, wantJSON: map[string]any{"errors": []any{map[string]any{"field": "RegistryImageIDs",
+			wantExit: 2, wantJSON: map[string]any{"attempt_id": 9.0, "outcome": "rejected", "errors": []any{map[string]any{"field": "RegistryImageIDs",
 				"message": `must be a list of positive whole numbers (registry image IDs), comma-separated, e.g. 12,13; "x" is not one`}}}},
 	}
 	for _, tt := range tests {
@@ -269,8 +278,8 @@ func TestRunScanReportsEachAnswer(t *testing.T) {
 			if opened != closed && tt.openErr == nil {
 				t.Errorf("opened %d times, closed %d", opened, closed)
 			}
-			if tt.args != nil && opened > 0 {
-				t.Errorf("a refused command line opened the service")
+			if tt.args != nil && (tt.starter.calls > 0 || tt.starter.rejects != 1) {
+				t.Errorf("a refused command line started %d scans and recorded %d refusals; want 0 and 1", tt.starter.calls, tt.starter.rejects)
 			}
 			if tt.starter.calls == 1 && (tt.starter.caller != scan.Caller{Trigger: audit.TriggerCLI, Actor: "alice", Access: "cli"} || tt.starter.gotKey != "k") {
 				t.Errorf("service called with caller %+v key %q", tt.starter.caller, tt.starter.gotKey)
@@ -474,5 +483,40 @@ func TestScanCommandDSNFlagOverridesTheEnvironment(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(f.dir, "other.db")); err != nil {
 		t.Errorf("the --dsn store was not written: %v", err)
+	}
+}
+
+// A request refused on the command line is on the record, as the form's and the API's are: JSON
+// with an unknown field, and a flag value that is no ID.
+func TestRefusedCommandLinesAreRecorded(t *testing.T) {
+	f := newCLIFixture(t)
+	for i, args := range [][]string{
+		{"--json", `{"LocalImageScanType":"ALL","Bogus":1}`, "--idempotency-key", "cli-bad-1"},
+		{"--RegistryImageScanType", "IMAGEIDS", "--RegistryImageIDs", "abc", "--actor", "ops"},
+	} {
+		r := f.run(t, nil, args...)
+		if r.exit != exitRejected || r.out.AttemptID != int64(i+1) || r.out.Outcome != audit.OutcomeRejected {
+			t.Errorf("%v: exit %d, attempt %d %s; want exit 2 and refusal %d recorded", args, r.exit, r.out.AttemptID, r.out.Outcome, i+1)
+		}
+	}
+	store, err := openAuditStore(context.Background(), "sqlite:"+filepath.Join(f.dir, "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var got []string
+	store.Each(context.Background(), audit.Filter{}, func(r audit.Record) error {
+		got = append(got, fmt.Sprintf("%s %s %s %s", r.Trigger, r.Actor, r.Outcome, r.IdempotencyKey))
+		return nil
+	})
+	osUser, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"cli " + osUser.Username + " rejected cli-bad-1", "cli ops rejected "}; !slices.Equal(got, want) {
+		t.Errorf("records %q, want %q", got, want)
+	}
+	if f.emu.Calls("CreateVulScanTask") != 0 {
+		t.Error("a refused command line reached TCSS")
 	}
 }
