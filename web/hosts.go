@@ -70,7 +70,7 @@ func (s *server) checkHost(list *hostAllowList, next http.Handler) http.Handler 
 			next.ServeHTTP(w, r)
 			return
 		}
-		err := s.refuse(r, scan.EFORBIDDEN, &httpError{status: http.StatusMisdirectedRequest,
+		err := s.refuse(s.withRefusedIdentity(r), scan.EFORBIDDEN, &httpError{status: http.StatusMisdirectedRequest,
 			message: "This server does not answer to the name " + quoteHost(r.Host) + ". Use its own address.",
 			err:     errors.New("host not allowed: " + quoteHost(r.Host))})
 		if isAPI(r) {

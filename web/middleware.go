@@ -10,6 +10,7 @@ import (
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/web/auth"
 )
 
 // contentSecurityPolicy allows our own stylesheet and script files and nothing else: no inline
@@ -84,7 +85,7 @@ func (s *server) crossOriginProtection(trusted []string, next http.Handler) http
 			message = "This request came from a page of another site and was refused. Call the API from a program " +
 				"(without a browser's Origin header), or add that site to VULSCAN_TRUSTED_ORIGINS."
 		}
-		err := s.refuse(r, scan.EFORBIDDEN, &httpError{status: http.StatusForbidden, message: message,
+		err := s.refuse(s.withRefusedIdentity(r), scan.EFORBIDDEN, &httpError{status: http.StatusForbidden, message: message,
 			err: errors.New("cross-origin request refused")})
 		if isAPI(r) {
 			s.apiError(w, r, err, 0)
@@ -132,6 +133,24 @@ func baseOf(r *http.Request) string {
 		return "./"
 	}
 	return strings.Repeat("../", depth)
+}
+
+// withRefusedIdentity returns r carrying, for the record of its refusal, whom its credentials
+// name, though it is refused before authentication admits anyone (a cross-site post, a wrong
+// Host): the record then names the person whose browser sent it, with no access. Credentials
+// that name nobody leave it anonymous.
+func (s *server) withRefusedIdentity(r *http.Request) *http.Request {
+	if s.auth == nil {
+		return r
+	}
+	if _, ok := identityFrom(r.Context()); ok {
+		return r
+	}
+	id, err := s.auth.Authenticate(r)
+	if err != nil || id.Actor == "" || id.Access == auth.AccessPublic {
+		return r
+	}
+	return r.WithContext(context.WithValue(r.Context(), identityKey{}, auth.Identity{Actor: id.Actor}))
 }
 
 // refuse records a POST refused before it became a scan request (from another site, of the wrong

@@ -276,3 +276,33 @@ func TestRefusalsAreAudited(t *testing.T) {
 		})
 	}
 }
+
+// A cross-site post is refused before authentication admits anyone, but its record names whom
+// its credentials name (the person whose browser was made to send it), with no access; bad
+// credentials leave it anonymous.
+func TestCrossSiteRefusalNamesTheCredentialsHolder(t *testing.T) {
+	for _, tc := range []struct {
+		name, bearer, wantActor string
+	}{
+		{"valid API key", testAPIKey, "apikey:ci"},
+		{"wrong API key", testAPIKey + "x", "anonymous"},
+		{"none", "", "anonymous"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, allModes(t))
+			resp := h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, func(r *http.Request) {
+				r.Header.Set("Sec-Fetch-Site", "cross-site")
+				if tc.bearer != "" {
+					r.Header.Set("Authorization", "Bearer "+tc.bearer)
+				}
+			})
+			if resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("status %d, want 403", resp.StatusCode)
+			}
+			rec := h.records()[0]
+			if rec.Outcome != audit.OutcomeRejected || rec.Actor != tc.wantActor || rec.Access != "" {
+				t.Errorf("recorded %s by %q with access %q; want rejected by %q with none", rec.Outcome, rec.Actor, rec.Access, tc.wantActor)
+			}
+		})
+	}
+}
