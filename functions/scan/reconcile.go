@@ -78,9 +78,9 @@ type ReconcileReport struct {
 
 // ReconcileStale closes every attempt still pending that was opened in [since, now-olderThan)
 // with an unknown outcome ("no outcome was recorded"): no call lasts that long, so its process
-// ended or its store failed mid-call. Automatic passes use MaxCallDuration, so that a live call
-// is never closed under its own feet; an operator who knows no process is running may use less.
-// A zero since means the whole log.
+// ended or its store failed mid-call. olderThan must be MaxCallDuration or more (callers check:
+// `vulscan audit reconcile` refuses less), or a live call is closed under its own feet and then
+// records a second, contradicting outcome. A zero since means the whole log.
 //
 // finder lists the stale attempts (the store itself: wrappers that add witness lines or
 // checkpoints do not list); the unknown outcomes are appended through the service's log.

@@ -22,6 +22,15 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	now    func() time.Time // nil: time.Now; tests move it on instead of waiting
+}
+
+// clock is the time the command takes as now.
+func (e env) clock() time.Time {
+	if e.now == nil {
+		return time.Now()
+	}
+	return e.now()
 }
 
 // command is one subcommand: run returns the process exit code.

@@ -13,9 +13,11 @@ import (
 
 const reconcileUsage = `  vulscan audit reconcile [--older-than DURATION] [--since T] [--dsn DSN]
   vulscan audit reconcile --from-log FILE [--dsn DSN]
-      Close every attempt still pending after DURATION (default ` + "%s" + `, longer than any call) as
-      "unknown": its process ended or its store failed mid-call, so no outcome was recorded
+      Close every attempt still pending after DURATION (default and least ` + "%[1]s" + `, the longest call)
+      as "unknown": its process ended or its store failed mid-call, so no outcome was recorded
       (servers do this at start for the last week, and the audit page on its background pass).
+      A shorter DURATION is refused: it would close calls still in flight, whose own outcome
+      would then contradict the "unknown".
       With --from-log, put back the outcomes the function wrote to its log (stderr) when the
       store would not take them ("-" reads stdin): each is checked against its pending record.
 `
@@ -28,6 +30,12 @@ func runAuditReconcile(ctx context.Context, args []string, e env) int {
 	fromLog := fs.String("from-log", "", "a platform log file holding stranded outcomes (- for stdin)")
 	if code, ok := parseAuditFlags(fs, args, e); !ok {
 		return code
+	}
+	if *olderThan < scan.MaxCallDuration {
+		fmt.Fprintf(e.stderr, "vulscan audit reconcile: --older-than must be at least %s, the longest call: "+
+			"an attempt pending for %s may still be in flight, and its call would record an outcome after the unknown\n",
+			scan.MaxCallDuration, *olderThan)
+		return exitRejected
 	}
 	var sinceTime time.Time
 	if *since != "" {
@@ -43,7 +51,7 @@ func runAuditReconcile(ctx context.Context, args []string, e env) int {
 		return exitFailed
 	}
 	defer store.Close()
-	svc := scan.NewService(nil, store, nil, newLogger(e.stderr))
+	svc := scan.NewService(nil, store, e.clock, newLogger(e.stderr))
 
 	var rep scan.ReconcileReport
 	if *fromLog != "" {

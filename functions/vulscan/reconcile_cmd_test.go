@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
+)
+
+// appendPending appends a pending attempt opened at t to the SQLite log at path and returns
+// its ID.
+func appendPending(t *testing.T, path string, at time.Time) int64 {
+	t.Helper()
+	store, err := openAuditStore(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	rec, err := store.Append(context.Background(), audit.Record{Time: at, Trigger: audit.TriggerAPI, Actor: "ops",
+		Action: audit.ActionCreateVulScanTask, Params: json.RawMessage(`{"LocalImageScanType":"ALL"}`), Outcome: audit.OutcomePending})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec.ID
+}
+
+// stillPending reports whether attempt id of the SQLite log at path has no outcome yet.
+func stillPending(t *testing.T, path string, id int64) bool {
+	t.Helper()
+	store, err := openAuditStore(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	_, err = store.OutcomeOf(context.Background(), id)
+	if err != nil && !errors.Is(err, audit.ErrNotFound) {
+		t.Fatal(err)
+	}
+	return err != nil
+}
+
+// An --older-than below the longest call would close an attempt still in flight as unknown,
+// and its call would then record a second, contradicting outcome: refused, and nothing closed.
+func TestReconcileRefusesAnOlderThanBelowTheLongestCall(t *testing.T) {
+	path := seedAuditLog(t)
+	dir := filepath.Dir(path)
+	live := appendPending(t, path, time.Now())
+	want := "--older-than must be at least " + scan.MaxCallDuration.String()
+	for _, value := range []string{"0s", "-5s", "49s"} {
+		r := runAuditBinary(t, dir, nil, "reconcile", "--dsn", "sqlite:"+path, "--older-than", value)
+		if r.exit != exitRejected || !strings.Contains(r.stderr, want) || strings.Contains(r.stdout, "closed") {
+			t.Errorf("reconcile --older-than %s: exit %d, %q %q; want %d and %q", value, r.exit, r.stdout, r.stderr, exitRejected, want)
+		}
+	}
+	if !stillPending(t, path, live) || !stillPending(t, path, 4) {
+		t.Errorf("a refused reconcile closed attempts")
+	}
+	r := runAuditBinary(t, dir, nil, "reconcile", "--dsn", "sqlite:"+path, "--older-than", scan.MaxCallDuration.String())
+	if r.exit != exitOK || !strings.Contains(r.stdout, "closed: attempt 4 as unknown") || !stillPending(t, path, live) {
+		t.Errorf("reconcile --older-than %s: exit %d, %q %q; want attempt 4 closed, %d left", scan.MaxCallDuration, r.exit, r.stdout, r.stderr, live)
+	}
+}
