@@ -542,6 +542,45 @@ func TestAuditVerifyNamesMissingGuards(t *testing.T) {
 	}
 }
 
+// audit migrate reads its source as verify does: guards found missing there stay missing (the
+// evidence verify reports), and a source without them is refused, naming them, with nothing
+// copied: its records may have been changed while the guards were down.
+func TestAuditMigrateRefusesASourceWithMissingGuards(t *testing.T) {
+	cases := []struct {
+		name, backend string
+		drop          []string
+	}{
+		{"sqlite", "sqlite", []string{"audit_log_no_update", "audit_log_no_delete"}},
+		{"postgres", "postgres", []string{"audit_checkpoints_no_truncate"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			path := seedAuditLog(t)
+			dir, dsn := filepath.Dir(path), "sqlite:"+path
+			if c.backend == "postgres" {
+				dsn = sqlstoretest.PostgresDSN(t)
+				if r := runAuditBinary(t, dir, nil, "migrate", "--from", "sqlite:"+path, "--to", dsn); r.exit != 0 {
+					t.Fatalf("copying the log to PostgreSQL: exit %d, %s%s", r.exit, r.stdout, r.stderr)
+				}
+			}
+			dropGuards(t, c.backend, dsn, c.drop)
+			want := "guards missing: " + strings.Join(c.drop, ", ") + "."
+			target := filepath.Join(dir, "copy.db")
+			r := runAuditBinary(t, dir, nil, "migrate", "--from", dsn, "--to", "sqlite:"+target)
+			if r.exit != exitFailed || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "nothing copied") {
+				t.Errorf("migrate: exit %d, %q %q; want %d, %q and nothing copied", r.exit, r.stdout, r.stderr, exitFailed, want)
+			}
+			if v := runAuditBinary(t, dir, nil, "verify", "--dsn", dsn); v.exit != exitFailed || !strings.Contains(v.stdout, want) {
+				t.Errorf("verify of the source after migrate: exit %d, %q; want the guards still reported missing", v.exit, v.stdout)
+			}
+			if _, err := os.Stat(target); !os.IsNotExist(err) {
+				t.Errorf("the refused migrate created its target: %v", err)
+			}
+		})
+	}
+}
+
 // dropGuards drops the named append-only triggers as someone with the database's credentials
 // would, and leaves them dropped.
 func dropGuards(t *testing.T, backend, dsn string, names []string) {

@@ -11,7 +11,9 @@ import (
 
 const migrateUsage = `  vulscan audit migrate --from DSN --to DSN
       Copy a whole audit log, with its IDs, hashes and checkpoints, to another store (e.g. from
-      sqlite:PATH to postgres://…), whose log must be empty; then verify the copy.
+      sqlite:PATH to postgres://…), whose log must be empty; then verify the copy. The source is
+      only read, as verify reads it; one that does not verify, or whose append-only guards are
+      missing, is refused with nothing copied.
 `
 
 // importer is a store that takes records with their IDs and hashes (*sqlstore.Store).
@@ -40,11 +42,21 @@ func runAuditMigrate(ctx context.Context, args []string, e env) int {
 	if *from == *to {
 		return fail(exitRejected, "--from and --to name the same store")
 	}
-	src, err := openExistingAuditStore(ctx, *from, e)
+	// Read the source as verify does: the writing open would put back guards found missing,
+	// erasing the evidence verify reports.
+	src, err := readExistingAuditStore(ctx, *from, e)
 	if err != nil {
 		return fail(exitFailed, "--from: %v", err)
 	}
 	defer src.Close()
+	// Without its guards the source's records may have been changed, and a copy that verifies
+	// would look like a sound log: refuse before the target is so much as created.
+	if guards, err := guardsFinding(ctx, src); err != nil {
+		return fail(exitFailed, "--from: checking its append-only guards: %v; nothing copied", err)
+	} else if guards != "" {
+		return fail(exitFailed, "--from: %s; nothing copied: check the log with vulscan audit verify (--anchor, --key, "+
+			"--witness) first, then let a command that writes (vulscan audit reconcile) put the guards back", guards)
+	}
 	dst, err := openAuditStore(ctx, *to)
 	if err != nil {
 		return fail(exitFailed, "--to: %v", err)
