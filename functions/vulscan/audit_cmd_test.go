@@ -391,6 +391,33 @@ func TestSignedCheckpointsEndToEnd(t *testing.T) {
 	}
 }
 
+// Both keys are 32 bytes of base64, so the verify key given as VULSCAN_AUDIT_SIGNING_KEY parses;
+// beside an equal VULSCAN_AUDIT_VERIFY_KEY it is refused, by checkpoint and at a start alike.
+func TestTheVerifyKeyGivenAsTheSigningKeyIsRefused(t *testing.T) {
+	f := newCLIFixture(t)
+	if r := f.run(t, nil, "--LocalImageScanType", "ALL"); r.exit != exitOK {
+		t.Fatalf("scan: exit %d: %s", r.exit, r.stderr)
+	}
+	gen := runAuditBinary(t, f.dir, nil, "keygen")
+	verify := strings.TrimPrefix(strings.Split(strings.TrimSpace(gen.stdout), "\n")[1], "VULSCAN_AUDIT_VERIFY_KEY=")
+	keys := append(append([]string{}, f.env...), "VULSCAN_AUDIT_SIGNING_KEY="+verify, "VULSCAN_AUDIT_VERIFY_KEY="+verify)
+	want := "VULSCAN_AUDIT_SIGNING_KEY is the verify key (it equals VULSCAN_AUDIT_VERIFY_KEY)"
+	if r := runAuditBinary(t, f.dir, keys, "checkpoint"); r.exit != exitRejected || !strings.Contains(r.stderr, want) {
+		t.Errorf("checkpoint: exit %d, %q %q; want %d and %q", r.exit, r.stdout, r.stderr, exitRejected, want)
+	}
+	// A server that started would serve for ever: the deadline turns that into a failure.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, vulscanBinary(t))
+	cmd.Env = append(keys, "VULSCAN_ADDR=127.0.0.1:0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	var exitErr *exec.ExitError
+	if err := cmd.Run(); !errors.As(err, &exitErr) || ctx.Err() != nil || !strings.Contains(stderr.String(), want) {
+		t.Errorf("HTTP mode: %v, stderr %q; want it to stop at start with %q", err, stderr.String(), want)
+	}
+}
+
 // Every record is also a witness line in the process's logs; verify --witness compares an export
 // of them with the store and names what one side lacks.
 func TestWitnessEndToEnd(t *testing.T) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"fmt"
@@ -152,7 +153,9 @@ const (
 
 var checkpointPolicy = audit.CheckpointPolicy{Every: audit.DefaultCheckpointEvery, Interval: audit.DefaultCheckpointInterval}
 
-// signingKey reads VULSCAN_AUDIT_SIGNING_KEY: nil when it is not set.
+// signingKey reads VULSCAN_AUDIT_SIGNING_KEY: nil when it is not set. Both keys are 32 bytes of
+// base64, so the verify key given in its place parses; when VULSCAN_AUDIT_VERIFY_KEY is also set
+// and is the same key, it is refused: checkpoints signed with it would verify against no key.
 func signingKey(getenv func(string) string) (ed25519.PrivateKey, error) {
 	text := strings.TrimSpace(getenv(audit.EnvSigningKey))
 	if text == "" {
@@ -161,6 +164,10 @@ func signingKey(getenv func(string) string) (ed25519.PrivateKey, error) {
 	key, err := audit.ParseSigningKey(text)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", audit.EnvSigningKey, err)
+	}
+	if verify, err := audit.ParseVerifyKey(getenv(audit.EnvVerifyKey)); err == nil && bytes.Equal(key.Seed(), verify) {
+		return nil, fmt.Errorf("%s is the verify key (it equals %s), not the signing key: give the secret key, "+
+			"the %s= line vulscan audit keygen printed beside the verify key", audit.EnvSigningKey, audit.EnvVerifyKey, audit.EnvSigningKey)
 	}
 	return key, nil
 }
