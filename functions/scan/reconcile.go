@@ -106,6 +106,39 @@ func (s *Service) ReconcileStale(ctx context.Context, finder StalePendingFinder,
 	}
 }
 
+// maxLeftOpen bounds the attempts LeftOpen lists.
+const maxLeftOpen = 1000
+
+// LeftOpen is what a reconciliation left pending: attempts not yet older than its olderThan,
+// which may still be in flight.
+type LeftOpen struct {
+	IDs      []int64   // oldest first; at most maxLeftOpen
+	More     bool      // more than maxLeftOpen are pending
+	Closable time.Time // when the youngest listed will have been pending olderThan
+}
+
+// LeftOpen lists the attempts opened at or after since (zero: the whole log) that are still
+// pending, as they stand after ReconcileStale closed the stale ones: those it left, because
+// they have been pending for less than olderThan.
+func (s *Service) LeftOpen(ctx context.Context, finder StalePendingFinder, olderThan time.Duration, since time.Time) (LeftOpen, error) {
+	// The store clamps the bound; pending records stamped ahead of this clock count too.
+	recs, err := finder.StalePending(ctx, since, s.now().Add(100*365*24*time.Hour), maxLeftOpen+1)
+	if err != nil {
+		return LeftOpen{}, fmt.Errorf("reconcile: listing the attempts left open: %w", err)
+	}
+	var open LeftOpen
+	if len(recs) > maxLeftOpen {
+		recs, open.More = recs[:maxLeftOpen], true
+	}
+	for _, r := range recs {
+		open.IDs = append(open.IDs, r.ID)
+		if c := r.Time.Add(olderThan); c.After(open.Closable) {
+			open.Closable = c
+		}
+	}
+	return open, nil
+}
+
 // closeStale closes the pending attempt p, found still pending after olderThan, with an unknown
 // outcome ("no outcome was recorded") and returns that record. Another instance's pass, the
 // retry path, or the late outcome itself may have closed it since p was read: the store refuses

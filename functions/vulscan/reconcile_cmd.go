@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
@@ -17,7 +19,8 @@ const reconcileUsage = `  vulscan audit reconcile [--older-than DURATION] [--sin
       as "unknown": its process ended or its store failed mid-call, so no outcome was recorded
       (servers do this at start for the last week, and the audit page on its background pass).
       A shorter DURATION is refused: it would close calls still in flight, whose own outcome
-      would then contradict the "unknown".
+      would then contradict the "unknown". Attempts pending for less are left open, and named
+      with the time from which a run could close them.
       With --from-log, put back the outcomes the function wrote to its log (stderr) when the
       store would not take them ("-" reads stdin): each is checked against its pending record.
 `
@@ -54,6 +57,7 @@ func runAuditReconcile(ctx context.Context, args []string, e env) int {
 	svc := scan.NewService(nil, store, e.clock, newLogger(e.stderr))
 
 	var rep scan.ReconcileReport
+	var open scan.LeftOpen
 	if *fromLog != "" {
 		var in io.Reader = e.stdin
 		if *fromLog != "-" {
@@ -73,6 +77,9 @@ func runAuditReconcile(ctx context.Context, args []string, e env) int {
 			return exitFailed
 		}
 		rep, err = svc.ReconcileStale(ctx, finder, *olderThan, sinceTime)
+		if err == nil {
+			open, err = svc.LeftOpen(ctx, finder, *olderThan, sinceTime)
+		}
 	}
 	for _, id := range rep.Restored {
 		fmt.Fprintf(e.stdout, "restored: the outcome of attempt %d\n", id)
@@ -87,6 +94,33 @@ func runAuditReconcile(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "vulscan audit reconcile: %v\n", err)
 		return exitFailed
 	}
+	if len(open.IDs) > 0 {
+		fmt.Fprintln(e.stdout, leftOpenLine(open, *olderThan))
+	}
 	fmt.Fprintf(e.stdout, "ok: %d closed, %d restored, %d skipped\n", len(rep.Closed), len(rep.Restored), len(rep.Skipped))
 	return exitOK
+}
+
+// leftOpenLine says which attempts a reconciliation left pending, and from when a run could
+// close those still pending then.
+func leftOpenLine(open scan.LeftOpen, olderThan time.Duration) string {
+	const listed = 10
+	ids := make([]string, 0, listed+1)
+	for _, id := range open.IDs[:min(len(open.IDs), listed)] {
+		ids = append(ids, strconv.FormatInt(id, 10))
+	}
+	if len(open.IDs) > listed {
+		ids = append(ids, "…")
+	}
+	count, noun := strconv.Itoa(len(open.IDs)), "attempts"
+	if open.More {
+		count += " or more"
+	}
+	if len(open.IDs) == 1 {
+		noun = "attempt"
+	}
+	// Rounded up to the second, so that a run at the time printed is late enough.
+	after := open.Closable.UTC().Add(time.Second - 1).Truncate(time.Second)
+	return fmt.Sprintf("left open: %s %s pending for less than %s (%s %s); run again after %s",
+		count, noun, olderThan, noun, strings.Join(ids, ", "), after.Format(time.RFC3339))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,5 +65,23 @@ func TestReconcileRefusesAnOlderThanBelowTheLongestCall(t *testing.T) {
 	r := runAuditBinary(t, dir, nil, "reconcile", "--dsn", "sqlite:"+path, "--older-than", scan.MaxCallDuration.String())
 	if r.exit != exitOK || !strings.Contains(r.stdout, "closed: attempt 4 as unknown") || !stillPending(t, path, live) {
 		t.Errorf("reconcile --older-than %s: exit %d, %q %q; want attempt 4 closed, %d left", scan.MaxCallDuration, r.exit, r.stdout, r.stderr, live)
+	}
+}
+
+// Attempts pending for less than --older-than are left open (they may still be in flight): the
+// report says how many, which, and when a run could close them, instead of a bare "0 closed".
+func TestReconcileSaysWhatItLeftOpen(t *testing.T) {
+	path := seedAuditLog(t)
+	dir := filepath.Dir(path)
+	opened := time.Now().UTC().Truncate(time.Second)
+	live := appendPending(t, path, opened)
+	r := runAuditBinary(t, dir, nil, "reconcile", "--dsn", "sqlite:"+path)
+	want := fmt.Sprintf("left open: 1 attempt pending for less than %s (attempt %d); run again after %s\n",
+		scan.MaxCallDuration, live, opened.Add(scan.MaxCallDuration).Format(time.RFC3339))
+	if r.exit != exitOK || !strings.Contains(r.stdout, "closed: attempt 4 as unknown") || !strings.Contains(r.stdout, want) {
+		t.Errorf("reconcile: exit %d, %q %q; want attempt 4 closed and %q", r.exit, r.stdout, r.stderr, want)
+	}
+	if !stillPending(t, path, live) {
+		t.Errorf("attempt %d, opened a moment ago, was closed", live)
 	}
 }
