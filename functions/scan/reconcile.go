@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
@@ -74,6 +76,10 @@ type ReconcileReport struct {
 	Closed   []int64  // attempts closed as unknown (stale pending)
 	Restored []int64  // attempts whose stranded outcome was put back
 	Skipped  []string // stranded outcomes not restored, and why
+	// Disagreements are stranded outcomes that contradict the outcome already recorded for
+	// their attempt, naming the fields that differ: the platform's log and the audit log tell
+	// different stories, which someone must look into.
+	Disagreements []string
 }
 
 // ReconcileStale closes every attempt still pending that was opened in [since, now-olderThan)
@@ -169,11 +175,14 @@ func (s *Service) ReconcileFromLog(ctx context.Context, r io.Reader) (ReconcileR
 		return rep, fmt.Errorf("reconcile: %w", err)
 	}
 	for _, rec := range recs {
-		reason, err := s.checkStranded(ctx, rec)
-		if err != nil {
+		reason, disagrees, err := s.checkStranded(ctx, rec)
+		switch {
+		case err != nil:
 			return rep, err
-		}
-		if reason != "" {
+		case disagrees:
+			rep.Disagreements = append(rep.Disagreements, fmt.Sprintf("attempt %d: %s", rec.PendingID, reason))
+			continue
+		case reason != "":
 			rep.Skipped = append(rep.Skipped, fmt.Sprintf("attempt %d: %s", rec.PendingID, reason))
 			continue
 		}
@@ -186,35 +195,74 @@ func (s *Service) ReconcileFromLog(ctx context.Context, r io.Reader) (ReconcileR
 	return rep, nil
 }
 
-// checkStranded says why rec must not be appended ("" when it may), or fails on a store error.
-func (s *Service) checkStranded(ctx context.Context, rec audit.Record) (string, error) {
+// checkStranded says why rec must not be appended ("" when it may), and whether that is because
+// it contradicts the outcome recorded for its attempt; it fails on a store error.
+func (s *Service) checkStranded(ctx context.Context, rec audit.Record) (reason string, disagrees bool, err error) {
 	switch rec.Outcome {
 	case audit.OutcomeSucceeded, audit.OutcomeFailed, audit.OutcomeUnknown:
 	default:
-		return fmt.Sprintf("outcome %q is not an attempt's outcome", rec.Outcome), nil
+		return fmt.Sprintf("outcome %q is not an attempt's outcome", rec.Outcome), false, nil
 	}
 	if rec.PendingID == 0 {
-		return "it names no pending record", nil
+		return "it names no pending record", false, nil
 	}
 	pending, err := s.log.Get(ctx, rec.PendingID)
 	if errors.Is(err, ErrNotFound) {
-		return "no such record", nil
+		return "no such record", false, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("reconcile: %w", err)
+		return "", false, fmt.Errorf("reconcile: %w", err)
 	}
 	if pending.Outcome != audit.OutcomePending || pending.IdempotencyKey != rec.IdempotencyKey ||
 		!bytes.Equal(pending.Params, rec.Params) || pending.Actor != rec.Actor {
-		return "it does not match the pending record (outcome, key, request or actor differ)", nil
+		return "it does not match the pending record (outcome, key, request or actor differ)", false, nil
 	}
 	out, err := s.log.OutcomeOf(ctx, rec.PendingID)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return "", nil
+		return "", false, nil
 	case err != nil:
-		return "", fmt.Errorf("reconcile: %w", err)
+		return "", false, fmt.Errorf("reconcile: %w", err)
 	case out.ErrorCode == CodeNoOutcomeRecorded:
-		return "", nil
+		return "", false, nil
 	}
-	return fmt.Sprintf("already recorded as %s (record %d)", out.Outcome, out.ID), nil
+	if diff := outcomeDiff(rec, out); diff != "" {
+		return fmt.Sprintf("the log's outcome differs from the one recorded (record %d) in %s", out.ID, diff), true, nil
+	}
+	return fmt.Sprintf("already recorded as %s (record %d)", out.Outcome, out.ID), false, nil
+}
+
+// outcomeDiff names the fields in which the stranded outcome logged differs from the outcome
+// recorded, with both values, "" when they agree. The time is left out: it says when the
+// outcome was written, not what it was.
+func outcomeDiff(logged, recorded audit.Record) string {
+	fields := []struct {
+		name             string
+		logged, recorded any
+	}{
+		{"outcome", logged.Outcome, recorded.Outcome},
+		{"local_task_id", logged.LocalTaskID, recorded.LocalTaskID},
+		{"registry_task_id", logged.RegistryTaskID, recorded.RegistryTaskID},
+		{"tcss_request_id", logged.TCSSRequestID, recorded.TCSSRequestID},
+		{"error_code", logged.ErrorCode, recorded.ErrorCode},
+		{"error_message", logged.ErrorMessage, recorded.ErrorMessage},
+	}
+	var diffs []string
+	for _, f := range fields {
+		if f.logged != f.recorded {
+			diffs = append(diffs, fmt.Sprintf("%s (%s in the log, %s recorded)", f.name, quoted(f.logged), quoted(f.recorded)))
+		}
+	}
+	return strings.Join(diffs, ", ")
+}
+
+// quoted is v as a message shows it: strings quoted (an empty one stays visible), numbers bare.
+func quoted(v any) string {
+	switch v := v.(type) {
+	case string:
+		return strconv.Quote(v)
+	case audit.Outcome:
+		return strconv.Quote(string(v))
+	}
+	return fmt.Sprint(v)
 }

@@ -22,7 +22,9 @@ const reconcileUsage = `  vulscan audit reconcile [--older-than DURATION] [--sin
       would then contradict the "unknown". Attempts pending for less are left open, and named
       with the time from which a run could close them.
       With --from-log, put back the outcomes the function wrote to its log (stderr) when the
-      store would not take them ("-" reads stdin): each is checked against its pending record.
+      store would not take them ("-" reads stdin): each is checked against its pending record;
+      one that contradicts the outcome already recorded for its attempt is named with the fields
+      that differ, and reconcile fails (exit 1).
 `
 
 // runAuditReconcile is `vulscan audit reconcile`.
@@ -90,8 +92,21 @@ func runAuditReconcile(ctx context.Context, args []string, e env) int {
 	for _, s := range rep.Skipped {
 		fmt.Fprintf(e.stdout, "skipped: %s\n", s)
 	}
+	for _, d := range rep.Disagreements {
+		fmt.Fprintf(e.stdout, "disagrees: %s\n", d)
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "vulscan audit reconcile: %v\n", err)
+		return exitFailed
+	}
+	if n := len(rep.Disagreements); n > 0 {
+		noun := "outcome disagrees"
+		if n > 1 {
+			noun = "outcomes disagree"
+		}
+		fmt.Fprintf(e.stderr, "vulscan audit reconcile: %d stranded %s with the outcome recorded for its attempt: "+
+			"the platform's log and the audit log tell different stories; neither was changed: find out which is right "+
+			"(vulscan audit verify, the TCSS task)\n", n, noun)
 		return exitFailed
 	}
 	if len(open.IDs) > 0 {

@@ -85,3 +85,52 @@ func TestReconcileSaysWhatItLeftOpen(t *testing.T) {
 		t.Errorf("attempt %d, opened a moment ago, was closed", live)
 	}
 }
+
+// A stranded outcome that disagrees with the outcome already recorded for its attempt is not
+// a harmless repeat: the platform log and the audit log tell different stories. reconcile names
+// the fields that differ and fails; the same outcome again is still only skipped.
+func TestReconcileFromLogNamesADisagreement(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "audit.db")
+	store, err := openAuditStore(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending, err := store.Append(ctx, audit.Record{Trigger: audit.TriggerCLI, Actor: "ops", Action: audit.ActionCreateVulScanTask,
+		Params: []byte(`{"LocalImageScanType":"ALL"}`), IdempotencyKey: "k", Outcome: audit.OutcomePending})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := pending
+	recorded.ID, recorded.Hash, recorded.PrevHash = 0, "", ""
+	recorded.PendingID, recorded.Outcome, recorded.LocalTaskID, recorded.TCSSRequestID = pending.ID, audit.OutcomeSucceeded, 36002, "req-9"
+	if recorded, err = store.Append(ctx, recorded); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	reconcile := func(stranded audit.Record) (int, string, string) {
+		var line strings.Builder
+		if err := scan.WriteStranded(&line, stranded); err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut strings.Builder
+		e := env2(nil, &out, &errOut)
+		e.stdin = strings.NewReader(line.String())
+		code := run(ctx, []string{"audit", "reconcile", "--from-log", "-", "--dsn", dsn}, e)
+		return code, out.String(), errOut.String()
+	}
+
+	same := recorded
+	same.ID, same.Hash, same.PrevHash = 0, "", ""
+	if code, out, errOut := reconcile(same); code != exitOK || !strings.Contains(out, "skipped: attempt 1: already recorded as succeeded (record 2)") {
+		t.Errorf("the recorded outcome again: exit %d, %q %q; want 0 and skipped", code, out, errOut)
+	}
+	other := same
+	other.LocalTaskID, other.TCSSRequestID = 36003, "req-10"
+	code, out, errOut := reconcile(other)
+	want := "disagrees: attempt 1: the log's outcome differs from the one recorded (record 2) in local_task_id (36003 in the log, 36002 recorded), tcss_request_id (\"req-10\" in the log, \"req-9\" recorded)"
+	if code != exitFailed || !strings.Contains(out, want) || !strings.Contains(errOut, "1 stranded outcome disagrees") {
+		t.Errorf("a disagreeing outcome: exit %d, %q %q; want %d and %q", code, out, errOut, exitFailed, want)
+	}
+}
