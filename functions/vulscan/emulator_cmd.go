@@ -23,6 +23,9 @@ func init() {
 	}
 }
 
+// emulatorUsage is `vulscan emulator`'s help: it takes no arguments, only settings.
+const emulatorUsage = "usage: vulscan emulator   (settings: VULSCAN_ADDR, TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_ROLE_ARN)"
+
 // emulatorShutdownGrace is how long in-flight calls may finish once the command is told to stop.
 const emulatorShutdownGrace = 5 * time.Second
 
@@ -32,8 +35,13 @@ const emulatorShutdownGrace = 5 * time.Second
 // "listening on http://ADDR", so that scripts and tests can find a port chosen with ":0".
 func runEmulator(ctx context.Context, args []string, e env) int {
 	if len(args) > 0 {
-		fmt.Fprintln(e.stderr, "usage: vulscan emulator   (settings: VULSCAN_ADDR, TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_ROLE_ARN)")
-		return 2
+		switch args[0] {
+		case "help", "-h", "-help", "--help":
+			fmt.Fprintln(e.stdout, emulatorUsage)
+			return exitOK
+		}
+		fmt.Fprintln(e.stderr, emulatorUsage)
+		return exitRejected
 	}
 	addr := strings.TrimSpace(e.getenv("VULSCAN_ADDR"))
 	if addr == "" {

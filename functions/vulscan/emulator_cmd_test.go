@@ -129,11 +129,27 @@ func TestEmulatorCommandUsesTheKeyFromItsEnvironment(t *testing.T) {
 	}
 }
 
-func TestEmulatorCommandRefusesArguments(t *testing.T) {
-	var errOut bytes.Buffer
-	e := env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &errOut, getenv: func(string) string { return "" }}
-	if code := run(context.Background(), []string{"emulator", "--port", "1"}, e); code != 2 {
-		t.Fatalf("exit code %d, want 2; stderr %s", code, errOut.String())
+// Arguments are refused (exit 2); asking for help is not a mistake: usage on stdout, exit 0,
+// as every other command's --help, and nothing served.
+func TestEmulatorCommandRefusesArgumentsButHelps(t *testing.T) {
+	cases := []struct {
+		args       []string
+		exit       int
+		out, error string
+	}{
+		{[]string{"--port", "1"}, exitRejected, "", "usage: vulscan emulator"},
+		{[]string{"--help"}, exitOK, "usage: vulscan emulator", ""},
+		{[]string{"-h"}, exitOK, "usage: vulscan emulator", ""},
+		{[]string{"help"}, exitOK, "usage: vulscan emulator", ""},
+	}
+	for _, c := range cases {
+		var out, errOut bytes.Buffer
+		e := env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(string) string { return "" }}
+		code := run(context.Background(), append([]string{"emulator"}, c.args...), e)
+		if code != c.exit || !strings.HasPrefix(out.String(), c.out) || !strings.HasPrefix(errOut.String(), c.error) ||
+			strings.Contains(out.String(), "listening") {
+			t.Errorf("emulator %v: exit %d, stdout %q, stderr %q; want %d, %q, %q", c.args, code, out.String(), errOut.String(), c.exit, c.out, c.error)
+		}
 	}
 }
 
