@@ -396,6 +396,11 @@ func runAuditExport(ctx context.Context, args []string, e env) int {
 			return fmtErr(fmt.Errorf("--until: %w", err))
 		}
 	}
+	if since != "" && until != "" && !f.Until.After(f.Since) {
+		// Records at or after --since and before --until: an empty range would export nothing
+		// and look like a log with nothing in it.
+		return fmtErr(fmt.Errorf("--since %s is not before --until %s: the range holds no time (swapped?)", since, until))
+	}
 	if outcome != "" {
 		if f.Outcome, err = audit.ParseOutcome(outcome); err != nil {
 			return fmtErr(fmt.Errorf("--outcome: %w", err))

@@ -283,6 +283,8 @@ func TestAuditCommandRefusesBadInput(t *testing.T) {
 		{[]string{"export", "--format", "xml"}, 2, `unknown export format "xml"`},
 		{[]string{"export", "--since", "yesterday"}, 2, "--since: bad time"},
 		{[]string{"export", "--until", "2026-02-30"}, 2, "--until: bad time"},
+		{[]string{"export", "--since", "2026-12-05", "--until", "2026-12-01"}, 2, "--since 2026-12-05 is not before --until 2026-12-01"},
+		{[]string{"export", "--since", "2026-03-02T10:00:00Z", "--until", "2026-03-02T10:00:00Z"}, 2, "--since 2026-03-02T10:00:00Z is not before --until"},
 		{[]string{"export", "--outcome", "done"}, 2, `--outcome: unknown outcome "done"`},
 		{[]string{"export", "--trigger", "cron"}, 2, `--trigger: unknown trigger "cron"`},
 		{[]string{"verify", "--dsn", "sqlite:" + filepath.Join(dir, "none.db")}, 1, "no audit log at"},
