@@ -201,6 +201,9 @@ func plainReason(rec audit.Record) string {
 		return "TCSS is busy with another scan (" + msg + "). Wait for it to finish, then try again."
 	case strings.HasPrefix(code, "InvalidParameter") || code == "MissingParameter":
 		return "TCSS refused the parameters: " + msg
+	case (rec.Outcome == audit.OutcomeRejected || strings.HasPrefix(code, "vulscan.")) && msg != "":
+		// Refused before the call (forbidden, busy, …): TCSS never saw the request.
+		return "vulscan refused the request: " + msg
 	case msg != "":
 		return "TCSS answered " + code + ": " + msg
 	}

@@ -3,9 +3,13 @@ package web_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vulscan/vulscan/functions/guard"
+	"github.com/vulscan/vulscan/functions/scan"
 )
 
 // A registry-only attempt's page and API show its own task only, although TCSS reads the
@@ -81,5 +85,41 @@ func TestStaticFilesAndFavicon(t *testing.T) {
 	}
 	if resp := h.get("/static/"); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("GET /static/ = %d, want 404 (no listing)", resp.StatusCode)
+	}
+}
+
+// A refusal vulscan made itself is vulscan's, not TCSS's answer: nothing was sent to TCSS.
+func TestOwnRefusalsAreNotTCSSAnswers(t *testing.T) {
+	notScan := url.Values{"RegistryImageScanType": {"NOT_SCAN"}}
+	for _, tc := range []struct {
+		name string
+		opts []harnessOption
+		vals url.Values
+		mod  func(*http.Request)
+		says string
+	}{
+		{"cross-site form post", nil, notScan,
+			func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "cross-site") }, "another site"},
+		{"a Host not allowed", []harnessOption{withAllowedHosts("example.com")}, notScan,
+			func(r *http.Request) { r.Host = "attacker.example" }, "attacker.example"},
+		{"a broad scope the actor may not start", []harnessOption{withGuard(guard.Config{BroadScopeActors: []string{"proxy:*@example.com"}, Logger: discard})},
+			url.Values{"LocalImageScanType": {"ALL"}, "confirm": {"1"}}, func(*http.Request) {}, "all"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.opts...)
+			h.postForm(tc.vals, tc.mod)
+			recs := h.records()
+			if len(recs) != 1 || recs[0].ErrorCode != scan.CodeForbidden {
+				t.Fatalf("records %+v; want one refusal", recs)
+			}
+			doc := document(t, h.get("/scans/1"))
+			reason := doc.Find("#reason").Text()
+			if strings.Contains(reason, "TCSS answered") || !strings.HasPrefix(reason, "vulscan refused") {
+				t.Errorf("reason = %q; want vulscan's own refusal", reason)
+			}
+			if !strings.Contains(strings.ToLower(reason), tc.says) {
+				t.Errorf("reason %q does not say %q", reason, tc.says)
+			}
+		})
 	}
 }
