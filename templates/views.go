@@ -89,6 +89,7 @@ type ScanView struct {
 	RegistryTaskID string
 	RequestID      string // Tencent's RequestId
 	Params         []Param
+	AnsweredFrom   int64       // the attempt a replay was answered from; 0 for other attempts
 	Status         *StatusView // live status; nil when the attempt started no scan
 	StatusError    string      // why the live status is missing
 	// Live: work is going on (TCSS has not answered, or the scan runs), so the page offers

@@ -102,6 +102,9 @@ func attemptView(a scan.Attempt) templates.ScanView {
 		Reason:     audit.EscapeControls(plainReason(closing)),
 		Params:     requestParams(a.Request),
 	}
+	if open.Outcome == audit.OutcomeReplayed {
+		v.AnsweredFrom = open.RelatedID
+	}
 	if closing.ErrorCode == scan.CodeNoOutcomeRecorded {
 		v.Headline = "This attempt ended without an answer recorded: the process stopped or the audit log failed during the call."
 	}

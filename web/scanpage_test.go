@@ -123,3 +123,31 @@ func TestOwnRefusalsAreNotTCSSAnswers(t *testing.T) {
 		})
 	}
 }
+
+// A replay started nothing itself: its page links to the attempt that answered it, whose page
+// follows the scan.
+func TestReplayLinksToTheAttemptThatAnsweredIt(t *testing.T) {
+	h := newHarness(t)
+	key := func(r *http.Request) { r.Header.Set("Idempotency-Key", "nightly-1") }
+	for range 2 {
+		h.postJSON(`{"RegistryImageScanType":"NOT_SCAN"}`, key)
+	}
+	// Records 1-2 are the attempt, 3 its replay.
+	if recs := h.records(); len(recs) != 3 || recs[2].RelatedID != 1 {
+		t.Fatalf("records %+v; want an attempt and its replay", recs)
+	}
+	doc := document(t, h.get("/scans/3"))
+	link := doc.Find("#outcome a#answered-from")
+	href, ok := link.Attr("href")
+	if !ok {
+		t.Fatalf("the replay's page has no link to attempt 1: %q", doc.Find("#outcome").Text())
+	}
+	page, _ := url.Parse("http://example.com/scans/3")
+	target, err := page.Parse(href)
+	if err != nil || target.Path != "/scans/1" || strings.HasPrefix(href, "/") {
+		t.Errorf("link href %q leads to %v; want a relative link to /scans/1", href, target)
+	}
+	if !strings.Contains(link.Text(), "1") {
+		t.Errorf("link text %q does not name attempt 1", link.Text())
+	}
+}
