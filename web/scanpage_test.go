@@ -151,3 +151,17 @@ func TestReplayLinksToTheAttemptThatAnsweredIt(t *testing.T) {
 		t.Errorf("link text %q does not name attempt 1", link.Text())
 	}
 }
+
+// A request with no parameters lets TCSS decide what to scan, but only if it was sent: a refused
+// one's page says no parameters were given.
+func TestRequestWithoutParametersSaysWhatHappened(t *testing.T) {
+	h := newHarness(t)
+	if resp := h.postJSON(`{}`); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("POST {} = %d, want 422", resp.StatusCode)
+	}
+	doc := document(t, h.get("/scans/1"))
+	got := strings.TrimSpace(doc.Find(`section[aria-labelledby=request-heading] p`).Text())
+	if got != "No parameters were given." {
+		t.Errorf("request section says %q; want %q", got, "No parameters were given.")
+	}
+}
