@@ -190,7 +190,7 @@ type AuditView struct {
 	Rows           []AuditRow
 	NextQuery      string // query string of the next (older) page, "" when this is the last
 	FirstQuery     string // query string of the newest page with the same filters, "" on it
-	ExportQuery    string // the filters as a query string, for the downloads
+	ExportQuery    string // the filters alone as a query string: a download holds every page
 	Chain          ChainView
 }
 

@@ -178,7 +178,7 @@ func (s *server) apiAudit(w http.ResponseWriter, r *http.Request) error {
 		ans.Records = []audit.Record{}
 	}
 	if next != 0 {
-		ans.Next = "audit" + a.filterQuery("before", strconv.FormatInt(next, 10))
+		ans.Next = "audit" + a.pageQuery(next)
 	}
 	s.writeJSON(w, http.StatusOK, ans)
 	return nil

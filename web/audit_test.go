@@ -90,13 +90,16 @@ func TestAuditPage(t *testing.T) {
 			t.Errorf("links = %q, want %q", got, want)
 		}
 	})
-	t.Run("downloads carry the filters", func(t *testing.T) {
-		doc := document(t, h.get("/audit?outcome=succeeded&limit=1"))
-		if got := doc.Find("#download-csv").AttrOr("href", ""); got != "./audit.csv?limit=1&outcome=succeeded" {
+	t.Run("downloads carry the filters, not the page", func(t *testing.T) {
+		doc := document(t, h.get("/audit?outcome=succeeded&limit=1&before=5"))
+		if got := doc.Find("#download-csv").AttrOr("href", ""); got != "./audit.csv?outcome=succeeded" {
 			t.Errorf("CSV link = %q", got)
 		}
-		if got := doc.Find("#download-jsonl").AttrOr("href", ""); got != "./audit.jsonl?limit=1&outcome=succeeded" {
+		if got := doc.Find("#download-jsonl").AttrOr("href", ""); got != "./audit.jsonl?outcome=succeeded" {
 			t.Errorf("JSONL link = %q", got)
+		}
+		if got := doc.Find(".downloads").Text(); !strings.Contains(got, "all matching records") {
+			t.Errorf("downloads say %q; want them to say they hold all matching records", got)
 		}
 	})
 	t.Run("filters offer every trigger and outcome", func(t *testing.T) {
@@ -242,6 +245,20 @@ func TestAuditExports(t *testing.T) {
 		var rec audit.Record
 		if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil || rec.ID != 2 || rec.Outcome != audit.OutcomeSucceeded {
 			t.Errorf("first line = %+v (%v)", rec, err)
+		}
+	})
+	// A download holds every matching record: the page's paging (limit, before) means nothing
+	// to it, so it neither applies nor checks it.
+	t.Run("paging is not the download's", func(t *testing.T) {
+		for _, path := range []string{"/audit.jsonl?limit=0", "/audit.jsonl?limit=1&before=3", "/audit.jsonl?limit=x&before=y"} {
+			resp := h.get(path)
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("GET %s = %d, want 200", path, resp.StatusCode)
+				continue
+			}
+			if n := len(strings.Split(strings.TrimSpace(body(t, resp)), "\n")); n != 5 {
+				t.Errorf("GET %s: %d records, want all 5", path, n)
+			}
 		}
 	})
 	t.Run("bad filter", func(t *testing.T) {

@@ -31,10 +31,34 @@ type auditQuery struct {
 	limit  int
 }
 
-// parseAuditQuery reads the filters (outcome, trigger, actor, task, from, to) and paging (before,
-// limit) shared by the audit page, its downloads and GET /api/audit. Problems are field errors
-// named after the query parameter.
+// parseAuditQuery reads the filters and paging (before, limit) shared by the audit page and
+// GET /api/audit. Problems are field errors named after the query parameter.
 func parseAuditQuery(q url.Values) (auditQuery, []scan.FieldError) {
+	a, errs := parseAuditFilter(q)
+	a.limit = defaultPageSize
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, scan.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	if v := q.Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			bad("before", "The page cursor %q is not a record ID.", scan.Shorten(v, 40))
+		}
+		a.before = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPageSize {
+			bad("limit", "The page size %q is not a number from 1 to %d.", scan.Shorten(v, 40), maxPageSize)
+		}
+		a.limit = n
+	}
+	return a, errs
+}
+
+// parseAuditFilter reads the filters (outcome, trigger, actor, task, from, to) alone, as the
+// downloads take them: a download holds every matching record, so paging is not its to read.
+func parseAuditFilter(q url.Values) (auditQuery, []scan.FieldError) {
 	var errs []scan.FieldError
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, scan.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
@@ -48,7 +72,6 @@ func parseAuditQuery(q url.Values) (auditQuery, []scan.FieldError) {
 			To:      strings.TrimSpace(q.Get("to")),
 			TaskID:  strings.TrimSpace(q.Get("task")),
 		},
-		limit: defaultPageSize,
 	}
 	t := a.typed
 	if t.Outcome != "" {
@@ -91,25 +114,17 @@ func parseAuditQuery(q url.Values) (auditQuery, []scan.FieldError) {
 	if !a.filter.Since.IsZero() && !a.filter.Until.IsZero() && !a.filter.Until.After(a.filter.Since) {
 		bad("to", "The end date is before the start date.")
 	}
-	if v := q.Get("before"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 {
-			bad("before", "The page cursor %q is not a record ID.", scan.Shorten(v, 40))
-		}
-		a.before = n
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPageSize {
-			bad("limit", "The page size %q is not a number from 1 to %d.", scan.Shorten(v, 40), maxPageSize)
-		}
-		a.limit = n
-	}
 	return a, errs
 }
 
-// filterQuery is the query string ("?…", or "") of the filters, for downloads and paging.
-func (a auditQuery) filterQuery(extra ...string) string {
+// filterQuery is the query string ("?…", or "") of the filters alone, for the downloads.
+func (a auditQuery) filterQuery() string { return a.query(false, 0) }
+
+// pageQuery is the query string ("?…", or "") of the page of records older than before (0: the
+// newest page) with the same filters and page size.
+func (a auditQuery) pageQuery(before int64) string { return a.query(true, before) }
+
+func (a auditQuery) query(paged bool, before int64) string {
 	q := url.Values{}
 	set := func(k, v string) {
 		if v != "" {
@@ -122,11 +137,11 @@ func (a auditQuery) filterQuery(extra ...string) string {
 	set("task", a.typed.TaskID)
 	set("from", a.typed.From)
 	set("to", a.typed.To)
-	if a.limit != defaultPageSize {
+	if paged && a.limit != defaultPageSize {
 		set("limit", strconv.Itoa(a.limit))
 	}
-	for i := 0; i+1 < len(extra); i += 2 {
-		set(extra[i], extra[i+1])
+	if paged && before != 0 {
+		set("before", strconv.FormatInt(before, 10))
 	}
 	if len(q) == 0 {
 		return ""
@@ -172,10 +187,10 @@ func (s *server) showAudit(w http.ResponseWriter, r *http.Request) error {
 	}
 	view.ExportQuery = a.filterQuery()
 	if next != 0 {
-		view.NextQuery = a.filterQuery("before", strconv.FormatInt(next, 10))
+		view.NextQuery = a.pageQuery(next)
 	}
 	if a.before != 0 {
-		view.FirstQuery = a.filterQuery()
+		view.FirstQuery = a.pageQuery(0)
 		if view.FirstQuery == "" {
 			view.FirstQuery = "?"
 		}
@@ -247,11 +262,11 @@ func auditRow(rec audit.Record) templates.AuditRow {
 	return row
 }
 
-// exportAudit streams the records matching the page's filters (all pages, oldest first) in
-// format, through the audit package's writers.
+// exportAudit streams every record matching the page's filters (all pages, oldest first) in
+// format, through the audit package's writers. The page's paging (limit, before) is ignored.
 func (s *server) exportAudit(format audit.Format) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		a, errs := parseAuditQuery(r.URL.Query())
+		a, errs := parseAuditFilter(r.URL.Query())
 		if len(errs) > 0 {
 			return &httpError{status: http.StatusBadRequest, message: "The filters have problems.", fields: errs}
 		}
