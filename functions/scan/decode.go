@@ -18,7 +18,8 @@ const MaxJSONBytes = 512 << 10
 // and `vulscan scan --json` all go through it. It is strict, because a field the API would ignore
 // is a request the caller believes says something it does not:
 //
-//   - the document is one JSON object (or null, which is an empty request), with nothing after it;
+//   - the document is one JSON object, with nothing after it (null is not an object: a caller
+//     sending it has sent no request, not an empty one);
 //   - field names are exact (case-sensitive, unlike encoding/json) and appear once; unknown
 //     fields are refused, except the names in extra: string fields the caller accepts beside the
 //     API's (such as "Schedule" for timers), stored through extra's pointers when present;
@@ -89,7 +90,6 @@ func splitObject(data []byte) ([]member, *FieldError) {
 	}
 	var members []member
 	switch tok {
-	case nil: // null: an empty request
 	case json.Delim('{'):
 		for dec.More() {
 			key, err := dec.Token()
