@@ -188,12 +188,13 @@ func plainReason(rec audit.Record) string {
 		return msg
 	case code == scan.CodeNoOutcomeRecorded:
 		return "No outcome was recorded: the process ended or the audit store failed while TCSS was being called. " +
-			"A scan may or may not have started: check the TCSS console before trying again. If the process logged TCSS's answer, " +
-			"vulscan audit reconcile --from-log records it here."
+			"A scan may or may not have started: check the TCSS console for a new scan task. If the process logged TCSS's answer, " +
+			"vulscan audit reconcile --from-log records it here." + retryReplays(rec)
 	case rec.Outcome == audit.OutcomeReplayed:
 		return msg
 	case code == scan.CodeOutcomeUnknown:
-		return "The call to TCSS failed after it may have been received (" + msg + "). Check the TCSS console for a new scan task before trying again."
+		return "The call to TCSS failed after it may have been received (" + msg + "). Check the TCSS console for a new scan task." +
+			retryReplays(rec)
 	case code == scan.CodeNotSent:
 		return "The request could not be sent to TCSS: " + msg + ". No scan was started; it is safe to try again."
 	case code == scan.CodeRequestLimitExceeded:
@@ -211,6 +212,16 @@ func plainReason(rec audit.Record) string {
 		return "TCSS answered " + code + ": " + msg
 	}
 	return ""
+}
+
+// retryReplays says what trying an unknown outcome's request again does: with its idempotency
+// key (the same form sent again) it only replays this answer, so a scan needs a new key.
+func retryReplays(rec audit.Record) string {
+	if rec.IdempotencyKey == "" {
+		return " Trying again may start a second scan."
+	}
+	return " Sending the request again with the same idempotency key (or this form again) only shows this answer " +
+		"and starts nothing; to start a scan anyway, start a new form, or send a new idempotency key."
 }
 
 // requestParams lists the normalized request's non-empty fields in the API's order.

@@ -301,3 +301,44 @@ func TestIdempotencyKeysBelongToTheirActor(t *testing.T) {
 		})
 	}
 }
+
+// A lost answer's message sends the caller to the TCSS console, and tells what a retry does: with
+// the same key it only gets this answer again (it never calls TCSS), so starting a scan anyway
+// takes a new key. Without a key, a retry is a new attempt that may start a second scan.
+func TestALostAnswerSaysWhatARetryDoes(t *testing.T) {
+	ctx := context.Background()
+	all := scan.Request{LocalImageScanType: "ALL"}
+	message := func(err error) string {
+		var se *scan.Error
+		if !errors.As(err, &se) || se.Code != scan.EUNKNOWN {
+			t.Fatalf("err = %v, want %s", err, scan.EUNKNOWN)
+		}
+		return se.Message
+	}
+	t.Run("with a key", func(t *testing.T) {
+		r := newRig(t)
+		r.Emulator.InjectFault(createAction, tcsstest.Fault{Drop: true})
+		_, err := r.Service.Start(ctx, all, "lost", caller)
+		first := message(err)
+		r.Emulator.ClearFaults()
+		_, err = r.Service.Start(ctx, all, "lost", caller)
+		for _, msg := range []string{first, message(err)} {
+			for _, says := range []string{"TCSS console", "same idempotency key", "starts nothing", "new idempotency key"} {
+				if !strings.Contains(msg, says) {
+					t.Errorf("message %q does not say %q", msg, says)
+				}
+			}
+		}
+		if n := r.Emulator.Calls(createAction); n != 1 {
+			t.Errorf("TCSS saw %d calls, want 1: the retry replays", n)
+		}
+	})
+	t.Run("without a key", func(t *testing.T) {
+		r := newRig(t)
+		r.Emulator.InjectFault(createAction, tcsstest.Fault{Drop: true})
+		_, err := r.Service.Start(ctx, all, "", caller)
+		if msg := message(err); !strings.Contains(msg, "TCSS console") || strings.Contains(msg, "idempotency key") {
+			t.Errorf("message %q; want the console, and no key it did not use", msg)
+		}
+	})
+}

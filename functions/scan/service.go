@@ -501,8 +501,7 @@ func outcomeError(op string, rec audit.Record, cause error) error {
 		return nil
 	case audit.OutcomeUnknown:
 		return &Error{Code: EUNKNOWN, Op: op, Err: cause, Message: fmt.Sprintf(
-			"TCSS's answer was lost, so a scan may or may not have started (attempt %d). Check the TCSS console before retrying.",
-			rec.PendingID)}
+			"TCSS's answer was lost, so a scan may or may not have started (attempt %d).", rec.PendingID) + keyBound(rec)}
 	}
 	code := EUPSTREAM
 	if rec.ErrorCode == CodeRequestLimitExceeded {
@@ -521,6 +520,17 @@ func keyFreed(rec audit.Record) string {
 		return ""
 	}
 	return " The idempotency key is free again: a retry with it makes a new attempt."
+}
+
+// keyBound tells the caller of an attempt that may have started a scan what a retry does: with
+// the same key it is answered from this attempt and calls TCSS no more, so starting a scan
+// anyway takes a new key; without a key, a retry may start a second scan.
+func keyBound(rec audit.Record) string {
+	if rec.IdempotencyKey == "" {
+		return " Check the TCSS console before retrying."
+	}
+	return " Check the TCSS console for a new scan task. A retry with the same idempotency key gets this answer again and " +
+		"starts nothing; to start a scan anyway, send a new idempotency key."
 }
 
 // describeOutcome says in words what an outcome record holds.
