@@ -527,6 +527,21 @@ func TestAuditMigrateRefusesAnEditedSource(t *testing.T) {
 // Someone who drops the append-only guards and leaves them dropped: verify says so and fails,
 // but leaves the log as it found it (a verifier alters no evidence); export still exports, with a
 // warning; the next command that writes puts the guards back and warns, naming them.
+// seededLogOn seeds a four-record log (seedAuditLog) on backend, "sqlite" or "postgres" (copied
+// there with audit migrate), and returns the directory to run in and the log's DSN.
+func seededLogOn(t *testing.T, backend string) (dir, dsn string) {
+	t.Helper()
+	path := seedAuditLog(t)
+	dir, dsn = filepath.Dir(path), "sqlite:"+path
+	if backend == "postgres" {
+		dsn = sqlstoretest.PostgresDSN(t)
+		if r := runAuditBinary(t, dir, nil, "migrate", "--from", "sqlite:"+path, "--to", dsn); r.exit != 0 {
+			t.Fatalf("copying the log to PostgreSQL: exit %d, %s%s", r.exit, r.stdout, r.stderr)
+		}
+	}
+	return dir, dsn
+}
+
 func TestAuditVerifyNamesMissingGuards(t *testing.T) {
 	cases := []struct {
 		name, backend string
@@ -540,14 +555,7 @@ func TestAuditVerifyNamesMissingGuards(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			path := seedAuditLog(t)
-			dir, dsn := filepath.Dir(path), "sqlite:"+path
-			if c.backend == "postgres" {
-				dsn = sqlstoretest.PostgresDSN(t)
-				if r := runAuditBinary(t, dir, nil, "migrate", "--from", "sqlite:"+path, "--to", dsn); r.exit != 0 {
-					t.Fatalf("copying the log to PostgreSQL: exit %d, %s%s", r.exit, r.stdout, r.stderr)
-				}
-			}
+			dir, dsn := seededLogOn(t, c.backend)
 			dropGuards(t, c.backend, dsn, c.drop)
 			want := "guards missing: " + strings.Join(c.drop, ", ") + "."
 			for range 2 { // the second run finds them missing still: the first changed nothing
@@ -585,14 +593,7 @@ func TestAuditMigrateRefusesASourceWithMissingGuards(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			path := seedAuditLog(t)
-			dir, dsn := filepath.Dir(path), "sqlite:"+path
-			if c.backend == "postgres" {
-				dsn = sqlstoretest.PostgresDSN(t)
-				if r := runAuditBinary(t, dir, nil, "migrate", "--from", "sqlite:"+path, "--to", dsn); r.exit != 0 {
-					t.Fatalf("copying the log to PostgreSQL: exit %d, %s%s", r.exit, r.stdout, r.stderr)
-				}
-			}
+			dir, dsn := seededLogOn(t, c.backend)
 			dropGuards(t, c.backend, dsn, c.drop)
 			want := "guards missing: " + strings.Join(c.drop, ", ") + "."
 			target := filepath.Join(dir, "copy.db")
