@@ -50,9 +50,12 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	}
 	// A malformed entry would be ignored (it trusts or admits nothing), so the operator who wrote
 	// it would believe a site trusted or a name answered that is not: it stops the start instead.
-	originCheck := http.NewCrossOriginProtection()
+	var originCheck *http.CrossOriginProtection
 	for _, o := range strings.Split(getenv("VULSCAN_TRUSTED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
+			if originCheck == nil {
+				originCheck = http.NewCrossOriginProtection()
+			}
 			if err := originCheck.AddTrustedOrigin(o); err != nil {
 				return settings{}, fmt.Errorf("VULSCAN_TRUSTED_ORIGINS: %q is not an origin: want scheme://host[:port], e.g. https://scan.example.com (%v)",
 					scan.Shorten(o, 80), err)
