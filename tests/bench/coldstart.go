@@ -198,17 +198,26 @@ func (s *suite) firstLambdaAnswer(rie, bootstrap string, env []string, event []b
 	if err := cmd.Start(); err != nil {
 		return 0, 0, err
 	}
-	defer func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	}()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			_ = cmd.Wait()
+		}
+	}
+	defer stop()
 	if err := waitListening(invoke); err != nil {
+		stop()
 		return 0, 0, fmt.Errorf("aws-lambda-rie: %v\n%s", err, out.String())
 	}
 	start := time.Now()
 	resp, err := http.Post("http://"+invoke+"/2015-03-31/functions/function/invocations", "application/json", bytes.NewReader(event))
 	if err != nil {
-		return 0, 0, err
+		// Which process failed, and what the emulator and the bootstrap printed, once they stopped
+		// writing to out.
+		stop()
+		return 0, 0, fmt.Errorf("%s under aws-lambda-rie: %v\n%s", filepath.Base(bootstrap), err, out.String())
 	}
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
