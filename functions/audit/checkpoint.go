@@ -148,7 +148,8 @@ func CheckCheckpoints(ctx context.Context, cs CheckpointStore, get func(context.
 	given := givenKey{pub: key, id: KeyID(key)}
 	if len(key) == ed25519.SeedSize {
 		// A signing key is as long as a verify key, so one given by mistake parses as one.
-		given.seedID = KeyID(ed25519.NewKeyFromSeed(key).Public().(ed25519.PublicKey))
+		pair := ed25519.NewKeyFromSeed(key).Public().(ed25519.PublicKey)
+		given.seedID, given.seedPair = KeyID(pair), base64.StdEncoding.EncodeToString(pair)
 	}
 	err := cs.EachCheckpoint(ctx, func(c Checkpoint) error {
 		out.Checked++
@@ -175,12 +176,13 @@ func CheckCheckpoints(ctx context.Context, cs CheckpointStore, get func(context.
 	return out, nil
 }
 
-// givenKey is the key a verifier gave, with its ID, and the ID of the verify key it would pair
-// with if it were a signing key.
+// givenKey is the key a verifier gave, with its ID, and the verify key it would pair with if it
+// were a signing key (its ID, and as GenerateKeys writes it).
 type givenKey struct {
-	pub    ed25519.PublicKey
-	id     string
-	seedID string
+	pub      ed25519.PublicKey
+	id       string
+	seedID   string
+	seedPair string
 }
 
 func signatureFinding(c Checkpoint, key givenKey) *CheckpointFinding {
@@ -189,10 +191,9 @@ func signatureFinding(c Checkpoint, key givenKey) *CheckpointFinding {
 		return &CheckpointFinding{c.Seq, KindUnsigned, "it carries no signature"}
 	case c.KeyID != key.id && c.KeyID == key.seedID:
 		// The verify key is public, so naming it here gives nothing away.
-		verify := base64.StdEncoding.EncodeToString(ed25519.NewKeyFromSeed(key.pub).Public().(ed25519.PublicKey))
 		return &CheckpointFinding{c.Seq, KindOtherKey, fmt.Sprintf(
 			"signed by key %s; the key given is its signing key (%s), not its verify key: give %s=%s, and keep the signing key away from whoever only verifies",
-			c.KeyID, EnvSigningKey, EnvVerifyKey, verify)}
+			c.KeyID, EnvSigningKey, EnvVerifyKey, key.seedPair)}
 	case c.KeyID != key.id:
 		return &CheckpointFinding{c.Seq, KindOtherKey, fmt.Sprintf("signed by key %s, not by the given key %s", c.KeyID, key.id)}
 	}

@@ -252,11 +252,15 @@ func (a *Authenticator) howToAuthenticate() string {
 	return strings.Join(ways, ", or ")
 }
 
-// isLoopback reports whether a RemoteAddr (host:port) is a loopback address.
-func isLoopback(remoteAddr string) bool {
-	host, _, err := net.SplitHostPort(remoteAddr)
+// isLoopback reports whether addr (a RemoteAddr host:port, or a host alone) names this machine:
+// a loopback address, or localhost.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		host = remoteAddr
+		host = addr
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -99,7 +98,7 @@ func NewOIDC(cfg OIDCConfig) (*OIDC, error) {
 	switch {
 	case cfg.Issuer == "" || err != nil || issuer.Host == "":
 		return nil, errors.New("VULSCAN_OIDC_ISSUER: want the provider's issuer URL, e.g. https://accounts.google.com")
-	case issuer.Scheme != "https" && !(issuer.Scheme == "http" && loopbackHost(issuer.Hostname())):
+	case issuer.Scheme != "https" && !(issuer.Scheme == "http" && isLoopback(issuer.Hostname())):
 		// Discovery names the keys that sign the ID tokens, and the token exchange carries the
 		// client secret: whoever is on the path of plain http could sign in as anyone.
 		return nil, fmt.Errorf("VULSCAN_OIDC_ISSUER %q: want an https URL (plain http only on localhost or a loopback address): "+
@@ -140,18 +139,8 @@ func NewOIDC(cfg OIDCConfig) (*OIDC, error) {
 
 func validRedirect(s string) bool {
 	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http" && loopbackHost(u.Hostname())) && u.Host != "" &&
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname())) && u.Host != "" &&
 		strings.HasSuffix(u.Path, "/auth/callback")
-}
-
-// loopbackHost reports whether host (no port) names this machine, where plain http crosses no
-// network.
-func loopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // discover returns the provider, fetching its discovery document on first use; a failure is
