@@ -199,7 +199,8 @@ func startLambdaWith(t *testing.T, emu *tcsstest.Emulator, tcssURL string, env .
 	bin := vulscanBinary(t)
 	dir := t.TempDir()
 	dsn := "sqlite:" + filepath.Join(dir, "audit.db")
-	invokeAddr, runtimeAddr := freeAddr(t), freeAddr(t)
+	addrs := freeAddrs(t, 2)
+	invokeAddr, runtimeAddr := addrs[0], addrs[1]
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr,
 		"--runtime-api-address", runtimeAddr, bin)
 	cmd.Dir = dir

@@ -131,12 +131,25 @@ func requireTool(t testing.TB, name string) string {
 // freeAddr returns a loopback address with a port that was free a moment ago.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	return freeAddrs(t, 1)[0]
+}
+
+// freeAddrs returns n loopback addresses with distinct ports that were free a moment ago. Each
+// port is held until all are chosen: the kernel may hand a port just released straight back,
+// and two calls of freeAddr then name one port twice (the runtime emulator, given it for both of
+// its addresses, fails to listen and resets the test's first invocation).
+func freeAddrs(t testing.TB, n int) []string {
+	t.Helper()
+	addrs := make([]string, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		addrs = append(addrs, l.Addr().String())
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addrs
 }
 
 // lockedBuffer collects a process's output while the test reads it.

@@ -189,7 +189,8 @@ func order(i int, a, b string) []string {
 // firstLambdaAnswer starts the runtime emulator with bootstrap, waits until it listens, and
 // times the first invocation; it returns the function's HTTP status.
 func (s *suite) firstLambdaAnswer(rie, bootstrap string, env []string, event []byte) (time.Duration, int, error) {
-	invoke, api := freeAddr(), freeAddr()
+	addrs := freeAddrs(2)
+	invoke, api := addrs[0], addrs[1]
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invoke, "--runtime-api-address", api, bootstrap)
 	cmd.Env, cmd.Dir = env, s.dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -294,13 +295,25 @@ func (s *suite) scfColdStart() ([]row, error) {
 }
 
 // freeAddr is a loopback address whose port was free a moment ago.
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
+func freeAddr() string { return freeAddrs(1)[0] }
+
+// freeAddrs is n loopback addresses with distinct ports that were free a moment ago. Each port is
+// held until all are chosen: the kernel may hand a port just released straight back, and two
+// calls of freeAddr then named one port twice. The runtime emulator, given it for both of its
+// addresses, panics ("bind: address already in use") and resets the timed invocation: a
+// scratch harness with the same two calls hit it twice in about 500 starts, and a full run had
+// lost its Lambda figure to such a reset before the suite printed the emulator's output.
+func freeAddrs(n int) []string {
+	addrs := make([]string, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			panic(err)
+		}
+		defer l.Close()
+		addrs = append(addrs, l.Addr().String())
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addrs
 }
 
 // waitListening polls addr until it accepts a connection (30 s at most).
