@@ -426,6 +426,32 @@ Taken on 2026-12-03 on this machine (go1.26.8); the figures above are the curren
   (-cold-runs); at load 0.6 three such runs gave 1.15, 1.20 and 1.21 times. What would give it
   margin is a first answer without templ's render and initialisation in the deploy binary, which
   is templ, a dependency DESIGN.md chose.
+  Then, on a machine whose process starts had become about four times slower (the anchor's
+  median 14 to 19 ms, from 4), the ratio read 1.19 to 1.32 on unchanged code. Where that
+  goes: a fresh page costs about 15 us to fault in here (a Go program touching 2,000 new pages:
+  14 to 15 us each; with MAP_POPULATE about 1 us), so a start's time follows the pages it
+  touches more than the work it does. The file the program runs from moves the ratio most. The
+  bootstrap and the hello-world as the linker wrote them (through a mapping, as this suite runs
+  them): 20.6 and 15.4 ms, 1.34x, 502 and 401 page faults; the same bytes written to new files
+  with one write(2) each: 15.2 and 13.5 ms, 1.13x, 396 and 340 faults; the bootstrap's copy
+  dropped from the cache (posix_fadvise DONTNEED) and read back by exec: 20.4 ms and 507 faults
+  again. This kernel (6.18) keeps a file written in one go in large folios and maps a whole folio
+  on a fault, and a file written through a mapping or read back from disk in 4 KB pages: the
+  suite's figure is the second, the conservative case; which of the two Lambda's kernel gives,
+  this machine cannot tell. Identical copies differ too (four of each, read back, interleaved,
+  40 starts each: the bootstrap's medians 20.8 to 22.6 ms, the hello-world's 19.4 to 20.7), so
+  one run's ratio carries two files' luck, about 0.04 either way. Exec to main alone (both
+  programs exiting at main's first line, 200 runs interleaved; scratch builds): 12.3 against
+  9.3 ms; in perf, package initialisation is 47% of the difference (templ's safehtml patterns,
+  templ and html/template 40% of that; compiled on first use instead, 0.35 ms less; without
+  lib/pq, 0.45 ms less) and the runtime's start 9% (the itab table), the rest page faults spread
+  over both. Tried and not kept, each measured against the commit before with copies of both
+  builds: a reader of the event's JSON of our own instead of encoding/json into maps made the
+  dispatcher's decode 0.74 ms shorter, but the first touches it had paid moved to what came
+  next (crypto/rand's first read 0.10 to 0.34 ms, the render 0.30 to 0.46), 0.10 ms net from
+  the event to the reply (1457 to 1361 us, medians of 61 starts); building the app while
+  aws-lambda-go fetches the first event, 0.0 to 0.17 ms (two runs, four copies a side, 40 starts
+  each); growing the main goroutine's stack first, within noise.
 - **Deploy size**: 7.47 MB before this work, 4.62 MB at 85c7629 (go1.27.3, zip -X; arm64 4.13 MB). The release build
   leaves out the SQLite driver (modernc.org/sqlite and libc, 1.85 MB zipped; a deployed function
   keeps its log in PostgreSQL, and the release binary refuses a sqlite: DSN at start); PostgreSQL
