@@ -59,6 +59,7 @@ const maxExprLen = 256
 // number, a range `a-b`, a step `*/n`, `a/n` or `a-b/n`, or a comma-separated list of those;
 // months and days of the week may be named (JAN, MON). Day of week 0 is Sunday. When both the
 // day of month and the day of week are restricted, a day matching either is due (as in cron).
+// An expression that no date matches (31 February) is refused.
 func ParseCron(expr string) (Cron, error) {
 	if len(expr) > maxExprLen {
 		return Cron{}, fmt.Errorf("cron expression longer than %d characters", maxExprLen)
@@ -79,6 +80,12 @@ func ParseCron(expr string) (Cron, error) {
 	c.second, c.minute, c.hour, c.dom, c.month, c.dow = sets[0][0], sets[1][0], sets[2][0], sets[3][0], sets[4][0], sets[5][0]
 	c.year = sets[6]
 	c.domStar, c.dowStar = parts[3] == "*" || parts[3] == "?", parts[5] == "*" || parts[5] == "?"
+	// Each field can be valid and the whole still name no date (31 February, 29 February of a
+	// year that is no leap year): a schedule that is never due would have its every timer
+	// refused, so it is refused here, where its owner sees why.
+	if c.Next(time.Date(firstYear, 1, 1, 0, 0, 0, 0, time.UTC).Add(-time.Second)).IsZero() {
+		return Cron{}, fmt.Errorf("cron expression %q is never due: no date from %d to %d has that day of month or day of week in those months and years", expr, firstYear, lastYear)
+	}
 	return c, nil
 }
 

@@ -102,6 +102,9 @@ func TestParseCronRejects(t *testing.T) {
 		{"unknown name", "0 0 0 * FOO * *", "month"},
 		{"empty list item", "0 0 1,,2 * * * *", "hour"},
 		{"too long", strings.Repeat("1,", 200) + "1 * * * * * *", "longer"},
+		{"31 February", "0 0 2 31 2 * *", "never due"},
+		{"31 February, April or June", "0 0 2 31 2,4,6 * *", "never due"},
+		{"29 February of a year that is no leap year", "0 0 0 29 2 * 2027", "never due"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -41,6 +41,7 @@ func TestSchedulesCommand(t *testing.T) {
 		schedule string
 		wantExit int
 		want     []string
+		stderr   string
 	}{
 		{"a missed night", time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC), "nightly=0 0 2 * * * *", exitFailed, []string{
 			"nightly (0 0 2 * * * *)",
@@ -48,12 +49,14 @@ func TestSchedulesCommand(t *testing.T) {
 			"  MISSED: No run recorded for 2026-12-04 02:00 UTC.",
 			"  run 2026-12-05 02:00:03 UTC: attempt 3 succeeded local task 36002",
 			"  run 2026-12-03 02:00:03 UTC: attempt 1 succeeded local task 36001",
-		}},
+		}, ""},
 		{"nothing missed", time.Date(2026, 12, 4, 1, 0, 0, 0, time.UTC), "nightly=0 0 2 * * * *", exitOK, []string{
 			"  next run: 2026-12-04 02:00:00 UTC",
-		}},
-		{"no schedules", time.Now(), "", exitOK, []string{"No schedules are configured"}},
-		{"a bad setting", time.Now(), "nightly=0 0 2 * * *", exitRejected, nil},
+		}, ""},
+		{"no schedules", time.Now(), "", exitOK, []string{"No schedules are configured"}, ""},
+		{"a bad setting", time.Now(), "nightly=0 0 2 * * *", exitRejected, nil, "6 fields"},
+		{"a schedule that is never due", time.Now(), "nightly=0 0 2 * * * *;monthend=0 0 2 31 2 * *", exitRejected, nil,
+			`VULSCAN_SCHEDULES: schedule "monthend": cron expression "0 0 2 31 2 * *" is never due`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			schedulesNow = func() time.Time { return tt.now }
@@ -65,6 +68,9 @@ func TestSchedulesCommand(t *testing.T) {
 				if !strings.Contains(stdout.String(), w) {
 					t.Errorf("output lacks %q:\n%s", w, stdout)
 				}
+			}
+			if !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.stderr, stderr)
 			}
 		})
 	}
