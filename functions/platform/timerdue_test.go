@@ -129,7 +129,7 @@ func TestATimerStartsOnlyAtADueTimeOfItsSchedule(t *testing.T) {
 					if err != nil || json.Unmarshal(out, &res) != nil || res.Outcome != audit.OutcomeSucceeded {
 						t.Fatalf("Handle = %s, %v; want a started scan", out, err)
 					}
-					if want := "timer/" + tt.schedule + "@" + tt.wantKey; recs[0].IdempotencyKey != want {
+					if want := schedule.RunKey(tt.schedule, utc(tt.wantKey)); recs[0].IdempotencyKey != want {
 						t.Errorf("key %q, want %q: the run is keyed by its due time", recs[0].IdempotencyKey, want)
 					}
 					if n := w.Emulator.Calls("CreateVulScanTask"); n != 1 {

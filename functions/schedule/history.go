@@ -3,6 +3,7 @@ package schedule
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
@@ -23,6 +24,7 @@ type Run struct {
 	LocalTaskID    int64
 	RegistryTaskID int64
 	Error          string // the error code of a run that did not start a scan
+	Key            string // its idempotency key: RunKey of the due time it stood for
 }
 
 // History is what a schedule did and will do.
@@ -44,6 +46,15 @@ type RunLog interface {
 
 // Actor is the audit actor of a schedule's timer runs.
 func Actor(name string) string { return "system:timer/" + name }
+
+// RunKey is the idempotency key of the run of schedule name at its due time due: one key per
+// due time, however its timer events write the time, so that a platform retry starts no second
+// scan and a run is known by the due time it stood for.
+func RunKey(name string, due time.Time) string {
+	return runKeyPrefix(name) + due.UTC().Format(time.RFC3339)
+}
+
+func runKeyPrefix(name string) string { return "timer/" + name + "@" }
 
 // Histories tells, for each schedule of set, its latest runs, the due times it missed in the
 // last week (or since the log began, if later), and its next due time after now.
@@ -85,7 +96,7 @@ func runsOf(recs []audit.Record) []Run {
 		if r.PendingID != 0 {
 			continue
 		}
-		run := Run{Attempt: r.ID, At: r.Time.UTC(), Outcome: r.Outcome, Error: r.ErrorCode}
+		run := Run{Attempt: r.ID, At: r.Time.UTC(), Outcome: r.Outcome, Error: r.ErrorCode, Key: r.IdempotencyKey}
 		if out, ok := outcomes[r.ID]; ok {
 			run.Outcome, run.Error = out.Outcome, out.ErrorCode
 			run.LocalTaskID, run.RegistryTaskID = out.LocalTaskID, out.RegistryTaskID
@@ -95,8 +106,8 @@ func runsOf(recs []audit.Record) []Run {
 	return runs
 }
 
-// history finds the missed due times: a due time is kept when some run happened between it and
-// the next due time (a run slightly early counts too, within Grace).
+// history finds the missed due times: a due time is kept when a run was recorded for it (see
+// ranFor).
 func history(sc Schedule, runs []Run, since, now time.Time) History {
 	h := History{Schedule: sc, Next: sc.Next(now), Since: since}
 	h.Runs = runs[:min(len(runs), maxRuns)]
@@ -108,7 +119,7 @@ func history(sc Schedule, runs []Run, since, now time.Time) History {
 		} else if next := sc.Next(due[i]); next.Before(to) {
 			to = next.Add(-Grace)
 		}
-		if !ranBetween(runs, from, to) {
+		if !ranFor(sc, runs, due[i], from, to) {
 			h.Missed = append(h.Missed, due[i])
 		}
 	}
@@ -133,11 +144,32 @@ func DescribeMissed(due time.Time) string {
 	return "No run recorded for " + due.UTC().Format("2006-01-02 15:04") + " UTC."
 }
 
-func ranBetween(runs []Run, from, to time.Time) bool {
+// ranFor reports whether a run was recorded for the due time due of sc: one keyed by it
+// (RunKey), whatever its outcome, since its timer came for that due time. When it was recorded
+// does not count: a timer event refused as no due time of sc (a forged one, or a trigger whose
+// cron the platform reads in another time zone than VULSCAN_SCHEDULES) is recorded between two
+// due times, and stood for neither. Only runs recorded before timers were keyed by their due
+// time (their key is the event's own time, or its request ID) are placed by their time: a run
+// that was not refused, recorded in [from, to).
+func ranFor(sc Schedule, runs []Run, due, from, to time.Time) bool {
+	key := RunKey(sc.Name, due)
 	for _, r := range runs {
-		if !r.At.Before(from) && r.At.Before(to) {
+		if r.Key == key {
+			return true
+		}
+		if r.Outcome != audit.OutcomeRejected && !keyedByDueTime(sc, r.Key) && !r.At.Before(from) && r.At.Before(to) {
 			return true
 		}
 	}
 	return false
+}
+
+// keyedByDueTime reports whether key is RunKey of a due time of sc.
+func keyedByDueTime(sc Schedule, key string) bool {
+	text, ok := strings.CutPrefix(key, runKeyPrefix(sc.Name))
+	if !ok {
+		return false
+	}
+	t, err := time.Parse(time.RFC3339, text)
+	return err == nil && key == RunKey(sc.Name, t) && sc.Cron.Prev(t).Equal(t)
 }

@@ -98,3 +98,114 @@ func TestSchedulesCommandLine(t *testing.T) {
 		})
 	}
 }
+
+// A run counts for the due time its timer came for, as its idempotency key names it (the
+// platform keys a timer run by its due time), not for whichever due time it was recorded near:
+// a timer refused as no due time of its schedule ran nothing, and on a schedule due more often
+// than the grace a run is recorded nearer other due times than its own.
+func TestSchedulesCommandCountsARunForItsOwnDueTime(t *testing.T) {
+	type attempt struct {
+		at      string // when it was recorded
+		key     string
+		outcome audit.Outcome
+	}
+	tests := []struct {
+		name     string
+		schedule string
+		now      string
+		logBegan string // a CLI record's time before the attempts; "": the first attempt begins the log
+		attempts []attempt
+		wantExit int
+		want     []string
+		dontWant string
+	}{
+		{
+			// SCF read the trigger's cron in UTC, not Beijing time: its events came at 02:00 UTC,
+			// eight hours off every due time of VULSCAN_SCHEDULES, and were refused. docs/deploy.md
+			// tells operators that `vulscan schedules` shows exactly this as missed runs.
+			name: "timers refused as eight hours off", schedule: "nightly=0 0 18 * * * *", now: "2026-12-05T09:00:00Z", logBegan: "2026-12-03T12:00:00Z",
+			attempts: []attempt{
+				{"2026-12-04T02:00:01Z", "timer/nightly@2026-12-04T02:00:00Z", audit.OutcomeRejected},
+				{"2026-12-05T02:00:01Z", "timer/nightly@2026-12-05T02:00:00Z", audit.OutcomeRejected},
+			},
+			wantExit: exitFailed,
+			want: []string{"MISSED: No run recorded for 2026-12-04 18:00 UTC.", "MISSED: No run recorded for 2026-12-03 18:00 UTC.",
+				"run 2026-12-05 02:00:01 UTC: attempt 3 rejected forbidden"},
+		},
+		{
+			name: "a run refused for its argument at its due time is that due time's run", schedule: "nightly=0 0 2 * * * *", now: "2026-12-04T09:00:00Z", logBegan: "2026-12-03T12:00:00Z",
+			attempts: []attempt{{"2026-12-04T02:00:01Z", "timer/nightly@2026-12-04T02:00:00Z", audit.OutcomeRejected}},
+			wantExit: exitOK, want: []string{"run 2026-12-04 02:00:01 UTC: attempt 2 rejected"}, dontWant: "MISSED",
+		},
+		{
+			name: "every five minutes, from the log's first run", schedule: "every5=0 */5 * * * * *", now: "2026-12-04T02:50:00Z",
+			attempts: []attempt{
+				{"2026-12-04T02:00:00.2Z", "timer/every5@2026-12-04T02:00:00Z", audit.OutcomeSucceeded},
+				{"2026-12-04T02:05:00.2Z", "timer/every5@2026-12-04T02:05:00Z", audit.OutcomeSucceeded},
+				{"2026-12-04T02:10:00.2Z", "timer/every5@2026-12-04T02:10:00Z", audit.OutcomeSucceeded},
+				{"2026-12-04T02:15:00.2Z", "timer/every5@2026-12-04T02:15:00Z", audit.OutcomeSucceeded},
+				{"2026-12-04T02:20:00.2Z", "timer/every5@2026-12-04T02:20:00Z", audit.OutcomeSucceeded},
+				{"2026-12-04T02:25:00.2Z", "timer/every5@2026-12-04T02:25:00Z", audit.OutcomeSucceeded},
+				{"2026-12-04T02:30:00.2Z", "timer/every5@2026-12-04T02:30:00Z", audit.OutcomeSucceeded},
+				{"2026-12-04T02:35:00.2Z", "timer/every5@2026-12-04T02:35:00Z", audit.OutcomeSucceeded},
+			},
+			wantExit: exitOK, dontWant: "MISSED",
+		},
+	}
+	defer func(f func() time.Time) { schedulesNow = f }(schedulesNow)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := "sqlite:" + filepath.Join(t.TempDir(), "audit.db")
+			store, err := openAuditStore(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name, _, _ := strings.Cut(tt.schedule, "=")
+			// Each due time since the log began was owed a run.
+			if began, err := time.Parse(time.RFC3339, tt.logBegan); err == nil {
+				if _, err := store.Append(ctx, audit.Record{Time: began, Trigger: audit.TriggerCLI, Actor: "ops",
+					Action: audit.ActionCreateVulScanTask, Params: json.RawMessage(`{}`), Outcome: audit.OutcomeRejected, ErrorCode: "invalid"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, a := range tt.attempts {
+				at, _ := time.Parse(time.RFC3339Nano, a.at)
+				rec := audit.Record{Time: at, Trigger: audit.TriggerTimer, Actor: "system:timer/" + name, Action: audit.ActionCreateVulScanTask,
+					Params: json.RawMessage(`{"RegistryImageScanType":"NOT_SCAN"}`), IdempotencyKey: a.key, Outcome: a.outcome}
+				if a.outcome == audit.OutcomeRejected {
+					rec.ErrorCode = "forbidden"
+				} else {
+					rec.Outcome = audit.OutcomePending
+				}
+				open, err := store.Append(ctx, rec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if a.outcome != audit.OutcomeRejected {
+					done := open
+					done.ID, done.PrevHash, done.Hash, done.PendingID, done.Outcome, done.LocalTaskID = 0, "", "", open.ID, a.outcome, 36000+open.ID
+					if _, err := store.Append(ctx, done); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			store.Close()
+			now, _ := time.Parse(time.RFC3339, tt.now)
+			schedulesNow = func() time.Time { return now }
+			e, stdout, stderr := testEnv("", map[string]string{"VULSCAN_SCHEDULES": tt.schedule})
+			code := runSchedules(ctx, []string{"--dsn", dsn}, e)
+			if code != tt.wantExit {
+				t.Errorf("exit %d, want %d\n%s%s", code, tt.wantExit, stdout, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stdout.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, stdout)
+				}
+			}
+			if tt.dontWant != "" && strings.Contains(stdout.String(), tt.dontWant) {
+				t.Errorf("output has %q:\n%s", tt.dontWant, stdout)
+			}
+		})
+	}
+}
