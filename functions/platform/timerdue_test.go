@@ -91,7 +91,10 @@ func TestATimerStartsOnlyAtADueTimeOfItsSchedule(t *testing.T) {
 			wantKey: "2026-12-04T02:00:00Z"},
 
 		{name: "late beyond the grace", schedule: "nightly", at: "2026-12-04T02:15:01Z", now: "2026-12-04T02:16:00Z",
-			wantErr: []string{`"nightly"`, "2026-12-04T02:15:01Z", "2026-12-04T02:00:00Z and 2026-12-05T02:00:00Z"}},
+			wantErr: []string{`"nightly"`, "2026-12-04T02:15:01Z", "2026-12-04T02:00:00Z and 2026-12-05T02:00:00Z", "at most 15 minutes past"}},
+		{name: "eight hours off, as a trigger read in another time zone", schedule: "nightly", at: "2026-12-04T18:00:00Z", now: "2026-12-04T18:00:01Z",
+			wantErr: []string{`"nightly"`, "2026-12-04T18:00:00Z", "not a due time of nightly (0 0 2 * * * * in VULSCAN_SCHEDULES, read in UTC)",
+				"2026-12-04T02:00:00Z and 2026-12-05T02:00:00Z"}},
 		{name: "early", schedule: "nightly", at: "2026-12-04T01:59:59Z", now: "2026-12-04T02:00:00Z",
 			wantErr: []string{`"nightly"`, "2026-12-04T01:59:59Z", "2026-12-03T02:00:00Z and 2026-12-04T02:00:00Z"}},
 		{name: "QA's forged time of today", schedule: "nightly", at: "2026-12-04T08:09:37Z", now: "2026-12-04T08:14:50Z",

@@ -47,8 +47,8 @@ func (s Schedule) Due(at, now time.Time) (time.Time, error) {
 	}
 	due := s.Cron.Prev(at)
 	if due.IsZero() || at.Sub(due) > Grace {
-		return time.Time{}, fmt.Errorf("the time %s is not a due time of %s (%s): its nearest due times are %s and %s, and a run may be at most %s past its due time",
-			stamp(at), s.Name, s.Cron, stamp(due), stamp(s.Cron.Next(at)), Grace)
+		return time.Time{}, fmt.Errorf("the time %s is not a due time of %s (%s in %s, read in UTC): its nearest due times are %s and %s, and a run may be at most %d minutes past its due time",
+			stamp(at), s.Name, s.Cron, Setting, stamp(due), stamp(s.Cron.Next(at)), int(Grace/time.Minute))
 	}
 	if next := s.Cron.Next(due); !next.IsZero() && now.After(next.Add(Grace)) {
 		return time.Time{}, fmt.Errorf("the time %s stands for the due time %s of %s, whose run is over: %s was due again at %s (latest due time %s)",
