@@ -11,8 +11,10 @@ import (
 )
 
 // TestREADMEExamples runs the README's own examples as a reader would paste them: the curl call
-// against `task run`-equivalent wiring, and every `vulscan scan` and `vulscan audit verify`
-// command against the same kind of audit log. An example that stops working fails here.
+// against `task run`-equivalent wiring, and every `vulscan scan`, `vulscan audit verify`,
+// `vulscan audit export` and `vulscan schedules` command against the same kind of audit log,
+// with the README's own VULSCAN_SCHEDULES. An example that stops working, or stops printing
+// what the README says it prints, fails here.
 func TestREADMEExamples(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
 	if err != nil {
@@ -41,25 +43,46 @@ func TestREADMEExamples(t *testing.T) {
 	t.Run("operator commands", func(t *testing.T) {
 		dir := t.TempDir()
 		dsn := "sqlite:" + filepath.Join(dir, "audit.db")
-		commands := regexp.MustCompile("`(vulscan (?:scan|audit verify)[^`]*)`").FindAllStringSubmatch(text, -1)
-		ran := 0
+		// The schedules the commands see: the example of VULSCAN_SCHEDULES in "Settings".
+		setting := regexp.MustCompile("(?m)^\\| `VULSCAN_SCHEDULES` \\|[^\n]*?`(nightly=[^`]*)`").FindStringSubmatch(text)
+		if setting == nil {
+			t.Fatal("the README's Settings give no example of VULSCAN_SCHEDULES")
+		}
+		// What each command prints, as the README's table says: the scan's JSON, verify's
+		// "ok: N records" and anchor, the export's records, and each schedule with its next run.
+		wantOut := map[string][]string{
+			"scan":         {`"outcome": "succeeded"`},
+			"audit verify": {"ok: ", "anchor: "},
+			"audit export": {`"action":"CreateVulScanTask"`},
+			"schedules":    {"nightly (" + strings.TrimPrefix(setting[1], "nightly=") + ")", "next run: "},
+		}
+		commands := regexp.MustCompile("`(vulscan (scan|audit verify|audit export|schedules)[^`]*)`").FindAllStringSubmatch(text, -1)
+		ran := map[string]int{}
 		for _, m := range commands {
-			line := m[1]
+			line, command := m[1], m[2]
 			if strings.ContainsAny(line, "[{…") || strings.Contains(line, "ID:HASH") {
 				continue // a synopsis with placeholders, not an example
 			}
 			args := append(shellWords(t, line)[1:], "--dsn", dsn)
 			c := exec.Command(vulscanBinary(t), args...)
 			c.Dir = dir
-			c.Env = append(localEnv(), "VULSCAN_TCSS_ENDPOINT=emulator")
-			out, err := c.CombinedOutput()
-			if err != nil {
-				t.Errorf("%s: %v\n%s", line, err, out)
+			c.Env = append(localEnv(), "VULSCAN_TCSS_ENDPOINT=emulator", "VULSCAN_SCHEDULES="+setting[1])
+			var stdout, stderr strings.Builder
+			c.Stdout, c.Stderr = &stdout, &stderr
+			if err := c.Run(); err != nil {
+				t.Errorf("%s: %v\n%s%s", line, err, stdout.String(), stderr.String())
 			}
-			ran++
+			for _, want := range wantOut[command] {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("%s printed no %q:\n%s", line, want, stdout.String())
+				}
+			}
+			ran[command]++
 		}
-		if ran < 2 {
-			t.Errorf("ran %d README commands; want the scan example and audit verify", ran)
+		for command := range wantOut {
+			if ran[command] == 0 {
+				t.Errorf("ran no README example of vulscan %s; ran %v", command, ran)
+			}
 		}
 	})
 }
