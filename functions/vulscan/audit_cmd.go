@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,22 +92,28 @@ func auditFlags(name string, e env) (*flag.FlagSet, *string) {
 }
 
 // storeFlags is the flag set of a command that reads the audit store: its --dsn flag, and usage
-// printed for -h.
+// printed for -h (see parseAuditFlags).
 func storeFlags(command, usage string, e env) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.Usage = func() { fmt.Fprint(e.stderr, usage) }
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage) }
 	dsn := fs.String("dsn", "", "audit store: sqlite:PATH or postgres://… (default: VULSCAN_AUDIT_DSN, else "+defaultAuditDSN+")")
 	return fs, dsn
 }
 
 // parseAuditFlags parses args, refusing positional arguments; it reports the exit code to use
-// when parsing failed.
+// when parsing failed. -h prints the usage (fs.Usage, written to fs.Output()) on stdout, as
+// `vulscan --help` and `vulscan audit --help` do, so that it can be paged or searched; a bad
+// flag is one line on stderr, not that line followed by the whole usage, which scrolls it away.
 func parseAuditFlags(fs *flag.FlagSet, args []string, e env) (int, bool) {
+	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(e.stdout)
+			fs.Usage()
 			return exitOK, false
 		}
+		fmt.Fprintf(e.stderr, "%s: %v (%s --help lists the flags)\n", fs.Name(), err, fs.Name())
 		return exitRejected, false
 	}
 	if fs.NArg() > 0 {
@@ -314,7 +321,7 @@ func reportCheckpoints(ctx context.Context, store audit.Store, rep audit.Report,
 func runAuditKeygen(args []string, e env) int {
 	fs := flag.NewFlagSet("vulscan audit keygen", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.Usage = func() { fmt.Fprint(e.stderr, auditUsage()) }
+	fs.Usage = func() { fmt.Fprint(fs.Output(), auditUsage()) }
 	if code, ok := parseAuditFlags(fs, args, e); !ok {
 		return code
 	}

@@ -660,3 +660,39 @@ func TestAuditVerifyReadsALogAnOlderVulscanWrote(t *testing.T) {
 		t.Errorf("verify of an older log: exit %d, %q %q", r.exit, r.stdout, r.stderr)
 	}
 }
+
+// Every audit subcommand prints its help on stdout (exit 0), as `vulscan audit --help` does, and
+// a bad flag as one line on stderr (exit 2) rather than that line followed by the whole usage.
+func TestAuditSubcommandHelpAndBadFlags(t *testing.T) {
+	for _, tt := range []struct {
+		args       []string
+		wantExit   int
+		wantStdout string
+		wantStderr string
+	}{
+		{[]string{"verify", "--help"}, exitOK, "  vulscan audit verify [--anchor ID:HASH]", ""},
+		{[]string{"export", "-h"}, exitOK, "  vulscan audit export [--format jsonl|csv]", ""},
+		{[]string{"reconcile", "--help"}, exitOK, "  vulscan audit reconcile [--older-than DURATION]", ""},
+		{[]string{"migrate", "--help"}, exitOK, "  vulscan audit migrate --from DSN --to DSN", ""},
+		{[]string{"keygen", "--help"}, exitOK, "  vulscan audit keygen", ""},
+		{[]string{"reconcile", "--older-than", "1x"}, exitRejected, "",
+			"vulscan audit reconcile: invalid value \"1x\" for flag -older-than: parse error (vulscan audit reconcile --help lists the flags)\n"},
+		{[]string{"export", "--actor"}, exitRejected, "",
+			"vulscan audit export: flag needs an argument: -actor (vulscan audit export --help lists the flags)\n"},
+		{[]string{"export", "--task-id", "abc"}, exitRejected, "",
+			"vulscan audit export: invalid value \"abc\" for flag -task-id: parse error (vulscan audit export --help lists the flags)\n"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			e, stdout, stderr := testEnv("", nil)
+			if code := runAudit(context.Background(), tt.args, e); code != tt.wantExit {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tt.wantExit, stdout, stderr)
+			}
+			if !strings.Contains(stdout.String(), tt.wantStdout) || (tt.wantStdout == "") != (stdout.Len() == 0) {
+				t.Errorf("stdout %q, want %q", stdout, tt.wantStdout)
+			}
+			if stderr.String() != tt.wantStderr {
+				t.Errorf("stderr %q, want %q", stderr, tt.wantStderr)
+			}
+		})
+	}
+}

@@ -26,7 +26,7 @@ type importer interface {
 func runAuditMigrate(ctx context.Context, args []string, e env) int {
 	fs := flag.NewFlagSet("vulscan audit migrate", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.Usage = func() { fmt.Fprint(e.stderr, auditUsage()) }
+	fs.Usage = func() { fmt.Fprint(fs.Output(), auditUsage()) }
 	from := fs.String("from", "", "the store to copy: sqlite:PATH or postgres://…")
 	to := fs.String("to", "", "the empty store to copy into: sqlite:PATH or postgres://…")
 	if code, ok := parseAuditFlags(fs, args, e); !ok {

@@ -77,23 +77,29 @@ func TestSchedulesCommand(t *testing.T) {
 }
 
 // TestSchedulesCommandLine: the command line is checked before any setting or store is read.
+// Help goes to stdout, as `vulscan --help` does; a bad flag is one line on stderr.
 func TestSchedulesCommandLine(t *testing.T) {
 	for _, tt := range []struct {
 		args       []string
 		wantExit   int
+		wantStdout string
 		wantStderr string
 	}{
-		{[]string{"-h"}, exitOK, "vulscan schedules [--dsn DSN]"},
-		{[]string{"extra"}, exitRejected, `vulscan schedules: unexpected argument "extra"`},
-		{[]string{"--nope"}, exitRejected, "flag provided but not defined: -nope"},
+		{[]string{"-h"}, exitOK, "usage:\n  vulscan schedules [--dsn DSN]", ""},
+		{[]string{"--help"}, exitOK, "usage:\n  vulscan schedules [--dsn DSN]", ""},
+		{[]string{"extra"}, exitRejected, "", "vulscan schedules: unexpected argument \"extra\"\n"},
+		{[]string{"--nope"}, exitRejected, "", "vulscan schedules: flag provided but not defined: -nope (vulscan schedules --help lists the flags)\n"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			e, stdout, stderr := testEnv("", map[string]string{"VULSCAN_SCHEDULES": "nightly=0 0 2 * * * *"})
 			if code := runSchedules(context.Background(), tt.args, e); code != tt.wantExit {
 				t.Fatalf("exit %d, want %d\n%s%s", code, tt.wantExit, stdout, stderr)
 			}
-			if !strings.Contains(stderr.String(), tt.wantStderr) {
-				t.Errorf("stderr lacks %q:\n%s", tt.wantStderr, stderr)
+			if !strings.Contains(stdout.String(), tt.wantStdout) || (tt.wantStdout == "") != (stdout.Len() == 0) {
+				t.Errorf("stdout %q, want %q", stdout, tt.wantStdout)
+			}
+			if stderr.String() != tt.wantStderr {
+				t.Errorf("stderr %q, want %q", stderr, tt.wantStderr)
 			}
 		})
 	}
