@@ -9,11 +9,13 @@ import (
 	"github.com/vulscan/vulscan/functions/audit"
 )
 
-// Bounds of a schedule's history: how far back it looks, how many runs and missed times it lists.
+// Bounds of a schedule's history: how far back it looks, how many of its records it reads, how
+// many runs and missed times it lists.
 const (
-	lookBack  = 7 * 24 * time.Hour
-	maxRuns   = 10
-	maxMissed = 20
+	lookBack   = 7 * 24 * time.Hour
+	maxRecords = 1000
+	maxRuns    = 10
+	maxMissed  = 20
 )
 
 // Run is one attempt a schedule's timer made, as the audit log tells it.
@@ -74,13 +76,27 @@ func Histories(ctx context.Context, log RunLog, set Set, now time.Time) ([]Histo
 	}
 	out := make([]History, 0, len(set))
 	for _, sc := range set {
-		recs, err := log.List(ctx, audit.Filter{Trigger: audit.TriggerTimer, Actor: Actor(sc.Name), Since: since.Add(-lookBack), Limit: 1000})
+		recs, err := log.List(ctx, audit.Filter{Trigger: audit.TriggerTimer, Actor: Actor(sc.Name), Since: since.Add(-lookBack), Limit: maxRecords})
 		if err != nil {
 			return nil, fmt.Errorf("schedule history %s: %w", sc.Name, err)
 		}
-		out = append(out, history(sc, runsOf(recs), since, now))
+		out = append(out, history(sc, runsOf(recs), readSince(recs, since), now))
 	}
 	return out, nil
+}
+
+// readSince is when missed runs are looked for from, given a schedule's records as read (newest
+// first): since, unless more records were there than were read (a schedule due every few
+// minutes fills maxRecords in a few days, and so do refused forged events). Then the runs before
+// the oldest record read are unknown, and their due times must not be called missed.
+func readSince(recs []audit.Record, since time.Time) time.Time {
+	if len(recs) < maxRecords {
+		return since
+	}
+	if oldest := recs[len(recs)-1].Time.UTC(); oldest.After(since) {
+		return oldest
+	}
+	return since
 }
 
 // runsOf pairs opening records with their outcomes; recs are newest first.

@@ -215,3 +215,38 @@ func TestSchedulesCommandCountsARunForItsOwnDueTime(t *testing.T) {
 		})
 	}
 }
+
+// A schedule due every minute leaves more records in a week than the command reads: due times
+// older than the oldest record it read are not known to be missed, and are not reported so.
+func TestSchedulesCommandCallsNothingMissedBeyondTheRecordsItRead(t *testing.T) {
+	ctx := context.Background()
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "audit.db")
+	store, err := openAuditStore(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)
+	const runs = 600 // every minute for ten hours, on time: 1200 records
+	for i := range runs {
+		due := start.Add(time.Duration(i) * time.Minute)
+		open, err := store.Append(ctx, audit.Record{Time: due.Add(500 * time.Millisecond), Trigger: audit.TriggerTimer,
+			Actor: "system:timer/often", Action: audit.ActionCreateVulScanTask, Params: json.RawMessage(`{"RegistryImageScanType":"NOT_SCAN"}`),
+			IdempotencyKey: "timer/often@" + due.Format(time.RFC3339), Outcome: audit.OutcomePending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := open
+		done.ID, done.PrevHash, done.Hash, done.PendingID, done.Outcome, done.RegistryTaskID = 0, "", "", open.ID, audit.OutcomeSucceeded, 36000+open.ID
+		done.Time = due.Add(time.Second)
+		if _, err := store.Append(ctx, done); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.Close()
+	defer func(f func() time.Time) { schedulesNow = f }(schedulesNow)
+	schedulesNow = func() time.Time { return start.Add(runs*time.Minute - 30*time.Second) }
+	e, stdout, stderr := testEnv("", map[string]string{"VULSCAN_SCHEDULES": "often=0 * * * * * *"})
+	if code := runSchedules(ctx, []string{"--dsn", dsn}, e); code != exitOK || strings.Contains(stdout.String(), "MISSED") {
+		t.Errorf("exit %d, want %d and no missed run: every due time had its run\n%s%s", code, exitOK, stdout, stderr)
+	}
+}
