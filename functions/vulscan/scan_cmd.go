@@ -225,7 +225,7 @@ func parseScanArgs(args []string, e env) (scanInvocation, error) {
 	p.boolean(fs, "IsLatest", &r.IsLatest)
 	fs.StringVar(&jsonText, "json", "", "the request as a JSON object, or - to read it from stdin")
 	fs.StringVar(&inv.key, "idempotency-key", "", "idempotency key: the same key and request start at most one scan")
-	fs.StringVar(&inv.actor, "actor", "", "who is asking, for the audit log (default: the OS user)")
+	fs.StringVar(&inv.actor, "actor", "", "who is asking, for the audit log (default: the OS user; not system:…)")
 	fs.StringVar(&inv.dsn, "dsn", "", "audit store, sqlite:PATH or postgres://… (default: VULSCAN_AUDIT_DSN)")
 
 	if err := fs.Parse(args); err != nil {
@@ -245,6 +245,12 @@ func parseScanArgs(args []string, e env) (scanInvocation, error) {
 		} else {
 			inv.req = req
 		}
+	}
+	if reservedActor(inv.actor) {
+		p.add("", fmt.Sprintf("--actor %q: actors starting with %q are the runs vulscan starts on its own (system:timer/<schedule>, system:invoke); "+
+			"a scan from the command line cannot be one: give a person's or a team's name, or leave --actor out for the OS user",
+			scan.Shorten(inv.actor, 64), reservedActorPrefix))
+		inv.actor = "" // the refusal is recorded under the OS user, not under the name refused
 	}
 	if inv.actor == "" {
 		inv.actor = defaultActor(e)
@@ -266,6 +272,18 @@ func decodeJSONFlag(text string, stdin io.Reader) (scan.Request, error) {
 		}
 	}
 	return scan.DecodeJSON(data, nil)
+}
+
+// reservedActorPrefix starts the actors of the runs vulscan starts on its own: timers
+// (system:timer/<schedule>) and direct invocations (system:invoke).
+const reservedActorPrefix = "system:"
+
+// reservedActor reports whether --actor names one of vulscan's own actors. Idempotency keys are
+// the actor's, so `--actor system:timer/nightly --idempotency-key timer/nightly@<due>` would take
+// tonight's run: the timer would get the command line's attempt back and start nothing, and the
+// log would show a system actor acting from a terminal.
+func reservedActor(actor string) bool {
+	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(actor)), reservedActorPrefix)
 }
 
 // defaultActor is the OS user, else $USER, else "unknown".
@@ -455,7 +473,8 @@ Or the whole request as JSON: --json '{"LocalImageScanType":"ALL"}' (--json - re
 
 Other flags:
   --idempotency-key K   the same key with the same request starts at most one scan
-  --actor NAME          who is asking, for the audit log (default: the OS user)
+  --actor NAME          who is asking, for the audit log (default: the OS user); system:… is
+                        vulscan's own (timers, invocations) and refused
   --dsn DSN             audit store, sqlite:PATH or postgres://… (default: VULSCAN_AUDIT_DSN)
 
 Prints the attempt as JSON. Exit status: 0 started, 2 input refused, 1 TCSS or audit log failure.

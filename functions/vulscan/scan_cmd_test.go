@@ -416,6 +416,8 @@ func TestScanCommandRefusesInvalidInputWithExit2(t *testing.T) {
 		{"JSON of the wrong type names the field", []string{"--json", `{"LocalTaskID":"7"}`}, "LocalTaskID", "positive whole number"},
 		{"a rule across fields names the field", []string{"--LocalImageScanType", "IMAGEIDS"}, "LocalImageIDs", "is required when LocalImageScanType is IMAGEIDS"},
 		{"an empty request says what to choose", nil, "LocalImageScanType", "selects no images"},
+		{"an actor of vulscan's own runs is refused", []string{"--actor", "system:timer/nightly", "--idempotency-key", "timer/nightly@2026-12-05T02:00:00Z",
+			"--RegistryImageScanType", "NOT_SCAN"}, "", `--actor "system:timer/nightly": actors starting with "system:" are the runs vulscan starts on its own`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -493,6 +495,7 @@ func TestRefusedCommandLinesAreRecorded(t *testing.T) {
 	for i, args := range [][]string{
 		{"--json", `{"LocalImageScanType":"ALL","Bogus":1}`, "--idempotency-key", "cli-bad-1"},
 		{"--RegistryImageScanType", "IMAGEIDS", "--RegistryImageIDs", "abc", "--actor", "ops"},
+		{"--RegistryImageScanType", "NOT_SCAN", "--actor", "System:invoke"},
 	} {
 		r := f.run(t, nil, args...)
 		if r.exit != exitRejected || r.out.AttemptID != int64(i+1) || r.out.Outcome != audit.OutcomeRejected {
@@ -513,7 +516,7 @@ func TestRefusedCommandLinesAreRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"cli " + osUser.Username + " rejected cli-bad-1", "cli ops rejected "}; !slices.Equal(got, want) {
+	if want := []string{"cli " + osUser.Username + " rejected cli-bad-1", "cli ops rejected ", "cli " + osUser.Username + " rejected "}; !slices.Equal(got, want) {
 		t.Errorf("records %q, want %q", got, want)
 	}
 	if f.emu.Calls("CreateVulScanTask") != 0 {
