@@ -36,6 +36,13 @@ func runAuditReconcile(ctx context.Context, args []string, e env) int {
 	if code, ok := parseAuditFlags(fs, args, e); !ok {
 		return code
 	}
+	if *fromLog != "" && (isSet(fs, "since") || isSet(fs, "older-than")) {
+		// They choose which pending attempts to close; --from-log closes none of those, it puts
+		// back every stranded outcome of FILE. Ignoring them would look like a filter that is not.
+		fmt.Fprintln(e.stderr, "vulscan audit reconcile: --from-log cannot be combined with --since or --older-than: "+
+			"those choose the pending attempts to close as unknown; --from-log puts back every outcome in its file. Run them separately")
+		return exitRejected
+	}
 	if *olderThan < scan.MaxCallDuration {
 		fmt.Fprintf(e.stderr, "vulscan audit reconcile: --older-than must be at least %s, the longest call: "+
 			"an attempt pending for %s may still be in flight, and its call would record an outcome after the unknown\n",

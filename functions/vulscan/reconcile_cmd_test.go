@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -65,6 +66,27 @@ func TestReconcileRefusesAnOlderThanBelowTheLongestCall(t *testing.T) {
 	r := runAuditBinary(t, dir, nil, "reconcile", "--dsn", "sqlite:"+path, "--older-than", scan.MaxCallDuration.String())
 	if r.exit != exitOK || !strings.Contains(r.stdout, "closed: attempt 4 as unknown") || !stillPending(t, path, live) {
 		t.Errorf("reconcile --older-than %s: exit %d, %q %q; want attempt 4 closed, %d left", scan.MaxCallDuration, r.exit, r.stdout, r.stderr, live)
+	}
+}
+
+// --since and --older-than choose the attempts to close as unknown; --from-log puts back the
+// outcomes of a file and closes none: combined, they are refused, not silently ignored.
+func TestReconcileFromLogRefusesTheFlagsOfClosing(t *testing.T) {
+	path := seedAuditLog(t)
+	dir := filepath.Dir(path)
+	logFile := filepath.Join(dir, "function.log")
+	if err := os.WriteFile(logFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, extra := range [][]string{{"--since", "2026-12-01"}, {"--older-than", "1h"}, {"--older-than", "50s", "--since", "2026-12-01T00:00:00Z"}} {
+		args := append([]string{"reconcile", "--dsn", "sqlite:" + path, "--from-log", logFile}, extra...)
+		r := runAuditBinary(t, dir, nil, args...)
+		if r.exit != exitRejected || !strings.Contains(r.stderr, "--from-log cannot be combined with --since or --older-than") || r.stdout != "" {
+			t.Errorf("%v: exit %d, %q %q; want %d and the flags named", args, r.exit, r.stdout, r.stderr, exitRejected)
+		}
+	}
+	if !stillPending(t, path, 4) {
+		t.Errorf("a refused reconcile closed attempts")
 	}
 }
 
