@@ -62,8 +62,7 @@ func (d *Dispatcher) handleTimer(ctx context.Context, kind Kind, inv Invocation,
 	}
 	run, err := readTimer(kind, raw)
 	if err != nil {
-		d.logger.ErrorContext(ctx, "malformed timer event", "kind", kind, "request_id", inv.RequestID, "err", err)
-		return nil, fmt.Errorf("platform: malformed %s event: %w", kind, err)
+		return nil, d.rejectMalformed(ctx, kind, inv, raw, err)
 	}
 	var schedule, scheduledTime string
 	req, decodeErr := scan.DecodeJSON(run.argument, map[string]*string{
@@ -115,6 +114,40 @@ func (d *Dispatcher) dueTime(name, scheduled string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("the scheduled time %q is not a time such as 2026-12-04T02:00:00Z", scan.Shorten(scheduled, 40))
 	}
 	return sc.Due(at, now)
+}
+
+// rejectMalformed records a timer event that does not decode (a field of the wrong type) as a
+// refusal under the schedule it names, if that much can be read, and returns the invocation's
+// error: it was a timer invocation, and every refusal of one is on the record.
+func (d *Dispatcher) rejectMalformed(ctx context.Context, kind Kind, inv Invocation, raw []byte, cause error) error {
+	name := firstNonEmpty(looseTimerName(kind, raw), unnamedSchedule)
+	caller := scan.Caller{Trigger: audit.TriggerTimer, Actor: "system:timer/" + name, Access: "timer", FunctionRequestID: inv.RequestID}
+	refusal := &scan.Error{Code: scan.EINVALID, Op: "platform.timer", Err: cause,
+		Message: fmt.Sprintf("The timer %q was refused: its %s event is malformed: %v.", scan.Shorten(name, 64), kind, cause)}
+	attempt, _ := d.opts.Scans.Reject(ctx, "", caller, refusal)
+	d.logger.ErrorContext(ctx, "malformed timer event", "kind", kind, "request_id", inv.RequestID, "schedule", name,
+		"attempt", attempt.ID(), "err", cause)
+	return fmt.Errorf("platform: malformed %s event: %w", kind, cause)
+}
+
+// looseTimerName is the schedule name a timer event gives, read on its own: an event that does
+// not decode as a whole may still name its trigger. "" when it names none, or not as a string.
+func looseTimerName(kind Kind, raw []byte) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return ""
+	}
+	var name string
+	var resources []string
+	switch kind {
+	case KindSCFTimer:
+		_ = json.Unmarshal(fields["TriggerName"], &name)
+	case KindEventBridge:
+		if json.Unmarshal(fields["resources"], &resources) == nil {
+			name = ruleName(resources)
+		}
+	}
+	return name
 }
 
 // rejectUntimely records a timer whose time is no due time of its schedule (a forged or

@@ -431,3 +431,41 @@ func TestThePlatformsTriggerNameDecidesTheSchedule(t *testing.T) {
 		})
 	}
 }
+
+// A timer event that does not decode (a field of the wrong type, as a hand-made test event may
+// have) starts nothing and fails the invocation, and is recorded as a rejected timer attempt
+// under the schedule it names, as an event of no known shape is recorded: every refusal of an
+// invocation that could start a scan is on the record.
+func TestAMalformedTimerEventIsRecordedAsRefused(t *testing.T) {
+	tests := []struct {
+		name, event, actor, says string
+	}{
+		{"SCF Message that is a number", `{"Type":"Timer","TriggerName":"nightly","Time":"2026-12-04T02:00:00Z","Message":42}`,
+			"system:timer/nightly", "the timer Message must be a string"},
+		{"SCF Time that is a number", `{"Type":"Timer","TriggerName":"nightly","Time":1764813600,"Message":"{}"}`,
+			"system:timer/nightly", "cannot unmarshal number"},
+		{"SCF TriggerName that is a number", `{"Type":"Timer","TriggerName":7,"Time":"2026-12-04T02:00:00Z","Message":"{}"}`,
+			"system:timer/unnamed", "cannot unmarshal number"},
+		{"EventBridge time that is a number", `{"source":"aws.events","detail-type":"Scheduled Event","time":1764813600,` +
+			`"resources":["arn:aws:events:ap-southeast-1:123456789012:rule/nightly"],"detail":{}}`, "system:timer/nightly", "cannot unmarshal number"},
+		{"EventBridge resources that are a string", `{"source":"aws.events","detail-type":"Scheduled Event","time":"2026-12-04T02:00:00Z",` +
+			`"resources":"arn:aws:events:ap-southeast-1:123456789012:rule/nightly","detail":{}}`, "system:timer/unnamed", "cannot unmarshal string"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			out, err := dispatcher(w).Handle(context.Background(), Invocation{RequestID: "req-bad"}, []byte(tt.event))
+			if err == nil || out != nil {
+				t.Fatalf("Handle = %s, %v; want the invocation failed", out, err)
+			}
+			recs := w.Records(t)
+			if len(recs) != 1 || recs[0].Outcome != audit.OutcomeRejected || recs[0].Trigger != audit.TriggerTimer ||
+				recs[0].Actor != tt.actor || recs[0].FunctionRequestID != "req-bad" || !strings.Contains(recs[0].ErrorMessage, tt.says) {
+				t.Fatalf("records = %+v; want one rejected timer attempt of %s saying %q", recs, tt.actor, tt.says)
+			}
+			if n := w.Emulator.Calls("CreateVulScanTask"); n != 0 {
+				t.Errorf("TCSS called %d times for a malformed timer event", n)
+			}
+		})
+	}
+}
