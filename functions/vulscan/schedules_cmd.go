@@ -40,12 +40,20 @@ func runSchedules(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stdout, "No schedules are configured: set %s, e.g. nightly=0 0 2 * * * *\n", schedule.Setting)
 		return exitOK
 	}
-	store, err := openExistingAuditStore(ctx, *dsn, e)
+	// It only reads the log, as export does: putting missing append-only guards back (as a
+	// writing open does) would erase the finding `vulscan audit verify` reports them by.
+	store, err := readExistingAuditStore(ctx, *dsn, e)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "vulscan schedules: %v\n", err)
 		return exitFailed
 	}
 	defer store.Close()
+	switch guards, err := guardsFinding(ctx, store); {
+	case err != nil:
+		fmt.Fprintf(e.stderr, "vulscan schedules: warning: %v\n", err)
+	case guards != "":
+		fmt.Fprintf(e.stderr, "vulscan schedules: warning: %s\n", guards)
+	}
 	hs, err := schedule.Histories(ctx, store, set, schedulesNow())
 	if err != nil {
 		fmt.Fprintf(e.stderr, "vulscan schedules: %v\n", err)

@@ -250,3 +250,30 @@ func TestSchedulesCommandCallsNothingMissedBeyondTheRecordsItRead(t *testing.T) 
 		t.Errorf("exit %d, want %d and no missed run: every due time had its run\n%s%s", code, exitOK, stdout, stderr)
 	}
 }
+
+// `vulscan schedules` only reads the log, as export does: append-only guards it finds missing
+// stay missing (the evidence `vulscan audit verify` reports them by), with a warning on stderr.
+func TestSchedulesCommandLeavesMissingGuardsMissing(t *testing.T) {
+	for _, c := range []struct {
+		backend string
+		drop    []string
+	}{
+		{"sqlite", []string{"audit_log_no_update", "audit_log_no_delete"}},
+		{"postgres", []string{"audit_log_no_truncate"}},
+	} {
+		t.Run(c.backend, func(t *testing.T) {
+			dir, dsn := seededLogOn(t, c.backend)
+			dropGuards(t, c.backend, dsn, c.drop)
+			want := "guards missing: " + strings.Join(c.drop, ", ") + "."
+			// Due only in 2099: nothing missed, whenever the seeded log began.
+			e, stdout, stderr := testEnv("", map[string]string{"VULSCAN_SCHEDULES": "yearly=0 0 2 1 1 * 2099"})
+			if code := runSchedules(context.Background(), []string{"--dsn", dsn}, e); code != exitOK ||
+				!strings.Contains(stderr.String(), "vulscan schedules: warning: "+want) {
+				t.Errorf("schedules: exit %d, stderr %q; want 0 and a warning %q\n%s", code, stderr, want, stdout)
+			}
+			if r := runAuditBinary(t, dir, nil, "verify", "--dsn", dsn); r.exit != exitFailed || !strings.Contains(r.stdout, want) {
+				t.Errorf("verify after schedules: exit %d, %q; want the guards still reported missing", r.exit, r.stdout)
+			}
+		})
+	}
+}
