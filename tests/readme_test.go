@@ -40,6 +40,28 @@ func TestREADMEExamples(t *testing.T) {
 		}
 	})
 
+	t.Run("dsn flag", func(t *testing.T) {
+		// The README lists the commands that take --dsn; each one's help must offer it.
+		line := regexp.MustCompile("(?m)^Each command that reads or writes the audit log \\(([^)]*)\\) takes `--dsn`").FindStringSubmatch(text)
+		if line == nil {
+			t.Fatal("the README does not say which commands take --dsn")
+		}
+		// A log that is not there: each command fails on it, none on the flag.
+		dsn := "sqlite:" + filepath.Join(t.TempDir(), "none", "audit.db")
+		for _, m := range regexp.MustCompile("`([a-z]+)`").FindAllStringSubmatch(line[1], -1) {
+			args := []string{m[1], "--dsn", dsn}
+			if m[1] != "scan" && m[1] != "schedules" {
+				args = append([]string{"audit"}, args...)
+			}
+			c := exec.Command(vulscanBinary(t), args...)
+			c.Env = append(localEnv(), "VULSCAN_SCHEDULES=nightly=0 0 2 * * * *")
+			out, _ := c.CombinedOutput()
+			if strings.Contains(string(out), "not defined: -dsn") || strings.Contains(string(out), "unknown flag --dsn") {
+				t.Errorf("vulscan %s does not take --dsn:\n%s", strings.Join(args, " "), out)
+			}
+		}
+	})
+
 	t.Run("operator commands", func(t *testing.T) {
 		dir := t.TempDir()
 		dsn := "sqlite:" + filepath.Join(dir, "audit.db")
