@@ -43,6 +43,11 @@ func runAuditReconcile(ctx context.Context, args []string, e env) int {
 			"those choose the pending attempts to close as unknown; --from-log puts back every outcome in its file. Run them separately")
 		return exitRejected
 	}
+	if *olderThan < 0 {
+		fmt.Fprintf(e.stderr, "vulscan audit reconcile: --older-than %s is negative: give how long an attempt must have been pending "+
+			"to be closed, at least %s (the longest call), e.g. --older-than 1h\n", *olderThan, scan.MaxCallDuration)
+		return exitRejected
+	}
 	if *olderThan < scan.MaxCallDuration {
 		fmt.Fprintf(e.stderr, "vulscan audit reconcile: --older-than must be at least %s, the longest call: "+
 			"an attempt pending for %s may still be in flight, and its call would record an outcome after the unknown\n",

@@ -53,11 +53,14 @@ func TestReconcileRefusesAnOlderThanBelowTheLongestCall(t *testing.T) {
 	path := seedAuditLog(t)
 	dir := filepath.Dir(path)
 	live := appendPending(t, path, time.Now())
-	want := "--older-than must be at least " + scan.MaxCallDuration.String()
-	for _, value := range []string{"0s", "-5s", "49s"} {
-		r := runAuditBinary(t, dir, nil, "reconcile", "--dsn", "sqlite:"+path, "--older-than", value)
-		if r.exit != exitRejected || !strings.Contains(r.stderr, want) || strings.Contains(r.stdout, "closed") {
-			t.Errorf("reconcile --older-than %s: exit %d, %q %q; want %d and %q", value, r.exit, r.stdout, r.stderr, exitRejected, want)
+	for _, tt := range []struct{ value, want string }{
+		{"0s", "--older-than must be at least " + scan.MaxCallDuration.String()},
+		{"49s", "--older-than must be at least " + scan.MaxCallDuration.String()},
+		{"-5s", "--older-than -5s is negative: give how long an attempt must have been pending to be closed, at least " + scan.MaxCallDuration.String()},
+	} {
+		r := runAuditBinary(t, dir, nil, "reconcile", "--dsn", "sqlite:"+path, "--older-than", tt.value)
+		if r.exit != exitRejected || !strings.Contains(r.stderr, tt.want) || strings.Contains(r.stdout, "closed") {
+			t.Errorf("reconcile --older-than %s: exit %d, %q %q; want %d and %q", tt.value, r.exit, r.stdout, r.stderr, exitRejected, tt.want)
 		}
 	}
 	if !stillPending(t, path, live) || !stillPending(t, path, 4) {
