@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -26,15 +27,30 @@ func TestEveryPageShowsTheEmulatorBanner(t *testing.T) {
 		{"real TCSS", web.Config{}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, withEmulator(tt.config.Emulator))
+			h := newHarness(t, withEmulator(tt.config.Emulator), withAllowedHosts("example.com"))
 			resp := h.postForm(url.Values{"LocalImageScanType": {"IMAGEIDS"}, "LocalImageIDs": {localImage('a')},
 				"IdempotencyKey": {"banner-1"}})
 			if resp.StatusCode != http.StatusSeeOther {
 				t.Fatalf("form post: %d", resp.StatusCode)
 			}
 			attempt := strings.TrimPrefix(strings.TrimPrefix(resp.Header.Get("Location"), "."), "/")
+			pages := map[string]*http.Response{}
 			for _, path := range []string{"/", "/" + attempt, "/audit", "/no-such-page", "/scans/999999"} {
-				doc := document(t, h.get(path))
+				pages[path] = h.get(path)
+			}
+			// The pages the guards in front of the routes answer themselves.
+			crossSite := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("LocalImageScanType=ALL"))
+			crossSite.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			crossSite.Header.Set("Sec-Fetch-Site", "cross-site")
+			pages["a cross-site post (403)"] = h.do(crossSite)
+			wrongHost := httptest.NewRequest(http.MethodGet, "/", nil)
+			wrongHost.Host = "rebound.example"
+			pages["a wrong Host (421)"] = h.do(wrongHost)
+			if a, b := pages["a cross-site post (403)"].StatusCode, pages["a wrong Host (421)"].StatusCode; a != http.StatusForbidden || b != http.StatusMisdirectedRequest {
+				t.Fatalf("cross-site post %d, wrong Host %d; want 403 and 421", a, b)
+			}
+			for path, resp := range pages {
+				doc := document(t, resp)
 				banner := doc.Find(".emulator-banner[role=status]")
 				switch {
 				case tt.want && (banner.Length() != 1 || !strings.Contains(banner.Text(), emulator) || !strings.Contains(banner.Text(), "not to Tencent Cloud")):
