@@ -17,6 +17,12 @@ import (
 // pickerPageSize is how many rows a picker page shows.
 const pickerPageSize = 20
 
+// maxPickerPage bounds the page a picker's address may ask for, so that its offset stays a
+// small number; it is far past the end of any inventory, and a page past the end shows the last
+// page. (A bound of 1000 pages stopped the pager at 20,000 assets: "Next page" led back to page
+// 1000 of a larger estate.)
+const maxPickerPage = math.MaxInt32 / pickerPageSize
+
 // maxFilterLen bounds a picker's search texts.
 const maxFilterLen = 128
 
@@ -69,7 +75,7 @@ func (s *server) showPicker(w http.ResponseWriter, r *http.Request) error {
 		HasTag: kind.hasTag, Columns: kind.columns, Selected: len(selected), Page: 1,
 	}
 	if p, err := strconv.Atoi(q.Get("page")); (err == nil || errors.Is(err, strconv.ErrRange)) && p > 1 {
-		view.Page = min(p, 1000) // a number too large for an int is past every end too
+		view.Page = min(p, maxPickerPage) // a number too large for an int is past every end too
 	}
 	for _, name := range formOrder {
 		for _, v := range state[name] {

@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 )
 
@@ -176,5 +179,58 @@ func TestFormOffersThePickers(t *testing.T) {
 	}
 	if first := doc.Find("form button[type=submit]").First(); first.Text() != "Start scan" {
 		t.Errorf("Enter in a field would press %q, not Start scan", first.Text())
+	}
+}
+
+// inventoryOf is an inventory of n local images, img0 to img<n-1>, served a page at a time, as
+// a large estate's would be.
+type inventoryOf int64
+
+func (n inventoryOf) LocalImages(_ context.Context, q scan.InventoryQuery) (scan.Page[scan.LocalImage], error) {
+	page := scan.Page[scan.LocalImage]{Total: int64(n)}
+	for i := int64(q.Offset); i < int64(q.Offset+q.Limit) && i < int64(n); i++ {
+		page.Items = append(page.Items, scan.LocalImage{ID: fmt.Sprintf("sha256:%064x", i), Name: fmt.Sprint("img", i)})
+	}
+	return page, nil
+}
+
+func (inventoryOf) RegistryImages(context.Context, scan.InventoryQuery) (scan.Page[scan.RegistryImage], error) {
+	return scan.Page[scan.RegistryImage]{}, nil
+}
+
+func (inventoryOf) Clusters(context.Context, scan.InventoryQuery) (scan.Page[scan.Cluster], error) {
+	return scan.Page[scan.Cluster]{}, nil
+}
+
+func withInventory(inv scan.Inventory) harnessOption {
+	return func(c *harnessConfig) { c.inventory = inv }
+}
+
+// Every page of a large inventory is reachable: "Next page" always leads to the next page, up to
+// the last one.
+func TestPickerPagesThroughALargeInventory(t *testing.T) {
+	h := newHarness(t, withInventory(inventoryOf(100_000)))
+	tests := []struct {
+		page, pageOf, first, next string
+	}{
+		{"1000", "Page 1000 of 5000 (100000 local images)", "img19980", "1001"},
+		{"1001", "Page 1001 of 5000 (100000 local images)", "img20000", "1002"},
+		{"4999", "Page 4999 of 5000 (100000 local images)", "img99960", "5000"},
+		{"5000", "Page 5000 of 5000 (100000 local images)", "img99980", ""},
+		{"5001", "Page 5000 of 5000 (100000 local images)", "img99980", ""},
+	}
+	for _, tt := range tests {
+		t.Run("page "+tt.page, func(t *testing.T) {
+			doc := document(t, h.get("/pick/local?page="+tt.page))
+			if got := doc.Find("#page-of").Text(); got != tt.pageOf {
+				t.Errorf("pager %q, want %q", got, tt.pageOf)
+			}
+			if got := doc.Find("#results tbody label").First().Text(); got != tt.first {
+				t.Errorf("first row %q, want %q", got, tt.first)
+			}
+			if got := doc.Find("#next-page").AttrOr("value", ""); got != tt.next {
+				t.Errorf("next page %q, want %q", got, tt.next)
+			}
+		})
 	}
 }
