@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/templates"
@@ -22,6 +24,12 @@ const pickerPageSize = 20
 // page. (A bound of 1000 pages stopped the pager at 20,000 assets: "Next page" led back to page
 // 1000 of a larger estate.)
 const maxPickerPage = math.MaxInt32 / pickerPageSize
+
+// pickerTimeout bounds TCSS's answers behind one picker page (two calls when the page asked for
+// is past the end): a slow TCSS gets the person the page with its error and their selection
+// kept, well before the server's WriteTimeout or the function's timeout cuts the connection.
+// A variable for the tests.
+var pickerTimeout = 10 * time.Second
 
 // maxFilterLen bounds a picker's search texts.
 const maxFilterLen = 128
@@ -132,10 +140,12 @@ func (s *server) fillPicker(r *http.Request, v *templates.PickerView, kind picke
 		v.Kept = selected
 		return pickerNotice("TCSS's inventory is not available here; type the IDs into the form instead.")
 	}
-	rows, total, err := s.pickerRows(r, v)
+	ctx, cancel := context.WithTimeout(r.Context(), pickerTimeout)
+	defer cancel()
+	rows, total, err := s.pickerRows(ctx, v)
 	if last := max(1, int(math.Ceil(float64(total)/pickerPageSize))); err == nil && len(rows) == 0 && v.Page > last && total > 0 {
 		v.Page = last
-		rows, total, err = s.pickerRows(r, v)
+		rows, total, err = s.pickerRows(ctx, v)
 	}
 	v.Rows, v.Total = rows, total
 	v.Pages = max(1, int(math.Ceil(float64(v.Total)/pickerPageSize)))
@@ -157,19 +167,19 @@ func (s *server) fillPicker(r *http.Request, v *templates.PickerView, kind picke
 }
 
 // pickerRows asks TCSS for v's page of its kind of inventory: the rows and the total that match.
-func (s *server) pickerRows(r *http.Request, v *templates.PickerView) ([]templates.PickerRow, int64, error) {
+func (s *server) pickerRows(ctx context.Context, v *templates.PickerView) ([]templates.PickerRow, int64, error) {
 	query := scan.InventoryQuery{Name: v.Name, Tag: v.Tag, Registry: v.Repo, Offset: (v.Page - 1) * pickerPageSize, Limit: pickerPageSize}
 	var rows []templates.PickerRow
 	switch v.Kind {
 	case "local":
-		page, err := s.inventory.LocalImages(r.Context(), query)
+		page, err := s.inventory.LocalImages(ctx, query)
 		for _, img := range page.Items {
 			rows = append(rows, templates.PickerRow{ID: img.ID, Label: img.Name, Cells: []string{
 				img.ID, itoa(img.Hosts), itoa(img.Containers), img.ScanStatus, itoa(img.Vulns)}})
 		}
 		return rows, page.Total, err
 	case "registry":
-		page, err := s.inventory.RegistryImages(r.Context(), query)
+		page, err := s.inventory.RegistryImages(ctx, query)
 		for _, img := range page.Items {
 			latest := ""
 			if img.Latest {
@@ -180,7 +190,7 @@ func (s *server) pickerRows(r *http.Request, v *templates.PickerView) ([]templat
 		}
 		return rows, page.Total, err
 	case "cluster":
-		page, err := s.inventory.Clusters(r.Context(), query)
+		page, err := s.inventory.Clusters(ctx, query)
 		for _, c := range page.Items {
 			rows = append(rows, templates.PickerRow{ID: c.ID, Label: c.Name, Cells: []string{c.ID, c.Type, c.Version, c.Status}})
 		}

@@ -7,11 +7,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+	"github.com/vulscan/vulscan/web"
 )
 
 func TestPickerListsAndFilters(t *testing.T) {
@@ -232,5 +234,38 @@ func TestPickerPagesThroughALargeInventory(t *testing.T) {
 				t.Errorf("next page %q, want %q", got, tt.next)
 			}
 		})
+	}
+}
+
+// stalledInventory answers no list until its caller gives up (or, so that a caller that never
+// does fails the test instead of hanging it, until a minute has passed: then it answers a page).
+type stalledInventory struct{ inventoryOf }
+
+func (stalledInventory) LocalImages(ctx context.Context, _ scan.InventoryQuery) (scan.Page[scan.LocalImage], error) {
+	select {
+	case <-ctx.Done():
+		return scan.Page[scan.LocalImage]{}, ctx.Err()
+	case <-time.After(time.Minute):
+		return scan.Page[scan.LocalImage]{Items: []scan.LocalImage{{ID: localImage('a'), Name: "answered late"}}, Total: 1}, nil
+	}
+}
+
+// A TCSS that does not answer the inventory call: the picker gives up within its own bound and
+// says so, keeping the selection and the form's entries, instead of holding the request until
+// the server or the function cuts the connection.
+func TestPickerGivesUpOnASlowTCSS(t *testing.T) {
+	web.SetPickerTimeout(t, 50*time.Millisecond)
+	h := newHarness(t, withInventory(stalledInventory{}))
+	resp := h.get("/pick/local?page=1&sel=" + url.QueryEscape(localImage('b')) + "&RegistryImageScanType=ALL")
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("status %d, want 502", resp.StatusCode)
+	}
+	doc := document(t, resp)
+	if got := doc.Find("#picker-error").Text(); !strings.Contains(got, "could not be reached") {
+		t.Errorf("error %q, want one saying TCSS could not be reached", got)
+	}
+	if doc.Find(`input[type=hidden][name=sel][value="`+localImage('b')+`"]`).Length() != 1 ||
+		doc.Find(`input[type=hidden][name=RegistryImageScanType][value=ALL]`).Length() != 1 {
+		t.Error("the selection or the form's entries are lost")
 	}
 }
