@@ -134,6 +134,29 @@ func TestAuditPage(t *testing.T) {
 			t.Errorf("typed filter not kept: %q", got)
 		}
 	})
+	// A filter the page cannot read looks nothing up: it offers no download (which would hold
+	// every record, not the ones asked for) and does not say that no records match; an error of
+	// a parameter the page has no input for (a hand-edited cursor or page size) is not a link.
+	for _, query := range []string{"from=2026-02-30", "outcome=great", "before=abc", "limit=0", "before=abc&to=soon"} {
+		t.Run("nothing offered for "+query, func(t *testing.T) {
+			resp := h.get("/audit?" + query)
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("status = %d", resp.StatusCode)
+			}
+			doc := document(t, resp)
+			if n := doc.Find("#download-csv, #download-jsonl, #no-records").Length(); n != 0 {
+				t.Errorf("%d downloads or \"No records match\" beside the filter errors", n)
+			}
+			if doc.Find(".error-summary li").Length() == 0 {
+				t.Error("no error listed")
+			}
+			doc.Find(".error-summary a").Each(func(_ int, a *goquery.Selection) {
+				if href := a.AttrOr("href", ""); doc.Find(href).Length() != 1 {
+					t.Errorf("error links to %s, which is not on the page", href)
+				}
+			})
+		})
+	}
 }
 
 func TestAuditPageShowsABrokenChain(t *testing.T) {
