@@ -147,5 +147,7 @@ func (s *server) signInError(err error) error {
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return authError(err)
 	}
-	return &httpError{status: http.StatusBadGateway, message: "The sign-in provider could not be reached. Try again later.", err: err}
+	// Titled for what failed: the status alone would name TCSS (pageTitle), which sign-in never calls.
+	return &httpError{status: http.StatusBadGateway, title: "Sign-in failed",
+		message: "The sign-in provider could not be reached. Try again later.", err: err}
 }

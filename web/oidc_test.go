@@ -363,3 +363,24 @@ func TestOIDCRefusalOfASignedInPersonNamesThem(t *testing.T) {
 		t.Errorf("record actor %q access %q outcome %s; want the person, no access, rejected", rec.Actor, rec.Access, rec.Outcome)
 	}
 }
+
+// A sign-in provider that cannot be reached: the page says the sign-in failed, in its title and
+// heading too, and does not blame TCSS, which sign-in never calls.
+func TestOIDCProviderDownSaysSo(t *testing.T) {
+	p := startProvider(t)
+	h := oidcHarness(t, p, []string{"someone@example.com"}, time.Now)
+	p.Shutdown()
+	resp := h.get("/auth/login?next=audit")
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("status %d, want 502", resp.StatusCode)
+	}
+	doc := document(t, resp)
+	for _, sel := range []string{"title", "h1"} {
+		if got := doc.Find(sel).Text(); strings.Contains(got, "TCSS") || !strings.Contains(got, "Sign-in failed") {
+			t.Errorf("%s %q, want it to say the sign-in failed", sel, got)
+		}
+	}
+	if got := doc.Find(".callout").Text(); !strings.Contains(got, "sign-in provider could not be reached") {
+		t.Errorf("message %q", got)
+	}
+}
