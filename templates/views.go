@@ -253,6 +253,7 @@ type PickerView struct {
 	Pages    int
 	Total    int64
 	Error    string // TCSS could not list (shown instead of rows)
+	Notice   string // a problem with the selection (more IDs ticked than a request takes)
 }
 
 // PickerRow is one asset: its ID (the check box's value), a label naming it, and the cells.

@@ -67,8 +67,8 @@ func (s *server) showPicker(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	state := formState(q)
-	selected := pickerSelection(q, kind, state)
-	if q.Get("use") != "" {
+	selected, over := pickerSelection(q, kind, state)
+	if q.Get("use") != "" && over == 0 {
 		state.Set(kind.field, strings.Join(selected, ", "))
 		if len(selected) > 0 {
 			state.Set(kind.scopeField, kind.scope)
@@ -82,6 +82,16 @@ func (s *server) showPicker(w http.ResponseWriter, r *http.Request) error {
 		Name: clipText(q.Get("q_name")), Tag: clipText(q.Get("q_tag")), Repo: clipText(q.Get("q_repo")),
 		HasTag: kind.hasTag, Columns: kind.columns, Selected: len(selected), Page: 1,
 	}
+	status := http.StatusOK
+	if over > 0 {
+		// Dropping the rest unsaid would scan fewer images than the person ticked.
+		view.Notice = fmt.Sprintf("%d %s are ticked, but a scan takes at most %d listed IDs: only the first %d are kept. "+
+			"Untick some and use these, or choose “All” or “Not yet scanned” in the form instead.",
+			len(selected)+over, kind.noun, scan.MaxListLength, scan.MaxListLength)
+		if q.Get("use") != "" {
+			status = http.StatusUnprocessableEntity
+		}
+	}
 	if p, err := strconv.Atoi(q.Get("page")); (err == nil || errors.Is(err, strconv.ErrRange)) && p > 1 {
 		view.Page = min(p, maxPickerPage) // a number too large for an int is past every end too
 	}
@@ -90,7 +100,6 @@ func (s *server) showPicker(w http.ResponseWriter, r *http.Request) error {
 			view.State = append(view.State, templates.Param{Name: name, Value: v})
 		}
 	}
-	status := http.StatusOK
 	if err := s.fillPicker(r, &view, kind, selected); err != nil {
 		status = http.StatusBadGateway
 		view.Error = err.Error()
@@ -115,20 +124,26 @@ func formState(q url.Values) url.Values {
 
 // pickerSelection is the ticked IDs: those sent back as sel, or, when the picker has just been
 // opened, those already in the form's field. Only well-formed IDs, each once, at most
-// scan.MaxListLength.
-func pickerSelection(q url.Values, kind pickerKind, state url.Values) []string {
-	ids := q["sel"]
+// scan.MaxListLength; over counts the distinct well-formed IDs past that bound.
+func pickerSelection(q url.Values, kind pickerKind, state url.Values) (ids []string, over int) {
+	sent := q["sel"]
 	if !q.Has("page") && !q.Has("use") {
-		ids = splitList(state.Get(kind.field))
+		sent = splitList(state.Get(kind.field))
 	}
-	var out []string
-	for _, id := range ids {
+	seen := map[string]bool{}
+	for _, id := range sent {
 		id = strings.TrimSpace(id)
-		if kind.validID(id) && !slices.Contains(out, id) && len(out) < scan.MaxListLength {
-			out = append(out, id)
+		if !kind.validID(id) || seen[id] {
+			continue
 		}
+		seen[id] = true
+		if len(ids) == scan.MaxListLength {
+			over++
+			continue
+		}
+		ids = append(ids, id)
 	}
-	return out
+	return ids, over
 }
 
 func clipText(s string) string { return scan.Shorten(strings.TrimSpace(s), maxFilterLen) }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -267,5 +268,49 @@ func TestPickerGivesUpOnASlowTCSS(t *testing.T) {
 	if doc.Find(`input[type=hidden][name=sel][value="`+localImage('b')+`"]`).Length() != 1 ||
 		doc.Find(`input[type=hidden][name=RegistryImageScanType][value=ALL]`).Length() != 1 {
 		t.Error("the selection or the form's entries are lost")
+	}
+}
+
+// More IDs ticked than a request takes: the picker says so, and "Use" does not fill the form
+// with only some of them unsaid; up to the bound, "Use" fills it.
+func TestPickerSaysWhenMoreAreTickedThanAScanTakes(t *testing.T) {
+	ticked := func(n int) string {
+		var q []string
+		for i := range n {
+			q = append(q, "sel="+strconv.Itoa(1001+i))
+		}
+		return strings.Join(q, "&")
+	}
+	tests := []struct {
+		name, query string
+		status      int
+		notice      string // "" for none
+	}{
+		{"use 600", "use=1&" + ticked(600), http.StatusUnprocessableEntity, "600 registry images are ticked, but a scan takes at most 500"},
+		{"browse with 600", "page=2&" + ticked(600), http.StatusOK, "600 registry images are ticked, but a scan takes at most 500"},
+		{"use 500", "use=1&" + ticked(500) + "&" + ticked(500), http.StatusSeeOther, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			resp := h.get("/pick/registry?" + tt.query)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			if tt.status == http.StatusSeeOther {
+				loc, _ := url.Parse(resp.Header.Get("Location"))
+				if n := len(strings.Split(loc.Query().Get("RegistryImageIDs"), ", ")); n != 500 {
+					t.Errorf("the form gets %d IDs, want 500", n)
+				}
+				return
+			}
+			doc := document(t, resp)
+			if got := doc.Find("#picker-notice").Text(); !strings.Contains(got, tt.notice) {
+				t.Errorf("notice %q, want %q", got, tt.notice)
+			}
+			if n := doc.Find(`input[type=hidden][name=sel], input[type=checkbox][name=sel][checked]`).Length(); n != 500 {
+				t.Errorf("%d IDs carried, want the first 500", n)
+			}
+		})
 	}
 }
