@@ -388,7 +388,8 @@ func describeSide(side, scanType string, taskID int64, ids, clusters, excluded i
 	case scanType == scan.ScanTypeCluster:
 		what = fmt.Sprintf("the images of %d %s (CLUSTER)", clusters, isAre(clusters, "cluster", "clusters"))
 	default:
-		return side + ": not scanned."
+		// Not "not scanned", which reads as NOT_SCAN, the form's "Not yet scanned".
+		return side + ": none (left out of this scan)."
 	}
 	var limits []string
 	if excluded > 0 {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -731,5 +732,36 @@ func TestFormErrorsQuoteEntriesEscapedOnce(t *testing.T) {
 	}
 	if strings.Contains(page, `\\u202e`) || strings.Contains(page, `\\x1b`) {
 		t.Error("an entry is escaped twice")
+	}
+}
+
+// The confirmation step says of each side what will be scanned, in words that cannot be taken
+// for another scope: a side left out is not "not scanned", which reads as NOT_SCAN.
+func TestConfirmationNamesEachSidesScope(t *testing.T) {
+	tests := []struct {
+		name string
+		vals url.Values
+		want []string
+	}{
+		{"local ALL, registry left out", url.Values{"LocalImageScanType": {"ALL"}},
+			[]string{"Local images: every image (ALL).", "Registry images: none (left out of this scan)."}},
+		{"registry ALL, local NOT_SCAN", url.Values{"RegistryImageScanType": {"ALL"}, "LocalImageScanType": {"NOT_SCAN"}},
+			[]string{"Local images: every image not scanned before (NOT_SCAN).", "Registry images: every image (ALL)."}},
+		{"registry ALL, local left out", url.Values{"RegistryImageScanType": {"ALL"}, "IsLatest": {"true"}},
+			[]string{"Local images: none (left out of this scan).", "Registry images: every image (ALL), only the latest version of each image."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			resp := h.postForm(tt.vals)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d, want 200 (the confirmation step)", resp.StatusCode)
+			}
+			var got []string
+			document(t, resp).Find("#scope li").Each(func(_ int, s *goquery.Selection) { got = append(got, s.Text()) })
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("scope %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
