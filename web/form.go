@@ -265,7 +265,9 @@ func requestFromForm(v templates.FormValues) (scan.Request, []scan.FieldError) {
 			return 0
 		}
 		id, err := strconv.ParseInt(text, 10, 64)
-		if err != nil {
+		// 0 is no task: the request would carry no task ID and start a new scan instead of the
+		// re-run the person asked for. (Negative IDs are refused by scan's validation.)
+		if err != nil || id == 0 {
 			errs = append(errs, scan.FieldError{Field: field, Message: fmt.Sprintf(
 				"%q is not a task ID: enter the whole number TCSS showed for the earlier task, or leave it empty", scan.Shorten(text, 40))})
 		}

@@ -765,3 +765,33 @@ func TestConfirmationNamesEachSidesScope(t *testing.T) {
 		})
 	}
 }
+
+// A task ID of 0 in "Re-run … task" is refused and recorded, not read as "no task": the request
+// would otherwise start a new scan of the chosen scope instead of the re-run that was asked for.
+func TestFormRefusesTaskIDZero(t *testing.T) {
+	tests := []struct{ field, text string }{
+		{"LocalTaskID", "0"},
+		{"LocalTaskID", "00"},
+		{"RegistryTaskID", "-0"},
+		{"RegistryTaskID", " 0 "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.field+" "+tt.text, func(t *testing.T) {
+			h := newHarness(t)
+			resp := h.postForm(url.Values{"LocalImageScanType": {"NOT_SCAN"}, "RegistryImageScanType": {"NOT_SCAN"}, tt.field: {tt.text}})
+			if resp.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", resp.StatusCode)
+			}
+			doc := document(t, resp)
+			if got := doc.Find("#" + tt.field + "-error").Text(); !strings.Contains(got, "is not a task ID") {
+				t.Errorf("%s error %q", tt.field, got)
+			}
+			if h.creates() != 0 {
+				t.Error("a scan was started")
+			}
+			if recs := h.records(); len(recs) != 1 || recs[0].Outcome != audit.OutcomeRejected {
+				t.Errorf("records %+v, want one refusal", recs)
+			}
+		})
+	}
+}
