@@ -97,7 +97,8 @@ func (s *server) showPicker(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, name := range formOrder {
 		for _, v := range state[name] {
-			view.State = append(view.State, templates.Param{Name: name, Value: v})
+			// As the form shows them again: control characters as escapes, never raw.
+			view.State = append(view.State, templates.Param{Name: name, Value: shownText(v)})
 		}
 	}
 	if err := s.fillPicker(r, &view, kind, selected); err != nil {
@@ -146,7 +147,9 @@ func pickerSelection(q url.Values, kind pickerKind, state url.Values) (ids []str
 	return ids, over
 }
 
-func clipText(s string) string { return scan.Shorten(strings.TrimSpace(s), maxFilterLen) }
+// clipText is a search text as the picker uses and shows it: bounded, and with control
+// characters written as escapes (shownText), as the form shows them, never raw in the page.
+func clipText(s string) string { return shownText(scan.Shorten(strings.TrimSpace(s), maxFilterLen)) }
 
 // fillPicker asks TCSS for the page and fills the rows; selected IDs not on the page are kept.
 // A page past the end (an old link, a hand-edited address) shows the last page instead.

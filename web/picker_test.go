@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -312,5 +314,33 @@ func TestPickerSaysWhenMoreAreTickedThanAScanTakes(t *testing.T) {
 				t.Errorf("%d IDs carried, want the first 500", n)
 			}
 		})
+	}
+}
+
+// Control characters and broken UTF-8 in a picker's address (its searches, the form's entries it
+// carries) never reach the page raw: they are shown as escapes, as the form shows them.
+func TestPickerShowsControlCharactersEscaped(t *testing.T) {
+	h := newHarness(t)
+	resp := h.get("/pick/registry?page=1&q_name=a%00b&q_tag=%1b%5B31m&q_repo=%ff&LocalImageIDs=x%07y&RegistryTaskID=%08")
+	page := body(t, resp)
+	if !utf8.ValidString(page) {
+		t.Error("the page is not valid UTF-8")
+	}
+	if i := strings.IndexFunc(page, func(r rune) bool {
+		return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
+	}); i >= 0 {
+		t.Errorf("the page holds %q raw, at %q", page[i:i+1], page[max(0, i-40):i])
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sel, want := range map[string]string{
+		"#q-name": `a\x00b`, "#q-tag": `\x1b[31m`,
+		`input[type=hidden][name=LocalImageIDs]`: `x\x07y`, `input[type=hidden][name=RegistryTaskID]`: `\x08`,
+	} {
+		if got := doc.Find(sel).AttrOr("value", ""); got != want {
+			t.Errorf("%s = %q, want %q", sel, got, want)
+		}
 	}
 }
