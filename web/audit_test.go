@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -132,6 +133,22 @@ func TestAuditPage(t *testing.T) {
 		}
 		if got := doc.Find("#filter-from").AttrOr("value", ""); got != "yesterday" {
 			t.Errorf("typed filter not kept: %q", got)
+		}
+	})
+	// Control characters typed into a filter are shown again as escapes, never raw in the page.
+	t.Run("control characters", func(t *testing.T) {
+		page := body(t, h.get("/audit?actor=a%00b%1bc&task=%07&from=%08"))
+		if i := strings.IndexFunc(page, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }); i >= 0 {
+			t.Errorf("the page holds %q raw, after %q", page[i:i+1], page[max(0, i-40):i])
+		}
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for sel, want := range map[string]string{"#filter-actor": `a\x00b\x1bc`, "#filter-task": `\x07`, "#filter-from": `\x08`} {
+			if got := doc.Find(sel).AttrOr("value", ""); got != want {
+				t.Errorf("%s = %q, want %q", sel, got, want)
+			}
 		}
 	})
 	// A filter the page cannot read looks nothing up: it offers no download (which would hold
