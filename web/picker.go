@@ -191,14 +191,14 @@ func (s *server) pickerRows(ctx context.Context, v *templates.PickerView) ([]tem
 	switch v.Kind {
 	case "local":
 		page, err := s.inventory.LocalImages(ctx, query)
-		for _, img := range page.Items {
+		for _, img := range onePage(page.Items) {
 			rows = append(rows, templates.PickerRow{ID: img.ID, Label: img.Name, Cells: []string{
 				img.ID, itoa(img.Hosts), itoa(img.Containers), img.ScanStatus, itoa(img.Vulns)}})
 		}
 		return rows, page.Total, err
 	case "registry":
 		page, err := s.inventory.RegistryImages(ctx, query)
-		for _, img := range page.Items {
+		for _, img := range onePage(page.Items) {
 			latest := ""
 			if img.Latest {
 				latest = " (latest)"
@@ -209,13 +209,18 @@ func (s *server) pickerRows(ctx context.Context, v *templates.PickerView) ([]tem
 		return rows, page.Total, err
 	case "cluster":
 		page, err := s.inventory.Clusters(ctx, query)
-		for _, c := range page.Items {
+		for _, c := range onePage(page.Items) {
 			rows = append(rows, templates.PickerRow{ID: c.ID, Label: c.Name, Cells: []string{c.ID, c.Type, c.Version, c.Status}})
 		}
 		return rows, page.Total, err
 	}
 	return nil, 0, nil
 }
+
+// onePage is at most a page of items: the page's list is bounded here, not only by TCSS keeping
+// to the Limit it was asked for (an answer that does not would make the page as long as the
+// whole inventory).
+func onePage[T any](items []T) []T { return items[:min(len(items), pickerPageSize)] }
 
 // inventoryError says in words why TCSS could not list, without internals.
 func inventoryError(err error) error {

@@ -344,3 +344,22 @@ func TestPickerShowsControlCharactersEscaped(t *testing.T) {
 		}
 	}
 }
+
+// unpagedInventory ignores the Limit it is asked for and answers every item from the offset on.
+type unpagedInventory struct{ inventoryOf }
+
+func (n unpagedInventory) LocalImages(_ context.Context, q scan.InventoryQuery) (scan.Page[scan.LocalImage], error) {
+	return n.inventoryOf.LocalImages(context.Background(), scan.InventoryQuery{Offset: q.Offset, Limit: int(n.inventoryOf)})
+}
+
+// A TCSS that answers more rows than the page asked for: the picker still shows one page.
+func TestPickerShowsOnePageOfAnOverlongAnswer(t *testing.T) {
+	h := newHarness(t, withInventory(unpagedInventory{inventoryOf(5000)}))
+	doc := document(t, h.get("/pick/local?page=2"))
+	if n := doc.Find(`#results tbody input[type=checkbox][name=sel]`).Length(); n != 20 {
+		t.Errorf("%d rows, want one page of 20", n)
+	}
+	if got := doc.Find("#results tbody label").First().Text(); got != "img20" {
+		t.Errorf("first row %q, want img20", got)
+	}
+}
