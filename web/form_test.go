@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -793,5 +794,42 @@ func TestFormRefusesTaskIDZero(t *testing.T) {
 				t.Errorf("records %+v, want one refusal", recs)
 			}
 		})
+	}
+}
+
+// Each option that narrows a scope says in its hint the scopes it works with, as validation
+// enforces (beside listed images it is refused), and the ID lists do not promise to combine
+// with those options.
+func TestFormHintsSayWhichScopesAnOptionNarrows(t *testing.T) {
+	h := newHarness(t)
+	doc := document(t, h.get("/"))
+	const local, registry = "For “All local images”, “Not yet scanned” or “Listed clusters”:", "For “All registry images” or “Not yet scanned”:"
+	tests := []struct {
+		field, value, hint string
+		listed             url.Values
+	}{
+		{"ExcludeLocalImageIDs", localImage('b'), local, url.Values{"LocalImageScanType": {"IMAGEIDS"}, "LocalImageIDs": {localImage('a')}}},
+		{"LocalImageContainerRunning", "true", local, url.Values{"LocalImageScanType": {"IMAGEIDS"}, "LocalImageIDs": {localImage('a')}}},
+		{"ExcludeRegistryImageIDs", "12", registry, url.Values{"RegistryImageScanType": {"IMAGEIDS"}, "RegistryImageIDs": {"11"}}},
+		{"RegistryImageContainerRunning", "true", registry, url.Values{"RegistryImageScanType": {"IMAGEIDS"}, "RegistryImageIDs": {"11"}}},
+		{"IsLatest", "true", registry, url.Values{"RegistryImageScanType": {"IMAGEIDS"}, "RegistryImageIDs": {"11"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.field, func(t *testing.T) {
+			if hint := doc.Find("#" + tt.field + "-hint").Text(); !strings.HasPrefix(hint, tt.hint) {
+				t.Errorf("hint %q, want it to start %q", hint, tt.hint)
+			}
+			vals := maps.Clone(tt.listed)
+			vals.Set(tt.field, tt.value)
+			resp := h.postForm(vals)
+			if resp.StatusCode != http.StatusUnprocessableEntity || document(t, resp).Find("#"+tt.field+"-error").Length() != 1 {
+				t.Errorf("beside listed images: status %d, want 422 with an error for %s", resp.StatusCode, tt.field)
+			}
+		})
+	}
+	for _, field := range []string{"LocalImageIDs", "RegistryImageIDs"} {
+		if hint := doc.Find("#" + field + "-hint").Text(); !strings.Contains(hint, "scanned as listed") || strings.Contains(hint, "win over") {
+			t.Errorf("%s hint %q, want it to say listed images are scanned as listed", field, hint)
+		}
 	}
 }
