@@ -130,7 +130,7 @@ func FormPage(v FormView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = numberField("LocalTaskID", "Re-run local task",
-				"The ID of an earlier local-image scan task to run again. Leave empty to start a new task.",
+				"The ID of an earlier local-image scan task to run again, with that task’s own scope: leave “Which local images to scan” on “None”. Leave empty to start a new task.",
 				v.Values.LocalTaskID, v.ErrorFor("LocalTaskID")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -173,7 +173,7 @@ func FormPage(v FormView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = numberField("RegistryTaskID", "Re-run registry task",
-				"The ID of an earlier registry-image scan task to run again. Leave empty to start a new task.",
+				"The ID of an earlier registry-image scan task to run again, with that task’s own scope: leave “Which registry images to scan” on “None”. Leave empty to start a new task.",
 				v.Values.RegistryTaskID, v.ErrorFor("RegistryTaskID")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -833,3 +833,22 @@ func TestFormHintsSayWhichScopesAnOptionNarrows(t *testing.T) {
 		}
 	}
 }
+
+// A re-run's hint says to leave the side's scope on "None", as validation enforces: a task ID
+// beside a scope is refused.
+func TestFormHintsSayARerunTakesNoScope(t *testing.T) {
+	h := newHarness(t)
+	doc := document(t, h.get("/"))
+	for _, tt := range []struct{ field, scope, hint string }{
+		{"LocalTaskID", "LocalImageScanType", "leave “Which local images to scan” on “None”"},
+		{"RegistryTaskID", "RegistryImageScanType", "leave “Which registry images to scan” on “None”"},
+	} {
+		if hint := doc.Find("#" + tt.field + "-hint").Text(); !strings.Contains(hint, tt.hint) {
+			t.Errorf("%s hint %q, want it to say %q", tt.field, hint, tt.hint)
+		}
+		resp := h.postForm(url.Values{tt.field: {"36002"}, tt.scope: {"NOT_SCAN"}})
+		if resp.StatusCode != http.StatusUnprocessableEntity || document(t, resp).Find("#"+tt.scope+"-error").Length() != 1 {
+			t.Errorf("%s beside a scope: status %d, want 422 with an error for %s", tt.field, resp.StatusCode, tt.scope)
+		}
+	}
+}
