@@ -84,6 +84,8 @@ type ScanView struct {
 	Actor          string
 	Access         string // how the caller was admitted (apikey, oidc, …); "" when not recorded
 	Credential     string // the Tencent credential source, e.g. assumed-role:<ARN>/<session>
+	Endpoint       string // the TCSS endpoint the attempt went to, as recorded; "" when not recorded
+	Emulated       bool   // Endpoint is an emulator: nothing reached Tencent Cloud
 	SourceIP       string
 	LocalTaskID    string // "" when there is none
 	RegistryTaskID string

@@ -1,12 +1,15 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/web"
 )
 
@@ -60,5 +63,42 @@ func TestEveryPageShowsTheEmulatorBanner(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An attempt's page names the TCSS endpoint its record names, and says when that was an
+// emulator, whatever the server now runs against: an attempt started against an emulator must
+// not pass for a real scan when its log is later viewed from a server on Tencent Cloud.
+func TestAttemptPageNamesItsEndpoint(t *testing.T) {
+	h := newHarness(t) // TCSS itself: no banner
+	ctx := context.Background()
+	pending, err := h.store.Append(ctx, audit.Record{Trigger: audit.TriggerForm, Action: audit.ActionCreateVulScanTask,
+		Params: []byte(`{"LocalImageScanType":"NOT_SCAN"}`), Outcome: audit.OutcomePending, Endpoint: "emulator:http://127.0.0.1:9100"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.store.Append(ctx, audit.Record{Trigger: audit.TriggerForm, Action: audit.ActionCreateVulScanTask,
+		Params: pending.Params, Outcome: audit.OutcomeSucceeded, PendingID: pending.ID, LocalTaskID: 29171171892,
+		Endpoint: pending.Endpoint}); err != nil {
+		t.Fatal(err)
+	}
+	real := h.postForm(url.Values{"LocalImageScanType": {"NOT_SCAN"}})
+	if real.StatusCode != http.StatusSeeOther {
+		t.Fatalf("form post: %d", real.StatusCode)
+	}
+	for _, tt := range []struct {
+		path, endpoint string
+		emulated       bool
+	}{
+		{"/scans/" + strconv.FormatInt(pending.ID, 10), "emulator:http://127.0.0.1:9100", true},
+		{"/" + strings.TrimPrefix(real.Header.Get("Location"), "./"), h.records()[2].Endpoint, false},
+	} {
+		if tt.endpoint == "" {
+			t.Fatalf("%s: the record names no endpoint", tt.path)
+		}
+		got := document(t, h.get(tt.path)).Find("#endpoint").Text()
+		if !strings.Contains(got, tt.endpoint) || strings.Contains(got, "nothing was sent to Tencent Cloud") != tt.emulated {
+			t.Errorf("%s: endpoint %q, want %q (emulator: %v)", tt.path, got, tt.endpoint, tt.emulated)
+		}
 	}
 }
