@@ -98,7 +98,7 @@ func FormPage(v FormView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = listField("LocalImageIDs", "Local image IDs",
-				"For “Listed images”: image IDs such as sha256:0837c4ab…, one per line or separated by commas. Listed IDs win over the scope’s conditions.",
+				"For “Listed images”: image IDs such as sha256:0837c4ab…, one per line or separated by commas. Listed images are scanned as listed: leaving out and the running-container option do not apply to them.",
 				v.Values.LocalImageIDs, v.ErrorFor("LocalImageIDs"), "sha256:…").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -118,19 +118,19 @@ func FormPage(v FormView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = listField("ExcludeLocalImageIDs", "Local images to leave out",
-				"Image IDs to skip even though the scope includes them.",
+				"For “All local images”, “Not yet scanned” or “Listed clusters”: image IDs to skip even though the scope includes them.",
 				v.Values.ExcludeLocalImageIDs, v.ErrorFor("ExcludeLocalImageIDs"), "sha256:…").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = checkField("LocalImageContainerRunning", "Only images with a running container",
-				"Skip local images that no container is running from right now.",
+				"For “All local images”, “Not yet scanned” or “Listed clusters”: skip local images that no container is running from right now.",
 				v.Values.LocalImageContainerRunning, v.ErrorFor("LocalImageContainerRunning")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = numberField("LocalTaskID", "Re-run local task",
-				"The ID of an earlier local-image scan task to run again. Leave empty to start a new task.",
+				"The ID of an earlier local-image scan task to run again, with that task’s own scope: leave “Which local images to scan” on “None”. Leave empty to start a new task.",
 				v.Values.LocalTaskID, v.ErrorFor("LocalTaskID")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -145,7 +145,7 @@ func FormPage(v FormView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = listField("RegistryImageIDs", "Registry image IDs",
-				"For “Listed images”: the numeric IDs TCSS shows in its registry image list, one per line or separated by commas.",
+				"For “Listed images”: the numeric IDs TCSS shows in its registry image list, one per line or separated by commas. Listed images are scanned as listed: the options below do not apply to them.",
 				v.Values.RegistryImageIDs, v.ErrorFor("RegistryImageIDs"), "12345").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -155,25 +155,25 @@ func FormPage(v FormView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = listField("ExcludeRegistryImageIDs", "Registry images to leave out",
-				"Numeric registry image IDs to skip even though the scope includes them.",
+				"For “All registry images” or “Not yet scanned”: numeric registry image IDs to skip even though the scope includes them.",
 				v.Values.ExcludeRegistryImageIDs, v.ErrorFor("ExcludeRegistryImageIDs"), "12345").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = checkField("RegistryImageContainerRunning", "Only images with a running container",
-				"Skip registry images that no container is running from right now.",
+				"For “All registry images” or “Not yet scanned”: skip registry images that no container is running from right now.",
 				v.Values.RegistryImageContainerRunning, v.ErrorFor("RegistryImageContainerRunning")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = checkField("IsLatest", "Only the latest version of each image",
-				"Scan the newest tag of each repository and skip older ones.",
+				"For “All registry images” or “Not yet scanned”: scan the newest tag of each repository and skip older ones.",
 				v.Values.IsLatest, v.ErrorFor("IsLatest")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = numberField("RegistryTaskID", "Re-run registry task",
-				"The ID of an earlier registry-image scan task to run again. Leave empty to start a new task.",
+				"The ID of an earlier registry-image scan task to run again, with that task’s own scope: leave “Which registry images to scan” on “None”. Leave empty to start a new task.",
 				v.Values.RegistryTaskID, v.ErrorFor("RegistryTaskID")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -84,6 +84,8 @@ type ScanView struct {
 	Actor          string
 	Access         string // how the caller was admitted (apikey, oidc, …); "" when not recorded
 	Credential     string // the Tencent credential source, e.g. assumed-role:<ARN>/<session>
+	Endpoint       string // the TCSS endpoint the attempt went to, as recorded; "" when not recorded
+	Emulated       bool   // Endpoint is an emulator: nothing reached Tencent Cloud
 	SourceIP       string
 	LocalTaskID    string // "" when there is none
 	RegistryTaskID string
@@ -253,6 +255,7 @@ type PickerView struct {
 	Pages    int
 	Total    int64
 	Error    string // TCSS could not list (shown instead of rows)
+	Notice   string // a problem with the selection (more IDs ticked than a request takes)
 }
 
 // PickerRow is one asset: its ID (the check box's value), a label naming it, and the cells.

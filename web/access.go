@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -102,11 +103,11 @@ func authError(err error) *httpError {
 
 // redirectToSignIn sends the browser to the sign-in page (relative to r's path, because of the
 // gateway's prefix), to come back to r's page afterwards; a refused form post comes back to
-// the form.
+// the form, filled in with what was posted (formReturn).
 func redirectToSignIn(w http.ResponseWriter, r *http.Request) {
 	back := strings.TrimPrefix(r.URL.Path, "/")
 	if r.Method != http.MethodGet {
-		back = ""
+		back = formReturn(r)
 	} else if r.URL.RawQuery != "" {
 		back += "?" + r.URL.RawQuery
 	}
@@ -147,5 +148,31 @@ func (s *server) signInError(err error) error {
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return authError(err)
 	}
-	return &httpError{status: http.StatusBadGateway, message: "The sign-in provider could not be reached. Try again later.", err: err}
+	// Titled for what failed: the status alone would name TCSS (pageTitle), which sign-in never calls.
+	return &httpError{status: http.StatusBadGateway, title: "Sign-in failed",
+		message: "The sign-in provider could not be reached. Try again later.", err: err}
+}
+
+// maxSignInReturn is the longest return path the sign-in keeps (auth's safeNext drops longer
+// ones: the path travels in a cookie).
+const maxSignInReturn = 512
+
+// formReturn is where a form post refused for want of a sign-in (an expired session) comes back
+// to: the form, with the posted entries in its query, which the form shows again (as a picker
+// returns to it), so that signing in again does not cost what was typed. The idempotency key is
+// not carried: the form makes a fresh one. Entries too long for the sign-in to keep give the
+// empty form, as before.
+func formReturn(r *http.Request) string {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if r.URL.Path != "/" || err != nil || mt != "application/x-www-form-urlencoded" || r.ParseForm() != nil {
+		return ""
+	}
+	state := formState(r.PostForm)
+	if len(state) == 0 {
+		return ""
+	}
+	if back := "?" + state.Encode(); len(back) <= maxSignInReturn {
+		return back
+	}
+	return ""
 }

@@ -189,9 +189,10 @@ func TestFormRedirectsToSignIn(t *testing.T) {
 	for _, tc := range []struct{ method, path, want string }{
 		{http.MethodGet, "/", "./auth/login?next="},
 		{http.MethodGet, "/scans/7", "../auth/login?next=scans%2F7"},
-		{http.MethodPost, "/", "./auth/login?next="},
+		// A refused form post comes back to the form with what was posted (the key is not carried).
+		{http.MethodPost, "/", "./auth/login?next=" + url.QueryEscape("?LocalImageScanType=NOT_SCAN")},
 	} {
-		r := httptest.NewRequest(tc.method, tc.path, strings.NewReader("LocalImageScanType=NOT_SCAN"))
+		r := httptest.NewRequest(tc.method, tc.path, strings.NewReader("LocalImageScanType=NOT_SCAN&IdempotencyKey=form-1"))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		resp := h.do(r)
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != tc.want {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -134,6 +135,45 @@ func TestAuditPage(t *testing.T) {
 			t.Errorf("typed filter not kept: %q", got)
 		}
 	})
+	// Control characters typed into a filter are shown again as escapes, never raw in the page.
+	t.Run("control characters", func(t *testing.T) {
+		page := body(t, h.get("/audit?actor=a%00b%1bc&task=%07&from=%08"))
+		if i := strings.IndexFunc(page, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }); i >= 0 {
+			t.Errorf("the page holds %q raw, after %q", page[i:i+1], page[max(0, i-40):i])
+		}
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for sel, want := range map[string]string{"#filter-actor": `a\x00b\x1bc`, "#filter-task": `\x07`, "#filter-from": `\x08`} {
+			if got := doc.Find(sel).AttrOr("value", ""); got != want {
+				t.Errorf("%s = %q, want %q", sel, got, want)
+			}
+		}
+	})
+	// A filter the page cannot read looks nothing up: it offers no download (which would hold
+	// every record, not the ones asked for) and does not say that no records match; an error of
+	// a parameter the page has no input for (a hand-edited cursor or page size) is not a link.
+	for _, query := range []string{"from=2026-02-30", "outcome=great", "before=abc", "limit=0", "before=abc&to=soon"} {
+		t.Run("nothing offered for "+query, func(t *testing.T) {
+			resp := h.get("/audit?" + query)
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("status = %d", resp.StatusCode)
+			}
+			doc := document(t, resp)
+			if n := doc.Find("#download-csv, #download-jsonl, #no-records").Length(); n != 0 {
+				t.Errorf("%d downloads or \"No records match\" beside the filter errors", n)
+			}
+			if doc.Find(".error-summary li").Length() == 0 {
+				t.Error("no error listed")
+			}
+			doc.Find(".error-summary a").Each(func(_ int, a *goquery.Selection) {
+				if href := a.AttrOr("href", ""); doc.Find(href).Length() != 1 {
+					t.Errorf("error links to %s, which is not on the page", href)
+				}
+			})
+		})
+	}
 }
 
 func TestAuditPageShowsABrokenChain(t *testing.T) {

@@ -173,7 +173,7 @@ func auditUnavailable(err error) error {
 // showAudit renders the audit log page.
 func (s *server) showAudit(w http.ResponseWriter, r *http.Request) error {
 	a, errs := parseAuditQuery(r.URL.Query())
-	view := templates.AuditView{Base: baseOf(r), Filter: a.typed, Chain: s.chainView(r),
+	view := templates.AuditView{Base: baseOf(r), Filter: shownFilter(a.typed), Chain: s.chainView(r),
 		OutcomeChoices: names(audit.Outcomes), TriggerChoices: names(audit.Triggers)}
 	if len(errs) > 0 {
 		for _, e := range errs {
@@ -199,6 +199,15 @@ func (s *server) showAudit(w http.ResponseWriter, r *http.Request) error {
 		view.Rows = append(view.Rows, auditRow(rec))
 	}
 	return s.render(w, r, http.StatusOK, templates.AuditPage(view))
+}
+
+// shownFilter is the filters as the page shows them again: control characters as escapes
+// (shownText), never raw in the page. The links to other pages keep the filters as sent.
+func shownFilter(f templates.AuditFilter) templates.AuditFilter {
+	for _, v := range []*string{&f.Outcome, &f.Trigger, &f.Actor, &f.From, &f.To, &f.TaskID} {
+		*v = shownText(*v)
+	}
+	return f
 }
 
 // chainView tells the page how far the hash chain is verified, and asks for the records appended

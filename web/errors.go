@@ -52,6 +52,7 @@ const internalMessage = "Internal error."
 // httpError is an error of the web layer itself (bad form encoding, wrong content type, …).
 type httpError struct {
 	status  int
+	title   string            // the error page's title; "" names the status (pageTitle)
 	message string            // safe to show
 	fields  []scan.FieldError // for 400 and 422
 	err     error             // the cause, for the log
@@ -164,8 +165,12 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 		msg += " " + strings.TrimSuffix(f.String(), ".") + "."
 	}
 	title := pageTitle(p.status)
-	if p.code == scan.EBUSY {
+	var he *httpError
+	switch {
+	case p.code == scan.EBUSY:
 		title = "The server is busy"
+	case errors.As(err, &he) && he.title != "":
+		title = he.title
 	}
 	view := templates.ErrorView{Base: baseOf(r), Status: p.status, Title: title, Message: msg}
 	if rerr := s.render(w, r, p.status, templates.ErrorPage(view)); rerr != nil {

@@ -265,7 +265,9 @@ func requestFromForm(v templates.FormValues) (scan.Request, []scan.FieldError) {
 			return 0
 		}
 		id, err := strconv.ParseInt(text, 10, 64)
-		if err != nil {
+		// 0 is no task: the request would carry no task ID and start a new scan instead of the
+		// re-run the person asked for. (Negative IDs are refused by scan's validation.)
+		if err != nil || id == 0 {
 			errs = append(errs, scan.FieldError{Field: field, Message: fmt.Sprintf(
 				"%q is not a task ID: enter the whole number TCSS showed for the earlier task, or leave it empty", scan.Shorten(text, 40))})
 		}
@@ -388,7 +390,8 @@ func describeSide(side, scanType string, taskID int64, ids, clusters, excluded i
 	case scanType == scan.ScanTypeCluster:
 		what = fmt.Sprintf("the images of %d %s (CLUSTER)", clusters, isAre(clusters, "cluster", "clusters"))
 	default:
-		return side + ": not scanned."
+		// Not "not scanned", which reads as NOT_SCAN, the form's "Not yet scanned".
+		return side + ": none (left out of this scan)."
 	}
 	var limits []string
 	if excluded > 0 {

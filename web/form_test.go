@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -731,5 +733,122 @@ func TestFormErrorsQuoteEntriesEscapedOnce(t *testing.T) {
 	}
 	if strings.Contains(page, `\\u202e`) || strings.Contains(page, `\\x1b`) {
 		t.Error("an entry is escaped twice")
+	}
+}
+
+// The confirmation step says of each side what will be scanned, in words that cannot be taken
+// for another scope: a side left out is not "not scanned", which reads as NOT_SCAN.
+func TestConfirmationNamesEachSidesScope(t *testing.T) {
+	tests := []struct {
+		name string
+		vals url.Values
+		want []string
+	}{
+		{"local ALL, registry left out", url.Values{"LocalImageScanType": {"ALL"}},
+			[]string{"Local images: every image (ALL).", "Registry images: none (left out of this scan)."}},
+		{"registry ALL, local NOT_SCAN", url.Values{"RegistryImageScanType": {"ALL"}, "LocalImageScanType": {"NOT_SCAN"}},
+			[]string{"Local images: every image not scanned before (NOT_SCAN).", "Registry images: every image (ALL)."}},
+		{"registry ALL, local left out", url.Values{"RegistryImageScanType": {"ALL"}, "IsLatest": {"true"}},
+			[]string{"Local images: none (left out of this scan).", "Registry images: every image (ALL), only the latest version of each image."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			resp := h.postForm(tt.vals)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d, want 200 (the confirmation step)", resp.StatusCode)
+			}
+			var got []string
+			document(t, resp).Find("#scope li").Each(func(_ int, s *goquery.Selection) { got = append(got, s.Text()) })
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("scope %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// A task ID of 0 in "Re-run … task" is refused and recorded, not read as "no task": the request
+// would otherwise start a new scan of the chosen scope instead of the re-run that was asked for.
+func TestFormRefusesTaskIDZero(t *testing.T) {
+	tests := []struct{ field, text string }{
+		{"LocalTaskID", "0"},
+		{"LocalTaskID", "00"},
+		{"RegistryTaskID", "-0"},
+		{"RegistryTaskID", " 0 "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.field+" "+tt.text, func(t *testing.T) {
+			h := newHarness(t)
+			resp := h.postForm(url.Values{"LocalImageScanType": {"NOT_SCAN"}, "RegistryImageScanType": {"NOT_SCAN"}, tt.field: {tt.text}})
+			if resp.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", resp.StatusCode)
+			}
+			doc := document(t, resp)
+			if got := doc.Find("#" + tt.field + "-error").Text(); !strings.Contains(got, "is not a task ID") {
+				t.Errorf("%s error %q", tt.field, got)
+			}
+			if h.creates() != 0 {
+				t.Error("a scan was started")
+			}
+			if recs := h.records(); len(recs) != 1 || recs[0].Outcome != audit.OutcomeRejected {
+				t.Errorf("records %+v, want one refusal", recs)
+			}
+		})
+	}
+}
+
+// Each option that narrows a scope says in its hint the scopes it works with, as validation
+// enforces (beside listed images it is refused), and the ID lists do not promise to combine
+// with those options.
+func TestFormHintsSayWhichScopesAnOptionNarrows(t *testing.T) {
+	h := newHarness(t)
+	doc := document(t, h.get("/"))
+	const local, registry = "For “All local images”, “Not yet scanned” or “Listed clusters”:", "For “All registry images” or “Not yet scanned”:"
+	tests := []struct {
+		field, value, hint string
+		listed             url.Values
+	}{
+		{"ExcludeLocalImageIDs", localImage('b'), local, url.Values{"LocalImageScanType": {"IMAGEIDS"}, "LocalImageIDs": {localImage('a')}}},
+		{"LocalImageContainerRunning", "true", local, url.Values{"LocalImageScanType": {"IMAGEIDS"}, "LocalImageIDs": {localImage('a')}}},
+		{"ExcludeRegistryImageIDs", "12", registry, url.Values{"RegistryImageScanType": {"IMAGEIDS"}, "RegistryImageIDs": {"11"}}},
+		{"RegistryImageContainerRunning", "true", registry, url.Values{"RegistryImageScanType": {"IMAGEIDS"}, "RegistryImageIDs": {"11"}}},
+		{"IsLatest", "true", registry, url.Values{"RegistryImageScanType": {"IMAGEIDS"}, "RegistryImageIDs": {"11"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.field, func(t *testing.T) {
+			if hint := doc.Find("#" + tt.field + "-hint").Text(); !strings.HasPrefix(hint, tt.hint) {
+				t.Errorf("hint %q, want it to start %q", hint, tt.hint)
+			}
+			vals := maps.Clone(tt.listed)
+			vals.Set(tt.field, tt.value)
+			resp := h.postForm(vals)
+			if resp.StatusCode != http.StatusUnprocessableEntity || document(t, resp).Find("#"+tt.field+"-error").Length() != 1 {
+				t.Errorf("beside listed images: status %d, want 422 with an error for %s", resp.StatusCode, tt.field)
+			}
+		})
+	}
+	for _, field := range []string{"LocalImageIDs", "RegistryImageIDs"} {
+		if hint := doc.Find("#" + field + "-hint").Text(); !strings.Contains(hint, "scanned as listed") || strings.Contains(hint, "win over") {
+			t.Errorf("%s hint %q, want it to say listed images are scanned as listed", field, hint)
+		}
+	}
+}
+
+// A re-run's hint says to leave the side's scope on "None", as validation enforces: a task ID
+// beside a scope is refused.
+func TestFormHintsSayARerunTakesNoScope(t *testing.T) {
+	h := newHarness(t)
+	doc := document(t, h.get("/"))
+	for _, tt := range []struct{ field, scope, hint string }{
+		{"LocalTaskID", "LocalImageScanType", "leave “Which local images to scan” on “None”"},
+		{"RegistryTaskID", "RegistryImageScanType", "leave “Which registry images to scan” on “None”"},
+	} {
+		if hint := doc.Find("#" + tt.field + "-hint").Text(); !strings.Contains(hint, tt.hint) {
+			t.Errorf("%s hint %q, want it to say %q", tt.field, hint, tt.hint)
+		}
+		resp := h.postForm(url.Values{tt.field: {"36002"}, tt.scope: {"NOT_SCAN"}})
+		if resp.StatusCode != http.StatusUnprocessableEntity || document(t, resp).Find("#"+tt.scope+"-error").Length() != 1 {
+			t.Errorf("%s beside a scope: status %d, want 422 with an error for %s", tt.field, resp.StatusCode, tt.scope)
+		}
 	}
 }

@@ -48,12 +48,13 @@ type harness struct {
 type harnessOption func(*harnessConfig)
 
 type harnessConfig struct {
-	web      web.Config
-	scanLog  func(scan.AuditLog) scan.AuditLog // wraps the service's view of the store
-	service  scan.Options                      // tunes the service
-	auditLog func(web.AuditLog) web.AuditLog   // wraps the pages' view of the store
-	guard    *guard.Config                     // guard rails in front of the service
-	queue    *scan.QueueConfig                 // the start queue between the guard and the service
+	web       web.Config
+	scanLog   func(scan.AuditLog) scan.AuditLog // wraps the service's view of the store
+	service   scan.Options                      // tunes the service
+	auditLog  func(web.AuditLog) web.AuditLog   // wraps the pages' view of the store
+	guard     *guard.Config                     // guard rails in front of the service
+	queue     *scan.QueueConfig                 // the start queue between the guard and the service
+	inventory scan.Inventory                    // stands in for the emulator's inventory behind the pickers
 }
 
 // withStartQueue puts the start queue in front of the scan service, as the app does.
@@ -151,6 +152,9 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	})
 	cfg.web.Scans = w.Service
 	cfg.web.Inventory = w.Client
+	if cfg.inventory != nil {
+		cfg.web.Inventory = cfg.inventory
+	}
 	var starter guard.Starter = w.Service
 	if cfg.queue != nil {
 		h.queue = scan.NewQueue(w.Service, *cfg.queue)

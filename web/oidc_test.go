@@ -89,7 +89,13 @@ func (p *provider) retoken(t *testing.T, raw string) string {
 // and returns the callback's response.
 func signIn(t *testing.T, h *harness, mutateCallback func(*url.Values)) *http.Response {
 	t.Helper()
-	login := h.get("/auth/login?next=audit")
+	return signInAt(t, h, "/auth/login?next=audit", mutateCallback)
+}
+
+// signInAt is signIn from the sign-in address loginPath, which names where to come back to.
+func signInAt(t *testing.T, h *harness, loginPath string, mutateCallback func(*url.Values)) *http.Response {
+	t.Helper()
+	login := h.get(loginPath)
 	if login.StatusCode != http.StatusFound {
 		t.Fatalf("sign-in = %d: %s", login.StatusCode, body(t, login))
 	}
@@ -361,5 +367,64 @@ func TestOIDCRefusalOfASignedInPersonNamesThem(t *testing.T) {
 	rec := h.records()[0]
 	if rec.Actor != "oidc:jane.doe@example.com" || rec.Access != "" || rec.Outcome != audit.OutcomeRejected {
 		t.Errorf("record actor %q access %q outcome %s; want the person, no access, rejected", rec.Actor, rec.Access, rec.Outcome)
+	}
+}
+
+// A sign-in provider that cannot be reached: the page says the sign-in failed, in its title and
+// heading too, and does not blame TCSS, which sign-in never calls.
+func TestOIDCProviderDownSaysSo(t *testing.T) {
+	p := startProvider(t)
+	h := oidcHarness(t, p, []string{"someone@example.com"}, time.Now)
+	p.Shutdown()
+	resp := h.get("/auth/login?next=audit")
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("status %d, want 502", resp.StatusCode)
+	}
+	doc := document(t, resp)
+	for _, sel := range []string{"title", "h1"} {
+		if got := doc.Find(sel).Text(); strings.Contains(got, "TCSS") || !strings.Contains(got, "Sign-in failed") {
+			t.Errorf("%s %q, want it to say the sign-in failed", sel, got)
+		}
+	}
+	if got := doc.Find(".callout").Text(); !strings.Contains(got, "sign-in provider could not be reached") {
+		t.Errorf("message %q", got)
+	}
+}
+
+// A form posted after the sign-in has expired is refused and recorded; signing in again comes
+// back to the form with everything that was typed, under a fresh key, instead of an empty form.
+func TestOIDCExpiredSignInKeepsTheFormsEntries(t *testing.T) {
+	p := startProvider(t)
+	h := oidcHarness(t, p, []string{"*"}, nil)
+	posted := url.Values{"IdempotencyKey": {"form-before-expiry"}, "RegistryImageScanType": {"IMAGEIDS"},
+		"RegistryImageIDs": {"1001\n1002"}, "IsLatest": {"true"}, "LocalTaskID": {"12"}}
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(posted.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Sec-Fetch-Mode", "navigate")
+	refused := h.do(r) // no session cookie: it has expired
+	loc := refused.Header.Get("Location")
+	if refused.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "./auth/login?next=") {
+		t.Fatalf("refused post = %d to %q, want 303 to the sign-in", refused.StatusCode, loc)
+	}
+	if recs := h.records(); len(recs) != 1 || recs[0].Outcome != audit.OutcomeRejected {
+		t.Errorf("records %+v, want the refused post", recs)
+	}
+	back := signInAt(t, h, strings.TrimPrefix(loc, "."), nil)
+	form := back.Header.Get("Location")
+	if back.StatusCode != http.StatusSeeOther || !strings.HasPrefix(form, "../?") {
+		t.Fatalf("callback = %d to %q, want 303 to the form with its entries", back.StatusCode, form)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/"+strings.TrimPrefix(form, "../"), nil)
+	req.AddCookie(sessionCookie(back))
+	doc := document(t, h.do(req))
+	if got := doc.Find("#RegistryImageIDs").Text(); got != "1001\n1002" {
+		t.Errorf("RegistryImageIDs %q, want what was typed", got)
+	}
+	if !doc.Find("#RegistryImageScanType-IMAGEIDS").Is("[checked]") || !doc.Find("#IsLatest").Is("[checked]") ||
+		doc.Find("#LocalTaskID").AttrOr("value", "") != "12" {
+		t.Error("the scope, the check box or the task ID was lost")
+	}
+	if key := formKey(t, doc); key == "" || key == "form-before-expiry" {
+		t.Errorf("form key %q, want a fresh one", key)
 	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/templates"
@@ -16,6 +18,18 @@ import (
 
 // pickerPageSize is how many rows a picker page shows.
 const pickerPageSize = 20
+
+// maxPickerPage bounds the page a picker's address may ask for, so that its offset stays a
+// small number; it is far past the end of any inventory, and a page past the end shows the last
+// page. (A bound of 1000 pages stopped the pager at 20,000 assets: "Next page" led back to page
+// 1000 of a larger estate.)
+const maxPickerPage = math.MaxInt32 / pickerPageSize
+
+// pickerTimeout bounds TCSS's answers behind one picker page (two calls when the page asked for
+// is past the end): a slow TCSS gets the person the page with its error and their selection
+// kept, well before the server's WriteTimeout or the function's timeout cuts the connection.
+// A variable for the tests.
+var pickerTimeout = 10 * time.Second
 
 // maxFilterLen bounds a picker's search texts.
 const maxFilterLen = 128
@@ -53,8 +67,8 @@ func (s *server) showPicker(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	state := formState(q)
-	selected := pickerSelection(q, kind, state)
-	if q.Get("use") != "" {
+	selected, over := pickerSelection(q, kind, state)
+	if q.Get("use") != "" && over == 0 {
 		state.Set(kind.field, strings.Join(selected, ", "))
 		if len(selected) > 0 {
 			state.Set(kind.scopeField, kind.scope)
@@ -68,15 +82,25 @@ func (s *server) showPicker(w http.ResponseWriter, r *http.Request) error {
 		Name: clipText(q.Get("q_name")), Tag: clipText(q.Get("q_tag")), Repo: clipText(q.Get("q_repo")),
 		HasTag: kind.hasTag, Columns: kind.columns, Selected: len(selected), Page: 1,
 	}
+	status := http.StatusOK
+	if over > 0 {
+		// Dropping the rest unsaid would scan fewer images than the person ticked.
+		view.Notice = fmt.Sprintf("%d %s are ticked, but a scan takes at most %d listed IDs: only the first %d are kept. "+
+			"Untick some and use these, or choose “All” or “Not yet scanned” in the form instead.",
+			len(selected)+over, kind.noun, scan.MaxListLength, scan.MaxListLength)
+		if q.Get("use") != "" {
+			status = http.StatusUnprocessableEntity
+		}
+	}
 	if p, err := strconv.Atoi(q.Get("page")); (err == nil || errors.Is(err, strconv.ErrRange)) && p > 1 {
-		view.Page = min(p, 1000) // a number too large for an int is past every end too
+		view.Page = min(p, maxPickerPage) // a number too large for an int is past every end too
 	}
 	for _, name := range formOrder {
 		for _, v := range state[name] {
-			view.State = append(view.State, templates.Param{Name: name, Value: v})
+			// As the form shows them again: control characters as escapes, never raw.
+			view.State = append(view.State, templates.Param{Name: name, Value: shownText(v)})
 		}
 	}
-	status := http.StatusOK
 	if err := s.fillPicker(r, &view, kind, selected); err != nil {
 		status = http.StatusBadGateway
 		view.Error = err.Error()
@@ -101,23 +125,31 @@ func formState(q url.Values) url.Values {
 
 // pickerSelection is the ticked IDs: those sent back as sel, or, when the picker has just been
 // opened, those already in the form's field. Only well-formed IDs, each once, at most
-// scan.MaxListLength.
-func pickerSelection(q url.Values, kind pickerKind, state url.Values) []string {
-	ids := q["sel"]
+// scan.MaxListLength; over counts the distinct well-formed IDs past that bound.
+func pickerSelection(q url.Values, kind pickerKind, state url.Values) (ids []string, over int) {
+	sent := q["sel"]
 	if !q.Has("page") && !q.Has("use") {
-		ids = splitList(state.Get(kind.field))
+		sent = splitList(state.Get(kind.field))
 	}
-	var out []string
-	for _, id := range ids {
+	seen := map[string]bool{}
+	for _, id := range sent {
 		id = strings.TrimSpace(id)
-		if kind.validID(id) && !slices.Contains(out, id) && len(out) < scan.MaxListLength {
-			out = append(out, id)
+		if !kind.validID(id) || seen[id] {
+			continue
 		}
+		seen[id] = true
+		if len(ids) == scan.MaxListLength {
+			over++
+			continue
+		}
+		ids = append(ids, id)
 	}
-	return out
+	return ids, over
 }
 
-func clipText(s string) string { return scan.Shorten(strings.TrimSpace(s), maxFilterLen) }
+// clipText is a search text as the picker uses and shows it: bounded, and with control
+// characters written as escapes (shownText), as the form shows them, never raw in the page.
+func clipText(s string) string { return shownText(scan.Shorten(strings.TrimSpace(s), maxFilterLen)) }
 
 // fillPicker asks TCSS for the page and fills the rows; selected IDs not on the page are kept.
 // A page past the end (an old link, a hand-edited address) shows the last page instead.
@@ -126,10 +158,12 @@ func (s *server) fillPicker(r *http.Request, v *templates.PickerView, kind picke
 		v.Kept = selected
 		return pickerNotice("TCSS's inventory is not available here; type the IDs into the form instead.")
 	}
-	rows, total, err := s.pickerRows(r, v)
+	ctx, cancel := context.WithTimeout(r.Context(), pickerTimeout)
+	defer cancel()
+	rows, total, err := s.pickerRows(ctx, v)
 	if last := max(1, int(math.Ceil(float64(total)/pickerPageSize))); err == nil && len(rows) == 0 && v.Page > last && total > 0 {
 		v.Page = last
-		rows, total, err = s.pickerRows(r, v)
+		rows, total, err = s.pickerRows(ctx, v)
 	}
 	v.Rows, v.Total = rows, total
 	v.Pages = max(1, int(math.Ceil(float64(v.Total)/pickerPageSize)))
@@ -151,20 +185,20 @@ func (s *server) fillPicker(r *http.Request, v *templates.PickerView, kind picke
 }
 
 // pickerRows asks TCSS for v's page of its kind of inventory: the rows and the total that match.
-func (s *server) pickerRows(r *http.Request, v *templates.PickerView) ([]templates.PickerRow, int64, error) {
+func (s *server) pickerRows(ctx context.Context, v *templates.PickerView) ([]templates.PickerRow, int64, error) {
 	query := scan.InventoryQuery{Name: v.Name, Tag: v.Tag, Registry: v.Repo, Offset: (v.Page - 1) * pickerPageSize, Limit: pickerPageSize}
 	var rows []templates.PickerRow
 	switch v.Kind {
 	case "local":
-		page, err := s.inventory.LocalImages(r.Context(), query)
-		for _, img := range page.Items {
+		page, err := s.inventory.LocalImages(ctx, query)
+		for _, img := range onePage(page.Items) {
 			rows = append(rows, templates.PickerRow{ID: img.ID, Label: img.Name, Cells: []string{
 				img.ID, itoa(img.Hosts), itoa(img.Containers), img.ScanStatus, itoa(img.Vulns)}})
 		}
 		return rows, page.Total, err
 	case "registry":
-		page, err := s.inventory.RegistryImages(r.Context(), query)
-		for _, img := range page.Items {
+		page, err := s.inventory.RegistryImages(ctx, query)
+		for _, img := range onePage(page.Items) {
 			latest := ""
 			if img.Latest {
 				latest = " (latest)"
@@ -174,14 +208,19 @@ func (s *server) pickerRows(r *http.Request, v *templates.PickerView) ([]templat
 		}
 		return rows, page.Total, err
 	case "cluster":
-		page, err := s.inventory.Clusters(r.Context(), query)
-		for _, c := range page.Items {
+		page, err := s.inventory.Clusters(ctx, query)
+		for _, c := range onePage(page.Items) {
 			rows = append(rows, templates.PickerRow{ID: c.ID, Label: c.Name, Cells: []string{c.ID, c.Type, c.Version, c.Status}})
 		}
 		return rows, page.Total, err
 	}
 	return nil, 0, nil
 }
+
+// onePage is at most a page of items: the page's list is bounded here, not only by TCSS keeping
+// to the Limit it was asked for (an answer that does not would make the page as long as the
+// whole inventory).
+func onePage[T any](items []T) []T { return items[:min(len(items), pickerPageSize)] }
 
 // inventoryError says in words why TCSS could not list, without internals.
 func inventoryError(err error) error {

@@ -1,14 +1,22 @@
 package web_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+	"github.com/vulscan/vulscan/web"
 )
 
 func TestPickerListsAndFilters(t *testing.T) {
@@ -176,5 +184,182 @@ func TestFormOffersThePickers(t *testing.T) {
 	}
 	if first := doc.Find("form button[type=submit]").First(); first.Text() != "Start scan" {
 		t.Errorf("Enter in a field would press %q, not Start scan", first.Text())
+	}
+}
+
+// inventoryOf is an inventory of n local images, img0 to img<n-1>, served a page at a time, as
+// a large estate's would be.
+type inventoryOf int64
+
+func (n inventoryOf) LocalImages(_ context.Context, q scan.InventoryQuery) (scan.Page[scan.LocalImage], error) {
+	page := scan.Page[scan.LocalImage]{Total: int64(n)}
+	for i := int64(q.Offset); i < int64(q.Offset+q.Limit) && i < int64(n); i++ {
+		page.Items = append(page.Items, scan.LocalImage{ID: fmt.Sprintf("sha256:%064x", i), Name: fmt.Sprint("img", i)})
+	}
+	return page, nil
+}
+
+func (inventoryOf) RegistryImages(context.Context, scan.InventoryQuery) (scan.Page[scan.RegistryImage], error) {
+	return scan.Page[scan.RegistryImage]{}, nil
+}
+
+func (inventoryOf) Clusters(context.Context, scan.InventoryQuery) (scan.Page[scan.Cluster], error) {
+	return scan.Page[scan.Cluster]{}, nil
+}
+
+func withInventory(inv scan.Inventory) harnessOption {
+	return func(c *harnessConfig) { c.inventory = inv }
+}
+
+// Every page of a large inventory is reachable: "Next page" always leads to the next page, up to
+// the last one.
+func TestPickerPagesThroughALargeInventory(t *testing.T) {
+	h := newHarness(t, withInventory(inventoryOf(100_000)))
+	tests := []struct {
+		page, pageOf, first, next string
+	}{
+		{"1000", "Page 1000 of 5000 (100000 local images)", "img19980", "1001"},
+		{"1001", "Page 1001 of 5000 (100000 local images)", "img20000", "1002"},
+		{"4999", "Page 4999 of 5000 (100000 local images)", "img99960", "5000"},
+		{"5000", "Page 5000 of 5000 (100000 local images)", "img99980", ""},
+		{"5001", "Page 5000 of 5000 (100000 local images)", "img99980", ""},
+	}
+	for _, tt := range tests {
+		t.Run("page "+tt.page, func(t *testing.T) {
+			doc := document(t, h.get("/pick/local?page="+tt.page))
+			if got := doc.Find("#page-of").Text(); got != tt.pageOf {
+				t.Errorf("pager %q, want %q", got, tt.pageOf)
+			}
+			if got := doc.Find("#results tbody label").First().Text(); got != tt.first {
+				t.Errorf("first row %q, want %q", got, tt.first)
+			}
+			if got := doc.Find("#next-page").AttrOr("value", ""); got != tt.next {
+				t.Errorf("next page %q, want %q", got, tt.next)
+			}
+		})
+	}
+}
+
+// stalledInventory answers no list until its caller gives up (or, so that a caller that never
+// does fails the test instead of hanging it, until a minute has passed: then it answers a page).
+type stalledInventory struct{ inventoryOf }
+
+func (stalledInventory) LocalImages(ctx context.Context, _ scan.InventoryQuery) (scan.Page[scan.LocalImage], error) {
+	select {
+	case <-ctx.Done():
+		return scan.Page[scan.LocalImage]{}, ctx.Err()
+	case <-time.After(time.Minute):
+		return scan.Page[scan.LocalImage]{Items: []scan.LocalImage{{ID: localImage('a'), Name: "answered late"}}, Total: 1}, nil
+	}
+}
+
+// A TCSS that does not answer the inventory call: the picker gives up within its own bound and
+// says so, keeping the selection and the form's entries, instead of holding the request until
+// the server or the function cuts the connection.
+func TestPickerGivesUpOnASlowTCSS(t *testing.T) {
+	web.SetPickerTimeout(t, 50*time.Millisecond)
+	h := newHarness(t, withInventory(stalledInventory{}))
+	resp := h.get("/pick/local?page=1&sel=" + url.QueryEscape(localImage('b')) + "&RegistryImageScanType=ALL")
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("status %d, want 502", resp.StatusCode)
+	}
+	doc := document(t, resp)
+	if got := doc.Find("#picker-error").Text(); !strings.Contains(got, "could not be reached") {
+		t.Errorf("error %q, want one saying TCSS could not be reached", got)
+	}
+	if doc.Find(`input[type=hidden][name=sel][value="`+localImage('b')+`"]`).Length() != 1 ||
+		doc.Find(`input[type=hidden][name=RegistryImageScanType][value=ALL]`).Length() != 1 {
+		t.Error("the selection or the form's entries are lost")
+	}
+}
+
+// More IDs ticked than a request takes: the picker says so, and "Use" does not fill the form
+// with only some of them unsaid; up to the bound, "Use" fills it.
+func TestPickerSaysWhenMoreAreTickedThanAScanTakes(t *testing.T) {
+	ticked := func(n int) string {
+		var q []string
+		for i := range n {
+			q = append(q, "sel="+strconv.Itoa(1001+i))
+		}
+		return strings.Join(q, "&")
+	}
+	tests := []struct {
+		name, query string
+		status      int
+		notice      string // "" for none
+	}{
+		{"use 600", "use=1&" + ticked(600), http.StatusUnprocessableEntity, "600 registry images are ticked, but a scan takes at most 500"},
+		{"browse with 600", "page=2&" + ticked(600), http.StatusOK, "600 registry images are ticked, but a scan takes at most 500"},
+		{"use 500", "use=1&" + ticked(500) + "&" + ticked(500), http.StatusSeeOther, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			resp := h.get("/pick/registry?" + tt.query)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			if tt.status == http.StatusSeeOther {
+				loc, _ := url.Parse(resp.Header.Get("Location"))
+				if n := len(strings.Split(loc.Query().Get("RegistryImageIDs"), ", ")); n != 500 {
+					t.Errorf("the form gets %d IDs, want 500", n)
+				}
+				return
+			}
+			doc := document(t, resp)
+			if got := doc.Find("#picker-notice").Text(); !strings.Contains(got, tt.notice) {
+				t.Errorf("notice %q, want %q", got, tt.notice)
+			}
+			if n := doc.Find(`input[type=hidden][name=sel], input[type=checkbox][name=sel][checked]`).Length(); n != 500 {
+				t.Errorf("%d IDs carried, want the first 500", n)
+			}
+		})
+	}
+}
+
+// Control characters and broken UTF-8 in a picker's address (its searches, the form's entries it
+// carries) never reach the page raw: they are shown as escapes, as the form shows them.
+func TestPickerShowsControlCharactersEscaped(t *testing.T) {
+	h := newHarness(t)
+	resp := h.get("/pick/registry?page=1&q_name=a%00b&q_tag=%1b%5B31m&q_repo=%ff&LocalImageIDs=x%07y&RegistryTaskID=%08")
+	page := body(t, resp)
+	if !utf8.ValidString(page) {
+		t.Error("the page is not valid UTF-8")
+	}
+	if i := strings.IndexFunc(page, func(r rune) bool {
+		return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
+	}); i >= 0 {
+		t.Errorf("the page holds %q raw, at %q", page[i:i+1], page[max(0, i-40):i])
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sel, want := range map[string]string{
+		"#q-name": `a\x00b`, "#q-tag": `\x1b[31m`,
+		`input[type=hidden][name=LocalImageIDs]`: `x\x07y`, `input[type=hidden][name=RegistryTaskID]`: `\x08`,
+	} {
+		if got := doc.Find(sel).AttrOr("value", ""); got != want {
+			t.Errorf("%s = %q, want %q", sel, got, want)
+		}
+	}
+}
+
+// unpagedInventory ignores the Limit it is asked for and answers every item from the offset on.
+type unpagedInventory struct{ inventoryOf }
+
+func (n unpagedInventory) LocalImages(_ context.Context, q scan.InventoryQuery) (scan.Page[scan.LocalImage], error) {
+	return n.inventoryOf.LocalImages(context.Background(), scan.InventoryQuery{Offset: q.Offset, Limit: int(n.inventoryOf)})
+}
+
+// A TCSS that answers more rows than the page asked for: the picker still shows one page.
+func TestPickerShowsOnePageOfAnOverlongAnswer(t *testing.T) {
+	h := newHarness(t, withInventory(unpagedInventory{inventoryOf(5000)}))
+	doc := document(t, h.get("/pick/local?page=2"))
+	if n := doc.Find(`#results tbody input[type=checkbox][name=sel]`).Length(); n != 20 {
+		t.Errorf("%d rows, want one page of 20", n)
+	}
+	if got := doc.Find("#results tbody label").First().Text(); got != "img20" {
+		t.Errorf("first row %q, want img20", got)
 	}
 }

@@ -97,6 +97,8 @@ func attemptView(a scan.Attempt) templates.ScanView {
 		Actor:      audit.EscapeControls(open.Actor),
 		Access:     open.Access,
 		Credential: open.Credential,
+		Endpoint:   audit.EscapeControls(open.Endpoint),
+		Emulated:   strings.HasPrefix(open.Endpoint, audit.EmulatorPrefix),
 		SourceIP:   open.SourceIP,
 		ErrorCode:  audit.EscapeControls(closing.ErrorCode),
 		Reason:     audit.EscapeControls(plainReason(closing)),

@@ -183,9 +183,10 @@ func New(cfg Config) http.Handler {
 	if s.oidc != nil {
 		signIn = s.oidc.ProviderOrigin()
 	}
-	return s.recoverPanics(securityHeaders(signIn, s.checkHost(newHostAllowList(cfg.AllowedHosts),
-		s.crossOriginProtection(cfg.TrustedOrigins, boundBodies(boundPosts(cfg.RequestTimeout,
-			emulatorBanner(cfg.Emulator, s.authenticate(mux))))))))
+	// The banner goes outermost: the pages the guards answer themselves (a cross-site post, a
+	// wrong Host, a panic) are pages too, and must not pass for ones served by a real TCSS.
+	return emulatorBanner(cfg.Emulator, s.recoverPanics(securityHeaders(signIn, s.checkHost(newHostAllowList(cfg.AllowedHosts),
+		s.crossOriginProtection(cfg.TrustedOrigins, boundBodies(boundPosts(cfg.RequestTimeout, s.authenticate(mux))))))))
 }
 
 // probeMethods are the methods a 405's Allow may name, in its order.

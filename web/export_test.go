@@ -1,0 +1,13 @@
+package web
+
+import (
+	"testing"
+	"time"
+)
+
+// SetPickerTimeout shortens the bound of a picker's calls to TCSS for one test.
+func SetPickerTimeout(t testing.TB, d time.Duration) {
+	old := pickerTimeout
+	pickerTimeout = d
+	t.Cleanup(func() { pickerTimeout = old })
+}
