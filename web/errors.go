@@ -55,6 +55,7 @@ type httpError struct {
 	message string            // safe to show
 	fields  []scan.FieldError // for 400 and 422
 	err     error             // the cause, for the log
+	id      int64             // the rejected record of a refusal (refuse), 0 when none was written
 }
 
 func (e *httpError) Error() string {
@@ -216,9 +217,14 @@ type apiErrorBody struct {
 	ID     int64             `json:"id,omitempty"` // the attempt, when one was recorded
 }
 
-// apiError writes err as a JSON error body. id, when not 0, names the attempt it concerns.
+// apiError writes err as a JSON error body. id, when not 0, names the attempt it concerns;
+// else a refusal's own record does.
 func (s *server) apiError(w http.ResponseWriter, r *http.Request, err error, id int64) {
 	p := describe(err)
+	var he *httpError
+	if id == 0 && errors.As(err, &he) {
+		id = he.id
+	}
 	s.logError(r, p, err)
 	body := apiErrorBody{Code: p.code, Errors: apiFields(p.fields), ID: id}
 	if len(body.Errors) == 0 {
