@@ -54,11 +54,12 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	values := formValues(r)
 	key := r.PostForm.Get(keyField)
-	if key == "" || len(key) > scan.MaxIdempotencyKeyLen || audit.HasControls(key) {
+	if strings.TrimSpace(key) == "" || len(key) > scan.MaxIdempotencyKeyLen || audit.HasControls(key) {
 		// The page writes a fresh key into every form it serves, and the key is what keeps a
 		// double submit from starting two scans: a post without one its page could have written
-		// (missing, too long, control characters) starts nothing. It is recorded, and the form
-		// comes back with its values under a fresh key, for one deliberate submit.
+		// (missing, blank, which the service reads as none, too long, control characters)
+		// starts nothing. It is recorded, and the form comes back with its values under a fresh
+		// key, for one deliberate submit.
 		cause := &scan.Error{Code: scan.EINVALID, Op: "web.submitForm", Message: missingFormKey,
 			Submitted: submittedForm(r.PostForm)}
 		s.scans.Reject(r.Context(), key, s.caller(r, audit.TriggerForm), cause)
