@@ -411,7 +411,12 @@ func (s *Service) reject(ctx context.Context, rec audit.Record, norm Request, ca
 		}
 		rec.ErrorMessage = Clean(describeError(e), maxErrorTextLen)
 	}
-	stored, err := s.log.Append(ctx, rec)
+	// Recorded even when the caller has gone (a connection that failed or closed while its
+	// request was refused): a probe must not pass unseen by hanging up. A store that does not
+	// answer still ends it, within the outcomes' budget.
+	appendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.OutcomeBudget)
+	defer cancel()
+	stored, err := s.log.Append(appendCtx, rec)
 	if err != nil {
 		// The caller's answer does not change: nothing was started either way. Say so loudly.
 		s.logger.ErrorContext(ctx, "rejected request not recorded", "reason", rec.ErrorMessage, "err", err)

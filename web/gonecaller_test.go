@@ -1,0 +1,42 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/vulscan/vulscan/functions/audit"
+)
+
+// A refused POST is on the record even when its caller's connection failed or closed while it
+// was refused (the request's context is cancelled then): hanging up must not hide a probe.
+func TestARefusalIsRecordedAfterTheCallerHasGone(t *testing.T) {
+	for _, tc := range []struct {
+		name, path, contentType, body string
+	}{
+		{"API body that is not JSON", "/api/scans", "application/json", `{"LocalImageScanType":`},
+		{"API body of unknown fields", "/api/scans", "application/json", `{"Bogus":1}`},
+		{"API body of the wrong type", "/api/scans", "text/plain", `{}`},
+		{"form without its key", "/", "application/x-www-form-urlencoded", url.Values{"LocalImageScanType": {"NOT_SCAN"}}.Encode()},
+		{"form with a bad number", "/", "application/x-www-form-urlencoded",
+			url.Values{"LocalTaskID": {"x"}, "IdempotencyKey": {"form-1"}}.Encode()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			r := newRequest(http.MethodPost, tc.path, tc.body).WithContext(ctx)
+			r.Header.Set("Content-Type", tc.contentType)
+			r.Header.Set("Sec-Fetch-Site", "same-origin")
+			h.do(r)
+			recs := h.records()
+			if len(recs) != 1 || recs[0].Outcome != audit.OutcomeRejected {
+				t.Errorf("records %+v, want the refusal", recs)
+			}
+			if h.creates() != 0 {
+				t.Error("TCSS called")
+			}
+		})
+	}
+}
