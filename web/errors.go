@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -291,7 +292,9 @@ const pageBufferBytes = 16 << 10
 func (s *server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) error {
 	var buf bytes.Buffer
 	buf.Grow(pageBufferBytes)
-	if err := c.Render(r.Context(), &buf); err != nil {
+	// Not cut short when the request's context ends (its deadline passed, its connection
+	// failed): templ stops at a done context, and the answer would become a bare 500.
+	if err := c.Render(context.WithoutCancel(r.Context()), &buf); err != nil {
 		return fmt.Errorf("render %s: %w", r.URL.Path, err)
 	}
 	h := w.Header()

@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
 )
@@ -36,6 +38,34 @@ func TestARefusalIsRecordedAfterTheCallerHasGone(t *testing.T) {
 			}
 			if h.creates() != 0 {
 				t.Error("TCSS called")
+			}
+		})
+	}
+}
+
+// A page is still rendered when the request's context has ended (its POST deadline passed
+// while it waited, its connection failed): the caller gets the page the answer calls for, not
+// a bare 500.
+func TestAPageIsRenderedAfterTheRequestsContextEnded(t *testing.T) {
+	expired, cancelExpired := context.WithDeadline(context.Background(), time.Unix(1, 0))
+	defer cancelExpired()
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+	}{
+		{"deadline passed", expired},
+		{"connection gone", cancelled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			r := newRequest(http.MethodPost, "/", url.Values{"LocalImageScanType": {"NOT_SCAN"}}.Encode()).WithContext(tc.ctx)
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.Header.Set("Sec-Fetch-Site", "same-origin")
+			resp := h.do(r)
+			if resp.StatusCode != http.StatusUnprocessableEntity || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+				t.Errorf("%d %s, want the form again (422, HTML)", resp.StatusCode, resp.Header.Get("Content-Type"))
 			}
 		})
 	}
