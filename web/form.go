@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -163,9 +165,15 @@ func (s *server) parseFormBody(r *http.Request) error {
 			return s.refuse(r, scan.EINVALID, tooLarge(mbe))
 		}
 		// Refused on the record like any other: an undecodable body (%zz, a ";" separator) is
-		// how a probe would try to pass unseen.
+		// how a probe would try to pass unseen. A failed read is said in words: its error names
+		// the server's own address and port ("read tcp 10.0.0.5:9000->…: i/o timeout").
+		detail := scan.Clean(err.Error(), 200)
+		var ne net.Error
+		if errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) {
+			detail = "the connection failed or sent it too slowly"
+		}
 		return s.refuse(r, scan.EINVALID, &httpError{status: http.StatusBadRequest,
-			message: "The form data could not be read: " + scan.Clean(err.Error(), 200) + ".", err: err})
+			message: "The form data could not be read: " + detail + ".", err: err})
 	}
 	return nil
 }
