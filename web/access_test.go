@@ -94,6 +94,17 @@ func TestAPIAuthentication(t *testing.T) {
 				r.Header.Set(auth.DefaultProxySecretHeader, "wrong")
 			},
 		}, status: http.StatusUnauthorized, wantActor: "anonymous", wantIP: "203.0.113.9"},
+		{name: "proxy header without the secret is not rescued by a valid API key", mods: []func(*http.Request){
+			bearer(testAPIKey),
+			func(r *http.Request) { r.Header.Set("X-Forwarded-Email", "mallory@example.com") },
+		}, status: http.StatusUnauthorized, wantActor: "anonymous", wantIP: "192.0.2.1"},
+		{name: "proxy header with a wrong secret is not rescued by a valid API key", mods: []func(*http.Request){
+			bearer(testAPIKey),
+			func(r *http.Request) {
+				r.Header.Set("X-Forwarded-Email", "mallory@example.com")
+				r.Header.Set(auth.DefaultProxySecretHeader, "wrong")
+			},
+		}, status: http.StatusUnauthorized, wantActor: "anonymous", wantIP: "192.0.2.1"},
 		{name: "two API keys", mods: []func(*http.Request){bearer(testAPIKey), func(r *http.Request) {
 			r.Header.Add("Authorization", "Bearer other")
 		}}, status: http.StatusUnauthorized, wantActor: "anonymous", wantIP: "192.0.2.1"},

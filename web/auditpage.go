@@ -279,7 +279,7 @@ func (s *server) exportAudit(format audit.Format) handler {
 		if len(errs) > 0 {
 			return &httpError{status: http.StatusBadRequest, message: "The filters have problems.", fields: errs}
 		}
-		out := &countingWriter{w: w}
+		out := &countingWriter{w: w, rc: http.NewResponseController(w)}
 		rw, err := audit.NewRecordWriter(format, out)
 		if err != nil {
 			return err
@@ -305,13 +305,26 @@ func (s *server) exportAudit(format audit.Format) handler {
 	}
 }
 
-// countingWriter counts the bytes written through it, to tell whether a response has begun.
+// exportStall is how long a download may go without the client taking more of it. The server's
+// WriteTimeout bounds a whole response, and a large log takes longer than that to reach a
+// client on a slow link: while the client keeps reading, the write deadline moves on.
+const exportStall = 30 * time.Second
+
+// countingWriter counts the bytes written through it, to tell whether a response has begun, and
+// moves the write deadline on as the download progresses (exportStall).
 type countingWriter struct {
-	w io.Writer
-	n int64
+	w        io.Writer
+	rc       *http.ResponseController
+	n        int64
+	extended time.Time // when the deadline was last moved
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
+	if now := time.Now(); now.Sub(c.extended) >= time.Second {
+		// Fails only where deadlines are not supported (a recorder), which need none.
+		c.rc.SetWriteDeadline(now.Add(exportStall))
+		c.extended = now
+	}
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,6 +57,7 @@ type httpError struct {
 	message string            // safe to show
 	fields  []scan.FieldError // for 400 and 422
 	err     error             // the cause, for the log
+	id      int64             // the rejected record of a refusal (refuse), 0 when none was written
 }
 
 func (e *httpError) Error() string {
@@ -221,9 +223,14 @@ type apiErrorBody struct {
 	ID     int64             `json:"id,omitempty"` // the attempt, when one was recorded
 }
 
-// apiError writes err as a JSON error body. id, when not 0, names the attempt it concerns.
+// apiError writes err as a JSON error body. id, when not 0, names the attempt it concerns;
+// else a refusal's own record does.
 func (s *server) apiError(w http.ResponseWriter, r *http.Request, err error, id int64) {
 	p := describe(err)
+	var he *httpError
+	if id == 0 && errors.As(err, &he) {
+		id = he.id
+	}
 	s.logError(r, p, err)
 	body := apiErrorBody{Code: p.code, Errors: apiFields(p.fields), ID: id}
 	if len(body.Errors) == 0 {
@@ -290,7 +297,9 @@ const pageBufferBytes = 16 << 10
 func (s *server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) error {
 	var buf bytes.Buffer
 	buf.Grow(pageBufferBytes)
-	if err := c.Render(r.Context(), &buf); err != nil {
+	// Not cut short when the request's context ends (its deadline passed, its connection
+	// failed): templ stops at a done context, and the answer would become a bare 500.
+	if err := c.Render(context.WithoutCancel(r.Context()), &buf); err != nil {
 		return fmt.Errorf("render %s: %w", r.URL.Path, err)
 	}
 	h := w.Header()

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -54,11 +56,12 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	values := formValues(r)
 	key := r.PostForm.Get(keyField)
-	if key == "" || len(key) > scan.MaxIdempotencyKeyLen || audit.HasControls(key) {
+	if strings.TrimSpace(key) == "" || len(key) > scan.MaxIdempotencyKeyLen || audit.HasControls(key) {
 		// The page writes a fresh key into every form it serves, and the key is what keeps a
 		// double submit from starting two scans: a post without one its page could have written
-		// (missing, too long, control characters) starts nothing. It is recorded, and the form
-		// comes back with its values under a fresh key, for one deliberate submit.
+		// (missing, blank, which the service reads as none, too long, control characters)
+		// starts nothing. It is recorded, and the form comes back with its values under a fresh
+		// key, for one deliberate submit.
 		cause := &scan.Error{Code: scan.EINVALID, Op: "web.submitForm", Message: missingFormKey,
 			Submitted: submittedForm(r.PostForm)}
 		s.scans.Reject(r.Context(), key, s.caller(r, audit.TriggerForm), cause)
@@ -162,9 +165,15 @@ func (s *server) parseFormBody(r *http.Request) error {
 			return s.refuse(r, scan.EINVALID, tooLarge(mbe))
 		}
 		// Refused on the record like any other: an undecodable body (%zz, a ";" separator) is
-		// how a probe would try to pass unseen.
+		// how a probe would try to pass unseen. A failed read is said in words: its error names
+		// the server's own address and port ("read tcp 10.0.0.5:9000->…: i/o timeout").
+		detail := scan.Clean(err.Error(), 200)
+		var ne net.Error
+		if errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) {
+			detail = "the connection failed or sent it too slowly"
+		}
 		return s.refuse(r, scan.EINVALID, &httpError{status: http.StatusBadRequest,
-			message: "The form data could not be read: " + scan.Clean(err.Error(), 200) + ".", err: err})
+			message: "The form data could not be read: " + detail + ".", err: err})
 	}
 	return nil
 }

@@ -683,6 +683,7 @@ func TestFormWithoutItsKeyStartsNothing(t *testing.T) {
 	h := newHarness(t)
 	for _, tc := range []struct{ name, key string }{
 		{"missing", ""},
+		{"blank", "   "},
 		{"too long", strings.Repeat("k", 129)},
 		{"control character", "bad\nkey"},
 	} {
@@ -709,7 +710,7 @@ func TestFormWithoutItsKeyStartsNothing(t *testing.T) {
 				t.Fatalf("%d TCSS calls, %d new records; want 0 and 2 refusals", h.creates(), len(recs))
 			}
 			for _, r := range recs {
-				if r.Outcome != audit.OutcomeRejected || r.IdempotencyKey != scan.Clean(tc.key, scan.MaxIdempotencyKeyLen) {
+				if r.Outcome != audit.OutcomeRejected || r.IdempotencyKey != strings.TrimSpace(scan.Clean(tc.key, scan.MaxIdempotencyKeyLen)) {
 					t.Errorf("record %d: %s with key %q", r.ID, r.Outcome, r.IdempotencyKey)
 				}
 			}

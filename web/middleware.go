@@ -155,14 +155,16 @@ func (s *server) withRefusedIdentity(r *http.Request) *http.Request {
 
 // refuse records a POST refused before it became a scan request (from another site, of the wrong
 // content type, too large), so that every refusal is on the audit record, and returns err for
-// the handler to answer with. Nothing of the body is recorded; the API's Idempotency-Key header
-// is, the form's key is not (the body was not read).
+// the handler to answer with, naming that record (the API's answer carries its id). Nothing of
+// the body is recorded; the API's Idempotency-Key header is, the form's key is not (the body was
+// not read).
 func (s *server) refuse(r *http.Request, code string, err *httpError) *httpError {
 	trigger, key := audit.TriggerForm, ""
 	if isAPI(r) {
 		trigger, key = audit.TriggerAPI, strings.TrimSpace(r.Header.Get("Idempotency-Key"))
 	}
 	cause := &scan.Error{Code: code, Op: "web", Message: err.message}
-	s.scans.Reject(r.Context(), key, s.caller(r, trigger), cause)
+	a, _ := s.scans.Reject(r.Context(), key, s.caller(r, trigger), cause)
+	err.id = a.ID()
 	return err
 }

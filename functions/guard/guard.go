@@ -63,6 +63,10 @@ type Config struct {
 	RefusalsRecordedPerMinute int
 	// Logger receives refusals that are not audited (rate limiting); nil means slog.Default().
 	Logger *slog.Logger
+	// Bound reports whether an idempotency key holds an actor's attempt that a retry with it is
+	// answered from (scan.Service.Bound): such a retry starts nothing, so the start limit lets
+	// it through. nil holds every request over the limit.
+	Bound func(ctx context.Context, actor, key string) bool
 }
 
 // Guard applies the rules, then hands the request to the scan service.
@@ -73,6 +77,7 @@ type Guard struct {
 	schedules []string
 	now       func() time.Time
 	log       *slog.Logger
+	bound     func(ctx context.Context, actor, key string) bool
 
 	starts   *allowances // per actor: scans started
 	refusals *allowances // per source: refusals recorded
@@ -86,7 +91,7 @@ func New(next Starter, cfg Config) (*Guard, error) {
 		}
 	}
 	g := &Guard{next: next, broad: cfg.BroadScopeActors, perMinute: cfg.StartsPerMinute,
-		schedules: cfg.Schedules, now: cfg.Now, log: cfg.Logger}
+		schedules: cfg.Schedules, now: cfg.Now, log: cfg.Logger, bound: cfg.Bound}
 	if g.perMinute == 0 {
 		g.perMinute = DefaultStartsPerMinute
 	}
@@ -189,6 +194,11 @@ func (g *Guard) Start(ctx context.Context, req scan.Request, key string, c scan.
 			return g.refuse(ctx, key, c, "You may not start a scan of every image (scope ALL): ask for a narrower scope, or an administrator to add you to VULSCAN_BROAD_SCOPE_ACTORS.")
 		}
 		if wait, ok, _ := g.starts.take(c.Actor, g.now()); !ok {
+			if key != "" && g.bound != nil && g.bound(ctx, c.Actor, key) {
+				// A retry of an attempt that started (or may have started) a scan is answered
+				// from it and starts nothing: a client that lost its answer gets it back.
+				return g.next.Start(ctx, req, key, c)
+			}
 			lerr := &LimitError{Actor: c.Actor, Wait: wait}
 			g.log.WarnContext(ctx, "scan start refused: actor over its limit", "actor", c.Actor,
 				"limit_per_minute", g.perMinute, "retry_after", wait.String(), "source_ip", c.SourceIP)

@@ -311,6 +311,26 @@ func (s *Service) refusedBefore(ctx context.Context, actor, key string) int64 {
 	return prev.ID
 }
 
+// Bound reports whether key holds an attempt of actor's that a retry with it is answered from
+// (replayed, never sent again): one that started or may have started a scan (pending, succeeded,
+// unknown). A definite refusal (failed) frees the key. A lookup the store cannot answer reports
+// false: the retry is then treated as the new scan it may be.
+func (s *Service) Bound(ctx context.Context, actor, key string) bool {
+	key = strings.TrimSpace(key)
+	if key == "" {
+		return false
+	}
+	prev, err := s.log.PendingByKey(ctx, Clean(actor, maxActorLen), Clean(key, MaxIdempotencyKeyLen))
+	if err != nil {
+		return false
+	}
+	out, err := s.log.OutcomeOf(ctx, prev.ID)
+	if errors.Is(err, ErrNotFound) {
+		return true // still pending
+	}
+	return err == nil && out.Outcome != audit.OutcomeFailed
+}
+
 // validateAttempt checks the request and the key together, so that one answer lists every problem.
 func validateAttempt(norm Request, key string) error {
 	err := norm.Validate()
@@ -391,7 +411,12 @@ func (s *Service) reject(ctx context.Context, rec audit.Record, norm Request, ca
 		}
 		rec.ErrorMessage = Clean(describeError(e), maxErrorTextLen)
 	}
-	stored, err := s.log.Append(ctx, rec)
+	// Recorded even when the caller has gone (a connection that failed or closed while its
+	// request was refused): a probe must not pass unseen by hanging up. A store that does not
+	// answer still ends it, within the outcomes' budget.
+	appendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.OutcomeBudget)
+	defer cancel()
+	stored, err := s.log.Append(appendCtx, rec)
 	if err != nil {
 		// The caller's answer does not change: nothing was started either way. Say so loudly.
 		s.logger.ErrorContext(ctx, "rejected request not recorded", "reason", rec.ErrorMessage, "err", err)

@@ -140,6 +140,7 @@ func (a *app) openGuard(e env) (*guard.Guard, error) {
 		StartsPerMinute:  limit,
 		Schedules:        schedules.Names(),
 		Logger:           a.logger,
+		Bound:            a.service.Bound,
 	})
 	return g, err
 }

@@ -121,3 +121,36 @@ func TestTheServerRecordsABoundedNumberOfRefusalsPerSource(t *testing.T) {
 		t.Errorf("%d refusals recorded from %d sent, want %d (the allowance)", len(recs), sent, guard.DefaultRefusalsRecordedPerMinute)
 	}
 }
+
+// A server listening on another loopback address (a second local server on 127.0.0.2) answers
+// to the address it prints, and still refuses other names.
+func TestALoopbackServerAnswersToItsOwnAddress(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:0", "127.0.0.2:0", "127.0.0.7:0"} {
+		t.Run(addr, func(t *testing.T) {
+			dir := t.TempDir()
+			_, base := startServer(t, []string{"HOME=" + dir, "VULSCAN_TCSS_ENDPOINT=emulator", "VULSCAN_ADDR=" + addr,
+				"VULSCAN_AUDIT_DSN=sqlite:" + filepath.Join(dir, "audit.db"), "VULSCAN_AUDIT_WITNESS=off"})
+			for _, tc := range []struct {
+				host   string
+				status int
+			}{
+				{"", http.StatusOK},
+				{"rebind.attacker.example", http.StatusMisdirectedRequest},
+			} {
+				req, _ := http.NewRequest(http.MethodGet, base+"/", nil)
+				if tc.host != "" {
+					_, port, _ := net.SplitHostPort(strings.TrimPrefix(base, "http://"))
+					req.Host = tc.host + ":" + port
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != tc.status {
+					t.Errorf("GET %s with Host %q: %d, want %d", base, req.Host, resp.StatusCode, tc.status)
+				}
+			}
+		})
+	}
+}

@@ -18,11 +18,18 @@ import (
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 )
 
-// startServer runs the binary in HTTP mode on a free loopback port until the test ends (or the
-// test kills it) and returns its base URL.
+// startServer runs the binary in HTTP mode on a free loopback port (of the address env's
+// VULSCAN_ADDR names, else 127.0.0.1) until the test ends (or the test kills it) and returns its
+// base URL.
 func startServer(t *testing.T, env []string) (*exec.Cmd, string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	listen := "127.0.0.1:0"
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "VULSCAN_ADDR="); ok {
+			listen = v // another loopback address, with a port chosen here
+		}
+	}
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -129,8 +130,38 @@ func printEmulatorEnv(w io.Writer, a *app) {
 	}
 	fmt.Fprintf(w, "vulscan: TCSS is the local emulator on %s (VULSCAN_TCSS_ENDPOINT=emulator): nothing reaches Tencent Cloud\n", a.emulator.url)
 	fmt.Fprintf(w, "vulscan: for `vulscan scan` in a second terminal, on the same emulator and audit log (again after a restart):\n")
-	fmt.Fprintf(w, "export VULSCAN_TCSS_ENDPOINT=%s TENCENTCLOUD_SECRET_ID=%s TENCENTCLOUD_SECRET_KEY=%s VULSCAN_AUDIT_DSN=%s\n",
-		shellQuote(tcss.EmulatorPrefix+a.emulator.url), shellQuote(a.emulator.secretID), shellQuote(a.emulator.secretKey), shellQuote(dsn))
+	exportDSN := " VULSCAN_AUDIT_DSN=" + shellQuote(dsn)
+	if dsnHasPassword(dsn) {
+		// The emulator's key is its own throwaway; a database password is a real secret, and
+		// stdout goes to terminals' scrollback and service logs.
+		exportDSN = ""
+	}
+	fmt.Fprintf(w, "export VULSCAN_TCSS_ENDPOINT=%s TENCENTCLOUD_SECRET_ID=%s TENCENTCLOUD_SECRET_KEY=%s%s\n",
+		shellQuote(tcss.EmulatorPrefix+a.emulator.url), shellQuote(a.emulator.secretID), shellQuote(a.emulator.secretKey), exportDSN)
+	if exportDSN == "" {
+		fmt.Fprintf(w, "vulscan: and VULSCAN_AUDIT_DSN as this server's, %s (its password is not printed)\n", redactDSN(dsn))
+	}
+}
+
+// dsnHasPassword reports whether a DSN holds a password (PostgreSQL's, in its user info or a
+// query parameter); one it cannot read may.
+func dsnHasPassword(dsn string) bool {
+	if strings.HasPrefix(dsn, "sqlite:") {
+		return false
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return true
+	}
+	if _, ok := u.User.Password(); ok {
+		return true
+	}
+	for name := range u.Query() {
+		if strings.Contains(strings.ToLower(name), "password") {
+			return true
+		}
+	}
+	return false
 }
 
 // shellQuote quotes s for a POSIX shell when it holds anything but plain characters.

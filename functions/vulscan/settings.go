@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -99,7 +100,7 @@ func loadSettings(getenv func(string) string) (settings, error) {
 }
 
 // hostAllowList is the Host names the web handler answers to: on a workstation listening on
-// loopback, the loopback names with the listening port (a DNS-rebinding page reaches 127.0.0.1
+// loopback, the loopback names and the listening address with the listening port (a DNS-rebinding page reaches 127.0.0.1
 // under its own name), plus VULSCAN_ALLOWED_HOSTS. Elsewhere only VULSCAN_ALLOWED_HOSTS, and
 // none means no check: a function URL or gateway in front routes by host name.
 func (s settings) hostAllowList() []string {
@@ -109,7 +110,13 @@ func (s settings) hostAllowList() []string {
 	if s.deployed || err != nil || !(host == "localhost" || ip != nil && ip.IsLoopback()) {
 		return hosts
 	}
-	for _, name := range []string{"localhost", "127.0.0.1", "::1"} {
+	names := []string{"localhost", "127.0.0.1", "::1"}
+	if ip != nil && !slices.Contains(names, ip.String()) {
+		// The address it listens on (127.0.0.2, say) is its own name too: the URL it prints
+		// must work.
+		names = append(names, ip.String())
+	}
+	for _, name := range names {
 		if port == "0" {
 			// The port is chosen when listening; the names alone still stop a rebinding page.
 			hosts = append(hosts, name)

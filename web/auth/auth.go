@@ -200,7 +200,16 @@ func (a *Authenticator) Authenticate(r *http.Request) (Identity, error) {
 	}
 	if a.Has(ModeAPIKey) {
 		if id, presented, err := a.apiKey(r); presented {
-			return id, err
+			if err != nil {
+				return id, err
+			}
+			// The key admits the caller only if the proxy's headers beside it are not forged.
+			if a.Has(ModeProxy) {
+				if _, proxied, perr := a.proxy.identify(r); proxied && perr != nil {
+					return Identity{}, perr
+				}
+			}
+			return id, nil
 		}
 	}
 	if a.Has(ModeProxy) {
