@@ -11,3 +11,9 @@ func SetPickerTimeout(t testing.TB, d time.Duration) {
 	pickerTimeout = d
 	t.Cleanup(func() { pickerTimeout = old })
 }
+
+// StaticVersion and VersionOf expose the static files' version to the tests.
+var (
+	StaticVersion = staticVersion
+	VersionOf     = versionOf
+)

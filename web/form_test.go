@@ -20,6 +20,7 @@ import (
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
+	"github.com/vulscan/vulscan/web"
 )
 
 // formFields are every CreateVulScanTask input the form must offer, by kind.
@@ -361,7 +362,7 @@ func TestSuccessRedirectsToTheAttemptPage(t *testing.T) {
 	if got := doc.Find(`#live[aria-live=polite]`).AttrOr("data-poll", ""); got != "../api/scans/1" {
 		t.Errorf("live region polls %q, want ../api/scans/1", got)
 	}
-	if doc.Find(`script[src="../static/live.js"]`).Length() != 1 {
+	if doc.Find(`script[src="../static/live.js?v=`+web.StaticVersion()+`"]`).Length() != 1 {
 		t.Error("the attempt page does not load static/live.js")
 	}
 	if !strings.Contains(doc.Find("table.params").Text(), "IMAGEIDS") {
