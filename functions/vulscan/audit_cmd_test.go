@@ -169,6 +169,13 @@ func TestAuditVerifyCommandNamesTheTamperedRecord(t *testing.T) {
 		{"a row deleted", `DELETE FROM audit_log WHERE id = 3;`, "record 3 missing: "},
 		{"two rows swapped", `UPDATE audit_log SET id = -1 WHERE id = 2; UPDATE audit_log SET id = 2 WHERE id = 3;
 			UPDATE audit_log SET id = 3 WHERE id = -1;`, "record 2 out of order: "},
+		// IDs start at 1: a row below that was never written by vulscan, yet export lists it.
+		{"a row inserted with ID 0", `INSERT INTO audit_log SELECT 0, time_ns, trigger_type, 'mallory', source_ip, user_agent,
+			action, params, idempotency_key, outcome, pending_id, local_task_id, registry_task_id, tcss_request_id, error_code,
+			error_message, function_request_id, endpoint, credential, access, related_id, prev_hash, hash
+			FROM audit_log WHERE id = 2;`, "record 0 inserted: "},
+		{"a row inserted with a negative ID", `INSERT INTO audit_log (id, time_ns, trigger_type, actor, outcome, prev_hash, hash)
+			VALUES (-5, 1, 'cli', 'mallory', 'succeeded', '', '');`, "record -5 inserted: "},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
