@@ -552,18 +552,35 @@ func seededLogOn(t *testing.T, backend string) (dir, dsn string) {
 func TestAuditVerifyNamesMissingGuards(t *testing.T) {
 	cases := []struct {
 		name, backend string
-		drop          []string // the guards dropped
+		drop          []string // the guards dropped, or made to refuse nothing by tamper
+		tamper        []string // statements that disarm the guards without dropping them
 	}{
-		{"sqlite, every guard", "sqlite", []string{"audit_log_no_update", "audit_log_no_delete", "audit_checkpoints_no_update", "audit_checkpoints_no_delete"}},
-		{"sqlite, the checkpoints' only", "sqlite", []string{"audit_checkpoints_no_update", "audit_checkpoints_no_delete"}},
-		{"postgres, every guard", "postgres", []string{"audit_log_no_change", "audit_log_no_truncate", "audit_checkpoints_no_change", "audit_checkpoints_no_truncate"}},
-		{"postgres, the log's truncate guard only", "postgres", []string{"audit_log_no_truncate"}},
+		{"sqlite, every guard", "sqlite", []string{"audit_log_no_update", "audit_log_no_delete", "audit_checkpoints_no_update", "audit_checkpoints_no_delete"}, nil},
+		{"sqlite, the checkpoints' only", "sqlite", []string{"audit_checkpoints_no_update", "audit_checkpoints_no_delete"}, nil},
+		{"postgres, every guard", "postgres", []string{"audit_log_no_change", "audit_log_no_truncate", "audit_checkpoints_no_change", "audit_checkpoints_no_truncate"}, nil},
+		{"postgres, the log's truncate guard only", "postgres", []string{"audit_log_no_truncate"}, nil},
+		// A guard of the right name that refuses nothing is no guard: the name alone proves nothing.
+		{"sqlite, a guard re-created to refuse nothing", "sqlite", []string{"audit_log_no_delete"},
+			[]string{`DROP TRIGGER audit_log_no_delete`, `CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+				WHEN 0 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`}},
+		{"postgres, a guard firing in replica sessions only", "postgres", []string{"audit_log_no_change"},
+			[]string{`ALTER TABLE audit_log ENABLE REPLICA TRIGGER audit_log_no_change`}},
+		{"postgres, a guard re-created for INSERT only", "postgres", []string{"audit_log_no_change"},
+			[]string{`CREATE OR REPLACE TRIGGER audit_log_no_change AFTER INSERT ON audit_log FOR EACH ROW WHEN (false)
+				EXECUTE FUNCTION audit_log_append_only()`}},
+		{"postgres, the guards' function replaced to raise nothing", "postgres",
+			[]string{"audit_log_no_change", "audit_log_no_truncate", "audit_checkpoints_no_change", "audit_checkpoints_no_truncate"},
+			[]string{`CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			dir, dsn := seededLogOn(t, c.backend)
-			dropGuards(t, c.backend, dsn, c.drop)
+			if c.tamper == nil {
+				dropGuards(t, c.backend, dsn, c.drop)
+			} else {
+				execOn(t, c.backend, dsn, c.tamper)
+			}
 			want := "guards missing: " + strings.Join(c.drop, ", ") + "."
 			for range 2 { // the second run finds them missing still: the first changed nothing
 				r := runAuditBinary(t, dir, nil, "verify", "--dsn", dsn)
@@ -633,6 +650,12 @@ func dropGuards(t *testing.T, backend, dsn string, names []string) {
 			stmts = append(stmts, "DROP TRIGGER "+name+" ON audit_log")
 		}
 	}
+	execOn(t, backend, dsn, stmts)
+}
+
+// execOn runs stmts on the log at dsn as someone with the database's credentials would.
+func execOn(t *testing.T, backend, dsn string, stmts []string) {
+	t.Helper()
 	if backend == "sqlite" {
 		runSQLite(t, strings.TrimPrefix(dsn, "sqlite:"), strings.Join(stmts, "; ")+";")
 		return
