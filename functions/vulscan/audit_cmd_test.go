@@ -274,6 +274,37 @@ func TestAuditExportCommand(t *testing.T) {
 	}
 }
 
+// The CSV export's apostrophe, which keeps a formula-like cell from running in a spreadsheet, is
+// reversible: an actor that starts with an apostrophe gets one too, so that no two actors export
+// as the same cell.
+func TestAuditExportCSVKeepsActorsApart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.db")
+	store, err := openAuditStore(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actors := []string{"=1+1", "'=1+1", "'alice", "alice"}
+	for i, actor := range actors {
+		r := audit.Record{Time: auditT0.Add(time.Duration(i) * time.Minute), Trigger: audit.TriggerCLI, Actor: actor,
+			Action: audit.ActionCreateVulScanTask, Outcome: audit.OutcomeRejected, Params: json.RawMessage(`{}`)}
+		if _, err := store.Append(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.Close()
+	r := runAuditBinary(t, filepath.Dir(path), nil, "export", "--format", "csv", "--dsn", "sqlite:"+path)
+	rows, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+	if r.exit != 0 || err != nil || len(rows) != len(actors)+1 {
+		t.Fatalf("csv export: exit %d, %v\n%s%s", r.exit, err, r.stdout, r.stderr)
+	}
+	want := []string{"'=1+1", "''=1+1", "''alice", "alice"}
+	for i, w := range want {
+		if got := rows[i+1][3]; got != w {
+			t.Errorf("actor %q exported as %q, want %q", actors[i], got, w)
+		}
+	}
+}
+
 func TestAuditCommandRefusesBadInput(t *testing.T) {
 	path := seedAuditLog(t)
 	dsn := []string{"VULSCAN_AUDIT_DSN=sqlite:" + path}
