@@ -30,6 +30,10 @@ type dialect struct {
 	// OpenExisting only reports them (MissingGuards).
 	guardNames    []string
 	presentGuards string
+	// foreignTriggers selects the names of the triggers (and, on PostgreSQL, rules) on the
+	// log's tables that are not guards: vulscan writes none, and one can make the database skip
+	// or change records as they are written.
+	foreignTriggers string
 	// writeProbe is a write that changes nothing once rolled back and that a read-only file,
 	// connection or role refuses (see Store.CheckWritable).
 	writeProbe []string
@@ -49,6 +53,9 @@ var sqliteDialect = dialect{
 	guards:        sqliteGuards(sqliteGuardDefs),
 	guardNames:    []string{"audit_log_no_update", "audit_log_no_delete", "audit_checkpoints_no_update", "audit_checkpoints_no_delete"},
 	presentGuards: sqliteGuardsPresent(sqliteGuardDefs),
+	foreignTriggers: `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('audit_log', 'audit_checkpoints')
+		AND name NOT IN ('audit_log_no_update', 'audit_log_no_delete', 'audit_checkpoints_no_update', 'audit_checkpoints_no_delete')
+		ORDER BY name`,
 }
 
 // sqliteGuardDefs are the append-only guards, each exactly as sqlite_master keeps its statement.
@@ -125,6 +132,13 @@ var postgresDialect = dialect{
 		AND t.tgenabled IN ('O', 'A') AND t.tgqual IS NULL AND t.tgattr::text = ''
 		AND t.tgtype = CASE WHEN t.tgname::text LIKE '%_no_truncate' THEN 34 ELSE 27 END
 		AND p.proname = 'audit_log_append_only' AND p.prosrc = ` + postgresGuardBody,
+	foreignTriggers: `SELECT name FROM (
+		SELECT tgname::text AS name FROM pg_trigger WHERE tgrelid IN ('audit_log'::regclass, 'audit_checkpoints'::regclass)
+			AND NOT tgisinternal AND tgname NOT IN ('audit_log_no_change', 'audit_log_no_truncate',
+			'audit_checkpoints_no_change', 'audit_checkpoints_no_truncate')
+		UNION ALL
+		SELECT 'rule ' || rulename::text FROM pg_rewrite WHERE ev_class IN ('audit_log'::regclass, 'audit_checkpoints'::regclass)) f
+		ORDER BY name`,
 }
 
 // postgresGuardFunction is the function every PostgreSQL guard runs.
