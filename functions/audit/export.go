@@ -126,7 +126,8 @@ var csvHeader = []string{"id", "time", "trigger", "actor", "source_ip", "user_ag
 	"prev_hash", "hash"}
 
 // CSVWriter writes records as CSV rows under a header row. Cells that a spreadsheet would run as
-// a formula get a leading apostrophe (see NeutralizeFormula).
+// a formula, and cells that start with an apostrophe, get a leading apostrophe (see
+// NeutralizeFormula).
 type CSVWriter struct {
 	w           *csv.Writer
 	wroteHeader bool
@@ -214,9 +215,11 @@ func isDisplayControl(r rune) bool {
 
 // NeutralizeFormula prefixes an apostrophe to a cell that starts with a character spreadsheets
 // treat as the start of a formula (= + - @ tab CR), so that an attacker-chosen user agent or actor
-// cannot run in the spreadsheet of whoever opens the export (OWASP "CSV injection").
+// cannot run in the spreadsheet of whoever opens the export (OWASP "CSV injection"). A cell that
+// starts with an apostrophe gets one too, so that the rule stays reversible (a reader removes one
+// leading apostrophe): else the actor "'=1+1" and the actor "=1+1" would export as the same cell.
 func NeutralizeFormula(cell string) string {
-	if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+	if cell != "" && strings.ContainsRune("=+-@\t\r'", rune(cell[0])) {
 		return "'" + cell
 	}
 	return cell

@@ -19,7 +19,8 @@ func TestNeutralizeFormula(t *testing.T) {
 		"":             "",
 		"a=b":          "a=b",
 		"203.0.113.7":  "203.0.113.7",
-		"'=quoted":     "'=quoted",
+		"'=quoted":     "''=quoted",
+		"'alice":       "''alice",
 		"system:timer": "system:timer",
 	}
 	for in, want := range cases {

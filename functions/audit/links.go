@@ -38,7 +38,8 @@ type Link struct {
 // a ChainSource's would be, so reports name problems as precisely either way.
 type LinkSource interface {
 	ChainSource
-	// WalkLinks calls fn with every record whose ID is above afterID, in ascending ID order,
+	// WalkLinks calls fn with every record whose ID is above afterID (every record when afterID
+	// is 0, as Walk), in ascending ID order,
 	// stopping at fn's first error and returning it. The Link's slices are valid only until fn
 	// returns.
 	WalkLinks(ctx context.Context, afterID int64, fn func(*Link) error) error

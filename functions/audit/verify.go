@@ -66,8 +66,9 @@ func (r Report) String() string {
 
 // ChainSource is what VerifyChain reads: a store's raw rows.
 type ChainSource interface {
-	// Walk calls fn with every record whose ID is above afterID, in ascending ID order, stopping
-	// at fn's first error and returning it.
+	// Walk calls fn with every record whose ID is above afterID (every record, those with IDs
+	// below 1 included, when afterID is 0), in ascending ID order, stopping at fn's first error
+	// and returning it.
 	Walk(ctx context.Context, afterID int64, fn func(Record) error) error
 	// ByHash returns the record with the lowest ID whose stored Hash is h, or an error wrapping
 	// ErrNotFound. Only used to explain a problem once one is found.

@@ -30,7 +30,8 @@ func auditUsage() string {
       Walk the hash chain. Prints "ok: N records", the chain's anchor, ID:HASH, and how many
       records were made against a TCSS emulator (exit 0), or the first bad record and what is
       wrong with it (exit 1); it also fails naming any append-only guard (the triggers that
-      refuse UPDATE and DELETE) that is missing. It changes nothing in the log: no migration, no
+      refuse UPDATE and DELETE) that is missing, and any other trigger or rule on the log's
+      tables (vulscan writes none; one can skip records as they are written). It changes nothing in the log: no migration, no
       guard put back (a server or a writing command does that, with a warning). Keep the
       anchor somewhere outside the database now and then, and give it back with --anchor: it
       shows that the newest records
@@ -169,8 +170,8 @@ func existingAuditDSN(flagDSN string, e env) (string, error) {
 	return dsn, nil
 }
 
-// guardsFinding describes the append-only guards store lacks, "" when none is missing (or the
-// store has no such guards).
+// guardsFinding describes the append-only guards store lacks and the triggers on its tables that
+// vulscan did not write, "" when there are neither (or the store has no such guards).
 func guardsFinding(ctx context.Context, store audit.Store) (string, error) {
 	g, ok := store.(guardedStore)
 	if !ok {
@@ -182,14 +183,25 @@ func guardsFinding(ctx context.Context, store audit.Store) (string, error) {
 	}
 	// An older log's migration (readExistingAuditStore) put back the guards it found missing.
 	missing = append(missing, g.RestoredGuards()...)
-	if len(missing) == 0 {
-		return "", nil
+	foreign, err := g.ForeignTriggers(ctx)
+	if err != nil {
+		return "", err
 	}
-	return fmt.Sprintf("guards missing: %s. The database no longer refuses UPDATE and DELETE of the log, so records or "+
-		"checkpoints may have been changed since the guards were removed. The chain check still finds an edited, deleted, "+
-		"inserted or reordered record; it cannot find the newest records cut off or the chain rebuilt with fresh hashes "+
-		"(--anchor, --key and --witness can). verify leaves the log as it is; a server or a command that writes puts "+
-		"the guards back", strings.Join(missing, ", ")), nil
+	var findings []string
+	if len(missing) > 0 {
+		findings = append(findings, fmt.Sprintf("guards missing: %s. The database no longer refuses UPDATE and DELETE of the log, so records or "+
+			"checkpoints may have been changed since the guards were removed. The chain check still finds an edited, deleted, "+
+			"inserted or reordered record; it cannot find the newest records cut off or the chain rebuilt with fresh hashes "+
+			"(--anchor, --key and --witness can). verify leaves the log as it is; a server or a command that writes puts "+
+			"the guards back", strings.Join(missing, ", ")))
+	}
+	if len(foreign) > 0 {
+		findings = append(findings, fmt.Sprintf("triggers vulscan did not write on the log's tables: %s. Someone with the database "+
+			"added them; one can make the database skip or change records as they are written (vulscan refuses to start a scan "+
+			"whose record was skipped). Read what they do, compare the log with --anchor, --key or --witness, and remove them "+
+			"(nothing puts them away by itself)", strings.Join(foreign, ", ")))
+	}
+	return strings.Join(findings, "\n"), nil
 }
 
 func runAuditVerify(ctx context.Context, args []string, e env) int {

@@ -169,6 +169,13 @@ func TestAuditVerifyCommandNamesTheTamperedRecord(t *testing.T) {
 		{"a row deleted", `DELETE FROM audit_log WHERE id = 3;`, "record 3 missing: "},
 		{"two rows swapped", `UPDATE audit_log SET id = -1 WHERE id = 2; UPDATE audit_log SET id = 2 WHERE id = 3;
 			UPDATE audit_log SET id = 3 WHERE id = -1;`, "record 2 out of order: "},
+		// IDs start at 1: a row below that was never written by vulscan, yet export lists it.
+		{"a row inserted with ID 0", `INSERT INTO audit_log SELECT 0, time_ns, trigger_type, 'mallory', source_ip, user_agent,
+			action, params, idempotency_key, outcome, pending_id, local_task_id, registry_task_id, tcss_request_id, error_code,
+			error_message, function_request_id, endpoint, credential, access, related_id, prev_hash, hash
+			FROM audit_log WHERE id = 2;`, "record 0 inserted: "},
+		{"a row inserted with a negative ID", `INSERT INTO audit_log (id, time_ns, trigger_type, actor, outcome, prev_hash, hash)
+			VALUES (-5, 1, 'cli', 'mallory', 'succeeded', '', '');`, "record -5 inserted: "},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -264,6 +271,37 @@ func TestAuditExportCommand(t *testing.T) {
 	}
 	if rows[0][0] != "id" || rows[1][0] != "3" || rows[1][3] != "'-2+3" || rows[1][9] != "rejected" {
 		t.Errorf("csv export = %q, want record 3 with the formula-like actor neutralised", rows)
+	}
+}
+
+// The CSV export's apostrophe, which keeps a formula-like cell from running in a spreadsheet, is
+// reversible: an actor that starts with an apostrophe gets one too, so that no two actors export
+// as the same cell.
+func TestAuditExportCSVKeepsActorsApart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.db")
+	store, err := openAuditStore(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actors := []string{"=1+1", "'=1+1", "'alice", "alice"}
+	for i, actor := range actors {
+		r := audit.Record{Time: auditT0.Add(time.Duration(i) * time.Minute), Trigger: audit.TriggerCLI, Actor: actor,
+			Action: audit.ActionCreateVulScanTask, Outcome: audit.OutcomeRejected, Params: json.RawMessage(`{}`)}
+		if _, err := store.Append(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.Close()
+	r := runAuditBinary(t, filepath.Dir(path), nil, "export", "--format", "csv", "--dsn", "sqlite:"+path)
+	rows, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+	if r.exit != 0 || err != nil || len(rows) != len(actors)+1 {
+		t.Fatalf("csv export: exit %d, %v\n%s%s", r.exit, err, r.stdout, r.stderr)
+	}
+	want := []string{"'=1+1", "''=1+1", "''alice", "alice"}
+	for i, w := range want {
+		if got := rows[i+1][3]; got != w {
+			t.Errorf("actor %q exported as %q, want %q", actors[i], got, w)
+		}
 	}
 }
 
@@ -545,18 +583,35 @@ func seededLogOn(t *testing.T, backend string) (dir, dsn string) {
 func TestAuditVerifyNamesMissingGuards(t *testing.T) {
 	cases := []struct {
 		name, backend string
-		drop          []string // the guards dropped
+		drop          []string // the guards dropped, or made to refuse nothing by tamper
+		tamper        []string // statements that disarm the guards without dropping them
 	}{
-		{"sqlite, every guard", "sqlite", []string{"audit_log_no_update", "audit_log_no_delete", "audit_checkpoints_no_update", "audit_checkpoints_no_delete"}},
-		{"sqlite, the checkpoints' only", "sqlite", []string{"audit_checkpoints_no_update", "audit_checkpoints_no_delete"}},
-		{"postgres, every guard", "postgres", []string{"audit_log_no_change", "audit_log_no_truncate", "audit_checkpoints_no_change", "audit_checkpoints_no_truncate"}},
-		{"postgres, the log's truncate guard only", "postgres", []string{"audit_log_no_truncate"}},
+		{"sqlite, every guard", "sqlite", []string{"audit_log_no_update", "audit_log_no_delete", "audit_checkpoints_no_update", "audit_checkpoints_no_delete"}, nil},
+		{"sqlite, the checkpoints' only", "sqlite", []string{"audit_checkpoints_no_update", "audit_checkpoints_no_delete"}, nil},
+		{"postgres, every guard", "postgres", []string{"audit_log_no_change", "audit_log_no_truncate", "audit_checkpoints_no_change", "audit_checkpoints_no_truncate"}, nil},
+		{"postgres, the log's truncate guard only", "postgres", []string{"audit_log_no_truncate"}, nil},
+		// A guard of the right name that refuses nothing is no guard: the name alone proves nothing.
+		{"sqlite, a guard re-created to refuse nothing", "sqlite", []string{"audit_log_no_delete"},
+			[]string{`DROP TRIGGER audit_log_no_delete`, `CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+				WHEN 0 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`}},
+		{"postgres, a guard firing in replica sessions only", "postgres", []string{"audit_log_no_change"},
+			[]string{`ALTER TABLE audit_log ENABLE REPLICA TRIGGER audit_log_no_change`}},
+		{"postgres, a guard re-created for INSERT only", "postgres", []string{"audit_log_no_change"},
+			[]string{`CREATE OR REPLACE TRIGGER audit_log_no_change AFTER INSERT ON audit_log FOR EACH ROW WHEN (false)
+				EXECUTE FUNCTION audit_log_append_only()`}},
+		{"postgres, the guards' function replaced to raise nothing", "postgres",
+			[]string{"audit_log_no_change", "audit_log_no_truncate", "audit_checkpoints_no_change", "audit_checkpoints_no_truncate"},
+			[]string{`CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			dir, dsn := seededLogOn(t, c.backend)
-			dropGuards(t, c.backend, dsn, c.drop)
+			if c.tamper == nil {
+				dropGuards(t, c.backend, dsn, c.drop)
+			} else {
+				execOn(t, c.backend, dsn, c.tamper)
+			}
 			want := "guards missing: " + strings.Join(c.drop, ", ") + "."
 			for range 2 { // the second run finds them missing still: the first changed nothing
 				r := runAuditBinary(t, dir, nil, "verify", "--dsn", dsn)
@@ -626,6 +681,12 @@ func dropGuards(t *testing.T, backend, dsn string, names []string) {
 			stmts = append(stmts, "DROP TRIGGER "+name+" ON audit_log")
 		}
 	}
+	execOn(t, backend, dsn, stmts)
+}
+
+// execOn runs stmts on the log at dsn as someone with the database's credentials would.
+func execOn(t *testing.T, backend, dsn string, stmts []string) {
+	t.Helper()
 	if backend == "sqlite" {
 		runSQLite(t, strings.TrimPrefix(dsn, "sqlite:"), strings.Join(stmts, "; ")+";")
 		return

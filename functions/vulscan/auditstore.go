@@ -68,6 +68,8 @@ type guardedStore interface {
 	MissingGuards(ctx context.Context) ([]string, error)
 	// RestoredGuards names those opening it found missing and put back.
 	RestoredGuards() []string
+	// ForeignTriggers names the triggers and rules on the log's tables that vulscan did not write.
+	ForeignTriggers(ctx context.Context) ([]string, error)
 }
 
 // warnRestoredGuards logs, as a warning, the append-only guards opening store found missing

@@ -33,8 +33,12 @@ func (s *Store) AppendCheckpoint(ctx context.Context, c audit.Checkpoint) (audit
 		return audit.Checkpoint{}, fmt.Errorf("sqlstore: checkpoint: %w", err)
 	}
 	c.Time = c.Time.UTC()
-	if _, err := tx.ExecContext(ctx, s.d.bind(`INSERT INTO audit_checkpoints (`+checkpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-		c.Seq, c.Records, c.HeadID, c.HeadHash, c.Time.UnixNano(), c.KeyID, c.Signature); err != nil {
+	res, err := tx.ExecContext(ctx, s.d.bind(`INSERT INTO audit_checkpoints (`+checkpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		c.Seq, c.Records, c.HeadID, c.HeadHash, c.Time.UnixNano(), c.KeyID, c.Signature)
+	if err == nil {
+		err = stored(res, "checkpoint")
+	}
+	if err != nil {
 		return audit.Checkpoint{}, fmt.Errorf("sqlstore: checkpoint: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

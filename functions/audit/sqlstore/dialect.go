@@ -30,6 +30,10 @@ type dialect struct {
 	// OpenExisting only reports them (MissingGuards).
 	guardNames    []string
 	presentGuards string
+	// foreignTriggers selects the names of the triggers (and, on PostgreSQL, rules) on the
+	// log's tables that are not guards: vulscan writes none, and one can make the database skip
+	// or change records as they are written.
+	foreignTriggers string
 	// writeProbe is a write that changes nothing once rolled back and that a read-only file,
 	// connection or role refuses (see Store.CheckWritable).
 	writeProbe []string
@@ -44,19 +48,54 @@ var sqliteDialect = dialect{
 	greatest: "max",
 	// Re-writing the header's user_version needs a writable file (rolled back, so unchanged).
 	writeProbe: []string{`PRAGMA user_version = 0`},
-	guards: []string{
-		`CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+	// A trigger of a guard's name with another body (WHEN 0, no RAISE) refuses nothing: it is
+	// dropped and written again, and counts as missing until it is (sqliteGuardsPresent).
+	guards:        sqliteGuards(sqliteGuardDefs),
+	guardNames:    []string{"audit_log_no_update", "audit_log_no_delete", "audit_checkpoints_no_update", "audit_checkpoints_no_delete"},
+	presentGuards: sqliteGuardsPresent(sqliteGuardDefs),
+	foreignTriggers: `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('audit_log', 'audit_checkpoints')
+		AND name NOT IN ('audit_log_no_update', 'audit_log_no_delete', 'audit_checkpoints_no_update', 'audit_checkpoints_no_delete')
+		ORDER BY name`,
+}
+
+// sqliteGuardDefs are the append-only guards, each exactly as sqlite_master keeps its statement.
+var sqliteGuardDefs = []string{
+	`CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 		 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`,
-		`CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+	`CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 		 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`,
-		`CREATE TRIGGER IF NOT EXISTS audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+	`CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
 		 BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END`,
-		`CREATE TRIGGER IF NOT EXISTS audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+	`CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
 		 BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END`,
-	},
-	guardNames: []string{"audit_log_no_update", "audit_log_no_delete", "audit_checkpoints_no_update", "audit_checkpoints_no_delete"},
-	presentGuards: `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('audit_log', 'audit_checkpoints')
-		AND name IN ('audit_log_no_update', 'audit_log_no_delete', 'audit_checkpoints_no_update', 'audit_checkpoints_no_delete')`,
+}
+
+// sqliteGuards puts each guard in place, replacing any trigger of its name: one that holds
+// another statement would keep refusing nothing. Migrate runs them only when a guard is not in
+// place as written (Store.current).
+func sqliteGuards(defs []string) []string {
+	var out []string
+	for _, def := range defs {
+		name := strings.Fields(def)[2]
+		out = append(out, `DROP TRIGGER IF EXISTS `+name, def)
+	}
+	return out
+}
+
+// sqliteGuardsPresent selects the names of the guards in place as written: the name alone is
+// no proof, since a trigger of that name can be written to refuse nothing.
+func sqliteGuardsPresent(defs []string) string {
+	var intact []string
+	for _, def := range defs {
+		intact = append(intact, sqliteGuardIntact(def))
+	}
+	return `SELECT name FROM sqlite_master WHERE type = 'trigger' AND (` + strings.Join(intact, ` OR `) + `)`
+}
+
+// sqliteGuardIntact is the condition on sqlite_master's row that holds for def's trigger only.
+func sqliteGuardIntact(def string) string {
+	quote := func(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
+	return `(name = ` + quote(strings.Fields(def)[2]) + ` AND sql = ` + quote(def) + `)`
 }
 
 var postgresDialect = dialect{
@@ -71,8 +110,7 @@ var postgresDialect = dialect{
 	writeProbe:  []string{`LOCK TABLE audit_log IN EXCLUSIVE MODE`},
 	migrateLock: `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_log'))`,
 	guards: []string{
-		`CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-		 BEGIN RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP; END $$`,
+		postgresGuardFunction,
 		`CREATE OR REPLACE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
 		 FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()`,
 		`CREATE OR REPLACE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
@@ -83,11 +121,32 @@ var postgresDialect = dialect{
 		 FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()`,
 	},
 	guardNames: []string{"audit_log_no_change", "audit_log_no_truncate", "audit_checkpoints_no_change", "audit_checkpoints_no_truncate"},
-	// Disabled triggers (ALTER TABLE … DISABLE TRIGGER) count as missing.
-	presentGuards: `SELECT tgname::text FROM pg_trigger WHERE tgrelid IN ('audit_log'::regclass, 'audit_checkpoints'::regclass)
-		AND tgenabled <> 'D' AND tgname IN ('audit_log_no_change', 'audit_log_no_truncate',
-		'audit_checkpoints_no_change', 'audit_checkpoints_no_truncate')`,
+	// A guard counts only as written: a trigger disabled (ALTER TABLE … DISABLE TRIGGER) or
+	// firing in replica sessions only (ENABLE REPLICA TRIGGER), re-created of the same name for
+	// other events, columns or a WHEN condition, or whose function was replaced so as to raise
+	// nothing, refuses nothing in an ordinary session, and counts as missing. tgtype 27 is BEFORE
+	// UPDATE OR DELETE FOR EACH ROW, 34 BEFORE TRUNCATE FOR EACH STATEMENT.
+	presentGuards: `SELECT t.tgname::text FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+		WHERE t.tgrelid = CASE WHEN t.tgname::text LIKE 'audit_log_%' THEN 'audit_log'::regclass ELSE 'audit_checkpoints'::regclass END
+		AND t.tgname IN ('audit_log_no_change', 'audit_log_no_truncate', 'audit_checkpoints_no_change', 'audit_checkpoints_no_truncate')
+		AND t.tgenabled IN ('O', 'A') AND t.tgqual IS NULL AND t.tgattr::text = ''
+		AND t.tgtype = CASE WHEN t.tgname::text LIKE '%_no_truncate' THEN 34 ELSE 27 END
+		AND p.proname = 'audit_log_append_only' AND p.prosrc = ` + postgresGuardBody,
+	foreignTriggers: `SELECT name FROM (
+		SELECT tgname::text AS name FROM pg_trigger WHERE tgrelid IN ('audit_log'::regclass, 'audit_checkpoints'::regclass)
+			AND NOT tgisinternal AND tgname NOT IN ('audit_log_no_change', 'audit_log_no_truncate',
+			'audit_checkpoints_no_change', 'audit_checkpoints_no_truncate')
+		UNION ALL
+		SELECT 'rule ' || rulename::text FROM pg_rewrite WHERE ev_class IN ('audit_log'::regclass, 'audit_checkpoints'::regclass)) f
+		ORDER BY name`,
 }
+
+// postgresGuardFunction is the function every PostgreSQL guard runs.
+const postgresGuardFunction = `CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+		 BEGIN RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP; END $$`
+
+// postgresGuardBody is postgresGuardFunction's body (pg_proc.prosrc) as an SQL literal.
+var postgresGuardBody = `'` + strings.ReplaceAll(strings.Split(postgresGuardFunction, "$$")[1], `'`, `''`) + `'`
 
 // bind rewrites ? placeholders for the dialect. The shared SQL has no ? inside string literals.
 func (d dialect) bind(query string) string {

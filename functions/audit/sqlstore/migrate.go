@@ -200,6 +200,30 @@ func (s *Store) MissingGuards(ctx context.Context) ([]string, error) {
 	return missing, nil
 }
 
+// ForeignTriggers returns the names of the triggers on the log's tables that are not its
+// append-only guards, and on PostgreSQL its rules ("rule NAME"), nil when there are none.
+// vulscan writes none: someone who did can make the database skip records as they are written,
+// or change them, which no guard refuses.
+func (s *Store) ForeignTriggers(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, s.d.foreignTriggers)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: reading the log's triggers: %w", err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("sqlstore: reading the log's triggers: %w", err)
+		}
+		names = append(names, name)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: reading the log's triggers: %w", err)
+	}
+	return names, nil
+}
+
 // RestoredGuards returns the names of the append-only guards that OpenSQLite or OpenPostgres
 // found missing from an existing log and put back: someone removed them, and could have changed
 // records or checkpoints meanwhile. The caller should say so where an operator sees it.

@@ -59,7 +59,14 @@ type pageWalk struct {
 type pageFormat struct {
 	usable int         // the usable bytes of a page (page size less the reserved bytes)
 	fields []pageField // the table's columns in record order
-	after  int64       // records up to this ID are skipped
+	after  int64       // records up to this ID are skipped, when it is above 0
+}
+
+// skips reports whether the walk leaves out the record with this ID (a key of the b-tree). A walk
+// after 0 leaves out nothing, as the SQL walk does (Store.Each's AfterID): a row with an ID below 1
+// was never written by vulscan, and verify must read it to report it as inserted.
+func (f *pageFormat) skips(id int64) bool {
+	return f.after > 0 && id <= f.after
 }
 
 // pageField is a column of the table as a record holds it: which field of encoding version 2 it
@@ -347,7 +354,7 @@ func (w *pageWalk) node(ctx context.Context, pgno int64, depth int) error {
 			if n == 0 {
 				return errCorrupt(pgno, "bad key")
 			}
-			if key <= w.format.after { // every key of the left child is at most key
+			if w.format.skips(key) { // every key of the left child is at most key
 				continue
 			}
 			if err := w.node(ctx, child, depth+1); err != nil {
@@ -404,7 +411,7 @@ func (d *pageDecoder) cell(job *pageJob, p []byte, pgno int64, off int) error {
 		return errCorrupt(pgno, "bad rowid")
 	}
 	off += n
-	if rowid <= d.format.after {
+	if d.format.skips(rowid) {
 		return nil
 	}
 	job.links = append(job.links, audit.Link{ID: rowid})

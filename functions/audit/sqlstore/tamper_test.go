@@ -97,6 +97,25 @@ func TestVerifyNamesTheTamperedRecord(t *testing.T) {
 			id: 7, kind: audit.KindInserted, detail: "copy of record 2",
 		},
 		{
+			name: "a copy of a record inserted with ID 0",
+			tamper: func(t *testing.T, h *harness, recs []audit.Record) {
+				dup := recs[1]
+				dup.ID = 0
+				h.insertRaw(t, dup)
+			},
+			id: 0, kind: audit.KindInserted, detail: "an ID below 1",
+		},
+		{
+			name: "a forged record inserted with a negative ID",
+			tamper: func(t *testing.T, h *harness, recs []audit.Record) {
+				forged := recs[5]
+				forged.ID, forged.Actor, forged.PrevHash = -7, "mallory", ""
+				forged.Hash = forged.ComputeHash()
+				h.insertRaw(t, forged)
+			},
+			id: -7, kind: audit.KindInserted, detail: "an ID below 1",
+		},
+		{
 			name: "a forged record appended with its own valid hash",
 			tamper: func(t *testing.T, h *harness, recs []audit.Record) {
 				forged := recs[5]

@@ -305,8 +305,12 @@ func (s *Store) commitBatch(reqs []*appendReq) ([]appendResult, uint64, error) {
 			rec.Time = time.Unix(0, lastNs).UTC()
 		}
 		rec.Hash = rec.ComputeHash()
-		if _, err := insert.ExecContext(ctx, rowValues(rec)...); err != nil {
+		res, err := insert.ExecContext(ctx, rowValues(rec)...)
+		if err != nil {
 			return nil, 0, fmt.Errorf("sqlstore: append: %w", notWritable(err))
+		}
+		if err := stored(res, "record"); err != nil {
+			return nil, 0, fmt.Errorf("sqlstore: append: %w", err)
 		}
 		lastID, lastNs, lastHash = rec.ID, rec.Time.UnixNano(), rec.Hash
 		out[i].rec = rec
@@ -442,4 +446,20 @@ func anyAlive(reqs []*appendReq) (context.Context, context.CancelFunc) {
 		}
 		cancel()
 	}
+}
+
+// stored checks that an INSERT of one row stored it. A trigger or rule someone added to the
+// table can skip a row without an error (SQLite's RAISE(IGNORE), a PostgreSQL BEFORE trigger
+// that returns NULL, a DO INSTEAD NOTHING rule): the caller would then act on a record the log
+// does not hold (a scan started with no pending record), and the next record would take its ID.
+func stored(res sql.Result, what string) error {
+	n, err := res.RowsAffected()
+	switch {
+	case err != nil:
+		return fmt.Errorf("checking that the %s was stored: %w", what, err)
+	case n != 1:
+		return fmt.Errorf("the database did not store the %s (%d rows inserted, not 1): a trigger or rule on its table "+
+			"skipped it: vulscan adds none but its append-only guards, so someone else did", what, n)
+	}
+	return nil
 }
