@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // TestDeployDocsCAMPolicyStep runs docs/deploy.md's tccli step for the execution role's policy
@@ -108,4 +110,62 @@ func shellBlockWith(t *testing.T, text, line string) string {
 	}
 	t.Fatalf("no ```sh block holds %q", line)
 	return ""
+}
+
+// TestDeployDocsSchedulesCheck runs the `vulscan schedules` command docs/deploy.md gives for
+// checking a deployed function's timers, from an operator's shell that has the audit DSN but not
+// the function's VULSCAN_SCHEDULES (the deploy file sets that in the function): it must check
+// serverless.yml's schedule, not report that none is configured and pass.
+func TestDeployDocsSchedulesCheck(t *testing.T) {
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "deploy.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := shellBlockWith(t, string(doc), "vulscan schedules")
+	data, err := os.ReadFile(filepath.Join(root, "serverless.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scf struct {
+		Inputs struct {
+			Environment struct {
+				Variables map[string]string `yaml:"variables"`
+			} `yaml:"environment"`
+		} `yaml:"inputs"`
+	}
+	if err := yaml.Unmarshal(data, &scf); err != nil {
+		t.Fatal(err)
+	}
+	setting := scf.Inputs.Environment.Variables["VULSCAN_SCHEDULES"]
+	name, cron, ok := strings.Cut(setting, "=")
+	if !ok {
+		t.Fatalf("serverless.yml's VULSCAN_SCHEDULES %q is not name=CRON", setting)
+	}
+
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyExecutable(t, vulscanBinary(t), filepath.Join(bin, "vulscan"))
+	dsn := "sqlite:" + filepath.Join(dir, "audit.db")
+	env := append(localEnv(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "VULSCAN_AUDIT_DSN="+dsn)
+	// The deployed function's audit log, with one scan in it.
+	scan := exec.Command(filepath.Join(bin, "vulscan"), "scan", "--LocalImageScanType", "NOT_SCAN")
+	scan.Env = append(env, "VULSCAN_TCSS_ENDPOINT=emulator")
+	if out, err := scan.CombinedOutput(); err != nil {
+		t.Fatalf("vulscan scan: %v\n%s", err, out)
+	}
+
+	cmd := exec.Command("sh", "-c", block)
+	cmd.Dir = dir
+	cmd.Env = env
+	out, _ := cmd.CombinedOutput()
+	if want := name + " (" + cron + ")"; !strings.Contains(string(out), want) {
+		t.Errorf("the docs' command printed:\n%s\nwant the report of serverless.yml's schedule, %q\n%s", out, want, block)
+	}
 }
