@@ -2,6 +2,7 @@ package tests
 
 import (
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -155,4 +156,45 @@ func deployVariables(t *testing.T, file string, path ...string) map[string]bool 
 		out[k] = true
 	}
 	return out
+}
+
+// TestREADMEExplainsEverySettingDeployed wants every setting the deploy files pass explained in
+// README's "Settings" section (a table row of its own, or the credentials list): docs/deploy.md
+// sends the deployer there for what each one means and its default.
+func TestREADMEExplainsEverySettingDeployed(t *testing.T) {
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## Settings\n")
+	if !ok {
+		t.Fatal(`README.md has no "## Settings" section`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	explained := map[string]bool{}
+	for line := range strings.Lines(section) {
+		head := ""
+		switch {
+		case strings.HasPrefix(line, "| "):
+			head, _, _ = strings.Cut(line[2:], " |") // a table row's first cell
+		case regexp.MustCompile(`^\d+\. `).MatchString(line):
+			head = line // an item of the credentials list
+		}
+		for _, m := range regexp.MustCompile("`((?:VULSCAN|TENCENTCLOUD)_[A-Z0-9_]+)`").FindAllStringSubmatch(head, -1) {
+			explained[m[1]] = true
+		}
+	}
+	passed := deployVariables(t, filepath.Join(root, "serverless.yml"), "inputs", "environment", "variables")
+	for name := range deployVariables(t, filepath.Join(root, "serverless.aws.yml"), "provider", "environment") {
+		passed[name] = true
+	}
+	for _, name := range slices.Sorted(maps.Keys(passed)) {
+		if !explained[name] {
+			t.Errorf("the deploy files pass %s, but README's Settings section does not explain it", name)
+		}
+	}
 }

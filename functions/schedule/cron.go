@@ -153,6 +153,10 @@ func value(s string, f field) (int, error) {
 		return v, nil
 	}
 	v, err := strconv.Atoi(s)
+	if err != nil && strings.ContainsAny(strings.ToUpper(s), "LW#") && (f.name == "day of month" || f.name == "day of week") {
+		// SCF's timer takes them; vulscan's due-time check does not, and must not guess.
+		return 0, fmt.Errorf("%q: SCF's L (last), W (nearest weekday) and # (nth weekday) are not supported in VULSCAN_SCHEDULES; write the days as values, ranges or lists, in the trigger too", s)
+	}
 	if err != nil || v < f.min || v > f.max {
 		return 0, fmt.Errorf("%q is not a value from %d to %d", s, f.min, f.max)
 	}

@@ -37,7 +37,7 @@ func runSchedules(ctx context.Context, args []string, e env) int {
 		return exitRejected
 	}
 	if len(set) == 0 {
-		fmt.Fprintf(e.stdout, "No schedules are configured: set %s, e.g. nightly=0 0 2 * * * *\n", schedule.Setting)
+		fmt.Fprintf(e.stdout, "No schedules are configured: set %s as the function has it (a deploy file writes it beside its timer: serverless.yml, serverless.aws.yml), e.g. nightly=0 0 2 * * * *\n", schedule.Setting)
 		return exitOK
 	}
 	// It only reads the log, as export does: putting missing append-only guards back (as a

@@ -55,6 +55,11 @@ func TestSchedulesCommand(t *testing.T) {
 		}, ""},
 		{"no schedules", time.Now(), "", exitOK, []string{"No schedules are configured"}, ""},
 		{"a bad setting", time.Now(), "nightly=0 0 2 * * *", exitRejected, nil, "6 fields"},
+		{"SCF's last day of the month", time.Now(), "monthend=0 0 2 L * * *", exitRejected, nil,
+			`day of month: "L": SCF's L (last), W (nearest weekday) and # (nth weekday) are not supported`},
+		{"SCF's nearest weekday", time.Now(), "payday=0 0 2 15W * * *", exitRejected, nil, `"15W": SCF's L (last), W`},
+		{"SCF's last Friday", time.Now(), "lastfri=0 0 2 * * 5L *", exitRejected, nil, `day of week: "5L": SCF's L`},
+		{"SCF's second Monday", time.Now(), "patch=0 0 2 ? * 1#2 *", exitRejected, nil, `day of week: "1#2": SCF's L`},
 		{"a schedule that is never due", time.Now(), "nightly=0 0 2 * * * *;monthend=0 0 2 31 2 * *", exitRejected, nil,
 			`VULSCAN_SCHEDULES: schedule "monthend": cron expression "0 0 2 31 2 * *" is never due`},
 	} {

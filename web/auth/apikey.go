@@ -29,7 +29,7 @@ var keyNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCo
 const MaxAPIKeyBytes = 512
 
 // ParseAPIKeys reads VULSCAN_API_KEYS: comma-separated name:sha256hex pairs, e.g.
-// "ci:9f86d081…,deploy:60303ae2…" (make one with: printf %s "$KEY" | sha256sum). Names are
+// "ci:9f86d081…,deploy:60303ae2…" (make one with: printf %s "$KEY" | sha256sum | cut -d' ' -f1). Names are
 // unique, up to 64 of letters, digits and ._-.
 func ParseAPIKeys(s string) ([]APIKey, error) {
 	var keys []APIKey
@@ -44,6 +44,10 @@ func ParseAPIKeys(s string) ([]APIKey, error) {
 		if !ok || !keyNamePattern().MatchString(name) {
 			// The entry is not quoted back: it might be a key pasted by mistake.
 			return nil, fmt.Errorf("VULSCAN_API_KEYS: entry %d: want name:sha256hex, with a name of up to 64 letters, digits and ._-", len(keys)+1)
+		}
+		if digits, rest, ok := strings.Cut(hexHash, " "); ok && len(digits) == 2*sha256.Size && strings.TrimSpace(rest) == "-" {
+			// The whole line of `printf %s "$KEY" | sha256sum`, whose "  -" names its input.
+			return nil, fmt.Errorf("VULSCAN_API_KEYS: key %q: the hash is followed by sha256sum's \"  -\": keep only the 64 hex digits (printf %%s \"$KEY\" | sha256sum | cut -d' ' -f1)", name)
 		}
 		raw, err := hex.DecodeString(hexHash)
 		if err != nil || len(raw) != sha256.Size {
