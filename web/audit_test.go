@@ -339,6 +339,36 @@ func TestAPIAudit(t *testing.T) {
 	}
 }
 
+func TestAuditRefusesARepeatedParameter(t *testing.T) {
+	h := newHarness(t)
+	seed(t, h)
+	for _, tc := range []struct{ query, field string }{
+		{"limit=2&limit=200", "limit"},
+		{"outcome=succeeded&outcome=rejected", "outcome"},
+		{"trigger=api&trigger=form", "trigger"},
+		{"actor=a&actor=b", "actor"},
+		{"task=1&task=2", "task"},
+		{"from=2026-01-01&from=2026-02-01", "from"},
+		{"to=2026-01-01&to=2026-02-01", "to"},
+		{"before=4&before=5", "before"},
+	} {
+		t.Run(tc.field, func(t *testing.T) {
+			resp := h.get("/api/audit?" + tc.query)
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("status = %d, want 400: %s", resp.StatusCode, body(t, resp))
+			}
+			if e := decodeJSON[apiError](t, resp); !hasField(e.Errors, tc.field) {
+				t.Errorf("error = %+v, want one naming %s", e, tc.field)
+			}
+			for _, path := range []string{"/audit?", "/audit.csv?", "/audit.jsonl?"} {
+				if resp := h.get(path + tc.query); resp.StatusCode != http.StatusBadRequest {
+					t.Errorf("%s%s: status = %d, want 400", path, tc.query, resp.StatusCode)
+				}
+			}
+		})
+	}
+}
+
 func TestAuditLogUnavailable(t *testing.T) {
 	h := newHarness(t, withAuditLog(func(l web.AuditLog) web.AuditLog { return failingAudit{l} }))
 	for path, want := range map[string]string{"/audit": "text/html", "/api/audit": "application/json"} {
