@@ -42,10 +42,14 @@ func TestAPIStartStatusCodes(t *testing.T) {
 		status     int
 		code       string // error code; "" for success
 		field      string // a field the errors must name
+		message    string // words a message must contain
 		retryAfter string
 		creates    int
 	}{
 		{name: "created", body: `{"RegistryImageScanType":"NOT_SCAN"}`, status: 201, creates: 1},
+		{name: "created from a body with a UTF-8 byte-order mark", body: "\ufeff" + `{"RegistryImageScanType":"NOT_SCAN"}`, status: 201, creates: 1},
+		{name: "a byte-order mark before a list", body: "\ufeff[1]", status: 400, code: "bad_request", message: "must be a JSON object"},
+		{name: "a byte-order mark before broken JSON", body: "\ufeff{\"a\"", status: 400, code: "bad_request", message: "ends too early"},
 		{name: "unknown field", body: `{"registryImageScanType":"ALL"}`, status: 400, code: "bad_request", field: "registryImageScanType"},
 		{name: "wrong type", body: `{"RegistryImageIDs":["12"]}`, status: 400, code: "bad_request", field: "RegistryImageIDs"},
 		{name: "not JSON", body: `LocalImageScanType=ALL`, status: 400, code: "bad_request"},
@@ -116,6 +120,9 @@ func TestAPIStartStatusCodes(t *testing.T) {
 				if fe.Message == "" {
 					t.Errorf("empty message in %+v", e.Errors)
 				}
+			}
+			if tc.message != "" && !strings.Contains(e.Errors[0].Message, tc.message) {
+				t.Errorf("message %q does not say %q", e.Errors[0].Message, tc.message)
 			}
 			recorded := tc.creates > 0 && tc.code != scan.ECONFLICT || tc.status == 400 || tc.status == 422
 			if recorded && e.ID == 0 {
