@@ -332,6 +332,13 @@ func (s *Service) Bound(ctx context.Context, actor, key string) bool {
 }
 
 // validateAttempt checks the request and the key together, so that one answer lists every problem.
+// ValidateAttempt reports what Start would refuse in req and key before writing anything
+// (EINVALID, every problem at once), so that a gate in front of Start can send such a request
+// on to be refused and recorded rather than hold it for a reason that does not apply to it.
+func ValidateAttempt(req Request, key string) error {
+	return validateAttempt(req.Normalize(), strings.TrimSpace(key))
+}
+
 func validateAttempt(norm Request, key string) error {
 	err := norm.Validate()
 	if len(key) <= MaxIdempotencyKeyLen && !audit.HasControls(key) {
