@@ -3,8 +3,11 @@ package web
 import (
 	"errors"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -165,7 +168,9 @@ type auditAnswer struct {
 
 // apiAudit is GET /api/audit, with the page's filters and paging.
 func (s *server) apiAudit(w http.ResponseWriter, r *http.Request) error {
-	a, errs := parseAuditQuery(r.URL.Query())
+	q := r.URL.Query()
+	a, errs := parseAuditQuery(q)
+	errs = append(errs, unknownAuditParams(q)...)
 	if len(errs) > 0 {
 		return &httpError{status: http.StatusBadRequest, message: "The filters have problems.", fields: errs}
 	}
@@ -182,4 +187,17 @@ func (s *server) apiAudit(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.writeJSON(w, http.StatusOK, ans)
 	return nil
+}
+
+// unknownAuditParams names each query parameter GET /api/audit does not take. Ignored, a
+// misspelt filter (outcomes=failed) answered every record as if it were the filtered list.
+func unknownAuditParams(q url.Values) []scan.FieldError {
+	var errs []scan.FieldError
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if !slices.Contains(auditParams, name) {
+			errs = append(errs, scan.FieldError{Field: audit.EscapeControls(scan.Shorten(name, 40)),
+				Message: "is not a parameter of the audit log: use " + strings.Join(auditParams, ", ")})
+		}
+	}
+	return errs
 }

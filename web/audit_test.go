@@ -339,6 +339,31 @@ func TestAPIAudit(t *testing.T) {
 	}
 }
 
+func TestAPIAuditRefusesAnUnknownParameter(t *testing.T) {
+	h := newHarness(t)
+	seed(t, h)
+	for _, tc := range []struct{ query, field string }{
+		{"outcomes=failed", "outcomes"},
+		{"Outcome=failed", "Outcome"},
+		{"trigger=api&page=2", "page"},
+		{"limit=1&offset=5", "offset"},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			resp := h.get("/api/audit?" + tc.query)
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("status = %d, want 400: %s", resp.StatusCode, body(t, resp))
+			}
+			e := decodeJSON[apiError](t, resp)
+			if !hasField(e.Errors, tc.field) {
+				t.Fatalf("error = %+v, want one naming %s", e, tc.field)
+			}
+			if !strings.Contains(e.Errors[len(e.Errors)-1].Message, "outcome, trigger") {
+				t.Errorf("message %q does not list the parameters", e.Errors[len(e.Errors)-1].Message)
+			}
+		})
+	}
+}
+
 func TestAuditRefusesARepeatedParameter(t *testing.T) {
 	h := newHarness(t)
 	seed(t, h)
