@@ -298,6 +298,32 @@ func TestStartLimitLetsAnInvalidRequestBeRefusedForItsProblem(t *testing.T) {
 	}
 }
 
+// TestStartLimitSaysHowManyScans: the 429's message counts the scans in plain words.
+func TestStartLimitSaysHowManyScans(t *testing.T) {
+	for _, tc := range []struct {
+		limit int
+		want  string
+	}{
+		{1, "You have started 1 scan in the last minute"},
+		{2, "You have started 2 scans in the last minute"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			now := time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
+			h := newHarness(t, allModes(t), withGuard(guard.Config{StartsPerMinute: tc.limit, Now: func() time.Time { return now }, Logger: discard}))
+			for range tc.limit {
+				h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, bearer(testAPIKey))
+			}
+			resp := h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, bearer(testAPIKey))
+			if resp.StatusCode != http.StatusTooManyRequests {
+				t.Fatalf("status = %d, want 429", resp.StatusCode)
+			}
+			if e := decodeJSON[apiError](t, resp); len(e.Errors) != 1 || !strings.HasPrefix(e.Errors[0].Message, tc.want) {
+				t.Errorf("error = %+v, want a message starting %q", e, tc.want)
+			}
+		})
+	}
+}
+
 // TestBroadScopeRefusalThroughTheAPI: an actor not in VULSCAN_BROAD_SCOPE_ACTORS gets 403 for an
 // ALL-scope scan, recorded as rejected.
 func TestBroadScopeRefusalThroughTheAPI(t *testing.T) {
