@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"maps"
@@ -160,7 +161,8 @@ func (s *server) apiScan(w http.ResponseWriter, r *http.Request) error {
 // auditAnswer is GET /api/audit: one page of records, newest first.
 type auditAnswer struct {
 	Records []audit.Record `json:"records"`
-	// NextBefore is the before= cursor of the next (older) page; 0 on the last page.
+	// NextBefore is the before= cursor of the next (older) page; 0 on the last page. A page
+	// holds fewer records than its limit when they would not fit in maxAuditAnswerBytes.
 	NextBefore int64 `json:"next_before"`
 	// Next is the relative URL of the next page, "" on the last page.
 	Next string `json:"next,omitempty"`
@@ -178,6 +180,9 @@ func (s *server) apiAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if recs, next, err = withinAnswerBytes(recs, next); err != nil {
+		return err
+	}
 	ans := auditAnswer{Records: recs, NextBefore: next}
 	if ans.Records == nil {
 		ans.Records = []audit.Record{}
@@ -187,6 +192,29 @@ func (s *server) apiAudit(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.writeJSON(w, http.StatusOK, ans)
 	return nil
+}
+
+// maxAuditAnswerBytes bounds the records of one page of GET /api/audit. A record's params hold
+// up to three lists of scan.MaxListLength image IDs (tens of KB), so a page of 200 such records
+// was several MB: served in HTTP mode, yet over what a Lambda or SCF gateway carries
+// (platform.MaxResponseBytes, 4 MiB), where the same request was answered with a plain-text 500.
+const maxAuditAnswerBytes = 2 << 20
+
+// withinAnswerBytes cuts a page before the record that would take it past maxAuditAnswerBytes
+// (never before its first), and returns the cursor of the records cut off.
+func withinAnswerBytes(recs []audit.Record, next int64) ([]audit.Record, int64, error) {
+	size := 0
+	for i, rec := range recs {
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return nil, 0, err
+		}
+		size += len(b) + 1
+		if size > maxAuditAnswerBytes && i > 0 {
+			return recs[:i], recs[i-1].ID, nil
+		}
+	}
+	return recs, next, nil
 }
 
 // unknownAuditParams names each query parameter GET /api/audit does not take. Ignored, a
