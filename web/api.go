@@ -86,6 +86,11 @@ func (s *server) apiStart(w http.ResponseWriter, r *http.Request) error {
 		if !errors.As(err, &se) {
 			return err
 		}
+		// Every problem at once, as for a request that decodes: a retry that fixes only the body
+		// would otherwise be refused again, for its key.
+		if kp, bad := scan.KeyProblem(key); bad {
+			se.Fields = append(se.Fields, kp)
+		}
 		// Recorded as a refusal; answered 400 rather than 422: the body is not a request at all.
 		a, _ := s.scans.Reject(r.Context(), key, caller, err)
 		s.apiError(w, r, &httpError{status: http.StatusBadRequest, message: se.Message, fields: se.Fields, err: err}, a.ID())
