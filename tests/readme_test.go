@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/vulscan/vulscan/functions/scan"
 )
 
 // TestREADMEExamples runs the README's own examples as a reader would paste them: the curl call
@@ -37,6 +39,23 @@ func TestREADMEExamples(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusCreated {
 			t.Errorf("%s: status %d, want 201", cmd, resp.StatusCode)
+		}
+	})
+
+	t.Run("API answers", func(t *testing.T) {
+		// An integrator branches on the error's code: the README's table of POST /api/scans's
+		// answers names every code the API can give for a scan start.
+		for _, code := range []string{scan.EINVALID, scan.ECONFLICT, scan.EINPROGRESS, scan.EFORBIDDEN,
+			scan.EUNAVAILABLE, scan.EBUSY, scan.ERATELIMITED, scan.EUPSTREAM, scan.EUNKNOWN,
+			"bad_request", "unauthenticated", "too_large", "unsupported_media_type"} {
+			if !regexp.MustCompile("(?m)^\\| [0-9][^\n]*`" + code + "`").MatchString(text) {
+				t.Errorf("the README's table of API answers does not name the code %q", code)
+			}
+		}
+		for _, name := range []string{"GET /api/scans/{id}", "GET /api/audit", "Retry-After", "Location: scans/{id}"} {
+			if !strings.Contains(text, name) {
+				t.Errorf("the README does not describe %s", name)
+			}
 		}
 	})
 

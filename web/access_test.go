@@ -256,6 +256,74 @@ func TestStartLimitAnswers429(t *testing.T) {
 	}
 }
 
+// TestStartLimitLetsAnInvalidRequestBeRefusedForItsProblem: an actor over the limit who sends a
+// request that breaks a rule is told what is wrong with it (422, recorded), not to retry it later.
+func TestStartLimitLetsAnInvalidRequestBeRefusedForItsProblem(t *testing.T) {
+	now := time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
+	h := newHarness(t, allModes(t), withGuard(guard.Config{StartsPerMinute: 1, Now: func() time.Time { return now }, Logger: discard}))
+	if resp := h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, bearer(testAPIKey)); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("first start = %d", resp.StatusCode)
+	}
+	for _, tc := range []struct {
+		name, body, key, field string
+	}{
+		{"a rule broken", `{"LocalImageScanType":"IMAGEIDS"}`, "", "LocalImageIDs"},
+		{"nothing selected", `{}`, "", ""},
+		{"a key too long", `{"LocalImageScanType":"NOT_SCAN"}`, strings.Repeat("k", 200), "Idempotency-Key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(h.records())
+			resp := h.postJSON(tc.body, bearer(testAPIKey), func(r *http.Request) {
+				if tc.key != "" {
+					r.Header.Set("Idempotency-Key", tc.key)
+				}
+			})
+			if resp.StatusCode != http.StatusUnprocessableEntity || resp.Header.Get("Retry-After") != "" {
+				t.Fatalf("status = %d, Retry-After %q; want 422 and none: %s", resp.StatusCode, resp.Header.Get("Retry-After"), body(t, resp))
+			}
+			e := decodeJSON[apiError](t, resp)
+			if e.Code != scan.EINVALID || e.ID == 0 || tc.field != "" && !hasField(e.Errors, tc.field) {
+				t.Errorf("error = %+v, want %s naming %q and its record", e, scan.EINVALID, tc.field)
+			}
+			if recs := h.records(); len(recs) != before+1 || recs[len(recs)-1].Outcome != audit.OutcomeRejected {
+				t.Errorf("the refusal was not recorded as rejected: %d records, %d before", len(recs), before)
+			}
+		})
+	}
+	if resp := h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, bearer(testAPIKey)); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("a valid start over the limit = %d, want 429", resp.StatusCode)
+	}
+	if n := h.creates(); n != 1 {
+		t.Errorf("CreateVulScanTask calls = %d, want 1", n)
+	}
+}
+
+// TestStartLimitSaysHowManyScans: the 429's message counts the scans in plain words.
+func TestStartLimitSaysHowManyScans(t *testing.T) {
+	for _, tc := range []struct {
+		limit int
+		want  string
+	}{
+		{1, "You have started 1 scan in the last minute"},
+		{2, "You have started 2 scans in the last minute"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			now := time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
+			h := newHarness(t, allModes(t), withGuard(guard.Config{StartsPerMinute: tc.limit, Now: func() time.Time { return now }, Logger: discard}))
+			for range tc.limit {
+				h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, bearer(testAPIKey))
+			}
+			resp := h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, bearer(testAPIKey))
+			if resp.StatusCode != http.StatusTooManyRequests {
+				t.Fatalf("status = %d, want 429", resp.StatusCode)
+			}
+			if e := decodeJSON[apiError](t, resp); len(e.Errors) != 1 || !strings.HasPrefix(e.Errors[0].Message, tc.want) {
+				t.Errorf("error = %+v, want a message starting %q", e, tc.want)
+			}
+		})
+	}
+}
+
 // TestBroadScopeRefusalThroughTheAPI: an actor not in VULSCAN_BROAD_SCOPE_ACTORS gets 403 for an
 // ALL-scope scan, recorded as rejected.
 func TestBroadScopeRefusalThroughTheAPI(t *testing.T) {

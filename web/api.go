@@ -1,10 +1,14 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,6 +86,11 @@ func (s *server) apiStart(w http.ResponseWriter, r *http.Request) error {
 		if !errors.As(err, &se) {
 			return err
 		}
+		// Every problem at once, as for a request that decodes: a retry that fixes only the body
+		// would otherwise be refused again, for its key.
+		if kp, bad := scan.KeyProblem(key); bad {
+			se.Fields = append(se.Fields, kp)
+		}
 		// Recorded as a refusal; answered 400 rather than 422: the body is not a request at all.
 		a, _ := s.scans.Reject(r.Context(), key, caller, err)
 		s.apiError(w, r, &httpError{status: http.StatusBadRequest, message: se.Message, fields: se.Fields, err: err}, a.ID())
@@ -157,7 +166,8 @@ func (s *server) apiScan(w http.ResponseWriter, r *http.Request) error {
 // auditAnswer is GET /api/audit: one page of records, newest first.
 type auditAnswer struct {
 	Records []audit.Record `json:"records"`
-	// NextBefore is the before= cursor of the next (older) page; 0 on the last page.
+	// NextBefore is the before= cursor of the next (older) page; 0 on the last page. A page
+	// holds fewer records than its limit when they would not fit in maxAuditAnswerBytes.
 	NextBefore int64 `json:"next_before"`
 	// Next is the relative URL of the next page, "" on the last page.
 	Next string `json:"next,omitempty"`
@@ -165,12 +175,17 @@ type auditAnswer struct {
 
 // apiAudit is GET /api/audit, with the page's filters and paging.
 func (s *server) apiAudit(w http.ResponseWriter, r *http.Request) error {
-	a, errs := parseAuditQuery(r.URL.Query())
+	q := r.URL.Query()
+	a, errs := parseAuditQuery(q)
+	errs = append(errs, unknownAuditParams(q)...)
 	if len(errs) > 0 {
 		return &httpError{status: http.StatusBadRequest, message: "The filters have problems.", fields: errs}
 	}
 	recs, next, err := s.auditPage(r, a)
 	if err != nil {
+		return err
+	}
+	if recs, next, err = withinAnswerBytes(recs, next); err != nil {
 		return err
 	}
 	ans := auditAnswer{Records: recs, NextBefore: next}
@@ -182,4 +197,40 @@ func (s *server) apiAudit(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.writeJSON(w, http.StatusOK, ans)
 	return nil
+}
+
+// maxAuditAnswerBytes bounds the records of one page of GET /api/audit. A record's params hold
+// up to three lists of scan.MaxListLength image IDs (tens of KB), so a page of 200 such records
+// was several MB: served in HTTP mode, yet over what a Lambda or SCF gateway carries
+// (platform.MaxResponseBytes, 4 MiB), where the same request was answered with a plain-text 500.
+const maxAuditAnswerBytes = 2 << 20
+
+// withinAnswerBytes cuts a page before the record that would take it past maxAuditAnswerBytes
+// (never before its first), and returns the cursor of the records cut off.
+func withinAnswerBytes(recs []audit.Record, next int64) ([]audit.Record, int64, error) {
+	size := 0
+	for i, rec := range recs {
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return nil, 0, err
+		}
+		size += len(b) + 1
+		if size > maxAuditAnswerBytes && i > 0 {
+			return recs[:i], recs[i-1].ID, nil
+		}
+	}
+	return recs, next, nil
+}
+
+// unknownAuditParams names each query parameter GET /api/audit does not take. Ignored, a
+// misspelt filter (outcomes=failed) answered every record as if it were the filtered list.
+func unknownAuditParams(q url.Values) []scan.FieldError {
+	var errs []scan.FieldError
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if !slices.Contains(auditParams, name) {
+			errs = append(errs, scan.FieldError{Field: audit.EscapeControls(scan.Shorten(name, 40)),
+				Message: "is not a parameter of the audit log: use " + strings.Join(auditParams, ", ")})
+		}
+	}
+	return errs
 }

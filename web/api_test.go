@@ -42,10 +42,14 @@ func TestAPIStartStatusCodes(t *testing.T) {
 		status     int
 		code       string // error code; "" for success
 		field      string // a field the errors must name
+		message    string // words a message must contain
 		retryAfter string
 		creates    int
 	}{
 		{name: "created", body: `{"RegistryImageScanType":"NOT_SCAN"}`, status: 201, creates: 1},
+		{name: "created from a body with a UTF-8 byte-order mark", body: "\ufeff" + `{"RegistryImageScanType":"NOT_SCAN"}`, status: 201, creates: 1},
+		{name: "a byte-order mark before a list", body: "\ufeff[1]", status: 400, code: "bad_request", message: "must be a JSON object"},
+		{name: "a byte-order mark before broken JSON", body: "\ufeff{\"a\"", status: 400, code: "bad_request", message: "ends too early"},
 		{name: "unknown field", body: `{"registryImageScanType":"ALL"}`, status: 400, code: "bad_request", field: "registryImageScanType"},
 		{name: "wrong type", body: `{"RegistryImageIDs":["12"]}`, status: 400, code: "bad_request", field: "RegistryImageIDs"},
 		{name: "not JSON", body: `LocalImageScanType=ALL`, status: 400, code: "bad_request"},
@@ -58,6 +62,10 @@ func TestAPIStartStatusCodes(t *testing.T) {
 		{name: "invalid", body: `{"LocalImageScanType":"IMAGEIDS"}`, status: 422, code: scan.EINVALID, field: "LocalImageIDs"},
 		{name: "unknown field with control characters", body: `{"a\u007fb\u0085c":1}`, status: 400, code: "bad_request", field: `a\x7fb\u0085c`},
 		{name: "two keys", body: `{"LocalImageScanType":"ALL"}`, mods: []func(*http.Request){withKey("a"), func(r *http.Request) { r.Header.Add("Idempotency-Key", "b") }},
+			status: 400, code: "bad_request", field: "Idempotency-Key"},
+		{name: "not JSON, and a key too long", body: `LocalImageScanType=ALL`, mods: []func(*http.Request){withKey(strings.Repeat("k", 200))},
+			status: 400, code: "bad_request", field: "Idempotency-Key"},
+		{name: "an unknown field, and a key with a control character", body: `{"registryImageScanType":"ALL"}`, mods: []func(*http.Request){withKey("a\x01b")},
 			status: 400, code: "bad_request", field: "Idempotency-Key"},
 		{name: "key too long", body: `{"LocalImageScanType":"ALL"}`, mods: []func(*http.Request){withKey(strings.Repeat("k", 200))},
 			status: 422, code: scan.EINVALID, field: "Idempotency-Key"},
@@ -117,6 +125,9 @@ func TestAPIStartStatusCodes(t *testing.T) {
 					t.Errorf("empty message in %+v", e.Errors)
 				}
 			}
+			if tc.message != "" && !strings.Contains(e.Errors[0].Message, tc.message) {
+				t.Errorf("message %q does not say %q", e.Errors[0].Message, tc.message)
+			}
 			recorded := tc.creates > 0 && tc.code != scan.ECONFLICT || tc.status == 400 || tc.status == 422
 			if recorded && e.ID == 0 {
 				t.Error("the error does not name the recorded attempt")
@@ -163,7 +174,9 @@ func TestAPIGetScan(t *testing.T) {
 		t.Errorf("status = %+v", got.Status)
 	}
 
-	for _, path := range []string{"/api/scans/999", "/api/scans/x", "/api/nope"} {
+	// Only the id as the API writes it names the attempt: not 01 or +1 for 1.
+	id := formatInt(created.ID)
+	for _, path := range []string{"/api/scans/999", "/api/scans/x", "/api/nope", "/api/scans/0" + id, "/api/scans/+" + id, "/api/scans/0"} {
 		resp := h.get(path)
 		if resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: status = %d", path, resp.StatusCode)

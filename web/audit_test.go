@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,6 +16,8 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/platform"
+	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/web"
 )
 
@@ -336,6 +339,127 @@ func TestAPIAudit(t *testing.T) {
 	}
 	if e := decodeJSON[apiError](t, resp); !hasField(e.Errors, "before") {
 		t.Errorf("error = %+v", e)
+	}
+}
+
+func TestAPIAuditRefusesAnUnknownParameter(t *testing.T) {
+	h := newHarness(t)
+	seed(t, h)
+	for _, tc := range []struct{ query, field string }{
+		{"outcomes=failed", "outcomes"},
+		{"Outcome=failed", "Outcome"},
+		{"trigger=api&page=2", "page"},
+		{"limit=1&offset=5", "offset"},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			resp := h.get("/api/audit?" + tc.query)
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("status = %d, want 400: %s", resp.StatusCode, body(t, resp))
+			}
+			e := decodeJSON[apiError](t, resp)
+			if !hasField(e.Errors, tc.field) {
+				t.Fatalf("error = %+v, want one naming %s", e, tc.field)
+			}
+			if !strings.Contains(e.Errors[len(e.Errors)-1].Message, "outcome, trigger") {
+				t.Errorf("message %q does not list the parameters", e.Errors[len(e.Errors)-1].Message)
+			}
+		})
+	}
+}
+
+// largeRecords is an audit log of n records whose params are each a scan of the most local
+// images a request may name.
+type largeRecords struct {
+	web.AuditLog
+	n int
+}
+
+func (l largeRecords) List(_ context.Context, f audit.Filter) ([]audit.Record, error) {
+	ids := make([]string, scan.MaxListLength)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("sha256:%064x", i)
+	}
+	params, err := json.Marshal(scan.Request{LocalImageScanType: "IMAGEIDS", LocalImageIDs: ids, ExcludeLocalImageIDs: ids})
+	if err != nil {
+		return nil, err
+	}
+	var out []audit.Record
+	for id := int64(l.n); id >= 1 && len(out) < f.Limit; id-- {
+		if f.BeforeID == 0 || id < f.BeforeID {
+			out = append(out, audit.Record{ID: id, Trigger: audit.TriggerAPI, Outcome: audit.OutcomeRejected, Params: params})
+		}
+	}
+	return out, nil
+}
+
+// TestAPIAuditPageFitsAFunctionsAnswer: a page of the largest records stays within what a Lambda
+// or SCF gateway carries, and its cursor leads on to every record, none skipped or repeated.
+func TestAPIAuditPageFitsAFunctionsAnswer(t *testing.T) {
+	const n = 150
+	h := newHarness(t, withAuditLog(func(l web.AuditLog) web.AuditLog { return largeRecords{l, n} }))
+	want := int64(n)
+	for target, pages := "/api/audit?limit=200", 0; target != ""; pages++ {
+		if pages > n {
+			t.Fatal("the pages never end")
+		}
+		resp := h.get(target)
+		data := []byte(body(t, resp))
+		if resp.StatusCode != http.StatusOK || len(data) > platform.MaxResponseBytes {
+			t.Fatalf("%s: status %d, %d bytes; want 200 within %d", target, resp.StatusCode, len(data), platform.MaxResponseBytes)
+		}
+		var p struct {
+			Records []audit.Record `json:"records"`
+			Next    string         `json:"next"`
+		}
+		if err := json.Unmarshal(data, &p); err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Records) == 0 {
+			t.Fatalf("%s: an empty page", target)
+		}
+		for _, rec := range p.Records {
+			if rec.ID != want {
+				t.Fatalf("%s: record %d, want %d", target, rec.ID, want)
+			}
+			want--
+		}
+		target = ""
+		if p.Next != "" {
+			target = "/api/" + p.Next
+		}
+	}
+	if want != 0 {
+		t.Errorf("the pages ended before record %d", want)
+	}
+}
+
+func TestAuditRefusesARepeatedParameter(t *testing.T) {
+	h := newHarness(t)
+	seed(t, h)
+	for _, tc := range []struct{ query, field string }{
+		{"limit=2&limit=200", "limit"},
+		{"outcome=succeeded&outcome=rejected", "outcome"},
+		{"trigger=api&trigger=form", "trigger"},
+		{"actor=a&actor=b", "actor"},
+		{"task=1&task=2", "task"},
+		{"from=2026-01-01&from=2026-02-01", "from"},
+		{"to=2026-01-01&to=2026-02-01", "to"},
+		{"before=4&before=5", "before"},
+	} {
+		t.Run(tc.field, func(t *testing.T) {
+			resp := h.get("/api/audit?" + tc.query)
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("status = %d, want 400: %s", resp.StatusCode, body(t, resp))
+			}
+			if e := decodeJSON[apiError](t, resp); !hasField(e.Errors, tc.field) {
+				t.Errorf("error = %+v, want one naming %s", e, tc.field)
+			}
+			for _, path := range []string{"/audit?", "/audit.csv?", "/audit.jsonl?"} {
+				if resp := h.get(path + tc.query); resp.StatusCode != http.StatusBadRequest {
+					t.Errorf("%s%s: status = %d, want 400", path, tc.query, resp.StatusCode)
+				}
+			}
+		})
 	}
 }
 

@@ -56,12 +56,23 @@ func parseAuditQuery(q url.Values) (auditQuery, []scan.FieldError) {
 	return a, errs
 }
 
+// auditParams are the query parameters of the audit page, its downloads and GET /api/audit.
+var auditParams = []string{"outcome", "trigger", "actor", "task", "from", "to", "before", "limit"}
+
 // parseAuditFilter reads the filters (outcome, trigger, actor, task, from, to) alone, as the
 // downloads take them: a download holds every matching record, so paging is not its to read.
 func parseAuditFilter(q url.Values) (auditQuery, []scan.FieldError) {
 	var errs []scan.FieldError
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, scan.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	// A parameter given twice (limit=5&limit=500) cannot be told apart from its other value:
+	// reading only the first, as url.Values.Get does, would answer a request other than the one
+	// sent without saying so.
+	for _, name := range auditParams {
+		if n := len(q[name]); n > 1 {
+			bad(name, "The parameter %s is given %d times; give it once.", name, n)
+		}
 	}
 	a := auditQuery{
 		typed: templates.AuditFilter{

@@ -47,6 +47,10 @@ var retryAfter = map[int]string{
 	http.StatusServiceUnavailable: "5",
 }
 
+// inProgressRetryAfter is the Retry-After (seconds) of a retry that finds its attempt still
+// waiting for TCSS: soon, but not so soon that a polling client writes a replay record a second.
+const inProgressRetryAfter = "2"
+
 // internalMessage is all a caller learns of an internal error; the details go to the log.
 const internalMessage = "Internal error."
 
@@ -261,6 +265,12 @@ func setRetryAfterFor(w http.ResponseWriter, status int, err error) {
 	var ra interface{ RetryAfter() time.Duration }
 	if errors.As(err, &ra) && ra.RetryAfter() > 0 {
 		w.Header().Set("Retry-After", strconv.FormatInt(scan.RetrySeconds(ra.RetryAfter()), 10))
+		return
+	}
+	if scan.ErrorCode(err) == scan.EINPROGRESS {
+		// The attempt ends within the longest call (scan.MaxCallDuration); most calls take well
+		// under a second. Unlike a key used with other parameters (also 409), waiting helps.
+		w.Header().Set("Retry-After", inProgressRetryAfter)
 		return
 	}
 	setRetryAfter(w, status)

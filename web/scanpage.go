@@ -23,9 +23,12 @@ const statusTimeout = 10 * time.Second
 // attemptOf looks up the attempt the path's {id} names; anything but a positive number is a page
 // that does not exist.
 func (s *server) attemptOf(r *http.Request) (scan.Attempt, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return scan.Attempt{}, &httpError{status: http.StatusNotFound, message: fmt.Sprintf("There is no attempt %q.", scan.Shorten(r.PathValue("id"), 40))}
+	raw := r.PathValue("id")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	// Only the id as vulscan writes it (Location, next, the pages' links): 01 or +1 would be
+	// other addresses of attempt 1, which a client keying its answers by URL takes for others.
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != raw {
+		return scan.Attempt{}, &httpError{status: http.StatusNotFound, message: fmt.Sprintf("There is no attempt %q.", scan.Shorten(raw, 40))}
 	}
 	return s.scans.Attempt(r.Context(), id)
 }

@@ -193,6 +193,12 @@ func (g *Guard) Start(ctx context.Context, req scan.Request, key string, c scan.
 		if req.Broad() && !g.mayScanBroadly(c.Actor) {
 			return g.refuse(ctx, key, c, "You may not start a scan of every image (scope ALL): ask for a narrower scope, or an administrator to add you to VULSCAN_BROAD_SCOPE_ACTORS.")
 		}
+		if scan.ValidateAttempt(req, key) != nil {
+			// An invalid request starts nothing and uses no allowance: the service refuses and
+			// records it (422), whatever the actor's count. Held here instead, it was answered
+			// 429 "try again in N s", and the retry was refused for its real problem only then.
+			return g.next.Start(ctx, req, key, c)
+		}
 		if wait, ok, _ := g.starts.take(c.Actor, g.now()); !ok {
 			if key != "" && g.bound != nil && g.bound(ctx, c.Actor, key) {
 				// A retry of an attempt that started (or may have started) a scan is answered
@@ -203,7 +209,7 @@ func (g *Guard) Start(ctx context.Context, req scan.Request, key string, c scan.
 			g.log.WarnContext(ctx, "scan start refused: actor over its limit", "actor", c.Actor,
 				"limit_per_minute", g.perMinute, "retry_after", wait.String(), "source_ip", c.SourceIP)
 			return scan.Attempt{}, &scan.Error{Code: scan.ERATELIMITED, Op: op, Err: lerr, Message: fmt.Sprintf(
-				"You have started %d scans in the last minute, the most allowed. Try again in %d s.", g.perMinute, scan.RetrySeconds(wait))}
+				"You have started %s in the last minute, the most allowed. Try again in %d s.", countScans(g.perMinute), scan.RetrySeconds(wait))}
 		}
 		a, err := g.next.Start(ctx, req, key, c)
 		if !sentToTCSS(a) {
@@ -250,4 +256,12 @@ func (g *Guard) mayScanBroadly(actor string) bool {
 		}
 	}
 	return false
+}
+
+// countScans is "1 scan" or "n scans".
+func countScans(n int) string {
+	if n == 1 {
+		return "1 scan"
+	}
+	return fmt.Sprintf("%d scans", n)
 }

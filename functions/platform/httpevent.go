@@ -106,7 +106,11 @@ func (d *Dispatcher) serve(ctx context.Context, req httpRequest) response {
 	if w.overflow {
 		d.logger.ErrorContext(ctx, "response too large for the gateway", "request_id", req.gateway.FunctionRequestID,
 			"path", r.URL.Path, "limit", MaxResponseBytes)
-		return plainResponse(http.StatusInternalServerError, "Internal error: the response is too large.")
+		// Mostly a download of a large audit log: say what the limit is and the way around it,
+		// which "Internal error" alone did not.
+		return plainResponse(http.StatusInternalServerError, fmt.Sprintf(
+			"The answer is larger than a function can return (%d MiB). Narrow it (the audit download's from and to dates), "+
+				"or read the whole audit log with `vulscan audit export`.", MaxResponseBytes>>20))
 	}
 	return w.response()
 }

@@ -446,8 +446,15 @@ func TestLargeResponsesBecomeAnError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := decodeReply(t, out); r.StatusCode != http.StatusInternalServerError || len(r.Body) > 100 {
+	r := decodeReply(t, out)
+	if r.StatusCode != http.StatusInternalServerError || len(r.Body) > 300 {
 		t.Errorf("reply = %d with %d bytes, want a short 500", r.StatusCode, len(r.Body))
+	}
+	// The caller learns the limit and the way around it.
+	for _, want := range []string{"4 MiB", "vulscan audit export"} {
+		if !strings.Contains(r.Body, want) {
+			t.Errorf("reply %q does not say %q", r.Body, want)
+		}
 	}
 }
 

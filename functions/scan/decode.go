@@ -18,7 +18,8 @@ const MaxJSONBytes = 512 << 10
 // and `vulscan scan --json` all go through it. It is strict, because a field the API would ignore
 // is a request the caller believes says something it does not:
 //
-//   - the document is one JSON object, with nothing after it (null is not an object: a caller
+//   - the document is one JSON object, with nothing after it (a leading UTF-8 byte-order mark is
+//     ignored) (null is not an object: a caller
 //     sending it has sent no request, not an empty one);
 //   - field names are exact (case-sensitive, unlike encoding/json) and appear once; unknown
 //     fields are refused, except the names in extra: string fields the caller accepts beside the
@@ -36,7 +37,7 @@ func DecodeJSON(data []byte, extra map[string]*string) (Request, error) {
 		return r, withSubmitted(decodeError(FieldError{Message: fmt.Sprintf("the request is %d bytes; at most %d are accepted", len(data), MaxJSONBytes)}),
 			SubmittedText("an oversized body", len(data)))
 	}
-	members, docErr := splitObject(data)
+	members, docErr := splitObject(withoutByteOrderMark(data))
 	if docErr != nil {
 		return r, withSubmitted(decodeError(*docErr), SubmittedText("a body that is not a JSON object", len(data)))
 	}
@@ -65,6 +66,23 @@ func DecodeJSON(data []byte, extra map[string]*string) (Request, error) {
 		return Request{}, withSubmitted(err, membersSubmitted(members))
 	}
 	return r, nil
+}
+
+// byteOrderMark is UTF-8's byte-order mark, which Windows tools (PowerShell's Out-File, Notepad)
+// write at the start of a file that a caller then sends as the body.
+var byteOrderMark = []byte("\xef\xbb\xbf")
+
+// withoutByteOrderMark returns data with a leading byte-order mark turned into white space. RFC
+// 8259 lets a parser ignore one; refused, it read as "invalid character 'ï'", which names no
+// problem a caller can see in the file. Spaces rather than a cut keep the byte offsets of later
+// syntax errors those of the body as sent.
+func withoutByteOrderMark(data []byte) []byte {
+	if !bytes.HasPrefix(data, byteOrderMark) {
+		return data
+	}
+	out := bytes.Clone(data)
+	copy(out, "   ")
+	return out
 }
 
 func decodeError(f FieldError) error {

@@ -331,14 +331,31 @@ func (s *Service) Bound(ctx context.Context, actor, key string) bool {
 	return err == nil && out.Outcome != audit.OutcomeFailed
 }
 
+// ValidateAttempt reports what Start would refuse in req and key before writing anything
+// (EINVALID, every problem at once), so that a gate in front of Start can send such a request
+// on to be refused and recorded rather than hold it for a reason that does not apply to it.
+func ValidateAttempt(req Request, key string) error {
+	return validateAttempt(req.Normalize(), strings.TrimSpace(key))
+}
+
+// KeyProblem reports what is wrong with an idempotency key (surrounding white space aside), for
+// a refusal that lists it beside problems found before the request could be validated.
+func KeyProblem(key string) (FieldError, bool) {
+	key = strings.TrimSpace(key)
+	if len(key) <= MaxIdempotencyKeyLen && !audit.HasControls(key) {
+		return FieldError{}, false
+	}
+	return FieldError{Field: "IdempotencyKey", Message: fmt.Sprintf(
+		"must be at most %d characters of printable text; use a UUID or similar", MaxIdempotencyKeyLen)}, true
+}
+
 // validateAttempt checks the request and the key together, so that one answer lists every problem.
 func validateAttempt(norm Request, key string) error {
 	err := norm.Validate()
-	if len(key) <= MaxIdempotencyKeyLen && !audit.HasControls(key) {
+	keyErr, bad := KeyProblem(key)
+	if !bad {
 		return err
 	}
-	keyErr := FieldError{Field: "IdempotencyKey", Message: fmt.Sprintf(
-		"must be at most %d characters of printable text; use a UUID or similar", MaxIdempotencyKeyLen)}
 	var fields []FieldError
 	var e *Error
 	if errors.As(err, &e) {

@@ -34,6 +34,7 @@ const MaxAPIKeyBytes = 512
 func ParseAPIKeys(s string) ([]APIKey, error) {
 	var keys []APIKey
 	seen := map[string]bool{}
+	nameOf := map[string]string{} // hash -> the name it was first listed under
 	for part := range strings.SplitSeq(s, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
@@ -57,6 +58,12 @@ func ParseAPIKeys(s string) ([]APIKey, error) {
 			return nil, fmt.Errorf("VULSCAN_API_KEYS: key %q listed twice", name)
 		}
 		seen[name] = true
+		// One key under two names would be recorded as whichever matched last: the audit log
+		// could not say which caller started a scan, and each name had a start limit of its own.
+		if other, dup := nameOf[hexHash]; dup {
+			return nil, fmt.Errorf("VULSCAN_API_KEYS: keys %q and %q have the same hash: give each caller a key of its own", other, name)
+		}
+		nameOf[hexHash] = name
 		k := APIKey{Name: name}
 		copy(k.Hash[:], raw)
 		keys = append(keys, k)

@@ -46,6 +46,7 @@ func TestParseAPIKeys(t *testing.T) {
 	}{
 		{in: "ci:" + h + ", deploy:" + strings.ToUpper(HashAPIKey("d")), want: 2},
 		{in: "ci:" + h + ",ci:" + HashAPIKey("x"), wantErr: "twice"},
+		{in: "ci:" + h + ",deploy:" + strings.ToUpper(h), wantErr: `keys "ci" and "deploy" have the same hash`},
 		{in: "ci:secret-key-pasted-by-mistake", wantErr: "not the key itself"},
 		{in: "bad name:" + h, wantErr: "entry 1"},
 		{in: "justakey", wantErr: "entry 1"},
