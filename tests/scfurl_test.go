@@ -52,10 +52,21 @@ func testSCFFunctionURL(t *testing.T, bin string) {
 	})
 
 	t.Run("GET with a query string reaches the handler", func(t *testing.T) {
-		query := map[string]any{"outcome": "succeeded", "trigger": []string{"form", "api"}}
+		query := map[string]any{"outcome": "succeeded", "trigger": "form"}
 		resp := fn.http(t, "url-audit", scfFunctionURLEvent("GET", "/audit", nil, nil, query, false))
 		resp.wantStatus(t, http.StatusOK)
 		resp.wantHeader(t, "Content-Type", "text/html")
+	})
+
+	// A parameter SCF lists (given twice) reaches the handler twice: the audit page, which
+	// takes each filter once, says so.
+	t.Run("a listed query parameter reaches the handler as repeated", func(t *testing.T) {
+		query := map[string]any{"outcome": "succeeded", "trigger": []string{"form", "api"}}
+		resp := fn.http(t, "url-audit-repeated", scfFunctionURLEvent("GET", "/audit", nil, nil, query, false))
+		resp.wantStatus(t, http.StatusBadRequest)
+		if !strings.Contains(string(resp.body), "The parameter trigger is given 2 times") {
+			t.Errorf("the audit page does not name the repeated parameter:\n%.2000s", resp.body)
+		}
 	})
 
 	for _, base64Body := range []bool{false, true} {
