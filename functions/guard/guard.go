@@ -193,16 +193,14 @@ func (g *Guard) Start(ctx context.Context, req scan.Request, key string, c scan.
 		if req.Broad() && !g.mayScanBroadly(c.Actor) {
 			return g.refuse(ctx, key, c, "You may not start a scan of every image (scope ALL): ask for a narrower scope, or an administrator to add you to VULSCAN_BROAD_SCOPE_ACTORS.")
 		}
-		if scan.ValidateAttempt(req, key) != nil {
-			// An invalid request starts nothing and uses no allowance: the service refuses and
-			// records it (422), whatever the actor's count. Held here instead, it was answered
-			// 429 "try again in N s", and the retry was refused for its real problem only then.
-			return g.next.Start(ctx, req, key, c)
-		}
 		if wait, ok, _ := g.starts.take(c.Actor, g.now()); !ok {
-			if key != "" && g.bound != nil && g.bound(ctx, c.Actor, key) {
-				// A retry of an attempt that started (or may have started) a scan is answered
-				// from it and starts nothing: a client that lost its answer gets it back.
+			// Past the limit, two requests still go on, since neither starts a scan: an invalid
+			// one, which the service refuses and records (422; held here, it was answered 429
+			// "try again in N s" and refused for its real problem only on the retry), and a retry
+			// of an attempt that started (or may have started) a scan, which is answered from it
+			// (a client that lost its answer gets it back). Checked only here: under the limit the
+			// service sees both anyway, and the allowance is given back below.
+			if scan.ValidateAttempt(req, key) != nil || key != "" && g.bound != nil && g.bound(ctx, c.Actor, key) {
 				return g.next.Start(ctx, req, key, c)
 			}
 			lerr := &LimitError{Actor: c.Actor, Wait: wait}
