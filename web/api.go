@@ -165,7 +165,7 @@ func (s *server) apiScan(w http.ResponseWriter, r *http.Request) error {
 
 // auditAnswer is GET /api/audit: one page of records, newest first.
 type auditAnswer struct {
-	Records []audit.Record `json:"records"`
+	Records []json.RawMessage `json:"records"` // audit.Record each, encoded once (withinAnswerBytes)
 	// NextBefore is the before= cursor of the next (older) page; 0 on the last page. A page
 	// holds fewer records than its limit when they would not fit in maxAuditAnswerBytes.
 	NextBefore int64 `json:"next_before"`
@@ -185,13 +185,11 @@ func (s *server) apiAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if recs, next, err = withinAnswerBytes(recs, next); err != nil {
+	encoded, next, err := withinAnswerBytes(recs, next)
+	if err != nil {
 		return err
 	}
-	ans := auditAnswer{Records: recs, NextBefore: next}
-	if ans.Records == nil {
-		ans.Records = []audit.Record{}
-	}
+	ans := auditAnswer{Records: encoded, NextBefore: next}
 	if next != 0 {
 		ans.Next = "audit" + a.pageQuery(next)
 	}
@@ -205,9 +203,11 @@ func (s *server) apiAudit(w http.ResponseWriter, r *http.Request) error {
 // (platform.MaxResponseBytes, 4 MiB), where the same request was answered with a plain-text 500.
 const maxAuditAnswerBytes = 2 << 20
 
-// withinAnswerBytes cuts a page before the record that would take it past maxAuditAnswerBytes
-// (never before its first), and returns the cursor of the records cut off.
-func withinAnswerBytes(recs []audit.Record, next int64) ([]audit.Record, int64, error) {
+// withinAnswerBytes encodes a page's records, cut before the one that would take it past
+// maxAuditAnswerBytes (never before its first), and returns the cursor of the records cut off.
+// Each record is encoded once: the answer carries these encodings.
+func withinAnswerBytes(recs []audit.Record, next int64) ([]json.RawMessage, int64, error) {
+	encoded := make([]json.RawMessage, 0, len(recs))
 	size := 0
 	for i, rec := range recs {
 		b, err := json.Marshal(rec)
@@ -216,10 +216,11 @@ func withinAnswerBytes(recs []audit.Record, next int64) ([]audit.Record, int64, 
 		}
 		size += len(b) + 1
 		if size > maxAuditAnswerBytes && i > 0 {
-			return recs[:i], recs[i-1].ID, nil
+			return encoded, recs[i-1].ID, nil
 		}
+		encoded = append(encoded, b)
 	}
-	return recs, next, nil
+	return encoded, next, nil
 }
 
 // unknownAuditParams names each query parameter GET /api/audit does not take. Ignored, a
