@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // dialect is what differs between the databases; the SQL is otherwise shared. Statements are
@@ -41,22 +42,28 @@ type dialect struct {
 	greatest string
 }
 
+// sqliteName is the SQLite dialect's name, which the code compares against without building it.
+const sqliteName = "sqlite"
+
 // sqliteDialect: the DSN's _txlock=immediate makes BeginTx a BEGIN IMMEDIATE, which takes the
-// write lock, for appends and migrations alike.
-var sqliteDialect = dialect{
-	name:     "sqlite",
-	greatest: "max",
-	// Re-writing the header's user_version needs a writable file (rolled back, so unchanged).
-	writeProbe: []string{`PRAGMA user_version = 0`},
-	// A trigger of a guard's name with another body (WHEN 0, no RAISE) refuses nothing: it is
-	// dropped and written again, and counts as missing until it is (sqliteGuardsPresent).
-	guards:        sqliteGuards(sqliteGuardDefs),
-	guardNames:    []string{"audit_log_no_update", "audit_log_no_delete", "audit_checkpoints_no_update", "audit_checkpoints_no_delete"},
-	presentGuards: sqliteGuardsPresent(sqliteGuardDefs),
-	foreignTriggers: `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('audit_log', 'audit_checkpoints')
+// write lock, for appends and migrations alike. Built on first use: a deployed function keeps its
+// log in PostgreSQL, and its start would otherwise build the SQLite guards' statements for nothing.
+var sqliteDialect = sync.OnceValue(func() dialect {
+	return dialect{
+		name:     sqliteName,
+		greatest: "max",
+		// Re-writing the header's user_version needs a writable file (rolled back, so unchanged).
+		writeProbe: []string{`PRAGMA user_version = 0`},
+		// A trigger of a guard's name with another body (WHEN 0, no RAISE) refuses nothing: it is
+		// dropped and written again, and counts as missing until it is (sqliteGuardsPresent).
+		guards:        sqliteGuards(sqliteGuardDefs),
+		guardNames:    []string{"audit_log_no_update", "audit_log_no_delete", "audit_checkpoints_no_update", "audit_checkpoints_no_delete"},
+		presentGuards: sqliteGuardsPresent(sqliteGuardDefs),
+		foreignTriggers: `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('audit_log', 'audit_checkpoints')
 		AND name NOT IN ('audit_log_no_update', 'audit_log_no_delete', 'audit_checkpoints_no_update', 'audit_checkpoints_no_delete')
 		ORDER BY name`,
-}
+	}
+})
 
 // sqliteGuardDefs are the append-only guards, each exactly as sqlite_master keeps its statement.
 var sqliteGuardDefs = []string{

@@ -65,7 +65,7 @@ func eachBackend(t *testing.T, test func(t *testing.T, h *harness)) {
 func newSQLite(t *testing.T) *harness {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "audit.db")
-	h := newHarness(t, sqliteDialect, "sqlite", path+"?_pragma=busy_timeout(5000)", func(ctx context.Context) (*Store, error) {
+	h := newHarness(t, sqliteDialect(), "sqlite", path+"?_pragma=busy_timeout(5000)", func(ctx context.Context) (*Store, error) {
 		return OpenSQLite(ctx, path)
 	})
 	h.dsn, h.path = path, path

@@ -49,7 +49,7 @@ var v2Fields = []struct {
 // WalkLinks implements audit.LinkSource: on SQLite from the table's pages (pages.go); elsewhere,
 // or for a file the page walk does not read, from whole records.
 func (c chain) WalkLinks(ctx context.Context, afterID int64, fn func(*audit.Link) error) error {
-	if c.s.d.name == sqliteDialect.name {
+	if c.s.d.name == sqliteName {
 		err := c.walkPages(ctx, afterID, fn)
 		if !errors.Is(err, errNoPageWalk) {
 			return err

@@ -59,7 +59,7 @@ func hostileRecords(sqlite bool) []audit.Record {
 func TestLinkEncodingMatchesGo(t *testing.T) {
 	eachBackend(t, func(t *testing.T, h *harness) {
 		ctx := context.Background()
-		sqlite := h.d.name == sqliteDialect.name
+		sqlite := h.d.name == sqliteName
 		var stored []audit.Record
 		for i, r := range hostileRecords(sqlite) {
 			if i > 0 {

@@ -40,7 +40,7 @@ func (s *Store) BookSlot(ctx context.Context, action string, now time.Time, inte
 // the reboot, at most one call go a slot early, and a second connection would cost the process
 // its own WAL sync and directory sync. PostgreSQL books on any pooled connection.
 func (s *Store) paceWrite(ctx context.Context, query string, book func(rowQuerier) error) error {
-	if s.d.name != sqliteDialect.name {
+	if s.d.name != sqliteName {
 		return book(boundQuery{s.db, query})
 	}
 	s.mu.Lock()

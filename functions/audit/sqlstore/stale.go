@@ -19,7 +19,7 @@ import (
 func stalePending(d dialect) string {
 	from, to := `(`+firstIDAt+`)`, `(`+firstIDAt+`)`
 	inRange := `outcome = 'pending' AND id >= ` + from + ` AND id < ` + to
-	if d.name != sqliteDialect.name {
+	if d.name != sqliteName {
 		inRange = `(outcome, id) >= ('pending', ` + from + `) AND (outcome, id) < ('pending', ` + to + `)`
 	}
 	return d.bind(`SELECT ` + columns + ` FROM audit_log WHERE ` + inRange + `

@@ -79,7 +79,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(8)
-	s, err := open(ctx, db, sqliteDialect, "SQLite "+filepath.Base(path))
+	s, err := open(ctx, db, sqliteDialect(), "SQLite "+filepath.Base(path))
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +147,7 @@ func OpenSQLiteExisting(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(8)
-	return openExisting(ctx, db, sqliteDialect, "SQLite "+filepath.Base(path))
+	return openExisting(ctx, db, sqliteDialect(), "SQLite "+filepath.Base(path))
 }
 
 // OpenPostgresExisting opens the PostgreSQL audit log at dsn (as OpenPostgres) for reading

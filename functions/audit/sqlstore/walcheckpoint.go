@@ -41,7 +41,7 @@ type walCheckpointer struct {
 // CheckpointInBackground moves the SQLite log's WAL checkpoints off the append path until the
 // store is closed (see above). It does nothing for PostgreSQL, or when already called.
 func (s *Store) CheckpointInBackground() {
-	if s.d.name != sqliteDialect.name {
+	if s.d.name != sqliteName {
 		return
 	}
 	s.mu.Lock()

@@ -334,7 +334,7 @@ func (s *Store) commitBatch(reqs []*appendReq) ([]appendResult, uint64, error) {
 // machinery, per statement, cost the append path more than the statement did. PostgreSQL's
 // statements cross the network and keep ctx.
 func (s *Store) underLock(ctx context.Context) context.Context {
-	if s.d.name != sqliteDialect.name {
+	if s.d.name != sqliteName {
 		return ctx
 	}
 	return context.WithoutCancel(ctx)
@@ -347,7 +347,7 @@ func isOutcome(rec audit.Record) bool { return rec.PendingID != 0 }
 // log's write lock. On SQLite the commit never syncs (the store syncs the WAL after it, when the
 // batch needs it: walsync.go).
 func (s *Store) beginAppend(ctx context.Context, durable bool) (*sql.Tx, error) {
-	if s.d.name != sqliteDialect.name {
+	if s.d.name != sqliteName {
 		tx, err := s.db.BeginTx(ctx, nil)
 		if err != nil {
 			return nil, err
