@@ -12,8 +12,14 @@ func SetPickerTimeout(t testing.TB, d time.Duration) {
 	t.Cleanup(func() { pickerTimeout = old })
 }
 
-// StaticVersion and VersionOf expose the static files' version to the tests.
-var (
-	StaticVersion = staticVersion
-	VersionOf     = versionOf
-)
+// StaticVersion exposes the static files' version to the tests.
+var StaticVersion = staticVersion
+
+// VersionOf is the version of the files given as name, content pairs, in order.
+func VersionOf(pairs ...string) string {
+	var files []staticFile
+	for i := 0; i+1 < len(pairs); i += 2 {
+		files = append(files, staticFile{pairs[i], pairs[i+1]})
+	}
+	return versionOf(files)
+}

@@ -3,9 +3,9 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/vulscan/vulscan/web"
 )
@@ -17,8 +17,8 @@ func TestStaticFilesAreLinkedByVersion(t *testing.T) {
 	h := newHarness(t)
 	doc := document(t, h.get("/"))
 	version := web.StaticVersion()
-	if len(version) != 8 {
-		t.Fatalf("static version %q, want 8 hex digits", version)
+	if len(version) != 16 || strings.Trim(version, "0123456789abcdef") != "" {
+		t.Fatalf("static version %q, want 16 hex digits", version)
 	}
 	links := map[string]string{
 		"stylesheet": doc.Find(`link[rel=stylesheet]`).AttrOr("href", ""),
@@ -37,14 +37,14 @@ func TestStaticFilesAreLinkedByVersion(t *testing.T) {
 		return
 	}
 	tests := []struct {
-		target, cache string
+		target, cache, contentType string
 	}{
-		{links["stylesheet"], "public, max-age=31536000, immutable"},
-		{links["icon"], "public, max-age=31536000, immutable"},
-		{"/static/live.js?v=" + version, "public, max-age=31536000, immutable"},
-		{"/static/style.css", "no-cache"},
-		{"/static/style.css?v=01234567", "no-cache"},
-		{"/favicon.ico", "no-cache"},
+		{links["stylesheet"], "public, max-age=31536000, immutable", "text/css; charset=utf-8"},
+		{links["icon"], "public, max-age=31536000, immutable", "image/svg+xml"},
+		{"/static/live.js?v=" + version, "public, max-age=31536000, immutable", "text/javascript; charset=utf-8"},
+		{"/static/style.css", "no-cache", "text/css; charset=utf-8"},
+		{"/static/style.css?v=01234567", "no-cache", "text/css; charset=utf-8"},
+		{"/favicon.ico", "no-cache", "image/svg+xml"},
 	}
 	for _, tt := range tests {
 		resp := h.get(tt.target)
@@ -54,24 +54,48 @@ func TestStaticFilesAreLinkedByVersion(t *testing.T) {
 		if got := resp.Header.Get("Cache-Control"); got != tt.cache {
 			t.Errorf("GET %s: Cache-Control %q, want %q", tt.target, got, tt.cache)
 		}
+		if got := resp.Header.Get("Content-Type"); got != tt.contentType {
+			t.Errorf("GET %s: Content-Type %q, want %q", tt.target, got, tt.contentType)
+		}
 	}
 }
 
 func TestStaticVersionFollowsTheFiles(t *testing.T) {
-	base := fstest.MapFS{"static/style.css": {Data: []byte("body{}")}, "static/live.js": {Data: []byte("1")}}
+	base := []string{"style.css", "body{}", "live.js", "1"}
 	tests := []struct {
-		name string
-		fsys fstest.MapFS
-		same bool
+		name  string
+		files []string
+		same  bool
 	}{
-		{"the same files", fstest.MapFS{"static/style.css": {Data: []byte("body{}")}, "static/live.js": {Data: []byte("1")}}, true},
-		{"a file changed", fstest.MapFS{"static/style.css": {Data: []byte("body{ }")}, "static/live.js": {Data: []byte("1")}}, false},
-		{"a file renamed", fstest.MapFS{"static/site.css": {Data: []byte("body{}")}, "static/live.js": {Data: []byte("1")}}, false},
-		{"content moved between files", fstest.MapFS{"static/style.css": {Data: []byte("body{}1")}, "static/live.js": {Data: []byte("")}}, false},
+		{"the same files", []string{"style.css", "body{}", "live.js", "1"}, true},
+		{"a file changed", []string{"style.css", "body{ }", "live.js", "1"}, false},
+		{"a file renamed", []string{"site.css", "body{}", "live.js", "1"}, false},
+		{"content moved between files", []string{"style.css", "body{}1", "live.js", ""}, false},
+		{"content moved into a name", []string{"style.css1", "body{}", "live.js", ""}, false},
+		{"a file added", []string{"style.css", "body{}", "live.js", "1", "a.svg", ""}, false},
 	}
 	for _, tt := range tests {
-		if got := web.VersionOf(tt.fsys) == web.VersionOf(base); got != tt.same {
+		if got := web.VersionOf(tt.files...) == web.VersionOf(base...); got != tt.same {
 			t.Errorf("%s: same version %v, want %v", tt.name, got, tt.same)
+		}
+	}
+}
+
+// Each route serves its embedded file, byte for byte.
+func TestStaticFilesServeTheirContent(t *testing.T) {
+	h := newHarness(t)
+	for target, file := range map[string]string{
+		"/static/style.css":   "static/style.css",
+		"/static/live.js":     "static/live.js",
+		"/static/favicon.svg": "static/favicon.svg",
+		"/favicon.ico":        "static/favicon.svg",
+	} {
+		want, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := body(t, h.get(target)); got != string(want) {
+			t.Errorf("GET %s: %d bytes, want the %d of %s", target, len(got), len(want), file)
 		}
 	}
 }
