@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"io/fs"
 	"maps"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -135,24 +137,8 @@ func settingsTheCodeReads(t *testing.T, root string) []string {
 // deployVariables returns the keys of the mapping at path in a deploy file.
 func deployVariables(t *testing.T, file string, path ...string) map[string]bool {
 	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var node any
-	if err := yaml.Unmarshal(data, &node); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-	for _, key := range path {
-		m, _ := node.(map[string]any)
-		node = m[key]
-	}
-	vars, ok := node.(map[string]any)
-	if !ok {
-		t.Fatalf("%s has no mapping at %s", file, strings.Join(path, "."))
-	}
 	out := map[string]bool{}
-	for k := range vars {
+	for k := range deployValues(t, file, path...) {
 		out[k] = true
 	}
 	return out
@@ -197,4 +183,88 @@ func TestREADMEExplainsEverySettingDeployed(t *testing.T) {
 			t.Errorf("the deploy files pass %s, but README's Settings section does not explain it", name)
 		}
 	}
+}
+
+// TestDeployEnvironmentFitsTheQuota holds docs/deploy.md to its word: SCF and Lambda refuse a
+// function whose environment, names and values together, exceeds 4 KB, and the doc says how many
+// API keys fit beside a full configuration. Every variable a deploy file passes counts (Lambda's
+// file passes each one, empty when unset; SCF's only those set, so the worst case is all of them),
+// each with a value as long as a real deployment's, and VULSCAN_API_KEYS with the doc's number
+// of callers.
+func TestDeployEnvironmentFitsTheQuota(t *testing.T) {
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "deploy.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`some (\d+) keys beside a DSN`).FindSubmatch(doc)
+	if m == nil {
+		t.Fatal(`docs/deploy.md no longer says "some N keys beside a DSN": update this test with it`)
+	}
+	callers, _ := strconv.Atoi(string(m[1]))
+	var keys []string
+	for i := range callers {
+		keys = append(keys, fmt.Sprintf("ci-pipeline-%02d:%s", i, strings.Repeat("0f", 32)))
+	}
+	values := map[string]string{
+		"VULSCAN_AUDIT_DSN":           "postgres://vulscan:" + strings.Repeat("p", 32) + "@10.0.0.12:5432/vulscan?sslmode=verify-full&sslrootcert=/opt/ca.pem",
+		"VULSCAN_AUTH":                "oidc,apikey",
+		"VULSCAN_API_KEYS":            strings.Join(keys, ","),
+		"VULSCAN_OIDC_ISSUER":         "https://login.example-corp.com/realms/security",
+		"VULSCAN_OIDC_CLIENT_ID":      "vulscan-prod",
+		"VULSCAN_OIDC_CLIENT_SECRET":  strings.Repeat("s", 48),
+		"VULSCAN_OIDC_REDIRECT_URL":   "https://1250000000-abcdefgh.ap-guangzhou.tencentscf.com/auth/callback",
+		"VULSCAN_OIDC_ALLOWED_GROUPS": "platform-security,sre-oncall",
+		"VULSCAN_SESSION_KEY":         strings.Repeat("0f", 32),
+		"VULSCAN_AUDIT_SIGNING_KEY":   strings.Repeat("A", 88),
+		"TENCENTCLOUD_SECRET_ID":      "AKID" + strings.Repeat("x", 32),
+		"TENCENTCLOUD_SECRET_KEY":     strings.Repeat("k", 32),
+		"TENCENTCLOUD_ROLE_ARN":       "qcs::cam::uin/100000000001:roleName/VulScanTCSS",
+	}
+	for _, file := range []struct{ name string }{{"serverless.yml"}, {"serverless.aws.yml"}} {
+		path := []string{"inputs", "environment", "variables"}
+		if file.name == "serverless.aws.yml" {
+			path = []string{"provider", "environment"}
+		}
+		fixed := deployValues(t, filepath.Join(root, file.name), path...)
+		size := 0
+		for name, value := range fixed {
+			if strings.Contains(value, "${") {
+				value = values[name] // from the deploying shell: a full configuration's value
+			}
+			size += len(name) + len(value)
+		}
+		if size > 4096 {
+			t.Errorf("%s: a full configuration with %d API keys takes %d bytes of environment, over the platforms' 4 KB: correct docs/deploy.md's number of keys", file.name, callers, size)
+		}
+	}
+}
+
+// deployValues returns the mapping at path in a deploy file, each value as written.
+func deployValues(t *testing.T, file string, path ...string) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var node any
+	if err := yaml.Unmarshal(data, &node); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	for _, key := range path {
+		m, _ := node.(map[string]any)
+		node = m[key]
+	}
+	vars, ok := node.(map[string]any)
+	if !ok {
+		t.Fatalf("%s has no mapping at %s", file, strings.Join(path, "."))
+	}
+	out := map[string]string{}
+	for k, v := range vars {
+		out[k] = fmt.Sprint(v)
+	}
+	return out
 }
