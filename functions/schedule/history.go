@@ -80,7 +80,8 @@ func Histories(ctx context.Context, log RunLog, set Set, now time.Time) ([]Histo
 		if err != nil {
 			return nil, fmt.Errorf("schedule history %s: %w", sc.Name, err)
 		}
-		out = append(out, history(sc, runsOf(recs), readSince(recs, since), now))
+		runs := runsOf(recs)
+		out = append(out, history(sc, runs, firstRunSince(sc, recs, runs, readSince(recs, since)), now))
 	}
 	return out, nil
 }
@@ -95,6 +96,28 @@ func readSince(recs []audit.Record, since time.Time) time.Time {
 	}
 	if oldest := recs[len(recs)-1].Time.UTC(); oldest.After(since) {
 		return oldest
+	}
+	return since
+}
+
+// firstRunSince moves since to a schedule's first run when nothing of the schedule was recorded
+// before it: a schedule added to a log that began earlier (VULSCAN_SCHEDULES and a trigger
+// deployed today) was not due before it existed, and its first week must not read as a week of
+// missed runs. Only a run keyed by one of its due times counts as the first (a refused or forged
+// timer event does not), and any earlier record of the schedule, refused ones included, keeps
+// since where it is: a trigger that fired at the wrong times, or ran and then stopped, has missed
+// the due times since. recs are all the schedule's records read (newest first), runs its runs.
+func firstRunSince(sc Schedule, recs []audit.Record, runs []Run, since time.Time) time.Time {
+	if len(recs) == 0 || len(recs) >= maxRecords || len(runs) == 0 {
+		return since
+	}
+	first := runs[len(runs)-1]
+	if !keyedByDueTime(sc, first.Key) || recs[len(recs)-1].ID != first.Attempt {
+		return since
+	}
+	due, _ := time.Parse(time.RFC3339, strings.TrimPrefix(first.Key, runKeyPrefix(sc.Name)))
+	if start := due.Add(-Grace); start.After(since) {
+		return start
 	}
 	return since
 }

@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,5 +103,54 @@ func TestHistoryOfAFrequentScheduleIsBounded(t *testing.T) {
 	hs, err := Histories(context.Background(), log, set, at("2026-12-04 02:20:00"))
 	if err != nil || len(hs[0].Missed) != maxMissed || !hs[0].Missed[0].After(hs[0].Missed[1]) {
 		t.Fatalf("missed %d, %v", len(hs[0].Missed), err)
+	}
+}
+
+// A schedule added to a log that began earlier is not called missed for the days before its
+// first run; a schedule with earlier records, or none, still is.
+func TestHistoryOfANewScheduleStartsAtItsFirstRun(t *testing.T) {
+	set, _ := Parse("nightly=0 0 2 * * * *")
+	keyed := func(id int64, due string, outcome audit.Outcome, delay time.Duration) audit.Record {
+		return audit.Record{ID: id, Time: at(due).Add(delay), Trigger: audit.TriggerTimer, Actor: Actor("nightly"),
+			Outcome: outcome, IdempotencyKey: RunKey("nightly", at(due))}
+	}
+	older := audit.Record{ID: 1, Time: at("2026-11-01 10:00:00"), Trigger: audit.TriggerForm, Actor: "oidc:ana@example.com", Outcome: audit.OutcomeSucceeded}
+	refused := audit.Record{ID: 2, Time: at("2026-11-30 10:00:00"), Trigger: audit.TriggerTimer, Actor: Actor("nightly"),
+		Outcome: audit.OutcomeRejected, IdempotencyKey: "timer/nightly@2026-11-30T10:00:00Z"}
+	firstRun := keyed(10, "2026-12-03 02:00:00", audit.OutcomeSucceeded, 4*time.Second)
+	lastRun := keyed(11, "2026-12-05 02:00:00", audit.OutcomeSucceeded, 2*time.Second)
+	now := at("2026-12-05 09:00:00")
+	tests := []struct {
+		name   string
+		log    fakeLog
+		missed []string
+		since  string
+	}{
+		{"added on 3 December, one night missed since", fakeLog{older, firstRun, lastRun},
+			[]string{"2026-12-04 02:00:00"}, "2026-12-03 01:45:00"},
+		{"a timer refused before its first run", fakeLog{older, refused, firstRun, lastRun},
+			[]string{"2026-12-04 02:00:00", "2026-12-02 02:00:00", "2026-12-01 02:00:00", "2026-11-30 02:00:00", "2026-11-29 02:00:00"}, "2026-11-28 09:00:00"},
+		{"a first run that was refused", fakeLog{older, keyed(10, "2026-12-03 02:00:00", audit.OutcomeRejected, 0), lastRun},
+			[]string{"2026-12-04 02:00:00"}, "2026-12-03 01:45:00"},
+		{"no run at all", fakeLog{older},
+			[]string{"2026-12-05 02:00:00", "2026-12-04 02:00:00", "2026-12-03 02:00:00", "2026-12-02 02:00:00", "2026-12-01 02:00:00", "2026-11-30 02:00:00", "2026-11-29 02:00:00"}, "2026-11-28 09:00:00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hs, err := Histories(context.Background(), tt.log, set, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, m := range hs[0].Missed {
+				got = append(got, m.Format("2006-01-02 15:04:05"))
+			}
+			if strings.Join(got, ",") != strings.Join(tt.missed, ",") {
+				t.Errorf("missed %v, want %v", got, tt.missed)
+			}
+			if !hs[0].Since.Equal(at(tt.since)) {
+				t.Errorf("since %s, want %s", hs[0].Since, tt.since)
+			}
+		})
 	}
 }
