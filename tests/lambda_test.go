@@ -23,6 +23,7 @@ import (
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/platform"
+	"github.com/vulscan/vulscan/functions/schedule"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 )
 
@@ -120,11 +121,27 @@ func TestLambdaUnderRuntimeEmulator(t *testing.T) {
 		}
 	})
 
-	t.Run("serverless.aws.yml's schedule input starts a scan", func(t *testing.T) {
-		input := scheduleInputFromConfig(t)
-		res := fn.timer(t, input)
-		if res.Schedule != "nightly" || res.Outcome != audit.OutcomeSucceeded {
-			t.Errorf("timer result %+v; want a succeeded scan for schedule nightly", res)
+	// The rule fired at the latest 02:00 UTC, usually hours before this test: a run delivered or
+	// retried late, which the input's time keeps taken for its due time.
+	t.Run("serverless.aws.yml's schedule input starts its due time's scan, however late", func(t *testing.T) {
+		due := latestDueTime(t, nightlyCron)
+		res := fn.timer(t, scheduleInputFromConfig(t, due))
+		if res.Schedule != "nightly" || res.Outcome != audit.OutcomeSucceeded || res.Replayed {
+			t.Fatalf("timer result %+v; want a succeeded scan for schedule nightly", res)
+		}
+		again := fn.timer(t, scheduleInputFromConfig(t, due))
+		if !again.Replayed || again.Attempt != res.Attempt {
+			t.Errorf("retry result %+v; want attempt %d replayed", again, res.Attempt)
+		}
+		dueTime, err := time.Parse(time.RFC3339, due)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := schedule.RunKey("nightly", dueTime)
+		for _, rec := range auditRecords(t, fn.dsn) {
+			if rec.ID == res.Attempt && rec.IdempotencyKey != want {
+				t.Errorf("run keyed %q, want %q", rec.IdempotencyKey, want)
+			}
 		}
 	})
 
@@ -210,7 +227,7 @@ func startLambdaWith(t *testing.T, emu *tcsstest.Emulator, tcssURL string, env .
 		"VULSCAN_AUTH=gateway", // the HTTP API's JWT authorizer proves the caller
 		// nightly is due every minute here: serverless.aws.yml's constant input carries no time,
 		// so its arrival must be a due time (within schedule.Grace of one).
-		"VULSCAN_SCHEDULES=nightly=0 * * * * * *;vulscan-prod-nightly=" + nightlyCron,
+		"VULSCAN_SCHEDULES=nightly=" + nightlyCron + ";vulscan-prod-nightly=" + nightlyCron,
 	}, env...)...)
 	p := startProcess(t, cmd)
 	waitUntil(t, "the runtime emulator to listen on "+invokeAddr, func() error {
@@ -381,9 +398,10 @@ func scheduledEvent(rule, at, detail string) map[string]any {
 	}
 }
 
-// scheduleInputFromConfig is the input of serverless.aws.yml's schedule: exactly what EventBridge
-// will send the function.
-func scheduleInputFromConfig(t *testing.T) map[string]any {
+// scheduleInputFromConfig is what EventBridge will send the function for serverless.aws.yml's
+// schedule when its rule fires at at: the schedule's input transformer applied to the rule's own
+// Scheduled Event.
+func scheduleInputFromConfig(t *testing.T, at string) map[string]any {
 	t.Helper()
 	root, err := repoRoot()
 	if err != nil {
@@ -397,7 +415,8 @@ func scheduleInputFromConfig(t *testing.T) map[string]any {
 		Functions map[string]struct {
 			Events []struct {
 				Schedule *struct {
-					Input map[string]any `yaml:"input"`
+					Name             string           `yaml:"name"`
+					InputTransformer inputTransformer `yaml:"inputTransformer"`
 				} `yaml:"schedule"`
 			} `yaml:"events"`
 		} `yaml:"functions"`
@@ -407,13 +426,47 @@ func scheduleInputFromConfig(t *testing.T) map[string]any {
 	}
 	for _, fn := range cfg.Functions {
 		for _, ev := range fn.Events {
-			if ev.Schedule != nil && ev.Schedule.Input != nil {
-				return ev.Schedule.Input
+			if ev.Schedule != nil && ev.Schedule.InputTransformer.InputTemplate != "" {
+				var input map[string]any
+				out := ev.Schedule.InputTransformer.apply(t, scheduledEvent(ev.Schedule.Name, at, "{}"))
+				if err := json.Unmarshal(out, &input); err != nil {
+					t.Fatalf("serverless.aws.yml's input template gives %s: %v", out, err)
+				}
+				return input
 			}
 		}
 	}
-	t.Fatal("serverless.aws.yml has no schedule with an input")
+	t.Fatal("serverless.aws.yml has no schedule with an input transformer")
 	return nil
+}
+
+// inputTransformer is an EventBridge target's input transformer (serverless.aws.yml's
+// inputTransformer, CloudFormation's InputTransformer).
+type inputTransformer struct {
+	InputPathsMap map[string]string `yaml:"inputPathsMap" json:"InputPathsMap"`
+	InputTemplate string            `yaml:"inputTemplate" json:"InputTemplate"`
+}
+
+// apply fills the template from event as EventBridge does for a JSON template: each <name>
+// becomes the value at its path ($.field only here), written as JSON.
+func (tr inputTransformer) apply(t *testing.T, event map[string]any) []byte {
+	t.Helper()
+	out := tr.InputTemplate
+	for name, path := range tr.InputPathsMap {
+		field, ok := strings.CutPrefix(path, "$.")
+		if !ok || strings.ContainsAny(field, ".[*") {
+			t.Fatalf("input path %s=%s: only $.field paths are supported here", name, path)
+		}
+		value, err := json.Marshal(event[field])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = strings.ReplaceAll(out, "<"+name+">", string(value))
+	}
+	if strings.Contains(out, "<") {
+		t.Fatalf("input template %s left a placeholder unfilled: %s", tr.InputTemplate, out)
+	}
+	return []byte(out)
 }
 
 // gatewayReply is an API gateway's reply (AWS or Tencent), decoded.

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,11 +36,9 @@ func TestLambdaSchedulesMatchVulscanSchedules(t *testing.T) {
 		Functions map[string]struct {
 			Events []struct {
 				Schedule *struct {
-					Name  string `yaml:"name"`
-					Rate  string `yaml:"rate"`
-					Input struct {
-						Detail map[string]any `yaml:"detail"`
-					} `yaml:"input"`
+					Name             string           `yaml:"name"`
+					Rate             string           `yaml:"rate"`
+					InputTransformer inputTransformer `yaml:"inputTransformer"`
 				} `yaml:"schedule"`
 			} `yaml:"events"`
 		} `yaml:"functions"`
@@ -58,7 +57,15 @@ func TestLambdaSchedulesMatchVulscanSchedules(t *testing.T) {
 			if ev.Schedule == nil {
 				continue
 			}
-			name, _ := ev.Schedule.Input.Detail["Schedule"].(string)
+			var input struct {
+				Detail struct{ Schedule string } `json:"detail"`
+			}
+			raw := ev.Schedule.InputTransformer.apply(t, scheduledEvent(ev.Schedule.Name, "2026-12-04T02:00:00Z", "{}"))
+			if err := json.Unmarshal(raw, &input); err != nil {
+				t.Errorf("schedule %s's input template gives %s: %v", ev.Schedule.Name, raw, err)
+				continue
+			}
+			name := input.Detail.Schedule
 			sc, ok := set.Lookup(name)
 			if !ok {
 				t.Errorf("schedule %s names %q in its input, not one of %s %q: its runs would be refused", ev.Schedule.Name, name, schedule.Setting, setting)

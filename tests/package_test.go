@@ -349,7 +349,10 @@ func checkLambdaTemplate(t *testing.T, tmpl map[string]cfnResource, artifact, ar
 
 	rules := resourcesOf[struct {
 		Name, ScheduleExpression, State string
-		Targets                         []struct{ Input string }
+		Targets                         []struct {
+			Input            string
+			InputTransformer inputTransformer
+		}
 	}](t, tmpl, "AWS::Events::Rule")
 	if len(rules) != 1 || len(rules[0].Targets) != 1 {
 		t.Fatalf("schedules %+v; want one rule with one target", rules)
@@ -358,15 +361,27 @@ func checkLambdaTemplate(t *testing.T, tmpl map[string]cfnResource, artifact, ar
 	if !strings.HasPrefix(rule.ScheduleExpression, "cron(") || rule.State != "ENABLED" {
 		t.Errorf("schedule %q state %q; want an enabled cron", rule.ScheduleExpression, rule.State)
 	}
-	// A scheduled event, not a bare scan request (which the function records as trigger invoke).
+	// A scheduled event, not a bare scan request (which the function records as trigger invoke),
+	// carrying the time of the rule's own event: a constant input has none, and a run delivered
+	// or retried more than 15 minutes late would be refused as no due time.
+	target := rule.Targets[0]
+	if target.Input != "" || target.InputTransformer.InputTemplate == "" {
+		t.Fatalf("schedule target %+v; want an input transformer, not a constant input", target)
+	}
+	const fired = "2026-12-04T02:00:00Z"
+	raw := target.InputTransformer.apply(t, scheduledEvent(rule.Name, fired, "{}"))
 	var input struct {
+		Time   string          `json:"time"`
 		Detail json.RawMessage `json:"detail"`
 	}
-	if err := json.Unmarshal([]byte(rule.Targets[0].Input), &input); err != nil {
-		t.Fatalf("schedule input %s: %v", rule.Targets[0].Input, err)
+	if err := json.Unmarshal(raw, &input); err != nil {
+		t.Fatalf("schedule input %s: %v", raw, err)
+	}
+	if input.Time != fired {
+		t.Errorf("schedule input %s gives the time %q, want the rule's event time %s", raw, input.Time, fired)
 	}
 	checkScheduleArgument(t, input.Detail, "nightly")
-	if kind, err := platform.Classify([]byte(rule.Targets[0].Input)); err != nil || kind != platform.KindEventBridge {
+	if kind, err := platform.Classify(raw); err != nil || kind != platform.KindEventBridge {
 		t.Errorf("the function classifies the schedule input as %q, %v; want %q", kind, err, platform.KindEventBridge)
 	}
 }
