@@ -71,9 +71,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			herr = s.refuse(r, scan.EFORBIDDEN, herr)
 		}
 		if isAPI(r) {
-			if herr.status == http.StatusUnauthorized && s.auth.Has(auth.ModeAPIKey) {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="vulscan"`)
-			}
+			s.challenge(w, herr, err)
 			s.apiError(w, r, herr, 0)
 			return
 		}
@@ -82,8 +80,24 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			redirectToSignIn(w, r)
 			return
 		}
+		s.challenge(w, herr, err)
 		s.pageError(w, r, herr)
 	})
+}
+
+// challenge sets the WWW-Authenticate a 401 must carry (RFC 9110 §15.5.2) when API keys are
+// accepted, on the API and on the pages a script reads (the audit downloads) alike: a key that
+// was presented and refused is error="invalid_token" (RFC 6750 §3), so that a client can tell a
+// wrong or revoked key from a request that sent none.
+func (s *server) challenge(w http.ResponseWriter, herr *httpError, err error) {
+	if herr.status != http.StatusUnauthorized || !s.auth.Has(auth.ModeAPIKey) {
+		return
+	}
+	v := `Bearer realm="vulscan"`
+	if errors.Is(err, auth.ErrInvalidToken) {
+		v += `, error="invalid_token", error_description="The API key is not valid."`
+	}
+	w.Header().Set("WWW-Authenticate", v)
 }
 
 // authError turns an Authenticator's refusal into the web layer's error: 401 or 403.

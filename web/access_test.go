@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -134,6 +135,51 @@ func TestAPIAuthentication(t *testing.T) {
 			}
 			if h.creates() != 0 {
 				t.Error("a refused call reached TCSS")
+			}
+		})
+	}
+}
+
+// TestBearerChallengeSaysWhyTheKeyFailed: every 401 carries a Bearer challenge (RFC 9110
+// §15.5.2), on the API and on the downloads a script reads; one refusing a key that was sent
+// says error="invalid_token" (RFC 6750 §3), one to a request that sent none does not.
+func TestBearerChallengeSaysWhyTheKeyFailed(t *testing.T) {
+	h := newHarness(t, allModes(t))
+	for _, tc := range []struct {
+		name, method, path string
+		mods               []func(*http.Request)
+		invalidToken       bool
+	}{
+		{name: "no key, API", method: http.MethodGet, path: "/api/audit"},
+		{name: "no key, download", method: http.MethodGet, path: "/audit.jsonl"},
+		{name: "wrong key, API read", method: http.MethodGet, path: "/api/audit", mods: []func(*http.Request){bearer("nope")}, invalidToken: true},
+		{name: "wrong key, API start", method: http.MethodPost, path: "/api/scans", mods: []func(*http.Request){bearer("nope")}, invalidToken: true},
+		{name: "wrong key, download", method: http.MethodGet, path: "/audit.jsonl", mods: []func(*http.Request){bearer("nope")}, invalidToken: true},
+		{name: "overlong key", method: http.MethodGet, path: "/api/audit",
+			mods: []func(*http.Request){bearer(strings.Repeat("k", auth.MaxAPIKeyBytes+1))}, invalidToken: true},
+		{name: "a valid key beside a forged proxy header", method: http.MethodGet, path: "/api/audit",
+			mods: []func(*http.Request){bearer(testAPIKey), func(r *http.Request) { r.Header.Set("X-Forwarded-Email", "mallory@example.com") }}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var body io.Reader
+			if tc.method == http.MethodPost {
+				body = strings.NewReader(`{"LocalImageScanType":"NOT_SCAN"}`)
+			}
+			r := httptest.NewRequest(tc.method, tc.path, body)
+			r.Header.Set("Content-Type", "application/json")
+			for _, m := range tc.mods {
+				m(r)
+			}
+			resp := h.do(r)
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("status = %d, want 401", resp.StatusCode)
+			}
+			got := resp.Header.Get("WWW-Authenticate")
+			if !strings.HasPrefix(got, `Bearer realm="vulscan"`) {
+				t.Errorf("WWW-Authenticate = %q, want a Bearer challenge", got)
+			}
+			if has := strings.Contains(got, `error="invalid_token"`); has != tc.invalidToken {
+				t.Errorf("WWW-Authenticate = %q: invalid_token %v, want %v", got, has, tc.invalidToken)
 			}
 		})
 	}

@@ -77,7 +77,20 @@ var (
 	// VULSCAN_PUBLIC), so no request can be admitted, whatever it presents. Answer 403 with
 	// what the operator has to decide.
 	ErrAccessUndecided = errors.New("access to this deployment is not decided")
+	// ErrInvalidToken: the bearer key the request presents is malformed or not one of
+	// VULSCAN_API_KEYS (RFC 6750's invalid_token). Wrapped beside ErrUnauthenticated.
+	ErrInvalidToken = errors.New("invalid bearer token")
 )
+
+// tokenError refuses a presented bearer key: it is both ErrUnauthenticated (answer 401) and
+// ErrInvalidToken (say so in WWW-Authenticate), and reads as ErrUnauthenticated's refusals do.
+type tokenError struct{ detail string }
+
+func (e *tokenError) Error() string { return ErrUnauthenticated.Error() + ": " + e.detail }
+
+func (e *tokenError) Is(target error) bool {
+	return target == ErrUnauthenticated || target == ErrInvalidToken
+}
 
 // AccessUndecidedHelp tells a refused caller what the operator must decide; safe to show.
 const AccessUndecidedHelp = "Nobody has decided who may use this vulscan deployment, so it serves no one. " +
