@@ -121,8 +121,11 @@ func (s *server) recoverPanics(next http.Handler) http.Handler {
 }
 
 // isAPI reports whether r is for the JSON API, whose errors are JSON.
-func isAPI(r *http.Request) bool {
-	return r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")
+func isAPI(r *http.Request) bool { return isAPIPath(r.URL.Path) }
+
+// isAPIPath reports whether a request's path is the JSON API's.
+func isAPIPath(path string) bool {
+	return path == "/api" || strings.HasPrefix(path, "/api/")
 }
 
 // baseOf is the relative path from r's page back to the site root ("./", "../", …). Pages

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vulscan/vulscan/functions/audit"
 )
 
 // seen is what the handler got from one event.
@@ -487,7 +489,10 @@ func TestUnknownEventsAreRefusedWithAClearError(t *testing.T) {
 	}
 }
 
-func TestMalformedHTTPEventsFailTheInvocation(t *testing.T) {
+// TestMalformedHTTPEventsAreAnswered400: an HTTP event that cannot be decoded is answered 400 in
+// the gateway's reply format (a failed invocation the platform answers 502, which the API's
+// clients read as TCSS's refusal and retry) and recorded as a rejected event.
+func TestMalformedHTTPEventsAreAnswered400(t *testing.T) {
 	tests := []struct{ name, event string }{
 		{"query value of the wrong type", `{"httpMethod":"GET","path":"/","queryString":{"a":{"b":1}},"requestContext":{"serviceId":"s"}}`},
 		{"header value of the wrong type", `{"httpMethod":"GET","path":"/","headers":{"a":1},"requestContext":{"serviceId":"s"}}`},
@@ -495,9 +500,20 @@ func TestMalformedHTTPEventsFailTheInvocation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := New(Options{Handler: http.NotFoundHandler()})
-			if _, err := d.Handle(context.Background(), Invocation{}, []byte(tt.event)); err == nil {
-				t.Error("Handle succeeded, want an error")
+			w := newWorld(t)
+			d := New(Options{Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("handler called") }),
+				Scans: w.Service, Logger: quietLogger()})
+			out, err := d.Handle(context.Background(), Invocation{RequestID: "req-bad"}, []byte(tt.event))
+			if err != nil {
+				t.Fatalf("Handle failed the invocation: %v", err)
+			}
+			if r := decodeReply(t, out); r.StatusCode != http.StatusBadRequest {
+				t.Errorf("status %d, want 400", r.StatusCode)
+			}
+			recs := w.Records(t)
+			if len(recs) != 1 || recs[0].Outcome != audit.OutcomeRejected || recs[0].Trigger != audit.TriggerEvent ||
+				recs[0].FunctionRequestID != "req-bad" {
+				t.Errorf("records = %+v; want one rejected event", recs)
 			}
 		})
 	}

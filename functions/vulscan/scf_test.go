@@ -247,3 +247,78 @@ func scfFunctionURLEvent(method, path, contentType, body string) string {
 	})
 	return string(b)
 }
+
+// TestRefusalsBeforeTheHandlerKeepTheAPIsShape: an HTTP event refused before the web handler can
+// serve it (a request line that cannot be read, an event that cannot be decoded) is answered as
+// the handler answers: the API's JSON error under /api/, which README documents and clients
+// branch on, plain text elsewhere; a malformed event is answered 400 (not failed, which the
+// platform would answer 502, the code of TCSS's refusal) and recorded.
+func TestRefusalsBeforeTheHandlerKeepTheAPIsShape(t *testing.T) {
+	api := newSCFRuntimeAPI(t)
+	host, port, _ := net.SplitHostPort(api.srv.Listener.Addr().String())
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "audit.db")
+	e, _, stderr := testEnv("", map[string]string{
+		"SCF_RUNTIME_API": host, "SCF_RUNTIME_API_PORT": port,
+		"VULSCAN_TCSS_ENDPOINT": "emulator", "VULSCAN_AUDIT_DSN": dsn,
+		"VULSCAN_AUTH": "apikey", "VULSCAN_API_KEYS": "ci:" + strings.Repeat("0", 64),
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, nil, e) }()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("SCF mode exited %d: %s", code, stderr)
+		}
+	})
+	lambdaURL := func(method, path, body string) string {
+		b, _ := json.Marshal(map[string]any{
+			"version": "2.0", "rawPath": path, "rawQueryString": "", "body": body,
+			"headers": map[string]any{"host": "abc.lambda-url.us-east-1.on.aws", "content-type": "application/json"},
+			"requestContext": map[string]any{"domainName": "abc.lambda-url.us-east-1.on.aws", "requestId": "r",
+				"http": map[string]any{"method": method, "path": path, "sourceIp": "203.0.113.9"}},
+		})
+		return string(b)
+	}
+	for i, tc := range []struct {
+		name, event, code string // code "" wants plain text
+	}{
+		{"SCF function URL: a method that is none", scfFunctionURLEvent("PO ST", "/api/scans", "application/json", "{}"), "bad_request"},
+		{"SCF function URL: a path that cannot be decoded", scfFunctionURLEvent("GET", "/api/scans/%zz", "", ""), "bad_request"},
+		{"SCF function URL: a malformed event", strings.Replace(scfFunctionURLEvent("POST", "/api/scans", "application/json", ""),
+			`"body":""`, `"body":5`, 1), "bad_request"},
+		{"Lambda function URL: a method that is none", lambdaURL("PO ST", "/api/scans", "{}"), "bad_request"},
+		{"Lambda function URL: a malformed event", strings.Replace(lambdaURL("POST", "/api/audit", ""), `"body":""`, `"body":5`, 1), "bad_request"},
+		{"a page's refusal stays plain text", scfFunctionURLEvent("GET", "/audit/%zz", "", ""), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kind, body := api.invoke(t, fmt.Sprintf("refused-%d", i), tc.event)
+			var reply struct {
+				StatusCode int               `json:"statusCode"`
+				Headers    map[string]string `json:"headers"`
+				Body       string            `json:"body"`
+			}
+			if err := json.Unmarshal([]byte(body), &reply); kind != "response" || err != nil || reply.StatusCode != http.StatusBadRequest {
+				t.Fatalf("answered %s %.300s, want a 400 reply", kind, body)
+			}
+			var shape struct {
+				Code   string `json:"code"`
+				Errors []struct {
+					Field, Message string
+				} `json:"errors"`
+			}
+			if tc.code == "" {
+				if ct := reply.Headers["Content-Type"]; !strings.HasPrefix(ct, "text/plain") {
+					t.Errorf("Content-Type %q, want plain text", ct)
+				}
+				return
+			}
+			if ct := reply.Headers["Content-Type"]; ct != "application/json" {
+				t.Errorf("Content-Type %q, want application/json", ct)
+			}
+			if err := json.Unmarshal([]byte(reply.Body), &shape); err != nil || shape.Code != tc.code || len(shape.Errors) != 1 || shape.Errors[0].Message == "" {
+				t.Errorf("body %q, want the API's error shape with code %s", reply.Body, tc.code)
+			}
+		})
+	}
+}
