@@ -59,6 +59,10 @@ var httpAdapters = map[Kind]httpAdapter{
 	KindALB:           {parse: parseALB, encode: encodeALB},
 }
 
+// httpsOnly are the front ends that take nothing but HTTPS: function URLs (Tencent's and AWS's
+// are https:// addresses only) and AWS API Gateway's REST and HTTP APIs.
+var httpsOnly = map[Kind]bool{KindSCFURL: true, KindFunctionURL: true, KindAPIGatewayV1: true, KindAPIGatewayV2: true}
+
 // errBodyTooLarge is answered 413 rather than failing the invocation: the client sent it.
 var errBodyTooLarge = errors.New("request body too large")
 
@@ -80,6 +84,7 @@ func (d *Dispatcher) handleHTTP(ctx context.Context, kind Kind, inv Invocation, 
 	}
 	req.gateway.Kind = kind
 	req.gateway.FunctionRequestID = inv.RequestID
+	req.gateway.HTTPS = httpsOnly[kind]
 	return marshalReply(adapter.encode(req, d.serve(ctx, req)))
 }
 

@@ -43,6 +43,10 @@ type Gateway struct {
 	Stage             string // the gateway stage (release, $default, …)
 	Identity          string // the caller the gateway authenticated (SCF secretId, IAM ARN, …), "" when none
 	FunctionRequestID string // the invocation's request ID (Invocation.RequestID)
+	// HTTPS: the front end takes only HTTPS (SCF and Lambda function URLs, AWS API Gateway);
+	// false where plain HTTP may reach it too (Tencent's API gateway, ALB: their
+	// X-Forwarded-Proto says).
+	HTTPS bool
 }
 
 // ScanStarter starts audited scans (Start) and records a refusal that happened before a request

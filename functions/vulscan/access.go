@@ -94,6 +94,7 @@ func callerFromGateway(ctx context.Context, g platform.Gateway) context.Context 
 	return web.WithCaller(ctx, web.CallerInfo{
 		SourceIP:          g.SourceIP,
 		FunctionRequestID: g.FunctionRequestID,
+		HTTPS:             g.HTTPS,
 	})
 }
 

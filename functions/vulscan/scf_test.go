@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -254,23 +255,7 @@ func scfFunctionURLEvent(method, path, contentType, body string) string {
 // branch on, plain text elsewhere; a malformed event is answered 400 (not failed, which the
 // platform would answer 502, the code of TCSS's refusal) and recorded.
 func TestRefusalsBeforeTheHandlerKeepTheAPIsShape(t *testing.T) {
-	api := newSCFRuntimeAPI(t)
-	host, port, _ := net.SplitHostPort(api.srv.Listener.Addr().String())
-	dsn := "sqlite:" + filepath.Join(t.TempDir(), "audit.db")
-	e, _, stderr := testEnv("", map[string]string{
-		"SCF_RUNTIME_API": host, "SCF_RUNTIME_API_PORT": port,
-		"VULSCAN_TCSS_ENDPOINT": "emulator", "VULSCAN_AUDIT_DSN": dsn,
-		"VULSCAN_AUTH": "apikey", "VULSCAN_API_KEYS": "ci:" + strings.Repeat("0", 64),
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, nil, e) }()
-	t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("SCF mode exited %d: %s", code, stderr)
-		}
-	})
+	api := startSCFMode(t, map[string]string{"VULSCAN_AUTH": "apikey", "VULSCAN_API_KEYS": "ci:" + strings.Repeat("0", 64)})
 	lambdaURL := func(method, path, body string) string {
 		b, _ := json.Marshal(map[string]any{
 			"version": "2.0", "rawPath": path, "rawQueryString": "", "body": body,
@@ -318,6 +303,57 @@ func TestRefusalsBeforeTheHandlerKeepTheAPIsShape(t *testing.T) {
 			}
 			if err := json.Unmarshal([]byte(reply.Body), &shape); err != nil || shape.Code != tc.code || len(shape.Errors) != 1 || shape.Errors[0].Message == "" {
 				t.Errorf("body %q, want the API's error shape with code %s", reply.Body, tc.code)
+			}
+		})
+	}
+}
+
+// startSCFMode runs the app in SCF mode (emulated TCSS, a SQLite log) with the settings in env,
+// until the test ends, and returns the runtime API that feeds it events.
+func startSCFMode(t *testing.T, env map[string]string) *scfRuntimeAPI {
+	t.Helper()
+	api := newSCFRuntimeAPI(t)
+	host, port, _ := net.SplitHostPort(api.srv.Listener.Addr().String())
+	settings := map[string]string{
+		"SCF_RUNTIME_API": host, "SCF_RUNTIME_API_PORT": port,
+		"VULSCAN_TCSS_ENDPOINT": "emulator", "VULSCAN_AUDIT_DSN": "sqlite:" + filepath.Join(t.TempDir(), "audit.db"),
+	}
+	maps.Copy(settings, env)
+	e, _, stderr := testEnv("", settings)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, nil, e) }()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("SCF mode exited %d: %s", code, stderr)
+		}
+	})
+	return api
+}
+
+// TestFunctionURLAnswersKeepBrowsersOnHTTPS: a function URL is an https:// address only, so its
+// answers carry Strict-Transport-Security; the legacy API gateway, which plain HTTP may reach,
+// carries it only when its X-Forwarded-Proto says the client came over HTTPS.
+func TestFunctionURLAnswersKeepBrowsersOnHTTPS(t *testing.T) {
+	api := startSCFMode(t, map[string]string{"VULSCAN_PUBLIC": "I-understand"})
+	overHTTPS := strings.Replace(scfAPIGatewayEvent("GET", "/", "", ""), `"host":`, `"x-forwarded-proto":"https","host":`, 1)
+	for i, tc := range []struct{ name, event, want string }{
+		{"SCF function URL", scfFunctionURLEvent("GET", "/", "", ""), "max-age=31536000"},
+		{"SCF function URL, an API error", scfFunctionURLEvent("GET", "/api/scans/999", "", ""), "max-age=31536000"},
+		{"API gateway over HTTPS", overHTTPS, "max-age=31536000"},
+		{"API gateway, protocol unknown", scfAPIGatewayEvent("GET", "/", "", ""), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kind, body := api.invoke(t, fmt.Sprintf("hsts-%d", i), tc.event)
+			var reply struct {
+				Headers map[string]string `json:"headers"`
+			}
+			if err := json.Unmarshal([]byte(body), &reply); kind != "response" || err != nil {
+				t.Fatalf("answered %s %.300s", kind, body)
+			}
+			if got := reply.Headers["Strict-Transport-Security"]; got != tc.want {
+				t.Errorf("Strict-Transport-Security = %q, want %q", got, tc.want)
 			}
 		})
 	}
