@@ -286,6 +286,15 @@ func TestStartLimitAnswers429(t *testing.T) {
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "30" {
 		t.Errorf("3rd start = %d, Retry-After %q; want 429, 30", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
+	// Its own code: TCSS's rate limiting is 429 rate_limited (api_test), and a client slows
+	// itself down for this one only. Nothing was recorded, so no id.
+	var limitedBody struct {
+		Code string `json:"code"`
+		ID   int64  `json:"id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&limitedBody); err != nil || limitedBody.Code != scan.ESTARTLIMIT || limitedBody.ID != 0 {
+		t.Errorf("3rd start's body: code %q id %d (%v), want %q and no id", limitedBody.Code, limitedBody.ID, err, scan.ESTARTLIMIT)
+	}
 	form := h.postForm(url.Values{"LocalImageScanType": {"NOT_SCAN"}}, viaProxy("X-Forwarded-Email", "ann@example.com"))
 	if form.StatusCode != http.StatusSeeOther {
 		t.Errorf("another actor's form = %d, want 303", form.StatusCode)

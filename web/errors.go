@@ -36,6 +36,7 @@ var statusOf = map[string]int{
 	scan.EUNAVAILABLE: http.StatusServiceUnavailable,
 	scan.EBUSY:        http.StatusServiceUnavailable,
 	scan.ERATELIMITED: http.StatusTooManyRequests,
+	scan.ESTARTLIMIT:  http.StatusTooManyRequests,
 	scan.EUPSTREAM:    http.StatusBadGateway,
 	scan.EUNKNOWN:     http.StatusGatewayTimeout,
 	scan.EINTERNAL:    http.StatusInternalServerError,

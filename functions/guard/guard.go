@@ -177,7 +177,7 @@ func (g *Guard) Reject(ctx context.Context, key string, c scan.Caller, cause err
 
 // Start applies the rules and, when they allow it, starts the scan (see scan.Service.Start).
 // Refusals are *scan.Error: EFORBIDDEN for a timer of no configured schedule or a broad scan by
-// an actor not allowed one (form, API or direct invocation; both audited as rejected), ERATELIMITED wrapping *LimitError when the
+// an actor not allowed one (form, API or direct invocation; both audited as rejected), ESTARTLIMIT wrapping *LimitError when the
 // actor is over the limit (logged, not audited: a runaway client must not fill the log).
 func (g *Guard) Start(ctx context.Context, req scan.Request, key string, c scan.Caller) (scan.Attempt, error) {
 	const op = "guard.Start"
@@ -206,7 +206,7 @@ func (g *Guard) Start(ctx context.Context, req scan.Request, key string, c scan.
 			lerr := &LimitError{Actor: c.Actor, Wait: wait}
 			g.log.WarnContext(ctx, "scan start refused: actor over its limit", "actor", c.Actor,
 				"limit_per_minute", g.perMinute, "retry_after", wait.String(), "source_ip", c.SourceIP)
-			return scan.Attempt{}, &scan.Error{Code: scan.ERATELIMITED, Op: op, Err: lerr, Message: fmt.Sprintf(
+			return scan.Attempt{}, &scan.Error{Code: scan.ESTARTLIMIT, Op: op, Err: lerr, Message: fmt.Sprintf(
 				"You have started %s in the last minute, the most allowed. Try again in %d s.", countScans(g.perMinute), scan.RetrySeconds(wait))}
 		}
 		a, err := g.next.Start(ctx, req, key, c)

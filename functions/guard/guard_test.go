@@ -108,7 +108,7 @@ func TestStartLimitPerActor(t *testing.T) {
 	}
 	_, err := w.start(t, narrow, api("apikey:ci"))
 	var lerr *guard.LimitError
-	if scan.ErrorCode(err) != scan.ERATELIMITED || !errors.As(err, &lerr) || lerr.RetryAfter() != 20*time.Second {
+	if scan.ErrorCode(err) != scan.ESTARTLIMIT || !errors.As(err, &lerr) || lerr.RetryAfter() != 20*time.Second {
 		t.Fatalf("4th start: %v; want rate limited, retry in 20s", err)
 	}
 	if _, err := w.start(t, narrow, api("apikey:other")); err != nil {
@@ -152,7 +152,7 @@ func TestStartLimitCountsOnlyScansSent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the second scan of the minute: %v", err)
 	}
-	if _, err := w.start(t, narrow, ci); scan.ErrorCode(err) != scan.ERATELIMITED {
+	if _, err := w.start(t, narrow, ci); scan.ErrorCode(err) != scan.ESTARTLIMIT {
 		t.Fatalf("the third scan of the minute: %v; want rate limited", err)
 	}
 	if first.ID() == second.ID() || w.Emulator.Calls("CreateVulScanTask") != 2 {
