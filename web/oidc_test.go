@@ -291,6 +291,33 @@ func TestOIDCSessionTampering(t *testing.T) {
 	}
 }
 
+// TestOIDCSessionOfAnotherProviderIsRefused: two deployments that share VULSCAN_SESSION_KEY
+// (staging and production, say) with different providers: a session the one sealed, for
+// whatever address its provider vouched for, signs nobody in at the other, and a refused scan
+// start with it is recorded as anonymous, not as the address the cookie names.
+func TestOIDCSessionOfAnotherProviderIsRefused(t *testing.T) {
+	staging, production := startProvider(t), startProvider(t)
+	stagingSite := oidcHarness(t, staging, []string{"*"}, nil)
+	productionSite := oidcHarness(t, production, []string{"jane.doe@example.com"}, nil)
+	c := sessionCookie(signIn(t, stagingSite, nil))
+	if c == nil {
+		t.Fatal("no session at staging")
+	}
+	resp := productionSite.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, func(r *http.Request) { r.AddCookie(c) })
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("staging's session at production: status %d, want 401", resp.StatusCode)
+	}
+	for _, rec := range productionSite.records() {
+		if rec.Actor != "anonymous" || rec.Outcome != audit.OutcomeRejected {
+			t.Errorf("record %s %s, want only an anonymous refusal", rec.Actor, rec.Outcome)
+		}
+	}
+	// Production's own sign-in still works.
+	if own := sessionCookie(signIn(t, productionSite, nil)); own == nil {
+		t.Error("no session from production's own provider")
+	}
+}
+
 // A session lasts at most the lifetime in force now, and a lifetime too short for a sign-in to
 // come back is refused at start.
 func TestOIDCSessionLifetime(t *testing.T) {

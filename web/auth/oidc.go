@@ -120,7 +120,10 @@ func NewOIDC(cfg OIDCConfig) (*OIDC, error) {
 		// sign-in before the browser got back, and the sign-in would loop.
 		return nil, fmt.Errorf("%s=%v: want %v to %v", EnvSessionTTL, cfg.SessionTTL, minSessionTTL, maxSessionTTL)
 	}
-	seal, err := newSealer(cfg.SessionKey)
+	// A session names a person as one provider, for one client, proved them: sealed for that
+	// pair only, so that a deployment sharing VULSCAN_SESSION_KEY with another (staging and
+	// production, a test provider whose users claim any address) cannot pass its sessions off.
+	seal, err := newSealer(cfg.SessionKey, cfg.Issuer+"\n"+cfg.ClientID)
 	if err != nil {
 		return nil, err
 	}
