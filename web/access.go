@@ -62,6 +62,12 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		herr := authError(err)
+		if errors.Is(err, auth.ErrForbidden) && id.Access == auth.AccessOIDC {
+			// Signed in, but no longer on the allowed lists: the refusal's page names them and
+			// offers to sign out, the only way to sign in as someone else (the session would
+			// otherwise last its whole lifetime, and every page would refuse it).
+			r = r.WithContext(templates.WithSignedIn(r.Context(), strings.TrimPrefix(id.Actor, "oidc:")))
+		}
 		if r.Method == http.MethodPost {
 			if errors.Is(err, auth.ErrForbidden) && id.Actor != "" {
 				// A person the sign-in proved, whom the allowed lists refuse: the refusal's record

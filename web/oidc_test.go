@@ -397,6 +397,33 @@ func TestOIDCRefusalOfASignedInPersonNamesThem(t *testing.T) {
 	}
 }
 
+// TestOIDCRefusedPersonCanSignOut: a person whose session the allowed lists no longer admit sees,
+// on every refused page, whom they are signed in as and a button to sign out, the only way to
+// sign in as someone else before the session ends.
+func TestOIDCRefusedPersonCanSignOut(t *testing.T) {
+	p := startProvider(t)
+	c := sessionCookie(signIn(t, oidcHarness(t, p, []string{"*"}, nil), nil))
+	if c == nil {
+		t.Fatal("no session")
+	}
+	h := oidcHarness(t, p, []string{"@corp.example"}, nil) // the lists changed since
+	for _, path := range []string{"/", "/audit", "/scans/1"} {
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		r.AddCookie(c)
+		resp := h.do(r)
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("GET %s: status %d, want 403", path, resp.StatusCode)
+		}
+		doc := document(t, resp)
+		if who := doc.Find("#signed-in-as").Text(); who != "jane.doe@example.com" {
+			t.Errorf("GET %s: signed in as %q, want the person", path, who)
+		}
+		if action, _ := doc.Find("form.sign-out").Attr("action"); doc.Find("form.sign-out #sign-out").Length() != 1 || !strings.HasSuffix(action, "auth/logout") {
+			t.Errorf("GET %s: no sign-out button (form action %q)", path, action)
+		}
+	}
+}
+
 // A sign-in provider that cannot be reached: the page says the sign-in failed, in its title and
 // heading too, and does not blame TCSS, which sign-in never calls.
 func TestOIDCProviderDownSaysSo(t *testing.T) {
