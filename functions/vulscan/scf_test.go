@@ -358,3 +358,30 @@ func TestFunctionURLAnswersKeepBrowsersOnHTTPS(t *testing.T) {
 		})
 	}
 }
+
+// TestGatewayModeRefusalOnAFunctionURLSaysWhy: with VULSCAN_AUTH=gateway, a call through an SCF
+// function URL (CAM-signed or not: its event names no caller) is refused, and the refusal says
+// that this front end names nobody instead of asking the caller for the gateway it came through.
+func TestGatewayModeRefusalOnAFunctionURLSaysWhy(t *testing.T) {
+	api := startSCFMode(t, map[string]string{"VULSCAN_AUTH": "gateway"})
+	for i, tc := range []struct{ name, event, says string }{
+		{"SCF function URL", scfFunctionURLEvent("POST", "/api/scans", "application/json", `{"RegistryImageScanType":"NOT_SCAN"}`),
+			"a Tencent SCF function URL names none, whatever its own authentication"},
+		{"legacy API gateway without a key", strings.Replace(scfAPIGatewayEvent("POST", "/api/scans", "application/json",
+			`{"RegistryImageScanType":"NOT_SCAN"}`), `"secretId":"AKIDgatewaykey"`, `"secretId":""`, 1), "call through the authenticating gateway"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kind, body := api.invoke(t, fmt.Sprintf("gw-%d", i), tc.event)
+			var reply struct {
+				StatusCode int    `json:"statusCode"`
+				Body       string `json:"body"`
+			}
+			if err := json.Unmarshal([]byte(body), &reply); kind != "response" || err != nil || reply.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("answered %s %.300s, want 401", kind, body)
+			}
+			if !strings.Contains(reply.Body, tc.says) {
+				t.Errorf("refusal %s, want it to say %q", reply.Body, tc.says)
+			}
+		})
+	}
+}
