@@ -42,7 +42,9 @@ func isNavigation(r *http.Request) bool {
 // that identity into the request context for the audit record. A refused POST (an attempt to
 // start a scan) is audited as rejected with the source address; a refused read is only logged,
 // so that anonymous page loads cannot grow the audit log. A page a browser may sign in for is
-// answered with a redirect to the sign-in; everything else gets 401 or 403.
+// answered with a redirect to the sign-in, unless it sent an Authorization header: a program
+// whose key was refused must get the 401 that says so, not a sign-in page it would save as its
+// answer. Everything else gets 401 or 403.
 func (s *server) authenticate(next http.Handler) http.Handler {
 	if s.auth == nil {
 		return next
@@ -81,7 +83,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			s.apiError(w, r, herr, 0)
 			return
 		}
-		if herr.status == http.StatusUnauthorized && s.auth.SignInOffered() && isNavigation(r) {
+		if herr.status == http.StatusUnauthorized && s.auth.SignInOffered() && isNavigation(r) && r.Header.Get("Authorization") == "" {
 			s.log.Info("request refused; sent to sign in", "method", r.Method, "path", r.URL.Path, "err", err)
 			redirectToSignIn(w, r)
 			return

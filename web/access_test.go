@@ -143,20 +143,35 @@ func TestAPIAuthentication(t *testing.T) {
 // TestBearerChallengeSaysWhyTheKeyFailed: every 401 carries a Bearer challenge (RFC 9110
 // §15.5.2), on the API and on the downloads a script reads; one refusing a key that was sent
 // says error="invalid_token" (RFC 6750 §3), one to a request that sent none does not.
+//
+// With sign-in offered too, a request that sent a key is never redirected to sign in, even
+// when it looks like a browser's navigation (no Accept header, as Go's client sends): a script
+// would follow the redirect and save the provider's sign-in page as its download.
 func TestBearerChallengeSaysWhyTheKeyFailed(t *testing.T) {
-	h := newHarness(t, allModes(t))
+	h := newHarness(t, withAuth(t, auth.Config{
+		Modes:   []auth.Mode{auth.ModeAPIKey, auth.ModeGateway, auth.ModeProxy, auth.ModeOIDC},
+		APIKeys: mustKeys(t, "ci:"+auth.HashAPIKey(testAPIKey)),
+		Proxy:   auth.Proxy{Header: "X-Forwarded-Email", SecretHeader: auth.DefaultProxySecretHeader, Secret: proxySecret},
+		OIDC:    testOIDC(t, "https://idp.example"),
+	}, auth.Where{Platform: true}))
 	for _, tc := range []struct {
 		name, method, path string
 		mods               []func(*http.Request)
 		invalidToken       bool
 	}{
 		{name: "no key, API", method: http.MethodGet, path: "/api/audit"},
-		{name: "no key, download", method: http.MethodGet, path: "/audit.jsonl"},
+		// A script's download (a browser's would be sent to sign in).
+		{name: "no key, download", method: http.MethodGet, path: "/audit.jsonl",
+			mods: []func(*http.Request){func(r *http.Request) { r.Header.Set("Accept", "*/*") }}},
 		{name: "wrong key, API read", method: http.MethodGet, path: "/api/audit", mods: []func(*http.Request){bearer("nope")}, invalidToken: true},
 		{name: "wrong key, API start", method: http.MethodPost, path: "/api/scans", mods: []func(*http.Request){bearer("nope")}, invalidToken: true},
 		{name: "wrong key, download", method: http.MethodGet, path: "/audit.jsonl", mods: []func(*http.Request){bearer("nope")}, invalidToken: true},
 		{name: "overlong key", method: http.MethodGet, path: "/api/audit",
 			mods: []func(*http.Request){bearer(strings.Repeat("k", auth.MaxAPIKeyBytes+1))}, invalidToken: true},
+		{name: "wrong key, download without an Accept header", method: http.MethodGet, path: "/audit.jsonl",
+			mods: []func(*http.Request){bearer("nope"), func(r *http.Request) { r.Header.Del("Accept") }}, invalidToken: true},
+		{name: "wrong key, download accepting HTML", method: http.MethodGet, path: "/audit.csv",
+			mods: []func(*http.Request){bearer("nope"), func(r *http.Request) { r.Header.Set("Accept", "text/html") }}, invalidToken: true},
 		{name: "a valid key beside a forged proxy header", method: http.MethodGet, path: "/api/audit",
 			mods: []func(*http.Request){bearer(testAPIKey), func(r *http.Request) { r.Header.Set("X-Forwarded-Email", "mallory@example.com") }}},
 	} {
