@@ -411,6 +411,28 @@ func TestBroadScopeRefusalThroughTheAPI(t *testing.T) {
 	}
 }
 
+// TestBroadScopePatternsOverGatewayCallers: a pattern's * is any text, as README says, so that
+// patterns over IAM ARNs (which hold slashes) admit the callers they name, and only them.
+func TestBroadScopePatternsOverGatewayCallers(t *testing.T) {
+	h := newHarness(t, allModes(t), withGuard(guard.Config{
+		BroadScopeActors: []string{"gateway:arn:aws:iam::123456789012:*", "gateway:arn:aws:sts::123456789012:assumed-role/Deployers/*"},
+		StartsPerMinute:  -1, Logger: discard}))
+	for _, tc := range []struct {
+		caller string
+		status int
+	}{
+		{"arn:aws:iam::123456789012:user/ops/alice", http.StatusCreated},
+		{"arn:aws:sts::123456789012:assumed-role/Deployers/bob", http.StatusCreated},
+		{"arn:aws:iam::999999999999:user/ops/alice", http.StatusForbidden},
+		{"arn:aws:sts::123456789012:assumed-role/Readers/bob", http.StatusForbidden},
+	} {
+		resp := h.postJSON(`{"LocalImageScanType":"ALL"}`, gateway(tc.caller, "203.0.113.9"))
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: status %d, want %d: %s", tc.caller, resp.StatusCode, tc.status, body(t, resp))
+		}
+	}
+}
+
 // TestOnlyNavigationsAreSentToSignIn: a browser's background request (an icon, a script's fetch)
 // gets 401, not a redirect that would start a second sign-in and spoil the first one's state;
 // static files need no sign-in at all.

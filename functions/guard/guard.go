@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,7 +45,7 @@ type Starter = scan.Starter
 
 // Config configures a Guard.
 type Config struct {
-	// BroadScopeActors are path.Match patterns over actors (apikey:ci, oidc:*@example.com) who
+	// BroadScopeActors are patterns over actors (apikey:ci, oidc:*@example.com; * is any text) who
 	// may start ALL-scope scans; nil lets everyone. Timers and the CLI are not held to it: an
 	// operator configured them.
 	BroadScopeActors []string
@@ -86,8 +85,11 @@ type Guard struct {
 // New returns a Guard in front of next. It fails on a malformed pattern.
 func New(next Starter, cfg Config) (*Guard, error) {
 	for _, p := range cfg.BroadScopeActors {
-		if _, err := path.Match(p, ""); err != nil {
-			return nil, fmt.Errorf("%s: pattern %q: %w", EnvBroadScopeActors, scan.Shorten(p, 64), err)
+		if strings.ContainsAny(p, `?[\`) {
+			// path.Match's wildcards, which these patterns once were: refused rather than taken
+			// literally, so that no pattern admits fewer actors than its writer meant.
+			return nil, fmt.Errorf("%s: pattern %q: only * is a wildcard (it stands for any text); ?, [ and \\ are not allowed",
+				EnvBroadScopeActors, scan.Shorten(p, 64))
 		}
 	}
 	g := &Guard{next: next, broad: cfg.BroadScopeActors, perMinute: cfg.StartsPerMinute,
@@ -249,11 +251,36 @@ func (g *Guard) mayScanBroadly(actor string) bool {
 		return true
 	}
 	for _, p := range g.broad {
-		if ok, _ := path.Match(p, actor); ok {
+		if matchActor(p, actor) {
 			return true
 		}
 	}
 	return false
+}
+
+// matchActor reports whether actor matches pattern, in which * stands for any text, slashes
+// included (IAM ARNs and JWT issuers hold them: path.Match's * stopped at each one, so that
+// gateway:arn:aws:iam::123456789012:* admitted none of that account's users), and every other
+// character for itself.
+func matchActor(pattern, actor string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == actor
+	}
+	first, last := parts[0], parts[len(parts)-1]
+	if len(actor) < len(first)+len(last) || !strings.HasPrefix(actor, first) || !strings.HasSuffix(actor, last) {
+		return false
+	}
+	// The text between the first and the last part holds the middle parts in order.
+	rest := actor[len(first) : len(actor)-len(last)]
+	for _, part := range parts[1 : len(parts)-1] {
+		i := strings.Index(rest, part)
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(part):]
+	}
+	return true
 }
 
 // countScans is "1 scan" or "n scans".
