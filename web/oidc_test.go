@@ -164,6 +164,13 @@ func TestOIDCSignInStartsAScanAsThePerson(t *testing.T) {
 	if c == nil || !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" {
 		t.Fatalf("session cookie %+v; want Secure, HttpOnly, SameSite=Lax, Path=/", c)
 	}
+	// Only this host may set it (RFC 6265bis __Host-): not another function URL under the
+	// same parent domain.
+	for _, k := range append(cb.Cookies(), c) {
+		if !strings.HasPrefix(k.Name, "__Host-") || k.Domain != "" || k.Path != "/" || !k.Secure {
+			t.Errorf("cookie %s (Domain %q, Path %q, Secure %v): want a __Host- cookie", k.Name, k.Domain, k.Path, k.Secure)
+		}
+	}
 	if strings.Contains(c.Value, "jane") {
 		t.Error("the session cookie shows the identity in clear")
 	}
