@@ -46,7 +46,7 @@ func TestREADMEExamples(t *testing.T) {
 		// An integrator branches on the error's code: the README's table of POST /api/scans's
 		// answers names every code the API can give for a scan start.
 		for _, code := range []string{scan.EINVALID, scan.ECONFLICT, scan.EINPROGRESS, scan.EFORBIDDEN,
-			scan.EUNAVAILABLE, scan.EBUSY, scan.ERATELIMITED, scan.EUPSTREAM, scan.EUNKNOWN,
+			scan.EUNAVAILABLE, scan.EBUSY, scan.ERATELIMITED, scan.ESTARTLIMIT, scan.EUPSTREAM, scan.EUNKNOWN,
 			"bad_request", "unauthenticated", "too_large", "unsupported_media_type"} {
 			if !regexp.MustCompile("(?m)^\\| [0-9][^\n]*`" + code + "`").MatchString(text) {
 				t.Errorf("the README's table of API answers does not name the code %q", code)

@@ -42,7 +42,9 @@ func isNavigation(r *http.Request) bool {
 // that identity into the request context for the audit record. A refused POST (an attempt to
 // start a scan) is audited as rejected with the source address; a refused read is only logged,
 // so that anonymous page loads cannot grow the audit log. A page a browser may sign in for is
-// answered with a redirect to the sign-in; everything else gets 401 or 403.
+// answered with a redirect to the sign-in, unless it sent an Authorization header: a program
+// whose key was refused must get the 401 that says so, not a sign-in page it would save as its
+// answer. Everything else gets 401 or 403.
 func (s *server) authenticate(next http.Handler) http.Handler {
 	if s.auth == nil {
 		return next
@@ -62,6 +64,12 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		herr := authError(err)
+		if errors.Is(err, auth.ErrForbidden) && id.Access == auth.AccessOIDC {
+			// Signed in, but no longer on the allowed lists: the refusal's page names them and
+			// offers to sign out, the only way to sign in as someone else (the session would
+			// otherwise last its whole lifetime, and every page would refuse it).
+			r = r.WithContext(templates.WithSignedIn(r.Context(), strings.TrimPrefix(id.Actor, "oidc:")))
+		}
 		if r.Method == http.MethodPost {
 			if errors.Is(err, auth.ErrForbidden) && id.Actor != "" {
 				// A person the sign-in proved, whom the allowed lists refuse: the refusal's record
@@ -71,19 +79,33 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			herr = s.refuse(r, scan.EFORBIDDEN, herr)
 		}
 		if isAPI(r) {
-			if herr.status == http.StatusUnauthorized && s.auth.Has(auth.ModeAPIKey) {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="vulscan"`)
-			}
+			s.challenge(w, herr, err)
 			s.apiError(w, r, herr, 0)
 			return
 		}
-		if herr.status == http.StatusUnauthorized && s.auth.SignInOffered() && isNavigation(r) {
+		if herr.status == http.StatusUnauthorized && s.auth.SignInOffered() && isNavigation(r) && r.Header.Get("Authorization") == "" {
 			s.log.Info("request refused; sent to sign in", "method", r.Method, "path", r.URL.Path, "err", err)
 			redirectToSignIn(w, r)
 			return
 		}
+		s.challenge(w, herr, err)
 		s.pageError(w, r, herr)
 	})
+}
+
+// challenge sets the WWW-Authenticate a 401 must carry (RFC 9110 §15.5.2) when API keys are
+// accepted, on the API and on the pages a script reads (the audit downloads) alike: a key that
+// was presented and refused is error="invalid_token" (RFC 6750 §3), so that a client can tell a
+// wrong or revoked key from a request that sent none.
+func (s *server) challenge(w http.ResponseWriter, herr *httpError, err error) {
+	if herr.status != http.StatusUnauthorized || !s.auth.Has(auth.ModeAPIKey) {
+		return
+	}
+	v := `Bearer realm="vulscan"`
+	if errors.Is(err, auth.ErrInvalidToken) {
+		v += `, error="invalid_token", error_description="The API key is not valid."`
+	}
+	w.Header().Set("WWW-Authenticate", v)
 }
 
 // authError turns an Authenticator's refusal into the web layer's error: 401 or 403.

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -139,6 +140,66 @@ func TestAPIAuthentication(t *testing.T) {
 	}
 }
 
+// TestBearerChallengeSaysWhyTheKeyFailed: every 401 carries a Bearer challenge (RFC 9110
+// §15.5.2), on the API and on the downloads a script reads; one refusing a key that was sent
+// says error="invalid_token" (RFC 6750 §3), one to a request that sent none does not.
+//
+// With sign-in offered too, a request that sent a key is never redirected to sign in, even
+// when it looks like a browser's navigation (no Accept header, as Go's client sends): a script
+// would follow the redirect and save the provider's sign-in page as its download.
+func TestBearerChallengeSaysWhyTheKeyFailed(t *testing.T) {
+	h := newHarness(t, withAuth(t, auth.Config{
+		Modes:   []auth.Mode{auth.ModeAPIKey, auth.ModeGateway, auth.ModeProxy, auth.ModeOIDC},
+		APIKeys: mustKeys(t, "ci:"+auth.HashAPIKey(testAPIKey)),
+		Proxy:   auth.Proxy{Header: "X-Forwarded-Email", SecretHeader: auth.DefaultProxySecretHeader, Secret: proxySecret},
+		OIDC:    testOIDC(t, "https://idp.example"),
+	}, auth.Where{Platform: true}))
+	for _, tc := range []struct {
+		name, method, path string
+		mods               []func(*http.Request)
+		invalidToken       bool
+	}{
+		{name: "no key, API", method: http.MethodGet, path: "/api/audit"},
+		// A script's download (a browser's would be sent to sign in).
+		{name: "no key, download", method: http.MethodGet, path: "/audit.jsonl",
+			mods: []func(*http.Request){func(r *http.Request) { r.Header.Set("Accept", "*/*") }}},
+		{name: "wrong key, API read", method: http.MethodGet, path: "/api/audit", mods: []func(*http.Request){bearer("nope")}, invalidToken: true},
+		{name: "wrong key, API start", method: http.MethodPost, path: "/api/scans", mods: []func(*http.Request){bearer("nope")}, invalidToken: true},
+		{name: "wrong key, download", method: http.MethodGet, path: "/audit.jsonl", mods: []func(*http.Request){bearer("nope")}, invalidToken: true},
+		{name: "overlong key", method: http.MethodGet, path: "/api/audit",
+			mods: []func(*http.Request){bearer(strings.Repeat("k", auth.MaxAPIKeyBytes+1))}, invalidToken: true},
+		{name: "wrong key, download without an Accept header", method: http.MethodGet, path: "/audit.jsonl",
+			mods: []func(*http.Request){bearer("nope"), func(r *http.Request) { r.Header.Del("Accept") }}, invalidToken: true},
+		{name: "wrong key, download accepting HTML", method: http.MethodGet, path: "/audit.csv",
+			mods: []func(*http.Request){bearer("nope"), func(r *http.Request) { r.Header.Set("Accept", "text/html") }}, invalidToken: true},
+		{name: "a valid key beside a forged proxy header", method: http.MethodGet, path: "/api/audit",
+			mods: []func(*http.Request){bearer(testAPIKey), func(r *http.Request) { r.Header.Set("X-Forwarded-Email", "mallory@example.com") }}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var body io.Reader
+			if tc.method == http.MethodPost {
+				body = strings.NewReader(`{"LocalImageScanType":"NOT_SCAN"}`)
+			}
+			r := httptest.NewRequest(tc.method, tc.path, body)
+			r.Header.Set("Content-Type", "application/json")
+			for _, m := range tc.mods {
+				m(r)
+			}
+			resp := h.do(r)
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("status = %d, want 401", resp.StatusCode)
+			}
+			got := resp.Header.Get("WWW-Authenticate")
+			if !strings.HasPrefix(got, `Bearer realm="vulscan"`) {
+				t.Errorf("WWW-Authenticate = %q, want a Bearer challenge", got)
+			}
+			if has := strings.Contains(got, `error="invalid_token"`); has != tc.invalidToken {
+				t.Errorf("WWW-Authenticate = %q: invalid_token %v, want %v", got, has, tc.invalidToken)
+			}
+		})
+	}
+}
+
 // TestRefusedReadsAreNotAudited: a read without credentials is refused (401) but leaves no
 // record, so that anonymous traffic cannot grow the audit log.
 func TestRefusedReadsAreNotAudited(t *testing.T) {
@@ -240,6 +301,15 @@ func TestStartLimitAnswers429(t *testing.T) {
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "30" {
 		t.Errorf("3rd start = %d, Retry-After %q; want 429, 30", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
+	// Its own code: TCSS's rate limiting is 429 rate_limited (api_test), and a client slows
+	// itself down for this one only. Nothing was recorded, so no id.
+	var limitedBody struct {
+		Code string `json:"code"`
+		ID   int64  `json:"id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&limitedBody); err != nil || limitedBody.Code != scan.ESTARTLIMIT || limitedBody.ID != 0 {
+		t.Errorf("3rd start's body: code %q id %d (%v), want %q and no id", limitedBody.Code, limitedBody.ID, err, scan.ESTARTLIMIT)
+	}
 	form := h.postForm(url.Values{"LocalImageScanType": {"NOT_SCAN"}}, viaProxy("X-Forwarded-Email", "ann@example.com"))
 	if form.StatusCode != http.StatusSeeOther {
 		t.Errorf("another actor's form = %d, want 303", form.StatusCode)
@@ -338,6 +408,28 @@ func TestBroadScopeRefusalThroughTheAPI(t *testing.T) {
 	}
 	if resp := h.postJSON(`{"LocalImageScanType":"ALL"}`, viaProxy("X-Forwarded-Email", "ann@example.com")); resp.StatusCode != http.StatusCreated {
 		t.Errorf("listed actor: status %d", resp.StatusCode)
+	}
+}
+
+// TestBroadScopePatternsOverGatewayCallers: a pattern's * is any text, as README says, so that
+// patterns over IAM ARNs (which hold slashes) admit the callers they name, and only them.
+func TestBroadScopePatternsOverGatewayCallers(t *testing.T) {
+	h := newHarness(t, allModes(t), withGuard(guard.Config{
+		BroadScopeActors: []string{"gateway:arn:aws:iam::123456789012:*", "gateway:arn:aws:sts::123456789012:assumed-role/Deployers/*"},
+		StartsPerMinute:  -1, Logger: discard}))
+	for _, tc := range []struct {
+		caller string
+		status int
+	}{
+		{"arn:aws:iam::123456789012:user/ops/alice", http.StatusCreated},
+		{"arn:aws:sts::123456789012:assumed-role/Deployers/bob", http.StatusCreated},
+		{"arn:aws:iam::999999999999:user/ops/alice", http.StatusForbidden},
+		{"arn:aws:sts::123456789012:assumed-role/Readers/bob", http.StatusForbidden},
+	} {
+		resp := h.postJSON(`{"LocalImageScanType":"ALL"}`, gateway(tc.caller, "203.0.113.9"))
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: status %d, want %d: %s", tc.caller, resp.StatusCode, tc.status, body(t, resp))
+		}
 	}
 }
 

@@ -16,6 +16,9 @@ import (
 type CallerInfo struct {
 	SourceIP          string // the client address the gateway saw
 	FunctionRequestID string // the SCF / Lambda request ID, for the audit record
+	// HTTPS: the platform's front end took the request over HTTPS (function URLs and AWS's API
+	// gateways take nothing else), so the answer may carry Strict-Transport-Security.
+	HTTPS bool
 }
 
 type callerKey struct{}
@@ -53,4 +56,21 @@ func (s *server) caller(r *http.Request, trigger audit.Trigger) scan.Caller {
 		UserAgent:         r.UserAgent(),
 		FunctionRequestID: info.FunctionRequestID,
 	}
+}
+
+// reachedOverHTTPS reports whether the client's connection to the first server it reached was
+// HTTPS: this server's own TLS, a platform front end that takes only HTTPS (CallerInfo.HTTPS),
+// or a TLS-terminating proxy or load balancer that says so in X-Forwarded-Proto (its first
+// entry: the one the client's own hop wrote). That header is not proved, and need not be: a
+// browser heeds Strict-Transport-Security only on a response it received over HTTPS (RFC 6797
+// §8.1), so a client that writes the header over plain HTTP changes nothing.
+func reachedOverHTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if info, _ := r.Context().Value(callerKey{}).(CallerInfo); info.HTTPS {
+		return true
+	}
+	first, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	return strings.EqualFold(strings.TrimSpace(first), "https")
 }

@@ -36,6 +36,7 @@ var statusOf = map[string]int{
 	scan.EUNAVAILABLE: http.StatusServiceUnavailable,
 	scan.EBUSY:        http.StatusServiceUnavailable,
 	scan.ERATELIMITED: http.StatusTooManyRequests,
+	scan.ESTARTLIMIT:  http.StatusTooManyRequests,
 	scan.EUPSTREAM:    http.StatusBadGateway,
 	scan.EUNKNOWN:     http.StatusGatewayTimeout,
 	scan.EINTERNAL:    http.StatusInternalServerError,
@@ -242,6 +243,31 @@ func (s *server) apiError(w http.ResponseWriter, r *http.Request, err error, id 
 	}
 	setRetryAfterFor(w, p.status, err)
 	s.writeJSON(w, p.status, body)
+}
+
+// WriteRefusal answers a request refused before it could be handed to the handler (a platform
+// event that is no valid HTTP request, an answer too large for the platform): in the API's one
+// error shape when path is under /api/, whose clients branch on its code, else in plain text.
+// path is the request's path as far as it could be read; message is shown as it is.
+func WriteRefusal(w http.ResponseWriter, path string, status int, message string) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	if !isAPIPath("/" + strings.TrimLeft(path, "/")) {
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(status)
+		w.Write([]byte(message + "\n"))
+		return
+	}
+	code := webCode(status)
+	if status == http.StatusInternalServerError {
+		code = scan.EINTERNAL
+	}
+	data, _ := json.Marshal(apiErrorBody{Code: code, Errors: []scan.FieldError{{Message: message}}})
+	h.Set("Content-Type", "application/json")
+	setRetryAfter(w, status)
+	w.WriteHeader(status)
+	w.Write(append(data, '\n'))
 }
 
 // apiFields names each problem's field as an API caller sends it: the idempotency key, which

@@ -130,7 +130,7 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request) error {
 		view.Notice = se.Message
 		setRetryAfterFor(w, http.StatusServiceUnavailable, err)
 		return s.render(w, r, http.StatusServiceUnavailable, templates.FormPage(view))
-	case se != nil && se.Code == scan.ERATELIMITED && attempt.ID() == 0:
+	case se != nil && se.Code == scan.ESTARTLIMIT:
 		// Refused by the caller's own start limit before anything was recorded: keep the values
 		// and the key for one click later.
 		view.Notice = se.Message

@@ -19,6 +19,9 @@ import (
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; " +
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
+// strictTransportSecurity is the HSTS policy of an answer that went out over HTTPS.
+const strictTransportSecurity = "max-age=31536000"
+
 // securityHeaders sets the headers every response carries, error pages included. signIn, when
 // not empty, is the sign-in provider's origin: a form post refused for want of a sign-in is
 // redirected there, and browsers hold redirects after a form post to form-action too.
@@ -34,6 +37,11 @@ func securityHeaders(signIn string, next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if reachedOverHTTPS(r) {
+			// A year, this host only: a custom domain in front may have subdomains that serve
+			// plain HTTP, which includeSubDomains would cut off.
+			h.Set("Strict-Transport-Security", strictTransportSecurity)
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -121,8 +129,11 @@ func (s *server) recoverPanics(next http.Handler) http.Handler {
 }
 
 // isAPI reports whether r is for the JSON API, whose errors are JSON.
-func isAPI(r *http.Request) bool {
-	return r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")
+func isAPI(r *http.Request) bool { return isAPIPath(r.URL.Path) }
+
+// isAPIPath reports whether a request's path is the JSON API's.
+func isAPIPath(path string) bool {
+	return path == "/api" || strings.HasPrefix(path, "/api/")
 }
 
 // baseOf is the relative path from r's page back to the site root ("./", "../", …). Pages

@@ -164,6 +164,13 @@ func TestOIDCSignInStartsAScanAsThePerson(t *testing.T) {
 	if c == nil || !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" {
 		t.Fatalf("session cookie %+v; want Secure, HttpOnly, SameSite=Lax, Path=/", c)
 	}
+	// Only this host may set it (RFC 6265bis __Host-): not another function URL under the
+	// same parent domain.
+	for _, k := range append(cb.Cookies(), c) {
+		if !strings.HasPrefix(k.Name, "__Host-") || k.Domain != "" || k.Path != "/" || !k.Secure {
+			t.Errorf("cookie %s (Domain %q, Path %q, Secure %v): want a __Host- cookie", k.Name, k.Domain, k.Path, k.Secure)
+		}
+	}
 	if strings.Contains(c.Value, "jane") {
 		t.Error("the session cookie shows the identity in clear")
 	}
@@ -291,6 +298,33 @@ func TestOIDCSessionTampering(t *testing.T) {
 	}
 }
 
+// TestOIDCSessionOfAnotherProviderIsRefused: two deployments that share VULSCAN_SESSION_KEY
+// (staging and production, say) with different providers: a session the one sealed, for
+// whatever address its provider vouched for, signs nobody in at the other, and a refused scan
+// start with it is recorded as anonymous, not as the address the cookie names.
+func TestOIDCSessionOfAnotherProviderIsRefused(t *testing.T) {
+	staging, production := startProvider(t), startProvider(t)
+	stagingSite := oidcHarness(t, staging, []string{"*"}, nil)
+	productionSite := oidcHarness(t, production, []string{"jane.doe@example.com"}, nil)
+	c := sessionCookie(signIn(t, stagingSite, nil))
+	if c == nil {
+		t.Fatal("no session at staging")
+	}
+	resp := productionSite.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, func(r *http.Request) { r.AddCookie(c) })
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("staging's session at production: status %d, want 401", resp.StatusCode)
+	}
+	for _, rec := range productionSite.records() {
+		if rec.Actor != "anonymous" || rec.Outcome != audit.OutcomeRejected {
+			t.Errorf("record %s %s, want only an anonymous refusal", rec.Actor, rec.Outcome)
+		}
+	}
+	// Production's own sign-in still works.
+	if own := sessionCookie(signIn(t, productionSite, nil)); own == nil {
+		t.Error("no session from production's own provider")
+	}
+}
+
 // A session lasts at most the lifetime in force now, and a lifetime too short for a sign-in to
 // come back is refused at start.
 func TestOIDCSessionLifetime(t *testing.T) {
@@ -367,6 +401,33 @@ func TestOIDCRefusalOfASignedInPersonNamesThem(t *testing.T) {
 	rec := h.records()[0]
 	if rec.Actor != "oidc:jane.doe@example.com" || rec.Access != "" || rec.Outcome != audit.OutcomeRejected {
 		t.Errorf("record actor %q access %q outcome %s; want the person, no access, rejected", rec.Actor, rec.Access, rec.Outcome)
+	}
+}
+
+// TestOIDCRefusedPersonCanSignOut: a person whose session the allowed lists no longer admit sees,
+// on every refused page, whom they are signed in as and a button to sign out, the only way to
+// sign in as someone else before the session ends.
+func TestOIDCRefusedPersonCanSignOut(t *testing.T) {
+	p := startProvider(t)
+	c := sessionCookie(signIn(t, oidcHarness(t, p, []string{"*"}, nil), nil))
+	if c == nil {
+		t.Fatal("no session")
+	}
+	h := oidcHarness(t, p, []string{"@corp.example"}, nil) // the lists changed since
+	for _, path := range []string{"/", "/audit", "/scans/1"} {
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		r.AddCookie(c)
+		resp := h.do(r)
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("GET %s: status %d, want 403", path, resp.StatusCode)
+		}
+		doc := document(t, resp)
+		if who := doc.Find("#signed-in-as").Text(); who != "jane.doe@example.com" {
+			t.Errorf("GET %s: signed in as %q, want the person", path, who)
+		}
+		if action, _ := doc.Find("form.sign-out").Attr("action"); doc.Find("form.sign-out #sign-out").Length() != 1 || !strings.HasSuffix(action, "auth/logout") {
+			t.Errorf("GET %s: no sign-out button (form action %q)", path, action)
+		}
 	}
 }
 

@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"context"
+	"crypto/tls"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -85,6 +87,38 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 			for k, v := range want {
 				if got := resp.Header.Get(k); got != v {
 					t.Errorf("%s = %q, want %q", k, got, v)
+				}
+			}
+		})
+	}
+}
+
+// TestStrictTransportSecurityOnlyOverHTTPS: an answer that reached the client over HTTPS (this
+// server's TLS, a function URL or API gateway, a TLS-terminating proxy's X-Forwarded-Proto)
+// tells the browser to keep to HTTPS, error pages and refusals included; one over plain HTTP
+// (the local server) does not, since a browser would ignore it there anyway.
+func TestStrictTransportSecurityOnlyOverHTTPS(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct {
+		name string
+		mod  func(*http.Request)
+		want string
+	}{
+		{"plain HTTP", func(*http.Request) {}, ""},
+		{"this server's TLS", func(r *http.Request) { r.TLS = &tls.ConnectionState{} }, "max-age=31536000"},
+		{"a function URL", func(r *http.Request) {
+			*r = *r.WithContext(web.WithCaller(r.Context(), web.CallerInfo{SourceIP: "203.0.113.9", HTTPS: true}))
+		}, "max-age=31536000"},
+		{"a TLS-terminating proxy", func(r *http.Request) { r.Header.Set("X-Forwarded-Proto", "https") }, "max-age=31536000"},
+		{"a chain of proxies, the client's hop HTTPS", func(r *http.Request) { r.Header.Set("X-Forwarded-Proto", "HTTPS, http") }, "max-age=31536000"},
+		{"a proxy that took plain HTTP", func(r *http.Request) { r.Header.Set("X-Forwarded-Proto", "http") }, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, path := range []string{"/", "/nope", "/api/scans/999"} {
+				r := httptest.NewRequest(http.MethodGet, path, nil)
+				tc.mod(r)
+				if got := h.do(r).Header.Get("Strict-Transport-Security"); got != tc.want {
+					t.Errorf("GET %s: Strict-Transport-Security = %q, want %q", path, got, tc.want)
 				}
 			}
 		})

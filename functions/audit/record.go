@@ -22,8 +22,8 @@ const (
 	// TriggerInvoke is a direct invocation of the function with a scan request as its payload
 	// (no timer or schedule envelope): whoever may invoke the function, not a schedule.
 	TriggerInvoke Trigger = "invoke"
-	// TriggerEvent is a platform event of no shape vulscan knows; such events are only ever
-	// recorded as rejected.
+	// TriggerEvent is a platform event of no shape vulscan knows, or an HTTP event that cannot
+	// be decoded; such events are only ever recorded as rejected.
 	TriggerEvent Trigger = "event"
 )
 

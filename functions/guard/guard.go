@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,7 +45,7 @@ type Starter = scan.Starter
 
 // Config configures a Guard.
 type Config struct {
-	// BroadScopeActors are path.Match patterns over actors (apikey:ci, oidc:*@example.com) who
+	// BroadScopeActors are patterns over actors (apikey:ci, oidc:*@example.com; * is any text) who
 	// may start ALL-scope scans; nil lets everyone. Timers and the CLI are not held to it: an
 	// operator configured them.
 	BroadScopeActors []string
@@ -86,8 +85,11 @@ type Guard struct {
 // New returns a Guard in front of next. It fails on a malformed pattern.
 func New(next Starter, cfg Config) (*Guard, error) {
 	for _, p := range cfg.BroadScopeActors {
-		if _, err := path.Match(p, ""); err != nil {
-			return nil, fmt.Errorf("%s: pattern %q: %w", EnvBroadScopeActors, scan.Shorten(p, 64), err)
+		if strings.ContainsAny(p, `?[\`) {
+			// path.Match's wildcards, which these patterns once were: refused rather than taken
+			// literally, so that no pattern admits fewer actors than its writer meant.
+			return nil, fmt.Errorf("%s: pattern %q: only * is a wildcard (it stands for any text); ?, [ and \\ are not allowed",
+				EnvBroadScopeActors, scan.Shorten(p, 64))
 		}
 	}
 	g := &Guard{next: next, broad: cfg.BroadScopeActors, perMinute: cfg.StartsPerMinute,
@@ -177,7 +179,7 @@ func (g *Guard) Reject(ctx context.Context, key string, c scan.Caller, cause err
 
 // Start applies the rules and, when they allow it, starts the scan (see scan.Service.Start).
 // Refusals are *scan.Error: EFORBIDDEN for a timer of no configured schedule or a broad scan by
-// an actor not allowed one (form, API or direct invocation; both audited as rejected), ERATELIMITED wrapping *LimitError when the
+// an actor not allowed one (form, API or direct invocation; both audited as rejected), ESTARTLIMIT wrapping *LimitError when the
 // actor is over the limit (logged, not audited: a runaway client must not fill the log).
 func (g *Guard) Start(ctx context.Context, req scan.Request, key string, c scan.Caller) (scan.Attempt, error) {
 	const op = "guard.Start"
@@ -206,7 +208,7 @@ func (g *Guard) Start(ctx context.Context, req scan.Request, key string, c scan.
 			lerr := &LimitError{Actor: c.Actor, Wait: wait}
 			g.log.WarnContext(ctx, "scan start refused: actor over its limit", "actor", c.Actor,
 				"limit_per_minute", g.perMinute, "retry_after", wait.String(), "source_ip", c.SourceIP)
-			return scan.Attempt{}, &scan.Error{Code: scan.ERATELIMITED, Op: op, Err: lerr, Message: fmt.Sprintf(
+			return scan.Attempt{}, &scan.Error{Code: scan.ESTARTLIMIT, Op: op, Err: lerr, Message: fmt.Sprintf(
 				"You have started %s in the last minute, the most allowed. Try again in %d s.", countScans(g.perMinute), scan.RetrySeconds(wait))}
 		}
 		a, err := g.next.Start(ctx, req, key, c)
@@ -249,11 +251,36 @@ func (g *Guard) mayScanBroadly(actor string) bool {
 		return true
 	}
 	for _, p := range g.broad {
-		if ok, _ := path.Match(p, actor); ok {
+		if matchActor(p, actor) {
 			return true
 		}
 	}
 	return false
+}
+
+// matchActor reports whether actor matches pattern, in which * stands for any text, slashes
+// included (IAM ARNs and JWT issuers hold them: path.Match's * stopped at each one, so that
+// gateway:arn:aws:iam::123456789012:* admitted none of that account's users), and every other
+// character for itself.
+func matchActor(pattern, actor string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == actor
+	}
+	first, last := parts[0], parts[len(parts)-1]
+	if len(actor) < len(first)+len(last) || !strings.HasPrefix(actor, first) || !strings.HasSuffix(actor, last) {
+		return false
+	}
+	// The text between the first and the last part holds the middle parts in order.
+	rest := actor[len(first) : len(actor)-len(last)]
+	for _, part := range parts[1 : len(parts)-1] {
+		i := strings.Index(rest, part)
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(part):]
+	}
+	return true
 }
 
 // countScans is "1 scan" or "n scans".

@@ -63,6 +63,15 @@ func TestBroadScopeActors(t *testing.T) {
 		{"a listed actor", []string{"apikey:nightly", "oidc:*@example.com"}, api("oidc:ann@example.com"), broad, true},
 		{"an unlisted actor", []string{"apikey:nightly", "oidc:*@example.com"}, api("oidc:eve@evil.example"), broad, false},
 		{"an unlisted actor's narrow scan", []string{"apikey:nightly"}, api("apikey:ci"), narrow, true},
+		// README: "* matches any text", slashes included: IAM ARNs and JWT issuers hold them.
+		{"a pattern over an account's IAM callers", []string{"gateway:arn:aws:iam::123456789012:*"},
+			api("gateway:arn:aws:iam::123456789012:user/ops/alice"), broad, true},
+		{"a pattern over a role's sessions", []string{"gateway:arn:aws:sts::123456789012:assumed-role/Deployers/*"},
+			api("gateway:arn:aws:sts::123456789012:assumed-role/Deployers/alice"), broad, true},
+		{"every gateway caller", []string{"gateway:*"}, api("gateway:jwt:https://idp.example/#u-1"), broad, true},
+		{"another account's caller", []string{"gateway:arn:aws:iam::123456789012:*"},
+			api("gateway:arn:aws:iam::999999999999:user/alice"), broad, false},
+		{"a pattern is whole, not a prefix", []string{"apikey:ci"}, api("apikey:ci2"), broad, false},
 		{"a direct invocation is held to the list like any caller", []string{"apikey:nightly"},
 			scan.Caller{Trigger: audit.TriggerInvoke, Actor: "system:invoke", Access: "invoke"}, broad, false},
 		{"a timer is held only to the schedules", []string{"apikey:nightly"},
@@ -108,7 +117,7 @@ func TestStartLimitPerActor(t *testing.T) {
 	}
 	_, err := w.start(t, narrow, api("apikey:ci"))
 	var lerr *guard.LimitError
-	if scan.ErrorCode(err) != scan.ERATELIMITED || !errors.As(err, &lerr) || lerr.RetryAfter() != 20*time.Second {
+	if scan.ErrorCode(err) != scan.ESTARTLIMIT || !errors.As(err, &lerr) || lerr.RetryAfter() != 20*time.Second {
 		t.Fatalf("4th start: %v; want rate limited, retry in 20s", err)
 	}
 	if _, err := w.start(t, narrow, api("apikey:other")); err != nil {
@@ -152,7 +161,7 @@ func TestStartLimitCountsOnlyScansSent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the second scan of the minute: %v", err)
 	}
-	if _, err := w.start(t, narrow, ci); scan.ErrorCode(err) != scan.ERATELIMITED {
+	if _, err := w.start(t, narrow, ci); scan.ErrorCode(err) != scan.ESTARTLIMIT {
 		t.Fatalf("the third scan of the minute: %v; want rate limited", err)
 	}
 	if first.ID() == second.ID() || w.Emulator.Calls("CreateVulScanTask") != 2 {

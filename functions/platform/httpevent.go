@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -58,6 +59,10 @@ var httpAdapters = map[Kind]httpAdapter{
 	KindALB:           {parse: parseALB, encode: encodeALB},
 }
 
+// httpsOnly are the front ends that take nothing but HTTPS: function URLs (Tencent's and AWS's
+// are https:// addresses only) and AWS API Gateway's REST and HTTP APIs.
+var httpsOnly = map[Kind]bool{KindSCFURL: true, KindFunctionURL: true, KindAPIGatewayV1: true, KindAPIGatewayV2: true}
+
 // errBodyTooLarge is answered 413 rather than failing the invocation: the client sent it.
 var errBodyTooLarge = errors.New("request body too large")
 
@@ -68,11 +73,18 @@ func (d *Dispatcher) handleHTTP(ctx context.Context, kind Kind, inv Invocation, 
 	}
 	req, err := adapter.parse(raw)
 	if err != nil {
+		// Answered, not failed: the platform would answer a failed invocation 502, which the API's
+		// clients read as TCSS's refusal and retry. The error-level log and the record keep it
+		// visible to the operator.
 		d.logger.ErrorContext(ctx, "malformed HTTP event", "kind", kind, "request_id", inv.RequestID, "err", err)
-		return nil, fmt.Errorf("platform: malformed %s event: %w", kind, err)
+		d.recordUnreadable(ctx, inv, "The HTTP event cannot be read.", fmt.Errorf("malformed %s event: %w", kind, err))
+		path, multiValue := eventPath(raw)
+		req = httpRequest{multiValue: multiValue}
+		return marshalReply(adapter.encode(req, d.refusal(path, http.StatusBadRequest, "The request cannot be read.")))
 	}
 	req.gateway.Kind = kind
 	req.gateway.FunctionRequestID = inv.RequestID
+	req.gateway.HTTPS = httpsOnly[kind]
 	return marshalReply(adapter.encode(req, d.serve(ctx, req)))
 }
 
@@ -93,7 +105,7 @@ func (d *Dispatcher) serve(ctx context.Context, req httpRequest) response {
 	r, err := newHTTPRequest(ctx, req, body)
 	if err != nil {
 		d.logger.ErrorContext(ctx, "HTTP event refused", "request_id", req.gateway.FunctionRequestID, "err", err)
-		return plainResponse(http.StatusBadRequest, "The request cannot be read.")
+		return d.refusal(req.path, http.StatusBadRequest, "The request cannot be read.")
 	}
 	if bodyErr != nil {
 		d.logger.WarnContext(ctx, "HTTP event's body cannot be read; the handler answers", "request_id", req.gateway.FunctionRequestID,
@@ -108,11 +120,43 @@ func (d *Dispatcher) serve(ctx context.Context, req httpRequest) response {
 			"path", r.URL.Path, "limit", MaxResponseBytes)
 		// Mostly a download of a large audit log: say what the limit is and the way around it,
 		// which "Internal error" alone did not.
-		return plainResponse(http.StatusInternalServerError, fmt.Sprintf(
+		return d.refusal(r.URL.Path, http.StatusInternalServerError, fmt.Sprintf(
 			"The answer is larger than a function can return (%d MiB). Narrow it (the audit download's from and to dates), "+
 				"or read the whole audit log with `vulscan audit export`.", MaxResponseBytes>>20))
 	}
 	return w.response()
+}
+
+// refusal is the answer to a request refused before the handler could serve it, in the
+// handler's error format when Options.Refuse gives one, else plain text.
+func (d *Dispatcher) refusal(path string, status int, message string) response {
+	if d.opts.Refuse == nil {
+		return plainResponse(status, message)
+	}
+	w := &recorder{header: http.Header{}}
+	d.opts.Refuse(w, path, status, message)
+	return w.response()
+}
+
+// eventPath reads the path of an HTTP event that cannot be read as a whole (path: SCF's events,
+// REST APIs, ALB; rawPath: payload 2.0), and whether it carries multi-value headers (ALB's reply
+// must then too); "" when even that cannot be read.
+func eventPath(raw []byte) (path string, multiValue bool) {
+	var ev struct {
+		Path       any `json:"path"`
+		RawPath    any `json:"rawPath"`
+		MultiValue any `json:"multiValueHeaders"`
+	}
+	if json.Unmarshal(raw, &ev) != nil {
+		return "", false
+	}
+	for _, p := range []any{ev.Path, ev.RawPath} {
+		if s, ok := p.(string); ok && s != "" {
+			path = s
+			break
+		}
+	}
+	return path, ev.MultiValue != nil
 }
 
 // failingReader is a body whose every read fails with err.

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vulscan/vulscan/functions/audit"
 )
 
 // seen is what the handler got from one event.
@@ -120,21 +122,21 @@ func TestHTTPEventsReachTheHandlerAsTheClientSentThem(t *testing.T) {
 			fixture: "scf-url-request.json", kind: KindSCFURL,
 			want: seen{method: "POST", path: "/", rawQuery: "a=1&b=2", requestURI: "/?a=1&b=2", host: "localhost",
 				remoteAddr: "111.206.96.145:0", body: `{"test":"hello world"}`,
-				gateway: Gateway{Kind: KindSCFURL, SourceIP: "111.206.96.145", FunctionRequestID: "fn-req-1"}},
+				gateway: Gateway{Kind: KindSCFURL, HTTPS: true, SourceIP: "111.206.96.145", FunctionRequestID: "fn-req-1"}},
 			headers: map[string]string{"Accept-Encoding": "gzip, deflate, br", "Content-Length": "22", "X-Scf-Remote-Addr": "111.206.96.145"},
 		},
 		{
 			fixture: "scf-url-get-no-query.json", kind: KindSCFURL,
 			want: seen{method: "GET", path: "/", requestURI: "/", host: "1250000000-abcd1234.ap-guangzhou.tencentscf.com",
 				remoteAddr: "203.0.113.20:0",
-				gateway:    Gateway{Kind: KindSCFURL, SourceIP: "203.0.113.20", FunctionRequestID: "fn-req-1"}},
+				gateway:    Gateway{Kind: KindSCFURL, HTTPS: true, SourceIP: "203.0.113.20", FunctionRequestID: "fn-req-1"}},
 			headers: map[string]string{"Accept-Language": "en-US,en;q=0.9,zh;q=0.8"},
 		},
 		{
 			fixture: "scf-url-form-post.json", kind: KindSCFURL,
 			want: seen{method: "POST", path: "/", requestURI: "/", host: "1250000000-abcd1234.ap-guangzhou.tencentscf.com",
 				remoteAddr: "203.0.113.21:0", body: "LocalImageScanType=ALL&Note=a%2Cb",
-				gateway: Gateway{Kind: KindSCFURL, SourceIP: "203.0.113.21", FunctionRequestID: "fn-req-1"}},
+				gateway: Gateway{Kind: KindSCFURL, HTTPS: true, SourceIP: "203.0.113.21", FunctionRequestID: "fn-req-1"}},
 			headers:  map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Cookie": "session=abc; theme=dark"},
 			wantForm: map[string]string{"LocalImageScanType": "ALL", "Note": "a,b"},
 		},
@@ -143,7 +145,7 @@ func TestHTTPEventsReachTheHandlerAsTheClientSentThem(t *testing.T) {
 			want: seen{method: "POST", path: "/", rawQuery: "lang=en&lang=zh&verbose=", requestURI: "/?lang=en&lang=zh&verbose=",
 				host: "1250000000-abcd1234.ap-guangzhou.tencentscf.com", remoteAddr: "[2001:db8::7]:0",
 				body:    "LocalImageScanType=ALL&Note=a%2Cb",
-				gateway: Gateway{Kind: KindSCFURL, SourceIP: "2001:db8::7", FunctionRequestID: "fn-req-1"}},
+				gateway: Gateway{Kind: KindSCFURL, HTTPS: true, SourceIP: "2001:db8::7", FunctionRequestID: "fn-req-1"}},
 			headers:  map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
 			wantForm: map[string]string{"LocalImageScanType": "ALL", "Note": "a,b", "lang": "en"},
 		},
@@ -151,14 +153,14 @@ func TestHTTPEventsReachTheHandlerAsTheClientSentThem(t *testing.T) {
 			fixture: "scf-url-api-scans.json", kind: KindSCFURL,
 			want: seen{method: "POST", path: "/api/scans", requestURI: "/api/scans", host: "1250000000-abcd1234.ap-guangzhou.tencentscf.com",
 				remoteAddr: "198.51.100.30:0", body: `{"LocalImageScanType":"NOT_SCAN","RegistryImageScanType":"NOT_SCAN"}`,
-				gateway: Gateway{Kind: KindSCFURL, SourceIP: "198.51.100.30", FunctionRequestID: "fn-req-1"}},
+				gateway: Gateway{Kind: KindSCFURL, HTTPS: true, SourceIP: "198.51.100.30", FunctionRequestID: "fn-req-1"}},
 			headers: map[string]string{"Content-Type": "application/json", "Idempotency-Key": "nightly-2026-12-03"},
 		},
 		{
 			fixture: "apigw-request.json", kind: KindAPIGatewayV1,
 			want: seen{method: "POST", path: "/hello/world", rawQuery: "name=me", requestURI: "/hello/world?name=me",
 				host: "gy415nuibc.execute-api.us-east-1.amazonaws.com", remoteAddr: "192.168.196.186:0", body: "{\r\n\t\"a\": 1\r\n}",
-				gateway: Gateway{Kind: KindAPIGatewayV1, SourceIP: "192.168.196.186", RequestID: "deef4878-7910-11e6-8f14-25afc3e9ae33",
+				gateway: Gateway{Kind: KindAPIGatewayV1, HTTPS: true, SourceIP: "192.168.196.186", RequestID: "deef4878-7910-11e6-8f14-25afc3e9ae33",
 					Stage: "testStage", Identity: "authorizer:admin", FunctionRequestID: "fn-req-1"}},
 			headers: map[string]string{"Accept-Encoding": "gzip, deflate", "X-Forwarded-For": "54.240.196.186, 54.182.214.83", "Headername": "headerValue"},
 		},
@@ -166,7 +168,7 @@ func TestHTTPEventsReachTheHandlerAsTheClientSentThem(t *testing.T) {
 			fixture: "apigw-v2-request-no-authorizer.json", kind: KindAPIGatewayV2,
 			want: seen{method: "GET", path: "/", requestURI: "/", host: "aaaaaaaaaa.execute-api.us-west-2.amazonaws.com",
 				remoteAddr: "1.2.3.4:0",
-				gateway:    Gateway{Kind: KindAPIGatewayV2, SourceIP: "1.2.3.4", RequestID: "LV7fzho-PHcEJPw=", Stage: "$default", FunctionRequestID: "fn-req-1"}},
+				gateway:    Gateway{Kind: KindAPIGatewayV2, HTTPS: true, SourceIP: "1.2.3.4", RequestID: "LV7fzho-PHcEJPw=", Stage: "$default", FunctionRequestID: "fn-req-1"}},
 			headers: map[string]string{"User-Agent": "curl/7.58.0", "X-Forwarded-Port": "443"},
 		},
 		{
@@ -174,7 +176,7 @@ func TestHTTPEventsReachTheHandlerAsTheClientSentThem(t *testing.T) {
 			want: seen{method: "GET", path: "/my/path", rawQuery: "parameter1=value1&parameter1=value2&parameter2=value",
 				requestURI: "/my/path?parameter1=value1&parameter1=value2&parameter2=value", host: "localhost",
 				body: "{\r\n\t\"a\": 1\r\n}",
-				gateway: Gateway{Kind: KindAPIGatewayV2, SourceIP: "IP", RequestID: "id", Stage: "$default",
+				gateway: Gateway{Kind: KindAPIGatewayV2, HTTPS: true, SourceIP: "IP", RequestID: "id", Stage: "$default",
 					Identity: "arn:aws:iam::1234567890:user/Admin", FunctionRequestID: "fn-req-1"}},
 			headers: map[string]string{"Cookie": "cookie1; cookie2", "Header1": "value1"},
 		},
@@ -183,7 +185,7 @@ func TestHTTPEventsReachTheHandlerAsTheClientSentThem(t *testing.T) {
 			want: seen{method: "POST", path: "/scans", rawQuery: "lang=en&lang=zh", requestURI: "/scans?lang=en&lang=zh",
 				host: "aaaaaaaaaa.execute-api.us-west-2.amazonaws.com", remoteAddr: "198.51.100.4:0",
 				body:    "LocalImageScanType=ALL&Note=a%2Cb",
-				gateway: Gateway{Kind: KindAPIGatewayV2, SourceIP: "198.51.100.4", RequestID: "JKJaXmPLvHcESHA=", Stage: "$default", FunctionRequestID: "fn-req-1"}},
+				gateway: Gateway{Kind: KindAPIGatewayV2, HTTPS: true, SourceIP: "198.51.100.4", RequestID: "JKJaXmPLvHcESHA=", Stage: "$default", FunctionRequestID: "fn-req-1"}},
 			headers:  map[string]string{"Cookie": "session=abc; theme=dark", "Accept": "text/html,application/xhtml+xml"},
 			wantForm: map[string]string{"LocalImageScanType": "ALL", "Note": "a,b", "lang": "en"},
 		},
@@ -192,7 +194,7 @@ func TestHTTPEventsReachTheHandlerAsTheClientSentThem(t *testing.T) {
 			want: seen{method: "POST", path: "/my/path", rawQuery: "parameter1=value1&parameter1=value2&parameter2=value",
 				requestURI: "/my/path?parameter1=value1&parameter1=value2&parameter2=value", host: "localhost",
 				remoteAddr: "123.123.123.123:0", body: "Hello from client!",
-				gateway: Gateway{Kind: KindFunctionURL, SourceIP: "123.123.123.123", RequestID: "id", Identity: "arn:aws:iam::111122223333:user/example-user", FunctionRequestID: "fn-req-1"}},
+				gateway: Gateway{Kind: KindFunctionURL, HTTPS: true, SourceIP: "123.123.123.123", RequestID: "id", Identity: "arn:aws:iam::111122223333:user/example-user", FunctionRequestID: "fn-req-1"}},
 			headers: map[string]string{"Header2": "value1,value2", "Cookie": "cookie1; cookie2"},
 		},
 		{
@@ -487,7 +489,10 @@ func TestUnknownEventsAreRefusedWithAClearError(t *testing.T) {
 	}
 }
 
-func TestMalformedHTTPEventsFailTheInvocation(t *testing.T) {
+// TestMalformedHTTPEventsAreAnswered400: an HTTP event that cannot be decoded is answered 400 in
+// the gateway's reply format (a failed invocation the platform answers 502, which the API's
+// clients read as TCSS's refusal and retry) and recorded as a rejected event.
+func TestMalformedHTTPEventsAreAnswered400(t *testing.T) {
 	tests := []struct{ name, event string }{
 		{"query value of the wrong type", `{"httpMethod":"GET","path":"/","queryString":{"a":{"b":1}},"requestContext":{"serviceId":"s"}}`},
 		{"header value of the wrong type", `{"httpMethod":"GET","path":"/","headers":{"a":1},"requestContext":{"serviceId":"s"}}`},
@@ -495,9 +500,20 @@ func TestMalformedHTTPEventsFailTheInvocation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := New(Options{Handler: http.NotFoundHandler()})
-			if _, err := d.Handle(context.Background(), Invocation{}, []byte(tt.event)); err == nil {
-				t.Error("Handle succeeded, want an error")
+			w := newWorld(t)
+			d := New(Options{Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("handler called") }),
+				Scans: w.Service, Logger: quietLogger()})
+			out, err := d.Handle(context.Background(), Invocation{RequestID: "req-bad"}, []byte(tt.event))
+			if err != nil {
+				t.Fatalf("Handle failed the invocation: %v", err)
+			}
+			if r := decodeReply(t, out); r.StatusCode != http.StatusBadRequest {
+				t.Errorf("status %d, want 400", r.StatusCode)
+			}
+			recs := w.Records(t)
+			if len(recs) != 1 || recs[0].Outcome != audit.OutcomeRejected || recs[0].Trigger != audit.TriggerEvent ||
+				recs[0].FunctionRequestID != "req-bad" {
+				t.Errorf("records = %+v; want one rejected event", recs)
 			}
 		})
 	}

@@ -43,6 +43,10 @@ type Gateway struct {
 	Stage             string // the gateway stage (release, $default, …)
 	Identity          string // the caller the gateway authenticated (SCF secretId, IAM ARN, …), "" when none
 	FunctionRequestID string // the invocation's request ID (Invocation.RequestID)
+	// HTTPS: the front end takes only HTTPS (SCF and Lambda function URLs, AWS API Gateway);
+	// false where plain HTTP may reach it too (Tencent's API gateway, ALB: their
+	// X-Forwarded-Proto says).
+	HTTPS bool
 }
 
 // ScanStarter starts audited scans (Start) and records a refusal that happened before a request
@@ -68,6 +72,12 @@ type Options struct {
 	// MaxBodyBytes bounds an HTTP event's decoded body; larger bodies are answered 413.
 	// 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Refuse writes the answer to an HTTP event refused before Handler could serve it (the
+	// event or its request line cannot be read, the answer is too large for the platform):
+	// path is the request's path as far as it could be read, message plain words for the
+	// caller. It lets those refusals take the handler's own error format (web.WriteRefusal:
+	// the API's JSON under /api/); nil answers plain text.
+	Refuse func(w http.ResponseWriter, path string, status int, message string)
 	// Logger receives the dispatcher's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -98,7 +108,7 @@ var ErrUnknownEvent = errors.New("unknown event shape")
 
 // Handle serves one event and returns the invocation's result: the gateway reply for HTTP events,
 // a JSON summary of the attempt for timer events. An error is the invocation's error result: an
-// unknown or malformed event, a timer whose scan was rejected or failed (the attempt is audited),
+// unknown event (an HTTP event that cannot be read is answered 400 and recorded), a timer whose scan was rejected or failed (the attempt is audited),
 // or an HTTP event when no Handler is configured.
 func (d *Dispatcher) Handle(ctx context.Context, inv Invocation, event []byte) ([]byte, error) {
 	kind, err := Classify(event)
@@ -119,10 +129,15 @@ func (d *Dispatcher) Handle(ctx context.Context, inv Invocation, event []byte) (
 // recordUnknown audits an event of unknown shape as a rejected request, so that whatever invoked
 // the function is on the record. The event itself is not stored: it may be anything.
 func (d *Dispatcher) recordUnknown(ctx context.Context, inv Invocation, cause error) {
+	d.recordUnreadable(ctx, inv, "The event has no shape vulscan knows.", cause)
+}
+
+// recordUnreadable audits an event vulscan cannot read (message says how) as a rejected request.
+func (d *Dispatcher) recordUnreadable(ctx context.Context, inv Invocation, message string, cause error) {
 	if d.opts.Scans == nil {
 		return
 	}
-	refusal := &scan.Error{Code: scan.EINVALID, Op: "platform.Handle", Message: "The event has no shape vulscan knows.",
+	refusal := &scan.Error{Code: scan.EINVALID, Op: "platform.Handle", Message: message,
 		Fields: []scan.FieldError{{Message: cause.Error()}}}
 	caller := scan.Caller{Trigger: audit.TriggerEvent, Actor: "system:platform", FunctionRequestID: inv.RequestID}
 	// Reject returns refusal itself; whether the record was written, it logs.

@@ -27,6 +27,10 @@ const (
 	EUPSTREAM    = "upstream"     // TCSS answered with an error: nothing was started
 	EUNKNOWN     = "unknown"      // TCSS's answer was lost: a task may or may not exist
 	EINTERNAL    = "internal"     // a bug or an unexpected failure
+	// ESTARTLIMIT: the caller is over its own start limit (VULSCAN_START_LIMIT); nothing was
+	// recorded or sent. Not ERATELIMITED, though both are 429: a client slows itself down for
+	// this one, and only waits out TCSS's account-wide pacing for that one.
+	ESTARTLIMIT = "start_limited"
 )
 
 // Error is the error type of the scan domain: a code, the operation, a message for people, the

@@ -91,9 +91,14 @@ func callerFromGateway(ctx context.Context, g platform.Gateway) context.Context 
 	if g.Identity != "" {
 		ctx = auth.WithGatewayIdentity(ctx, g.Identity)
 	}
+	if g.Kind == platform.KindSCFURL {
+		// Tencent documents no caller field in a function URL's event, CAM-authenticated or not.
+		ctx = auth.WithFrontEndNamingNoCaller(ctx, "a Tencent SCF function URL")
+	}
 	return web.WithCaller(ctx, web.CallerInfo{
 		SourceIP:          g.SourceIP,
 		FunctionRequestID: g.FunctionRequestID,
+		HTTPS:             g.HTTPS,
 	})
 }
 

@@ -246,10 +246,10 @@ func parseScanArgs(args []string, e env) (scanInvocation, error) {
 			inv.req = req
 		}
 	}
-	if reservedActor(inv.actor) {
-		p.add("", fmt.Sprintf("--actor %q: actors starting with %q are the runs vulscan starts on its own (system:timer/<schedule>, system:invoke); "+
-			"a scan from the command line cannot be one: give a person's or a team's name, or leave --actor out for the OS user",
-			scan.Shorten(inv.actor, 64), reservedActorPrefix))
+	inv.actor = strings.TrimSpace(inv.actor) // a blank --actor ("$WHO" unset) is no name: the OS user's
+	if problem := actorProblem(inv.actor); problem != "" {
+		p.add("", fmt.Sprintf("--actor %q: %s; give a person's or a team's name, or leave --actor out for the OS user",
+			scan.Shorten(inv.actor, 64), problem))
 		inv.actor = "" // the refusal is recorded under the OS user, not under the name refused
 	}
 	if inv.actor == "" {
@@ -278,12 +278,34 @@ func decodeJSONFlag(text string, stdin io.Reader) (scan.Request, error) {
 // (system:timer/<schedule>) and direct invocations (system:invoke).
 const reservedActorPrefix = "system:"
 
-// reservedActor reports whether --actor names one of vulscan's own actors. Idempotency keys are
-// the actor's, so `--actor system:timer/nightly --idempotency-key timer/nightly@<due>` would take
-// tonight's run: the timer would get the command line's attempt back and start nothing, and the
-// log would show a system actor acting from a terminal.
-func reservedActor(actor string) bool {
-	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(actor)), reservedActorPrefix)
+// callerActorPrefixes start the actors of the callers the web front end and the platform
+// authenticate (web/auth, the platform's invoke:<identity>); "anonymous" is a caller nobody
+// identified.
+var callerActorPrefixes = []string{"apikey:", "oidc:", "gateway:", "proxy:", "local:", "invoke:"}
+
+// actorProblem says why --actor cannot name the caller, "" when it can. Idempotency keys are the
+// actor's, so `--actor system:timer/nightly --idempotency-key timer/nightly@<due>` would take
+// tonight's run (the timer would get the command line's attempt back and start nothing), and
+// `--actor apikey:ci --idempotency-key K` the CI's retry of K; and the audit log, filtered by
+// actor, would show a timer or an API key acting from a terminal.
+func actorProblem(actor string) string {
+	lower := strings.ToLower(actor)
+	switch {
+	case strings.HasPrefix(lower, reservedActorPrefix):
+		return fmt.Sprintf("actors starting with %q are the runs vulscan starts on its own (system:timer/<schedule>, system:invoke); "+
+			"a scan from the command line cannot be one", reservedActorPrefix)
+	case lower == "anonymous":
+		return "that is the actor of a caller nobody identified"
+	case strings.IndexFunc(actor, audit.IsControl) >= 0:
+		return "an actor is one line of text, without control characters"
+	}
+	for _, prefix := range callerActorPrefixes {
+		if strings.HasPrefix(lower, prefix) {
+			return fmt.Sprintf("actors starting with %q are callers the web front end or the platform authenticated; "+
+				"a scan from the command line cannot be one", prefix)
+		}
+	}
+	return ""
 }
 
 // defaultActor is the OS user, else $USER, else "unknown".
@@ -474,7 +496,9 @@ Or the whole request as JSON: --json '{"LocalImageScanType":"ALL"}' (--json - re
 Other flags:
   --idempotency-key K   the same key with the same request starts at most one scan
   --actor NAME          who is asking, for the audit log (default: the OS user); system:… is
-                        vulscan's own (timers, invocations) and refused
+                        vulscan's own (timers, invocations), apikey:, oidc:, gateway:, proxy:,
+                        local:, invoke: and anonymous name the web's and the platform's
+                        callers: each is refused
   --dsn DSN             audit store, sqlite:PATH or postgres://… (default: VULSCAN_AUDIT_DSN)
 
 Prints the attempt as JSON. Exit status: 0 started, 2 input refused, 1 TCSS or audit log failure.

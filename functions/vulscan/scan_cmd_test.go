@@ -180,6 +180,13 @@ func TestDefaultActor(t *testing.T) {
 	if got, _ := parseScanArgs(nil, e); got.actor != "bob" {
 		t.Errorf("actor %q, want $USER when the OS user is unknown", got.actor)
 	}
+	// A blank --actor (a variable that was not set) names nobody: the default stands, never " ".
+	if got, _ := parseScanArgs([]string{"--actor", "  "}, e); got.actor != "bob" {
+		t.Errorf("--actor \"  \": actor %q, want the default", got.actor)
+	}
+	if got, _ := parseScanArgs([]string{"--actor", " ops "}, e); got.actor != "ops" {
+		t.Errorf("--actor \" ops \": actor %q, want it trimmed", got.actor)
+	}
 	e, _, _ = testEnv("", nil)
 	if got, _ := parseScanArgs(nil, e); got.actor != "unknown" {
 		t.Errorf("actor %q, want \"unknown\" with neither", got.actor)
@@ -418,6 +425,22 @@ func TestScanCommandRefusesInvalidInputWithExit2(t *testing.T) {
 		{"an empty request says what to choose", nil, "LocalImageScanType", "selects no images"},
 		{"an actor of vulscan's own runs is refused", []string{"--actor", "system:timer/nightly", "--idempotency-key", "timer/nightly@2026-12-05T02:00:00Z",
 			"--RegistryImageScanType", "NOT_SCAN"}, "", `--actor "system:timer/nightly": actors starting with "system:" are the runs vulscan starts on its own`},
+		{"an API key's actor is refused", []string{"--actor", "apikey:ci", "--idempotency-key", "nightly-1",
+			"--RegistryImageScanType", "NOT_SCAN"}, "", `--actor "apikey:ci": actors starting with "apikey:" are callers the web front end or the platform authenticated`},
+		{"a signed-in person's actor is refused", []string{"--actor", "OIDC:alice@example.com", "--RegistryImageScanType", "NOT_SCAN"},
+			"", `actors starting with "oidc:" are callers`},
+		{"a gateway's actor is refused", []string{"--actor", "gateway:arn:aws:iam::1:user/admin", "--RegistryImageScanType", "NOT_SCAN"},
+			"", `actors starting with "gateway:" are callers`},
+		{"the proxy's actor is refused", []string{"--actor", "proxy:bob@example.com", "--RegistryImageScanType", "NOT_SCAN"},
+			"", `actors starting with "proxy:" are callers`},
+		{"the loopback user's actor is refused", []string{"--actor", "local:dev", "--RegistryImageScanType", "NOT_SCAN"},
+			"", `actors starting with "local:" are callers`},
+		{"an invoker's actor is refused", []string{"--actor", "invoke:cognito:x", "--RegistryImageScanType", "NOT_SCAN"},
+			"", `actors starting with "invoke:" are callers`},
+		{"the anonymous actor is refused", []string{"--actor", "anonymous", "--RegistryImageScanType", "NOT_SCAN"},
+			"", "a caller nobody identified"},
+		{"an actor of two lines is refused", []string{"--actor", "bob\nsystem:timer/nightly", "--RegistryImageScanType", "NOT_SCAN"},
+			"", "without control characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

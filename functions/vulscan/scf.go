@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/vulscan/vulscan/functions/platform"
+	"github.com/vulscan/vulscan/web"
 )
 
 func init() { scfMode = serveSCF }
@@ -43,6 +44,7 @@ func (a *app) dispatcher() *platform.Dispatcher {
 		Scans:          a.guard,
 		Schedules:      a.schedule,
 		RequestContext: callerFromGateway,
+		Refuse:         web.WriteRefusal,
 		Logger:         a.logger,
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -246,4 +247,141 @@ func scfFunctionURLEvent(method, path, contentType, body string) string {
 			"user-agent": "curl/8.5.0", "x-scf-remote-addr": "203.0.113.9"},
 	})
 	return string(b)
+}
+
+// TestRefusalsBeforeTheHandlerKeepTheAPIsShape: an HTTP event refused before the web handler can
+// serve it (a request line that cannot be read, an event that cannot be decoded) is answered as
+// the handler answers: the API's JSON error under /api/, which README documents and clients
+// branch on, plain text elsewhere; a malformed event is answered 400 (not failed, which the
+// platform would answer 502, the code of TCSS's refusal) and recorded.
+func TestRefusalsBeforeTheHandlerKeepTheAPIsShape(t *testing.T) {
+	api := startSCFMode(t, map[string]string{"VULSCAN_AUTH": "apikey", "VULSCAN_API_KEYS": "ci:" + strings.Repeat("0", 64)})
+	lambdaURL := func(method, path, body string) string {
+		b, _ := json.Marshal(map[string]any{
+			"version": "2.0", "rawPath": path, "rawQueryString": "", "body": body,
+			"headers": map[string]any{"host": "abc.lambda-url.us-east-1.on.aws", "content-type": "application/json"},
+			"requestContext": map[string]any{"domainName": "abc.lambda-url.us-east-1.on.aws", "requestId": "r",
+				"http": map[string]any{"method": method, "path": path, "sourceIp": "203.0.113.9"}},
+		})
+		return string(b)
+	}
+	for i, tc := range []struct {
+		name, event, code string // code "" wants plain text
+	}{
+		{"SCF function URL: a method that is none", scfFunctionURLEvent("PO ST", "/api/scans", "application/json", "{}"), "bad_request"},
+		{"SCF function URL: a path that cannot be decoded", scfFunctionURLEvent("GET", "/api/scans/%zz", "", ""), "bad_request"},
+		{"SCF function URL: a malformed event", strings.Replace(scfFunctionURLEvent("POST", "/api/scans", "application/json", ""),
+			`"body":""`, `"body":5`, 1), "bad_request"},
+		{"Lambda function URL: a method that is none", lambdaURL("PO ST", "/api/scans", "{}"), "bad_request"},
+		{"Lambda function URL: a malformed event", strings.Replace(lambdaURL("POST", "/api/audit", ""), `"body":""`, `"body":5`, 1), "bad_request"},
+		{"a page's refusal stays plain text", scfFunctionURLEvent("GET", "/audit/%zz", "", ""), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kind, body := api.invoke(t, fmt.Sprintf("refused-%d", i), tc.event)
+			var reply struct {
+				StatusCode int               `json:"statusCode"`
+				Headers    map[string]string `json:"headers"`
+				Body       string            `json:"body"`
+			}
+			if err := json.Unmarshal([]byte(body), &reply); kind != "response" || err != nil || reply.StatusCode != http.StatusBadRequest {
+				t.Fatalf("answered %s %.300s, want a 400 reply", kind, body)
+			}
+			var shape struct {
+				Code   string `json:"code"`
+				Errors []struct {
+					Field, Message string
+				} `json:"errors"`
+			}
+			if tc.code == "" {
+				if ct := reply.Headers["Content-Type"]; !strings.HasPrefix(ct, "text/plain") {
+					t.Errorf("Content-Type %q, want plain text", ct)
+				}
+				return
+			}
+			if ct := reply.Headers["Content-Type"]; ct != "application/json" {
+				t.Errorf("Content-Type %q, want application/json", ct)
+			}
+			if err := json.Unmarshal([]byte(reply.Body), &shape); err != nil || shape.Code != tc.code || len(shape.Errors) != 1 || shape.Errors[0].Message == "" {
+				t.Errorf("body %q, want the API's error shape with code %s", reply.Body, tc.code)
+			}
+		})
+	}
+}
+
+// startSCFMode runs the app in SCF mode (emulated TCSS, a SQLite log) with the settings in env,
+// until the test ends, and returns the runtime API that feeds it events.
+func startSCFMode(t *testing.T, env map[string]string) *scfRuntimeAPI {
+	t.Helper()
+	api := newSCFRuntimeAPI(t)
+	host, port, _ := net.SplitHostPort(api.srv.Listener.Addr().String())
+	settings := map[string]string{
+		"SCF_RUNTIME_API": host, "SCF_RUNTIME_API_PORT": port,
+		"VULSCAN_TCSS_ENDPOINT": "emulator", "VULSCAN_AUDIT_DSN": "sqlite:" + filepath.Join(t.TempDir(), "audit.db"),
+	}
+	maps.Copy(settings, env)
+	e, _, stderr := testEnv("", settings)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, nil, e) }()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("SCF mode exited %d: %s", code, stderr)
+		}
+	})
+	return api
+}
+
+// TestFunctionURLAnswersKeepBrowsersOnHTTPS: a function URL is an https:// address only, so its
+// answers carry Strict-Transport-Security; the legacy API gateway, which plain HTTP may reach,
+// carries it only when its X-Forwarded-Proto says the client came over HTTPS.
+func TestFunctionURLAnswersKeepBrowsersOnHTTPS(t *testing.T) {
+	api := startSCFMode(t, map[string]string{"VULSCAN_PUBLIC": "I-understand"})
+	overHTTPS := strings.Replace(scfAPIGatewayEvent("GET", "/", "", ""), `"host":`, `"x-forwarded-proto":"https","host":`, 1)
+	for i, tc := range []struct{ name, event, want string }{
+		{"SCF function URL", scfFunctionURLEvent("GET", "/", "", ""), "max-age=31536000"},
+		{"SCF function URL, an API error", scfFunctionURLEvent("GET", "/api/scans/999", "", ""), "max-age=31536000"},
+		{"API gateway over HTTPS", overHTTPS, "max-age=31536000"},
+		{"API gateway, protocol unknown", scfAPIGatewayEvent("GET", "/", "", ""), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kind, body := api.invoke(t, fmt.Sprintf("hsts-%d", i), tc.event)
+			var reply struct {
+				Headers map[string]string `json:"headers"`
+			}
+			if err := json.Unmarshal([]byte(body), &reply); kind != "response" || err != nil {
+				t.Fatalf("answered %s %.300s", kind, body)
+			}
+			if got := reply.Headers["Strict-Transport-Security"]; got != tc.want {
+				t.Errorf("Strict-Transport-Security = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestGatewayModeRefusalOnAFunctionURLSaysWhy: with VULSCAN_AUTH=gateway, a call through an SCF
+// function URL (CAM-signed or not: its event names no caller) is refused, and the refusal says
+// that this front end names nobody instead of asking the caller for the gateway it came through.
+func TestGatewayModeRefusalOnAFunctionURLSaysWhy(t *testing.T) {
+	api := startSCFMode(t, map[string]string{"VULSCAN_AUTH": "gateway"})
+	for i, tc := range []struct{ name, event, says string }{
+		{"SCF function URL", scfFunctionURLEvent("POST", "/api/scans", "application/json", `{"RegistryImageScanType":"NOT_SCAN"}`),
+			"a Tencent SCF function URL names none, whatever its own authentication"},
+		{"legacy API gateway without a key", strings.Replace(scfAPIGatewayEvent("POST", "/api/scans", "application/json",
+			`{"RegistryImageScanType":"NOT_SCAN"}`), `"secretId":"AKIDgatewaykey"`, `"secretId":""`, 1), "call through the authenticating gateway"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kind, body := api.invoke(t, fmt.Sprintf("gw-%d", i), tc.event)
+			var reply struct {
+				StatusCode int    `json:"statusCode"`
+				Body       string `json:"body"`
+			}
+			if err := json.Unmarshal([]byte(body), &reply); kind != "response" || err != nil || reply.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("answered %s %.300s, want 401", kind, body)
+			}
+			if !strings.Contains(reply.Body, tc.says) {
+				t.Errorf("refusal %s, want it to say %q", reply.Body, tc.says)
+			}
+		})
+	}
 }

@@ -90,7 +90,7 @@ func (a *Authenticator) apiKey(r *http.Request) (id Identity, presented bool, er
 	}
 	key = strings.TrimSpace(key)
 	if key == "" || len(key) > MaxAPIKeyBytes {
-		return Identity{}, true, fmt.Errorf("%w: the API key is malformed", ErrUnauthenticated)
+		return Identity{}, true, &tokenError{"the API key is malformed"}
 	}
 	sum := sha256.Sum256([]byte(key))
 	match := -1
@@ -102,7 +102,7 @@ func (a *Authenticator) apiKey(r *http.Request) (id Identity, presented bool, er
 		}
 	}
 	if match < 0 {
-		return Identity{}, true, fmt.Errorf("%w: the API key is not valid", ErrUnauthenticated)
+		return Identity{}, true, &tokenError{"the API key is not valid"}
 	}
 	return Identity{Actor: "apikey:" + a.apiKeys[match].Name, Access: AccessAPIKey}, true, nil
 }

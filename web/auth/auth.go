@@ -77,7 +77,20 @@ var (
 	// VULSCAN_PUBLIC), so no request can be admitted, whatever it presents. Answer 403 with
 	// what the operator has to decide.
 	ErrAccessUndecided = errors.New("access to this deployment is not decided")
+	// ErrInvalidToken: the bearer key the request presents is malformed or not one of
+	// VULSCAN_API_KEYS (RFC 6750's invalid_token). Wrapped beside ErrUnauthenticated.
+	ErrInvalidToken = errors.New("invalid bearer token")
 )
+
+// tokenError refuses a presented bearer key: it is both ErrUnauthenticated (answer 401) and
+// ErrInvalidToken (say so in WWW-Authenticate), and reads as ErrUnauthenticated's refusals do.
+type tokenError struct{ detail string }
+
+func (e *tokenError) Error() string { return ErrUnauthenticated.Error() + ": " + e.detail }
+
+func (e *tokenError) Is(target error) bool {
+	return target == ErrUnauthenticated || target == ErrInvalidToken
+}
 
 // AccessUndecidedHelp tells a refused caller what the operator must decide; safe to show.
 const AccessUndecidedHelp = "Nobody has decided who may use this vulscan deployment, so it serves no one. " +
@@ -235,11 +248,11 @@ func (a *Authenticator) Authenticate(r *http.Request) (Identity, error) {
 	if a.public {
 		return Identity{Actor: "anonymous", Access: AccessPublic}, nil
 	}
-	return Identity{}, fmt.Errorf("%w: %s", ErrUnauthenticated, a.howToAuthenticate())
+	return Identity{}, fmt.Errorf("%w: %s", ErrUnauthenticated, a.howToAuthenticate(r.Context()))
 }
 
 // howToAuthenticate tells a refused caller which credentials would be accepted.
-func (a *Authenticator) howToAuthenticate() string {
+func (a *Authenticator) howToAuthenticate(ctx context.Context) string {
 	var ways []string
 	for _, m := range a.modes {
 		switch m {
@@ -248,6 +261,13 @@ func (a *Authenticator) howToAuthenticate() string {
 		case ModeAPIKey:
 			ways = append(ways, "send an API key as Authorization: Bearer <key>")
 		case ModeGateway:
+			if frontEnd, ok := ctx.Value(namesNoCallerKey{}).(string); ok {
+				// The caller may well have come through the authentication its operator chose
+				// (a CAM-signed function URL): say why it still proves nobody here.
+				ways = append(ways, "call through an authenticating gateway that names its caller ("+frontEnd+
+					" names none, whatever its own authentication)")
+				continue
+			}
 			ways = append(ways, "call through the authenticating gateway")
 		case ModeProxy:
 			ways = append(ways, "come through the authenticating proxy")
@@ -282,6 +302,15 @@ type gatewayKey struct{}
 // platform delivered: a client cannot set a context value, so it cannot forge this.
 func WithGatewayIdentity(ctx context.Context, identity string) context.Context {
 	return context.WithValue(ctx, gatewayKey{}, strings.TrimSpace(identity))
+}
+
+type namesNoCallerKey struct{}
+
+// WithFrontEndNamingNoCaller returns a context saying that the front end that delivered the
+// request (frontEnd, e.g. "a Tencent SCF function URL") never names its caller, so that mode
+// gateway's refusal says so rather than ask for the gateway the caller came through.
+func WithFrontEndNamingNoCaller(ctx context.Context, frontEnd string) context.Context {
+	return context.WithValue(ctx, namesNoCallerKey{}, frontEnd)
 }
 
 // GatewayIdentityFrom returns the identity WithGatewayIdentity put into ctx.

@@ -111,11 +111,11 @@ func TestNewRefusesUnsafeCombinations(t *testing.T) {
 	}
 }
 
-// TestSealedCookies: a cookie opens only under its own name and key, unchanged.
+// TestSealedCookies: a cookie opens only under its own name, key and scope, unchanged.
 func TestSealedCookies(t *testing.T) {
 	key := make([]byte, SessionKeyBytes)
 	key[0] = 1
-	s, err := newSealer(key)
+	s, err := newSealer(key, "https://idp.example\nvulscan")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,12 +127,16 @@ func TestSealedCookies(t *testing.T) {
 	if err := s.open(SessionCookie, v, &got); err != nil || got.Subject != "alice" {
 		t.Fatalf("open = %+v, %v", got, err)
 	}
-	other, _ := newSealer(make([]byte, SessionKeyBytes))
+	other, _ := newSealer(make([]byte, SessionKeyBytes), "https://idp.example\nvulscan")
+	otherIssuer, _ := newSealer(key, "https://test-idp.example\nvulscan")
+	otherClient, _ := newSealer(key, "https://idp.example\nstaging")
 	flipped := []byte(v)
 	flipped[len(flipped)/2] ^= 1
 	for name, try := range map[string]func() error{
 		"another cookie's name": func() error { return s.open(loginCookie, v, &got) },
 		"another key":           func() error { return other.open(SessionCookie, v, &got) },
+		"another issuer":        func() error { return otherIssuer.open(SessionCookie, v, &got) },
+		"another client":        func() error { return otherClient.open(SessionCookie, v, &got) },
 		"a flipped character":   func() error { return s.open(SessionCookie, string(flipped), &got) },
 		"truncated":             func() error { return s.open(SessionCookie, v[:10], &got) },
 		"not base64":            func() error { return s.open(SessionCookie, "%%%", &got) },

@@ -37,11 +37,16 @@ func ParseSessionKey(s string) ([]byte, error) {
 }
 
 // sealer encrypts and authenticates cookie values with AES-256-GCM, so that a client can
-// neither read nor change them. The cookie's name is authenticated with its value, so that
-// one kind of cookie cannot be passed off as another.
-type sealer struct{ aead cipher.AEAD }
+// neither read nor change them. The cookie's name and the sealer's scope are authenticated with
+// its value, so that one kind of cookie cannot be passed off as another, nor one sealed for
+// another sign-in (another provider or client, under the same key) be taken for this one's.
+type sealer struct {
+	aead  cipher.AEAD
+	scope string
+}
 
-func newSealer(key []byte) (sealer, error) {
+// newSealer seals under key, for scope (OIDC: the issuer and client ID the sign-in proved).
+func newSealer(key []byte, scope string) (sealer, error) {
 	if len(key) != SessionKeyBytes {
 		return sealer{}, fmt.Errorf("session key: want %d bytes, have %d", SessionKeyBytes, len(key))
 	}
@@ -53,7 +58,7 @@ func newSealer(key []byte) (sealer, error) {
 	if err != nil {
 		return sealer{}, err
 	}
-	return sealer{aead: aead}, nil
+	return sealer{aead: aead, scope: scope}, nil
 }
 
 // maxCookieBytes bounds a cookie value read back: browsers keep 4 KB per cookie.
@@ -71,8 +76,14 @@ func (s sealer) seal(name string, v any) (string, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return "", err
 	}
-	out := s.aead.Seal(nonce, nonce, plain, []byte(name))
+	out := s.aead.Seal(nonce, nonce, plain, s.additionalData(name))
 	return base64.RawURLEncoding.EncodeToString(out), nil
+}
+
+// additionalData is what a cookie's seal covers beside its value: its name and the scope, each
+// ended by a NUL, which neither holds.
+func (s sealer) additionalData(name string) []byte {
+	return []byte(name + "\x00" + s.scope + "\x00")
 }
 
 // open reads a sealed cookie value into v; errBadCookie for anything vulscan did not seal under
@@ -86,7 +97,7 @@ func (s sealer) open(name, value string, v any) error {
 		return errBadCookie
 	}
 	n := s.aead.NonceSize()
-	plain, err := s.aead.Open(nil, raw[:n], raw[n:], []byte(name))
+	plain, err := s.aead.Open(nil, raw[:n], raw[n:], s.additionalData(name))
 	if err != nil {
 		return errBadCookie
 	}

@@ -53,9 +53,14 @@ const (
 	maxSessionTTL     = 7 * 24 * time.Hour
 	minSessionTTL     = time.Minute
 	// SessionCookie holds a signed-in person's identity; loginCookie the state of a sign-in
-	// under way (state, nonce and PKCE verifier), so that any instance can finish it.
-	SessionCookie = "vulscan_session"
-	loginCookie   = "vulscan_login"
+	// under way (state, nonce and PKCE verifier), so that any instance can finish it. The
+	// __Host- prefix makes browsers take them only from this very host, over HTTPS, for the
+	// whole site and without Domain: function URLs of other accounts share this one's parent
+	// domain (…tencentscf.com, …lambda-url.<region>.on.aws), and a cookie one of them set for
+	// that domain would otherwise reach vulscan as its own, shadowing a person's session or
+	// putting another signed-in person's in its place.
+	SessionCookie = "__Host-vulscan_session"
+	loginCookie   = "__Host-vulscan_login"
 )
 
 // OIDC signs people in and reads their sessions. It is stateless: everything it remembers is in
@@ -120,7 +125,10 @@ func NewOIDC(cfg OIDCConfig) (*OIDC, error) {
 		// sign-in before the browser got back, and the sign-in would loop.
 		return nil, fmt.Errorf("%s=%v: want %v to %v", EnvSessionTTL, cfg.SessionTTL, minSessionTTL, maxSessionTTL)
 	}
-	seal, err := newSealer(cfg.SessionKey)
+	// A session names a person as one provider, for one client, proved them: sealed for that
+	// pair only, so that a deployment sharing VULSCAN_SESSION_KEY with another (staging and
+	// production, a test provider whose users claim any address) cannot pass its sessions off.
+	seal, err := newSealer(cfg.SessionKey, cfg.Issuer+"\n"+cfg.ClientID)
 	if err != nil {
 		return nil, err
 	}
