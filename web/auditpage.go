@@ -160,20 +160,93 @@ func (a auditQuery) query(paged bool, before int64) string {
 	return "?" + q.Encode()
 }
 
-// page lists one page of records, newest first, and the cursor of the next page (0 at the end).
-func (s *server) auditPage(r *http.Request, a auditQuery) ([]audit.Record, int64, error) {
+// maxScannedPerPage bounds the records one page reads when it filters by more than one of
+// outcome, trigger and actor. The store has an index per filter, not per combination: a query
+// with two of them walks one index and tests the other filter on each record, so a combination
+// that matches little (outcome=failed&trigger=timer) read every record of the first filter's
+// value, and on a log of a million records held a database connection for seconds, which the
+// scans waiting for the same connections could not get (a burst of such page views made scan
+// starts fail 503). var, not const, for tests.
+var maxScannedPerPage = 10_000
+
+// auditPage lists one page of records, newest first, and the cursor of the next page (0 at the
+// end). partial reports that the page stopped at maxScannedPerPage records read, not at its
+// size: older records may still match, and the cursor goes on from where it stopped.
+func (s *server) auditPage(r *http.Request, a auditQuery) (recs []audit.Record, next int64, partial bool, err error) {
 	f := a.filter
 	f.BeforeID = a.before
-	f.Limit = a.limit + 1 // one more tells whether there is a next page
-	recs, err := s.audit.List(r.Context(), f)
-	if err != nil {
-		return nil, 0, auditUnavailable(err)
+	drive, matches := splitFilter(f)
+	if matches == nil {
+		f.Limit = a.limit + 1 // one more tells whether there is a next page
+		recs, err := s.audit.List(r.Context(), f)
+		if err != nil {
+			return nil, 0, false, auditUnavailable(err)
+		}
+		if len(recs) <= a.limit {
+			return recs, 0, false, nil
+		}
+		recs = recs[:a.limit]
+		return recs, recs[len(recs)-1].ID, false, nil
 	}
-	if len(recs) <= a.limit {
-		return recs, 0, nil
+	// Several filters: read the records of one, a bounded run of short index reads, and keep
+	// those the others match.
+	for scanned := 0; scanned < maxScannedPerPage; {
+		drive.Limit = min(maxPageSize+1, maxScannedPerPage-scanned)
+		batch, err := s.audit.List(r.Context(), drive)
+		if err != nil {
+			return nil, 0, false, auditUnavailable(err)
+		}
+		for _, rec := range batch {
+			if !matches(rec) {
+				continue
+			}
+			if len(recs) == a.limit {
+				return recs, recs[len(recs)-1].ID, false, nil
+			}
+			recs = append(recs, rec)
+		}
+		scanned += len(batch)
+		if len(batch) < drive.Limit {
+			return recs, 0, false, nil // no older record of the first filter
+		}
+		drive.BeforeID = batch[len(batch)-1].ID
 	}
-	recs = recs[:a.limit]
-	return recs, recs[len(recs)-1].ID, nil
+	if drive.BeforeID <= 1 {
+		return recs, 0, false, nil
+	}
+	return recs, drive.BeforeID, true, nil
+}
+
+// splitFilter returns, for a filter by more than one of actor, outcome and trigger (and no task,
+// which an index narrows to a record or two), the filter by the first of them alone, the one
+// most likely to narrow the log, and the test of the others; matches is nil for any other
+// filter, which one index serves as it is.
+func splitFilter(f audit.Filter) (drive audit.Filter, matches func(audit.Record) bool) {
+	drive = f
+	switch {
+	case f.Actor != "":
+		drive.Outcome, drive.Trigger = "", ""
+	case f.Outcome != "":
+		drive.Trigger = ""
+	}
+	var tests []func(audit.Record) bool
+	if f.Outcome != drive.Outcome {
+		tests = append(tests, func(r audit.Record) bool { return r.Outcome == f.Outcome })
+	}
+	if f.Trigger != drive.Trigger {
+		tests = append(tests, func(r audit.Record) bool { return r.Trigger == f.Trigger })
+	}
+	if f.TaskID != 0 || len(tests) == 0 {
+		return f, nil
+	}
+	return drive, func(r audit.Record) bool {
+		for _, t := range tests {
+			if !t(r) {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 // auditUnavailable is the error of a failed read of the audit log.
@@ -192,13 +265,16 @@ func (s *server) showAudit(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.render(w, r, http.StatusBadRequest, templates.AuditPage(view))
 	}
-	recs, next, err := s.auditPage(r, a)
+	recs, next, partial, err := s.auditPage(r, a)
 	if err != nil {
 		return err
 	}
 	view.ExportQuery = a.filterQuery()
 	if next != 0 {
 		view.NextQuery = a.pageQuery(next)
+	}
+	if partial {
+		view.SearchedTo = next
 	}
 	if a.before != 0 {
 		view.FirstQuery = a.pageQuery(0)

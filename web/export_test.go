@@ -17,3 +17,11 @@ var (
 	StaticVersion = staticVersion
 	VersionOf     = versionOf
 )
+
+// SetMaxScannedPerPage lowers the bound of the records one audit page filtered several ways
+// reads, for one test.
+func SetMaxScannedPerPage(t testing.TB, n int) {
+	old := maxScannedPerPage
+	maxScannedPerPage = n
+	t.Cleanup(func() { maxScannedPerPage = old })
+}
