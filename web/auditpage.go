@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -375,7 +376,7 @@ func (s *server) exportAudit(format audit.Format) handler {
 		h.Set("Content-Type", format.ContentType())
 		h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="vulscan-audit.%s"`, format))
 		h.Set("Cache-Control", "no-store")
-		if err := s.audit.Each(r.Context(), a.filter, rw.Write); err != nil {
+		if err := s.eachInChunks(r.Context(), a.filter, out, rw.Write); err != nil {
 			if out.n == 0 {
 				h.Del("Content-Disposition")
 				return auditUnavailable(err)
@@ -389,6 +390,41 @@ func (s *server) exportAudit(format audit.Format) handler {
 			s.log.Warn("audit export not delivered", "format", format, "err", err)
 		}
 		return nil
+	}
+}
+
+// exportChunk is how many records a download reads from the store at a time.
+const exportChunk = 200
+
+// eachInChunks calls fn with every record f matches, oldest first, as the store's Each does, but
+// reads them in chunks of exportChunk and calls fn only between reads. fn writes to the client:
+// called inside a read, it held one of the store's few connections (and, on SQLite, a read
+// transaction that keeps the WAL from being checkpointed) for as long as the client took to
+// receive the whole download, minutes for a large log on a slow link, and a few such downloads
+// left no connection for the scans, which then failed as if the audit log were down. Records
+// are never changed or removed, so reading on after the last ID read misses none.
+func (s *server) eachInChunks(ctx context.Context, f audit.Filter, out *countingWriter, fn func(audit.Record) error) error {
+	f.Limit = exportChunk
+	batch := make([]audit.Record, 0, exportChunk)
+	for {
+		out.extend(time.Now()) // a read is progress too: the client has taken what came before
+		batch = batch[:0]
+		err := s.audit.Each(ctx, f, func(r audit.Record) error {
+			batch = append(batch, r)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range batch {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(batch) < exportChunk {
+			return nil
+		}
+		f.AfterID = batch[len(batch)-1].ID
 	}
 }
 
@@ -408,13 +444,18 @@ type countingWriter struct {
 
 func (c *countingWriter) Write(p []byte) (int, error) {
 	if now := time.Now(); now.Sub(c.extended) >= time.Second {
-		// Fails only where deadlines are not supported (a recorder), which need none.
-		c.rc.SetWriteDeadline(now.Add(exportStall))
-		c.extended = now
+		c.extend(now)
 	}
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// extend moves the write deadline to exportStall from now.
+func (c *countingWriter) extend(now time.Time) {
+	// Fails only where deadlines are not supported (a recorder), which need none.
+	c.rc.SetWriteDeadline(now.Add(exportStall))
+	c.extended = now
 }
 
 // names turns enumeration values into strings.

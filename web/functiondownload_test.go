@@ -19,12 +19,12 @@ import (
 type failingRead struct {
 	web.AuditLog
 	after int
+	read  int // records handed over so far, over every read
 }
 
-func (f failingRead) Each(ctx context.Context, flt audit.Filter, fn func(audit.Record) error) error {
-	n := 0
+func (f *failingRead) Each(ctx context.Context, flt audit.Filter, fn func(audit.Record) error) error {
 	return f.AuditLog.Each(ctx, flt, func(r audit.Record) error {
-		if n++; n > f.after {
+		if f.read++; f.read > f.after {
 			return errors.New("the store went away")
 		}
 		return fn(r)
@@ -46,7 +46,7 @@ func TestAuditDownloadThroughAFunctionThatCannotFinish(t *testing.T) {
 	}{
 		{"larger than a function's answer", 12000, nil, []string{"4 MiB", "vulscan audit export"}, "id,time"},
 		{"the read fails once the file has begun", 3000,
-			func(l web.AuditLog) web.AuditLog { return failingRead{l, 2000} }, []string{"could not be completed"}, "id,time"},
+			func(l web.AuditLog) web.AuditLog { return &failingRead{AuditLog: l, after: 2000} }, []string{"could not be completed"}, "id,time"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
