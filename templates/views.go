@@ -194,6 +194,9 @@ type AuditView struct {
 	FirstQuery     string // query string of the newest page with the same filters, "" on it
 	ExportQuery    string // the filters alone as a query string: a download holds every page
 	Chain          ChainView
+	// SearchedTo is the oldest record a page filtered several ways read when it stopped at its
+	// bound of records read: older records may still match (NextQuery goes on); 0 otherwise.
+	SearchedTo int64
 }
 
 // ErrorView is a page for a failed request.

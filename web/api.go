@@ -181,7 +181,7 @@ func (s *server) apiAudit(w http.ResponseWriter, r *http.Request) error {
 	if len(errs) > 0 {
 		return &httpError{status: http.StatusBadRequest, message: "The filters have problems.", fields: errs}
 	}
-	recs, next, err := s.auditPage(r, a)
+	recs, next, _, err := s.auditPage(r, a)
 	if err != nil {
 		return err
 	}

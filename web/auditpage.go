@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -160,20 +161,93 @@ func (a auditQuery) query(paged bool, before int64) string {
 	return "?" + q.Encode()
 }
 
-// page lists one page of records, newest first, and the cursor of the next page (0 at the end).
-func (s *server) auditPage(r *http.Request, a auditQuery) ([]audit.Record, int64, error) {
+// maxScannedPerPage bounds the records one page reads when it filters by more than one of
+// outcome, trigger and actor. The store has an index per filter, not per combination: a query
+// with two of them walks one index and tests the other filter on each record, so a combination
+// that matches little (outcome=failed&trigger=timer) read every record of the first filter's
+// value, and on a log of a million records held a database connection for seconds, which the
+// scans waiting for the same connections could not get (a burst of such page views made scan
+// starts fail 503). var, not const, for tests.
+var maxScannedPerPage = 10_000
+
+// auditPage lists one page of records, newest first, and the cursor of the next page (0 at the
+// end). partial reports that the page stopped at maxScannedPerPage records read, not at its
+// size: older records may still match, and the cursor goes on from where it stopped.
+func (s *server) auditPage(r *http.Request, a auditQuery) (recs []audit.Record, next int64, partial bool, err error) {
 	f := a.filter
 	f.BeforeID = a.before
-	f.Limit = a.limit + 1 // one more tells whether there is a next page
-	recs, err := s.audit.List(r.Context(), f)
-	if err != nil {
-		return nil, 0, auditUnavailable(err)
+	drive, matches := splitFilter(f)
+	if matches == nil {
+		f.Limit = a.limit + 1 // one more tells whether there is a next page
+		recs, err := s.audit.List(r.Context(), f)
+		if err != nil {
+			return nil, 0, false, auditUnavailable(err)
+		}
+		if len(recs) <= a.limit {
+			return recs, 0, false, nil
+		}
+		recs = recs[:a.limit]
+		return recs, recs[len(recs)-1].ID, false, nil
 	}
-	if len(recs) <= a.limit {
-		return recs, 0, nil
+	// Several filters: read the records of one, a bounded run of short index reads, and keep
+	// those the others match.
+	for scanned := 0; scanned < maxScannedPerPage; {
+		drive.Limit = min(maxPageSize+1, maxScannedPerPage-scanned)
+		batch, err := s.audit.List(r.Context(), drive)
+		if err != nil {
+			return nil, 0, false, auditUnavailable(err)
+		}
+		for _, rec := range batch {
+			if !matches(rec) {
+				continue
+			}
+			if len(recs) == a.limit {
+				return recs, recs[len(recs)-1].ID, false, nil
+			}
+			recs = append(recs, rec)
+		}
+		scanned += len(batch)
+		if len(batch) < drive.Limit {
+			return recs, 0, false, nil // no older record of the first filter
+		}
+		drive.BeforeID = batch[len(batch)-1].ID
 	}
-	recs = recs[:a.limit]
-	return recs, recs[len(recs)-1].ID, nil
+	if drive.BeforeID <= 1 {
+		return recs, 0, false, nil
+	}
+	return recs, drive.BeforeID, true, nil
+}
+
+// splitFilter returns, for a filter by more than one of actor, outcome and trigger (and no task,
+// which an index narrows to a record or two), the filter by the first of them alone, the one
+// most likely to narrow the log, and the test of the others; matches is nil for any other
+// filter, which one index serves as it is.
+func splitFilter(f audit.Filter) (drive audit.Filter, matches func(audit.Record) bool) {
+	drive = f
+	switch {
+	case f.Actor != "":
+		drive.Outcome, drive.Trigger = "", ""
+	case f.Outcome != "":
+		drive.Trigger = ""
+	}
+	var tests []func(audit.Record) bool
+	if f.Outcome != drive.Outcome {
+		tests = append(tests, func(r audit.Record) bool { return r.Outcome == f.Outcome })
+	}
+	if f.Trigger != drive.Trigger {
+		tests = append(tests, func(r audit.Record) bool { return r.Trigger == f.Trigger })
+	}
+	if f.TaskID != 0 || len(tests) == 0 {
+		return f, nil
+	}
+	return drive, func(r audit.Record) bool {
+		for _, t := range tests {
+			if !t(r) {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 // auditUnavailable is the error of a failed read of the audit log.
@@ -192,13 +266,16 @@ func (s *server) showAudit(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.render(w, r, http.StatusBadRequest, templates.AuditPage(view))
 	}
-	recs, next, err := s.auditPage(r, a)
+	recs, next, partial, err := s.auditPage(r, a)
 	if err != nil {
 		return err
 	}
 	view.ExportQuery = a.filterQuery()
 	if next != 0 {
 		view.NextQuery = a.pageQuery(next)
+	}
+	if partial {
+		view.SearchedTo = next
 	}
 	if a.before != 0 {
 		view.FirstQuery = a.pageQuery(0)
@@ -299,7 +376,18 @@ func (s *server) exportAudit(format audit.Format) handler {
 		h.Set("Content-Type", format.ContentType())
 		h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="vulscan-audit.%s"`, format))
 		h.Set("Cache-Control", "no-store")
-		if err := s.audit.Each(r.Context(), a.filter, rw.Write); err != nil {
+		if r.Method == http.MethodHead {
+			// The headers alone: reading the matching records only to drop them cost a whole
+			// download's read (11 s at a million records), and through a function a log over
+			// its 4 MiB answer made a HEAD fail. One record read tells whether a GET would be
+			// answered.
+			if _, err := s.audit.List(r.Context(), audit.Filter{Limit: 1}); err != nil {
+				h.Del("Content-Disposition")
+				return auditUnavailable(err)
+			}
+			return nil
+		}
+		if err := s.eachInChunks(r.Context(), a.filter, out, rw.Write); err != nil {
 			if out.n == 0 {
 				h.Del("Content-Disposition")
 				return auditUnavailable(err)
@@ -313,6 +401,41 @@ func (s *server) exportAudit(format audit.Format) handler {
 			s.log.Warn("audit export not delivered", "format", format, "err", err)
 		}
 		return nil
+	}
+}
+
+// exportChunk is how many records a download reads from the store at a time.
+const exportChunk = 200
+
+// eachInChunks calls fn with every record f matches, oldest first, as the store's Each does, but
+// reads them in chunks of exportChunk and calls fn only between reads. fn writes to the client:
+// called inside a read, it held one of the store's few connections (and, on SQLite, a read
+// transaction that keeps the WAL from being checkpointed) for as long as the client took to
+// receive the whole download, minutes for a large log on a slow link, and a few such downloads
+// left no connection for the scans, which then failed as if the audit log were down. Records
+// are never changed or removed, so reading on after the last ID read misses none.
+func (s *server) eachInChunks(ctx context.Context, f audit.Filter, out *countingWriter, fn func(audit.Record) error) error {
+	f.Limit = exportChunk
+	batch := make([]audit.Record, 0, exportChunk)
+	for {
+		out.extend(time.Now()) // a read is progress too: the client has taken what came before
+		batch = batch[:0]
+		err := s.audit.Each(ctx, f, func(r audit.Record) error {
+			batch = append(batch, r)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range batch {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(batch) < exportChunk {
+			return nil
+		}
+		f.AfterID = batch[len(batch)-1].ID
 	}
 }
 
@@ -332,13 +455,18 @@ type countingWriter struct {
 
 func (c *countingWriter) Write(p []byte) (int, error) {
 	if now := time.Now(); now.Sub(c.extended) >= time.Second {
-		// Fails only where deadlines are not supported (a recorder), which need none.
-		c.rc.SetWriteDeadline(now.Add(exportStall))
-		c.extended = now
+		c.extend(now)
 	}
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// extend moves the write deadline to exportStall from now.
+func (c *countingWriter) extend(now time.Time) {
+	// Fails only where deadlines are not supported (a recorder), which need none.
+	c.rc.SetWriteDeadline(now.Add(exportStall))
+	c.extended = now
 }
 
 // names turns enumeration values into strings.

@@ -23,3 +23,11 @@ func VersionOf(pairs ...string) string {
 	}
 	return versionOf(files)
 }
+
+// SetMaxScannedPerPage lowers the bound of the records one audit page filtered several ways
+// reads, for one test.
+func SetMaxScannedPerPage(t testing.TB, n int) {
+	old := maxScannedPerPage
+	maxScannedPerPage = n
+	t.Cleanup(func() { maxScannedPerPage = old })
+}

@@ -114,7 +114,7 @@ func (d *Dispatcher) serve(ctx context.Context, req httpRequest) response {
 		r.Header.Del("Content-Length")
 	}
 	w := &recorder{header: http.Header{}, head: r.Method == http.MethodHead}
-	d.opts.Handler.ServeHTTP(w, r)
+	aborted := d.run(w, r)
 	if w.overflow {
 		d.logger.ErrorContext(ctx, "response too large for the gateway", "request_id", req.gateway.FunctionRequestID,
 			"path", r.URL.Path, "limit", MaxResponseBytes)
@@ -123,6 +123,11 @@ func (d *Dispatcher) serve(ctx context.Context, req httpRequest) response {
 		return d.refusal(r.URL.Path, http.StatusInternalServerError, fmt.Sprintf(
 			"The answer is larger than a function can return (%d MiB). Narrow it (the audit download's from and to dates), "+
 				"or read the whole audit log with `vulscan audit export`.", MaxResponseBytes>>20))
+	}
+	if aborted {
+		// What the handler wrote is a part of its answer: sent on, it would arrive as whole.
+		d.logger.ErrorContext(ctx, "handler aborted its answer", "request_id", req.gateway.FunctionRequestID, "path", r.URL.Path)
+		return d.refusal(r.URL.Path, http.StatusInternalServerError, "The answer could not be completed. Try again later.")
 	}
 	return w.response()
 }
@@ -157,6 +162,23 @@ func eventPath(raw []byte) (path string, multiValue bool) {
 		}
 	}
 	return path, ev.MultiValue != nil
+}
+
+// run serves r into w and reports whether the handler aborted its answer on purpose
+// (panic(http.ErrAbortHandler), as the audit download does when a write fails once its file has
+// begun). net/http's server drops the connection then; here the panic would end the invocation
+// instead of answering it, and Lambda's runtime exits the instance after a panic.
+func (d *Dispatcher) run(w http.ResponseWriter, r *http.Request) (aborted bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p != http.ErrAbortHandler {
+				panic(p)
+			}
+			aborted = true
+		}
+	}()
+	d.opts.Handler.ServeHTTP(w, r)
+	return false
 }
 
 // failingReader is a body whose every read fails with err.
