@@ -1,12 +1,16 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,5 +90,60 @@ func TestAReconciledAttemptSaysItEnded(t *testing.T) {
 	}
 	if strings.Contains(page, "data-poll") || strings.Contains(page, "Waiting for TCSS") {
 		t.Error("the page still waits for TCSS")
+	}
+}
+
+// lockedAfterPending is a store that takes the pending record and is then locked by another
+// writer: an append waits for the lock for as long as its context lets it (SQLite's busy
+// timeout of 20 s, a PostgreSQL lock wait) and fails when that ends.
+type lockedAfterPending struct {
+	scan.AuditLog
+	unbounded atomic.Int32 // appends made with no deadline: they would have waited for ever
+}
+
+func (l *lockedAfterPending) Append(ctx context.Context, rec audit.Record) (audit.Record, error) {
+	if rec.Outcome == audit.OutcomePending {
+		return l.AuditLog.Append(ctx, rec)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		l.unbounded.Add(1)
+		return audit.Record{}, errors.New("database is locked (waited with no deadline)")
+	}
+	<-ctx.Done()
+	return audit.Record{}, fmt.Errorf("database is locked: %w", ctx.Err())
+}
+
+// An outcome append that waits on a locked store ends within the outcome's budget, so that the
+// caller is answered before the server's write timeout cuts the connection (it was cut after a
+// TCSS call of 40 s and a SQLite busy wait of 20 s), and the attempt is not left open longer
+// than scan.MaxCallDuration, past which reconciliation would close it as unknown under the
+// call's feet.
+func TestAnOutcomeWaitingOnALockedStoreEndsWithinItsBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		post func(h *harness) *http.Response
+	}{
+		{"API", func(h *harness) *http.Response {
+			return h.postJSON(`{"RegistryImageScanType":"NOT_SCAN"}`, func(r *http.Request) { r.Header.Set("Idempotency-Key", "locked-1") })
+		}},
+		{"form", func(h *harness) *http.Response {
+			return h.postForm(url.Values{"RegistryImageScanType": {"NOT_SCAN"}, "IdempotencyKey": {"locked-1"}})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var log *lockedAfterPending
+			var stranded bytes.Buffer
+			h := newHarness(t,
+				withScanLog(func(l scan.AuditLog) scan.AuditLog { log = &lockedAfterPending{AuditLog: l}; return log }),
+				withService(scan.Options{OutcomeBudget: 50 * time.Millisecond, Stranded: &stranded}))
+			resp := tc.post(h)
+			resp.Body.Close()
+			if n := log.unbounded.Load(); n != 0 {
+				t.Errorf("%d outcome appends had no deadline; want each bounded by the outcome's budget", n)
+			}
+			if recs, err := scan.ReadStranded(&stranded); err != nil || len(recs) != 1 || recs[0].Outcome != audit.OutcomeSucceeded {
+				t.Errorf("stranded outcomes %+v (%v); want the succeeded one, for reconcile --from-log", recs, err)
+			}
+		})
 	}
 }

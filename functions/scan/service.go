@@ -265,9 +265,12 @@ func (s *Service) callContext(ctx context.Context) (context.Context, context.Can
 // may have started, so its outcome must not be lost to a moment's lock or restart. The caller
 // may have gone away meanwhile; the record is written regardless. When every try fails, the
 // whole record goes to Stranded as one JSON line, for `vulscan audit reconcile --from-log`.
+// Every try ends with the budget too: a store waiting on a lock (SQLite's busy timeout is 20 s)
+// would otherwise hold one try, and the caller's answer, past the budget.
 func (s *Service) appendOutcome(ctx context.Context, rec audit.Record) (audit.Record, error) {
-	ctx = context.WithoutCancel(ctx)
 	started := time.Now()
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), started.Add(s.opts.OutcomeBudget))
+	defer cancel()
 	var err error
 	for try := range s.opts.OutcomeTries {
 		if try > 0 {
