@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -99,18 +100,37 @@ func TestAReconciledAttemptSaysItEnded(t *testing.T) {
 type lockedAfterPending struct {
 	scan.AuditLog
 	unbounded atomic.Int32 // appends made with no deadline: they would have waited for ever
+	mu        sync.Mutex
+	deadlines []time.Time // those of the appends that waited
 }
 
 func (l *lockedAfterPending) Append(ctx context.Context, rec audit.Record) (audit.Record, error) {
 	if rec.Outcome == audit.OutcomePending {
 		return l.AuditLog.Append(ctx, rec)
 	}
-	if _, ok := ctx.Deadline(); !ok {
+	d, ok := ctx.Deadline()
+	if !ok {
 		l.unbounded.Add(1)
 		return audit.Record{}, errors.New("database is locked (waited with no deadline)")
 	}
+	l.mu.Lock()
+	l.deadlines = append(l.deadlines, d)
+	l.mu.Unlock()
 	<-ctx.Done()
 	return audit.Record{}, fmt.Errorf("database is locked: %w", ctx.Err())
+}
+
+// latest is the latest deadline an append waited for.
+func (l *lockedAfterPending) latest() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var last time.Time
+	for _, d := range l.deadlines {
+		if d.After(last) {
+			last = d
+		}
+	}
+	return last
 }
 
 // An outcome append that waits on a locked store ends within the outcome's budget, so that the
@@ -145,5 +165,33 @@ func TestAnOutcomeWaitingOnALockedStoreEndsWithinItsBudget(t *testing.T) {
 				t.Errorf("stranded outcomes %+v (%v); want the succeeded one, for reconcile --from-log", recs, err)
 			}
 		})
+	}
+}
+
+// On Lambda and SCF the request's context ends half a second before the platform stops the
+// function: an outcome append waiting on a locked store must give up by then, so that the
+// outcome reaches the function's log as a stranded line (for reconcile --from-log) and the
+// caller gets an answer, instead of both being lost when the platform kills the invocation
+// mid-wait. (The outcome's own budget, 8 s, is longer than what a 29 s function has left after
+// a slow call.)
+func TestAnOutcomeWaitingOnALockedStoreEndsByTheRequestsDeadline(t *testing.T) {
+	var log *lockedAfterPending
+	var stranded bytes.Buffer
+	h := newHarness(t,
+		withScanLog(func(l scan.AuditLog) scan.AuditLog { log = &lockedAfterPending{AuditLog: l}; return log }),
+		withService(scan.Options{Stranded: &stranded}))
+	deadline := time.Now().Add(300 * time.Millisecond)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	resp := h.postJSON(`{"RegistryImageScanType":"NOT_SCAN"}`, func(r *http.Request) { *r = *r.WithContext(ctx) })
+	resp.Body.Close()
+	if n := log.unbounded.Load(); n != 0 {
+		t.Errorf("%d outcome appends had no deadline", n)
+	}
+	if last := log.latest(); last.After(deadline) {
+		t.Errorf("an outcome append waited until %s, past the request's deadline %s", last.Format(time.StampMicro), deadline.Format(time.StampMicro))
+	}
+	if recs, err := scan.ReadStranded(&stranded); err != nil || len(recs) != 1 {
+		t.Errorf("stranded outcomes %+v (%v); want the one", recs, err)
 	}
 }

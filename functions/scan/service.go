@@ -266,16 +266,24 @@ func (s *Service) callContext(ctx context.Context) (context.Context, context.Can
 // may have gone away meanwhile; the record is written regardless. When every try fails, the
 // whole record goes to Stranded as one JSON line, for `vulscan audit reconcile --from-log`.
 // Every try ends with the budget too: a store waiting on a lock (SQLite's busy timeout is 20 s)
-// would otherwise hold one try, and the caller's answer, past the budget.
+// would otherwise hold one try, and the caller's answer, past the budget. The budget also ends
+// at ctx's deadline, when that comes first: a function's invocation is stopped by its platform
+// soon after it, and the outcome must be in the stranded line by then, not lost with the
+// process. It never leaves less than minOutcomeTry: a healthy store appends in milliseconds, and
+// a call that ran up to the deadline still deserves that try.
 func (s *Service) appendOutcome(ctx context.Context, rec audit.Record) (audit.Record, error) {
-	started := time.Now()
-	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), started.Add(s.opts.OutcomeBudget))
+	now := time.Now()
+	deadline := now.Add(s.opts.OutcomeBudget)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = later(d, now.Add(min(minOutcomeTry, s.opts.OutcomeBudget)))
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancel()
 	var err error
 	for try := range s.opts.OutcomeTries {
 		if try > 0 {
 			wait := s.opts.OutcomeBackoff(try - 1)
-			if time.Since(started)+wait > s.opts.OutcomeBudget {
+			if time.Now().Add(wait).After(deadline) {
 				break
 			}
 			time.Sleep(wait)
@@ -293,6 +301,17 @@ func (s *Service) appendOutcome(ctx context.Context, rec audit.Record) (audit.Re
 		s.logger.ErrorContext(ctx, "stranded outcome not written", "pending_id", rec.PendingID, "err", werr)
 	}
 	return audit.Record{}, err
+}
+
+// minOutcomeTry is the least time the outcome's append is given, however close the caller's
+// deadline.
+const minOutcomeTry = 250 * time.Millisecond
+
+func later(t, u time.Time) time.Time {
+	if u.After(t) {
+		return u
+	}
+	return t
 }
 
 // refusedBefore returns the attempt a retry follows: actor's newest attempt with this key, when
