@@ -195,3 +195,43 @@ func TestAnOutcomeWaitingOnALockedStoreEndsByTheRequestsDeadline(t *testing.T) {
 		t.Errorf("stranded outcomes %+v (%v); want the one", recs, err)
 	}
 }
+
+// When the outcome cannot be recorded, the answer says what TCSS did: answered (with the task
+// IDs), or never answered, which is not "TCSS answered (unknown)".
+func TestAnOutcomeTheLogCouldNotTakeSaysWhatTCSSDid(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		fault   *tcsstest.Fault
+		want    []string
+		wantNot string
+	}{
+		{"TCSS answered", nil, []string{"TCSS answered (succeeded) but the audit log could not record it", "RegistryTaskID"}, "was lost"},
+		{"TCSS's answer was lost", &tcsstest.Fault{Drop: true},
+			[]string{"TCSS's answer was lost, so a scan may or may not have started, and the audit log could not record even that"}, "TCSS answered"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t,
+				withScanLog(func(l scan.AuditLog) scan.AuditLog { return &lockedAfterPending{AuditLog: l} }),
+				withService(scan.Options{OutcomeBudget: 50 * time.Millisecond, Stranded: &bytes.Buffer{}}))
+			if tc.fault != nil {
+				h.emu.InjectFault("CreateVulScanTask", *tc.fault)
+			}
+			resp := h.postJSON(`{"RegistryImageScanType":"NOT_SCAN"}`, func(r *http.Request) { r.Header.Set("Idempotency-Key", "k") })
+			var e struct {
+				Errors []struct{ Message string }
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || len(e.Errors) != 1 {
+				t.Fatalf("answer %+v (%v)", e, err)
+			}
+			msg := e.Errors[0].Message
+			for _, want := range tc.want {
+				if !strings.Contains(msg, want) {
+					t.Errorf("message %q lacks %q", msg, want)
+				}
+			}
+			if strings.Contains(msg, tc.wantNot) {
+				t.Errorf("message %q says %q", msg, tc.wantNot)
+			}
+		})
+	}
+}

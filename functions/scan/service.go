@@ -204,13 +204,22 @@ func (s *Service) Start(ctx context.Context, req Request, key string, c Caller) 
 	outcomeRec := closeRecord(pending, s.now().UTC(), ids, callErr)
 	stored, err := s.appendOutcome(ctx, outcomeRec)
 	if err != nil {
-		return attempt, &Error{Code: EUNAVAILABLE, Op: op, Err: err, Message: fmt.Sprintf(
-			"TCSS answered (%s) but the audit log could not record it; attempt %d stays pending until "+
-				"`vulscan audit reconcile --from-log` puts the outcome back from the function's log. %s",
-			outcomeRec.Outcome, pending.ID, describeOutcome(outcomeRec))}
+		return attempt, &Error{Code: EUNAVAILABLE, Op: op, Err: err, Message: unrecordedOutcome(outcomeRec, pending.ID)}
 	}
 	attempt.Outcome = &stored
 	return attempt, outcomeError(op, stored, callErr)
+}
+
+// unrecordedOutcome tells the caller what TCSS did when the audit log would not take the
+// outcome. An unknown outcome is no answer of TCSS's: it says so, and leaves the transport's own
+// error to the record and the log.
+func unrecordedOutcome(rec audit.Record, attempt int64) string {
+	const rest = "attempt %d stays pending until `vulscan audit reconcile --from-log` puts the outcome back from this process's log."
+	if rec.Outcome == audit.OutcomeUnknown {
+		return fmt.Sprintf("TCSS's answer was lost, so a scan may or may not have started, and the audit log could not record even that; "+
+			rest+keyBound(rec), attempt)
+	}
+	return fmt.Sprintf("TCSS answered (%s) but the audit log could not record it; "+rest+" %s", rec.Outcome, attempt, describeOutcome(rec))
 }
 
 // closeNotSent records a failed outcome (CodeNotSent) for a pending record that was committed but
