@@ -54,7 +54,8 @@ type Service struct {
 // Options tune how the service bounds a TCSS call and keeps its outcome. The zero value of a
 // field means its default.
 type Options struct {
-	// CallTimeout bounds one CreateVulScanTask call (default DefaultCallTimeout). The call also
+	// CallTimeout bounds one CreateVulScanTask call (default DefaultCallTimeout), counted from
+	// the attempt's start, its pending record's append included (see callContext). The call also
 	// ends AnswerMargin before the caller's own deadline, so that the outcome is recorded and the
 	// caller answered (504 naming the attempt) before the request or invocation runs out.
 	CallTimeout time.Duration
@@ -169,6 +170,7 @@ func (a Attempt) Closing() audit.Record {
 //   - EUNKNOWN: TCSS's answer was lost; a scan may exist. Audited as unknown.
 func (s *Service) Start(ctx context.Context, req Request, key string, c Caller) (Attempt, error) {
 	const op = "scan.Start"
+	began := time.Now() // the attempt's record is stamped now: its call is timed from here
 	norm := req.Normalize()
 	params, err := paramsOf(norm)
 	if err != nil {
@@ -198,7 +200,7 @@ func (s *Service) Start(ctx context.Context, req Request, key string, c Caller) 
 	}
 	attempt := Attempt{Record: pending, Request: norm}
 
-	callCtx, cancel := s.callContext(ctx)
+	callCtx, cancel := s.callContext(ctx, began)
 	ids, callErr := s.scanner.CreateVulScanTask(callCtx, norm)
 	cancel()
 	outcomeRec := closeRecord(pending, s.now().UTC(), ids, callErr)
@@ -251,9 +253,15 @@ func WithCallLifetime(ctx, life context.Context) context.Context {
 // (a client that disconnects, a gateway that gives up) does not end it: the pending record is
 // written, and a call cut short would turn a scan TCSS started into an unknown outcome, its task
 // IDs lost. Only the lifetime WithCallLifetime gave ctx ends it early.
-func (s *Service) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+//
+// CallTimeout counts from began, when the attempt's pending record was stamped, not from the
+// call: a pending append that waited for the store (SQLite's busy timeout is 20 s) would
+// otherwise push the call, and its outcome, past MaxCallDuration of the record's time, when
+// reconciliation (a server's pass, `vulscan audit reconcile`) may close the attempt as unknown
+// while TCSS is still answering it.
+func (s *Service) callContext(ctx context.Context, began time.Time) (context.Context, context.CancelFunc) {
 	// Context deadlines are wall-clock time, whatever the service's (injectable) clock says.
-	deadline := time.Now().Add(s.opts.CallTimeout)
+	deadline := began.Add(s.opts.CallTimeout)
 	if d, ok := ctx.Deadline(); ok {
 		// A short budget keeps a quarter of it for the answer rather than the whole margin.
 		margin := min(s.opts.AnswerMargin, time.Until(d)/4)
