@@ -297,3 +297,45 @@ func hangingTCSS(t *testing.T) (emu *tcsstest.Emulator, env []string, dsn string
 		"TENCENTCLOUD_SECRET_ID=" + key.SecretID, "TENCENTCLOUD_SECRET_KEY=" + key.SecretKey}
 	return emu, env, dsn
 }
+
+// A server restarted moments after a kill closes the attempt the killed process left pending
+// once it is old enough (scan.MaxCallDuration), without anyone retrying its key, viewing the
+// audit page or running reconcile: its start-up pass must leave it, as its call might still be
+// live, and the attempt's page and GET /api/scans/{id} used to wait for TCSS for ever.
+func TestARestartedServerClosesAnAttemptLeftTooYoungAtStart(t *testing.T) {
+	_, env, dsn := hangingTCSS(t)
+	vulscanBinary(t) // built before the clock below starts
+	ctx := context.Background()
+	store, err := openAuditStore(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Left by a process killed mid-call 45 s before this one starts: too young for the start's pass.
+	if _, err := store.Append(ctx, audit.Record{Time: time.Now().Add(-scan.MaxCallDuration + 5*time.Second), Trigger: audit.TriggerAPI,
+		Actor: "local:ops", Action: audit.ActionCreateVulScanTask, Params: []byte(`{"LocalImageScanType":"ALL"}`),
+		IdempotencyKey: "killed", Outcome: audit.OutcomePending}); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+
+	startServer(t, env)
+	store, err = openAuditStore(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	giveUp := time.Now().Add(30 * time.Second)
+	for {
+		out, err := store.OutcomeOf(ctx, 1)
+		if err == nil {
+			if out.Outcome != audit.OutcomeUnknown || out.ErrorCode != scan.CodeNoOutcomeRecorded {
+				t.Errorf("attempt 1 closed as %s (%s), want unknown, no outcome recorded", out.Outcome, out.ErrorCode)
+			}
+			return
+		}
+		if time.Now().After(giveUp) {
+			t.Fatalf("attempt 1 is still pending 30 s after the server started (%v)", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
