@@ -62,3 +62,32 @@ func TestAQueuedRequestAtShutdownIsToldTheServerIsStopping(t *testing.T) {
 		}
 	}
 }
+
+// A start whose TCSS call the stopping server cut off before it was sent (waiting for its pace
+// slot when the shutdown's grace ran out) is answered as the stop it is, 503 busy with
+// Retry-After, not 502 "TCSS refused"; the record says the request was not sent, and the key is
+// free for the retry.
+func TestAStartCutOffBeforeSendingByAStoppingServerSaysSo(t *testing.T) {
+	h := newHarness(t)
+	life, stop := context.WithCancel(context.Background())
+	stop() // the server's grace has run out
+	resp := h.postJSON(`{"RegistryImageScanType":"NOT_SCAN"}`, func(r *http.Request) {
+		r.Header.Set("Idempotency-Key", "k")
+		*r = *r.WithContext(scan.WithCallLifetime(r.Context(), life))
+	})
+	var e struct {
+		Code   string
+		Errors []struct{ Message string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || len(e.Errors) != 1 {
+		t.Fatalf("answer %+v (%v)", e, err)
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || e.Code != scan.EBUSY ||
+		!strings.Contains(e.Errors[0].Message, "vulscan is stopping") {
+		t.Errorf("status %d, Retry-After %q, %+v; want 503 busy saying vulscan is stopping", resp.StatusCode, resp.Header.Get("Retry-After"), e)
+	}
+	recs := h.records()
+	if len(recs) != 2 || recs[1].Outcome != audit.OutcomeFailed || recs[1].ErrorCode != scan.CodeNotSent || h.creates() != 0 {
+		t.Errorf("records %+v, %d TCSS calls; want pending then failed, not sent", recs, h.creates())
+	}
+}

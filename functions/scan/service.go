@@ -209,7 +209,25 @@ func (s *Service) Start(ctx context.Context, req Request, key string, c Caller) 
 		return attempt, &Error{Code: EUNAVAILABLE, Op: op, Err: err, Message: unrecordedOutcome(outcomeRec, pending.ID)}
 	}
 	attempt.Outcome = &stored
+	if stored.ErrorCode == CodeNotSent && lifetimeEnded(ctx) {
+		// Not TCSS's refusal: this process is stopping (a server's grace ran out, a signal to the
+		// CLI) and ended the call before it was sent. The key is free; another instance, or this
+		// one restarted, takes the retry.
+		return attempt, &Error{Code: EBUSY, Op: op, Err: &BusyError{Wait: stoppingRetry}, Message: fmt.Sprintf(
+			"The request was not sent to TCSS because vulscan is stopping, so no scan was started; try again in %d s.",
+			RetrySeconds(stoppingRetry)) + keyFreed(stored)}
+	}
 	return attempt, outcomeError(op, stored, callErr)
+}
+
+// stoppingRetry is the Retry-After of a start cut short by a stopping process: as the queue's.
+const stoppingRetry = stoppedRetry
+
+// lifetimeEnded reports whether the call lifetime ctx carries (WithCallLifetime) has ended: the
+// process is stopping.
+func lifetimeEnded(ctx context.Context) bool {
+	life, ok := ctx.Value(callLifetimeKey{}).(context.Context)
+	return ok && life.Err() != nil
 }
 
 // unrecordedOutcome tells the caller what TCSS did when the audit log would not take the
