@@ -235,3 +235,40 @@ func TestAnOutcomeTheLogCouldNotTakeSaysWhatTCSSDid(t *testing.T) {
 		})
 	}
 }
+
+// committedThenLost is a store whose pending append goes through but whose answer is lost (the
+// connection dropped during the COMMIT that PostgreSQL carried out).
+type committedThenLost struct{ scan.AuditLog }
+
+func (l committedThenLost) Append(ctx context.Context, rec audit.Record) (audit.Record, error) {
+	stored, err := l.AuditLog.Append(ctx, rec)
+	if err == nil && rec.Outcome == audit.OutcomePending && rec.IdempotencyKey == "lost-commit" {
+		return audit.Record{}, errors.New("sqlstore: append: commit: unexpected EOF")
+	}
+	return stored, err
+}
+
+// A pending record the store kept although its append failed is closed as not sent: TCSS was
+// never called, so the caller's retry with the same key makes a new attempt. Left pending, it
+// was closed as unknown after 50 s, and the key stayed bound to "a scan may have started" for
+// good: every retry was refused (409, then 504) for a scan that never existed.
+func TestAPendingRecordKeptDespiteAFailedAppendFreesItsKey(t *testing.T) {
+	h := newHarness(t, withScanLog(func(l scan.AuditLog) scan.AuditLog { return committedThenLost{l} }))
+	withKey := func(r *http.Request) { r.Header.Set("Idempotency-Key", "lost-commit") }
+	resp := h.postJSON(`{"RegistryImageScanType":"NOT_SCAN"}`, withKey)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || h.creates() != 0 {
+		t.Fatalf("status %d, %d TCSS calls; want 503 and none", resp.StatusCode, h.creates())
+	}
+	recs := h.records()
+	if len(recs) != 2 || recs[1].PendingID != recs[0].ID || recs[1].Outcome != audit.OutcomeFailed || recs[1].ErrorCode != scan.CodeNotSent {
+		t.Fatalf("records %+v; want the kept pending record closed as failed, not sent", recs)
+	}
+	// The retry is a new attempt (this store loses its answer again: 503), not a replay of one
+	// that never reached TCSS (409 in progress, then 504 unknown for good).
+	again := h.postJSON(`{"RegistryImageScanType":"NOT_SCAN"}`, withKey)
+	again.Body.Close()
+	if again.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("retry with the key: status %d, want 503 for a new attempt; the key is still bound", again.StatusCode)
+	}
+}

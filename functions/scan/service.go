@@ -192,8 +192,13 @@ func (s *Service) Start(ctx context.Context, req Request, key string, c Caller) 
 	}
 	if err != nil {
 		s.logger.ErrorContext(ctx, "audit log unavailable; TCSS not called", "op", op, "err", err)
-		if errors.Is(err, audit.ErrNotDurable) && pending.ID != 0 {
-			s.closeNotSent(ctx, pending, err)
+		switch {
+		case errors.Is(err, audit.ErrNotDurable) && pending.ID != 0:
+			s.closeNotSent(ctx, pending, "the pending record could not be made durable", err)
+		case key != "":
+			if p, ok := s.committedAnyway(ctx, pendingRec); ok {
+				s.closeNotSent(ctx, p, "the store reported the pending record's append as failed, though it kept the record", err)
+			}
 		}
 		return Attempt{}, &Error{Code: EUNAVAILABLE, Op: op,
 			Message: "The audit log is unavailable, so no scan was started. Try again later.", Err: err}
@@ -242,18 +247,36 @@ func unrecordedOutcome(rec audit.Record, attempt int64) string {
 	return fmt.Sprintf("TCSS answered (%s) but the audit log could not record it; "+rest+" %s", rec.Outcome, attempt, describeOutcome(rec))
 }
 
-// closeNotSent records a failed outcome (CodeNotSent) for a pending record that was committed but
-// could not be made durable, so TCSS was not called: otherwise it stays pending until
+// closeNotSent records a failed outcome (CodeNotSent) for a pending record that was committed
+// although its append failed (why says how), so TCSS was not called: otherwise it stays pending until
 // reconciliation closes it as unknown, which keeps its idempotency key bound, and a caller with a
 // fixed key (a nightly job's) could never start the scan that was never started. Outcomes need no
 // sync, so the store takes it after the failure; if it does not, reconciliation still closes
 // the attempt.
-func (s *Service) closeNotSent(ctx context.Context, pending audit.Record, cause error) {
-	rec := closeRecord(pending, s.now().UTC(), TaskIDs{},
-		fmt.Errorf("the pending record could not be made durable, so TCSS was not called: %w", cause))
+func (s *Service) closeNotSent(ctx context.Context, pending audit.Record, why string, cause error) {
+	rec := closeRecord(pending, s.now().UTC(), TaskIDs{}, fmt.Errorf("%s, so TCSS was not called: %w", why, cause))
 	if _, err := s.appendOutcome(ctx, rec); err != nil {
 		s.logger.ErrorContext(ctx, "audit: attempt left pending after its record could not be made durable", "attempt", pending.ID, "err", err)
 	}
+}
+
+// committedAnyway finds the pending record rec when its append failed although the store kept
+// it (the connection lost, or the request cancelled, during the COMMIT that went through): its
+// key's newest pending record, stamped with rec's time to the nanosecond and holding rec's
+// request, with no outcome. TCSS was not called for it, and left pending it would be closed as
+// unknown and keep the key bound for good, refusing every retry of a scan that never started.
+// A store that cannot answer the lookup leaves it to reconciliation.
+func (s *Service) committedAnyway(ctx context.Context, rec audit.Record) (audit.Record, bool) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.OutcomeBudget)
+	defer cancel()
+	p, err := s.log.PendingByKey(ctx, rec.Actor, rec.IdempotencyKey)
+	if err != nil || !p.Time.Equal(rec.Time) || !bytes.Equal(p.Params, rec.Params) {
+		return audit.Record{}, false
+	}
+	if _, err := s.log.OutcomeOf(ctx, p.ID); !errors.Is(err, ErrNotFound) {
+		return audit.Record{}, false
+	}
+	return p, true
 }
 
 type callLifetimeKey struct{}
