@@ -14,6 +14,7 @@ import (
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/guard"
 	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 	"github.com/vulscan/vulscan/web"
 	"github.com/vulscan/vulscan/web/auth"
 )
@@ -368,18 +369,26 @@ func TestStartLimitLetsAnInvalidRequestBeRefusedForItsProblem(t *testing.T) {
 	}
 }
 
-// TestStartLimitSaysHowManyScans: the 429's message counts the scans in plain words.
+// TestStartLimitSaysHowManyScans: the 429's message counts the requests sent to TCSS in plain
+// words, and does not call them started scans: those TCSS refused count too (they used its
+// capacity), though they started nothing.
 func TestStartLimitSaysHowManyScans(t *testing.T) {
 	for _, tc := range []struct {
-		limit int
-		want  string
+		name    string
+		limit   int
+		refused bool // TCSS refuses every request
+		want    string
 	}{
-		{1, "You have started 1 scan in the last minute"},
-		{2, "You have started 2 scans in the last minute"},
+		{"one", 1, false, "You have sent 1 scan request to TCSS in the last minute"},
+		{"two", 2, false, "You have sent 2 scan requests to TCSS in the last minute"},
+		{"two TCSS refused", 2, true, "You have sent 2 scan requests to TCSS in the last minute"},
 	} {
-		t.Run(tc.want, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			now := time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
 			h := newHarness(t, allModes(t), withGuard(guard.Config{StartsPerMinute: tc.limit, Now: func() time.Time { return now }, Logger: discard}))
+			if tc.refused {
+				h.emu.InjectFault("CreateVulScanTask", tcsstest.Fault{Code: "FailedOperation", Message: "license expired"})
+			}
 			for range tc.limit {
 				h.postJSON(`{"LocalImageScanType":"NOT_SCAN"}`, bearer(testAPIKey))
 			}

@@ -42,7 +42,10 @@ import (
 //	(linked to the refused one by related_id). After a 201, 200 or 504 the key stays bound to
 //	that attempt: a retry replays it and never starts a second scan.
 //	503           the audit log cannot be written, or too many requests already wait for TCSS's
-//	              pace (code "busy", with Retry-After; recorded as rejected); nothing was started
+//	              pace or the server is stopping (code "busy", with Retry-After; recorded as
+//	              rejected); nothing was started, unless the body carries an id: then TCSS was
+//	              called and the log could not record its outcome (the message says what TCSS
+//	              answered), and the key stays bound to that attempt
 //	504           TCSS's answer was lost: a scan may exist (see GET /api/scans/{id})
 //
 // Errors about an attempt that was recorded carry its id.

@@ -464,11 +464,17 @@ func TestAuditRefusesARepeatedParameter(t *testing.T) {
 }
 
 func TestAuditLogUnavailable(t *testing.T) {
-	h := newHarness(t, withAuditLog(func(l web.AuditLog) web.AuditLog { return failingAudit{l} }))
-	for path, want := range map[string]string{"/audit": "text/html", "/api/audit": "application/json"} {
+	h := newHarness(t, withAuditLog(func(l web.AuditLog) web.AuditLog { return failingAudit{l} }),
+		withSchedules("nightly=0 0 2 * * * *"))
+	// Every page that reads the log says it is unavailable and when to try again, the schedules
+	// page too: a store that is down is not an internal error.
+	for path, want := range map[string]string{"/audit": "text/html", "/api/audit": "application/json", "/schedules": "text/html"} {
 		resp := h.get(path)
 		if resp.StatusCode != http.StatusServiceUnavailable || !strings.HasPrefix(resp.Header.Get("Content-Type"), want) {
 			t.Errorf("%s: status %d, Content-Type %q", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if resp.Header.Get("Retry-After") == "" {
+			t.Errorf("%s: no Retry-After", path)
 		}
 		if b := body(t, resp); strings.Contains(b, "locked") {
 			t.Errorf("%s: the cause leaked: %s", path, b)

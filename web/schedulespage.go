@@ -15,7 +15,9 @@ func (s *server) showSchedules(w http.ResponseWriter, r *http.Request) error {
 	now := s.now().UTC()
 	hs, err := schedule.Histories(r.Context(), s.audit, s.schedules, now)
 	if err != nil {
-		return fmt.Errorf("schedules page: %w", err)
+		// Histories only fails reading the log: a store that is down or locked, which a retry
+		// may find back (503), not a fault of the page (500).
+		return auditUnavailable(fmt.Errorf("schedules page: %w", err))
 	}
 	view := templates.SchedulesView{Base: baseOf(r), Now: moment(now), Setting: schedule.Setting}
 	for _, h := range hs {

@@ -209,7 +209,7 @@ func (g *Guard) Start(ctx context.Context, req scan.Request, key string, c scan.
 			g.log.WarnContext(ctx, "scan start refused: actor over its limit", "actor", c.Actor,
 				"limit_per_minute", g.perMinute, "retry_after", wait.String(), "source_ip", c.SourceIP)
 			return scan.Attempt{}, &scan.Error{Code: scan.ESTARTLIMIT, Op: op, Err: lerr, Message: fmt.Sprintf(
-				"You have started %s in the last minute, the most allowed. Try again in %d s.", countScans(g.perMinute), scan.RetrySeconds(wait))}
+				"You have sent %s to TCSS in the last minute, the most allowed. Try again in %d s.", countRequests(g.perMinute), scan.RetrySeconds(wait))}
 		}
 		a, err := g.next.Start(ctx, req, key, c)
 		if !sentToTCSS(a) {
@@ -283,10 +283,11 @@ func matchActor(pattern, actor string) bool {
 	return true
 }
 
-// countScans is "1 scan" or "n scans".
-func countScans(n int) string {
+// countRequests is "1 scan request" or "n scan requests": every request sent to TCSS counts,
+// one it refused too, so they are not all started scans.
+func countRequests(n int) string {
 	if n == 1 {
-		return "1 scan"
+		return "1 scan request"
 	}
-	return fmt.Sprintf("%d scans", n)
+	return fmt.Sprintf("%d scan requests", n)
 }

@@ -188,12 +188,17 @@ func (d *Dispatcher) rejectRenamed(ctx context.Context, log *slog.Logger, name, 
 func (d *Dispatcher) startScheduled(ctx context.Context, log *slog.Logger, name, key string, caller scan.Caller, req scan.Request) ([]byte, error) {
 	attempt, err := d.opts.Scans.Start(ctx, req, key, caller)
 	if err != nil {
-		log.ErrorContext(ctx, "scheduled scan not started", "code", scan.ErrorCode(err),
-			"attempt", attempt.ID(), "err", err)
-		if fields := fieldProblems(err); fields != "" {
-			return nil, fmt.Errorf("timer %s: %w: %s", name, err, fields)
+		msg := "scheduled scan not started"
+		if mayHaveStarted(attempt) {
+			// TCSS's answer was lost or not recorded, or an earlier delivery is still waiting for
+			// it: an operator who read "not started" would start the run again by hand.
+			msg = "scheduled scan may have started: its outcome is not known"
 		}
-		return nil, fmt.Errorf("timer %s: %w", name, err)
+		log.ErrorContext(ctx, msg, "code", scan.ErrorCode(err), "attempt", attempt.ID(), "err", err)
+		if fields := fieldProblems(err); fields != "" {
+			return nil, fmt.Errorf("%s %s: %w: %s", caller.Trigger, name, err, fields)
+		}
+		return nil, fmt.Errorf("%s %s: %w", caller.Trigger, name, err)
 	}
 	result := TimerResult{Schedule: name, Attempt: attempt.ID(), Outcome: attempt.State(), Replayed: attempt.Replayed}
 	if out := attempt.Outcome; out != nil {
@@ -204,6 +209,20 @@ func (d *Dispatcher) startScheduled(ctx context.Context, log *slog.Logger, name,
 	return marshalReply(result)
 }
 
+// mayHaveStarted reports whether a failed start's attempt may have started a scan: TCSS was
+// called and its answer was lost (unknown) or could not be recorded (still pending), or the run
+// was answered from an attempt still waiting for TCSS.
+func mayHaveStarted(a scan.Attempt) bool {
+	if a.ID() == 0 {
+		return false
+	}
+	switch a.State() {
+	case audit.OutcomePending, audit.OutcomeUnknown, audit.OutcomeSucceeded:
+		return true
+	}
+	return false
+}
+
 // rejectUndecodable records a timer argument that is not a scan request as a rejected attempt
 // under the timer's actor and key, logs it loudly, and returns the invocation's error.
 func (d *Dispatcher) rejectUndecodable(ctx context.Context, log *slog.Logger, name, key string, caller scan.Caller, decodeErr error) error {
@@ -211,6 +230,12 @@ func (d *Dispatcher) rejectUndecodable(ctx context.Context, log *slog.Logger, na
 	fields := fieldProblems(decodeErr)
 	if fields == "" {
 		fields = decodeErr.Error()
+	}
+	if caller.Trigger == audit.TriggerInvoke {
+		// A direct invocation has no trigger to fix: its sender wrote the payload.
+		log.ErrorContext(ctx, "invocation payload is not a scan request: fix the payload",
+			"problems", fields, "attempt", attempt.ID(), "err", decodeErr)
+		return fmt.Errorf("invoke %s: the payload is not a scan request: %s", name, fields)
 	}
 	log.ErrorContext(ctx, "timer argument is not a scan request: fix the trigger's argument",
 		"problems", fields, "attempt", attempt.ID(), "err", decodeErr)

@@ -469,3 +469,80 @@ func TestAMalformedTimerEventIsRecordedAsRefused(t *testing.T) {
 		})
 	}
 }
+
+// What a failed run says, in the invocation's error and the function's log, follows what may have
+// happened: an operator reading "not started" after TCSS's answer was lost would start the run
+// by hand, and a second scan with it; and a direct invocation is not called a timer.
+func TestAFailedRunSaysWhetherAScanMayHaveStarted(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		payload   string
+		fault     tcsstest.Fault
+		wantErr   string // the invocation error's start
+		wantLog   string // the log line's message
+		wantState audit.Outcome
+	}{
+		{"a timer whose answer was lost", string(fixture(t, "scf-timer.json")), tcsstest.Fault{Drop: true},
+			"timer nightly: ", "scheduled scan may have started: its outcome is not known", audit.OutcomeUnknown},
+		{"a timer TCSS refused", string(fixture(t, "scf-timer.json")), tcsstest.Fault{Code: "FailedOperation", Message: "license expired"},
+			"timer nightly: ", "scheduled scan not started", audit.OutcomeFailed},
+		{"a direct invocation whose answer was lost", `{"Schedule":"adhoc","RegistryImageScanType":"NOT_SCAN"}`, tcsstest.Fault{Drop: true},
+			"invoke adhoc: ", "scheduled scan may have started: its outcome is not known", audit.OutcomeUnknown},
+		{"a direct invocation TCSS refused", `{"Schedule":"adhoc","RegistryImageScanType":"NOT_SCAN"}`, tcsstest.Fault{Code: "FailedOperation", Message: "license expired"},
+			"invoke adhoc: ", "scheduled scan not started", audit.OutcomeFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.Emulator.InjectFault("CreateVulScanTask", tc.fault)
+			var logs strings.Builder
+			d := New(Options{Scans: w.Service, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+			_, err := d.Handle(context.Background(), Invocation{RequestID: "r1"}, []byte(tc.payload))
+			if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
+				t.Errorf("error %v; want one starting %q", err, tc.wantErr)
+			}
+			var line struct{ Msg string }
+			for l := range strings.Lines(logs.String()) {
+				if strings.Contains(l, `"level":"ERROR"`) {
+					if err := json.Unmarshal([]byte(l), &line); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if line.Msg != tc.wantLog {
+				t.Errorf("logged %q; want %q\n%s", line.Msg, tc.wantLog, logs.String())
+			}
+			if recs := w.Records(t); len(recs) != 2 || recs[1].Outcome != tc.wantState {
+				t.Errorf("records %+v; want pending then %s", recs, tc.wantState)
+			}
+		})
+	}
+}
+
+// A payload that is no scan request is named for what it is: a timer's argument, fixed in the
+// trigger, or a direct invocation's payload, fixed by its sender.
+func TestAnUndecodablePayloadIsNamedForItsTrigger(t *testing.T) {
+	for _, tc := range []struct {
+		name, payload, wantErr, wantLog string
+	}{
+		{"a timer", `{"Type":"Timer","TriggerName":"nightly","Time":"2019-02-21T11:49:00Z","Message":"{\"Bogus\":1}"}`,
+			"timer nightly: the argument is not a scan request: ", "timer argument is not a scan request: fix the trigger's argument"},
+		{"a direct invocation", `{"Schedule":"adhoc","RegistryImageScanType":"NOT_SCAN","Bogus":1}`,
+			"invoke adhoc: the payload is not a scan request: ", "invocation payload is not a scan request: fix the payload"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			var logs strings.Builder
+			d := New(Options{Scans: w.Service, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+			_, err := d.Handle(context.Background(), Invocation{RequestID: "r1"}, []byte(tc.payload))
+			if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
+				t.Errorf("error %v; want one starting %q", err, tc.wantErr)
+			}
+			if !strings.Contains(logs.String(), `"msg":"`+tc.wantLog+`"`) {
+				t.Errorf("log lacks %q:\n%s", tc.wantLog, logs.String())
+			}
+			if recs := w.Records(t); len(recs) != 1 || recs[0].Outcome != audit.OutcomeRejected {
+				t.Errorf("records %+v; want one rejection", recs)
+			}
+		})
+	}
+}

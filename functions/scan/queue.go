@@ -39,8 +39,11 @@ type Queue struct {
 	// function's cold start, and a function whose first event is the form (GET /) or a timer
 	// never queues one.
 	started sync.Once
-	// stopping: the server is shutting down (Stop); nothing more is started.
+	// stopping: the server is shutting down (Stop); nothing more is started. stop is closed
+	// then, for the requests still waiting.
 	stopping atomic.Bool
+	stop     chan struct{}
+	stopOnce sync.Once
 }
 
 // QueueConfig configures a Queue. Zero values take the defaults.
@@ -88,7 +91,7 @@ func NewQueue(next Starter, cfg QueueConfig) *Queue {
 		cfg.Refuse = next.Reject
 	}
 	q := &Queue{next: next, refuse: cfg.Refuse, jobs: make(chan *queued, cfg.Capacity),
-		workers: cfg.Workers, pace: cfg.PerSecond}
+		workers: cfg.Workers, pace: cfg.PerSecond, stop: make(chan struct{})}
 	return q
 }
 
@@ -145,13 +148,22 @@ func (q *Queue) Start(ctx context.Context, req Request, key string, c Caller) (A
 	select {
 	case r := <-j.done:
 		return r.attempt, r.err
+	case <-q.stop:
+		// Refused now, not when the shutdown's grace runs out and the server cancels it.
+		if j.state.CompareAndSwap(waiting, abandoned) {
+			return q.refuse(context.WithoutCancel(ctx), key, c, stopped(req))
+		}
 	case <-ctx.Done():
 		if j.state.CompareAndSwap(waiting, abandoned) {
-			return q.refuse(context.WithoutCancel(ctx), key, c, expired(ctx, req))
+			cause := expired(ctx, req)
+			if q.stopping.Load() {
+				cause = stopped(req) // the server cancelled it: it is stopping, not too busy
+			}
+			return q.refuse(context.WithoutCancel(ctx), key, c, cause)
 		}
-		r := <-j.done // a worker has it: Start ends soon, ctx being done
-		return r.attempt, r.err
 	}
+	r := <-j.done // a worker has it: Start ends soon
+	return r.attempt, r.err
 }
 
 // Waiting is how many requests wait in the queue now (not counting those the workers hold).
@@ -183,11 +195,14 @@ func (q *Queue) work() {
 	}
 }
 
-// Stop makes the queue start nothing more: a request still waiting, and any that comes after,
-// is refused (EBUSY: nothing was started), while those the workers hold go on. A server calls
-// it when a signal begins its shutdown, so that no TCSS call begins that the shutdown's grace
-// might cut off (its answer lost, a scan started but recorded unknown).
-func (q *Queue) Stop() { q.stopping.Store(true) }
+// Stop makes the queue start nothing more: a request still waiting is refused at once, and any
+// that comes after (EBUSY: nothing was started), while those the workers hold go on. A server
+// calls it when a signal begins its shutdown, so that no TCSS call begins that the shutdown's
+// grace might cut off (its answer lost, a scan started but recorded unknown).
+func (q *Queue) Stop() {
+	q.stopping.Store(true)
+	q.stopOnce.Do(func() { close(q.stop) })
+}
 
 // stoppedRetry is the Retry-After of a refusal by a stopping server: the platform or the
 // operator brings an instance back within moments.

@@ -44,11 +44,26 @@ const maxLogLine = 1 << 20
 
 // ReadStranded returns the outcome records WriteStranded wrote into a log, in order. A line may
 // carry a prefix the platform adds (time, request ID); lines without the marker are skipped.
+// It fails at the first marked line that does not decode.
 func ReadStranded(r io.Reader) ([]audit.Record, error) {
+	var out []audit.Record
+	err := scanStranded(r, func(rec audit.Record, bad error) error {
+		if bad != nil {
+			return bad
+		}
+		out = append(out, rec)
+		return nil
+	})
+	return out, err
+}
+
+// scanStranded calls each with every stranded outcome in a log, in order, or with why a marked
+// line does not decode (another writer's output interleaved with it, a line the platform cut);
+// an error from each ends the scan.
+func scanStranded(r io.Reader, each func(rec audit.Record, bad error) error) error {
 	marker := []byte(`"` + strandedField + `":`)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxLogLine)
-	var out []audit.Record
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Bytes()
 		i := bytes.Index(line, marker)
@@ -56,12 +71,15 @@ func ReadStranded(r io.Reader) ([]audit.Record, error) {
 			continue
 		}
 		var rec audit.Record
+		var bad error
 		if err := json.NewDecoder(bytes.NewReader(line[i+len(marker):])).Decode(&rec); err != nil {
-			return out, fmt.Errorf("line %d: a stranded outcome that does not decode: %w", n, err)
+			bad = fmt.Errorf("line %d: a stranded outcome that does not decode: %w", n, err)
 		}
-		out = append(out, rec)
+		if err := each(rec, bad); err != nil {
+			return err
+		}
 	}
-	return out, sc.Err()
+	return sc.Err()
 }
 
 // StalePendingFinder is the store query reconciliation needs (*sqlstore.Store has it).
@@ -76,6 +94,9 @@ type ReconcileReport struct {
 	Closed   []int64  // attempts closed as unknown (stale pending)
 	Restored []int64  // attempts whose stranded outcome was put back
 	Skipped  []string // stranded outcomes not restored, and why
+	// Unreadable are the log's stranded-outcome lines that do not decode: outcomes that may be
+	// missing from the audit log, for someone to restore by hand from the line.
+	Unreadable []string
 	// Disagreements are stranded outcomes that contradict the outcome already recorded for
 	// their attempt, naming the fields that differ: the platform's log and the audit log tell
 	// different stories, which someone must look into.
@@ -167,10 +188,19 @@ func (s *Service) closeStale(ctx context.Context, p audit.Record, olderThan time
 // ReconcileFromLog appends the stranded outcomes found in a platform log (see WriteStranded),
 // each checked against the pending record it closes: that record must exist, be pending, and
 // hold the same key and request. An attempt that already has its outcome is left alone, unless
-// that outcome is reconciliation's "no outcome recorded", which the real one then corrects.
+// that outcome is reconciliation's "no outcome recorded", which the real one then corrects. A
+// line that does not decode is reported (Unreadable) and does not keep the others out.
 func (s *Service) ReconcileFromLog(ctx context.Context, r io.Reader) (ReconcileReport, error) {
 	var rep ReconcileReport
-	recs, err := ReadStranded(r)
+	var recs []audit.Record
+	err := scanStranded(r, func(rec audit.Record, bad error) error {
+		if bad != nil {
+			rep.Unreadable = append(rep.Unreadable, bad.Error())
+			return nil
+		}
+		recs = append(recs, rec)
+		return nil
+	})
 	if err != nil {
 		return rep, fmt.Errorf("reconcile: %w", err)
 	}

@@ -54,7 +54,8 @@ type Service struct {
 // Options tune how the service bounds a TCSS call and keeps its outcome. The zero value of a
 // field means its default.
 type Options struct {
-	// CallTimeout bounds one CreateVulScanTask call (default DefaultCallTimeout). The call also
+	// CallTimeout bounds one CreateVulScanTask call (default DefaultCallTimeout), counted from
+	// the attempt's start, its pending record's append included (see callContext). The call also
 	// ends AnswerMargin before the caller's own deadline, so that the outcome is recorded and the
 	// caller answered (504 naming the attempt) before the request or invocation runs out.
 	CallTimeout time.Duration
@@ -169,6 +170,7 @@ func (a Attempt) Closing() audit.Record {
 //   - EUNKNOWN: TCSS's answer was lost; a scan may exist. Audited as unknown.
 func (s *Service) Start(ctx context.Context, req Request, key string, c Caller) (Attempt, error) {
 	const op = "scan.Start"
+	began := time.Now() // the attempt's record is stamped now: its call is timed from here
 	norm := req.Normalize()
 	params, err := paramsOf(norm)
 	if err != nil {
@@ -190,41 +192,91 @@ func (s *Service) Start(ctx context.Context, req Request, key string, c Caller) 
 	}
 	if err != nil {
 		s.logger.ErrorContext(ctx, "audit log unavailable; TCSS not called", "op", op, "err", err)
-		if errors.Is(err, audit.ErrNotDurable) && pending.ID != 0 {
-			s.closeNotSent(ctx, pending, err)
+		switch {
+		case errors.Is(err, audit.ErrNotDurable) && pending.ID != 0:
+			s.closeNotSent(ctx, pending, "the pending record could not be made durable", err)
+		case key != "":
+			if p, ok := s.committedAnyway(ctx, pendingRec); ok {
+				s.closeNotSent(ctx, p, "the store reported the pending record's append as failed, though it kept the record", err)
+			}
 		}
 		return Attempt{}, &Error{Code: EUNAVAILABLE, Op: op,
 			Message: "The audit log is unavailable, so no scan was started. Try again later.", Err: err}
 	}
 	attempt := Attempt{Record: pending, Request: norm}
 
-	callCtx, cancel := s.callContext(ctx)
+	callCtx, cancel := s.callContext(ctx, began)
 	ids, callErr := s.scanner.CreateVulScanTask(callCtx, norm)
 	cancel()
 	outcomeRec := closeRecord(pending, s.now().UTC(), ids, callErr)
 	stored, err := s.appendOutcome(ctx, outcomeRec)
 	if err != nil {
-		return attempt, &Error{Code: EUNAVAILABLE, Op: op, Err: err, Message: fmt.Sprintf(
-			"TCSS answered (%s) but the audit log could not record it; attempt %d stays pending until "+
-				"`vulscan audit reconcile --from-log` puts the outcome back from the function's log. %s",
-			outcomeRec.Outcome, pending.ID, describeOutcome(outcomeRec))}
+		return attempt, &Error{Code: EUNAVAILABLE, Op: op, Err: err, Message: unrecordedOutcome(outcomeRec, pending.ID)}
 	}
 	attempt.Outcome = &stored
+	if stored.ErrorCode == CodeNotSent && lifetimeEnded(ctx) {
+		// Not TCSS's refusal: this process is stopping (a server's grace ran out, a signal to the
+		// CLI) and ended the call before it was sent. The key is free; another instance, or this
+		// one restarted, takes the retry.
+		return attempt, &Error{Code: EBUSY, Op: op, Err: &BusyError{Wait: stoppingRetry}, Message: fmt.Sprintf(
+			"The request was not sent to TCSS because vulscan is stopping, so no scan was started; try again in %d s.",
+			RetrySeconds(stoppingRetry)) + keyFreed(stored)}
+	}
 	return attempt, outcomeError(op, stored, callErr)
 }
 
-// closeNotSent records a failed outcome (CodeNotSent) for a pending record that was committed but
-// could not be made durable, so TCSS was not called: otherwise it stays pending until
+// stoppingRetry is the Retry-After of a start cut short by a stopping process: as the queue's.
+const stoppingRetry = stoppedRetry
+
+// lifetimeEnded reports whether the call lifetime ctx carries (WithCallLifetime) has ended: the
+// process is stopping.
+func lifetimeEnded(ctx context.Context) bool {
+	life, ok := ctx.Value(callLifetimeKey{}).(context.Context)
+	return ok && life.Err() != nil
+}
+
+// unrecordedOutcome tells the caller what TCSS did when the audit log would not take the
+// outcome. An unknown outcome is no answer of TCSS's: it says so, and leaves the transport's own
+// error to the record and the log.
+func unrecordedOutcome(rec audit.Record, attempt int64) string {
+	const rest = "attempt %d stays pending until `vulscan audit reconcile --from-log` puts the outcome back from this process's log."
+	if rec.Outcome == audit.OutcomeUnknown {
+		return fmt.Sprintf("TCSS's answer was lost, so a scan may or may not have started, and the audit log could not record even that; "+
+			rest+keyBound(rec), attempt)
+	}
+	return fmt.Sprintf("TCSS answered (%s) but the audit log could not record it; "+rest+" %s", rec.Outcome, attempt, describeOutcome(rec))
+}
+
+// closeNotSent records a failed outcome (CodeNotSent) for a pending record that was committed
+// although its append failed (why says how), so TCSS was not called: otherwise it stays pending until
 // reconciliation closes it as unknown, which keeps its idempotency key bound, and a caller with a
 // fixed key (a nightly job's) could never start the scan that was never started. Outcomes need no
 // sync, so the store takes it after the failure; if it does not, reconciliation still closes
 // the attempt.
-func (s *Service) closeNotSent(ctx context.Context, pending audit.Record, cause error) {
-	rec := closeRecord(pending, s.now().UTC(), TaskIDs{},
-		fmt.Errorf("the pending record could not be made durable, so TCSS was not called: %w", cause))
+func (s *Service) closeNotSent(ctx context.Context, pending audit.Record, why string, cause error) {
+	rec := closeRecord(pending, s.now().UTC(), TaskIDs{}, fmt.Errorf("%s, so TCSS was not called: %w", why, cause))
 	if _, err := s.appendOutcome(ctx, rec); err != nil {
 		s.logger.ErrorContext(ctx, "audit: attempt left pending after its record could not be made durable", "attempt", pending.ID, "err", err)
 	}
+}
+
+// committedAnyway finds the pending record rec when its append failed although the store kept
+// it (the connection lost, or the request cancelled, during the COMMIT that went through): its
+// key's newest pending record, stamped with rec's time to the nanosecond and holding rec's
+// request, with no outcome. TCSS was not called for it, and left pending it would be closed as
+// unknown and keep the key bound for good, refusing every retry of a scan that never started.
+// A store that cannot answer the lookup leaves it to reconciliation.
+func (s *Service) committedAnyway(ctx context.Context, rec audit.Record) (audit.Record, bool) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.OutcomeBudget)
+	defer cancel()
+	p, err := s.log.PendingByKey(ctx, rec.Actor, rec.IdempotencyKey)
+	if err != nil || !p.Time.Equal(rec.Time) || !bytes.Equal(p.Params, rec.Params) {
+		return audit.Record{}, false
+	}
+	if _, err := s.log.OutcomeOf(ctx, p.ID); !errors.Is(err, ErrNotFound) {
+		return audit.Record{}, false
+	}
+	return p, true
 }
 
 type callLifetimeKey struct{}
@@ -242,9 +294,15 @@ func WithCallLifetime(ctx, life context.Context) context.Context {
 // (a client that disconnects, a gateway that gives up) does not end it: the pending record is
 // written, and a call cut short would turn a scan TCSS started into an unknown outcome, its task
 // IDs lost. Only the lifetime WithCallLifetime gave ctx ends it early.
-func (s *Service) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+//
+// CallTimeout counts from began, when the attempt's pending record was stamped, not from the
+// call: a pending append that waited for the store (SQLite's busy timeout is 20 s) would
+// otherwise push the call, and its outcome, past MaxCallDuration of the record's time, when
+// reconciliation (a server's pass, `vulscan audit reconcile`) may close the attempt as unknown
+// while TCSS is still answering it.
+func (s *Service) callContext(ctx context.Context, began time.Time) (context.Context, context.CancelFunc) {
 	// Context deadlines are wall-clock time, whatever the service's (injectable) clock says.
-	deadline := time.Now().Add(s.opts.CallTimeout)
+	deadline := began.Add(s.opts.CallTimeout)
 	if d, ok := ctx.Deadline(); ok {
 		// A short budget keeps a quarter of it for the answer rather than the whole margin.
 		margin := min(s.opts.AnswerMargin, time.Until(d)/4)
@@ -265,14 +323,25 @@ func (s *Service) callContext(ctx context.Context) (context.Context, context.Can
 // may have started, so its outcome must not be lost to a moment's lock or restart. The caller
 // may have gone away meanwhile; the record is written regardless. When every try fails, the
 // whole record goes to Stranded as one JSON line, for `vulscan audit reconcile --from-log`.
+// Every try ends with the budget too: a store waiting on a lock (SQLite's busy timeout is 20 s)
+// would otherwise hold one try, and the caller's answer, past the budget. The budget also ends
+// at ctx's deadline, when that comes first: a function's invocation is stopped by its platform
+// soon after it, and the outcome must be in the stranded line by then, not lost with the
+// process. It never leaves less than minOutcomeTry: a healthy store appends in milliseconds, and
+// a call that ran up to the deadline still deserves that try.
 func (s *Service) appendOutcome(ctx context.Context, rec audit.Record) (audit.Record, error) {
-	ctx = context.WithoutCancel(ctx)
-	started := time.Now()
+	now := time.Now()
+	deadline := now.Add(s.opts.OutcomeBudget)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = later(d, now.Add(min(minOutcomeTry, s.opts.OutcomeBudget)))
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancel()
 	var err error
 	for try := range s.opts.OutcomeTries {
 		if try > 0 {
 			wait := s.opts.OutcomeBackoff(try - 1)
-			if time.Since(started)+wait > s.opts.OutcomeBudget {
+			if time.Now().Add(wait).After(deadline) {
 				break
 			}
 			time.Sleep(wait)
@@ -290,6 +359,17 @@ func (s *Service) appendOutcome(ctx context.Context, rec audit.Record) (audit.Re
 		s.logger.ErrorContext(ctx, "stranded outcome not written", "pending_id", rec.PendingID, "err", werr)
 	}
 	return audit.Record{}, err
+}
+
+// minOutcomeTry is the least time the outcome's append is given, however close the caller's
+// deadline.
+const minOutcomeTry = 250 * time.Millisecond
+
+func later(t, u time.Time) time.Time {
+	if u.After(t) {
+		return u
+	}
+	return t
 }
 
 // refusedBefore returns the attempt a retry follows: actor's newest attempt with this key, when

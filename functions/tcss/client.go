@@ -208,11 +208,18 @@ func (c *Client) CreateVulScanTask(ctx context.Context, r scan.Request) (scan.Ta
 	if resp.Response == nil {
 		return scan.TaskIDs{}, fmt.Errorf("tcss %s: %w: the answer has no Response object", ActionCreateVulScanTask, scan.ErrOutcomeUnknown)
 	}
-	return scan.TaskIDs{
+	ids := scan.TaskIDs{
 		LocalTaskID:    deref(resp.Response.LocalTaskID),
 		RegistryTaskID: deref(resp.Response.RegistryTaskID),
 		RequestID:      deref(resp.Response.RequestId),
-	}, nil
+	}
+	if ids.LocalTaskID < 0 || ids.RegistryTaskID < 0 {
+		// Not an answer TCSS gives: whatever sent it (a proxy, a broken endpoint) cannot say which
+		// task, if any, was started, and recording it as succeeded would show a task that is none.
+		return scan.TaskIDs{}, fmt.Errorf("tcss %s: %w: the answer names LocalTaskID %d and RegistryTaskID %d, which are no task IDs (RequestId %q)",
+			ActionCreateVulScanTask, scan.ErrOutcomeUnknown, ids.LocalTaskID, ids.RegistryTaskID, scan.Clean(ids.RequestID, 128))
+	}
+	return ids, nil
 }
 
 // DescribeVulScanInfo reports where a scan task stands; zero IDs mean the latest task. Being

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -48,6 +49,11 @@ type app struct {
 	// reconciledTo is the bound (Unix ns) below which the last reconciliation pass closed every
 	// attempt left pending; 0 before the first pass.
 	reconciledTo atomic.Int64
+	// dueReconcile is the pass reconcileWhenDue set for the attempts the start's pass left
+	// open; dueMu keeps it from running once Close has begun, and Close waits for one running.
+	dueMu        sync.Mutex
+	dueReconcile *time.Timer
+	closing      bool
 }
 
 // localEmulator is a TCSS emulator this process serves on a loopback port, and the key it accepts.
@@ -118,6 +124,7 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 		c.CheckpointInBackground() // a server's appends leave SQLite's WAL checkpoints to it
 	}
 	a.reconcileAtStart(ctx)
+	a.reconcileWhenDue(ctx)
 	if err := a.openServing(e); err != nil {
 		return nil, errors.Join(err, a.Close())
 	}
@@ -276,6 +283,40 @@ func (a *app) reconcileAtStart(ctx context.Context) {
 	}
 }
 
+// reconcileWhenDue runs one more pass once the attempts the start's pass left open (pending for
+// less than MaxCallDuration: an earlier process killed moments before this one started) can be
+// closed. Without it such an attempt stayed pending, its page and GET /api/scans/{id} waiting
+// for TCSS for ever, until a retry with its key, a view of the audit page or `vulscan audit
+// reconcile` closed it. A failure is logged, as the start's pass does.
+func (a *app) reconcileWhenDue(ctx context.Context) {
+	if a.stale == nil {
+		return
+	}
+	open, err := a.service.LeftOpen(ctx, a.stale, scan.MaxCallDuration, time.Now().Add(-reconcileWindow))
+	if err != nil {
+		a.logger.Error("listing the attempts left pending failed; run vulscan audit reconcile", "err", err)
+		return
+	}
+	if len(open.IDs) == 0 {
+		return
+	}
+	a.dueMu.Lock()
+	defer a.dueMu.Unlock()
+	if a.closing {
+		return
+	}
+	// Not cut short by a signal: a server stopping in its grace may still finish the pass, and
+	// Close stops it from starting once the store is about to close.
+	pass := context.WithoutCancel(ctx)
+	a.dueReconcile = time.AfterFunc(time.Until(open.Closable), func() {
+		a.dueMu.Lock()
+		defer a.dueMu.Unlock()
+		if !a.closing {
+			a.reconcileAtStart(pass)
+		}
+	})
+}
+
 func later(t, u time.Time) time.Time {
 	if u.After(t) {
 		return u
@@ -353,6 +394,12 @@ func (a *app) describeAudit() string {
 
 // Close releases the store and stops the in-process emulator.
 func (a *app) Close() error {
+	a.dueMu.Lock() // waits for a due reconciliation pass that is running
+	a.closing = true
+	if a.dueReconcile != nil {
+		a.dueReconcile.Stop()
+	}
+	a.dueMu.Unlock()
 	if a.stopCheckpoints != nil {
 		a.stopCheckpoints()
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -753,6 +754,38 @@ func TestAuditSubcommandHelpAndBadFlags(t *testing.T) {
 			}
 			if stderr.String() != tt.wantStderr {
 				t.Errorf("stderr %q, want %q", stderr, tt.wantStderr)
+			}
+		})
+	}
+}
+
+// `vulscan audit verify` on a log it cannot open says why; it asks "is there an audit log here?"
+// only of a database it reached that holds none, not of a PostgreSQL server that is down, where
+// the question sent the operator on call looking for a wrong DSN instead of the outage.
+func TestAuditVerifyOnALogItCannotOpen(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := ln.Addr().String()
+	ln.Close() // nothing listens there now: a server that is down
+	empty := filepath.Join(t.TempDir(), "empty.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, dsn, want string
+		hint            bool
+	}{
+		{"PostgreSQL down", "postgres://vulscan:pw@" + down + "/vulscan?sslmode=disable&connect_timeout=5", "refused", false},
+		{"a database with no log", "sqlite:" + empty, "no such table", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut strings.Builder
+			code := run(context.Background(), []string{"audit", "verify", "--dsn", tc.dsn}, env2(nil, &out, &errOut))
+			msg := errOut.String()
+			if code != exitFailed || !strings.Contains(msg, tc.want) || strings.Contains(msg, "is there an audit log here?") != tc.hint {
+				t.Errorf("exit %d: %q; want exit %d naming %q, asking whether there is a log: %v", code, msg, exitFailed, tc.want, tc.hint)
 			}
 		})
 	}

@@ -175,6 +175,61 @@ func TestReconcileFromLogCommand(t *testing.T) {
 
 func writeFile(path, text string) error { return os.WriteFile(path, []byte(text), 0o600) }
 
+// A stranded-outcome line that does not decode (another writer's output landed inside it: writes
+// of more than 4 KiB to a pipe interleave) keeps no other outcome of the log from being restored:
+// it is reported, and the command fails so that someone restores it by hand.
+func TestReconcileFromLogRestoresAroundAnUnreadableLine(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "audit.db")
+	store, err := openAuditStore(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcomes []audit.Record
+	for _, key := range []string{"a", "b"} {
+		pending, err := store.Append(ctx, audit.Record{Trigger: audit.TriggerCLI, Actor: "ops", Action: audit.ActionCreateVulScanTask,
+			Params: []byte(`{"LocalImageScanType":"ALL"}`), IdempotencyKey: key, Outcome: audit.OutcomePending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := pending
+		out.ID, out.Hash, out.PrevHash = 0, "", ""
+		out.PendingID, out.Outcome, out.LocalTaskID = pending.ID, audit.OutcomeSucceeded, 36000+pending.ID
+		outcomes = append(outcomes, out)
+	}
+	store.Close()
+	var first, second strings.Builder
+	if err := scan.WriteStranded(&first, outcomes[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := scan.WriteStranded(&second, outcomes[1]); err != nil {
+		t.Fatal(err)
+	}
+	cut := first.Len() / 2
+	interleaved := first.String()[:cut] + `{"level":"INFO","msg":"request failed"}` + "\n" + first.String()[cut:]
+	logFile := filepath.Join(dir, "function.log")
+	if err := writeFile(logFile, interleaved+second.String()); err != nil {
+		t.Fatal(err)
+	}
+
+	var out, errOut strings.Builder
+	code := run(ctx, []string{"audit", "reconcile", "--from-log", logFile, "--dsn", dsn}, env2(nil, &out, &errOut))
+	if code != exitFailed {
+		t.Errorf("exit %d, want %d for a line it could not read", code, exitFailed)
+	}
+	for _, want := range []string{"restored: the outcome of attempt 2", "unreadable: line 1: a stranded outcome that does not decode"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s\n%s", want, out.String(), errOut.String())
+		}
+	}
+	out.Reset()
+	if code := run(ctx, []string{"audit", "export", "--dsn", dsn, "--task-id", "36002"}, env2(nil, &out, &errOut)); code != exitOK ||
+		!strings.Contains(out.String(), `"succeeded"`) {
+		t.Errorf("the readable outcome is not in the log: %s %s", out.String(), errOut.String())
+	}
+}
+
 // The audit page's background pass closes attempts left pending while the server runs on.
 func TestTheAuditPagesBackgroundPassReconciles(t *testing.T) {
 	ctx := context.Background()
@@ -241,4 +296,46 @@ func hangingTCSS(t *testing.T) (emu *tcsstest.Emulator, env []string, dsn string
 	env = []string{"HOME=" + dir, "VULSCAN_TCSS_ENDPOINT=" + srv.URL, "VULSCAN_AUDIT_DSN=" + dsn,
 		"TENCENTCLOUD_SECRET_ID=" + key.SecretID, "TENCENTCLOUD_SECRET_KEY=" + key.SecretKey}
 	return emu, env, dsn
+}
+
+// A server restarted moments after a kill closes the attempt the killed process left pending
+// once it is old enough (scan.MaxCallDuration), without anyone retrying its key, viewing the
+// audit page or running reconcile: its start-up pass must leave it, as its call might still be
+// live, and the attempt's page and GET /api/scans/{id} used to wait for TCSS for ever.
+func TestARestartedServerClosesAnAttemptLeftTooYoungAtStart(t *testing.T) {
+	_, env, dsn := hangingTCSS(t)
+	vulscanBinary(t) // built before the clock below starts
+	ctx := context.Background()
+	store, err := openAuditStore(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Left by a process killed mid-call 45 s before this one starts: too young for the start's pass.
+	if _, err := store.Append(ctx, audit.Record{Time: time.Now().Add(-scan.MaxCallDuration + 5*time.Second), Trigger: audit.TriggerAPI,
+		Actor: "local:ops", Action: audit.ActionCreateVulScanTask, Params: []byte(`{"LocalImageScanType":"ALL"}`),
+		IdempotencyKey: "killed", Outcome: audit.OutcomePending}); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+
+	startServer(t, env)
+	store, err = openAuditStore(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	giveUp := time.Now().Add(30 * time.Second)
+	for {
+		out, err := store.OutcomeOf(ctx, 1)
+		if err == nil {
+			if out.Outcome != audit.OutcomeUnknown || out.ErrorCode != scan.CodeNoOutcomeRecorded {
+				t.Errorf("attempt 1 closed as %s (%s), want unknown, no outcome recorded", out.Outcome, out.ErrorCode)
+			}
+			return
+		}
+		if time.Now().After(giveUp) {
+			t.Fatalf("attempt 1 is still pending 30 s after the server started (%v)", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -107,9 +107,19 @@ func runAuditReconcile(ctx context.Context, args []string, e env) int {
 	for _, d := range rep.Disagreements {
 		fmt.Fprintf(e.stdout, "disagrees: %s\n", d)
 	}
+	for _, u := range rep.Unreadable {
+		fmt.Fprintf(e.stdout, "unreadable: %s\n", u)
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "vulscan audit reconcile: %v\n", err)
 		return exitFailed
+	}
+	failed := false
+	if n := len(rep.Unreadable); n > 0 {
+		fmt.Fprintf(e.stderr, "vulscan audit reconcile: %d stranded-outcome line(s) of the log do not decode (the others were "+
+			"restored or skipped as listed): their outcomes may be missing from the audit log; read them in the log, and "+
+			"after fixing a line (another writer's output interleaved with it, say) run this command again on it\n", n)
+		failed = true
 	}
 	if n := len(rep.Disagreements); n > 0 {
 		noun := "outcome disagrees"
@@ -119,6 +129,9 @@ func runAuditReconcile(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "vulscan audit reconcile: %d stranded %s with the outcome recorded for its attempt: "+
 			"the platform's log and the audit log tell different stories; neither was changed: find out which is right "+
 			"(vulscan audit verify, the TCSS task)\n", n, noun)
+		failed = true
+	}
+	if failed {
 		return exitFailed
 	}
 	if len(open.IDs) > 0 {

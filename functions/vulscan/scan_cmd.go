@@ -98,6 +98,11 @@ func runScan(ctx context.Context, args []string, e env, open openScanFunc) int {
 			fmt.Fprintf(e.stderr, "vulscan scan: closing: %v\n", err)
 		}
 	}()
+	// The command's context ends at SIGINT or SIGTERM (processContext): that ends a TCSS call
+	// under way too, recorded as unknown, rather than leave the operator's Ctrl-C unheeded until
+	// the call's own timeout. (The service does not let a caller's cancellation end its call: for
+	// a server that is a client going away, not the process being told to stop.)
+	ctx = scan.WithCallLifetime(ctx, ctx)
 	attempt, err := svc.Start(ctx, inv.req, inv.key, scan.Caller{Trigger: audit.TriggerCLI, Actor: inv.actor, Access: "cli"})
 	return report(e, attemptOutput(attempt), withStoreCause(attempt, err))
 }

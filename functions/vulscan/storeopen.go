@@ -311,5 +311,6 @@ func (a *app) openInBackground(ctx context.Context, e env) {
 			return
 		}
 		a.reconcileAtStart(ctx)
+		a.reconcileWhenDue(ctx)
 	}()
 }

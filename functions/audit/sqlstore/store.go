@@ -182,6 +182,8 @@ func openExisting(ctx context.Context, db *sql.DB, d dialect, what string) (*Sto
 		}
 	}
 	switch {
+	case err != nil && db.PingContext(ctx) != nil:
+		return fail(err) // the database cannot be reached (down, refusing): the cause says so
 	case err != nil:
 		return fail(fmt.Errorf("%w (is there an audit log here?)", err))
 	case v > latest:
