@@ -315,6 +315,12 @@ func (s *Service) callContext(ctx context.Context, began time.Time) (context.Con
 	if !ok {
 		return callCtx, cancel
 	}
+	if life.Err() != nil {
+		// Already over: cancel now, not in AfterFunc's goroutine, which may run only after the
+		// call has been sent (and turn a stop before sending into an unknown outcome).
+		cancel()
+		return callCtx, cancel
+	}
 	stop := context.AfterFunc(life, cancel)
 	return callCtx, func() { stop(); cancel() }
 }
