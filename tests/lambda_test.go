@@ -194,6 +194,31 @@ type lambdaFunction struct {
 	dsn       string
 }
 
+// TestLambdaInitErrorReachesInvoker starts the function with a setting that stops its start-up:
+// Lambda must be told why at its runtime API's init/error, so that the invoker (and Lambda's
+// report) reads the cause, not only "Runtime exited with error: exit status 1".
+func TestLambdaInitErrorReachesInvoker(t *testing.T) {
+	key := tcsstest.RandomKey()
+	emu, srv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}})
+	t.Cleanup(srv.Close)
+	fn := startLambdaWith(t, emu, srv.URL, "TENCENTCLOUD_ROLE_ARN=not-a-role")
+
+	status, body := fn.invoke(t, scheduledEvent("nightly", latestDueTime(t, nightlyCron), `{}`))
+	var got struct {
+		ErrorMessage string `json:"errorMessage"`
+		ErrorType    string `json:"errorType"`
+	}
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("invoke answered %d %q; want Lambda's init error with its cause", status, body)
+	}
+	if got.ErrorType != platform.LambdaInitErrorType || !strings.Contains(got.ErrorMessage, "TENCENTCLOUD_ROLE_ARN") {
+		t.Errorf("invoke answered %d %+v; want errorType %s naming TENCENTCLOUD_ROLE_ARN", status, got, platform.LambdaInitErrorType)
+	}
+	if n := emu.Calls(createAction); n != 0 {
+		t.Errorf("TCSS got %d %s calls from a function that did not start", n, createAction)
+	}
+}
+
 // startLambda starts the runtime emulator on free loopback ports (it binds 0.0.0.0:8080 unless
 // told otherwise) with the bootstrap as the function, configured as serverless.aws.yml does:
 // TCSS endpoint, static key, audit DSN.

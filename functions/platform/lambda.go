@@ -1,7 +1,13 @@
 package platform
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
@@ -40,3 +46,46 @@ func (d *Dispatcher) Lambda() LambdaHandler {
 		return d.Handle(ctx, inv, event)
 	}
 }
+
+// maxInitErrorBytes bounds the message of an init error: Lambda shows it to the invoker and in
+// the function's log, and a start-up error is one line.
+const maxInitErrorBytes = 4 << 10
+
+// ReportLambdaInitError tells Lambda's runtime API (AWS_LAMBDA_RUNTIME_API, host:port) why the
+// function could not start, at POST /2018-06-01/runtime/init/error, before the process exits.
+// Without it Lambda knows only that the runtime exited ("Runtime.ExitError ... exit status 1"),
+// and an invoker never learns the cause. The answer of the runtime API is not waited for long:
+// the process exits either way.
+func ReportLambdaInitError(ctx context.Context, runtimeAPI string, cause error) error {
+	msg := cause.Error()
+	if len(msg) > maxInitErrorBytes {
+		msg = strings.ToValidUTF8(msg[:maxInitErrorBytes], "") + "…"
+	}
+	body, err := json.Marshal(map[string]string{"errorMessage": msg, "errorType": LambdaInitErrorType})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
+		"http://"+runtimeAPI+"/2018-06-01/runtime/init/error", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("platform: report init error: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Lambda-Runtime-Function-Error-Type", LambdaInitErrorType)
+	client := &http.Client{Transport: &http.Transport{}} // no proxy: the runtime API is local
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("platform: report init error: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("platform: report init error: runtime API answered %s", resp.Status)
+	}
+	return nil
+}
+
+// LambdaInitErrorType is the errorType of an init error, in the <category.reason> form Lambda
+// recommends.
+const LambdaInitErrorType = "Vulscan.StartupError"

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/vulscan/vulscan/functions/platform"
 )
 
 func init() { lambdaMode = serveLambda }
@@ -17,6 +19,10 @@ func serveLambda(ctx context.Context, e env) int {
 	a, err := startApp(ctx, e)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "vulscan: %v\n", err)
+		// Lambda reads why an instance did not start from its runtime API, not from the exit.
+		if rerr := platform.ReportLambdaInitError(ctx, e.getenv("AWS_LAMBDA_RUNTIME_API"), err); rerr != nil {
+			fmt.Fprintf(e.stderr, "vulscan: %v\n", rerr)
+		}
 		return 1
 	}
 	defer a.Close()
