@@ -23,6 +23,12 @@ import (
 // synchronous results above 6 MB, and base64 grows a body by a third.
 const MaxResponseBytes = 4 << 20
 
+// MaxReplyBytes bounds the encoded reply, the invocation's result: Lambda refuses synchronous
+// results above 6 MiB, SCF above "6MB" (its status 407), read here as the smaller 6,000,000
+// bytes. A text body within MaxResponseBytes may still exceed it once written as a JSON string,
+// where each quote and backslash takes two bytes; MaxResponseBytes in base64 stays below it.
+const MaxReplyBytes = 6_000_000
+
 // httpRequest is an HTTP event in gateway-neutral form: every adapter's parse fills one, and one
 // function turns it into an *http.Request.
 type httpRequest struct {
@@ -85,7 +91,14 @@ func (d *Dispatcher) handleHTTP(ctx context.Context, kind Kind, inv Invocation, 
 	req.gateway.Kind = kind
 	req.gateway.FunctionRequestID = inv.RequestID
 	req.gateway.HTTPS = httpsOnly[kind]
-	return marshalReply(adapter.encode(req, d.serve(ctx, req)))
+	reply, err := marshalReply(adapter.encode(req, d.serve(ctx, req)))
+	if err != nil || len(reply) <= MaxReplyBytes {
+		return reply, err
+	}
+	// The platform would refuse the result and answer the client with its own bare error.
+	d.logger.ErrorContext(ctx, "reply too large for the platform", "request_id", inv.RequestID, "path", req.path,
+		"reply_bytes", len(reply), "limit", MaxReplyBytes)
+	return marshalReply(adapter.encode(req, d.tooLarge(req.path)))
 }
 
 // serve runs the handler on req and records its answer. A body too large or not decodable still
@@ -118,11 +131,7 @@ func (d *Dispatcher) serve(ctx context.Context, req httpRequest) response {
 	if w.overflow {
 		d.logger.ErrorContext(ctx, "response too large for the gateway", "request_id", req.gateway.FunctionRequestID,
 			"path", r.URL.Path, "limit", MaxResponseBytes)
-		// Mostly a download of a large audit log: say what the limit is and the way around it,
-		// which "Internal error" alone did not.
-		return d.refusal(r.URL.Path, http.StatusInternalServerError, fmt.Sprintf(
-			"The answer is larger than a function can return (%d MiB). Narrow it (the audit download's from and to dates), "+
-				"or read the whole audit log with `vulscan audit export`.", MaxResponseBytes>>20))
+		return d.tooLarge(r.URL.Path)
 	}
 	if aborted {
 		// What the handler wrote is a part of its answer: sent on, it would arrive as whole.
@@ -130,6 +139,15 @@ func (d *Dispatcher) serve(ctx context.Context, req httpRequest) response {
 		return d.refusal(r.URL.Path, http.StatusInternalServerError, "The answer could not be completed. Try again later.")
 	}
 	return w.response()
+}
+
+// tooLarge is the answer to a request whose answer a function cannot return. Mostly a download
+// of a large audit log: it says what the limit is and the way around it, which "Internal error"
+// alone did not.
+func (d *Dispatcher) tooLarge(path string) response {
+	return d.refusal(path, http.StatusInternalServerError, fmt.Sprintf(
+		"The answer is larger than a function can return (%d MiB). Narrow it (the audit download's from and to dates), "+
+			"or read the whole audit log with `vulscan audit export`.", MaxResponseBytes>>20))
 }
 
 // refusal is the answer to a request refused before the handler could serve it, in the

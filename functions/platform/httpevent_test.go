@@ -460,6 +460,55 @@ func TestLargeResponsesBecomeAnError(t *testing.T) {
 	}
 }
 
+// A text body within MaxResponseBytes can still make a reply the platform refuses once it is a
+// JSON string: an audit CSV whose cells are full of quotes (a caller's User-Agent, which every
+// recorded refusal keeps) doubles. The reply is then the too-large answer, not the platform's
+// bare error; a body that fits passes as it is.
+func TestRepliesStayWithinThePlatformsLimit(t *testing.T) {
+	row := `1,"` + strings.Repeat(`""`, 30) + `"` + "\n"
+	quoted := strings.Repeat(row, MaxResponseBytes/len(row))
+	plain := strings.Repeat("x", MaxResponseBytes-1)
+	fixtures := map[Kind]string{
+		KindSCFURL:       "scf-url-get-no-query.json",
+		KindAPIGatewayV1: "apigw-request.json",
+		KindFunctionURL:  "lambda-urls-request.json",
+		KindALB:          "alb-lambda-target-request-multivalue-headers.json",
+	}
+	tests := []struct {
+		name    string
+		body    string
+		tooLong bool
+	}{
+		{name: "quote-heavy CSV", body: quoted, tooLong: true},
+		{name: "plain text near the limit", body: plain},
+	}
+	for kind, name := range fixtures {
+		for _, tt := range tests {
+			t.Run(string(kind)+"/"+tt.name, func(t *testing.T) {
+				d := New(Options{Logger: quietLogger(), Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+					w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+					io.WriteString(w, tt.body)
+				})})
+				out, err := d.Handle(context.Background(), Invocation{}, fixture(t, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(out) > MaxReplyBytes {
+					t.Fatalf("reply of %d bytes; the platform refuses more than %d", len(out), MaxReplyBytes)
+				}
+				r := decodeReply(t, out)
+				if tt.tooLong {
+					if r.StatusCode != http.StatusInternalServerError || !strings.Contains(r.Body, "vulscan audit export") {
+						t.Errorf("reply %d %.200q; want the too-large answer", r.StatusCode, r.Body)
+					}
+				} else if r.StatusCode != http.StatusOK || r.Body != tt.body {
+					t.Errorf("reply %d with %d bytes of body; want the %d bytes as they are", r.StatusCode, len(r.Body), len(tt.body))
+				}
+			})
+		}
+	}
+}
+
 func TestUnknownEventsAreRefusedWithAClearError(t *testing.T) {
 	tests := []struct {
 		name  string
