@@ -276,8 +276,12 @@ func readTimer(kind Kind, raw []byte) (timerRun, error) {
 }
 
 // argumentText reads SCF's Message: JSON text in a string, as the console and serverless.yml
-// give it; an object is taken as it is.
+// give it; an object is taken as it is. No Message at all is an empty argument, as "" is: it is
+// refused as an empty request, under the run's key.
 func argumentText(msg json.RawMessage) ([]byte, error) {
+	if len(msg) == 0 {
+		return nil, nil
+	}
 	var s *string
 	if err := json.Unmarshal(msg, &s); err == nil {
 		if s == nil {

@@ -153,6 +153,7 @@ func TestBadTimerArgumentsAreAuditedAsRejected(t *testing.T) {
 		{"argument not JSON", `{"Type":"Timer","TriggerName":"nightly","Time":"t1","Message":"LocalImageScanType=ALL"}`,
 			"system:timer/nightly", "not valid JSON"},
 		{"no argument", `{"Type":"Timer","TriggerName":"bare","Time":"t1","Message":""}`, "system:timer/bare", "empty"},
+		{"no Message at all", `{"Type":"Timer","TriggerName":"bare","Time":"t1"}`, "system:timer/bare", "empty"},
 		{"a null argument", `{"Type":"Timer","TriggerName":"nightly","Time":"t1","Message":"null"}`, "system:timer/nightly", "must be a JSON object"},
 		{"invalid scan", `{"Type":"Timer","TriggerName":"nightly","Time":"t1","Message":"{\"LocalImageScanType\":\"EVERYTHING\"}"}`,
 			"system:timer/nightly", "LocalImageScanType"},
