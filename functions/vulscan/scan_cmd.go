@@ -465,7 +465,10 @@ func (p *flagProblems) numbers(fs *flag.FlagSet, name string, dst *[]uint64) {
 func (p *flagProblems) taskID(fs *flag.FlagSet, name string, dst *int64) {
 	p.define(fs, name, false, "ID of an earlier scan task to re-run", func(v string) string {
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		if err != nil {
+		// 0 is no task: the request would carry no task ID, so --LocalTaskID 0 beside a scan type
+		// of the other side would start that scan alone instead of the re-run asked for, as the
+		// form refuses it too. (Negative IDs are refused by scan's validation.)
+		if err != nil || n == 0 {
 			return fmt.Sprintf("must be a positive whole number (the ID of an earlier scan task); %q is not one", v)
 		}
 		*dst = n
