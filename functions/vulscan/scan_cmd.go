@@ -463,7 +463,13 @@ func (p *flagProblems) numbers(fs *flag.FlagSet, name string, dst *[]uint64) {
 }
 
 func (p *flagProblems) taskID(fs *flag.FlagSet, name string, dst *int64) {
+	given := false
 	p.define(fs, name, false, "ID of an earlier scan task to re-run", func(v string) string {
+		// One task per side: a second value is a mistake, not an override (as for scan types).
+		if given {
+			return "is given more than once: give it once (a request re-runs one task per side)"
+		}
+		given = true
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		// 0 is no task: the request would carry no task ID, so --LocalTaskID 0 beside a scan type
 		// of the other side would start that scan alone instead of the re-run asked for, as the
