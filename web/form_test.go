@@ -422,6 +422,7 @@ func TestFailedAttemptsHavePagesWithReasons(t *testing.T) {
 	}{
 		{"TCSS refused", "ResourceInUse", "failed", "busy with another scan"},
 		{"rate limited", "RequestLimitExceeded", "failed", "rate limiting"},
+		{"rate limited across regions", "RequestLimitExceeded.GlobalRegionUinLimitExceeded", "failed", "rate limiting"},
 		{"credentials", "AuthFailure.SecretIdNotFound", "failed", "credentials"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

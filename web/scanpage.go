@@ -202,7 +202,7 @@ func plainReason(rec audit.Record) string {
 			retryReplays(rec)
 	case code == scan.CodeNotSent:
 		return "The request could not be sent to TCSS: " + msg + ". No scan was started; it is safe to try again."
-	case code == scan.CodeRequestLimitExceeded:
+	case scan.IsRateLimited(code):
 		return "TCSS was rate limiting (it accepts 20 calls a second). No scan was started; try again in a moment."
 	case strings.HasPrefix(code, "AuthFailure"):
 		return "Tencent Cloud refused vulscan's credentials (" + code + "): " + msg + " Check the function's role or keys."
