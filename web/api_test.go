@@ -75,6 +75,12 @@ func TestAPIStartStatusCodes(t *testing.T) {
 			body: `{"LocalImageScanType":"ALL"}`, mods: []func(*http.Request){withKey("k")}, status: 200, creates: 1},
 		{name: "rate limited", setup: func(h *harness) { h.emu.InjectFault("CreateVulScanTask", faultCode("RequestLimitExceeded")) },
 			body: `{"LocalImageScanType":"ALL"}`, status: 429, code: scan.ERATELIMITED, retryAfter: "1", creates: 1},
+		{name: "rate limited for the account", setup: func(h *harness) {
+			h.emu.InjectFault("CreateVulScanTask", faultCode("RequestLimitExceeded.UinLimitExceeded"))
+		}, body: `{"LocalImageScanType":"ALL"}`, status: 429, code: scan.ERATELIMITED, retryAfter: "1", creates: 1},
+		{name: "rate limited for the address", setup: func(h *harness) {
+			h.emu.InjectFault("CreateVulScanTask", faultCode("RequestLimitExceeded.IPLimitExceeded"))
+		}, body: `{"LocalImageScanType":"ALL"}`, status: 429, code: scan.ERATELIMITED, retryAfter: "1", creates: 1},
 		{name: "TCSS refused", setup: func(h *harness) { h.emu.InjectFault("CreateVulScanTask", faultCode("FailedOperation")) },
 			body: `{"LocalImageScanType":"ALL"}`, status: 502, code: scan.EUPSTREAM, creates: 1},
 		{name: "answer lost", setup: func(h *harness) { h.emu.InjectFault("CreateVulScanTask", faultDrop()) },

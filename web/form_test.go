@@ -422,7 +422,10 @@ func TestFailedAttemptsHavePagesWithReasons(t *testing.T) {
 	}{
 		{"TCSS refused", "ResourceInUse", "failed", "busy with another scan"},
 		{"rate limited", "RequestLimitExceeded", "failed", "rate limiting"},
+		{"rate limited across regions", "RequestLimitExceeded.GlobalRegionUinLimitExceeded", "failed", "rate limiting"},
 		{"credentials", "AuthFailure.SecretIdNotFound", "failed", "credentials"},
+		{"not allowed by CAM", "UnauthorizedOperation", "failed", "role needs the TCSS actions"},
+		{"not allowed by CAM, with a sub-code", "UnauthorizedOperation.CamNoAuth", "failed", "tcss:CreateVulScanTask"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)

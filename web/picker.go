@@ -222,13 +222,23 @@ func (s *server) pickerRows(ctx context.Context, v *templates.PickerView) ([]tem
 // whole inventory).
 func onePage[T any](items []T) []T { return items[:min(len(items), pickerPageSize)] }
 
-// inventoryError says in words why TCSS could not list, without internals.
+// inventoryError says in words why TCSS could not list, without internals, and what to do about
+// it: only a refused permission is the role's to fix.
 func inventoryError(err error) error {
 	var apiErr *scan.APIError
-	if errors.As(err, &apiErr) {
-		return pickerNotice(fmt.Sprintf("TCSS refused to list its inventory (%s: %s). The function's role needs the read-only TCSS actions in docs/deploy.md.", apiErr.Code, scan.Shorten(apiErr.Message, 200)))
+	if !errors.As(err, &apiErr) {
+		return pickerNotice("TCSS could not be reached to list its inventory; try again, or type the IDs into the form.")
 	}
-	return pickerNotice("TCSS could not be reached to list its inventory; try again, or type the IDs into the form.")
+	answer := fmt.Sprintf("%s: %s", apiErr.Code, scan.Shorten(apiErr.Message, 200))
+	switch code := apiErr.Code; {
+	case scan.IsRateLimited(code):
+		return pickerNotice("TCSS is rate limiting (" + answer + "). Try again in a moment, or type the IDs into the form.")
+	case code == "AuthFailure.UnauthorizedOperation" || code == "UnauthorizedOperation" || strings.HasPrefix(code, "UnauthorizedOperation."):
+		return pickerNotice("TCSS refused to list its inventory (" + answer + "). The function's role needs the read-only TCSS actions in docs/deploy.md.")
+	case strings.HasPrefix(code, "AuthFailure"):
+		return pickerNotice("Tencent Cloud refused vulscan's credentials (" + answer + "). Check the function's role or keys.")
+	}
+	return pickerNotice("TCSS refused to list its inventory (" + answer + "). Try again, or type the IDs into the form.")
 }
 
 // pickerNotice is a picker's failure in sentences for the page.

@@ -173,6 +173,40 @@ func TestPickerErrors(t *testing.T) {
 	}
 }
 
+// A refusal says what to do about it: only a refused permission sends the person to the role's
+// actions in docs/deploy.md; a rate limit or a TCSS failure is no permission to grant.
+func TestPickerSaysWhatARefusalMeans(t *testing.T) {
+	for _, tc := range []struct {
+		code      string
+		says      string
+		roleHints bool
+	}{
+		{"RequestLimitExceeded", "rate limiting", false},
+		{"RequestLimitExceeded.UinLimitExceeded", "rate limiting", false},
+		{"InternalError", "Try again", false},
+		{"ResourceUnavailable", "Try again", false},
+		{"AuthFailure.SignatureFailure", "credentials", false},
+		{"AuthFailure.UnauthorizedOperation", "read-only TCSS actions", true},
+		{"UnauthorizedOperation", "read-only TCSS actions", true},
+	} {
+		t.Run(tc.code, func(t *testing.T) {
+			h := newHarness(t)
+			h.emu.InjectFault("DescribeAssetImageList", faultCode(tc.code))
+			resp := h.get("/pick/local")
+			if resp.StatusCode != http.StatusBadGateway {
+				t.Errorf("status %d, want 502", resp.StatusCode)
+			}
+			got := document(t, resp).Find("#picker-error").Text()
+			if !strings.Contains(got, tc.code) || !strings.Contains(got, tc.says) {
+				t.Errorf("error %q does not name %s and say %q", got, tc.code, tc.says)
+			}
+			if hints := strings.Contains(got, "docs/deploy.md"); hints != tc.roleHints {
+				t.Errorf("error %q: points at the role's actions = %v, want %v", got, hints, tc.roleHints)
+			}
+		})
+	}
+}
+
 func TestFormOffersThePickers(t *testing.T) {
 	h := newHarness(t)
 	doc := document(t, h.get("/"))

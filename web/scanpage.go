@@ -202,10 +202,14 @@ func plainReason(rec audit.Record) string {
 			retryReplays(rec)
 	case code == scan.CodeNotSent:
 		return "The request could not be sent to TCSS: " + msg + ". No scan was started; it is safe to try again."
-	case code == scan.CodeRequestLimitExceeded:
+	case scan.IsRateLimited(code):
 		return "TCSS was rate limiting (it accepts 20 calls a second). No scan was started; try again in a moment."
 	case strings.HasPrefix(code, "AuthFailure"):
 		return "Tencent Cloud refused vulscan's credentials (" + code + "): " + msg + " Check the function's role or keys."
+	case code == "UnauthorizedOperation" || strings.HasPrefix(code, "UnauthorizedOperation."):
+		// The credentials are good; CAM does not let them call the action.
+		return "Tencent Cloud did not allow the call (" + code + "): " + msg +
+			" No scan was started. The function's role needs the TCSS actions in docs/deploy.md (tcss:CreateVulScanTask among them)."
 	case code == "ResourceInUse":
 		return "TCSS is busy with another scan (" + msg + "). Wait for it to finish, then try again."
 	case strings.HasPrefix(code, "InvalidParameter") || code == "MissingParameter":

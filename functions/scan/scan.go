@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
@@ -163,6 +164,14 @@ func (e *APIError) Error() string {
 
 // CodeRequestLimitExceeded is Tencent's rate-limit error code.
 const CodeRequestLimitExceeded = "RequestLimitExceeded"
+
+// IsRateLimited reports whether a Tencent error code says the call was refused for its rate:
+// RequestLimitExceeded, or one of its sub-codes (RequestLimitExceeded.UinLimitExceeded for the
+// account, .IPLimitExceeded for the caller's address, .GlobalRegionUinLimitExceeded across
+// regions), which Tencent's common error codes list and answer in its place.
+func IsRateLimited(code string) bool {
+	return code == CodeRequestLimitExceeded || strings.HasPrefix(code, CodeRequestLimitExceeded+".")
+}
 
 // ErrOutcomeUnknown is wrapped by a Scanner when a CreateVulScanTask call's fate cannot be known:
 // the request may have reached TCSS and started a task whose answer was lost.

@@ -632,7 +632,7 @@ func outcomeError(op string, rec audit.Record, cause error) error {
 			"TCSS's answer was lost, so a scan may or may not have started (attempt %d).", rec.PendingID) + keyBound(rec)}
 	}
 	code := EUPSTREAM
-	if rec.ErrorCode == CodeRequestLimitExceeded {
+	if IsRateLimited(rec.ErrorCode) {
 		code = ERATELIMITED
 	}
 	msg := "No scan was started: " + describeOutcome(rec)
@@ -776,7 +776,7 @@ func (s *Service) Status(ctx context.Context, a Attempt) (ScanInfo, error) {
 func statusError(op string, err error) error {
 	var apiErr *APIError
 	switch {
-	case errors.As(err, &apiErr) && apiErr.Code == CodeRequestLimitExceeded:
+	case errors.As(err, &apiErr) && IsRateLimited(apiErr.Code):
 		return &Error{Code: ERATELIMITED, Op: op, Message: "TCSS is rate limiting; try again in a second.", Err: err}
 	case errors.As(err, &apiErr):
 		return &Error{Code: EUPSTREAM, Op: op, Message: fmt.Sprintf("TCSS answered %s: %s", apiErr.Code, apiErr.Message), Err: err}

@@ -298,7 +298,7 @@ func (c *Client) call(ctx context.Context, action string, req tchttp.Request, re
 			delay  time.Duration
 		)
 		switch {
-		case apiErr != nil && apiErr.Code == scan.CodeRequestLimitExceeded && rateLimited < c.maxRateLimitRetries:
+		case apiErr != nil && scan.IsRateLimited(apiErr.Code) && rateLimited < c.maxRateLimitRetries:
 			last, delay = apiErr, c.backoff(rateLimited)
 			rateLimited++
 		case apiErr != nil:

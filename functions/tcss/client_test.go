@@ -149,9 +149,16 @@ func TestTCSSErrorsKeepCodeMessageAndRequestID(t *testing.T) {
 }
 
 func TestRateLimitIsRetriedWithBackoff(t *testing.T) {
+	for _, code := range []string{"RequestLimitExceeded", "RequestLimitExceeded.UinLimitExceeded",
+		"RequestLimitExceeded.IPLimitExceeded", "RequestLimitExceeded.GlobalRegionUinLimitExceeded"} {
+		t.Run(code, func(t *testing.T) { testRateLimitIsRetriedWithBackoff(t, code) })
+	}
+}
+
+func testRateLimitIsRetriedWithBackoff(t *testing.T, code string) {
 	f := newFake(t, func(n int, w http.ResponseWriter, _ *http.Request) {
 		if n <= 2 {
-			writeError(w, "RequestLimitExceeded", "too many requests", "req-limited")
+			writeError(w, code, "too many requests", "req-limited")
 			return
 		}
 		createdTask(w)

@@ -210,8 +210,9 @@ func report(e env, out scanOutput, err error) int {
 func parseScanArgs(args []string, e env) (scanInvocation, error) {
 	var (
 		inv      scanInvocation
-		p        = &flagProblems{given: map[string]bool{}}
+		p        = &flagProblems{given: map[string]bool{}, raw: map[string][]string{}}
 		jsonText string
+		asked    json.RawMessage // what the refusal's record says was asked, when it is JSON's
 	)
 	fs := flag.NewFlagSet("vulscan scan", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -247,8 +248,13 @@ func parseScanArgs(args []string, e env) (scanInvocation, error) {
 				strings.Join(sortedKeys(p.given), ", --")))
 		} else if req, err := decodeJSONFlag(jsonText, e.stdin); err != nil {
 			p.addError(err)
+			var se *scan.Error
+			if errors.As(err, &se) {
+				asked = se.Submitted // the JSON's fields, cleaned as the API's are
+			}
 		} else {
 			inv.req = req
+			asked = askedRequest(req)
 		}
 	}
 	inv.actor = strings.TrimSpace(inv.actor) // a blank --actor ("$WHO" unset) is no name: the OS user's
@@ -261,9 +267,26 @@ func parseScanArgs(args []string, e env) (scanInvocation, error) {
 		inv.actor = defaultActor(e)
 	}
 	if len(p.fields) > 0 {
-		return inv, &scan.Error{Code: scan.EINVALID, Op: "vulscan scan", Message: problemCount(len(p.fields)), Fields: p.fields}
+		// The refusal is recorded with what was asked, as the form's and the API's are.
+		if len(asked) == 0 && len(p.raw) > 0 {
+			asked = scan.Submitted(p.raw)
+		}
+		return inv, &scan.Error{Code: scan.EINVALID, Op: "vulscan scan", Message: problemCount(len(p.fields)), Fields: p.fields,
+			Submitted: asked}
 	}
 	return inv, nil
+}
+
+// askedRequest is a request that decoded, as a refusal's record shows it (canonical JSON), or nil.
+func askedRequest(req scan.Request) json.RawMessage {
+	data, err := json.Marshal(req)
+	if err == nil {
+		data, err = audit.CanonicalJSON(data)
+	}
+	if err != nil {
+		return nil
+	}
+	return data
 }
 
 // decodeJSONFlag decodes --json's value (or stdin for "-") with the one JSON decoder.
@@ -351,6 +374,7 @@ func sortedKeys(m map[string]bool) []string {
 type flagProblems struct {
 	fields []scan.FieldError
 	given  map[string]bool
+	raw    map[string][]string // each API-field flag's values as typed, for the refusal's record
 }
 
 func (p *flagProblems) add(field, msg string) {
@@ -416,6 +440,7 @@ func (f *fieldFlag) String() string   { return "" }
 func (f *fieldFlag) IsBoolFlag() bool { return f.isBool }
 func (f *fieldFlag) Set(value string) error {
 	f.p.given[f.name] = true
+	f.p.raw[f.name] = append(f.p.raw[f.name], value)
 	if problem := f.set(value); problem != "" {
 		f.p.add(f.name, problem)
 	}
@@ -463,9 +488,18 @@ func (p *flagProblems) numbers(fs *flag.FlagSet, name string, dst *[]uint64) {
 }
 
 func (p *flagProblems) taskID(fs *flag.FlagSet, name string, dst *int64) {
+	given := false
 	p.define(fs, name, false, "ID of an earlier scan task to re-run", func(v string) string {
+		// One task per side: a second value is a mistake, not an override (as for scan types).
+		if given {
+			return "is given more than once: give it once (a request re-runs one task per side)"
+		}
+		given = true
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		if err != nil {
+		// 0 is no task: the request would carry no task ID, so --LocalTaskID 0 beside a scan type
+		// of the other side would start that scan alone instead of the re-run asked for, as the
+		// form refuses it too. (Negative IDs are refused by scan's validation.)
+		if err != nil || n == 0 {
 			return fmt.Sprintf("must be a positive whole number (the ID of an earlier scan task); %q is not one", v)
 		}
 		*dst = n

@@ -100,6 +100,15 @@ func TestParseScanArgsRefuses(t *testing.T) {
 		{name: "a task ID that is not a number names the field",
 			args: []string{"--LocalTaskID", "seven"},
 			want: []want{{"LocalTaskID", "must be a positive whole number"}}},
+		{name: "a task ID of 0 names no task, so the re-run asked for would not happen",
+			args: []string{"--LocalTaskID", "0", "--RegistryImageScanType", "ALL"},
+			want: []want{{"LocalTaskID", `must be a positive whole number (the ID of an earlier scan task); "0" is not one`}}},
+		{name: "a registry task ID of 0 alone",
+			args: []string{"--RegistryTaskID=0"},
+			want: []want{{"RegistryTaskID", `"0" is not one`}}},
+		{name: "a task ID given twice re-runs one task, not the last one named",
+			args: []string{"--LocalTaskID", "7", "--LocalTaskID", "8"},
+			want: []want{{"LocalTaskID", "more than once"}}},
 		{name: "a switch with a value that is not a boolean names the field",
 			args: []string{"--IsLatest=yes"},
 			want: []want{{"IsLatest", "is a switch"}}},
@@ -512,13 +521,16 @@ func TestScanCommandDSNFlagOverridesTheEnvironment(t *testing.T) {
 }
 
 // A request refused on the command line is on the record, as the form's and the API's are: JSON
-// with an unknown field, and a flag value that is no ID.
+// with an unknown field, and a flag value that is no ID; and the record says what was asked, as
+// theirs do (it read {} for every command line).
 func TestRefusedCommandLinesAreRecorded(t *testing.T) {
 	f := newCLIFixture(t)
 	for i, args := range [][]string{
 		{"--json", `{"LocalImageScanType":"ALL","Bogus":1}`, "--idempotency-key", "cli-bad-1"},
 		{"--RegistryImageScanType", "IMAGEIDS", "--RegistryImageIDs", "abc", "--actor", "ops"},
 		{"--RegistryImageScanType", "NOT_SCAN", "--actor", "System:invoke"},
+		{"--json", `{"RegistryImageScanType":"ALL"}`, "--actor", "anonymous"},
+		{"--LocalTaskID", "0", "--RegistryImageScanType", "ALL", "--IsLatest"},
 	} {
 		r := f.run(t, nil, args...)
 		if r.exit != exitRejected || r.out.AttemptID != int64(i+1) || r.out.Outcome != audit.OutcomeRejected {
@@ -530,17 +542,29 @@ func TestRefusedCommandLinesAreRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	var got []string
+	var got, params []string
 	store.Each(context.Background(), audit.Filter{}, func(r audit.Record) error {
 		got = append(got, fmt.Sprintf("%s %s %s %s", r.Trigger, r.Actor, r.Outcome, r.IdempotencyKey))
+		params = append(params, string(r.Params))
 		return nil
 	})
 	osUser, err := user.Current()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"cli " + osUser.Username + " rejected cli-bad-1", "cli ops rejected ", "cli " + osUser.Username + " rejected "}; !slices.Equal(got, want) {
+	me := "cli " + osUser.Username + " rejected "
+	if want := []string{me + "cli-bad-1", "cli ops rejected ", me, me, me}; !slices.Equal(got, want) {
 		t.Errorf("records %q, want %q", got, want)
+	}
+	wantParams := []string{
+		`{"LocalImageScanType":"\"ALL\"","_unknown_fields":["Bogus"]}`,
+		`{"RegistryImageIDs":"abc","RegistryImageScanType":"IMAGEIDS"}`,
+		`{"RegistryImageScanType":"NOT_SCAN"}`,
+		`{"RegistryImageScanType":"ALL"}`,
+		`{"IsLatest":"true","LocalTaskID":"0","RegistryImageScanType":"ALL"}`,
+	}
+	if !slices.Equal(params, wantParams) {
+		t.Errorf("params\n%s\nwant\n%s", strings.Join(params, "\n"), strings.Join(wantParams, "\n"))
 	}
 	if f.emu.Calls("CreateVulScanTask") != 0 {
 		t.Error("a refused command line reached TCSS")
