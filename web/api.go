@@ -178,7 +178,10 @@ type auditAnswer struct {
 
 // apiAudit is GET /api/audit, with the page's filters and paging.
 func (s *server) apiAudit(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
+	q, err := auditQueryOf(r)
+	if err != nil {
+		return err
+	}
 	a, errs := parseAuditQuery(q)
 	errs = append(errs, unknownAuditParams(q)...)
 	if len(errs) > 0 {
