@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"mime"
@@ -229,15 +230,30 @@ func withinAnswerBytes(recs []audit.Record, next int64) ([]json.RawMessage, int6
 	return encoded, next, nil
 }
 
-// unknownAuditParams names each query parameter GET /api/audit does not take. Ignored, a
-// misspelt filter (outcomes=failed) answered every record as if it were the filtered list.
+// maxUnknownParams bounds the parameters an answer names one by one as unknown: a query of
+// thousands of made-up names is answered in a few lines, not one error each.
+const maxUnknownParams = 10
+
+// unknownAuditParams names each query parameter GET /api/audit does not take, the first
+// maxUnknownParams of them, and counts the rest. Ignored, a misspelt filter (outcomes=failed)
+// answered every record as if it were the filtered list.
 func unknownAuditParams(q url.Values) []scan.FieldError {
 	var errs []scan.FieldError
+	more := 0
 	for _, name := range slices.Sorted(maps.Keys(q)) {
-		if !slices.Contains(auditParams, name) {
-			errs = append(errs, scan.FieldError{Field: audit.EscapeControls(scan.Shorten(name, 40)),
-				Message: "is not a parameter of the audit log: use " + strings.Join(auditParams, ", ")})
+		if slices.Contains(auditParams, name) {
+			continue
 		}
+		if len(errs) == maxUnknownParams {
+			more++
+			continue
+		}
+		errs = append(errs, scan.FieldError{Field: audit.EscapeControls(scan.Shorten(name, 40)),
+			Message: "is not a parameter of the audit log: use " + strings.Join(auditParams, ", ")})
+	}
+	if more > 0 {
+		errs = append(errs, scan.FieldError{Message: fmt.Sprintf(
+			"%d more parameters are not parameters of the audit log either: use only %s", more, strings.Join(auditParams, ", "))})
 	}
 	return errs
 }

@@ -1,7 +1,10 @@
 package web_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,5 +39,59 @@ func TestAuditQueryThatCannotBeReadIsRefused(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// GET /api/audit names the parameters it does not take, the first ten of them, and counts the
+// rest in one more line: a query of thousands of made-up names (a 40 KB address) was answered
+// with one error each, over 600 KB.
+func TestAPIAuditNamesAtMostTenUnknownParameters(t *testing.T) {
+	h := newHarness(t)
+	names := func(n int) string {
+		params := make([]string, n)
+		for i := range params {
+			params[i] = fmt.Sprintf("x%05d=1", i)
+		}
+		return strings.Join(params, "&")
+	}
+	tests := []struct {
+		name       string
+		query      string
+		wantFields []string // the errors' fields, in order
+		wantMore   string   // in the last error's message, "" when none counts the rest
+	}{
+		{"one", "outcomes=failed", []string{"outcomes"}, ""},
+		{"ten", names(10), []string{"x00000", "x00001", "x00002", "x00003", "x00004", "x00005", "x00006", "x00007", "x00008", "x00009"}, ""},
+		{"eleven", names(11), []string{"x00000", "x00001", "x00002", "x00003", "x00004", "x00005", "x00006", "x00007", "x00008", "x00009", ""}, "1 more parameters"},
+		{"five thousand", names(5000), []string{"x00000", "x00001", "x00002", "x00003", "x00004", "x00005", "x00006", "x00007", "x00008", "x00009", ""}, "4990 more parameters"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := h.get("/api/audit?" + tc.query)
+			var got struct {
+				Code   string `json:"code"`
+				Errors []struct{ Field, Message string }
+			}
+			text := body(t, resp)
+			if err := json.Unmarshal([]byte(text), &got); err != nil {
+				t.Fatalf("%v: %.200q", err, text)
+			}
+			if resp.StatusCode != http.StatusBadRequest || got.Code != "bad_request" {
+				t.Fatalf("status %d code %q, want 400 bad_request", resp.StatusCode, got.Code)
+			}
+			var fields []string
+			for _, e := range got.Errors {
+				fields = append(fields, e.Field)
+			}
+			if !slices.Equal(fields, tc.wantFields) {
+				t.Errorf("%d fields, ending %q; want %q", len(fields), fields[max(0, len(fields)-2):], tc.wantFields)
+			}
+			if last := got.Errors[len(got.Errors)-1].Message; tc.wantMore != "" && !strings.Contains(last, tc.wantMore) {
+				t.Errorf("last message %q does not count the rest (%q)", last, tc.wantMore)
+			}
+			if len(text) > 4<<10 {
+				t.Errorf("the answer is %d bytes", len(text))
+			}
+		})
 	}
 }
