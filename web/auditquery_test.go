@@ -95,3 +95,40 @@ func TestAPIAuditNamesAtMostTenUnknownParameters(t *testing.T) {
 		})
 	}
 }
+
+// A download refuses a parameter it does not take, as GET /api/audit does, instead of ignoring
+// it: a script's misspelt filter downloaded the whole log as if it were the filtered part.
+// The page's paging (before, limit) is still taken, and still means nothing to a download.
+func TestAuditDownloadRefusesUnknownParameters(t *testing.T) {
+	h := newHarness(t)
+	sqlstoretest.Fill(t, h.store, 20)
+	tests := []struct {
+		query  string
+		status int
+		field  string // the parameter the refusal names
+	}{
+		{"outcomes=failed", http.StatusBadRequest, "outcomes"},
+		{"outcome=failed&form=2026-01-01", http.StatusBadRequest, "form"},
+		{"actor=user-01&Outcome=failed", http.StatusBadRequest, "Outcome"},
+		{"outcome=failed", http.StatusOK, ""},
+		{"outcome=failed&limit=1&before=3", http.StatusOK, ""},
+	}
+	for _, route := range []string{"/audit.csv", "/audit.jsonl"} {
+		for _, tc := range tests {
+			t.Run(route+"?"+tc.query, func(t *testing.T) {
+				resp := h.get(route + "?" + tc.query)
+				if resp.StatusCode != tc.status {
+					t.Fatalf("status %d, want %d: %.300q", resp.StatusCode, tc.status, body(t, resp))
+				}
+				if tc.status != http.StatusOK {
+					if cd := resp.Header.Get("Content-Disposition"); cd != "" {
+						t.Errorf("a refusal is offered as a download: %q", cd)
+					}
+					if msg := document(t, resp).Find(".callout-error").Text(); !strings.Contains(msg, tc.field+": is not a parameter of an audit download") {
+						t.Errorf("message %q does not name %s", msg, tc.field)
+					}
+				}
+			})
+		}
+	}
+}
