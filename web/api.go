@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"mime"
@@ -178,9 +179,12 @@ type auditAnswer struct {
 
 // apiAudit is GET /api/audit, with the page's filters and paging.
 func (s *server) apiAudit(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
+	q, err := auditQueryOf(r)
+	if err != nil {
+		return err
+	}
 	a, errs := parseAuditQuery(q)
-	errs = append(errs, unknownAuditParams(q)...)
+	errs = append(errs, unknownParams(q, auditParams, "the audit log")...)
 	if len(errs) > 0 {
 		return &httpError{status: http.StatusBadRequest, message: "The filters have problems.", fields: errs}
 	}
@@ -226,15 +230,31 @@ func withinAnswerBytes(recs []audit.Record, next int64) ([]json.RawMessage, int6
 	return encoded, next, nil
 }
 
-// unknownAuditParams names each query parameter GET /api/audit does not take. Ignored, a
-// misspelt filter (outcomes=failed) answered every record as if it were the filtered list.
-func unknownAuditParams(q url.Values) []scan.FieldError {
+// maxUnknownParams bounds the parameters an answer names one by one as unknown: a query of
+// thousands of made-up names is answered in a few lines, not one error each.
+const maxUnknownParams = 10
+
+// unknownParams names each query parameter of q that is not one of known, the first
+// maxUnknownParams of them, and counts the rest; what names the address for the message.
+// Ignored, a misspelt filter (outcomes=failed) answered every record as if it were the
+// filtered list.
+func unknownParams(q url.Values, known []string, what string) []scan.FieldError {
 	var errs []scan.FieldError
+	more := 0
 	for _, name := range slices.Sorted(maps.Keys(q)) {
-		if !slices.Contains(auditParams, name) {
-			errs = append(errs, scan.FieldError{Field: audit.EscapeControls(scan.Shorten(name, 40)),
-				Message: "is not a parameter of the audit log: use " + strings.Join(auditParams, ", ")})
+		if slices.Contains(known, name) {
+			continue
 		}
+		if len(errs) == maxUnknownParams {
+			more++
+			continue
+		}
+		errs = append(errs, scan.FieldError{Field: audit.EscapeControls(scan.Shorten(name, 40)),
+			Message: "is not a parameter of " + what + ": use " + strings.Join(known, ", ")})
+	}
+	if more > 0 {
+		errs = append(errs, scan.FieldError{Message: fmt.Sprintf(
+			"%d more parameters are not parameters of %s either: use only %s", more, what, strings.Join(known, ", "))})
 	}
 	return errs
 }

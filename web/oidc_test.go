@@ -489,3 +489,46 @@ func TestOIDCExpiredSignInKeepsTheFormsEntries(t *testing.T) {
 		t.Errorf("form key %q, want a fresh one", key)
 	}
 }
+
+// The callback shows a provider's error only for the sign-in this browser started (its state
+// matches the login cookie), and only as an OAuth error code: a link to
+// auth/callback?error=… made vulscan's own page say whatever its author wrote.
+func TestOIDCCallbackErrorShowsNoTextFromALink(t *testing.T) {
+	const planted = "account locked: call 555 0100 or visit evil.example"
+	tests := []struct {
+		name     string
+		started  bool // a sign-in was started in this browser, and the provider sent its state back
+		error    string
+		wantText string // in the page's message, "" for none
+	}{
+		{"a link, no sign-in started", false, planted, "sign-in expired or was started elsewhere"},
+		{"a link, an OAuth code", false, "access_denied", "sign-in expired or was started elsewhere"},
+		{"the provider's code for this sign-in", true, "access_denied", "refused the sign-in (access_denied)"},
+		{"free text for this sign-in", true, planted, "provider refused the sign-in"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startProvider(t)
+			h := oidcHarness(t, p, []string{"*"}, nil)
+			var resp *http.Response
+			if tc.started {
+				resp = signIn(t, h, func(q *url.Values) { q.Del("code"); q.Set("error", tc.error) })
+			} else {
+				resp = h.get("/auth/callback?" + url.Values{"error": {tc.error}}.Encode())
+			}
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("status %d, want 401", resp.StatusCode)
+			}
+			msg := document(t, resp).Find(".callout").Text()
+			if strings.Contains(msg, "evil.example") || strings.Contains(msg, "555") {
+				t.Errorf("the page shows the link's text: %q", msg)
+			}
+			if !strings.Contains(msg, tc.wantText) {
+				t.Errorf("message %q, want it to say %q", msg, tc.wantText)
+			}
+			if sessionCookie(resp) != nil {
+				t.Error("a refused sign-in set a session cookie")
+			}
+		})
+	}
+}

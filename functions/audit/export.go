@@ -218,9 +218,25 @@ func isDisplayControl(r rune) bool {
 // cannot run in the spreadsheet of whoever opens the export (OWASP "CSV injection"). A cell that
 // starts with an apostrophe gets one too, so that the rule stays reversible (a reader removes one
 // leading apostrophe): else the actor "'=1+1" and the actor "=1+1" would export as the same cell.
+//
+// The same holds after every semicolon in the cell: spreadsheets in locales whose list separator
+// is the semicolon (German, French, …) split a .csv they open at semicolons, quoted or not, so
+// the text after one starts a cell of its own there (the user agent "Mozilla;=cmd|' /C calc'!A0"
+// became the cell "=cmd|' /C calc'!A0"). A reader removes one apostrophe after each semicolon too.
 func NeutralizeFormula(cell string) string {
-	if cell != "" && strings.ContainsRune("=+-@\t\r'", rune(cell[0])) {
-		return "'" + cell
+	startsFormula := func(s string) bool { return s != "" && strings.ContainsRune("=+-@\t\r'", rune(s[0])) }
+	if !startsFormula(cell) && !strings.Contains(cell, ";") {
+		return cell
 	}
-	return cell
+	var b strings.Builder
+	for i, part := range strings.Split(cell, ";") {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		if startsFormula(part) {
+			b.WriteByte('\'')
+		}
+		b.WriteString(part)
+	}
+	return b.String()
 }

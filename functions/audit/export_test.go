@@ -22,6 +22,10 @@ func TestNeutralizeFormula(t *testing.T) {
 		"'=quoted":     "''=quoted",
 		"'alice":       "''alice",
 		"system:timer": "system:timer",
+		"a;=1+1":       "a;'=1+1",
+		";@SUM(1);":    ";'@SUM(1);",
+		"=a;-1;b;'c":   "'=a;'-1;b;''c",
+		"a;b; =1":      "a;b; =1",
 	}
 	for in, want := range cases {
 		if got := NeutralizeFormula(in); got != want {

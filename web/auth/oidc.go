@@ -210,9 +210,8 @@ func (o *OIDC) SignIn(w http.ResponseWriter, r *http.Request) error {
 // ErrForbidden (a person not on the allowed lists).
 func (o *OIDC) Callback(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if e := q.Get("error"); e != "" {
-		return fmt.Errorf("%w: the provider refused the sign-in (%s)", ErrUnauthenticated, scan.Shorten(e, 64))
-	}
+	// The login cookie and state are checked before the provider's error is: anyone can link to
+	// this address with an error of their own, and the page would show it as the provider's.
 	var st loginState
 	c, err := r.Cookie(loginCookie)
 	if err != nil || o.seal.open(loginCookie, c.Value, &st) != nil || o.now().Unix() > st.Expires {
@@ -221,6 +220,12 @@ func (o *OIDC) Callback(w http.ResponseWriter, r *http.Request) error {
 	clearCookie(w, loginCookie)
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(st.State)) != 1 {
 		return fmt.Errorf("%w: the sign-in's state does not match; sign in again", ErrUnauthenticated)
+	}
+	if e := q.Get("error"); e != "" {
+		if !isOAuthErrorCode(e) {
+			return fmt.Errorf("%w: the provider refused the sign-in", ErrUnauthenticated)
+		}
+		return fmt.Errorf("%w: the provider refused the sign-in (%s)", ErrUnauthenticated, e)
 	}
 	s, err := o.redeem(r.Context(), q.Get("code"), st)
 	if err != nil {
@@ -405,6 +410,21 @@ func safeNext(next string) string {
 		return ""
 	}
 	return next
+}
+
+// isOAuthErrorCode reports whether e has the form of an OAuth error code (RFC 6749 §4.1.2.1:
+// access_denied, invalid_scope, …), the only part of a provider's error the page shows: free
+// text there would read as vulscan's own words.
+func isOAuthErrorCode(e string) bool {
+	if e == "" || len(e) > 64 {
+		return false
+	}
+	for _, c := range e {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // randomToken is 32 random bytes, base64url.
