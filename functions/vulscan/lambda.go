@@ -18,11 +18,12 @@ func init() { lambdaMode = serveLambda }
 func serveLambda(ctx context.Context, e env) int {
 	a, err := startApp(ctx, e)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "vulscan: %v\n", err)
 		// Lambda reads why an instance did not start from its runtime API, not from the exit.
+		// The cause is the log's last line, after any failure to report it.
 		if rerr := platform.ReportLambdaInitError(ctx, e.getenv("AWS_LAMBDA_RUNTIME_API"), err); rerr != nil {
 			fmt.Fprintf(e.stderr, "vulscan: %v\n", rerr)
 		}
+		fmt.Fprintf(e.stderr, "vulscan: %v\n", err)
 		return 1
 	}
 	defer a.Close()
