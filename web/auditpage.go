@@ -63,11 +63,17 @@ func parseAuditQuery(q url.Values) (auditQuery, []scan.FieldError) {
 // filter answered every record as if it were the filtered list: outcome=failed; gave the whole
 // log, and a download of it.
 func auditQueryOf(r *http.Request) (url.Values, error) {
+	return queryOf(r, "its filters cannot be applied")
+}
+
+// queryOf is r's query, or a 400 saying why it cannot be read and what that means (consequence,
+// such as "its filters cannot be applied") when url.ParseQuery cannot read all of it.
+func queryOf(r *http.Request, consequence string) (url.Values, error) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, &httpError{status: http.StatusBadRequest, err: err, message: "The address's query could not be read (" +
-			scan.Clean(err.Error(), 120) + "), so its filters cannot be applied: separate parameters with &, write % as %25, " +
-			"and give each filter once."}
+			scan.Clean(err.Error(), 120) + "), so " + consequence + ": separate parameters with &, write % as %25, " +
+			"and give each value once."}
 	}
 	return q, nil
 }

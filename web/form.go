@@ -42,8 +42,14 @@ func newIdempotencyKey() string { return "form-" + rand.Text() }
 // showForm renders the form with a fresh idempotency key, empty or filled from the query (a
 // picker returns here with the IDs it found).
 func (s *server) showForm(w http.ResponseWriter, r *http.Request) error {
+	// r.URL.Query() dropped what it could not read (after a ";", a bad escape): the form came
+	// back with fields missing that the link (a picker's, a runbook's) had filled.
+	q, err := queryOf(r, "the form cannot be filled from it")
+	if err != nil {
+		return err
+	}
 	return s.render(w, r, http.StatusOK, templates.FormPage(templates.FormView{
-		Base: baseOf(r), IdempotencyKey: newIdempotencyKey(), Values: valuesOf(r.URL.Query(), shownText),
+		Base: baseOf(r), IdempotencyKey: newIdempotencyKey(), Values: valuesOf(q, shownText),
 	}))
 }
 

@@ -65,7 +65,12 @@ func (s *server) showPicker(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return &httpError{status: http.StatusNotFound, message: "There is no page at this address."}
 	}
-	q := r.URL.Query()
+	// r.URL.Query() dropped what it could not read: ticked IDs after a ";" were lost, and the
+	// form's values it carries back with them.
+	q, err := queryOf(r, "the picker cannot keep the IDs and form values it carries")
+	if err != nil {
+		return err
+	}
 	state := formState(q)
 	selected, over := pickerSelection(q, kind, state)
 	if q.Get("use") != "" && over == 0 {
