@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -283,11 +284,18 @@ func (s *server) showAudit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a, errs := parseAuditQuery(q)
+	// A misspelt filter (outcomes=failed, actr=alice) was ignored, and the page listed every
+	// record under a filter form that looked applied, as the API and the downloads refuse.
+	errs = append(errs, unknownParams(q, auditParams, "the audit page")...)
 	view := templates.AuditView{Base: baseOf(r), Filter: shownFilter(a.typed), Chain: s.chainView(r),
 		OutcomeChoices: names(audit.Outcomes), TriggerChoices: names(audit.Triggers)}
 	if len(errs) > 0 {
 		for _, e := range errs {
-			view.FilterErrors = append(view.FilterErrors, templates.FieldError{Field: e.Field, Message: e.Message})
+			msg := e.Message
+			if e.Field != "" && !slices.Contains(auditParams, e.Field) {
+				msg = "“" + e.Field + "” " + msg // an unknown parameter's message does not name it
+			}
+			view.FilterErrors = append(view.FilterErrors, templates.FieldError{Field: e.Field, Message: msg})
 		}
 		return s.render(w, r, http.StatusBadRequest, templates.AuditPage(view))
 	}
@@ -315,10 +323,12 @@ func (s *server) showAudit(w http.ResponseWriter, r *http.Request) error {
 }
 
 // shownFilter is the filters as the page shows them again: control characters as escapes
-// (shownText), never raw in the page. The links to other pages keep the filters as sent.
+// (shownText), never raw in the page, and cut past maxActorFilter bytes, the longest a filter
+// the page takes can be: a refused 200 KB actor was written back whole, a 203 KB page. The
+// links to other pages keep the filters as sent (only a page without errors has them).
 func shownFilter(f templates.AuditFilter) templates.AuditFilter {
 	for _, v := range []*string{&f.Outcome, &f.Trigger, &f.Actor, &f.From, &f.To, &f.TaskID} {
-		*v = shownText(*v)
+		*v = shownText(scan.Shorten(*v, maxActorFilter))
 	}
 	return f
 }
