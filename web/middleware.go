@@ -87,6 +87,16 @@ func (s *server) crossOriginProtection(trusted []string, next http.Handler) http
 		}
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.oidc != nil && r.URL.Path == signOutPath {
+			// A sign-out cannot start a scan: recorded as a rejected form attempt at
+			// CreateVulScanTask, with the form's words, it misled whoever read the audit log.
+			// It is refused in a sign-out's own words and logged (pageError), not recorded.
+			s.pageError(w, r, &httpError{status: http.StatusForbidden, title: "Sign-out refused",
+				err: errors.New("cross-origin sign-out refused"),
+				message: "This sign-out came from another site and was refused, so you are still signed in. " +
+					"Sign out with the Sign out button on this site's own pages."})
+			return
+		}
 		message := "This request came from another site and was refused. Submit the form from this site's own page."
 		if isAPI(r) {
 			// A program calls the API without a browser's Origin or Sec-Fetch-Site headers.
