@@ -160,6 +160,8 @@ func TestBadTimerArgumentsAreAuditedAsRejected(t *testing.T) {
 		{"scheduled event without a scan", string(fixture(t, "eventbridge-scheduled-event.json")), "system:timer/my-scheduled-rule", "selects no images"},
 		{"schedule input with a wrong type", `{"Schedule":"nightly","IsLatest":"yes"}`, "system:invoke", "IsLatest: must be true or false"},
 		{"schedule input without a name", `{"IsLatest":"yes"}`, "system:invoke", "IsLatest"},
+		{"a task ID of 0", `{"Type":"Timer","TriggerName":"nightly","Time":"t1","Message":"{\"LocalTaskID\":0,\"RegistryImageScanType\":\"ALL\"}"}`,
+			"system:timer/nightly", "LocalTaskID: is 0, which is no task"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

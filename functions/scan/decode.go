@@ -50,8 +50,14 @@ func DecodeJSON(data []byte, extra map[string]*string) (Request, error) {
 		}
 		seen[m.name] = true
 		if f, ok := requestFields[m.name]; ok {
-			if !isNull(m.value) && f.decode(&r, m.value) != nil {
-				v.add(m.name, "%s", f.want)
+			if !isNull(m.value) {
+				if err := f.decode(&r, m.value); err != nil {
+					msg := f.want
+					if errors.Is(err, errZeroTaskID) {
+						msg = zeroTaskIDMessage
+					}
+					v.add(m.name, "%s", msg)
+				}
 			}
 			continue
 		}
@@ -214,11 +220,11 @@ var requestFields = map[string]requestField{
 	},
 	"LocalTaskID": {
 		want:   "must be a positive whole number (the ID of an earlier scan task)",
-		decode: func(r *Request, raw json.RawMessage) error { return json.Unmarshal(raw, &r.LocalTaskID) },
+		decode: func(r *Request, raw json.RawMessage) error { return decodeTaskID(raw, &r.LocalTaskID) },
 	},
 	"RegistryTaskID": {
 		want:   "must be a positive whole number (the ID of an earlier scan task)",
-		decode: func(r *Request, raw json.RawMessage) error { return json.Unmarshal(raw, &r.RegistryTaskID) },
+		decode: func(r *Request, raw json.RawMessage) error { return decodeTaskID(raw, &r.RegistryTaskID) },
 	},
 	"LocalImageContainerRunning": {
 		want:   "must be true or false",
@@ -234,6 +240,26 @@ var requestFields = map[string]requestField{
 		want:   "must be true or false",
 		decode: func(r *Request, raw json.RawMessage) error { return json.Unmarshal(raw, &r.IsLatest) },
 	},
+}
+
+// errZeroTaskID is a task ID of 0, which a Request reads as no task ID.
+var errZeroTaskID = errors.New("task ID 0")
+
+// zeroTaskIDMessage refuses a task ID of 0, as the form and the CLI's flags do.
+const zeroTaskIDMessage = "is 0, which is no task: give the ID of the earlier scan task to re-run (a positive whole number), " +
+	"or leave the field out (or null) to start a new scan"
+
+// decodeTaskID decodes a task ID into dst and refuses 0: a Request reads 0 as "no task ID", so
+// {"LocalTaskID":0,"RegistryImageScanType":"ALL"} started the registry scan alone instead of the
+// re-run asked for, without a word. Negative IDs are refused by validation.
+func decodeTaskID(raw json.RawMessage, dst *int64) error {
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return err
+	}
+	if *dst == 0 {
+		return errZeroTaskID
+	}
+	return nil
 }
 
 // decodeList decodes a JSON list into dst, dropping null entries (absent values).

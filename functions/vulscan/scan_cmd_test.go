@@ -142,6 +142,12 @@ func TestParseScanArgsRefuses(t *testing.T) {
 		{name: "broken JSON",
 			args: []string{"--json", `{"LocalImageScanType":`},
 			want: []want{{"", "not valid JSON"}}},
+		{name: "JSON with a task ID of 0 is refused as the flag is, not read as no task",
+			args: []string{"--json", `{"LocalTaskID":0,"RegistryImageScanType":"ALL"}`},
+			want: []want{{"LocalTaskID", "is 0, which is no task"}}},
+		{name: "JSON with a registry task ID of -0",
+			args: []string{"--json", `{"RegistryTaskID":-0}`},
+			want: []want{{"RegistryTaskID", "is 0, which is no task"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
