@@ -724,6 +724,16 @@ func TestAuditVerifyLeavesALogAnOlderVulscanWroteAsItIs(t *testing.T) {
 	if now, err := os.ReadFile(path); err != nil || !bytes.Equal(now, old) {
 		t.Errorf("verify changed the older log (%v)", err)
 	}
+	// The advice names commands that exist, and following it makes the log readable.
+	if strings.Contains(r.stderr, "vulscan serve") || !strings.Contains(r.stderr, "vulscan audit reconcile") {
+		t.Errorf("verify's advice: %q; want vulscan audit reconcile and no command vulscan lacks", r.stderr)
+	}
+	if w := runAuditBinary(t, dir, nil, "reconcile", "--dsn", "sqlite:"+path); w.exit != exitOK {
+		t.Fatalf("reconcile, as advised: exit %d, %q %q", w.exit, w.stdout, w.stderr)
+	}
+	if v := runAuditBinary(t, dir, nil, "verify", "--dsn", "sqlite:"+path); v.exit != exitOK || !strings.HasPrefix(v.stdout, "ok: ") {
+		t.Errorf("verify after the advised reconcile: exit %d, %q %q", v.exit, v.stdout, v.stderr)
+	}
 }
 
 // Someone deletes schema_migrations' newest row: the tables still carry the newest schema, but
