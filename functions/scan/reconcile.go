@@ -3,6 +3,7 @@ package scan
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
@@ -115,23 +117,40 @@ func (s *Service) ReconcileStale(ctx context.Context, finder StalePendingFinder,
 	var rep ReconcileReport
 	until := s.now().Add(-olderThan)
 	for {
-		batch, err := finder.StalePending(ctx, since, until, 100)
+		batch, err := finder.StalePending(ctx, since, until, reconcileBatch)
 		if err != nil {
 			return rep, fmt.Errorf("reconcile: %w", err)
 		}
-		for _, p := range batch {
-			if _, err := s.closeStale(ctx, p, olderThan); errors.Is(err, audit.ErrAlreadyClosed) {
-				continue
-			} else if err != nil {
-				return rep, fmt.Errorf("reconcile: %w", err)
-			}
-			rep.Closed = append(rep.Closed, p.ID)
+		// The batch's closing records are appended at once, so that the store's group commit
+		// writes many in one transaction: one at a time, a server's start (which waits for this
+		// pass) spent a transaction, and on PostgreSQL round trips, on each of thousands.
+		errs := make([]error, len(batch))
+		var wg sync.WaitGroup
+		for i, p := range batch {
+			wg.Go(func() { _, errs[i] = s.closeStale(ctx, p, olderThan) })
 		}
-		if len(batch) < 100 {
+		wg.Wait()
+		var failed error
+		for i, p := range batch {
+			switch err := errs[i]; {
+			case errors.Is(err, audit.ErrAlreadyClosed):
+			case err != nil:
+				failed = cmp.Or(failed, err)
+			default:
+				rep.Closed = append(rep.Closed, p.ID)
+			}
+		}
+		if failed != nil {
+			return rep, fmt.Errorf("reconcile: %w", failed)
+		}
+		if len(batch) < reconcileBatch {
 			return rep, nil
 		}
 	}
 }
+
+// reconcileBatch is how many stale attempts ReconcileStale reads, and closes at once, per round.
+const reconcileBatch = 100
 
 // maxLeftOpen bounds the attempts LeftOpen lists.
 const maxLeftOpen = 1000

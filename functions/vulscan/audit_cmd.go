@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/vulscan/vulscan/functions/audit"
-	"github.com/vulscan/vulscan/functions/audit/sqlstore"
 	"github.com/vulscan/vulscan/functions/scan"
 )
 
@@ -140,21 +139,17 @@ func openExistingAuditStore(ctx context.Context, flagDSN string, e env) (audit.S
 }
 
 // readExistingAuditStore is openExistingAuditStore for the commands that only read the log
-// (verify, export): it changes nothing, missing guards included (readAuditStore).
+// (verify, export, schedules, migrate's source): it changes nothing, missing guards included
+// (readAuditStore). A log whose schema_migrations names an older version than this vulscan's is
+// refused, not migrated: an auditor may hold only read access, and a read that rewrote the
+// schema's metadata would erase what someone did to it (a deleted schema_migrations row looks
+// exactly like an older log).
 func readExistingAuditStore(ctx context.Context, flagDSN string, e env) (audit.Store, error) {
 	dsn, err := existingAuditDSN(flagDSN, e)
 	if err != nil {
 		return nil, err
 	}
-	store, err := readAuditStore(ctx, dsn)
-	if errors.Is(err, sqlstore.ErrOlderSchema) {
-		// A newer vulscan reading a log an older one wrote (a laptop's CLI, a deployed function
-		// not yet upgraded): its schema's migration is needed to read it. That changes no record;
-		// guards the open puts back still count as missing (guardsFinding).
-		fmt.Fprintln(e.stderr, "vulscan audit: the log's schema is older than this vulscan's; migrating it first (no record changes)")
-		return openAuditStore(ctx, dsn)
-	}
-	return store, err
+	return readAuditStore(ctx, dsn)
 }
 
 // existingAuditDSN is the DSN the flag, VULSCAN_AUDIT_DSN or the default names, refused when it
@@ -181,8 +176,6 @@ func guardsFinding(ctx context.Context, store audit.Store) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// An older log's migration (readExistingAuditStore) put back the guards it found missing.
-	missing = append(missing, g.RestoredGuards()...)
 	foreign, err := g.ForeignTriggers(ctx)
 	if err != nil {
 		return "", err

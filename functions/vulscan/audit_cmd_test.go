@@ -704,10 +704,10 @@ func execOn(t *testing.T, backend, dsn string, stmts []string) {
 	}
 }
 
-// A newer vulscan verifies a log an older one wrote (a laptop's CLI against a function not yet
-// upgraded): the read-only open cannot read the older schema, so verify migrates it first,
-// saying so, and the chain is checked as ever.
-func TestAuditVerifyReadsALogAnOlderVulscanWrote(t *testing.T) {
+// A newer vulscan reading a log an older one wrote (a laptop's CLI against a function not yet
+// upgraded) refuses it, saying how to read it, and leaves the file as it was: a verifier changes
+// nothing, and an auditor may hold only read access.
+func TestAuditVerifyLeavesALogAnOlderVulscanWroteAsItIs(t *testing.T) {
 	old, err := os.ReadFile(filepath.Join("..", "audit", "sqlstore", "testdata", "main-22761e8.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -718,9 +718,90 @@ func TestAuditVerifyReadsALogAnOlderVulscanWrote(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := runAuditBinary(t, dir, nil, "verify", "--dsn", "sqlite:"+path)
-	if r.exit != 0 || !strings.HasPrefix(r.stdout, "ok: ") || !strings.Contains(r.stderr, "schema is older") {
-		t.Errorf("verify of an older log: exit %d, %q %q", r.exit, r.stdout, r.stderr)
+	if r.exit != exitFailed || r.stdout != "" || !strings.Contains(r.stderr, "reading it does not migrate it") {
+		t.Errorf("verify of an older log: exit %d, %q %q; want %d and a refusal", r.exit, r.stdout, r.stderr, exitFailed)
 	}
+	if now, err := os.ReadFile(path); err != nil || !bytes.Equal(now, old) {
+		t.Errorf("verify changed the older log (%v)", err)
+	}
+	// The advice names commands that exist, and following it makes the log readable.
+	if strings.Contains(r.stderr, "vulscan serve") || !strings.Contains(r.stderr, "vulscan audit reconcile") {
+		t.Errorf("verify's advice: %q; want vulscan audit reconcile and no command vulscan lacks", r.stderr)
+	}
+	if w := runAuditBinary(t, dir, nil, "reconcile", "--dsn", "sqlite:"+path); w.exit != exitOK {
+		t.Fatalf("reconcile, as advised: exit %d, %q %q", w.exit, w.stdout, w.stderr)
+	}
+	if v := runAuditBinary(t, dir, nil, "verify", "--dsn", "sqlite:"+path); v.exit != exitOK || !strings.HasPrefix(v.stdout, "ok: ") {
+		t.Errorf("verify after the advised reconcile: exit %d, %q %q", v.exit, v.stdout, v.stderr)
+	}
+}
+
+// Someone deletes schema_migrations' newest row: the tables still carry the newest schema, but
+// the log claims an older one. The commands that only read the log (verify, export, schedules,
+// migrate's source) report it and fail; none migrates the log, which would put the row back and
+// hide what was done to it.
+func TestReadOnlyCommandsDoNotMigrateALogMissingASchemaRow(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			dir, dsn := seededLogOn(t, backend)
+			execOn(t, backend, dsn, []string{`DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)`})
+			vars := []string{"VULSCAN_SCHEDULES=nightly=0 0 2 * * * *"}
+			for _, args := range [][]string{
+				{"audit", "verify", "--dsn", dsn},
+				{"audit", "export", "--dsn", dsn},
+				{"schedules", "--dsn", dsn},
+				{"audit", "migrate", "--from", dsn, "--to", "sqlite:" + filepath.Join(dir, "copy.db")},
+			} {
+				r := runVulscanBinary(t, dir, vars, args...)
+				if r.exit != exitFailed || !strings.Contains(r.stderr, "rows of schema_migrations were deleted") || strings.Contains(r.stderr, "migrating") {
+					t.Errorf("%v: exit %d, %q %q; want %d and the finding", args, r.exit, r.stdout, r.stderr, exitFailed)
+				}
+			}
+			if n := schemaRows(t, backend, dsn); n != 6 {
+				t.Errorf("schema_migrations holds %d rows after the reads; want the 6 left by the deletion", n)
+			}
+		})
+	}
+}
+
+// runVulscanBinary runs `vulscan args…` as runAuditBinary runs `vulscan audit args…`.
+func runVulscanBinary(t *testing.T, dir string, vars []string, args ...string) auditRun {
+	t.Helper()
+	cmd := exec.Command(vulscanBinary(t), args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, vars...)
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := auditRun{stdout: stdout.String(), stderr: stderr.String()}
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		r.exit = exitErr.ExitCode()
+	case err != nil:
+		t.Fatalf("running vulscan: %v", err)
+	}
+	return r
+}
+
+// schemaRows counts the rows of the log's schema_migrations.
+func schemaRows(t *testing.T, backend, dsn string) int {
+	t.Helper()
+	driver, where := "postgres", dsn
+	if backend == "sqlite" {
+		driver, where = "sqlite", strings.TrimPrefix(dsn, "sqlite:")
+	}
+	db, err := sql.Open(driver, where)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // Every audit subcommand prints its help on stdout (exit 0), as `vulscan audit --help` does, and

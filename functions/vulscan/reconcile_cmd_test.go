@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -157,5 +158,69 @@ func TestReconcileFromLogNamesADisagreement(t *testing.T) {
 	want := "disagrees: attempt 1: the log's outcome differs from the one recorded (record 2) in local_task_id (36003 in the log, 36002 recorded), tcss_request_id (\"req-10\" in the log, \"req-9\" recorded)"
 	if code != exitFailed || !strings.Contains(out, want) || !strings.Contains(errOut, "1 stranded outcome disagrees") {
 		t.Errorf("a disagreeing outcome: exit %d, %q %q; want %d and %q", code, out, errOut, exitFailed, want)
+	}
+}
+
+// A server's start closes the attempts left pending in the last week before it serves (a
+// function's init has 10 s on SCF): thousands of them, closed one transaction each, took
+// seconds on PostgreSQL. They are closed together, so the store's group commit writes many
+// in each transaction; each attempt still gets exactly one closing record, and the chain verifies.
+func TestReconcileClosesManyAttemptsInFewTransactions(t *testing.T) {
+	const stale = 300
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			dir, dsn := seededLogOn(t, backend) // attempt 4 is pending already
+			ctx := context.Background()
+			store, err := openAuditStore(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opened := time.Now().UTC().Add(-2 * time.Hour)
+			for range stale - 1 {
+				if _, err := store.Append(ctx, audit.Record{Time: opened, Trigger: audit.TriggerTimer, Actor: "system:timer/nightly",
+					Action: audit.ActionCreateVulScanTask, Params: json.RawMessage(`{"LocalImageScanType":"ALL"}`), Outcome: audit.OutcomePending}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			store.Close()
+			r := runAuditBinary(t, dir, nil, "reconcile", "--dsn", dsn)
+			if r.exit != exitOK || strings.Count(r.stdout, "closed: attempt ") != stale {
+				t.Fatalf("reconcile: exit %d, %d closed, stderr %q; want %d", r.exit, strings.Count(r.stdout, "closed: attempt "), r.stderr, stale)
+			}
+			if again := runAuditBinary(t, dir, nil, "reconcile", "--dsn", dsn); again.exit != exitOK || strings.Contains(again.stdout, "closed:") {
+				t.Errorf("a second reconcile: exit %d, %q; want nothing left to close", again.exit, again.stdout)
+			}
+			if v := runAuditBinary(t, dir, nil, "verify", "--dsn", dsn); v.exit != exitOK {
+				t.Errorf("verify: exit %d, %q %q", v.exit, v.stdout, v.stderr)
+			}
+			driver, where := "postgres", dsn
+			if backend == "sqlite" {
+				driver, where = "sqlite", strings.TrimPrefix(dsn, "sqlite:")
+			}
+			db, err := sql.Open(driver, where)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var closings, attempts int
+			if err := db.QueryRow(`SELECT COUNT(*), COUNT(DISTINCT pending_id) FROM audit_log WHERE error_code = '`+audit.CodeNoOutcomeRecorded+`'`).Scan(&closings, &attempts); err != nil {
+				t.Fatal(err)
+			}
+			if closings != stale || attempts != stale {
+				t.Errorf("%d closing records for %d attempts; want one each for %d", closings, attempts, stale)
+			}
+			if backend != "postgres" {
+				return
+			}
+			// Each row's xmin is the transaction that wrote it.
+			var txs int
+			if err := db.QueryRow(`SELECT COUNT(DISTINCT xmin::text) FROM audit_log WHERE error_code = '` + audit.CodeNoOutcomeRecorded + `'`).Scan(&txs); err != nil {
+				t.Fatal(err)
+			}
+			if txs > stale/10 {
+				t.Errorf("the %d closing records took %d transactions; want them grouped (at most %d)", stale, txs, stale/10)
+			}
+		})
 	}
 }

@@ -178,7 +178,8 @@ func openExisting(ctx context.Context, db *sql.DB, d dialect, what string) (*Sto
 		// A log from before numbered migrations has audit_log but no version table.
 		var one int
 		if db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE id < 0`).Scan(&one) == nil {
-			return fail(fmt.Errorf("the log is from before numbered schema versions, and reading it does not migrate it: %w", ErrOlderSchema))
+			return fail(fmt.Errorf("the log is from before numbered schema versions, and reading it does not migrate it: "+
+				"open it once with a command that writes (vulscan audit reconcile, or a server started on it): %w", ErrOlderSchema))
 		}
 	}
 	switch {
@@ -190,7 +191,9 @@ func openExisting(ctx context.Context, db *sql.DB, d dialect, what string) (*Sto
 		return fail(fmt.Errorf("the database's schema is version %d, newer than this vulscan knows (%d): upgrade vulscan", v, latest))
 	case v < latest:
 		return fail(fmt.Errorf("the database's schema is version %d, older than this vulscan's (%d), and reading it does not migrate it: "+
-			"open it once with a command that writes (vulscan serve, vulscan audit reconcile), or read it with the vulscan that wrote it: %w", v, latest, ErrOlderSchema))
+			"if a vulscan older than this one wrote it, open it once with a command that writes (vulscan audit reconcile, or a server started on it) or read it "+
+			"with that vulscan; if this vulscan (or a newer one) wrote it, rows of schema_migrations were deleted, and the database's metadata "+
+			"was changed by hand: %w", v, latest, ErrOlderSchema))
 	}
 	return s, nil
 }
