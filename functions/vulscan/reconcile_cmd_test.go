@@ -218,8 +218,8 @@ func TestReconcileClosesManyAttemptsInFewTransactions(t *testing.T) {
 			if err := db.QueryRow(`SELECT COUNT(DISTINCT xmin::text) FROM audit_log WHERE error_code = '` + audit.CodeNoOutcomeRecorded + `'`).Scan(&txs); err != nil {
 				t.Fatal(err)
 			}
-			if txs > stale/10 {
-				t.Errorf("the %d closing records took %d transactions; want them grouped (at most %d)", stale, txs, stale/10)
+			if txs > stale/4 { // grouped: 5 to 10 here; one each (300) before
+				t.Errorf("the %d closing records took %d transactions; want them grouped (at most %d)", stale, txs, stale/4)
 			}
 		})
 	}
