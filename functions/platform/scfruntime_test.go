@@ -491,9 +491,20 @@ func TestSCFRuntimeNeverPostsAnAnswerTwice(t *testing.T) {
 			rt := &SCFRuntime{BaseURL: f.srv.URL, Logger: quietLogger(),
 				Sleep: func(context.Context, time.Duration) error { return nil }}
 			f.push("r1", "{}")
-			err := rt.Run(context.Background(), func(context.Context, Invocation, []byte) ([]byte, error) {
-				return nil, errors.New("the scan was refused")
-			})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel() // ends a loop that went on, so that the fake can close
+			done := make(chan error, 1)
+			go func() {
+				done <- rt.Run(ctx, func(context.Context, Invocation, []byte) ([]byte, error) {
+					return nil, errors.New("the scan was refused")
+				})
+			}()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second): // a hang guard, not a timing assertion
+				t.Fatalf("Run goes on after its answer was dropped or refused (calls %q)", f.callLog())
+			}
 			if !errors.Is(err, errRuntimeAPI) {
 				t.Errorf("Run = %v, want the runtime API error", err)
 			}
