@@ -79,7 +79,7 @@ var errRuntimeAPI = errors.New("SCF runtime API unreachable")
 // A panic in h is answered as an invocation error and the loop goes on.
 func (rt *SCFRuntime) Run(ctx context.Context, h Handler) error {
 	rt = rt.withDefaults()
-	if err := rt.post(ctx, "/runtime/init/ready", nil); err != nil {
+	if err := rt.post(ctx, "/runtime/init/ready", textType, nil); err != nil {
 		return ctxOr(ctx, err)
 	}
 	for {
@@ -179,7 +179,7 @@ func (rt *SCFRuntime) next(ctx context.Context) (Invocation, []byte, error) {
 		}
 		rt.Logger.ErrorContext(ctx, "event refused", "request_id", inv.RequestID, "limit", rt.MaxEventBytes)
 		msg := fmt.Sprintf("event larger than %d bytes", rt.MaxEventBytes)
-		if err := rt.post(ctx, "/runtime/invocation/error", []byte(msg)); err != nil {
+		if err := rt.post(ctx, "/runtime/invocation/error", textType, []byte(msg)); err != nil {
 			return Invocation{}, nil, err
 		}
 	}
@@ -220,9 +220,9 @@ func (rt *SCFRuntime) serve(ctx context.Context, h Handler, inv Invocation, even
 	result, err := rt.call(invCtx, h, inv, event)
 	if err != nil {
 		rt.Logger.ErrorContext(ctx, "invocation failed", "request_id", inv.RequestID, "err", err)
-		return rt.post(ctx, "/runtime/invocation/error", []byte(err.Error()))
+		return rt.post(ctx, "/runtime/invocation/error", textType, []byte(err.Error()))
 	}
-	return rt.post(ctx, "/runtime/invocation/response", result)
+	return rt.respond(ctx, inv, result)
 }
 
 // invocationContext ends a little before the platform's deadline, so that the answer is posted
@@ -246,31 +246,83 @@ func (rt *SCFRuntime) call(ctx context.Context, h Handler, inv Invocation, event
 	return h(ctx, inv, event)
 }
 
-// post sends body to a runtime-API path, retrying when the API cannot be reached. A refusal
-// (an answer other than 2xx) is logged, not retried: the answer is final either way.
-func (rt *SCFRuntime) post(ctx context.Context, path string, body []byte) error {
+// Content types of the runtime-API posts: an invocation's result is the handler's JSON; an
+// error is its message as text, as Tencent's docs post it (curl -d "parse event error").
+const (
+	jsonType = "application/json"
+	textType = "text/plain; charset=utf-8"
+)
+
+// answerTimeout bounds one runtime-API post. A post that times out may have reached the API, so
+// it is not repeated (the API would get the same answer twice): the loop ends instead.
+const answerTimeout = 10 * time.Second
+
+// errRefused marks a runtime API's answer other than 2xx to a post.
+var errRefused = errors.New("refused")
+
+// respond posts an invocation's result. When the API refuses it (too large, say, or not JSON),
+// the invocation is answered with an error instead, so that its caller learns why rather than
+// waiting for the function's time limit.
+func (rt *SCFRuntime) respond(ctx context.Context, inv Invocation, result []byte) error {
+	err := rt.post(ctx, "/runtime/invocation/response", jsonType, result)
+	if !errors.Is(err, errRefused) {
+		return err
+	}
+	rt.Logger.ErrorContext(ctx, "runtime API refused the invocation's result", "request_id", inv.RequestID,
+		"bytes", len(result), "err", err)
+	msg := fmt.Sprintf("the SCF runtime API refused the function's result (%d bytes): %v", len(result), err)
+	return rt.post(ctx, "/runtime/invocation/error", textType, []byte(msg))
+}
+
+// post sends body to a runtime-API path. It is tried again only while the API cannot be reached
+// (the connection was not made, so nothing was sent). Once the post may have reached the API, a
+// second one could answer the invocation twice: a post that fails then, or that the API refuses
+// (errRefused, an answer other than 2xx), ends the loop, and SCF starts a fresh instance.
+func (rt *SCFRuntime) post(ctx context.Context, path, contentType string, body []byte) error {
 	// The answer must reach SCF even when shutdown has begun.
 	ctx = context.WithoutCancel(ctx)
-	return rt.retry(ctx, "POST "+path, func() error {
-		callCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	call := "POST " + path
+	err := rt.retry(ctx, call, func() error {
+		callCtx, cancel := context.WithTimeout(ctx, answerTimeout)
 		defer cancel()
 		req, err := http.NewRequestWithContext(callCtx, http.MethodPost, rt.BaseURL+path, bytes.NewReader(body))
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 		resp, err := rt.Client.Do(req)
 		if err != nil {
-			return err
+			if notSent(err) {
+				return err
+			}
+			return &sentError{err}
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode/100 != 2 {
 			msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-			rt.Logger.ErrorContext(ctx, "runtime API refused", "call", "POST "+path, "status", resp.Status,
-				"body", string(msg))
+			rt.Logger.ErrorContext(ctx, "runtime API refused", "call", call, "status", resp.Status, "body", string(msg))
+			return &sentError{fmt.Errorf("%w: status %s: %s", errRefused, resp.Status, bytes.TrimSpace(msg))}
 		}
 		return nil
 	})
+	var sent *sentError
+	if errors.As(err, &sent) {
+		return fmt.Errorf("platform: %w: %s: %w", errRuntimeAPI, call, sent.err)
+	}
+	return err
+}
+
+// sentError is a post's failure after the request may have reached the API: not to be retried.
+type sentError struct{ err error }
+
+func (e *sentError) Error() string { return e.err.Error() }
+func (e *sentError) Unwrap() error { return e.err }
+
+// notSent reports whether a client error came before any of the request was sent: the
+// connection could not be made.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // retry calls fn until it succeeds, ctx ends, or Attempts tries have failed, waiting longer after
@@ -279,7 +331,8 @@ func (rt *SCFRuntime) retry(ctx context.Context, call string, fn func() error) e
 	wait := 100 * time.Millisecond
 	var err error
 	for attempt := 1; ; attempt++ {
-		if err = fn(); err == nil || errors.Is(err, errEventTooLarge) {
+		var sent *sentError
+		if err = fn(); err == nil || errors.Is(err, errEventTooLarge) || errors.As(err, &sent) {
 			return err
 		}
 		if ctx.Err() != nil {

@@ -24,8 +24,10 @@ type fakeRuntime struct {
 	answers chan answer
 
 	mu       sync.Mutex
-	calls    []string // "ready", "next", "response", "error", in order
-	failNext int      // answer this many next calls with 500
+	calls    []string        // "ready", "next", "response", "error", in order
+	failNext int             // answer this many next calls with 500
+	refuse   map[string]int  // answer these posts ("response", "error") with this status
+	hangUp   map[string]bool // close the connection of these posts without an answer
 }
 
 type fakeEvent struct {
@@ -34,7 +36,7 @@ type fakeEvent struct {
 }
 
 type answer struct {
-	path, body string
+	path, body, contentType string
 }
 
 func newFakeRuntime(t *testing.T) *fakeRuntime {
@@ -68,7 +70,18 @@ func newFakeRuntime(t *testing.T) *fakeRuntime {
 		mux.HandleFunc("POST /runtime/invocation/"+path, func(w http.ResponseWriter, r *http.Request) {
 			f.record(path)
 			b, _ := io.ReadAll(r.Body)
-			f.answers <- answer{path: path, body: string(b)}
+			f.answers <- answer{path: path, body: string(b), contentType: r.Header.Get("Content-Type")}
+			f.mu.Lock()
+			status, hangUp := f.refuse[path], f.hangUp[path]
+			f.mu.Unlock()
+			if hangUp {
+				conn, _, _ := http.NewResponseController(w).Hijack()
+				conn.Close()
+				return
+			}
+			if status != 0 {
+				http.Error(w, "no thanks", status)
+			}
 		})
 	}
 	f.srv = httptest.NewServer(mux)
@@ -405,6 +418,98 @@ func TestSCFRuntimeFromEnv(t *testing.T) {
 			}
 			if err != nil || rt.BaseURL != tt.wantBase {
 				t.Errorf("SCFRuntimeFromEnv = %+v, %v; want base %s", rt, err, tt.wantBase)
+			}
+		})
+	}
+}
+
+// An answer's body is what its Content-Type says: the handler's JSON result, or an error's
+// message as text (Tencent's docs post errors as plain text).
+func TestSCFRuntimeLabelsAnswersWithTheirContentType(t *testing.T) {
+	f := newFakeRuntime(t)
+	f.start(t, &SCFRuntime{MaxEventBytes: 64}, func(_ context.Context, _ Invocation, ev []byte) ([]byte, error) {
+		switch string(ev) {
+		case "fail":
+			return nil, errors.New("the scan was refused")
+		case "panic":
+			panic("index corrupted")
+		}
+		return []byte(`{"statusCode":200}`), nil
+	})
+	tests := []struct{ name, event, path, contentType string }{
+		{"result", "ok", "response", "application/json"},
+		{"handler error", "fail", "error", "text/plain; charset=utf-8"},
+		{"panic", "panic", "error", "text/plain; charset=utf-8"},
+		{"oversized event", strings.Repeat("x", 65), "error", "text/plain; charset=utf-8"},
+	}
+	for i, tt := range tests {
+		f.push(fmt.Sprint("req-", i), tt.event)
+		if a := f.next(t); a.path != tt.path || a.contentType != tt.contentType {
+			t.Errorf("%s: answered %s labelled %q, want %s labelled %q", tt.name, a.path, a.contentType, tt.path, tt.contentType)
+		}
+	}
+}
+
+// A result the runtime API refuses is answered with an error that says so, so that the caller
+// does not wait for the time limit; the loop goes on.
+func TestSCFRuntimeAnswersARefusedResultWithAnError(t *testing.T) {
+	f := newFakeRuntime(t)
+	f.refuse = map[string]int{"response": http.StatusRequestEntityTooLarge}
+	f.start(t, &SCFRuntime{}, func(context.Context, Invocation, []byte) ([]byte, error) { return []byte(`"big"`), nil })
+	f.push("r1", "{}")
+	if a := f.next(t); a.path != "response" {
+		t.Fatalf("first answer %+v, want the response", a)
+	}
+	a := f.next(t)
+	if a.path != "error" || !strings.Contains(a.body, "refused the function's result") || !strings.Contains(a.body, "413") {
+		t.Errorf("refused result followed by %+v, want an error naming the refusal", a)
+	}
+	f.mu.Lock()
+	f.refuse = nil
+	f.mu.Unlock()
+	f.push("r2", "{}")
+	if a := f.next(t); a.path != "response" || a.body != `"big"` {
+		t.Errorf("next event answered %+v", a)
+	}
+}
+
+// An answer that may have reached the runtime API is never posted twice: a post whose
+// connection ends without a reply, or that the API refuses, ends the loop with the runtime-API
+// error (SCF starts a fresh instance) after one try.
+func TestSCFRuntimeNeverPostsAnAnswerTwice(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(f *fakeRuntime)
+	}{
+		{"connection closed without a reply", func(f *fakeRuntime) { f.hangUp = map[string]bool{"error": true} }},
+		{"error refused", func(f *fakeRuntime) { f.refuse = map[string]int{"error": http.StatusInternalServerError} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeRuntime(t)
+			tt.setup(f)
+			rt := &SCFRuntime{BaseURL: f.srv.URL, Logger: quietLogger(),
+				Sleep: func(context.Context, time.Duration) error { return nil }}
+			f.push("r1", "{}")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel() // ends a loop that went on, so that the fake can close
+			done := make(chan error, 1)
+			go func() {
+				done <- rt.Run(ctx, func(context.Context, Invocation, []byte) ([]byte, error) {
+					return nil, errors.New("the scan was refused")
+				})
+			}()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second): // a hang guard, not a timing assertion
+				t.Fatalf("Run goes on after its answer was dropped or refused (calls %q)", f.callLog())
+			}
+			if !errors.Is(err, errRuntimeAPI) {
+				t.Errorf("Run = %v, want the runtime API error", err)
+			}
+			if got := strings.Count(strings.Join(f.callLog(), " "), "error"); got != 1 {
+				t.Errorf("error posted %d times (calls %q), want once", got, f.callLog())
 			}
 		})
 	}

@@ -89,7 +89,7 @@ func (d *Dispatcher) handleTimer(ctx context.Context, kind Kind, inv Invocation,
 	if untimely != nil {
 		return nil, d.rejectUntimely(ctx, log, name, key, caller, untimely)
 	}
-	return d.startScheduled(ctx, log, name, key, caller, req)
+	return d.startScheduled(ctx, log, name, key, caller, req, "")
 }
 
 // dueTime is the due time of the configured schedule name that a run scheduled at scheduled
@@ -185,7 +185,8 @@ func (d *Dispatcher) rejectRenamed(ctx context.Context, log *slog.Logger, name, 
 }
 
 // startScheduled starts the scan of a timer or invocation and answers with a TimerResult.
-func (d *Dispatcher) startScheduled(ctx context.Context, log *slog.Logger, name, key string, caller scan.Caller, req scan.Request) ([]byte, error) {
+// retryAdvice, when set, is added to the error of a run that may have started a scan.
+func (d *Dispatcher) startScheduled(ctx context.Context, log *slog.Logger, name, key string, caller scan.Caller, req scan.Request, retryAdvice string) ([]byte, error) {
 	attempt, err := d.opts.Scans.Start(ctx, req, key, caller)
 	if err != nil {
 		msg := "scheduled scan not started"
@@ -195,6 +196,9 @@ func (d *Dispatcher) startScheduled(ctx context.Context, log *slog.Logger, name,
 			msg = "scheduled scan may have started: its outcome is not known"
 		}
 		log.ErrorContext(ctx, msg, "code", scan.ErrorCode(err), "attempt", attempt.ID(), "err", err)
+		if mayHaveStarted(attempt) && retryAdvice != "" {
+			return nil, fmt.Errorf("%s %s: %w %s", caller.Trigger, name, err, retryAdvice)
+		}
 		if fields := fieldProblems(err); fields != "" {
 			return nil, fmt.Errorf("%s %s: %w: %s", caller.Trigger, name, err, fields)
 		}
@@ -315,6 +319,13 @@ const (
 	invokeKeyPrefix = "invoke/"
 )
 
+// requestKeyRetry tells the sender of a direct invocation without a ScheduledTime, whose scan may
+// have started, how to retry safely: its key is its request ID, and invoking again has a new one,
+// so "retry with the same idempotency key" cannot be done and a plain retry may start a second scan.
+const requestKeyRetry = `This invocation's idempotency key is its request ID, so invoking again is a new attempt ` +
+	`that may start a second scan: check the TCSS console first. To make a retry safe, give the payload a ` +
+	`"ScheduledTime" and send the same value with every retry of the run.`
+
 // runKey is the idempotency key of one scheduled run (prefix timerKeyPrefix or invokeKeyPrefix):
 // the schedule's name and its scheduled time (for a timer of a configured schedule, the due time
 // it stands for), so that a platform retry of the same run (asynchronous invocations are
@@ -381,5 +392,9 @@ func (d *Dispatcher) handleInvoke(ctx context.Context, inv Invocation, raw []byt
 		log.ErrorContext(ctx, "invocation refused: broad scan not confirmed", "attempt", a.ID())
 		return nil, fmt.Errorf("invoke %s: %w: %s", name, cause, fieldProblems(cause))
 	}
-	return d.startScheduled(ctx, log, name, key, caller, req)
+	retryAdvice := ""
+	if scheduledTime == "" {
+		retryAdvice = requestKeyRetry
+	}
+	return d.startScheduled(ctx, log, name, key, caller, req, retryAdvice)
 }

@@ -484,15 +484,18 @@ func TestAFailedRunSaysWhetherAScanMayHaveStarted(t *testing.T) {
 		wantErr   string // the invocation error's start
 		wantLog   string // the log line's message
 		wantState audit.Outcome
+		advice    bool // the error says how to retry a run keyed by its request ID safely
 	}{
 		{"a timer whose answer was lost", string(fixture(t, "scf-timer.json")), tcsstest.Fault{Drop: true},
-			"timer nightly: ", "scheduled scan may have started: its outcome is not known", audit.OutcomeUnknown},
+			"timer nightly: ", "scheduled scan may have started: its outcome is not known", audit.OutcomeUnknown, false},
 		{"a timer TCSS refused", string(fixture(t, "scf-timer.json")), tcsstest.Fault{Code: "FailedOperation", Message: "license expired"},
-			"timer nightly: ", "scheduled scan not started", audit.OutcomeFailed},
+			"timer nightly: ", "scheduled scan not started", audit.OutcomeFailed, false},
 		{"a direct invocation whose answer was lost", `{"Schedule":"adhoc","RegistryImageScanType":"NOT_SCAN"}`, tcsstest.Fault{Drop: true},
-			"invoke adhoc: ", "scheduled scan may have started: its outcome is not known", audit.OutcomeUnknown},
+			"invoke adhoc: ", "scheduled scan may have started: its outcome is not known", audit.OutcomeUnknown, true},
+		{"a direct invocation with a ScheduledTime whose answer was lost", `{"Schedule":"adhoc","ScheduledTime":"2026-12-04T02:00:00Z","RegistryImageScanType":"NOT_SCAN"}`,
+			tcsstest.Fault{Drop: true}, "invoke adhoc: ", "scheduled scan may have started: its outcome is not known", audit.OutcomeUnknown, false},
 		{"a direct invocation TCSS refused", `{"Schedule":"adhoc","RegistryImageScanType":"NOT_SCAN"}`, tcsstest.Fault{Code: "FailedOperation", Message: "license expired"},
-			"invoke adhoc: ", "scheduled scan not started", audit.OutcomeFailed},
+			"invoke adhoc: ", "scheduled scan not started", audit.OutcomeFailed, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t)
@@ -501,7 +504,11 @@ func TestAFailedRunSaysWhetherAScanMayHaveStarted(t *testing.T) {
 			d := New(Options{Scans: w.Service, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 			_, err := d.Handle(context.Background(), Invocation{RequestID: "r1"}, []byte(tc.payload))
 			if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
-				t.Errorf("error %v; want one starting %q", err, tc.wantErr)
+				t.Fatalf("error %v; want one starting %q", err, tc.wantErr)
+			}
+			if got := strings.Contains(err.Error(), `invoking again is a new attempt`) &&
+				strings.Contains(err.Error(), `give the payload a "ScheduledTime"`); got != tc.advice {
+				t.Errorf("error %q: says how to retry a request-keyed run safely: %v, want %v", err, got, tc.advice)
 			}
 			var line struct{ Msg string }
 			for l := range strings.Lines(logs.String()) {

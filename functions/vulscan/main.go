@@ -44,6 +44,12 @@ type command struct {
 var commands = map[string]command{}
 
 func main() {
+	// A reader of stdout or stderr that has gone away (`vulscan scan … | head -c1`, a log shipper
+	// that died) must not end the process: Go raises SIGPIPE for writes to fds 1 and 2, which
+	// killed it at the next witness or log line, between an attempt's pending record and its TCSS
+	// call or before its outcome was recorded. Ignored, such a write fails with EPIPE, which the
+	// witness reports and the attempt outlives. Ignore sets no handler up: no thread, no goroutine.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := processContext(os.Args[1:], os.Getenv)
 	code := run(ctx, os.Args[1:], env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
 	stop()
