@@ -1,8 +1,11 @@
 package citest
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -28,5 +31,40 @@ func TestMissing(t *testing.T) {
 		if failed := err != nil; failed != tc.wantFail || !strings.Contains(string(out), tc.wantOut) {
 			t.Errorf("CI=%q: failed %v (want %v), output lacks %q:\n%s", tc.ci, failed, tc.wantFail, tc.wantOut, out)
 		}
+	}
+}
+
+// TestNoTestSkipsButThroughMissing: Missing is the only skip in the module, so that no test can
+// skip while CI is set. A direct t.Skip, Skipf or SkipNow elsewhere would pass CI silently.
+func TestNoTestSkipsButThroughMissing(t *testing.T) {
+	root := filepath.Join("..", "..")
+	skip := regexp.MustCompile(`\.Skip(f|Now)?\(`)
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", "node_modules", "dist", "citest":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			if skip.MatchString(line) {
+				t.Errorf("%s:%d skips directly (%s): call citest.Missing, which fails when CI is set", path, i+1, strings.TrimSpace(line))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
