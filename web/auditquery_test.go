@@ -26,14 +26,7 @@ func TestAuditQueryThatCannotBeReadIsRefused(t *testing.T) {
 	for _, route := range []string{"/audit", "/audit.csv", "/audit.jsonl", "/api/audit"} {
 		for _, q := range queries {
 			t.Run(route+"/"+q.name, func(t *testing.T) {
-				resp := h.get(route + "?" + q.query)
-				text := body(t, resp)
-				if resp.StatusCode != http.StatusBadRequest {
-					t.Fatalf("status %d, want 400; body starts %.200q", resp.StatusCode, text)
-				}
-				if !strings.Contains(text, "query could not be read") {
-					t.Errorf("the answer does not say the query could not be read: %.300q", text)
-				}
+				text := wantUnreadableQueryRefused(t, h, route+"?"+q.query)
 				if strings.Contains(text, "user-0") {
 					t.Errorf("the refusal lists records: %.300q", text)
 				}
@@ -131,4 +124,19 @@ func TestAuditDownloadRefusesUnknownParameters(t *testing.T) {
 			})
 		}
 	}
+}
+
+// wantUnreadableQueryRefused gets target, whose query url.ParseQuery cannot read whole, and wants
+// it refused with 400 saying so; it returns the answer's body.
+func wantUnreadableQueryRefused(t *testing.T, h *harness, target string) string {
+	t.Helper()
+	resp := h.get(target)
+	text := body(t, resp)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400; body starts %.200q", resp.StatusCode, text)
+	}
+	if !strings.Contains(text, "query could not be read") {
+		t.Errorf("the answer does not say the query could not be read: %.300q", text)
+	}
+	return text
 }

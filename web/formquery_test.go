@@ -19,14 +19,7 @@ func TestFormAndPickerQueryThatCannotBeReadIsRefused(t *testing.T) {
 	for _, route := range []string{"/", "/pick/local", "/pick/registry", "/pick/cluster"} {
 		for _, q := range queries {
 			t.Run(route+"/"+q.name, func(t *testing.T) {
-				resp := h.get(route + "?" + q.query)
-				text := body(t, resp)
-				if resp.StatusCode != http.StatusBadRequest {
-					t.Fatalf("status %d, want 400; body starts %.200q", resp.StatusCode, text)
-				}
-				if !strings.Contains(text, "query could not be read") {
-					t.Errorf("the answer does not say the query could not be read: %.300q", text)
-				}
+				wantUnreadableQueryRefused(t, h, route+"?"+q.query)
 			})
 		}
 	}
