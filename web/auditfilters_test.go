@@ -78,16 +78,7 @@ func TestAuditPageFilteredSeveralWaysReadsABoundedNumberOfRecords(t *testing.T) 
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var want []int64
-			err := h.store.Each(context.Background(), audit.Filter{}, func(r audit.Record) error {
-				if tc.match(r) {
-					want = append(want, r.ID)
-				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			want := matchingIDs(t, h.store, tc.match)
 			slices.Reverse(want)
 			var got []int64
 			counter.take()

@@ -62,16 +62,7 @@ func TestAuditDownloadDoesNotHoldTheStoreWhileTheClientReads(t *testing.T) {
 	sqlstoretest.Fill(t, h.store, 2000)
 	for _, tc := range tests {
 		t.Run(tc.path, func(t *testing.T) {
-			var want []int64
-			err := h.store.Each(context.Background(), audit.Filter{}, func(r audit.Record) error {
-				if tc.match(r) {
-					want = append(want, r.ID)
-				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			want := matchingIDs(t, h.store, tc.match)
 			client := &clientDuringRead{ResponseRecorder: httptest.NewRecorder(), store: store}
 			h.handler.ServeHTTP(client, httptest.NewRequest(http.MethodGet, tc.path, nil))
 			if client.Code != http.StatusOK {
@@ -111,6 +102,22 @@ func csvIDs(t *testing.T, body string) []int64 {
 			t.Fatal(err)
 		}
 		ids = append(ids, id)
+	}
+	return ids
+}
+
+// matchingIDs lists the IDs of store's records that match, oldest first.
+func matchingIDs(t *testing.T, store audit.Store, match func(audit.Record) bool) []int64 {
+	t.Helper()
+	var ids []int64
+	err := store.Each(context.Background(), audit.Filter{}, func(r audit.Record) error {
+		if match(r) {
+			ids = append(ids, r.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return ids
 }
