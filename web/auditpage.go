@@ -252,23 +252,13 @@ func splitFilter(f audit.Filter) (drive audit.Filter, matches func(audit.Record)
 	case f.Outcome != "":
 		drive.Trigger = ""
 	}
-	var tests []func(audit.Record) bool
-	if f.Outcome != drive.Outcome {
-		tests = append(tests, func(r audit.Record) bool { return r.Outcome == f.Outcome })
-	}
-	if f.Trigger != drive.Trigger {
-		tests = append(tests, func(r audit.Record) bool { return r.Trigger == f.Trigger })
-	}
-	if f.TaskID != 0 || len(tests) == 0 {
+	// A filter drive dropped is tested on each record; one it kept is already applied.
+	if f.TaskID != 0 || (f.Outcome == drive.Outcome && f.Trigger == drive.Trigger) {
 		return f, nil
 	}
 	return drive, func(r audit.Record) bool {
-		for _, t := range tests {
-			if !t(r) {
-				return false
-			}
-		}
-		return true
+		return (f.Outcome == drive.Outcome || r.Outcome == f.Outcome) &&
+			(f.Trigger == drive.Trigger || r.Trigger == f.Trigger)
 	}
 }
 
