@@ -179,12 +179,10 @@ type auditAnswer struct {
 
 // apiAudit is GET /api/audit, with the page's filters and paging.
 func (s *server) apiAudit(w http.ResponseWriter, r *http.Request) error {
-	q, err := auditQueryOf(r)
+	a, errs, err := auditQueryOf(r, parseAuditQuery, "the audit log")
 	if err != nil {
 		return err
 	}
-	a, errs := parseAuditQuery(q)
-	errs = append(errs, unknownParams(q, auditParams, "the audit log")...)
 	if len(errs) > 0 {
 		return &httpError{status: http.StatusBadRequest, message: "The filters have problems.", fields: errs}
 	}

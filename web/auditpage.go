@@ -58,13 +58,21 @@ func parseAuditQuery(q url.Values) (auditQuery, []scan.FieldError) {
 	return a, errs
 }
 
-// auditQueryOf is r's query for the audit page, its downloads and GET /api/audit, or a 400 when
-// url.ParseQuery cannot read all of it (a ";" separator, a bad escape such as %zz, more than its
-// 10,000 parameters). r.URL.Query() drops what it cannot read without saying so, and a dropped
-// filter answered every record as if it were the filtered list: outcome=failed; gave the whole
-// log, and a download of it.
-func auditQueryOf(r *http.Request) (url.Values, error) {
-	return queryOf(r, "its filters cannot be applied")
+// auditQueryOf reads r's query for the audit page, its downloads and GET /api/audit with parse,
+// and adds to parse's problems each parameter that is not one of auditParams (what names the
+// address for the message): a misspelt filter (outcomes=failed, actr=alice) was ignored, and
+// every record was listed, or downloaded, as if it were the filtered part. The error is a 400
+// when url.ParseQuery cannot read all of the query (a ";" separator, a bad escape such as %zz,
+// more than its 10,000 parameters). r.URL.Query() drops what it cannot read without saying so,
+// and a dropped filter answered every record as if it were the filtered list: outcome=failed;
+// gave the whole log, and a download of it.
+func auditQueryOf(r *http.Request, parse func(url.Values) (auditQuery, []scan.FieldError), what string) (auditQuery, []scan.FieldError, error) {
+	q, err := queryOf(r, "its filters cannot be applied")
+	if err != nil {
+		return auditQuery{}, nil, err
+	}
+	a, errs := parse(q)
+	return a, append(errs, unknownParams(q, auditParams, what)...), nil
 }
 
 // queryOf is r's query, or a 400 saying why it cannot be read and what that means (consequence,
@@ -252,23 +260,13 @@ func splitFilter(f audit.Filter) (drive audit.Filter, matches func(audit.Record)
 	case f.Outcome != "":
 		drive.Trigger = ""
 	}
-	var tests []func(audit.Record) bool
-	if f.Outcome != drive.Outcome {
-		tests = append(tests, func(r audit.Record) bool { return r.Outcome == f.Outcome })
-	}
-	if f.Trigger != drive.Trigger {
-		tests = append(tests, func(r audit.Record) bool { return r.Trigger == f.Trigger })
-	}
-	if f.TaskID != 0 || len(tests) == 0 {
+	// A filter drive dropped is tested on each record; one it kept is already applied.
+	if f.TaskID != 0 || (f.Outcome == drive.Outcome && f.Trigger == drive.Trigger) {
 		return f, nil
 	}
 	return drive, func(r audit.Record) bool {
-		for _, t := range tests {
-			if !t(r) {
-				return false
-			}
-		}
-		return true
+		return (f.Outcome == drive.Outcome || r.Outcome == f.Outcome) &&
+			(f.Trigger == drive.Trigger || r.Trigger == f.Trigger)
 	}
 }
 
@@ -279,14 +277,10 @@ func auditUnavailable(err error) error {
 
 // showAudit renders the audit log page.
 func (s *server) showAudit(w http.ResponseWriter, r *http.Request) error {
-	q, err := auditQueryOf(r)
+	a, errs, err := auditQueryOf(r, parseAuditQuery, "the audit page")
 	if err != nil {
 		return err
 	}
-	a, errs := parseAuditQuery(q)
-	// A misspelt filter (outcomes=failed, actr=alice) was ignored, and the page listed every
-	// record under a filter form that looked applied, as the API and the downloads refuse.
-	errs = append(errs, unknownParams(q, auditParams, "the audit page")...)
 	view := templates.AuditView{Base: baseOf(r), Filter: shownFilter(a.typed), Chain: s.chainView(r),
 		OutcomeChoices: names(audit.Outcomes), TriggerChoices: names(audit.Triggers)}
 	if len(errs) > 0 {
@@ -398,15 +392,11 @@ func auditRow(rec audit.Record) templates.AuditRow {
 // format, through the audit package's writers. The page's paging (limit, before) is ignored.
 func (s *server) exportAudit(format audit.Format) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		q, err := auditQueryOf(r)
+		// The page's paging (before, limit) is taken and means nothing here (see parseAuditFilter).
+		a, errs, err := auditQueryOf(r, parseAuditFilter, "an audit download")
 		if err != nil {
 			return err
 		}
-		a, errs := parseAuditFilter(q)
-		// A script names its filters by hand: one misspelt (outcomes=failed, form=2026-01-01) was
-		// ignored, and the whole log downloaded as if it were the filtered part. The page's
-		// paging (before, limit) is taken and means nothing here (see parseAuditFilter).
-		errs = append(errs, unknownParams(q, auditParams, "an audit download")...)
 		if len(errs) > 0 {
 			return &httpError{status: http.StatusBadRequest, message: "The filters have problems.", fields: errs}
 		}

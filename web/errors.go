@@ -80,13 +80,16 @@ type problem struct {
 	code    string // the scan code, or a web code such as "too_large"
 	message string
 	fields  []scan.FieldError
+	title   string // a web error's own page title (httpError.title), "" when it has none
+	id      int64  // a refusal's record (httpError.id), 0 when none
 }
 
 // describe turns any error into what the caller may see. Unknown errors are internal.
 func describe(err error) problem {
 	var he *httpError
 	if errors.As(err, &he) {
-		return problem{status: he.status, code: webCode(he.status), message: he.message, fields: he.fields}
+		return problem{status: he.status, code: webCode(he.status), message: he.message, fields: he.fields,
+			title: he.title, id: he.id}
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
@@ -172,12 +175,11 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 		msg += " " + strings.TrimSuffix(f.String(), ".") + "."
 	}
 	title := pageTitle(p.status)
-	var he *httpError
 	switch {
 	case p.code == scan.EBUSY:
 		title = "The server is busy"
-	case errors.As(err, &he) && he.title != "":
-		title = he.title
+	case p.title != "":
+		title = p.title
 	}
 	view := templates.ErrorView{Base: baseOf(r), Status: p.status, Title: title, Message: msg}
 	if rerr := s.render(w, r, p.status, templates.ErrorPage(view)); rerr != nil {
@@ -232,9 +234,8 @@ type apiErrorBody struct {
 // else a refusal's own record does.
 func (s *server) apiError(w http.ResponseWriter, r *http.Request, err error, id int64) {
 	p := describe(err)
-	var he *httpError
-	if id == 0 && errors.As(err, &he) {
-		id = he.id
+	if id == 0 {
+		id = p.id
 	}
 	s.logError(r, p, err)
 	body := apiErrorBody{Code: p.code, Errors: apiFields(p.fields), ID: id}

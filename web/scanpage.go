@@ -206,7 +206,7 @@ func plainReason(rec audit.Record) string {
 		return "TCSS was rate limiting (it accepts 20 calls a second). No scan was started; try again in a moment."
 	case strings.HasPrefix(code, "AuthFailure"):
 		return "Tencent Cloud refused vulscan's credentials (" + code + "): " + msg + " Check the function's role or keys."
-	case code == "UnauthorizedOperation" || strings.HasPrefix(code, "UnauthorizedOperation."):
+	case scan.IsUnauthorizedOperation(code):
 		// The credentials are good; CAM does not let them call the action.
 		return "Tencent Cloud did not allow the call (" + code + "): " + msg +
 			" No scan was started. The function's role needs the TCSS actions in docs/deploy.md (tcss:CreateVulScanTask among them)."

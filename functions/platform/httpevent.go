@@ -50,24 +50,23 @@ type response struct {
 	body   []byte
 }
 
-// httpAdapter reads one gateway's event and writes its reply.
+// httpAdapter reads one gateway's event and writes its reply. httpsOnly: the front end takes
+// nothing but HTTPS (function URLs, Tencent's and AWS's, are https:// addresses only, and so
+// are AWS API Gateway's REST and HTTP APIs); Tencent's API gateway and ALB may take plain HTTP.
 type httpAdapter struct {
-	parse  func(raw []byte) (httpRequest, error)
-	encode func(req httpRequest, resp response) any
+	parse     func(raw []byte) (httpRequest, error)
+	encode    func(req httpRequest, resp response) any
+	httpsOnly bool
 }
 
 var httpAdapters = map[Kind]httpAdapter{
 	KindSCFAPIGateway: {parse: parseSCFAPIGateway, encode: encodeSCFAPIGateway},
-	KindSCFURL:        {parse: parseSCFFunctionURL, encode: encodeSCFAPIGateway},
-	KindAPIGatewayV1:  {parse: parseAPIGatewayV1, encode: encodeAPIGatewayV1},
-	KindAPIGatewayV2:  {parse: parseAPIGatewayV2, encode: encodeAPIGatewayV2},
-	KindFunctionURL:   {parse: parseAPIGatewayV2, encode: encodeAPIGatewayV2},
+	KindSCFURL:        {parse: parseSCFFunctionURL, encode: encodeSCFAPIGateway, httpsOnly: true},
+	KindAPIGatewayV1:  {parse: parseAPIGatewayV1, encode: encodeAPIGatewayV1, httpsOnly: true},
+	KindAPIGatewayV2:  {parse: parseAPIGatewayV2, encode: encodeAPIGatewayV2, httpsOnly: true},
+	KindFunctionURL:   {parse: parseAPIGatewayV2, encode: encodeAPIGatewayV2, httpsOnly: true},
 	KindALB:           {parse: parseALB, encode: encodeALB},
 }
-
-// httpsOnly are the front ends that take nothing but HTTPS: function URLs (Tencent's and AWS's
-// are https:// addresses only) and AWS API Gateway's REST and HTTP APIs.
-var httpsOnly = map[Kind]bool{KindSCFURL: true, KindFunctionURL: true, KindAPIGatewayV1: true, KindAPIGatewayV2: true}
 
 // errBodyTooLarge is answered 413 rather than failing the invocation: the client sent it.
 var errBodyTooLarge = errors.New("request body too large")
@@ -90,7 +89,7 @@ func (d *Dispatcher) handleHTTP(ctx context.Context, kind Kind, inv Invocation, 
 	}
 	req.gateway.Kind = kind
 	req.gateway.FunctionRequestID = inv.RequestID
-	req.gateway.HTTPS = httpsOnly[kind]
+	req.gateway.HTTPS = adapter.httpsOnly
 	reply, err := marshalReply(adapter.encode(req, d.serve(ctx, req)))
 	if err != nil || len(reply) <= MaxReplyBytes {
 		return reply, err

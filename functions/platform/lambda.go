@@ -6,10 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/vulscan/vulscan/functions/scan"
 )
 
 // LambdaHandler is what vulscan hands to lambda.Start: it takes any event as raw JSON, so that
@@ -57,10 +58,7 @@ const maxInitErrorBytes = 4 << 10
 // and an invoker never learns the cause. The answer of the runtime API is not waited for long:
 // the process exits either way.
 func ReportLambdaInitError(ctx context.Context, runtimeAPI string, cause error) error {
-	msg := cause.Error()
-	if len(msg) > maxInitErrorBytes {
-		msg = strings.ToValidUTF8(msg[:maxInitErrorBytes], "") + "…"
-	}
+	msg := scan.Shorten(cause.Error(), maxInitErrorBytes)
 	body, err := json.Marshal(map[string]string{"errorMessage": msg, "errorType": LambdaInitErrorType})
 	if err != nil {
 		return err

@@ -77,7 +77,7 @@ func (d *Dispatcher) handleTimer(ctx context.Context, kind Kind, inv Invocation,
 		scheduled = due.Format(time.RFC3339)
 	}
 	key := runKey(timerKeyPrefix, name, scheduled, inv.RequestID)
-	caller := scan.Caller{Trigger: audit.TriggerTimer, Actor: "system:timer/" + name, Access: "timer", FunctionRequestID: inv.RequestID}
+	caller := timerCaller(name, inv.RequestID)
 	log := d.logger.With("kind", kind, "schedule", name, "idempotency_key", key, "request_id", inv.RequestID)
 
 	if decodeErr != nil {
@@ -116,12 +116,18 @@ func (d *Dispatcher) dueTime(name, scheduled string) (time.Time, error) {
 	return sc.Due(at, now)
 }
 
+// timerCaller is the caller of a timer run of the schedule name: every record of a schedule's
+// runs, refused or started, is under the one actor system:timer/<name>.
+func timerCaller(name, requestID string) scan.Caller {
+	return scan.Caller{Trigger: audit.TriggerTimer, Actor: "system:timer/" + name, Access: "timer", FunctionRequestID: requestID}
+}
+
 // rejectMalformed records a timer event that does not decode (a field of the wrong type) as a
 // refusal under the schedule it names, if that much can be read, and returns the invocation's
 // error: it was a timer invocation, and every refusal of one is on the record.
 func (d *Dispatcher) rejectMalformed(ctx context.Context, kind Kind, inv Invocation, raw []byte, cause error) error {
 	name := firstNonEmpty(looseTimerName(kind, raw), unnamedSchedule)
-	caller := scan.Caller{Trigger: audit.TriggerTimer, Actor: "system:timer/" + name, Access: "timer", FunctionRequestID: inv.RequestID}
+	caller := timerCaller(name, inv.RequestID)
 	refusal := &scan.Error{Code: scan.EINVALID, Op: "platform.timer", Err: cause,
 		Message: fmt.Sprintf("The timer %q was refused: its %s event is malformed: %v.", scan.Shorten(name, 64), kind, cause)}
 	attempt, _ := d.opts.Scans.Reject(ctx, "", caller, refusal)

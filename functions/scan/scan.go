@@ -173,6 +173,16 @@ func IsRateLimited(code string) bool {
 	return code == CodeRequestLimitExceeded || strings.HasPrefix(code, CodeRequestLimitExceeded+".")
 }
 
+// CodeUnauthorizedOperation is Tencent's error code for a call CAM does not allow the
+// credentials to make: they are good, the role lacks the action.
+const CodeUnauthorizedOperation = "UnauthorizedOperation"
+
+// IsUnauthorizedOperation reports whether a Tencent error code is UnauthorizedOperation or one
+// of its sub-codes.
+func IsUnauthorizedOperation(code string) bool {
+	return code == CodeUnauthorizedOperation || strings.HasPrefix(code, CodeUnauthorizedOperation+".")
+}
+
 // ErrOutcomeUnknown is wrapped by a Scanner when a CreateVulScanTask call's fate cannot be known:
 // the request may have reached TCSS and started a task whose answer was lost.
 var ErrOutcomeUnknown = errors.New("outcome unknown: the request may or may not have started a scan")
