@@ -234,13 +234,7 @@ func expired(ctx context.Context, req Request) error {
 
 // submitted is what a refusal records of req, which never reached Start: its params as Start
 // would record them (nothing when they cannot be encoded, which Start would refuse too).
-func submitted(req Request) json.RawMessage {
-	params, err := paramsOf(req.Normalize())
-	if err != nil {
-		return nil
-	}
-	return params
-}
+func submitted(req Request) json.RawMessage { return RequestParams(req.Normalize()) }
 
 // scansAre says how many scans wait, with a verb that agrees.
 func scansAre(n int) string {
