@@ -60,21 +60,7 @@ type auditRun struct {
 // runAuditBinary runs `vulscan audit args…` with only PATH and the given variables set, in dir.
 func runAuditBinary(t *testing.T, dir string, vars []string, args ...string) auditRun {
 	t.Helper()
-	cmd := exec.Command(vulscanBinary(t), append([]string{"audit"}, args...)...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, vars...)
-	cmd.Dir = dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := auditRun{stdout: stdout.String(), stderr: stderr.String()}
-	var exitErr *exec.ExitError
-	switch {
-	case errors.As(err, &exitErr):
-		r.exit = exitErr.ExitCode()
-	case err != nil:
-		t.Fatalf("running vulscan audit: %v", err)
-	}
-	return r
+	return runVulscanBinary(t, dir, vars, append([]string{"audit"}, args...)...)
 }
 
 // tamper runs SQL on the log as an attacker at a shell would, one who covers their tracks: the
@@ -765,7 +751,7 @@ func TestReadOnlyCommandsDoNotMigrateALogMissingASchemaRow(t *testing.T) {
 	}
 }
 
-// runVulscanBinary runs `vulscan args…` as runAuditBinary runs `vulscan audit args…`.
+// runVulscanBinary runs `vulscan args…` with only PATH, HOME and the given variables set, in dir.
 func runVulscanBinary(t *testing.T, dir string, vars []string, args ...string) auditRun {
 	t.Helper()
 	cmd := exec.Command(vulscanBinary(t), args...)
