@@ -39,9 +39,8 @@ type Queue struct {
 	// function's cold start, and a function whose first event is the form (GET /) or a timer
 	// never queues one.
 	started sync.Once
-	// stopping: the server is shutting down (Stop); nothing more is started. stop is closed
-	// then, for the requests still waiting.
-	stopping atomic.Bool
+	// stop is closed when the server is shutting down (Stop): nothing more is started, and the
+	// requests still waiting are refused at once.
 	stop     chan struct{}
 	stopOnce sync.Once
 }
@@ -132,7 +131,7 @@ func (q *Queue) Start(ctx context.Context, req Request, key string, c Caller) (A
 	if c.Trigger != audit.TriggerForm && c.Trigger != audit.TriggerAPI {
 		return q.next.Start(ctx, req, key, c)
 	}
-	if q.stopping.Load() {
+	if q.stopping() {
 		return q.refuse(ctx, key, c, stopped(req))
 	}
 	q.startWorkers()
@@ -156,7 +155,7 @@ func (q *Queue) Start(ctx context.Context, req Request, key string, c Caller) (A
 	case <-ctx.Done():
 		if j.state.CompareAndSwap(waiting, abandoned) {
 			cause := expired(ctx, req)
-			if q.stopping.Load() {
+			if q.stopping() {
 				cause = stopped(req) // the server cancelled it: it is stopping, not too busy
 			}
 			return q.refuse(context.WithoutCancel(ctx), key, c, cause)
@@ -185,7 +184,7 @@ func (q *Queue) work() {
 			j.done <- startResult{a, err}
 			continue
 		}
-		if q.stopping.Load() {
+		if q.stopping() {
 			a, err := q.refuse(j.ctx, j.key, j.caller, stopped(j.req))
 			j.done <- startResult{a, err}
 			continue
@@ -199,9 +198,16 @@ func (q *Queue) work() {
 // that comes after (EBUSY: nothing was started), while those the workers hold go on. A server
 // calls it when a signal begins its shutdown, so that no TCSS call begins that the shutdown's
 // grace might cut off (its answer lost, a scan started but recorded unknown).
-func (q *Queue) Stop() {
-	q.stopping.Store(true)
-	q.stopOnce.Do(func() { close(q.stop) })
+func (q *Queue) Stop() { q.stopOnce.Do(func() { close(q.stop) }) }
+
+// stopping reports whether Stop has been called.
+func (q *Queue) stopping() bool {
+	select {
+	case <-q.stop:
+		return true
+	default:
+		return false
+	}
 }
 
 // stoppedRetry is the Retry-After of a refusal by a stopping server: the platform or the
@@ -228,13 +234,7 @@ func expired(ctx context.Context, req Request) error {
 
 // submitted is what a refusal records of req, which never reached Start: its params as Start
 // would record them (nothing when they cannot be encoded, which Start would refuse too).
-func submitted(req Request) json.RawMessage {
-	params, err := paramsOf(req.Normalize())
-	if err != nil {
-		return nil
-	}
-	return params
-}
+func submitted(req Request) json.RawMessage { return RequestParams(req.Normalize()) }
 
 // scansAre says how many scans wait, with a verb that agrees.
 func scansAre(n int) string {

@@ -53,6 +53,16 @@ func Submitted(fields map[string][]string) json.RawMessage {
 	return canonical(out)
 }
 
+// RequestParams is req as a record's params show it (canonical JSON), as it stands: Start
+// records req.Normalize()'s. nil when it cannot be encoded.
+func RequestParams(req Request) json.RawMessage {
+	params, err := paramsOf(req)
+	if err != nil {
+		return nil
+	}
+	return params
+}
+
 // SubmittedText records input that is not even a set of fields (a body that is not a JSON
 // object): only what it was and how long, never its content.
 func SubmittedText(what string, size int) json.RawMessage {

@@ -196,7 +196,9 @@ func ranFor(sc Schedule, runs []Run, due, from, to time.Time) bool {
 		if r.Key == key {
 			return true
 		}
-		if r.Outcome != audit.OutcomeRejected && !keyedByDueTime(sc, r.Key) && !r.At.Before(from) && r.At.Before(to) {
+		// The window first: keyedByDueTime parses the key and walks the cron back, and history
+		// asks about every run for each of up to thousands of due times.
+		if !r.At.Before(from) && r.At.Before(to) && r.Outcome != audit.OutcomeRejected && !keyedByDueTime(sc, r.Key) {
 			return true
 		}
 	}

@@ -254,7 +254,7 @@ func parseScanArgs(args []string, e env) (scanInvocation, error) {
 			}
 		} else {
 			inv.req = req
-			asked = askedRequest(req)
+			asked = scan.RequestParams(req) // as the refusal's record shows a request that decoded
 		}
 	}
 	inv.actor = strings.TrimSpace(inv.actor) // a blank --actor ("$WHO" unset) is no name: the OS user's
@@ -275,18 +275,6 @@ func parseScanArgs(args []string, e env) (scanInvocation, error) {
 			Submitted: asked}
 	}
 	return inv, nil
-}
-
-// askedRequest is a request that decoded, as a refusal's record shows it (canonical JSON), or nil.
-func askedRequest(req scan.Request) json.RawMessage {
-	data, err := json.Marshal(req)
-	if err == nil {
-		data, err = audit.CanonicalJSON(data)
-	}
-	if err != nil {
-		return nil
-	}
-	return data
 }
 
 // decodeJSONFlag decodes --json's value (or stdin for "-") with the one JSON decoder.

@@ -157,7 +157,7 @@ func dsnHasPassword(dsn string) bool {
 		return true
 	}
 	for name := range u.Query() {
-		if strings.Contains(strings.ToLower(name), "password") {
+		if isPasswordParam(name) {
 			return true
 		}
 	}

@@ -165,13 +165,17 @@ func redactDSN(dsn string) string {
 	// certificate's key password as sslpassword; url.Redacted masks only the user info's.
 	q := u.Query()
 	for name := range q {
-		if strings.Contains(strings.ToLower(name), "password") {
+		if isPasswordParam(name) {
 			q.Set(name, "xxxxx")
 		}
 	}
 	u.RawQuery = q.Encode()
 	return u.Redacted()
 }
+
+// isPasswordParam reports whether a DSN's query parameter holds a password (password,
+// sslpassword).
+func isPasswordParam(name string) bool { return strings.Contains(strings.ToLower(name), "password") }
 
 // validHostEntry reports whether h is a VULSCAN_ALLOWED_HOSTS entry: a host name or IP address,
 // with or without a port.

@@ -57,10 +57,10 @@ var sqliteDialect = sync.OnceValue(func() dialect {
 		// A trigger of a guard's name with another body (WHEN 0, no RAISE) refuses nothing: it is
 		// dropped and written again, and counts as missing until it is (sqliteGuardsPresent).
 		guards:        sqliteGuards(sqliteGuardDefs),
-		guardNames:    []string{"audit_log_no_update", "audit_log_no_delete", "audit_checkpoints_no_update", "audit_checkpoints_no_delete"},
+		guardNames:    sqliteGuardNames(sqliteGuardDefs),
 		presentGuards: sqliteGuardsPresent(sqliteGuardDefs),
 		foreignTriggers: `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('audit_log', 'audit_checkpoints')
-		AND name NOT IN ('audit_log_no_update', 'audit_log_no_delete', 'audit_checkpoints_no_update', 'audit_checkpoints_no_delete')
+		AND name NOT IN (` + sqlList(sqliteGuardNames(sqliteGuardDefs)) + `)
 		ORDER BY name`,
 	}
 })
@@ -83,10 +83,21 @@ var sqliteGuardDefs = []string{
 func sqliteGuards(defs []string) []string {
 	var out []string
 	for _, def := range defs {
-		name := strings.Fields(def)[2]
-		out = append(out, `DROP TRIGGER IF EXISTS `+name, def)
+		out = append(out, `DROP TRIGGER IF EXISTS `+sqliteGuardName(def), def)
 	}
 	return out
+}
+
+// sqliteGuardName is the name of the trigger def creates.
+func sqliteGuardName(def string) string { return strings.Fields(def)[2] }
+
+// sqliteGuardNames are the names of the triggers defs create, in their order.
+func sqliteGuardNames(defs []string) []string {
+	var names []string
+	for _, def := range defs {
+		names = append(names, sqliteGuardName(def))
+	}
+	return names
 }
 
 // sqliteGuardsPresent selects the names of the guards in place as written: the name alone is
@@ -101,8 +112,19 @@ func sqliteGuardsPresent(defs []string) string {
 
 // sqliteGuardIntact is the condition on sqlite_master's row that holds for def's trigger only.
 func sqliteGuardIntact(def string) string {
-	quote := func(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
-	return `(name = ` + quote(strings.Fields(def)[2]) + ` AND sql = ` + quote(def) + `)`
+	return `(name = ` + sqlString(sqliteGuardName(def)) + ` AND sql = ` + sqlString(def) + `)`
+}
+
+// sqlString is s as an SQL string literal.
+func sqlString(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
+
+// sqlList is names as a list of SQL string literals, for IN (…).
+func sqlList(names []string) string {
+	quoted := make([]string, len(names))
+	for i, name := range names {
+		quoted[i] = sqlString(name)
+	}
+	return strings.Join(quoted, ", ")
 }
 
 var postgresDialect = dialect{
@@ -127,7 +149,7 @@ var postgresDialect = dialect{
 		`CREATE OR REPLACE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
 		 FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()`,
 	},
-	guardNames: []string{"audit_log_no_change", "audit_log_no_truncate", "audit_checkpoints_no_change", "audit_checkpoints_no_truncate"},
+	guardNames: postgresGuardNames,
 	// A guard counts only as written: a trigger disabled (ALTER TABLE … DISABLE TRIGGER) or
 	// firing in replica sessions only (ENABLE REPLICA TRIGGER), re-created of the same name for
 	// other events, columns or a WHEN condition, or whose function was replaced so as to raise
@@ -135,25 +157,27 @@ var postgresDialect = dialect{
 	// UPDATE OR DELETE FOR EACH ROW, 34 BEFORE TRUNCATE FOR EACH STATEMENT.
 	presentGuards: `SELECT t.tgname::text FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
 		WHERE t.tgrelid = CASE WHEN t.tgname::text LIKE 'audit_log_%' THEN 'audit_log'::regclass ELSE 'audit_checkpoints'::regclass END
-		AND t.tgname IN ('audit_log_no_change', 'audit_log_no_truncate', 'audit_checkpoints_no_change', 'audit_checkpoints_no_truncate')
+		AND t.tgname IN (` + sqlList(postgresGuardNames) + `)
 		AND t.tgenabled IN ('O', 'A') AND t.tgqual IS NULL AND t.tgattr::text = ''
 		AND t.tgtype = CASE WHEN t.tgname::text LIKE '%_no_truncate' THEN 34 ELSE 27 END
 		AND p.proname = 'audit_log_append_only' AND p.prosrc = ` + postgresGuardBody,
 	foreignTriggers: `SELECT name FROM (
 		SELECT tgname::text AS name FROM pg_trigger WHERE tgrelid IN ('audit_log'::regclass, 'audit_checkpoints'::regclass)
-			AND NOT tgisinternal AND tgname NOT IN ('audit_log_no_change', 'audit_log_no_truncate',
-			'audit_checkpoints_no_change', 'audit_checkpoints_no_truncate')
+			AND NOT tgisinternal AND tgname NOT IN (` + sqlList(postgresGuardNames) + `)
 		UNION ALL
 		SELECT 'rule ' || rulename::text FROM pg_rewrite WHERE ev_class IN ('audit_log'::regclass, 'audit_checkpoints'::regclass)) f
 		ORDER BY name`,
 }
+
+// postgresGuardNames are the triggers postgresDialect's guards create.
+var postgresGuardNames = []string{"audit_log_no_change", "audit_log_no_truncate", "audit_checkpoints_no_change", "audit_checkpoints_no_truncate"}
 
 // postgresGuardFunction is the function every PostgreSQL guard runs.
 const postgresGuardFunction = `CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 		 BEGIN RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP; END $$`
 
 // postgresGuardBody is postgresGuardFunction's body (pg_proc.prosrc) as an SQL literal.
-var postgresGuardBody = `'` + strings.ReplaceAll(strings.Split(postgresGuardFunction, "$$")[1], `'`, `''`) + `'`
+var postgresGuardBody = sqlString(strings.Split(postgresGuardFunction, "$$")[1])
 
 // bind rewrites ? placeholders for the dialect. The shared SQL has no ? inside string literals.
 func (d dialect) bind(query string) string {
