@@ -101,12 +101,19 @@ func Clusters() []ClusterRow {
 	return rows
 }
 
-// assetFilter is a filter of the list actions (AssetFilters, RunTimeFilters).
+// assetFilter is a filter of the list actions (AssetFilters, RunTimeFilters). Despite its name,
+// ExactMatch is TCSS's "whether to match fuzzily" (是否模糊查询, as Tencent's SDKs describe it on
+// AssetFilters and RunTimeFilters): true matches the values as substrings, false exactly. TCSS
+// documents no default for these filters; ComplianceFilters' same field defaults to fuzzy
+// (默认为是), and so does the emulator when ExactMatch is left out.
 type assetFilter struct {
 	Name       string
 	Values     []string
-	ExactMatch bool
+	ExactMatch *bool
 }
+
+// fuzzy says whether f matches its values as substrings (case-insensitively).
+func (f assetFilter) fuzzy() bool { return f.ExactMatch == nil || *f.ExactMatch }
 
 // listParams are the list actions' inputs.
 type listParams struct {
@@ -150,7 +157,7 @@ func (p listParams) matches(values map[string]string) (bool, *apiError) {
 		}
 		hit := len(f.Values) == 0
 		for _, want := range f.Values {
-			if f.ExactMatch && v == want || !f.ExactMatch && strings.Contains(strings.ToLower(v), strings.ToLower(want)) {
+			if !f.fuzzy() && v == want || f.fuzzy() && strings.Contains(strings.ToLower(v), strings.ToLower(want)) {
 				hit = true
 			}
 		}
