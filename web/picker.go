@@ -215,11 +215,27 @@ func (s *server) pickerRows(ctx context.Context, v *templates.PickerView) ([]tem
 	case "cluster":
 		page, err := s.inventory.Clusters(ctx, query)
 		for _, c := range onePage(page.Items) {
-			rows = append(rows, templates.PickerRow{ID: c.ID, Label: c.Name, Cells: []string{c.ID, c.Type, c.Version, c.Status}})
+			rows = append(rows, templates.PickerRow{ID: c.ID, Label: c.Name, Cells: []string{c.ID, clusterType(c.Type), c.Version, c.Status}})
 		}
 		return rows, page.Total, err
 	}
 	return nil, 0, nil
+}
+
+// clusterTypes are DescribeAssetClusterList's cluster types (AssetClusterListItem.ClusterType in
+// Tencent's SDKs) in words, as the TCSS console names them.
+var clusterTypes = map[string]string{
+	"CT_TKE":            "TKE",
+	"CT_USER_CREATE":    "Self-built",
+	"CT_TKE_SERVERLESS": "TKE Serverless",
+}
+
+// clusterType is a cluster's type in words; a type TCSS may add later is shown as TCSS names it.
+func clusterType(code string) string {
+	if words, ok := clusterTypes[code]; ok {
+		return words
+	}
+	return code
 }
 
 // onePage is at most a page of items: the page's list is bounded here, not only by TCSS keeping

@@ -397,3 +397,21 @@ func TestPickerShowsOnePageOfAnOverlongAnswer(t *testing.T) {
 		t.Errorf("first row %q, want img20", got)
 	}
 }
+
+// The cluster picker's Type column says what TCSS's DescribeAssetClusterList answers
+// (CT_TKE, CT_USER_CREATE, CT_TKE_SERVERLESS) in words.
+func TestPickerNamesClusterTypes(t *testing.T) {
+	h := newHarness(t)
+	doc := document(t, h.get("/pick/cluster"))
+	for id, want := range map[string]string{
+		"cls-5eed0000": "TKE",
+		"cls-5eed0001": "Self-built",
+		"cls-5eed0002": "TKE Serverless",
+		"cls-5eed0003": "TKE",
+	} {
+		row := doc.Find("#pick-" + id).Closest("tr")
+		if got := row.Find("td").Eq(2).Text(); got != want {
+			t.Errorf("%s: type %q, want %q", id, got, want)
+		}
+	}
+}

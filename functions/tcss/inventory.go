@@ -77,7 +77,9 @@ type ImageRepoInfo struct {
 	IsLatestImage    *bool   `json:"IsLatestImage,omitempty" name:"IsLatestImage"`
 }
 
-// ClusterInfoItem is a row of DescribeAssetClusterList.
+// ClusterInfoItem is a row of DescribeAssetClusterList (AssetClusterListItem in Tencent's SDKs:
+// ClusterType is CT_TKE, CT_USER_CREATE or CT_TKE_SERVERLESS; Status CSR_RUNNING, CSR_EXCEPTION
+// or CSR_DEL).
 type ClusterInfoItem struct {
 	ClusterID      *string `json:"ClusterID,omitempty" name:"ClusterID"`
 	ClusterName    *string `json:"ClusterName,omitempty" name:"ClusterName"`

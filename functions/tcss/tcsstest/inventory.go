@@ -89,12 +89,17 @@ func RegistryImages() []RegistryImageRow {
 	return rows
 }
 
-// Clusters is the seeded cluster inventory.
+// ClusterTypes are the cluster types DescribeAssetClusterList answers (AssetClusterListItem's
+// ClusterType in Tencent's SDKs: a TKE cluster, a self-built one, a TKE Serverless one).
+// MANAGED_CLUSTER and INDEPENDENT_CLUSTER are DescribeClusterDetail's, not the list's.
+var ClusterTypes = []string{"CT_TKE", "CT_USER_CREATE", "CT_TKE_SERVERLESS"}
+
+// Clusters is the seeded cluster inventory: every type of ClusterTypes, in turn.
 func Clusters() []ClusterRow {
 	var rows []ClusterRow
 	for i, name := range []string{"prod-gz", "prod-sh", "staging", "dev", "data-pipeline", "edge-hk"} {
 		rows = append(rows, ClusterRow{
-			ClusterID: fmt.Sprintf("cls-%08x", 0x5eed0000+i), ClusterName: name, ClusterType: []string{"MANAGED_CLUSTER", "INDEPENDENT_CLUSTER"}[i%2],
+			ClusterID: fmt.Sprintf("cls-%08x", 0x5eed0000+i), ClusterName: name, ClusterType: ClusterTypes[i%len(ClusterTypes)],
 			ClusterVersion: "1.28.3", Status: "CSR_RUNNING",
 		})
 	}
