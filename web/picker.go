@@ -43,19 +43,21 @@ type pickerKind struct {
 	hasTag      bool
 	columns     []string
 	validID     func(string) bool // the scan package's own check, so the picker never carries an ID the form would refuse
+	idRule      string            // what validID takes, in words
 }
 
 var pickerKinds = map[string]pickerKind{
 	"local": {title: "Pick local images", noun: "local images", field: "LocalImageIDs", scopeField: "LocalImageScanType", scope: "IMAGEIDS",
 		columns: []string{"Image ID", "Hosts", "Running containers", "Last scan", "Vulnerabilities"},
-		validID: scan.IsLocalImageID},
+		validID: scan.IsLocalImageID, idRule: "a local image ID is sha256: and 64 lower-case hex digits"},
 	"registry": {title: "Pick registry images", noun: "registry images", field: "RegistryImageIDs", scopeField: "RegistryImageScanType", scope: "IMAGEIDS",
 		hasTag:  true,
 		columns: []string{"ID", "Repository", "Registry", "Last scan", "Vulnerabilities"},
-		validID: func(s string) bool { n, err := strconv.ParseUint(s, 10, 64); return err == nil && n > 0 }},
+		validID: func(s string) bool { n, err := strconv.ParseUint(s, 10, 64); return err == nil && n > 0 },
+		idRule:  "a registry image ID is a positive whole number"},
 	"cluster": {title: "Pick clusters", noun: "clusters", field: "LocalClusterIDs", scopeField: "LocalImageScanType", scope: "CLUSTER",
 		columns: []string{"Cluster ID", "Type", "Version", "Status"},
-		validID: scan.IsClusterID},
+		validID: scan.IsClusterID, idRule: "a cluster ID is cls- and 4 to 32 lower-case letters or digits"},
 }
 
 // showPicker is GET /pick/{kind}: one page of TCSS's inventory to tick from; with use=1 it
@@ -72,8 +74,8 @@ func (s *server) showPicker(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	state := formState(q)
-	selected, over := pickerSelection(q, kind, state)
-	if q.Get("use") != "" && over == 0 {
+	selected, over, refused := pickerSelection(q, kind, state)
+	if q.Get("use") != "" && over == 0 && len(refused) == 0 {
 		state.Set(kind.field, strings.Join(selected, ", "))
 		if len(selected) > 0 {
 			state.Set(kind.scopeField, kind.scope)
@@ -88,14 +90,21 @@ func (s *server) showPicker(w http.ResponseWriter, r *http.Request) error {
 		HasTag: kind.hasTag, Columns: kind.columns, Selected: len(selected), Page: 1,
 	}
 	status := http.StatusOK
+	var notices []string
+	if len(refused) > 0 {
+		// Dropping them unsaid would fill the form with fewer IDs than the person chose.
+		notices = append(notices, fmt.Sprintf("Left out, as a scan does not take them (%s): %s.",
+			kind.idRule, strings.Join(refused, ", ")))
+	}
 	if over > 0 {
 		// Dropping the rest unsaid would scan fewer images than the person ticked.
-		view.Notice = fmt.Sprintf("%d %s are ticked, but a scan takes at most %d listed IDs: only the first %d are kept. "+
+		notices = append(notices, fmt.Sprintf("%d %s are ticked, but a scan takes at most %d listed IDs: only the first %d are kept. "+
 			"Untick some and use these, or choose “All” or “Not yet scanned” in the form instead.",
-			len(selected)+over, kind.noun, scan.MaxListLength, scan.MaxListLength)
-		if q.Get("use") != "" {
-			status = http.StatusUnprocessableEntity
-		}
+			len(selected)+over, kind.noun, scan.MaxListLength, scan.MaxListLength))
+	}
+	view.Notice = strings.Join(notices, " ")
+	if q.Get("use") != "" && len(notices) > 0 {
+		status = http.StatusUnprocessableEntity
 	}
 	if p, err := strconv.Atoi(q.Get("page")); (err == nil || errors.Is(err, strconv.ErrRange)) && p > 1 {
 		view.Page = min(p, maxPickerPage) // a number too large for an int is past every end too
@@ -128,10 +137,14 @@ func formState(q url.Values) url.Values {
 	return state
 }
 
+// maxRefusedShown bounds the refused IDs a picker's notice names.
+const maxRefusedShown = 5
+
 // pickerSelection is the ticked IDs: those sent back as sel, or, when the picker has just been
 // opened, those already in the form's field. Only well-formed IDs, each once, at most
-// scan.MaxListLength; over counts the distinct well-formed IDs past that bound.
-func pickerSelection(q url.Values, kind pickerKind, state url.Values) (ids []string, over int) {
+// scan.MaxListLength; over counts the distinct well-formed IDs past that bound, and refused
+// names (bounded, as shown) the first few that are not IDs the form takes, which are left out.
+func pickerSelection(q url.Values, kind pickerKind, state url.Values) (ids []string, over int, refused []string) {
 	sent := q["sel"]
 	if !q.Has("page") && !q.Has("use") {
 		sent = splitList(state.Get(kind.field))
@@ -139,17 +152,25 @@ func pickerSelection(q url.Values, kind pickerKind, state url.Values) (ids []str
 	seen := map[string]bool{}
 	for _, id := range sent {
 		id = strings.TrimSpace(id)
-		if !kind.validID(id) || seen[id] {
+		if id == "" || seen[id] {
 			continue
 		}
 		seen[id] = true
+		if !kind.validID(id) {
+			if len(refused) == maxRefusedShown {
+				refused = append(refused, "…")
+			} else if len(refused) < maxRefusedShown {
+				refused = append(refused, "“"+clipText(id)+"”")
+			}
+			continue
+		}
 		if len(ids) == scan.MaxListLength {
 			over++
 			continue
 		}
 		ids = append(ids, id)
 	}
-	return ids, over
+	return ids, over, refused
 }
 
 // clipText is a search text as the picker uses and shows it: bounded, and with control
@@ -176,6 +197,10 @@ func (s *server) fillPicker(r *http.Request, v *templates.PickerView, kind picke
 	for i := range v.Rows {
 		onPage[v.Rows[i].ID] = true
 		v.Rows[i].Checked = slices.Contains(selected, v.Rows[i].ID)
+		if !kind.validID(v.Rows[i].ID) {
+			// Ticked, it would be dropped on "Use selected": a scan does not take it.
+			v.Rows[i].Unusable = "vulscan cannot put this ID in a scan: " + kind.idRule + "."
+		}
 	}
 	for _, id := range selected {
 		if !onPage[id] {

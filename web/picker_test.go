@@ -415,3 +415,60 @@ func TestPickerNamesClusterTypes(t *testing.T) {
 		}
 	}
 }
+
+// clusterInventory lists the given clusters and nothing else.
+type clusterInventory struct {
+	inventoryOf
+	clusters []scan.Cluster
+}
+
+func (c clusterInventory) Clusters(context.Context, scan.InventoryQuery) (scan.Page[scan.Cluster], error) {
+	return scan.Page[scan.Cluster]{Items: c.clusters, Total: int64(len(c.clusters))}, nil
+}
+
+// A row whose ID no scan takes cannot be ticked (ticked, "Use selected" used to drop it unsaid),
+// and an ID the form would refuse, sent back ticked or found in the form's field, is named as
+// left out instead of vanishing; "Use selected" then stays on the picker.
+func TestPickerNeverDropsAnIDUnsaid(t *testing.T) {
+	inv := clusterInventory{clusters: []scan.Cluster{
+		{ID: "cls-5eed0000", Name: "prod-gz", Type: "CT_TKE"},
+		{ID: "cls-UPPER01", Name: "legacy", Type: "CT_USER_CREATE"},
+	}}
+	t.Run("a row with such an ID has no check box to tick", func(t *testing.T) {
+		h := newHarness(t, withInventory(inv))
+		doc := document(t, h.get("/pick/cluster"))
+		if doc.Find(`input[name=sel][value="cls-5eed0000"]:not([disabled])`).Length() != 1 {
+			t.Error("the well-formed cluster cannot be ticked")
+		}
+		bad := doc.Find(`#pick-cls-UPPER01`)
+		if !bad.Is("[disabled]") || bad.AttrOr("name", "") != "" {
+			t.Errorf("cls-UPPER01 can be ticked: %v", bad.Nodes)
+		}
+		if got := doc.Find("#unusable-cls-UPPER01").Text(); !strings.Contains(got, "cls- and 4 to 32 lower-case letters or digits") {
+			t.Errorf("reason %q", got)
+		}
+	})
+	tests := []struct {
+		name, query string
+		status      int
+		notice      string
+	}{
+		{"use with a refused ID", "/pick/cluster?use=1&sel=cls-5eed0000&sel=cls-UPPER01", http.StatusUnprocessableEntity, "“cls-UPPER01”"},
+		{"a page with a refused ID", "/pick/cluster?page=1&sel=cls-5eed0000&sel=cls-UPPER01", http.StatusOK, "“cls-UPPER01”"},
+		{"opened with a refused ID in the form", "/pick/cluster?LocalClusterIDs=" + url.QueryEscape("cls-5eed0000, cls-UPPER01"), http.StatusOK, "“cls-UPPER01”"},
+		{"many refused IDs, a few named", "/pick/local?page=1&sel=x&sel=a&sel=b&sel=c&sel=d&sel=e&sel=f&sel=g", http.StatusOK, "“x”, “a”, “b”, “c”, “d”, …."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, withInventory(inv))
+			resp := h.get(tt.query)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d (Location %q), want %d", resp.StatusCode, resp.Header.Get("Location"), tt.status)
+			}
+			doc := document(t, resp)
+			if got := doc.Find("#picker-notice").Text(); !strings.Contains(got, "Left out") || !strings.Contains(got, tt.notice) {
+				t.Errorf("notice %q, want it to name %s", got, tt.notice)
+			}
+		})
+	}
+}
