@@ -84,9 +84,11 @@ func (s *server) showPicker(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusSeeOther)
 		return nil
 	}
+	// TCSS is asked for what the person typed; only the page shows it escaped.
+	search := scan.InventoryQuery{Name: searchText(q.Get("q_name")), Tag: searchText(q.Get("q_tag")), Registry: searchText(q.Get("q_repo"))}
 	view := templates.PickerView{
 		Base: baseOf(r), Kind: r.PathValue("kind"), Title: kind.title, Noun: kind.noun, Field: kind.field,
-		Name: clipText(q.Get("q_name")), Tag: clipText(q.Get("q_tag")), Repo: clipText(q.Get("q_repo")),
+		Name: shownText(search.Name), Tag: shownText(search.Tag), Repo: shownText(search.Registry),
 		HasTag: kind.hasTag, Columns: kind.columns, Selected: len(selected), Page: 1,
 	}
 	status := http.StatusOK
@@ -115,7 +117,7 @@ func (s *server) showPicker(w http.ResponseWriter, r *http.Request) error {
 			view.State = append(view.State, templates.Param{Name: name, Value: shownText(v)})
 		}
 	}
-	if err := s.fillPicker(r, &view, kind, selected); err != nil {
+	if err := s.fillPicker(r, &view, kind, selected, search); err != nil {
 		status = http.StatusBadGateway
 		view.Error = err.Error()
 	}
@@ -173,23 +175,34 @@ func pickerSelection(q url.Values, kind pickerKind, state url.Values) (ids []str
 	return ids, over, refused
 }
 
-// clipText is a search text as the picker uses and shows it: bounded, and with control
-// characters written as escapes (shownText), as the form shows them, never raw in the page.
+// clipText is a text as the picker shows it: bounded, and with control characters written as
+// escapes (shownText), as the form shows them, never raw in the page.
 func clipText(s string) string { return shownText(scan.Shorten(strings.TrimSpace(s), maxFilterLen)) }
+
+// searchText is a search text as the picker sends it to TCSS: trimmed, and bounded to
+// maxFilterLen bytes of valid UTF-8 (a prefix still finds what the whole would, and more), with
+// nothing added: an ellipsis or an escape would be searched for too.
+func searchText(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > maxFilterLen {
+		s = s[:maxFilterLen]
+	}
+	return strings.ToValidUTF8(s, "")
+}
 
 // fillPicker asks TCSS for the page and fills the rows; selected IDs not on the page are kept.
 // A page past the end (an old link, a hand-edited address) shows the last page instead.
-func (s *server) fillPicker(r *http.Request, v *templates.PickerView, kind pickerKind, selected []string) error {
+func (s *server) fillPicker(r *http.Request, v *templates.PickerView, kind pickerKind, selected []string, search scan.InventoryQuery) error {
 	if s.inventory == nil {
 		v.Kept = selected
 		return pickerNotice("TCSS's inventory is not available here; type the IDs into the form instead.")
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), pickerTimeout)
 	defer cancel()
-	rows, total, err := s.pickerRows(ctx, v)
+	rows, total, err := s.pickerRows(ctx, v, search)
 	if last := max(1, int(math.Ceil(float64(total)/pickerPageSize))); err == nil && len(rows) == 0 && v.Page > last && total > 0 {
 		v.Page = last
-		rows, total, err = s.pickerRows(ctx, v)
+		rows, total, err = s.pickerRows(ctx, v, search)
 	}
 	v.Rows, v.Total = rows, total
 	v.Pages = max(1, int(math.Ceil(float64(v.Total)/pickerPageSize)))
@@ -214,9 +227,10 @@ func (s *server) fillPicker(r *http.Request, v *templates.PickerView, kind picke
 	return nil
 }
 
-// pickerRows asks TCSS for v's page of its kind of inventory: the rows and the total that match.
-func (s *server) pickerRows(ctx context.Context, v *templates.PickerView) ([]templates.PickerRow, int64, error) {
-	query := scan.InventoryQuery{Name: v.Name, Tag: v.Tag, Registry: v.Repo, Offset: (v.Page - 1) * pickerPageSize, Limit: pickerPageSize}
+// pickerRows asks TCSS for v's page of its kind of inventory: the rows and the total that match
+// search's texts.
+func (s *server) pickerRows(ctx context.Context, v *templates.PickerView, search scan.InventoryQuery) ([]templates.PickerRow, int64, error) {
+	query := scan.InventoryQuery{Name: search.Name, Tag: search.Tag, Registry: search.Registry, Offset: (v.Page - 1) * pickerPageSize, Limit: pickerPageSize}
 	var rows []templates.PickerRow
 	switch v.Kind {
 	case "local":

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -468,6 +469,50 @@ func TestPickerNeverDropsAnIDUnsaid(t *testing.T) {
 			doc := document(t, resp)
 			if got := doc.Find("#picker-notice").Text(); !strings.Contains(got, "Left out") || !strings.Contains(got, tt.notice) {
 				t.Errorf("notice %q, want it to name %s", got, tt.notice)
+			}
+		})
+	}
+}
+
+// searchRecorder is an inventory that remembers the last query it was asked.
+type searchRecorder struct {
+	inventoryOf
+	mu   *sync.Mutex
+	last *scan.InventoryQuery
+}
+
+func (s searchRecorder) RegistryImages(_ context.Context, q scan.InventoryQuery) (scan.Page[scan.RegistryImage], error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	*s.last = q
+	return scan.Page[scan.RegistryImage]{}, nil
+}
+
+// The picker asks TCSS for what the person typed, not for the text as the page shows it (control
+// characters escaped, an ellipsis after a long text).
+func TestPickerSearchesForWhatWasTyped(t *testing.T) {
+	long := strings.Repeat("é", 100) // 200 bytes
+	tests := []struct {
+		name, query string
+		want        scan.InventoryQuery
+		shownName   string
+	}{
+		{"plain", "q_name=payments&q_tag=latest&q_repo=ccr", scan.InventoryQuery{Name: "payments", Tag: "latest", Registry: "ccr"}, "payments"},
+		{"trimmed", "q_name=%20payments%20", scan.InventoryQuery{Name: "payments"}, "payments"},
+		{"a control character", "q_name=a%00b", scan.InventoryQuery{Name: "a\x00b"}, `a\x00b`},
+		{"a long text, bounded without an ellipsis", "q_name=" + url.QueryEscape(long), scan.InventoryQuery{Name: long[:128]}, long[:128]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := &scan.InventoryQuery{}
+			h := newHarness(t, withInventory(searchRecorder{mu: &sync.Mutex{}, last: got}))
+			doc := document(t, h.get("/pick/registry?page=1&"+tt.query))
+			tt.want.Limit = 20
+			if *got != tt.want {
+				t.Errorf("TCSS was asked %#v, want %#v", *got, tt.want)
+			}
+			if shown := doc.Find("#q-name").AttrOr("value", ""); shown != tt.shownName {
+				t.Errorf("the page shows %q, want %q", shown, tt.shownName)
 			}
 		})
 	}
