@@ -426,6 +426,8 @@ func TestFailedAttemptsHavePagesWithReasons(t *testing.T) {
 		{"credentials", "AuthFailure.SecretIdNotFound", "failed", "credentials"},
 		{"not allowed by CAM", "UnauthorizedOperation", "failed", "role needs the TCSS actions"},
 		{"not allowed by CAM, with a sub-code", "UnauthorizedOperation.CamNoAuth", "failed", "tcss:CreateVulScanTask"},
+		// Tencent's "request not authorized by CAM" is an AuthFailure, but no credential's fault.
+		{"not allowed by CAM, as an AuthFailure", "AuthFailure.UnauthorizedOperation", "failed", "role needs the TCSS actions"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)

@@ -293,8 +293,9 @@ func inventoryError(err error) error {
 	switch code := apiErr.Code; {
 	case scan.IsRateLimited(code):
 		return pickerNotice("TCSS is rate limiting (" + answer + "). Try again in a moment, or type the IDs into the form.")
-	case code == "AuthFailure.UnauthorizedOperation" || scan.IsUnauthorizedOperation(code):
-		return pickerNotice("TCSS refused to list its inventory (" + answer + "). The function's role needs the read-only TCSS actions in docs/deploy.md.")
+	case scan.IsUnauthorizedOperation(code):
+		// As the scan page says it (plainReason).
+		return pickerNotice("Tencent Cloud did not allow the call (" + answer + "). The function's role needs the read-only TCSS actions in docs/deploy.md.")
 	case strings.HasPrefix(code, "AuthFailure"):
 		return pickerNotice("Tencent Cloud refused vulscan's credentials (" + answer + "). Check the function's role or keys.")
 	}

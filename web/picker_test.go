@@ -187,8 +187,10 @@ func TestPickerSaysWhatARefusalMeans(t *testing.T) {
 		{"InternalError", "Try again", false},
 		{"ResourceUnavailable", "Try again", false},
 		{"AuthFailure.SignatureFailure", "credentials", false},
-		{"AuthFailure.UnauthorizedOperation", "read-only TCSS actions", true},
-		{"UnauthorizedOperation", "read-only TCSS actions", true},
+		// Worded as the scan page words the same refusal.
+		{"AuthFailure.UnauthorizedOperation", "Tencent Cloud did not allow the call", true},
+		{"UnauthorizedOperation", "Tencent Cloud did not allow the call", true},
+		{"UnauthorizedOperation.CamNoAuth", "Tencent Cloud did not allow the call", true},
 	} {
 		t.Run(tc.code, func(t *testing.T) {
 			h := newHarness(t)

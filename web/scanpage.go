@@ -204,12 +204,13 @@ func plainReason(rec audit.Record) string {
 		return "The request could not be sent to TCSS: " + msg + ". No scan was started; it is safe to try again."
 	case scan.IsRateLimited(code):
 		return "TCSS was rate limiting (it accepts 20 calls a second). No scan was started; try again in a moment."
-	case strings.HasPrefix(code, "AuthFailure"):
-		return "Tencent Cloud refused vulscan's credentials (" + code + "): " + msg + " Check the function's role or keys."
 	case scan.IsUnauthorizedOperation(code):
-		// The credentials are good; CAM does not let them call the action.
+		// The credentials are good; CAM does not let them call the action. (Before the AuthFailure
+		// case: AuthFailure.UnauthorizedOperation is one of these.)
 		return "Tencent Cloud did not allow the call (" + code + "): " + msg +
 			" No scan was started. The function's role needs the TCSS actions in docs/deploy.md (tcss:CreateVulScanTask among them)."
+	case strings.HasPrefix(code, "AuthFailure"):
+		return "Tencent Cloud refused vulscan's credentials (" + code + "): " + msg + " Check the function's role or keys."
 	case code == "ResourceInUse":
 		return "TCSS is busy with another scan (" + msg + "). Wait for it to finish, then try again."
 	case strings.HasPrefix(code, "InvalidParameter") || code == "MissingParameter":
