@@ -203,7 +203,7 @@ func plainReason(rec audit.Record) string {
 	case code == scan.CodeNotSent:
 		return "The request could not be sent to TCSS: " + msg + ". No scan was started; it is safe to try again."
 	case scan.IsRateLimited(code):
-		return "TCSS was rate limiting (it accepts 20 calls a second). No scan was started; try again in a moment."
+		return "TCSS was rate limiting (" + code + ": " + rateLimitWhich(code) + "). No scan was started; try again in a moment."
 	case scan.IsUnauthorizedOperation(code):
 		// The credentials are good; CAM does not let them call the action. (Before the AuthFailure
 		// case: AuthFailure.UnauthorizedOperation is one of these.)
@@ -222,6 +222,23 @@ func plainReason(rec audit.Record) string {
 		return "TCSS answered " + code + ": " + msg
 	}
 	return ""
+}
+
+// rateLimitWhich says which of Tencent's limits a RequestLimitExceeded answer names (its common
+// error codes): vulscan keeps its own calls within TCSS's 20 a second per action, so a sub-coded
+// limit was reached with the help of other callers of the same account or address.
+func rateLimitWhich(code string) string {
+	switch code {
+	case scan.CodeRequestLimitExceeded:
+		return "more calls of the action than TCSS takes, 20 a second"
+	case scan.CodeRequestLimitExceeded + ".UinLimitExceeded":
+		return "the Tencent Cloud account's limit, shared by everything that calls with the account"
+	case scan.CodeRequestLimitExceeded + ".GlobalRegionUinLimitExceeded":
+		return "the Tencent Cloud account's limit across all regions, shared by everything that calls with the account"
+	case scan.CodeRequestLimitExceeded + ".IPLimitExceeded":
+		return "the limit on calls from vulscan's network address, shared by everything that calls from it"
+	}
+	return "one of Tencent Cloud's call limits"
 }
 
 // retryReplays says what trying an unknown outcome's request again does: with its idempotency
