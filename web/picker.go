@@ -74,8 +74,17 @@ func (s *server) showPicker(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	state := formState(q)
+	// The form's entries are carried in the page: one longer than any a scan takes was written
+	// back whole (a 300 KB entry, a 300 KB page), to be refused by the form anyway.
+	var dropped []string
+	for _, name := range formOrder {
+		if v := state.Get(name); len(v) > maxPrefillValue {
+			dropped = append(dropped, name)
+			state.Del(name)
+		}
+	}
 	selected, over, refused := pickerSelection(q, kind, state)
-	if q.Get("use") != "" && over == 0 && len(refused) == 0 {
+	if q.Get("use") != "" && over == 0 && len(refused) == 0 && len(dropped) == 0 {
 		state.Set(kind.field, strings.Join(selected, ", "))
 		if len(selected) > 0 {
 			state.Set(kind.scopeField, kind.scope)
@@ -93,6 +102,10 @@ func (s *server) showPicker(w http.ResponseWriter, r *http.Request) error {
 	}
 	status := http.StatusOK
 	var notices []string
+	if len(dropped) > 0 {
+		notices = append(notices, fmt.Sprintf("Left out of the form, as longer than any entry a scan takes (%d bytes): %s.",
+			maxPrefillValue, strings.Join(dropped, ", ")))
+	}
 	if len(refused) > 0 {
 		// Dropping them unsaid would fill the form with fewer IDs than the person chose.
 		notices = append(notices, fmt.Sprintf("Left out, as a scan does not take them (%s): %s.",

@@ -519,3 +519,35 @@ func TestPickerSearchesForWhatWasTyped(t *testing.T) {
 		})
 	}
 }
+
+// The form's entries the picker carries are bounded as the form's address bounds them: an entry
+// longer than any a scan takes is left out, and said to be, not written back whole.
+func TestPickerLeavesOutAnOverlongFormEntry(t *testing.T) {
+	long := strings.Repeat("x", 300_000)
+	for _, tt := range []struct {
+		name, query string
+		status      int
+	}{
+		{"a page", "/pick/registry?page=1&ExcludeLocalImageIDs=" + long + "&LocalTaskID=7", http.StatusOK},
+		{"use selected", "/pick/registry?use=1&sel=1001&ExcludeLocalImageIDs=" + long + "&LocalTaskID=7", http.StatusUnprocessableEntity},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			resp := h.get(tt.query)
+			page := body(t, resp)
+			if resp.StatusCode != tt.status || len(page) > 100_000 {
+				t.Fatalf("status %d, %d bytes; want %d and a page of normal size", resp.StatusCode, len(page), tt.status)
+			}
+			doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := doc.Find("#picker-notice").Text(); !strings.Contains(got, "ExcludeLocalImageIDs") {
+				t.Errorf("notice %q does not name the entry left out", got)
+			}
+			if doc.Find(`input[type=hidden][name=LocalTaskID][value="7"]`).Length() != 1 {
+				t.Error("the form's other entries are not carried")
+			}
+		})
+	}
+}
