@@ -419,6 +419,26 @@ func TestPickerNamesClusterTypes(t *testing.T) {
 	}
 }
 
+// The cluster picker's Status column says TCSS's cluster states in words, and a state it does not
+// know as TCSS names it.
+func TestPickerNamesClusterStates(t *testing.T) {
+	inv := clusterInventory{clusters: []scan.Cluster{
+		{ID: "cls-aaaa0001", Status: "CSR_RUNNING"},
+		{ID: "cls-aaaa0002", Status: "CSR_EXCEPTION"},
+		{ID: "cls-aaaa0003", Status: "CSR_DEL"},
+		{ID: "cls-aaaa0004", Status: "CSR_SOMETHING_NEW"},
+	}}
+	h := newHarness(t, withInventory(inv))
+	doc := document(t, h.get("/pick/cluster"))
+	for id, want := range map[string]string{
+		"cls-aaaa0001": "Running", "cls-aaaa0002": "Exception", "cls-aaaa0003": "Deleted", "cls-aaaa0004": "CSR_SOMETHING_NEW",
+	} {
+		if got := doc.Find("#pick-" + id).Closest("tr").Find("td").Eq(4).Text(); got != want {
+			t.Errorf("%s: status %q, want %q", id, got, want)
+		}
+	}
+}
+
 // clusterInventory lists the given clusters and nothing else.
 type clusterInventory struct {
 	inventoryOf
