@@ -262,9 +262,11 @@ type PickerView struct {
 }
 
 // PickerRow is one asset: its ID (the check box's value), a label naming it, and the cells.
+// Unusable, if set, says why the row cannot be ticked (its ID is none a scan takes).
 type PickerRow struct {
-	ID      string
-	Label   string
-	Cells   []string
-	Checked bool
+	ID       string
+	Label    string
+	Cells    []string
+	Checked  bool
+	Unusable string
 }

@@ -48,9 +48,57 @@ func (s *server) showForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, templates.FormPage(templates.FormView{
-		Base: baseOf(r), IdempotencyKey: newIdempotencyKey(), Values: valuesOf(q, shownText),
+	// A misspelt entry (LocalImageID=…) was ignored, and a value of any length was written back
+	// whole into the page; as the audit page does, the form refuses what it does not take (400),
+	// naming each problem, and fills in only the entries it takes.
+	errs := prefillProblems(q)
+	status := http.StatusOK
+	if len(errs) > 0 {
+		status = http.StatusBadRequest
+	}
+	return s.render(w, r, status, templates.FormPage(templates.FormView{
+		Base: baseOf(r), IdempotencyKey: newIdempotencyKey(), Values: valuesOf(q, shownText), Errors: sortFieldErrors(errs),
 	}))
+}
+
+// prefillParams are the entries the form's address may fill in: the form's fields, as a picker
+// or a runbook's link gives them. Not the idempotency key: the form makes a fresh one.
+var prefillParams = slices.DeleteFunc(slices.Clone(formOrder), func(name string) bool { return name == keyField })
+
+// maxPrefillValue bounds an entry the form's address may fill in: a list of scan.MaxListLength
+// of the longest IDs (local image IDs, 71 bytes) with room for a separator each.
+const maxPrefillValue = scan.MaxListLength * 80
+
+// prefillProblems lists what the form's address gives that the form does not take: unknown
+// parameters, an entry given twice, an entry longer than any a scan takes. It removes those
+// entries from q, so that the form shows none of them.
+func prefillProblems(q url.Values) []scan.FieldError {
+	// unknownParams's message lists the names to use, which the form's summary would show in its
+	// own words (formWords): here it says what the address can do instead.
+	errs := unknownParams(q, prefillParams, "the form's address")
+	for i, e := range errs {
+		switch {
+		case e.Field == keyField:
+			errs[i].Message = "cannot be set by the address: the form makes a fresh key for every scan"
+		case e.Field != "":
+			errs[i].Message = "is not an entry of the scan form, so the address cannot fill it in " +
+				"(it names entries as the JSON API does, in the same case)"
+		default:
+			errs[i].Message = "The address gives more parameters that are not entries of the scan form; they are left out."
+		}
+	}
+	for _, name := range prefillParams {
+		switch vs := q[name]; {
+		case len(vs) > 1:
+			errs = append(errs, scan.FieldError{Field: name, Message: fmt.Sprintf("is given %d times in the address; give it once", len(vs))})
+			q.Del(name)
+		case len(vs) == 1 && len(vs[0]) > maxPrefillValue:
+			errs = append(errs, scan.FieldError{Field: name, Message: fmt.Sprintf(
+				"is %d bytes long in the address, longer than any entry a scan takes (%d bytes); it is left out", len(vs[0]), maxPrefillValue)})
+			q.Del(name)
+		}
+	}
+	return errs
 }
 
 // submitForm handles a post of the form or of the confirmation step. Invalid input re-renders

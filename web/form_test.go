@@ -426,6 +426,8 @@ func TestFailedAttemptsHavePagesWithReasons(t *testing.T) {
 		{"credentials", "AuthFailure.SecretIdNotFound", "failed", "credentials"},
 		{"not allowed by CAM", "UnauthorizedOperation", "failed", "role needs the TCSS actions"},
 		{"not allowed by CAM, with a sub-code", "UnauthorizedOperation.CamNoAuth", "failed", "tcss:CreateVulScanTask"},
+		// Tencent's "request not authorized by CAM" is an AuthFailure, but no credential's fault.
+		{"not allowed by CAM, as an AuthFailure", "AuthFailure.UnauthorizedOperation", "failed", "role needs the TCSS actions"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
@@ -855,5 +857,33 @@ func TestFormHintsSayARerunTakesNoScope(t *testing.T) {
 		if resp.StatusCode != http.StatusUnprocessableEntity || document(t, resp).Find("#"+tt.scope+"-error").Length() != 1 {
 			t.Errorf("%s beside a scope: status %d, want 422 with an error for %s", tt.field, resp.StatusCode, tt.scope)
 		}
+	}
+}
+
+// A rate-limited attempt's page names the limit TCSS's code names: only the bare code is the
+// action's 20 calls a second, which vulscan keeps its own calls within; a sub-code is the
+// account's or the address's limit, shared with other callers.
+func TestRateLimitedAttemptSaysWhichLimit(t *testing.T) {
+	for _, tc := range []struct {
+		code, says string
+	}{
+		{"RequestLimitExceeded", "20 a second"},
+		{"RequestLimitExceeded.UinLimitExceeded", "account's limit"},
+		{"RequestLimitExceeded.GlobalRegionUinLimitExceeded", "account's limit across all regions"},
+		{"RequestLimitExceeded.IPLimitExceeded", "network address"},
+		{"RequestLimitExceeded.SomethingNew", "one of Tencent Cloud's call limits"},
+	} {
+		t.Run(tc.code, func(t *testing.T) {
+			h := newHarness(t)
+			h.emu.InjectFault("CreateVulScanTask", faultCode(tc.code))
+			h.postForm(url.Values{"RegistryImageScanType": {"NOT_SCAN"}})
+			r := document(t, h.get("/scans/1")).Find("#reason").Text()
+			if !strings.Contains(r, tc.code+":") || !strings.Contains(r, tc.says) {
+				t.Errorf("reason %q does not name %s and say %q", r, tc.code, tc.says)
+			}
+			if tc.code != "RequestLimitExceeded" && strings.Contains(r, "20") {
+				t.Errorf("reason %q puts the account's or address's limit at the action's 20 a second", r)
+			}
+		})
 	}
 }

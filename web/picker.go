@@ -43,19 +43,21 @@ type pickerKind struct {
 	hasTag      bool
 	columns     []string
 	validID     func(string) bool // the scan package's own check, so the picker never carries an ID the form would refuse
+	idRule      string            // what validID takes, in words
 }
 
 var pickerKinds = map[string]pickerKind{
 	"local": {title: "Pick local images", noun: "local images", field: "LocalImageIDs", scopeField: "LocalImageScanType", scope: "IMAGEIDS",
 		columns: []string{"Image ID", "Hosts", "Running containers", "Last scan", "Vulnerabilities"},
-		validID: scan.IsLocalImageID},
+		validID: scan.IsLocalImageID, idRule: "a local image ID is sha256: and 64 lower-case hex digits"},
 	"registry": {title: "Pick registry images", noun: "registry images", field: "RegistryImageIDs", scopeField: "RegistryImageScanType", scope: "IMAGEIDS",
 		hasTag:  true,
 		columns: []string{"ID", "Repository", "Registry", "Last scan", "Vulnerabilities"},
-		validID: func(s string) bool { n, err := strconv.ParseUint(s, 10, 64); return err == nil && n > 0 }},
+		validID: func(s string) bool { n, err := strconv.ParseUint(s, 10, 64); return err == nil && n > 0 },
+		idRule:  "a registry image ID is a positive whole number"},
 	"cluster": {title: "Pick clusters", noun: "clusters", field: "LocalClusterIDs", scopeField: "LocalImageScanType", scope: "CLUSTER",
 		columns: []string{"Cluster ID", "Type", "Version", "Status"},
-		validID: scan.IsClusterID},
+		validID: scan.IsClusterID, idRule: "a cluster ID is cls- and 4 to 32 lower-case letters or digits"},
 }
 
 // showPicker is GET /pick/{kind}: one page of TCSS's inventory to tick from; with use=1 it
@@ -72,8 +74,17 @@ func (s *server) showPicker(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	state := formState(q)
-	selected, over := pickerSelection(q, kind, state)
-	if q.Get("use") != "" && over == 0 {
+	// The form's entries are carried in the page: one longer than any a scan takes was written
+	// back whole (a 300 KB entry, a 300 KB page), to be refused by the form anyway.
+	var dropped []string
+	for _, name := range formOrder {
+		if v := state.Get(name); len(v) > maxPrefillValue {
+			dropped = append(dropped, name)
+			state.Del(name)
+		}
+	}
+	selected, over, refused := pickerSelection(q, kind, state)
+	if q.Get("use") != "" && over == 0 && len(refused) == 0 && len(dropped) == 0 {
 		state.Set(kind.field, strings.Join(selected, ", "))
 		if len(selected) > 0 {
 			state.Set(kind.scopeField, kind.scope)
@@ -82,20 +93,33 @@ func (s *server) showPicker(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusSeeOther)
 		return nil
 	}
+	// TCSS is asked for what the person typed; only the page shows it escaped.
+	search := scan.InventoryQuery{Name: searchText(q.Get("q_name")), Tag: searchText(q.Get("q_tag")), Registry: searchText(q.Get("q_repo"))}
 	view := templates.PickerView{
 		Base: baseOf(r), Kind: r.PathValue("kind"), Title: kind.title, Noun: kind.noun, Field: kind.field,
-		Name: clipText(q.Get("q_name")), Tag: clipText(q.Get("q_tag")), Repo: clipText(q.Get("q_repo")),
+		Name: shownText(search.Name), Tag: shownText(search.Tag), Repo: shownText(search.Registry),
 		HasTag: kind.hasTag, Columns: kind.columns, Selected: len(selected), Page: 1,
 	}
 	status := http.StatusOK
+	var notices []string
+	if len(dropped) > 0 {
+		notices = append(notices, fmt.Sprintf("Left out of the form, as longer than any entry a scan takes (%d bytes): %s.",
+			maxPrefillValue, strings.Join(dropped, ", ")))
+	}
+	if len(refused) > 0 {
+		// Dropping them unsaid would fill the form with fewer IDs than the person chose.
+		notices = append(notices, fmt.Sprintf("Left out, as a scan does not take them (%s): %s.",
+			kind.idRule, strings.Join(refused, ", ")))
+	}
 	if over > 0 {
 		// Dropping the rest unsaid would scan fewer images than the person ticked.
-		view.Notice = fmt.Sprintf("%d %s are ticked, but a scan takes at most %d listed IDs: only the first %d are kept. "+
+		notices = append(notices, fmt.Sprintf("%d %s are ticked, but a scan takes at most %d listed IDs: only the first %d are kept. "+
 			"Untick some and use these, or choose “All” or “Not yet scanned” in the form instead.",
-			len(selected)+over, kind.noun, scan.MaxListLength, scan.MaxListLength)
-		if q.Get("use") != "" {
-			status = http.StatusUnprocessableEntity
-		}
+			len(selected)+over, kind.noun, scan.MaxListLength, scan.MaxListLength))
+	}
+	view.Notice = strings.Join(notices, " ")
+	if q.Get("use") != "" && len(notices) > 0 {
+		status = http.StatusUnprocessableEntity
 	}
 	if p, err := strconv.Atoi(q.Get("page")); (err == nil || errors.Is(err, strconv.ErrRange)) && p > 1 {
 		view.Page = min(p, maxPickerPage) // a number too large for an int is past every end too
@@ -106,7 +130,7 @@ func (s *server) showPicker(w http.ResponseWriter, r *http.Request) error {
 			view.State = append(view.State, templates.Param{Name: name, Value: shownText(v)})
 		}
 	}
-	if err := s.fillPicker(r, &view, kind, selected); err != nil {
+	if err := s.fillPicker(r, &view, kind, selected, search); err != nil {
 		status = http.StatusBadGateway
 		view.Error = err.Error()
 	}
@@ -128,10 +152,14 @@ func formState(q url.Values) url.Values {
 	return state
 }
 
+// maxRefusedShown bounds the refused IDs a picker's notice names.
+const maxRefusedShown = 5
+
 // pickerSelection is the ticked IDs: those sent back as sel, or, when the picker has just been
 // opened, those already in the form's field. Only well-formed IDs, each once, at most
-// scan.MaxListLength; over counts the distinct well-formed IDs past that bound.
-func pickerSelection(q url.Values, kind pickerKind, state url.Values) (ids []string, over int) {
+// scan.MaxListLength; over counts the distinct well-formed IDs past that bound, and refused
+// names (bounded, as shown) the first few that are not IDs the form takes, which are left out.
+func pickerSelection(q url.Values, kind pickerKind, state url.Values) (ids []string, over int, refused []string) {
 	sent := q["sel"]
 	if !q.Has("page") && !q.Has("use") {
 		sent = splitList(state.Get(kind.field))
@@ -139,36 +167,55 @@ func pickerSelection(q url.Values, kind pickerKind, state url.Values) (ids []str
 	seen := map[string]bool{}
 	for _, id := range sent {
 		id = strings.TrimSpace(id)
-		if !kind.validID(id) || seen[id] {
+		if id == "" || seen[id] {
 			continue
 		}
 		seen[id] = true
+		if !kind.validID(id) {
+			if len(refused) == maxRefusedShown {
+				refused = append(refused, "…")
+			} else if len(refused) < maxRefusedShown {
+				refused = append(refused, "“"+clipText(id)+"”")
+			}
+			continue
+		}
 		if len(ids) == scan.MaxListLength {
 			over++
 			continue
 		}
 		ids = append(ids, id)
 	}
-	return ids, over
+	return ids, over, refused
 }
 
-// clipText is a search text as the picker uses and shows it: bounded, and with control
-// characters written as escapes (shownText), as the form shows them, never raw in the page.
+// clipText is a text as the picker shows it: bounded, and with control characters written as
+// escapes (shownText), as the form shows them, never raw in the page.
 func clipText(s string) string { return shownText(scan.Shorten(strings.TrimSpace(s), maxFilterLen)) }
+
+// searchText is a search text as the picker sends it to TCSS: trimmed, and bounded to
+// maxFilterLen bytes of valid UTF-8 (a prefix still finds what the whole would, and more), with
+// nothing added: an ellipsis or an escape would be searched for too.
+func searchText(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > maxFilterLen {
+		s = s[:maxFilterLen]
+	}
+	return strings.ToValidUTF8(s, "")
+}
 
 // fillPicker asks TCSS for the page and fills the rows; selected IDs not on the page are kept.
 // A page past the end (an old link, a hand-edited address) shows the last page instead.
-func (s *server) fillPicker(r *http.Request, v *templates.PickerView, kind pickerKind, selected []string) error {
+func (s *server) fillPicker(r *http.Request, v *templates.PickerView, kind pickerKind, selected []string, search scan.InventoryQuery) error {
 	if s.inventory == nil {
 		v.Kept = selected
 		return pickerNotice("TCSS's inventory is not available here; type the IDs into the form instead.")
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), pickerTimeout)
 	defer cancel()
-	rows, total, err := s.pickerRows(ctx, v)
+	rows, total, err := s.pickerRows(ctx, v, search)
 	if last := max(1, int(math.Ceil(float64(total)/pickerPageSize))); err == nil && len(rows) == 0 && v.Page > last && total > 0 {
 		v.Page = last
-		rows, total, err = s.pickerRows(ctx, v)
+		rows, total, err = s.pickerRows(ctx, v, search)
 	}
 	v.Rows, v.Total = rows, total
 	v.Pages = max(1, int(math.Ceil(float64(v.Total)/pickerPageSize)))
@@ -176,6 +223,10 @@ func (s *server) fillPicker(r *http.Request, v *templates.PickerView, kind picke
 	for i := range v.Rows {
 		onPage[v.Rows[i].ID] = true
 		v.Rows[i].Checked = slices.Contains(selected, v.Rows[i].ID)
+		if !kind.validID(v.Rows[i].ID) {
+			// Ticked, it would be dropped on "Use selected": a scan does not take it.
+			v.Rows[i].Unusable = "vulscan cannot put this ID in a scan: " + kind.idRule + "."
+		}
 	}
 	for _, id := range selected {
 		if !onPage[id] {
@@ -189,9 +240,10 @@ func (s *server) fillPicker(r *http.Request, v *templates.PickerView, kind picke
 	return nil
 }
 
-// pickerRows asks TCSS for v's page of its kind of inventory: the rows and the total that match.
-func (s *server) pickerRows(ctx context.Context, v *templates.PickerView) ([]templates.PickerRow, int64, error) {
-	query := scan.InventoryQuery{Name: v.Name, Tag: v.Tag, Registry: v.Repo, Offset: (v.Page - 1) * pickerPageSize, Limit: pickerPageSize}
+// pickerRows asks TCSS for v's page of its kind of inventory: the rows and the total that match
+// search's texts.
+func (s *server) pickerRows(ctx context.Context, v *templates.PickerView, search scan.InventoryQuery) ([]templates.PickerRow, int64, error) {
+	query := scan.InventoryQuery{Name: search.Name, Tag: search.Tag, Registry: search.Registry, Offset: (v.Page - 1) * pickerPageSize, Limit: pickerPageSize}
 	var rows []templates.PickerRow
 	switch v.Kind {
 	case "local":
@@ -215,11 +267,44 @@ func (s *server) pickerRows(ctx context.Context, v *templates.PickerView) ([]tem
 	case "cluster":
 		page, err := s.inventory.Clusters(ctx, query)
 		for _, c := range onePage(page.Items) {
-			rows = append(rows, templates.PickerRow{ID: c.ID, Label: c.Name, Cells: []string{c.ID, c.Type, c.Version, c.Status}})
+			rows = append(rows, templates.PickerRow{ID: c.ID, Label: c.Name, Cells: []string{c.ID, clusterType(c.Type), c.Version, clusterStatus(c.Status)}})
 		}
 		return rows, page.Total, err
 	}
 	return nil, 0, nil
+}
+
+// clusterTypes are DescribeAssetClusterList's cluster types (AssetClusterListItem.ClusterType in
+// Tencent's SDKs) in words, as the TCSS console names them.
+var clusterTypes = map[string]string{
+	"CT_TKE":            "TKE",
+	"CT_USER_CREATE":    "Self-built",
+	"CT_TKE_SERVERLESS": "TKE Serverless",
+}
+
+// clusterType is a cluster's type in words; a type TCSS may add later is shown as TCSS names it.
+func clusterType(code string) string {
+	if words, ok := clusterTypes[code]; ok {
+		return words
+	}
+	return code
+}
+
+// clusterStatuses are DescribeAssetClusterList's cluster states (AssetClusterListItem.Status in
+// Tencent's SDKs: CSR_RUNNING 运行中, CSR_EXCEPTION 异常, CSR_DEL 已经删除) in words.
+var clusterStatuses = map[string]string{
+	"CSR_RUNNING":   "Running",
+	"CSR_EXCEPTION": "Exception",
+	"CSR_DEL":       "Deleted",
+}
+
+// clusterStatus is a cluster's state in words; a state TCSS may add later is shown as TCSS
+// names it.
+func clusterStatus(code string) string {
+	if words, ok := clusterStatuses[code]; ok {
+		return words
+	}
+	return code
 }
 
 // onePage is at most a page of items: the page's list is bounded here, not only by TCSS keeping
@@ -238,8 +323,9 @@ func inventoryError(err error) error {
 	switch code := apiErr.Code; {
 	case scan.IsRateLimited(code):
 		return pickerNotice("TCSS is rate limiting (" + answer + "). Try again in a moment, or type the IDs into the form.")
-	case code == "AuthFailure.UnauthorizedOperation" || scan.IsUnauthorizedOperation(code):
-		return pickerNotice("TCSS refused to list its inventory (" + answer + "). The function's role needs the read-only TCSS actions in docs/deploy.md.")
+	case scan.IsUnauthorizedOperation(code):
+		// As the scan page says it (plainReason).
+		return pickerNotice("Tencent Cloud did not allow the call (" + answer + "). The function's role needs the read-only TCSS actions in docs/deploy.md.")
 	case strings.HasPrefix(code, "AuthFailure"):
 		return pickerNotice("Tencent Cloud refused vulscan's credentials (" + answer + "). Check the function's role or keys.")
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -186,8 +187,10 @@ func TestPickerSaysWhatARefusalMeans(t *testing.T) {
 		{"InternalError", "Try again", false},
 		{"ResourceUnavailable", "Try again", false},
 		{"AuthFailure.SignatureFailure", "credentials", false},
-		{"AuthFailure.UnauthorizedOperation", "read-only TCSS actions", true},
-		{"UnauthorizedOperation", "read-only TCSS actions", true},
+		// Worded as the scan page words the same refusal.
+		{"AuthFailure.UnauthorizedOperation", "Tencent Cloud did not allow the call", true},
+		{"UnauthorizedOperation", "Tencent Cloud did not allow the call", true},
+		{"UnauthorizedOperation.CamNoAuth", "Tencent Cloud did not allow the call", true},
 	} {
 		t.Run(tc.code, func(t *testing.T) {
 			h := newHarness(t)
@@ -395,5 +398,176 @@ func TestPickerShowsOnePageOfAnOverlongAnswer(t *testing.T) {
 	}
 	if got := doc.Find("#results tbody label").First().Text(); got != "img20" {
 		t.Errorf("first row %q, want img20", got)
+	}
+}
+
+// The cluster picker's Type column says what TCSS's DescribeAssetClusterList answers
+// (CT_TKE, CT_USER_CREATE, CT_TKE_SERVERLESS) in words.
+func TestPickerNamesClusterTypes(t *testing.T) {
+	h := newHarness(t)
+	doc := document(t, h.get("/pick/cluster"))
+	for id, want := range map[string]string{
+		"cls-5eed0000": "TKE",
+		"cls-5eed0001": "Self-built",
+		"cls-5eed0002": "TKE Serverless",
+		"cls-5eed0003": "TKE",
+	} {
+		row := doc.Find("#pick-" + id).Closest("tr")
+		if got := row.Find("td").Eq(2).Text(); got != want {
+			t.Errorf("%s: type %q, want %q", id, got, want)
+		}
+	}
+}
+
+// The cluster picker's Status column says TCSS's cluster states in words, and a state it does not
+// know as TCSS names it.
+func TestPickerNamesClusterStates(t *testing.T) {
+	inv := clusterInventory{clusters: []scan.Cluster{
+		{ID: "cls-aaaa0001", Status: "CSR_RUNNING"},
+		{ID: "cls-aaaa0002", Status: "CSR_EXCEPTION"},
+		{ID: "cls-aaaa0003", Status: "CSR_DEL"},
+		{ID: "cls-aaaa0004", Status: "CSR_SOMETHING_NEW"},
+	}}
+	h := newHarness(t, withInventory(inv))
+	doc := document(t, h.get("/pick/cluster"))
+	for id, want := range map[string]string{
+		"cls-aaaa0001": "Running", "cls-aaaa0002": "Exception", "cls-aaaa0003": "Deleted", "cls-aaaa0004": "CSR_SOMETHING_NEW",
+	} {
+		if got := doc.Find("#pick-" + id).Closest("tr").Find("td").Eq(4).Text(); got != want {
+			t.Errorf("%s: status %q, want %q", id, got, want)
+		}
+	}
+}
+
+// clusterInventory lists the given clusters and nothing else.
+type clusterInventory struct {
+	inventoryOf
+	clusters []scan.Cluster
+}
+
+func (c clusterInventory) Clusters(context.Context, scan.InventoryQuery) (scan.Page[scan.Cluster], error) {
+	return scan.Page[scan.Cluster]{Items: c.clusters, Total: int64(len(c.clusters))}, nil
+}
+
+// A row whose ID no scan takes cannot be ticked (ticked, "Use selected" used to drop it unsaid),
+// and an ID the form would refuse, sent back ticked or found in the form's field, is named as
+// left out instead of vanishing; "Use selected" then stays on the picker.
+func TestPickerNeverDropsAnIDUnsaid(t *testing.T) {
+	inv := clusterInventory{clusters: []scan.Cluster{
+		{ID: "cls-5eed0000", Name: "prod-gz", Type: "CT_TKE"},
+		{ID: "cls-UPPER01", Name: "legacy", Type: "CT_USER_CREATE"},
+	}}
+	t.Run("a row with such an ID has no check box to tick", func(t *testing.T) {
+		h := newHarness(t, withInventory(inv))
+		doc := document(t, h.get("/pick/cluster"))
+		if doc.Find(`input[name=sel][value="cls-5eed0000"]:not([disabled])`).Length() != 1 {
+			t.Error("the well-formed cluster cannot be ticked")
+		}
+		bad := doc.Find(`#pick-cls-UPPER01`)
+		if !bad.Is("[disabled]") || bad.AttrOr("name", "") != "" {
+			t.Errorf("cls-UPPER01 can be ticked: %v", bad.Nodes)
+		}
+		if got := doc.Find("#unusable-cls-UPPER01").Text(); !strings.Contains(got, "cls- and 4 to 32 lower-case letters or digits") {
+			t.Errorf("reason %q", got)
+		}
+	})
+	tests := []struct {
+		name, query string
+		status      int
+		notice      string
+	}{
+		{"use with a refused ID", "/pick/cluster?use=1&sel=cls-5eed0000&sel=cls-UPPER01", http.StatusUnprocessableEntity, "“cls-UPPER01”"},
+		{"a page with a refused ID", "/pick/cluster?page=1&sel=cls-5eed0000&sel=cls-UPPER01", http.StatusOK, "“cls-UPPER01”"},
+		{"opened with a refused ID in the form", "/pick/cluster?LocalClusterIDs=" + url.QueryEscape("cls-5eed0000, cls-UPPER01"), http.StatusOK, "“cls-UPPER01”"},
+		{"many refused IDs, a few named", "/pick/local?page=1&sel=x&sel=a&sel=b&sel=c&sel=d&sel=e&sel=f&sel=g", http.StatusOK, "“x”, “a”, “b”, “c”, “d”, …."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, withInventory(inv))
+			resp := h.get(tt.query)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d (Location %q), want %d", resp.StatusCode, resp.Header.Get("Location"), tt.status)
+			}
+			doc := document(t, resp)
+			if got := doc.Find("#picker-notice").Text(); !strings.Contains(got, "Left out") || !strings.Contains(got, tt.notice) {
+				t.Errorf("notice %q, want it to name %s", got, tt.notice)
+			}
+		})
+	}
+}
+
+// searchRecorder is an inventory that remembers the last query it was asked.
+type searchRecorder struct {
+	inventoryOf
+	mu   *sync.Mutex
+	last *scan.InventoryQuery
+}
+
+func (s searchRecorder) RegistryImages(_ context.Context, q scan.InventoryQuery) (scan.Page[scan.RegistryImage], error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	*s.last = q
+	return scan.Page[scan.RegistryImage]{}, nil
+}
+
+// The picker asks TCSS for what the person typed, not for the text as the page shows it (control
+// characters escaped, an ellipsis after a long text).
+func TestPickerSearchesForWhatWasTyped(t *testing.T) {
+	long := strings.Repeat("é", 100) // 200 bytes
+	tests := []struct {
+		name, query string
+		want        scan.InventoryQuery
+		shownName   string
+	}{
+		{"plain", "q_name=payments&q_tag=latest&q_repo=ccr", scan.InventoryQuery{Name: "payments", Tag: "latest", Registry: "ccr"}, "payments"},
+		{"trimmed", "q_name=%20payments%20", scan.InventoryQuery{Name: "payments"}, "payments"},
+		{"a control character", "q_name=a%00b", scan.InventoryQuery{Name: "a\x00b"}, `a\x00b`},
+		{"a long text, bounded without an ellipsis", "q_name=" + url.QueryEscape(long), scan.InventoryQuery{Name: long[:128]}, long[:128]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := &scan.InventoryQuery{}
+			h := newHarness(t, withInventory(searchRecorder{mu: &sync.Mutex{}, last: got}))
+			doc := document(t, h.get("/pick/registry?page=1&"+tt.query))
+			tt.want.Limit = 20
+			if *got != tt.want {
+				t.Errorf("TCSS was asked %#v, want %#v", *got, tt.want)
+			}
+			if shown := doc.Find("#q-name").AttrOr("value", ""); shown != tt.shownName {
+				t.Errorf("the page shows %q, want %q", shown, tt.shownName)
+			}
+		})
+	}
+}
+
+// The form's entries the picker carries are bounded as the form's address bounds them: an entry
+// longer than any a scan takes is left out, and said to be, not written back whole.
+func TestPickerLeavesOutAnOverlongFormEntry(t *testing.T) {
+	long := strings.Repeat("x", 300_000)
+	for _, tt := range []struct {
+		name, query string
+		status      int
+	}{
+		{"a page", "/pick/registry?page=1&ExcludeLocalImageIDs=" + long + "&LocalTaskID=7", http.StatusOK},
+		{"use selected", "/pick/registry?use=1&sel=1001&ExcludeLocalImageIDs=" + long + "&LocalTaskID=7", http.StatusUnprocessableEntity},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			resp := h.get(tt.query)
+			page := body(t, resp)
+			if resp.StatusCode != tt.status || len(page) > 100_000 {
+				t.Fatalf("status %d, %d bytes; want %d and a page of normal size", resp.StatusCode, len(page), tt.status)
+			}
+			doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := doc.Find("#picker-notice").Text(); !strings.Contains(got, "ExcludeLocalImageIDs") {
+				t.Errorf("notice %q does not name the entry left out", got)
+			}
+			if doc.Find(`input[type=hidden][name=LocalTaskID][value="7"]`).Length() != 1 {
+				t.Error("the form's other entries are not carried")
+			}
+		})
 	}
 }

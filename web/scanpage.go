@@ -203,13 +203,14 @@ func plainReason(rec audit.Record) string {
 	case code == scan.CodeNotSent:
 		return "The request could not be sent to TCSS: " + msg + ". No scan was started; it is safe to try again."
 	case scan.IsRateLimited(code):
-		return "TCSS was rate limiting (it accepts 20 calls a second). No scan was started; try again in a moment."
-	case strings.HasPrefix(code, "AuthFailure"):
-		return "Tencent Cloud refused vulscan's credentials (" + code + "): " + msg + " Check the function's role or keys."
+		return "TCSS was rate limiting (" + code + ": " + rateLimitWhich(code) + "). No scan was started; try again in a moment."
 	case scan.IsUnauthorizedOperation(code):
-		// The credentials are good; CAM does not let them call the action.
+		// The credentials are good; CAM does not let them call the action. (Before the AuthFailure
+		// case: AuthFailure.UnauthorizedOperation is one of these.)
 		return "Tencent Cloud did not allow the call (" + code + "): " + msg +
 			" No scan was started. The function's role needs the TCSS actions in docs/deploy.md (tcss:CreateVulScanTask among them)."
+	case strings.HasPrefix(code, "AuthFailure"):
+		return "Tencent Cloud refused vulscan's credentials (" + code + "): " + msg + " Check the function's role or keys."
 	case code == "ResourceInUse":
 		return "TCSS is busy with another scan (" + msg + "). Wait for it to finish, then try again."
 	case strings.HasPrefix(code, "InvalidParameter") || code == "MissingParameter":
@@ -221,6 +222,23 @@ func plainReason(rec audit.Record) string {
 		return "TCSS answered " + code + ": " + msg
 	}
 	return ""
+}
+
+// rateLimitWhich says which of Tencent's limits a RequestLimitExceeded answer names (its common
+// error codes): vulscan keeps its own calls within TCSS's 20 a second per action, so a sub-coded
+// limit was reached with the help of other callers of the same account or address.
+func rateLimitWhich(code string) string {
+	switch code {
+	case scan.CodeRequestLimitExceeded:
+		return "more calls of the action than TCSS takes, 20 a second"
+	case scan.CodeRequestLimitExceeded + ".UinLimitExceeded":
+		return "the Tencent Cloud account's limit, shared by everything that calls with the account"
+	case scan.CodeRequestLimitExceeded + ".GlobalRegionUinLimitExceeded":
+		return "the Tencent Cloud account's limit across all regions, shared by everything that calls with the account"
+	case scan.CodeRequestLimitExceeded + ".IPLimitExceeded":
+		return "the limit on calls from vulscan's network address, shared by everything that calls from it"
+	}
+	return "one of Tencent Cloud's call limits"
 }
 
 // retryReplays says what trying an unknown outcome's request again does: with its idempotency

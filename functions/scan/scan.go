@@ -178,9 +178,11 @@ func IsRateLimited(code string) bool {
 const CodeUnauthorizedOperation = "UnauthorizedOperation"
 
 // IsUnauthorizedOperation reports whether a Tencent error code is UnauthorizedOperation or one
-// of its sub-codes.
+// of its sub-codes, or AuthFailure.UnauthorizedOperation: the one AuthFailure that is no refused
+// credential but, as Tencent's SDKs word it, a request CAM did not authorize (请求未CAM授权).
 func IsUnauthorizedOperation(code string) bool {
-	return code == CodeUnauthorizedOperation || strings.HasPrefix(code, CodeUnauthorizedOperation+".")
+	return code == CodeUnauthorizedOperation || strings.HasPrefix(code, CodeUnauthorizedOperation+".") ||
+		code == "AuthFailure."+CodeUnauthorizedOperation
 }
 
 // ErrOutcomeUnknown is wrapped by a Scanner when a CreateVulScanTask call's fate cannot be known:

@@ -19,7 +19,9 @@ const (
 	ActionDescribeAssetClusterList       = "DescribeAssetClusterList"
 )
 
-// AssetFilters is one filter of an asset list; ExactMatch false matches substrings.
+// AssetFilters is one filter of an asset list. ExactMatch is misnamed: Tencent's SDKs describe
+// it as "whether to match fuzzily" (是否模糊查询, tencentcloud-sdk-go tcss/v20201101 models.go,
+// AssetFilters and RunTimeFilters), so true matches substrings and false the whole value.
 type AssetFilters struct {
 	Name       *string   `json:"Name,omitempty" name:"Name"`
 	Values     []*string `json:"Values,omitempty" name:"Values"`
@@ -75,7 +77,9 @@ type ImageRepoInfo struct {
 	IsLatestImage    *bool   `json:"IsLatestImage,omitempty" name:"IsLatestImage"`
 }
 
-// ClusterInfoItem is a row of DescribeAssetClusterList.
+// ClusterInfoItem is a row of DescribeAssetClusterList (AssetClusterListItem in Tencent's SDKs:
+// ClusterType is CT_TKE, CT_USER_CREATE or CT_TKE_SERVERLESS; Status CSR_RUNNING, CSR_EXCEPTION
+// or CSR_DEL).
 type ClusterInfoItem struct {
 	ClusterID      *string `json:"ClusterID,omitempty" name:"ClusterID"`
 	ClusterName    *string `json:"ClusterName,omitempty" name:"ClusterName"`
@@ -94,13 +98,14 @@ type assetListResponse[T any] struct {
 	} `json:"Response"`
 }
 
-// newAssetListRequest maps a query onto the paging and substring filters of an asset list.
+// newAssetListRequest maps a query onto the paging and substring filters of an asset list
+// (ExactMatch true: TCSS's fuzzy match, see AssetFilters).
 func newAssetListRequest(q scan.InventoryQuery, filters map[string]string) assetListRequest {
 	limit := uint64(min(max(q.Limit, 1), scan.MaxInventoryPage))
 	req := assetListRequest{Limit: &limit, Offset: nonZero(uint64(max(q.Offset, 0)))}
 	for _, name := range []string{"ImageName", "ImageTag", "ImageRepoAddress", "ClusterName"} {
 		if v := filters[name]; v != "" {
-			req.Filters = append(req.Filters, &AssetFilters{Name: ptr(name), Values: []*string{ptr(v)}, ExactMatch: ptr(false)})
+			req.Filters = append(req.Filters, &AssetFilters{Name: ptr(name), Values: []*string{ptr(v)}, ExactMatch: ptr(true)})
 		}
 	}
 	return req

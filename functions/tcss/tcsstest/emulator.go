@@ -5,6 +5,12 @@
 // per-action rate limit, hands out task IDs whose scans advance with an injectable clock, issues
 // temporary keys for configured roles that it then accepts until they expire on that clock, and
 // lets tests inject faults. Tests run it in-process; `vulscan emulator` serves it.
+//
+// It also lists a seeded asset inventory (DescribeAssetImageList, DescribeAssetImageRegistryList,
+// DescribeAssetClusterList) for the pickers. Their filters follow TCSS, not the field's name: a
+// filter's ExactMatch is "whether to match fuzzily" (是否模糊查询 in Tencent's SDKs), so true
+// matches substrings (case-insensitively), false the whole value, and an absent ExactMatch is
+// fuzzy.
 package tcsstest
 
 import (

@@ -89,24 +89,36 @@ func RegistryImages() []RegistryImageRow {
 	return rows
 }
 
-// Clusters is the seeded cluster inventory.
+// ClusterTypes are the cluster types DescribeAssetClusterList answers (AssetClusterListItem's
+// ClusterType in Tencent's SDKs: a TKE cluster, a self-built one, a TKE Serverless one).
+// MANAGED_CLUSTER and INDEPENDENT_CLUSTER are DescribeClusterDetail's, not the list's.
+var ClusterTypes = []string{"CT_TKE", "CT_USER_CREATE", "CT_TKE_SERVERLESS"}
+
+// Clusters is the seeded cluster inventory: every type of ClusterTypes, in turn.
 func Clusters() []ClusterRow {
 	var rows []ClusterRow
 	for i, name := range []string{"prod-gz", "prod-sh", "staging", "dev", "data-pipeline", "edge-hk"} {
 		rows = append(rows, ClusterRow{
-			ClusterID: fmt.Sprintf("cls-%08x", 0x5eed0000+i), ClusterName: name, ClusterType: []string{"MANAGED_CLUSTER", "INDEPENDENT_CLUSTER"}[i%2],
+			ClusterID: fmt.Sprintf("cls-%08x", 0x5eed0000+i), ClusterName: name, ClusterType: ClusterTypes[i%len(ClusterTypes)],
 			ClusterVersion: "1.28.3", Status: "CSR_RUNNING",
 		})
 	}
 	return rows
 }
 
-// assetFilter is a filter of the list actions (AssetFilters, RunTimeFilters).
+// assetFilter is a filter of the list actions (AssetFilters, RunTimeFilters). Despite its name,
+// ExactMatch is TCSS's "whether to match fuzzily" (是否模糊查询, as Tencent's SDKs describe it on
+// AssetFilters and RunTimeFilters): true matches the values as substrings, false exactly. TCSS
+// documents no default for these filters; ComplianceFilters' same field defaults to fuzzy
+// (默认为是), and so does the emulator when ExactMatch is left out.
 type assetFilter struct {
 	Name       string
 	Values     []string
-	ExactMatch bool
+	ExactMatch *bool
 }
+
+// fuzzy says whether f matches its values as substrings (case-insensitively).
+func (f assetFilter) fuzzy() bool { return f.ExactMatch == nil || *f.ExactMatch }
 
 // listParams are the list actions' inputs.
 type listParams struct {
@@ -150,7 +162,7 @@ func (p listParams) matches(values map[string]string) (bool, *apiError) {
 		}
 		hit := len(f.Values) == 0
 		for _, want := range f.Values {
-			if f.ExactMatch && v == want || !f.ExactMatch && strings.Contains(strings.ToLower(v), strings.ToLower(want)) {
+			if !f.fuzzy() && v == want || f.fuzzy() && strings.Contains(strings.ToLower(v), strings.ToLower(want)) {
 				hit = true
 			}
 		}
