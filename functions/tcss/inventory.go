@@ -19,9 +19,12 @@ const (
 	ActionDescribeAssetClusterList       = "DescribeAssetClusterList"
 )
 
-// AssetFilters is one filter of an asset list. ExactMatch is misnamed: Tencent's SDKs describe
-// it as "whether to match fuzzily" (是否模糊查询, tencentcloud-sdk-go tcss/v20201101 models.go,
-// AssetFilters and RunTimeFilters), so true matches substrings and false the whole value.
+// AssetFilters is one filter of an asset list. What ExactMatch means is not settled: Tencent's
+// SDKs describe it as "whether to match fuzzily" (是否模糊查询, tencentcloud-sdk-go tcss/v20201101
+// models.go, AssetFilters and RunTimeFilters), the reverse of its name, while Tencent's own
+// Terraform provider sets it true to look one cluster up by its ID. Either way, a filter without it
+// matches fuzzily (the name's false; ComplianceFilters' documented default, 默认为是), so vulscan's
+// substring searches leave it out.
 type AssetFilters struct {
 	Name       *string   `json:"Name,omitempty" name:"Name"`
 	Values     []*string `json:"Values,omitempty" name:"Values"`
@@ -99,13 +102,13 @@ type assetListResponse[T any] struct {
 }
 
 // newAssetListRequest maps a query onto the paging and substring filters of an asset list
-// (ExactMatch true: TCSS's fuzzy match, see AssetFilters).
+// (without ExactMatch, the one form both readings of it match fuzzily: see AssetFilters).
 func newAssetListRequest(q scan.InventoryQuery, filters map[string]string) assetListRequest {
 	limit := uint64(min(max(q.Limit, 1), scan.MaxInventoryPage))
 	req := assetListRequest{Limit: &limit, Offset: nonZero(uint64(max(q.Offset, 0)))}
 	for _, name := range []string{"ImageName", "ImageTag", "ImageRepoAddress", "ClusterName"} {
 		if v := filters[name]; v != "" {
-			req.Filters = append(req.Filters, &AssetFilters{Name: ptr(name), Values: []*string{ptr(v)}, ExactMatch: ptr(true)})
+			req.Filters = append(req.Filters, &AssetFilters{Name: ptr(name), Values: []*string{ptr(v)}})
 		}
 	}
 	return req

@@ -7,10 +7,11 @@
 // lets tests inject faults. Tests run it in-process; `vulscan emulator` serves it.
 //
 // It also lists a seeded asset inventory (DescribeAssetImageList, DescribeAssetImageRegistryList,
-// DescribeAssetClusterList) for the pickers. Their filters follow TCSS, not the field's name: a
-// filter's ExactMatch is "whether to match fuzzily" (是否模糊查询 in Tencent's SDKs), so true
-// matches substrings (case-insensitively), false the whole value, and an absent ExactMatch is
-// fuzzy.
+// DescribeAssetClusterList) for the pickers. A filter without ExactMatch matches substrings
+// (case-insensitively), as TCSS's does under either reading of that field; with it, the emulator
+// follows Tencent's SDKs' description, "whether to match fuzzily" (是否模糊查询): true matches
+// substrings, false the whole value. That description contradicts the field's name, and Tencent's
+// Terraform provider sets it true to look one cluster up by ID, so vulscan never sends it.
 package tcsstest
 
 import (

@@ -106,11 +106,11 @@ func Clusters() []ClusterRow {
 	return rows
 }
 
-// assetFilter is a filter of the list actions (AssetFilters, RunTimeFilters). Despite its name,
-// ExactMatch is TCSS's "whether to match fuzzily" (是否模糊查询, as Tencent's SDKs describe it on
-// AssetFilters and RunTimeFilters): true matches the values as substrings, false exactly. TCSS
-// documents no default for these filters; ComplianceFilters' same field defaults to fuzzy
-// (默认为是), and so does the emulator when ExactMatch is left out.
+// assetFilter is a filter of the list actions (AssetFilters, RunTimeFilters). ExactMatch is read
+// as Tencent's SDKs describe it on AssetFilters and RunTimeFilters, "whether to match fuzzily"
+// (是否模糊查询): true matches the values as substrings, false exactly. Whether TCSS itself reads
+// it so, or as its name says, is not settled (see tcss.AssetFilters); left out, it is fuzzy under
+// both readings (ComplianceFilters documents that default, 默认为是), and so it is here.
 type assetFilter struct {
 	Name       string
 	Values     []string

@@ -19,8 +19,9 @@ type listAnswer struct {
 
 func (a listAnswer) requestID() string { return a.Response.RequestId }
 
-// A filter's ExactMatch means what Tencent's SDKs say it means, "whether to match fuzzily"
-// (是否模糊查询): true finds substrings, false only the whole value, and left out it is fuzzy.
+// A filter's ExactMatch is read as Tencent's SDKs describe it, "whether to match fuzzily"
+// (是否模糊查询): true finds substrings, false only the whole value; left out (as vulscan's client
+// sends it) it is fuzzy.
 func TestAssetFilterExactMatchIsFuzzy(t *testing.T) {
 	f := newFixture(t)
 	tests := []struct {
