@@ -46,6 +46,9 @@ const (
 type Identity struct {
 	Actor  string // who, e.g. "apikey:ci", "oidc:alice@example.com", "local:unauthenticated/server-user=alice"
 	Access string // how they were admitted (Access* constants)
+	// Person names a signed-in person on pages: their verified email, else their subject;
+	// empty for callers who do not sign in.
+	Person string
 }
 
 // ParseModes reads VULSCAN_AUTH: a comma-separated list of modes, each at most once.
