@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
+)
+
+// The start's pass lists at most 1000 of the attempts it leaves open (too young to close), oldest
+// first, and the pass it sets for them ran when the youngest listed could be closed: younger
+// ones beyond the list stayed pending, their pages waiting for TCSS for ever, until someone viewed
+// the audit page or ran reconcile. The due pass now sets another for those.
+func TestARestartedServerClosesEveryAttemptLeftOpenAtStart(t *testing.T) {
+	_, env, dsn := hangingTCSS(t)
+	vulscanBinary(t) // built before the clock below starts
+	ctx := context.Background()
+	store, err := openAuditStore(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Left by processes killed mid-call: 1000 closable 8 s after now, one more 5 s after them, all
+	// too young for the start's pass (the 1001 are written in well under a second).
+	now := time.Now()
+	pending := func(at time.Time, i int) audit.Record {
+		return audit.Record{Time: at, Trigger: audit.TriggerAPI, Actor: "apikey:ci", Action: audit.ActionCreateVulScanTask,
+			Params: []byte(`{"LocalImageScanType":"NOT_SCAN"}`), IdempotencyKey: fmt.Sprintf("killed-%d", i), Outcome: audit.OutcomePending}
+	}
+	oldest := now.Add(-scan.MaxCallDuration + 8*time.Second)
+	var wg sync.WaitGroup
+	errs := make(chan error, 1000)
+	for i := range 1000 {
+		wg.Go(func() {
+			if _, err := store.Append(ctx, pending(oldest, i)); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	youngest, err := store.Append(ctx, pending(oldest.Add(5*time.Second), 1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+
+	startServer(t, env)
+	store, err = openAuditStore(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	giveUp := time.Now().Add(40 * time.Second)
+	for {
+		out, err := store.OutcomeOf(ctx, youngest.ID)
+		if err == nil {
+			if out.Outcome != audit.OutcomeUnknown || out.ErrorCode != scan.CodeNoOutcomeRecorded {
+				t.Errorf("attempt %d closed as %s (%s), want unknown, no outcome recorded", youngest.ID, out.Outcome, out.ErrorCode)
+			}
+			return
+		}
+		if time.Now().After(giveUp) {
+			t.Fatalf("attempt %d is still pending 40 s after the server started (%v)", youngest.ID, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
