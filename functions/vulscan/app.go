@@ -316,6 +316,10 @@ func (a *app) setDueReconcile(pass context.Context) {
 	if len(open.IDs) == 0 {
 		return
 	}
+	// Said, so that whoever reads the log after a crash knows the attempts it left, which their
+	// pages show as waiting for TCSS, are in hand, and when they will be closed.
+	a.logger.Info("attempts still pending, perhaps left by a process that ended mid-call: closed as unknown when due "+
+		"unless their outcome is recorded first", "attempts", open.IDs, "more", open.More, "due", open.Closable.UTC())
 	a.dueReconcile = time.AfterFunc(time.Until(open.Closable), func() {
 		a.dueMu.Lock()
 		defer a.dueMu.Unlock()

@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -70,5 +74,59 @@ func TestARestartedServerClosesEveryAttemptLeftOpenAtStart(t *testing.T) {
 			t.Fatalf("attempt %d is still pending 40 s after the server started (%v)", youngest.ID, err)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// The server says in its log, at start, which attempts it found pending but too young to close,
+// and when it will close them: it said nothing until it closed them, so whoever read the log
+// after a crash could not tell whether the attempts whose pages wait for TCSS would ever end.
+func TestTheStartSaysWhichAttemptsItLeavesOpenAndUntilWhen(t *testing.T) {
+	_, env, dsn := hangingTCSS(t)
+	ctx := context.Background()
+	store, err := openAuditStore(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(-scan.MaxCallDuration / 2).UTC()
+	if _, err := store.Append(ctx, audit.Record{Time: at, Trigger: audit.TriggerAPI, Actor: "apikey:ci",
+		Action: audit.ActionCreateVulScanTask, Params: []byte(`{"LocalImageScanType":"NOT_SCAN"}`),
+		IdempotencyKey: "killed", Outcome: audit.OutcomePending}); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
+	ctx, stop := context.WithCancel(ctx)
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(ctx, nil, env2(append(env, "VULSCAN_ADDR="+addr, "VULSCAN_AUDIT_WITNESS=off"), stdout, stderr))
+	}()
+	defer func() { stop(); <-exit }()
+	for !strings.Contains(stdout.String(), "serving on") {
+		select {
+		case code := <-exit:
+			t.Fatalf("the server ended (%d) before serving: %s", code, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	var line struct {
+		Msg      string
+		Attempts []int64
+		Due      time.Time
+	}
+	for l := range strings.Lines(stderr.String()) {
+		if strings.Contains(l, "still pending") {
+			if err := json.Unmarshal([]byte(l), &line); err != nil {
+				t.Fatalf("%v: %s", err, l)
+			}
+		}
+	}
+	if !slices.Equal(line.Attempts, []int64{1}) || !line.Due.Equal(at.Add(scan.MaxCallDuration)) {
+		t.Errorf("logged %+v; want attempt 1, due at %v; stderr:\n%s", line, at.Add(scan.MaxCallDuration), stderr.String())
 	}
 }
