@@ -58,7 +58,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 		if err == nil {
 			ctx := context.WithValue(r.Context(), identityKey{}, id)
 			if id.Access == auth.AccessOIDC {
-				ctx = templates.WithSignedIn(ctx, strings.TrimPrefix(id.Actor, "oidc:"))
+				ctx = templates.WithSignedIn(ctx, id.Person)
 			}
 			next.ServeHTTP(w, r.WithContext(ctx))
 			return
@@ -68,7 +68,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			// Signed in, but no longer on the allowed lists: the refusal's page names them and
 			// offers to sign out, the only way to sign in as someone else (the session would
 			// otherwise last its whole lifetime, and every page would refuse it).
-			r = r.WithContext(templates.WithSignedIn(r.Context(), strings.TrimPrefix(id.Actor, "oidc:")))
+			r = r.WithContext(templates.WithSignedIn(r.Context(), id.Person))
 		}
 		if r.Method == http.MethodPost {
 			if errors.Is(err, auth.ErrForbidden) && id.Actor != "" {

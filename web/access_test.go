@@ -229,7 +229,9 @@ func TestGatewayIdentityNeedsTheGatewayMode(t *testing.T) {
 	}
 }
 
-// TestLoopbackMode: mode none admits loopback callers as the local user and nobody else.
+// TestLoopbackMode: mode none admits loopback callers, and nobody else, under an actor that says
+// they are unauthenticated and names the server's user only as such: not as local:<user>, which
+// claimed an identity nobody proved.
 func TestLoopbackMode(t *testing.T) {
 	h := newHarness(t, withAuth(t, auth.Config{Modes: []auth.Mode{auth.ModeNone}, LocalUser: "dev"}, auth.Where{Loopback: true}))
 	for _, tc := range []struct {
@@ -237,8 +239,8 @@ func TestLoopbackMode(t *testing.T) {
 		status int
 		actor  string
 	}{
-		{"127.0.0.1:5555", http.StatusCreated, "local:dev"},
-		{"[::1]:5555", http.StatusCreated, "local:dev"},
+		{"127.0.0.1:5555", http.StatusCreated, "local:unauthenticated/server-user=dev"},
+		{"[::1]:5555", http.StatusCreated, "local:unauthenticated/server-user=dev"},
 		{"192.0.2.7:5555", http.StatusUnauthorized, "anonymous"},
 	} {
 		r := httptest.NewRequest(http.MethodPost, "/api/scans", strings.NewReader(`{"LocalImageScanType":"NOT_SCAN"}`))

@@ -12,7 +12,8 @@ import (
 // hostAllowList admits requests whose Host header names this server. A DNS-rebinding page makes
 // the victim's browser send requests to 127.0.0.1 under the attacker's own name (Host and Origin
 // both the attacker's, so cross-origin protection sees a same-origin request); refusing names
-// we do not answer to closes that door. Refusals are 421 Misdirected Request and audited.
+// we do not answer to closes that door. Refusals are 421 Misdirected Request, audited when the
+// request could have started a scan.
 type hostAllowList struct {
 	exact map[string]bool // host:port entries
 	names map[string]bool // host entries, any port
@@ -60,7 +61,8 @@ func (l *hostAllowList) allows(host string) bool {
 	return l.names[strings.Trim(name, "[]")]
 }
 
-// checkHost refuses, with 421 and a record in the audit log, requests for a host not on list.
+// checkHost refuses, with 421, requests for a host not on list: recorded in the audit log when
+// they could have started a scan (refuse), else only logged.
 func (s *server) checkHost(list *hostAllowList, next http.Handler) http.Handler {
 	if list == nil {
 		return next

@@ -15,7 +15,8 @@ func withAllowedHosts(hosts ...string) harnessOption {
 }
 
 // A DNS-rebinding page reaches the local server under the attacker's name, with a matching
-// Origin: the Host allow-list refuses it (421), on the record, before anything else runs.
+// Origin: the Host allow-list refuses it (421) before anything else runs, on the record when it
+// could have started a scan.
 func TestHostAllowListRefusesRebinding(t *testing.T) {
 	for _, tc := range []struct {
 		name, method, path, host, body string
@@ -50,6 +51,13 @@ func TestHostAllowListRefusesRebinding(t *testing.T) {
 			}
 			recs := h.records()
 			if !tc.refused {
+				return
+			}
+			if tc.method != http.MethodPost {
+				// A read starts no scan: refused, logged, not recorded.
+				if len(recs) != 0 {
+					t.Errorf("a refused read recorded as %+v", recs)
+				}
 				return
 			}
 			if len(recs) != 1 || recs[0].Outcome != audit.OutcomeRejected || recs[0].ErrorCode != scan.CodeForbidden ||

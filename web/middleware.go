@@ -88,9 +88,8 @@ func (s *server) crossOriginProtection(trusted []string, next http.Handler) http
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.oidc != nil && r.URL.Path == signOutPath {
-			// A sign-out cannot start a scan: recorded as a rejected form attempt at
-			// CreateVulScanTask, with the form's words, it misled whoever read the audit log.
-			// It is refused in a sign-out's own words and logged (pageError), not recorded.
+			// A sign-out cannot start a scan: it is refused in a sign-out's own words and
+			// logged (pageError), not recorded (refuse records only requests that could).
 			s.pageError(w, r, &httpError{status: http.StatusForbidden, title: "Sign-out refused",
 				err: errors.New("cross-origin sign-out refused"),
 				message: "This sign-out came from another site and was refused, so you are still signed in. " +
@@ -178,8 +177,13 @@ func (s *server) withRefusedIdentity(r *http.Request) *http.Request {
 // content type, too large), so that every refusal is on the audit record, and returns err for
 // the handler to answer with, naming that record (the API's answer carries its id). Nothing of
 // the body is recorded; the API's Idempotency-Key header is, the form's key is not (the body was
-// not read).
+// not read). A refused request that could not have started a scan (a read, a sign-out, a post
+// to a page that takes none) is answered the same way but not recorded: the record would say
+// that someone tried to start a scan, and anyone could grow the audit log with them.
 func (s *server) refuse(r *http.Request, code string, err *httpError) *httpError {
+	if !couldStartScan(r) {
+		return err
+	}
 	trigger, key := audit.TriggerForm, ""
 	if isAPI(r) {
 		trigger, key = audit.TriggerAPI, strings.TrimSpace(r.Header.Get("Idempotency-Key"))
@@ -188,4 +192,10 @@ func (s *server) refuse(r *http.Request, code string, err *httpError) *httpError
 	a, _ := s.scans.Reject(r.Context(), key, s.caller(r, trigger), cause)
 	err.id = a.ID()
 	return err
+}
+
+// couldStartScan reports whether r is addressed to one of the two routes that start scans: the
+// form's post to / and the API's post to /api/scans.
+func couldStartScan(r *http.Request) bool {
+	return r.Method == http.MethodPost && (r.URL.Path == "/" || r.URL.Path == apiScansPath)
 }

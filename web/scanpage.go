@@ -51,7 +51,17 @@ func (s *server) showScan(w http.ResponseWriter, r *http.Request) error {
 		view.Badge, view.Headline = scanBadge(*info)
 		view.Live = !sv.Done
 	}
-	if a.State() == audit.OutcomePending {
+	switch {
+	case a.State() == audit.OutcomePending && s.now().Sub(a.Record.Time) > scan.MaxCallDuration:
+		// No call lasts this long: its process ended (killed, or its store failed) and nothing
+		// will answer. The page said "Waiting for TCSS … The scan is still going on." and polled
+		// for ever, until a reconciliation closed the attempt.
+		view.Badge = "No answer recorded"
+		view.Headline = "No answer was recorded in the longest time a call to TCSS can take: the process that made " +
+			"the call has ended, and a scan may or may not have started."
+		view.StatusError = "vulscan records this attempt as unknown at its next reconciliation (a server's start, a view of " +
+			"the audit page, or vulscan audit reconcile); a retry with the same idempotency key records it at once."
+	case a.State() == audit.OutcomePending:
 		view.Live = true
 	}
 	return s.render(w, r, http.StatusOK, templates.ScanPage(view))

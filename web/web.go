@@ -168,7 +168,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /static/favicon.svg", serveStatic("favicon.svg"))
 	// Browsers ask for /favicon.ico whatever the page links; answer with the same icon.
 	mux.Handle("GET /favicon.ico", serveStatic("favicon.svg"))
-	mux.Handle("POST /api/scans", s.api(s.apiStart))
+	mux.Handle("POST "+apiScansPath, s.api(s.apiStart))
 	mux.Handle("GET /api/scans/{id}", s.api(s.apiScan))
 	mux.Handle("GET /api/audit", s.api(s.apiAudit))
 	if s.oidc != nil {
@@ -188,6 +188,10 @@ func New(cfg Config) http.Handler {
 	return emulatorBanner(cfg.Emulator, s.recoverPanics(securityHeaders(signIn, s.checkHost(newHostAllowList(cfg.AllowedHosts),
 		s.crossOriginProtection(cfg.TrustedOrigins, boundBodies(boundPosts(cfg.RequestTimeout, s.authenticate(mux))))))))
 }
+
+// apiScansPath is the API's route that starts scans; with the form's POST /, the only requests
+// whose refusals are recorded.
+const apiScansPath = "/api/scans"
 
 // signOutPath is the sign-out's route, which the cross-site guard refuses without an audit record.
 const signOutPath = "/auth/logout"

@@ -140,8 +140,10 @@ func (a *app) openGuard(e env) (*guard.Guard, error) {
 		},
 	})
 	a.queue = queue
+	broad := guard.ParseActorPatterns(e.getenv(guard.EnvBroadScopeActors))
+	a.warnOfSubjectPatterns(broad)
 	g, err = guard.New(queue, guard.Config{
-		BroadScopeActors: guard.ParseActorPatterns(e.getenv(guard.EnvBroadScopeActors)),
+		BroadScopeActors: broad,
 		StartsPerMinute:  limit,
 		Schedules:        schedules.Names(),
 		Logger:           a.logger,
@@ -188,4 +190,18 @@ func webIdentityCredential(getenv func(string) string, region string, logger *sl
 		ProviderID:  getenv(tcss.EnvOIDCProviderID),
 		Logger:      logger,
 	})
+}
+
+// warnOfSubjectPatterns warns of VULSCAN_BROAD_SCOPE_ACTORS patterns that can only have named
+// a signed-in person's subject: oidc:<subject> was the actor of a person the provider gave no
+// verified address, who is oidc-sub:<issuer>#<subject> now, and such a pattern admits nobody.
+// A warning, not a refusal: the pattern only admits fewer than it did, and the server must start.
+func (a *app) warnOfSubjectPatterns(patterns []string) {
+	for _, p := range patterns {
+		if rest, ok := strings.CutPrefix(p, auth.ActorPrefixOIDC); ok && !strings.ContainsAny(rest, "@*") {
+			a.logger.Warn(guard.EnvBroadScopeActors+": a pattern names no address and so matches nobody: a person the provider "+
+				"gives no verified address is "+auth.ActorPrefixOIDCSubject+"<issuer>#<subject>, not "+auth.ActorPrefixOIDC+"<subject>",
+				"pattern", scan.Shorten(p, 200))
+		}
+	}
 }

@@ -262,9 +262,10 @@ const reconcileSkew = time.Hour
 // store failed) as unknown, so that none looks alive for ever. It runs at start and on the audit
 // page's background pass, and stops neither: a failure is logged for the operator. The first
 // pass looks back reconcileWindow; later ones from reconcileSkew before where the last ended.
-func (a *app) reconcileAtStart(ctx context.Context) {
+// It reports whether the pass ran to its end.
+func (a *app) reconcileAtStart(ctx context.Context) bool {
 	if a.stale == nil {
-		return
+		return false
 	}
 	now := time.Now()
 	since := now.Add(-reconcileWindow)
@@ -274,13 +275,14 @@ func (a *app) reconcileAtStart(ctx context.Context) {
 	rep, err := a.service.ReconcileStale(ctx, a.stale, scan.MaxCallDuration, since)
 	if err != nil {
 		a.logger.Error("reconciling attempts left pending failed; run vulscan audit reconcile", "err", err)
-		return
+		return false
 	}
 	// The service's bound is its clock's now less MaxCallDuration, read after ours: ours is not past it.
 	a.reconciledTo.Store(now.Add(-scan.MaxCallDuration).UnixNano())
 	if len(rep.Closed) > 0 {
 		a.logger.Warn("attempts left pending by an earlier process closed as unknown", "attempts", rep.Closed)
 	}
+	return true
 }
 
 // reconcileWhenDue runs one more pass once the attempts the start's pass left open (pending for
@@ -292,7 +294,21 @@ func (a *app) reconcileWhenDue(ctx context.Context) {
 	if a.stale == nil {
 		return
 	}
-	open, err := a.service.LeftOpen(ctx, a.stale, scan.MaxCallDuration, time.Now().Add(-reconcileWindow))
+	a.dueMu.Lock()
+	defer a.dueMu.Unlock()
+	// Not cut short by a signal: a server stopping in its grace may still finish the pass, and
+	// Close stops it from starting once the store is about to close.
+	a.setDueReconcile(context.WithoutCancel(ctx))
+}
+
+// setDueReconcile lists the attempts left open and sets a pass for when the youngest listed can
+// be closed; a.dueMu is held. The list holds the oldest ones only when there are very many: the
+// pass then sets another for the rest, so that every attempt left open is closed.
+func (a *app) setDueReconcile(pass context.Context) {
+	if a.closing {
+		return
+	}
+	open, err := a.service.LeftOpen(pass, a.stale, scan.MaxCallDuration, time.Now().Add(-reconcileWindow))
 	if err != nil {
 		a.logger.Error("listing the attempts left pending failed; run vulscan audit reconcile", "err", err)
 		return
@@ -300,19 +316,20 @@ func (a *app) reconcileWhenDue(ctx context.Context) {
 	if len(open.IDs) == 0 {
 		return
 	}
-	a.dueMu.Lock()
-	defer a.dueMu.Unlock()
-	if a.closing {
-		return
-	}
-	// Not cut short by a signal: a server stopping in its grace may still finish the pass, and
-	// Close stops it from starting once the store is about to close.
-	pass := context.WithoutCancel(ctx)
+	// Said, so that whoever reads the log after a crash knows the attempts it left, which their
+	// pages show as waiting for TCSS, are in hand, and when they will be closed.
+	a.logger.Info("attempts still pending, perhaps left by a process that ended mid-call: closed as unknown when due "+
+		"unless their outcome is recorded first", "attempts", open.IDs, "more", open.More, "due", open.Closable.UTC())
 	a.dueReconcile = time.AfterFunc(time.Until(open.Closable), func() {
 		a.dueMu.Lock()
 		defer a.dueMu.Unlock()
-		if !a.closing {
-			a.reconcileAtStart(pass)
+		if a.closing {
+			return
+		}
+		// Not after a failed pass: those it should have closed are due already, and the next
+		// pass would run at once, and fail again, without end.
+		if a.reconcileAtStart(pass) && open.More {
+			a.setDueReconcile(pass)
 		}
 	})
 }

@@ -97,7 +97,9 @@ func TestTheServerRecordsABoundedNumberOfRefusalsPerSource(t *testing.T) {
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(base, "http://"))
 	const sent = guard.DefaultRefusalsRecordedPerMinute + 10
 	for i := range sent {
-		req, _ := http.NewRequest(http.MethodGet, base+"/audit.csv", nil)
+		// A post to the API, which could start a scan: refused reads are not recorded at all.
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/scans", strings.NewReader(`{}`))
+		req.Header.Set("Content-Type", "application/json")
 		req.Host = "flood.attacker.example:" + port
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/vulscan/vulscan/functions/audit"
 	"github.com/vulscan/vulscan/functions/scan"
+	"github.com/vulscan/vulscan/web/auth"
 )
 
 func init() {
@@ -297,7 +298,7 @@ const reservedActorPrefix = "system:"
 // callerActorPrefixes start the actors of the callers the web front end and the platform
 // authenticate (web/auth, the platform's invoke:<identity>); "anonymous" is a caller nobody
 // identified.
-var callerActorPrefixes = []string{"apikey:", "oidc:", "gateway:", "proxy:", "local:", "invoke:"}
+var callerActorPrefixes = []string{"apikey:", auth.ActorPrefixOIDC, auth.ActorPrefixOIDCSubject, "gateway:", "proxy:", "local:", "invoke:"}
 
 // actorProblem says why --actor cannot name the caller, "" when it can. Idempotency keys are the
 // actor's, so `--actor system:timer/nightly --idempotency-key timer/nightly@<due>` would take
@@ -523,9 +524,9 @@ Or the whole request as JSON: --json '{"LocalImageScanType":"ALL"}' (--json - re
 Other flags:
   --idempotency-key K   the same key with the same request starts at most one scan
   --actor NAME          who is asking, for the audit log (default: the OS user); system:… is
-                        vulscan's own (timers, invocations), apikey:, oidc:, gateway:, proxy:,
-                        local:, invoke: and anonymous name the web's and the platform's
-                        callers: each is refused
+                        vulscan's own (timers, invocations), apikey:, oidc:, oidc-sub:,
+                        gateway:, proxy:, local:, invoke: and anonymous name the web's and
+                        the platform's callers: each is refused
   --dsn DSN             audit store, sqlite:PATH or postgres://… (default: VULSCAN_AUDIT_DSN)
 
 Prints the attempt as JSON. Exit status: 0 started, 2 input refused, 1 TCSS or audit log failure.

@@ -444,6 +444,8 @@ func TestScanCommandRefusesInvalidInputWithExit2(t *testing.T) {
 			"--RegistryImageScanType", "NOT_SCAN"}, "", `--actor "apikey:ci": actors starting with "apikey:" are callers the web front end or the platform authenticated`},
 		{"a signed-in person's actor is refused", []string{"--actor", "OIDC:alice@example.com", "--RegistryImageScanType", "NOT_SCAN"},
 			"", `actors starting with "oidc:" are callers`},
+		{"a signed-in person's subject actor is refused", []string{"--actor", "oidc-sub:https://login.example/#0a1b", "--RegistryImageScanType", "NOT_SCAN"},
+			"", `actors starting with "oidc-sub:" are callers`},
 		{"a gateway's actor is refused", []string{"--actor", "gateway:arn:aws:iam::1:user/admin", "--RegistryImageScanType", "NOT_SCAN"},
 			"", `actors starting with "gateway:" are callers`},
 		{"the proxy's actor is refused", []string{"--actor", "proxy:bob@example.com", "--RegistryImageScanType", "NOT_SCAN"},

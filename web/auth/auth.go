@@ -44,8 +44,11 @@ const (
 
 // Identity is an authenticated caller.
 type Identity struct {
-	Actor  string // who, e.g. "apikey:ci", "oidc:alice@example.com", "local:alice"
+	Actor  string // who, e.g. "apikey:ci", "oidc:alice@example.com", "local:unauthenticated/server-user=alice"
 	Access string // how they were admitted (Access* constants)
+	// Person names a signed-in person on pages: their verified email, else their subject;
+	// empty for callers who do not sign in.
+	Person string
 }
 
 // ParseModes reads VULSCAN_AUTH: a comma-separated list of modes, each at most once.
@@ -112,7 +115,8 @@ type Config struct {
 	Modes   []Mode
 	APIKeys []APIKey // for ModeAPIKey
 	Proxy   Proxy    // for ModeProxy
-	// LocalUser names the operating-system user for ModeNone's actor, local:<user>.
+	// LocalUser names the operating-system user the server runs as, for ModeNone's actor
+	// (LocalActor).
 	LocalUser string
 	// OIDC signs people in for ModeOIDC.
 	OIDC *OIDC
@@ -243,12 +247,21 @@ func (a *Authenticator) Authenticate(r *http.Request) (Identity, error) {
 		}
 	}
 	if a.Has(ModeNone) && isLoopback(r.RemoteAddr) {
-		return Identity{Actor: "local:" + a.localUser, Access: AccessLoopback}, nil
+		return Identity{Actor: LocalActor(a.localUser), Access: AccessLoopback}, nil
 	}
 	if a.public {
 		return Identity{Actor: "anonymous", Access: AccessPublic}, nil
 	}
 	return Identity{}, fmt.Errorf("%w: %s", ErrUnauthenticated, a.howToAuthenticate(r.Context()))
+}
+
+// LocalActor is the actor of a caller mode none admits: local:unauthenticated/server-user=<user>.
+// Nobody proved who the caller is, only that the request came from this machine's loopback;
+// serverUser is the operating-system user the server runs as, the one thing known about whose
+// server it is. It was local:<user>, which read as if that user had been identified: any
+// account on the machine, or a process of any user, is admitted the same.
+func LocalActor(serverUser string) string {
+	return "local:unauthenticated/server-user=" + serverUser
 }
 
 // howToAuthenticate tells a refused caller which credentials would be accepted.

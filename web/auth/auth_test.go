@@ -187,6 +187,9 @@ func TestOIDCRefusesPlainHTTPOffLoopback(t *testing.T) {
 		{"http://idp.example.com", "https://scan.example/auth/callback", "VULSCAN_OIDC_ISSUER \"http://idp.example.com\": want an https URL"},
 		{"ftp://idp.example.com", "https://scan.example/auth/callback", "VULSCAN_OIDC_ISSUER \"ftp://idp.example.com\": want an https URL"},
 		{"https://idp.example.com", "http://scan.example/auth/callback", "VULSCAN_OIDC_REDIRECT_URL: want this function's absolute https"},
+		// A subject's actor is oidc-sub:<issuer>#<subject>: an issuer has no fragment or query.
+		{"https://idp.example.com/#x", "https://scan.example/auth/callback", "VULSCAN_OIDC_ISSUER: want the provider's issuer URL, without query or fragment"},
+		{"https://idp.example.com/?tenant=x", "https://scan.example/auth/callback", "VULSCAN_OIDC_ISSUER: want the provider's issuer URL, without query or fragment"},
 	} {
 		_, err := NewOIDC(OIDCConfig{Issuer: tc.issuer, ClientID: "vulscan", RedirectURL: tc.redirect,
 			AllowedEmails: []string{"*"}, SessionKey: []byte("0123456789abcdef0123456789abcdef")})

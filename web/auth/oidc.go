@@ -101,8 +101,9 @@ func NewOIDC(cfg OIDCConfig) (*OIDC, error) {
 	issuer, err := url.Parse(cfg.Issuer)
 	badEmail := slices.IndexFunc(cfg.AllowedEmails, func(e string) bool { return !validAllowedEmail(e) })
 	switch {
-	case cfg.Issuer == "" || err != nil || issuer.Host == "":
-		return nil, errors.New("VULSCAN_OIDC_ISSUER: want the provider's issuer URL, e.g. https://accounts.google.com")
+	case cfg.Issuer == "" || err != nil || issuer.Host == "" || strings.ContainsAny(cfg.Issuer, "?#"):
+		// No query or fragment (OpenID Connect Discovery §3): a subject's actor is <issuer>#<subject>.
+		return nil, errors.New("VULSCAN_OIDC_ISSUER: want the provider's issuer URL, without query or fragment, e.g. https://accounts.google.com")
 	case issuer.Scheme != "https" && !(issuer.Scheme == "http" && isLoopback(issuer.Hostname())):
 		// Discovery names the keys that sign the ID tokens, and the token exchange carries the
 		// client secret: whoever is on the path of plain http could sign in as anyone.
@@ -345,14 +346,36 @@ func (o *OIDC) sessionIdentity(r *http.Request) (Identity, bool, error) {
 	if o.seal.open(SessionCookie, c.Value, &s) != nil || now.Unix() >= s.Expires || s.Expires > now.Add(o.cfg.SessionTTL).Unix() || s.Subject == "" {
 		return Identity{}, false, nil
 	}
-	id := Identity{Actor: "oidc:" + o.describe(s), Access: AccessOIDC}
+	id := Identity{Actor: o.actor(s), Access: AccessOIDC, Person: o.describe(s)}
 	if !o.allowed(s) {
 		return id, true, fmt.Errorf("%w: %s may not use vulscan", ErrForbidden, o.describe(s))
 	}
 	return id, true, nil
 }
 
-// describe names a person: the verified email, else the subject.
+// Actor prefixes of signed-in people.
+const (
+	// ActorPrefixOIDC starts the actor of a person named by an address the provider verified:
+	// oidc:<email>. The provider may give the address to someone else later.
+	ActorPrefixOIDC = "oidc:"
+	// ActorPrefixOIDCSubject starts the actor of a person the provider named by its subject only
+	// (no verified address, as with Entra ID): oidc-sub:<issuer>#<subject>. A subject is never
+	// reassigned but is unique only within its issuer, which an issuer URL cannot confuse (it has
+	// no fragment). A prefix of its own, so that patterns written for addresses
+	// (oidc:*@example.com) never match a subject, whatever it looks like.
+	ActorPrefixOIDCSubject = "oidc-sub:"
+)
+
+// actor is the audit records' name for a signed-in person: oidc:<verified email>, else
+// oidc-sub:<issuer>#<subject>.
+func (o *OIDC) actor(s session) string {
+	if s.Email != "" {
+		return ActorPrefixOIDC + s.Email
+	}
+	return ActorPrefixOIDCSubject + o.cfg.Issuer + "#" + s.Subject
+}
+
+// describe names a person in words and on pages: the verified email, else the subject.
 func (o *OIDC) describe(s session) string {
 	if s.Email != "" {
 		return s.Email
