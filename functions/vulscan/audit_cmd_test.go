@@ -477,10 +477,23 @@ func TestWitnessEndToEnd(t *testing.T) {
 	if r := runAuditBinary(t, f.dir, f.env, "verify", "--witness", write(witness)); r.exit != 0 || !strings.Contains(r.stdout, "witness: all 6 records match") {
 		t.Fatalf("verify --witness: exit %d, %q %q", r.exit, r.stdout, r.stderr)
 	}
+	// Each instance has a log stream of its own: an export of several need not be in ID order.
+	reversed := slices.Clone(witness)
+	slices.Reverse(reversed)
+	if r := runAuditBinary(t, f.dir, f.env, "verify", "--witness", write(reversed)); r.exit != 0 || !strings.Contains(r.stdout, "witness: all 6 records match") {
+		t.Errorf("verify --witness with the lines newest first: exit %d, %q %q", r.exit, r.stdout, r.stderr)
+	}
 	without4 := append(append([]string{}, witness[:3]...), witness[4:]...)
 	if r := runAuditBinary(t, f.dir, f.env, "verify", "--witness", write(without4)); r.exit != 1 ||
 		!strings.Contains(r.stdout, "witness: record 4 is in the store but missing from the witness") {
 		t.Errorf("verify with line 4 removed: exit %d, %q", r.exit, r.stdout)
+	}
+	// A log service keeps the witness for its retention: an export of the last days starts
+	// after the log does, and the older records are no finding.
+	if r := runAuditBinary(t, f.dir, f.env, "verify", "--witness", write(witness[2:])); r.exit != 0 ||
+		!strings.Contains(r.stdout, "witness: the 2 records before record 3 are older than the witness") ||
+		!strings.Contains(r.stdout, "witness: all 4 records from record 3 on match") {
+		t.Errorf("verify with the witness of records 3-6: exit %d, %q", r.exit, r.stdout)
 	}
 	tamper(t, filepath.Join(f.dir, "audit.db"), `DELETE FROM audit_log WHERE id = 6;`)
 	if r := runAuditBinary(t, f.dir, f.env, "verify", "--witness", write(witness)); r.exit != 1 ||
