@@ -2,9 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/vulscan/vulscan/functions/platform"
 )
@@ -16,7 +21,7 @@ func init() { lambdaMode = serveLambda }
 // its shape. lambda.Start does not return: it exits the process when the runtime API fails.
 // The audit store opens when an event needs it or storeOpenDelay after start (openInBackground).
 func serveLambda(ctx context.Context, e env) int {
-	a, err := startApp(ctx, e)
+	a, err := newFunctionApp(e)
 	if err != nil {
 		// Lambda reads why an instance did not start from its runtime API, not from the exit.
 		// The cause is the log's last line, after any failure to report it.
@@ -27,7 +32,79 @@ func serveLambda(ctx context.Context, e env) int {
 		return 1
 	}
 	defer a.Close()
+	a.invocations = &invocationGate{runtimeAPI: e.getenv("AWS_LAMBDA_RUNTIME_API")}
+	a.openInBackground(ctx, e)
 	a.startCheckpoints(ctx)
-	lambda.StartWithOptions(a.dispatcher().Lambda(), lambda.WithContext(ctx))
+	lambda.StartWithOptions(a.invocations.handler(a.dispatcher().Lambda(), e.stderr), lambda.WithContext(ctx))
 	return 0
+}
+
+// invocationGate lets the invocations under way finish before a store that failed to open ends
+// the instance. The store opens after the instance's start, often for the event that needs it;
+// ending the process then, as a failed start does, cut that event off: Lambda answered it
+// "Runtime exited with error: exit status 1" (Runtime.ExitError) instead of the 503 vulscan had
+// for it. aws-lambda-go posts an answer after the handler returns and has no hook after that, so
+// an invocation that finds the instance ending posts its answer itself, asks for the next event
+// (Lambda counts an invocation done only then), then ends the process.
+// Its methods do nothing on a nil gate (the modes other than Lambda): end then exits at once.
+type invocationGate struct {
+	runtimeAPI string
+	mu         sync.Mutex
+	running    int  // invocations under way
+	ending     bool // the store failed while one was: the last to finish ends the instance
+}
+
+// nextEventWait is how long an ending instance waits for an event the runtime API may already
+// hold for it, to fail it with errInstanceEnding rather than leave it to die with the process.
+const nextEventWait = 100 * time.Millisecond
+
+// errInstanceEnding fails an event that reached an instance whose audit store failed to open.
+var errInstanceEnding = errors.New("vulscan: this instance's audit store failed to open and the instance is ending; " +
+	"nothing was started; retry: a new instance will serve it")
+
+// end ends the instance now when no invocation is under way, or leaves it to the last one.
+func (g *invocationGate) end(log io.Writer) {
+	if g == nil {
+		exitProcess(1)
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock() // held while exiting: no invocation begins in a process that is ending
+	if g.running > 0 {
+		g.ending = true
+		fmt.Fprintf(log, "vulscan: the instance ends once the %d invocation(s) under way are answered\n", g.running)
+		return
+	}
+	exitProcess(1)
+}
+
+// handler wraps h so that each invocation is counted, and the last one to finish on an ending
+// instance posts its own answer (or error) and ends it.
+func (g *invocationGate) handler(h platform.LambdaHandler, log io.Writer) platform.LambdaHandler {
+	return func(ctx context.Context, event []byte) ([]byte, error) {
+		g.mu.Lock()
+		g.running++
+		g.mu.Unlock()
+		reply, err := h(ctx, event)
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		g.running--
+		lc, ok := lambdacontext.FromContext(ctx)
+		if !g.ending || g.running > 0 || !ok {
+			return reply, err // aws-lambda-go posts it
+		}
+		answer := context.WithoutCancel(ctx)
+		perr := platform.PostLambdaError(answer, g.runtimeAPI, lc.AwsRequestID, err)
+		if err == nil {
+			perr = platform.PostLambdaResponse(answer, g.runtimeAPI, lc.AwsRequestID, reply)
+		}
+		if perr == nil {
+			perr = platform.LambdaInvocationDone(answer, g.runtimeAPI, nextEventWait, errInstanceEnding)
+		}
+		if perr != nil {
+			fmt.Fprintf(log, "vulscan: %v\n", perr)
+		}
+		exitProcess(1)
+		return reply, err
+	}
 }

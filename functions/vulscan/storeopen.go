@@ -290,7 +290,7 @@ var storeOpenDelay = 200 * time.Millisecond // a variable for tests
 // read-only, a bad schema) still stops the instance at start, as in the other modes: the cause
 // in one line on stderr (the platform's log) and exit status 1, at most storeOpenDelay plus the
 // open after start instead of before ready; an event that needed the store and was waiting for
-// it fails with the instance.
+// it gets its answer first on Lambda (invocationGate), and fails with the instance on SCF.
 func (a *app) openInBackground(ctx context.Context, e env) {
 	a.opening.started.Store(true) // now, so that a Close before the goroutine runs waits for it
 	go func() {
@@ -307,7 +307,7 @@ func (a *app) openInBackground(ctx context.Context, e env) {
 				return // the platform is stopping the instance: not a store failure
 			}
 			fmt.Fprintf(e.stderr, "vulscan: audit store: %v\n", err)
-			exitProcess(1)
+			a.invocations.end(e.stderr)
 			return
 		}
 		a.reconcileAtStart(ctx)
