@@ -870,3 +870,43 @@ func TestAuditVerifyOnALogItCannotOpen(t *testing.T) {
 		})
 	}
 }
+
+// A command that writes meets a log whose schema_migrations lost rows: the newest (the tables
+// still carry that migration, so running it again changes nothing) or one below the newest. It
+// refuses, with the read-only commands' words, and leaves the rows as the deletion did: putting
+// them back would erase the evidence. The read-only commands refuse a lost row below the newest
+// too.
+func TestWritersDoNotPutBackDeletedSchemaRows(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		for _, tc := range []struct {
+			name, deleted string
+			readersToo    bool
+		}{
+			{"the newest row", `(SELECT max(version) FROM schema_migrations)`, false},
+			{"a row below the newest", `5`, true},
+		} {
+			t.Run(backend+", "+tc.name, func(t *testing.T) {
+				t.Parallel()
+				dir, dsn := seededLogOn(t, backend)
+				execOn(t, backend, dsn, []string{`DELETE FROM schema_migrations WHERE version = ` + tc.deleted})
+				cmds := [][]string{
+					{"audit", "reconcile", "--dsn", dsn},
+					{"scan", "--dsn", dsn, "--LocalImageScanType", "ALL"},
+				}
+				if tc.readersToo {
+					cmds = append(cmds, []string{"audit", "verify", "--dsn", dsn})
+				}
+				vars := []string{"VULSCAN_TCSS_ENDPOINT=emulator", "VULSCAN_AUDIT_WITNESS=off"}
+				for _, args := range cmds {
+					r := runVulscanBinary(t, dir, vars, args...)
+					if r.exit != exitFailed || !strings.Contains(r.stderr, "rows of schema_migrations were deleted") {
+						t.Errorf("%v: exit %d, %q %q; want %d and the finding", args, r.exit, r.stdout, r.stderr, exitFailed)
+					}
+				}
+				if n := schemaRows(t, backend, dsn); n != 6 {
+					t.Errorf("schema_migrations holds %d rows after the writers; want the 6 left by the deletion", n)
+				}
+			})
+		}
+	}
+}

@@ -173,7 +173,7 @@ func openExisting(ctx context.Context, db *sql.DB, d dialect, what string) (*Sto
 		return fail(err)
 	}
 	latest := ms[len(ms)-1].version
-	v, err := schemaVersion(ctx, db)
+	v, rows, err := versionRows(ctx, db)
 	if err != nil {
 		// A log from before numbered migrations has audit_log but no version table.
 		var one int
@@ -189,6 +189,8 @@ func openExisting(ctx context.Context, db *sql.DB, d dialect, what string) (*Sto
 		return fail(fmt.Errorf("%w (is there an audit log here?)", err))
 	case v > latest:
 		return fail(fmt.Errorf("the database's schema is version %d, newer than this vulscan knows (%d): upgrade vulscan", v, latest))
+	case rows != v:
+		return fail(deletedVersionRows(fmt.Sprintf("it holds %d of the rows of versions 1 to %d", rows, v)))
 	case v < latest:
 		return fail(fmt.Errorf("the database's schema is version %d, older than this vulscan's (%d), and reading it does not migrate it: "+
 			"if a vulscan older than this one wrote it, open it once with a command that writes (vulscan audit reconcile, or a server started on it) or read it "+
