@@ -117,6 +117,14 @@ func (o *openingStore) OutcomeOf(ctx context.Context, pendingID int64) (audit.Re
 	return s.OutcomeOf(ctx, pendingID)
 }
 
+func (o *openingStore) KeyBound(ctx context.Context, actor, key string) (bool, error) {
+	s, err := o.wait(ctx)
+	if err != nil {
+		return false, err
+	}
+	return s.KeyBound(ctx, actor, key)
+}
+
 func (o *openingStore) List(ctx context.Context, f audit.Filter) ([]audit.Record, error) {
 	s, err := o.wait(ctx)
 	if err != nil {

@@ -301,6 +301,11 @@ const (
 	newestOutcomeOf = `SELECT ` + columns + ` FROM audit_log
 		WHERE pending_id = ? AND pending_id <> 0 ORDER BY id DESC LIMIT 1`
 	newestOutcomeState = `SELECT outcome FROM audit_log WHERE pending_id = ? AND pending_id <> 0 ORDER BY id DESC LIMIT 1`
+	// keyState is newestOutcomeState of newestPendingByKey's record: no row when there is none,
+	// NULL while it has no outcome.
+	keyState = `SELECT (SELECT o.outcome FROM audit_log o WHERE o.pending_id = p.id AND o.pending_id <> 0 ORDER BY o.id DESC LIMIT 1)
+		FROM audit_log p WHERE p.outcome = 'pending' AND p.idempotency_key = ? AND p.idempotency_key <> '' AND p.actor = ?
+		ORDER BY p.id DESC LIMIT 1`
 	// chainHead is where Append and Import continue the chain.
 	chainHead = `SELECT id, time_ns, hash FROM audit_log ORDER BY id DESC LIMIT 1`
 	// pendingExists checks the record an outcome names.
@@ -386,6 +391,23 @@ func (s *Store) PendingByKey(ctx context.Context, actor, key string) (audit.Reco
 		return audit.Record{}, fmt.Errorf("sqlstore: pending by key: empty key: %w", audit.ErrNotFound)
 	}
 	return s.first(ctx, "pending by key", newestPendingByKey, key, actor)
+}
+
+// KeyBound implements audit.Store: PendingByKey and the state of its newest outcome (what
+// keyBound reads in an append) in one query.
+func (s *Store) KeyBound(ctx context.Context, actor, key string) (bool, error) {
+	if key == "" {
+		return false, nil
+	}
+	var outcome sql.NullString
+	err := s.db.QueryRowContext(ctx, s.d.bind(keyState), key, actor).Scan(&outcome)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("sqlstore: key bound: %w", err)
+	}
+	return !outcome.Valid || audit.Outcome(outcome.String) != audit.OutcomeFailed, nil
 }
 
 // OutcomeOf implements audit.Store. Should there be several (the Store does not forbid a later
