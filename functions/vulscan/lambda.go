@@ -21,7 +21,7 @@ func init() { lambdaMode = serveLambda }
 // its shape. lambda.Start does not return: it exits the process when the runtime API fails.
 // The audit store opens when an event needs it or storeOpenDelay after start (openInBackground).
 func serveLambda(ctx context.Context, e env) int {
-	a, err := newFunctionApp(e)
+	a, err := startApp(ctx, e)
 	if err != nil {
 		// Lambda reads why an instance did not start from its runtime API, not from the exit.
 		// The cause is the log's last line, after any failure to report it.
@@ -32,10 +32,8 @@ func serveLambda(ctx context.Context, e env) int {
 		return 1
 	}
 	defer a.Close()
-	a.invocations = &invocationGate{runtimeAPI: e.getenv("AWS_LAMBDA_RUNTIME_API")}
-	a.openInBackground(ctx, e)
 	a.startCheckpoints(ctx)
-	lambda.StartWithOptions(a.invocations.handler(a.dispatcher().Lambda(), e.stderr), lambda.WithContext(ctx))
+	lambda.StartWithOptions(a.invocations.lambdaHandler(a.dispatcher().Lambda(), e.stderr), lambda.WithContext(ctx))
 	return 0
 }
 
@@ -43,12 +41,14 @@ func serveLambda(ctx context.Context, e env) int {
 // the instance. The store opens after the instance's start, often for the event that needs it;
 // ending the process then, as a failed start does, cut that event off: Lambda answered it
 // "Runtime exited with error: exit status 1" (Runtime.ExitError) instead of the 503 vulscan had
-// for it. aws-lambda-go posts an answer after the handler returns and has no hook after that, so
-// an invocation that finds the instance ending posts its answer itself, asks for the next event
-// (Lambda counts an invocation done only then), then ends the process.
-// Its methods do nothing on a nil gate (the modes other than Lambda): end then exits at once.
+// for it, and SCF an error of its own. On SCF the last invocation's answer is posted by vulscan's
+// own runtime loop, which then ends the instance (scfReplied). aws-lambda-go posts an answer
+// after the handler returns and has no hook after that, so there an invocation that finds the
+// instance ending posts its answer itself, asks for the next event (Lambda counts an invocation
+// done only then), then ends the process (lambdaHandler).
+// end on a nil gate (the modes other than SCF and Lambda) exits at once.
 type invocationGate struct {
-	runtimeAPI string
+	runtimeAPI string // Lambda's, AWS_LAMBDA_RUNTIME_API; "" on SCF
 	mu         sync.Mutex
 	running    int  // invocations under way
 	ending     bool // the store failed while one was: the last to finish ends the instance
@@ -78,19 +78,49 @@ func (g *invocationGate) end(log io.Writer) {
 	exitProcess(1)
 }
 
-// handler wraps h so that each invocation is counted, and the last one to finish on an ending
-// instance posts its own answer (or error) and ends it.
-func (g *invocationGate) handler(h platform.LambdaHandler, log io.Writer) platform.LambdaHandler {
+// begin counts an invocation under way.
+func (g *invocationGate) begin() {
+	g.mu.Lock()
+	g.running++
+	g.mu.Unlock()
+}
+
+// finish counts an invocation done and reports whether it was the last on an ending instance,
+// which must end the instance once its answer is posted.
+func (g *invocationGate) finish() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.running--
+	return g.ending && g.running == 0
+}
+
+// scfHandler wraps h so that each invocation is counted; scfReplied ends an ending instance once
+// the last one's answer is posted.
+func (g *invocationGate) scfHandler(h platform.Handler) platform.Handler {
+	return func(ctx context.Context, inv platform.Invocation, event []byte) ([]byte, error) {
+		g.begin()
+		defer g.finish()
+		return h(ctx, inv, event)
+	}
+}
+
+// scfReplied is SCFRuntime.Replied's part of the gate: an answer was posted.
+func (g *invocationGate) scfReplied() {
+	g.mu.Lock()
+	defer g.mu.Unlock() // held while exiting, as in end
+	if g.ending && g.running == 0 {
+		exitProcess(1)
+	}
+}
+
+// lambdaHandler wraps h so that each invocation is counted, and the last one to finish on an
+// ending instance posts its own answer (or error) and ends it.
+func (g *invocationGate) lambdaHandler(h platform.LambdaHandler, log io.Writer) platform.LambdaHandler {
 	return func(ctx context.Context, event []byte) ([]byte, error) {
-		g.mu.Lock()
-		g.running++
-		g.mu.Unlock()
+		g.begin()
 		reply, err := h(ctx, event)
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		g.running--
 		lc, ok := lambdacontext.FromContext(ctx)
-		if !g.ending || g.running > 0 || !ok {
+		if !g.finish() || !ok {
 			return reply, err // aws-lambda-go posts it
 		}
 		answer := context.WithoutCancel(ctx)

@@ -229,6 +229,7 @@ func startApp(ctx context.Context, e env) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.invocations = &invocationGate{runtimeAPI: e.getenv("AWS_LAMBDA_RUNTIME_API")}
 	a.openInBackground(ctx, e)
 	return a, nil
 }
@@ -298,7 +299,7 @@ var storeOpenDelay = 200 * time.Millisecond // a variable for tests
 // read-only, a bad schema) still stops the instance at start, as in the other modes: the cause
 // in one line on stderr (the platform's log) and exit status 1, at most storeOpenDelay plus the
 // open after start instead of before ready; an event that needed the store and was waiting for
-// it gets its answer first on Lambda (invocationGate), and fails with the instance on SCF.
+// it gets its answer first (invocationGate).
 func (a *app) openInBackground(ctx context.Context, e env) {
 	a.opening.started.Store(true) // now, so that a Close before the goroutine runs waits for it
 	go func() {
