@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -192,6 +193,7 @@ type lambdaFunction struct {
 	invokeURL string
 	tcss      *tcsstest.Emulator
 	dsn       string
+	rie       *process // the runtime emulator, whose output holds the function's log
 }
 
 // TestLambdaInitErrorReachesInvoker starts the function with a setting that stops its start-up:
@@ -271,6 +273,7 @@ func startLambdaWith(t *testing.T, emu *tcsstest.Emulator, tcssURL string, env .
 		invokeURL: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations",
 		tcss:      emu,
 		dsn:       dsn,
+		rie:       p,
 	}
 }
 
@@ -610,4 +613,48 @@ func randomID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// TestLambdaStoreFailsMidInvocation starts the function with a PostgreSQL that refuses
+// connections: the store opens when the first event needs it (the instance's start is done by
+// then), fails, and the instance must end; the event that was waiting for it still gets its
+// answer, a 503, not Lambda's "Runtime exited" for a process gone mid-call, and the log names
+// the cause (the answer does not: a caller learns nothing of the database's address).
+func TestLambdaStoreFailsMidInvocation(t *testing.T) {
+	key := tcsstest.RandomKey()
+	emu, srv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}})
+	t.Cleanup(srv.Close)
+	refused := freeAddrs(t, 1)[0] // nothing listens there
+	fn := startLambdaWith(t, emu, srv.URL, "TENCENTCLOUD_SECRET_ID="+key.SecretID, "TENCENTCLOUD_SECRET_KEY="+key.SecretKey,
+		"VULSCAN_AUDIT_DSN=postgres://vulscan@"+refused+"/vulscan?sslmode=disable")
+	headers := map[string]string{"content-type": "application/json", "idempotency-key": "lambda-store-down-1"}
+	body := `{"RegistryImageScanType":"IMAGEIDS","RegistryImageIDs":[101]}`
+	status, raw := fn.invoke(t, jwtCaller(httpAPIEvent("POST", "/api/scans", headers, []byte(body), false)))
+	var reply struct {
+		StatusCode int    `json:"statusCode"`
+		Body       string `json:"body"`
+	}
+	if err := json.Unmarshal(raw, &reply); err != nil || status != http.StatusOK || reply.StatusCode != http.StatusServiceUnavailable ||
+		!strings.Contains(reply.Body, `"code":"unavailable"`) || !strings.Contains(reply.Body, "audit log") {
+		t.Errorf("invoke answered %d %s; want a 503 unavailable that says the audit log is", status, raw)
+	}
+	if n := emu.Calls(createAction); n != 0 {
+		t.Errorf("TCSS got %d %s calls without an audit log", n, createAction)
+	}
+	waitUntil(t, "the function's log to name the cause", func() error {
+		if out := fn.rie.Output(); !strings.Contains(out, "vulscan: audit store: ") || !strings.Contains(out, "connection refused") {
+			return errors.New("no line names the store's failure")
+		}
+		return nil
+	})
+	// The instance ends after its answer. An event the runtime API hands it first is failed with
+	// the reason (retry); a later one starts a new instance, answered the same way.
+	status, raw = fn.invoke(t, jwtCaller(httpAPIEvent("POST", "/api/scans", headers, []byte(body), false)))
+	ending := bytes.Contains(raw, []byte("the instance is ending; nothing was started; retry"))
+	if err := json.Unmarshal(raw, &reply); !ending && (err != nil || status != http.StatusOK || reply.StatusCode != http.StatusServiceUnavailable) {
+		t.Errorf("the next invoke answered %d %s; want a 503 from a new instance, or the ending one's refusal", status, raw)
+	}
+	if out := fn.rie.Output(); strings.Contains(out, "Runtime.ExitError") {
+		t.Errorf("Lambda reports the runtime exited mid-invocation:\n%s", out)
+	}
 }

@@ -474,3 +474,65 @@ func functionAuditDSN(t *testing.T, bin, dir string) string {
 	}
 	return "sqlite:" + filepath.Join(dir, "audit.db")
 }
+
+// TestSCFStoreFailsMidInvocation: the audit store's open fails while an event waits for it. The
+// instance must end, but only after that event is answered (a 503 from vulscan, not an error of
+// SCF's for a process gone mid-call), and its log names the cause.
+func TestSCFStoreFailsMidInvocation(t *testing.T) {
+	// A "database" that takes connections and answers nothing until told to drop them: the open
+	// hangs until then, and fails when the test chooses, with an event in flight.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	conns, drop := make(chan net.Conn, 16), make(chan struct{})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			select {
+			case <-drop: // refused from now on, a retried open too
+				c.Close()
+			default:
+				conns <- c
+			}
+		}
+	}()
+	fn := startSCF(t, vulscanBinary(t), "VULSCAN_AUDIT_DSN=postgres://vulscan@"+ln.Addr().String()+"/vulscan?sslmode=disable")
+	first := <-conns // the open has begun
+
+	headers := map[string]string{"content-type": "application/json", "idempotency-key": "scf-store-down-1"}
+	event := scfAPIGatewayEvent("POST", "/api/scans", headers, []byte(`{"RegistryImageScanType":"IMAGEIDS","RegistryImageIDs":[101]}`), false)
+	event["requestContext"].(map[string]any)["identity"] = map[string]any{"secretId": scfCallerSecretID}
+	data, err := json.Marshal(event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn.runtime.events <- scfInvocation{requestID: "req-store-down", event: data} // taken by the bootstrap's poll
+	time.Sleep(500 * time.Millisecond)                                           // for it to reach the wait for the store
+	close(drop)
+	first.Close()
+	for len(conns) > 0 {
+		(<-conns).Close()
+	}
+	select {
+	case res := <-fn.runtime.results:
+		if res.path != "/runtime/invocation/response" || !bytes.Contains(res.body, []byte(`"statusCode":503`)) ||
+			!bytes.Contains(res.body, []byte(`unavailable`)) {
+			t.Errorf("the event was answered on %s with %s; want a 503 unavailable", res.path, res.body)
+		}
+	case <-fn.proc.exited:
+		t.Fatalf("the bootstrap ended without answering the event in flight:\n%s", fn.output())
+	}
+	select {
+	case <-fn.proc.exited:
+	case <-time.After(time.Minute):
+		t.Fatalf("the bootstrap did not end after its store failed:\n%s", fn.output())
+	}
+	if out := fn.output(); !strings.Contains(out, "vulscan: audit store: ") {
+		t.Errorf("the log does not name the store's failure:\n%s", out)
+	}
+}

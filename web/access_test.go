@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -520,5 +521,81 @@ func TestIdempotencyKeysAreScopedToTheCaller(t *testing.T) {
 	}
 	if n := h.creates(); n != 3 {
 		t.Errorf("TCSS saw %d CreateVulScanTask calls, want 3 (one for each caller)", n)
+	}
+}
+
+// startReadCounter counts the reads of the audit log that a start makes.
+type startReadCounter struct {
+	scan.AuditLog
+	reads atomic.Int32
+}
+
+func (c *startReadCounter) Get(ctx context.Context, id int64) (audit.Record, error) {
+	c.reads.Add(1)
+	return c.AuditLog.Get(ctx, id)
+}
+
+func (c *startReadCounter) PendingByKey(ctx context.Context, actor, key string) (audit.Record, error) {
+	c.reads.Add(1)
+	return c.AuditLog.PendingByKey(ctx, actor, key)
+}
+
+func (c *startReadCounter) OutcomeOf(ctx context.Context, pendingID int64) (audit.Record, error) {
+	c.reads.Add(1)
+	return c.AuditLog.OutcomeOf(ctx, pendingID)
+}
+
+func (c *startReadCounter) KeyBound(ctx context.Context, actor, key string) (bool, error) {
+	c.reads.Add(1)
+	return c.AuditLog.KeyBound(ctx, actor, key)
+}
+
+// TestStartLimitRefusalReadsTheLogOnce: a request over the limit carrying a key costs one read of
+// the audit log (is the key bound to a scan?), not two, since a runaway client sends many (a
+// retry of an attempt TCSS refused cost two: its pending record, then its outcome); what is
+// recorded and answered is as before: the 429s record nothing, and a retry of a started scan is
+// still answered from it.
+func TestStartLimitRefusalReadsTheLogOnce(t *testing.T) {
+	now := time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
+	counter := &startReadCounter{}
+	h := newHarness(t, allModes(t), withScanLog(func(l scan.AuditLog) scan.AuditLog { counter.AuditLog = l; return counter }),
+		withGuard(guard.Config{StartsPerMinute: 2, Now: func() time.Time { return now }, Logger: discard}))
+	withKey := func(k string) func(*http.Request) {
+		return func(r *http.Request) { r.Header.Set("Idempotency-Key", k) }
+	}
+	const notScan = `{"LocalImageScanType":"NOT_SCAN"}`
+	if resp := h.postJSON(notScan, bearer(testAPIKey), withKey("started")); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("first start = %d", resp.StatusCode)
+	}
+	h.emu.InjectFault("CreateVulScanTask", tcsstest.Fault{Code: "FailedOperation", Message: "license expired"})
+	if resp := h.postJSON(notScan, bearer(testAPIKey), withKey("refused")); resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("second start = %d, want TCSS's refusal", resp.StatusCode)
+	}
+	before := len(h.records())
+	for _, tc := range []struct {
+		name, key string
+		status    int
+	}{
+		{"a new key", "new-1", http.StatusTooManyRequests},
+		{"the key of the attempt TCSS refused", "refused", http.StatusTooManyRequests},
+		{"the started scan's key", "started", http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			counter.reads.Store(0)
+			resp := h.postJSON(notScan, bearer(testAPIKey), withKey(tc.key))
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, tc.status, body(t, resp))
+			}
+			if n := counter.reads.Load(); tc.status == http.StatusTooManyRequests && n != 1 {
+				t.Errorf("the refusal read the audit log %d times, want once", n)
+			}
+		})
+	}
+	// The replay is recorded (outcome replayed); the refusals are not.
+	if recs := h.records(); len(recs) != before+1 || recs[len(recs)-1].Outcome != audit.OutcomeReplayed {
+		t.Errorf("%d records after the over-limit requests (%d before); want the replay's only", len(recs), before)
+	}
+	if n := h.creates(); n != 2 {
+		t.Errorf("CreateVulScanTask calls = %d, want 2", n)
 	}
 }

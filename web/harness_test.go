@@ -162,7 +162,11 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		cfg.web.Scans = queued{Service: w.Service, queue: h.queue}
 	}
 	if cfg.guard != nil {
-		g, err := guard.New(starter, *cfg.guard)
+		gc := *cfg.guard
+		if gc.Bound == nil {
+			gc.Bound = w.Service.Bound // as the app wires it (vulscan's openGuard)
+		}
+		g, err := guard.New(starter, gc)
 		if err != nil {
 			t.Fatal(err)
 		}

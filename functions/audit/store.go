@@ -24,6 +24,10 @@ type Store interface {
 	// OutcomeOf returns the record whose PendingID is pendingID (the outcome of that attempt), or
 	// an error wrapping ErrNotFound while there is none.
 	OutcomeOf(ctx context.Context, pendingID int64) (Record, error)
+	// KeyBound reports, in one read, whether actor's key is bound to an attempt that started or
+	// may have started a scan: actor's newest pending record holding it (PendingByKey) has no
+	// outcome yet (OutcomeOf), or one other than failed. No such record: false.
+	KeyBound(ctx context.Context, actor, key string) (bool, error)
 	// List returns the records matching f, newest first (for pages).
 	List(ctx context.Context, f Filter) ([]Record, error)
 	// Each calls fn with every record matching f, oldest first, without holding them all in

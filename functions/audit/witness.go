@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,6 +111,12 @@ type WitnessReport struct {
 	Differing        []int64 // on both sides with different hashes: rewritten
 	// CheckpointsMissing are checkpoints (by Seq) in the witness but not in the store.
 	CheckpointsMissing []int64
+	// WitnessFrom is the witness's oldest record, and Older the store's records before it: a
+	// witness kept for a retention window (the last 30 days of a log service) does not reach
+	// back to them. They are not findings: each record's hash covers the one before it, so a
+	// change to an older record that the chain check does not catch rewrites every later hash,
+	// WitnessFrom's too, and that one is compared.
+	WitnessFrom, Older int64
 }
 
 // OK reports whether both sides hold the same records.
@@ -164,33 +173,52 @@ const maxWitnessLine = 1 << 20
 
 // CompareWitness compares the store's records (and, when cs is not nil, checkpoints) with a
 // witness export: any text holding witness lines, one per line, possibly after a log service's
-// own prefix (a timestamp, a request ID); other lines are skipped.
+// own prefix (a timestamp, a request ID), in any order; other lines are skipped. It holds 24
+// bytes for each of the witness's records, not their lines, and reads the store once, oldest
+// first. The store's records older than the witness's oldest are counted in Older, not listed
+// as missing from it.
 func CompareWitness(ctx context.Context, store Store, cs CheckpointStore, witness io.Reader) (WitnessReport, error) {
 	records, checkpoints, err := readWitness(witness)
 	if err != nil {
 		return WitnessReport{}, err
 	}
+	if !sort.IsSorted(records) {
+		sort.Sort(records)
+	}
 	var rep WitnessReport
+	if records.n > 0 {
+		rep.WitnessFrom = records.at(0).id
+	}
+	i := 0 // the next witness record not yet met in the store
 	err = store.Each(ctx, Filter{}, func(r Record) error {
-		w, ok := records[r.ID]
-		switch {
-		case !ok:
-			rep.MissingFromLog = append(rep.MissingFromLog, r.ID)
-		case w != r.Hash:
-			rep.Differing = append(rep.Differing, r.ID)
-		default:
-			rep.Compared++
+		for ; i < records.n && records.at(i).id < r.ID; i++ {
+			rep.MissingFromStore = appendOnce(rep.MissingFromStore, records.at(i).id)
 		}
-		delete(records, r.ID)
+		if i == records.n || records.at(i).id > r.ID {
+			if r.ID < rep.WitnessFrom {
+				rep.Older++
+			} else {
+				rep.MissingFromLog = append(rep.MissingFromLog, r.ID)
+			}
+			return nil
+		}
+		stored, same := compactHash(r.Hash), true
+		for ; i < records.n && records.at(i).id == r.ID; i++ { // the same line shipped twice
+			same = same && records.at(i).hash == stored
+		}
+		if same {
+			rep.Compared++
+		} else {
+			rep.Differing = append(rep.Differing, r.ID)
+		}
 		return nil
 	})
 	if err != nil {
 		return WitnessReport{}, fmt.Errorf("audit: witness: reading the store: %w", err)
 	}
-	for id := range records {
-		rep.MissingFromStore = append(rep.MissingFromStore, id)
+	for ; i < records.n; i++ {
+		rep.MissingFromStore = appendOnce(rep.MissingFromStore, records.at(i).id)
 	}
-	slices.Sort(rep.MissingFromStore)
 	if cs != nil && len(checkpoints) > 0 {
 		err := cs.EachCheckpoint(ctx, func(c Checkpoint) error {
 			if sig, ok := checkpoints[c.Seq]; ok && sig == c.Signature {
@@ -209,9 +237,73 @@ func CompareWitness(ctx context.Context, store Store, cs CheckpointStore, witnes
 	return rep, nil
 }
 
-// readWitness returns the witness's record hashes by ID and checkpoint signatures by Seq.
-func readWitness(r io.Reader) (map[int64]string, map[int64]string, error) {
-	records, checkpoints := map[int64]string{}, map[int64]string{}
+// appendOnce appends id to sorted ids unless it is already the last.
+func appendOnce(ids []int64, id int64) []int64 {
+	if len(ids) > 0 && ids[len(ids)-1] == id {
+		return ids
+	}
+	return append(ids, id)
+}
+
+// witnessHash is one record of a witness in compact form: its ID and the first half of its
+// hash. Half of SHA-256 is still 128 bits: a rewritten record whose hash agreed with the
+// witness's in them would take 2^128 tries to find.
+type witnessHash struct {
+	id   int64
+	hash [sha256.Size / 2]byte
+}
+
+// compactHash is the first half of a hex hash; one that is not hex (the chain check has
+// already failed then) gives a value no valid hash has in its place, the zero one, or whatever
+// hex it starts with.
+func compactHash(h string) [sha256.Size / 2]byte {
+	var out [sha256.Size / 2]byte
+	if len(h) >= 2*len(out) {
+		hex.Decode(out[:], []byte(h[:2*len(out)]))
+	}
+	return out
+}
+
+// witnessBlock is how many witnessHashes one block holds.
+const witnessBlock = 1 << 14
+
+// witnessHashes are a witness's records in blocks of witnessBlock, so that a million of them
+// take 24 MB and are never copied as they grow. It sorts by ID (sort.Interface).
+type witnessHashes struct {
+	blocks [][]witnessHash
+	n      int
+}
+
+func (w *witnessHashes) add(h witnessHash) {
+	if w.n%witnessBlock == 0 {
+		w.blocks = append(w.blocks, make([]witnessHash, 0, witnessBlock))
+	}
+	last := &w.blocks[len(w.blocks)-1]
+	*last = append(*last, h)
+	w.n++
+}
+
+func (w *witnessHashes) at(i int) *witnessHash { return &w.blocks[i/witnessBlock][i%witnessBlock] }
+func (w *witnessHashes) Len() int              { return w.n }
+func (w *witnessHashes) Less(i, j int) bool    { return w.at(i).id < w.at(j).id }
+func (w *witnessHashes) Swap(i, j int)         { a, b := w.at(i), w.at(j); *a, *b = *b, *a }
+
+// witnessFields are the fields of a witness line CompareWitness reads; the decoder skips the
+// rest of each record without keeping it.
+type witnessFields struct {
+	Record *struct {
+		ID   int64  `json:"id"`
+		Hash string `json:"hash"`
+	} `json:"record"`
+	Checkpoint *struct {
+		Seq       int64  `json:"seq"`
+		Signature string `json:"signature"`
+	} `json:"checkpoint"`
+}
+
+// readWitness returns the witness's records and its checkpoint signatures by Seq.
+func readWitness(r io.Reader) (*witnessHashes, map[int64]string, error) {
+	records, checkpoints := &witnessHashes{}, map[int64]string{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxWitnessLine)
 	n := 0
@@ -222,13 +314,13 @@ func readWitness(r io.Reader) (map[int64]string, map[int64]string, error) {
 		if i < 0 {
 			continue
 		}
-		var w witnessLine
+		var w witnessFields
 		if err := json.NewDecoder(bytes.NewReader(line[i:])).Decode(&w); err != nil {
 			return nil, nil, fmt.Errorf("audit: witness line %d: %w", n, err)
 		}
 		switch {
 		case w.Record != nil:
-			records[w.Record.ID] = w.Record.Hash
+			records.add(witnessHash{id: w.Record.ID, hash: compactHash(w.Record.Hash)})
 		case w.Checkpoint != nil:
 			checkpoints[w.Checkpoint.Seq] = w.Checkpoint.Signature
 		}

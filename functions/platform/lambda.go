@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -87,3 +88,97 @@ func ReportLambdaInitError(ctx context.Context, runtimeAPI string, cause error) 
 // LambdaInitErrorType is the errorType of an init error, in the <category.reason> form Lambda
 // recommends.
 const LambdaInitErrorType = "Vulscan.StartupError"
+
+// PostLambdaResponse sends reply as the answer to invocation requestID at Lambda's runtime API
+// (AWS_LAMBDA_RUNTIME_API, host:port), POST /2018-06-01/runtime/invocation/{id}/response: what
+// aws-lambda-go does after the handler returns, for an instance that must end right after its
+// answer, before aws-lambda-go would post it (the library offers no hook after its post).
+func PostLambdaResponse(ctx context.Context, runtimeAPI, requestID string, reply []byte) error {
+	return postRuntimeAPI(ctx, runtimeAPI, "invocation/"+url.PathEscape(requestID)+"/response", reply, "")
+}
+
+// PostLambdaError is PostLambdaResponse for a handler's error, as aws-lambda-go reports one
+// (POST …/invocation/{id}/error with errorMessage and errorType); it does nothing for a nil one.
+func PostLambdaError(ctx context.Context, runtimeAPI, requestID string, cause error) error {
+	if cause == nil {
+		return nil
+	}
+	body, err := json.Marshal(map[string]string{"errorMessage": cause.Error(), "errorType": fmt.Sprintf("%T", cause)})
+	if err != nil {
+		return err
+	}
+	return postRuntimeAPI(ctx, runtimeAPI, "invocation/"+url.PathEscape(requestID)+"/error", body, "")
+}
+
+// postRuntimeAPI posts body to Lambda's runtime API at /2018-06-01/runtime/<path>, with the
+// Lambda-Runtime-Function-Error-Type header when errorType is set.
+func postRuntimeAPI(ctx context.Context, runtimeAPI, path string, body []byte, errorType string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+runtimeAPI+"/2018-06-01/runtime/"+path, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("platform: post to the runtime API: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if errorType != "" {
+		req.Header.Set("Lambda-Runtime-Function-Error-Type", errorType)
+	}
+	client := &http.Client{Transport: &http.Transport{}} // no proxy: the runtime API is local
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("platform: post to the runtime API: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("platform: post to the runtime API: %s answered %s", path, resp.Status)
+	}
+	return nil
+}
+
+// LambdaInvocationDone tells Lambda's runtime API that this instance has finished its invocation,
+// as aws-lambda-go's next loop does by asking for the next event (GET …/invocation/next): Lambda
+// counts an invocation done only then, and a process that exits after posting an answer but
+// before asking reports it failed (Runtime.ExitError) although the invoker got the answer. The
+// instance is ending, so each event the runtime API hands over within wait of asking (at most
+// maxEndingEvents) is failed at once with cause, which the invoker reads, and the next asked for:
+// none is left to die with the process.
+func LambdaInvocationDone(ctx context.Context, runtimeAPI string, wait time.Duration, cause error) error {
+	for range maxEndingEvents {
+		id, err := nextLambdaEvent(ctx, runtimeAPI, wait)
+		if err != nil || id == "" {
+			return err
+		}
+		if err := PostLambdaError(ctx, runtimeAPI, id, cause); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxEndingEvents bounds the events an ending instance fails before it ends anyway.
+const maxEndingEvents = 10
+
+// nextLambdaEvent asks the runtime API for the next event and returns its request ID, or "" when
+// none came within wait (the runtime API then holds the request: the instance is idle).
+func nextLambdaEvent(ctx context.Context, runtimeAPI string, wait time.Duration) (string, error) {
+	next, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	req, err := http.NewRequestWithContext(next, http.MethodGet, "http://"+runtimeAPI+"/2018-06-01/runtime/invocation/next", nil)
+	if err != nil {
+		return "", fmt.Errorf("platform: ask for the next event: %w", err)
+	}
+	client := &http.Client{Transport: &http.Transport{}} // no proxy: the runtime API is local
+	resp, err := client.Do(req)
+	if err != nil {
+		if next.Err() != nil && ctx.Err() == nil {
+			return "", nil
+		}
+		return "", fmt.Errorf("platform: ask for the next event: %w", err)
+	}
+	resp.Body.Close()
+	id := resp.Header.Get("Lambda-Runtime-Aws-Request-Id")
+	if resp.StatusCode != http.StatusOK || id == "" {
+		return "", fmt.Errorf("platform: ask for the next event: runtime API answered %s", resp.Status)
+	}
+	return id, nil
+}

@@ -214,6 +214,9 @@ type AuditLog interface {
 	// OutcomeOf returns the outcome record that refers to the pending record pendingID, or
 	// ErrNotFound while there is none.
 	OutcomeOf(ctx context.Context, pendingID int64) (audit.Record, error)
+	// KeyBound reports, in one read, whether actor's newest pending record holding key has no
+	// outcome yet or one other than failed; false when there is no such record.
+	KeyBound(ctx context.Context, actor, key string) (bool, error)
 }
 
 // Errors the AuditLog returns (wrapped or not); stores re-use them.

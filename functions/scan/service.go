@@ -406,15 +406,9 @@ func (s *Service) Bound(ctx context.Context, actor, key string) bool {
 	if key == "" {
 		return false
 	}
-	prev, err := s.log.PendingByKey(ctx, Clean(actor, maxActorLen), Clean(key, MaxIdempotencyKeyLen))
-	if err != nil {
-		return false
-	}
-	out, err := s.log.OutcomeOf(ctx, prev.ID)
-	if errors.Is(err, ErrNotFound) {
-		return true // still pending
-	}
-	return err == nil && out.Outcome != audit.OutcomeFailed
+	// One read: the start limit asks for every request over it that carries a key.
+	bound, err := s.log.KeyBound(ctx, Clean(actor, maxActorLen), Clean(key, MaxIdempotencyKeyLen))
+	return err == nil && bound
 }
 
 // ValidateAttempt reports what Start would refuse in req and key before writing anything

@@ -54,6 +54,10 @@ type app struct {
 	dueMu        sync.Mutex
 	dueReconcile *time.Timer
 	closing      bool
+
+	// invocations are the Lambda invocations under way, which a store that fails to open lets
+	// finish before the instance ends (serveLambda); nil in the other modes.
+	invocations *invocationGate
 }
 
 // localEmulator is a TCSS emulator this process serves on a loopback port, and the key it accepts.

@@ -42,7 +42,9 @@ func auditUsage() string {
       newest one left needs --anchor or --witness. With --witness, also compare the store
       with FILE, an export of the logs vulscan writes its witness lines to (lines holding
       {"witness":"vulscan-audit/v1",…}; others are skipped): names records missing from either
-      side or differing (exit 1 on any).
+      side or differing (exit 1 on any). A witness kept for a retention window (the last 30
+      days) starts after the log does: the records older than its first are counted, not
+      compared, and do not fail it (the chain ties them to the first, whose hash is compared).
   vulscan audit keygen
       Print a new Ed25519 key pair as two lines for an env file: VULSCAN_AUDIT_SIGNING_KEY (keep
       it secret, give it to vulscan) and VULSCAN_AUDIT_VERIFY_KEY (for verify --key).
@@ -287,8 +289,17 @@ func reportWitness(ctx context.Context, store audit.Store, path string, e env) i
 	for _, line := range wr.Findings() {
 		fmt.Fprintln(e.stdout, "witness: "+line)
 	}
+	if wr.Older > 0 {
+		fmt.Fprintf(e.stdout, "witness: the %d records before record %d are older than the witness (a log service keeps it for its "+
+			"retention only): not compared one by one; each record's hash covers the one before it, so the chain ties them "+
+			"to record %d, which is\n", wr.Older, wr.WitnessFrom, wr.WitnessFrom)
+	}
 	if !wr.OK() {
 		return exitFailed
+	}
+	if wr.Older > 0 {
+		fmt.Fprintf(e.stdout, "witness: all %d records from record %d on match\n", wr.Compared, wr.WitnessFrom)
+		return exitOK
 	}
 	fmt.Fprintf(e.stdout, "witness: all %d records match\n", wr.Compared)
 	return exitOK

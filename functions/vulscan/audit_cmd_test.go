@@ -477,10 +477,23 @@ func TestWitnessEndToEnd(t *testing.T) {
 	if r := runAuditBinary(t, f.dir, f.env, "verify", "--witness", write(witness)); r.exit != 0 || !strings.Contains(r.stdout, "witness: all 6 records match") {
 		t.Fatalf("verify --witness: exit %d, %q %q", r.exit, r.stdout, r.stderr)
 	}
+	// Each instance has a log stream of its own: an export of several need not be in ID order.
+	reversed := slices.Clone(witness)
+	slices.Reverse(reversed)
+	if r := runAuditBinary(t, f.dir, f.env, "verify", "--witness", write(reversed)); r.exit != 0 || !strings.Contains(r.stdout, "witness: all 6 records match") {
+		t.Errorf("verify --witness with the lines newest first: exit %d, %q %q", r.exit, r.stdout, r.stderr)
+	}
 	without4 := append(append([]string{}, witness[:3]...), witness[4:]...)
 	if r := runAuditBinary(t, f.dir, f.env, "verify", "--witness", write(without4)); r.exit != 1 ||
 		!strings.Contains(r.stdout, "witness: record 4 is in the store but missing from the witness") {
 		t.Errorf("verify with line 4 removed: exit %d, %q", r.exit, r.stdout)
+	}
+	// A log service keeps the witness for its retention: an export of the last days starts
+	// after the log does, and the older records are no finding.
+	if r := runAuditBinary(t, f.dir, f.env, "verify", "--witness", write(witness[2:])); r.exit != 0 ||
+		!strings.Contains(r.stdout, "witness: the 2 records before record 3 are older than the witness") ||
+		!strings.Contains(r.stdout, "witness: all 4 records from record 3 on match") {
+		t.Errorf("verify with the witness of records 3-6: exit %d, %q", r.exit, r.stdout)
 	}
 	tamper(t, filepath.Join(f.dir, "audit.db"), `DELETE FROM audit_log WHERE id = 6;`)
 	if r := runAuditBinary(t, f.dir, f.env, "verify", "--witness", write(witness)); r.exit != 1 ||
@@ -855,5 +868,45 @@ func TestAuditVerifyOnALogItCannotOpen(t *testing.T) {
 				t.Errorf("exit %d: %q; want exit %d naming %q, asking whether there is a log: %v", code, msg, exitFailed, tc.want, tc.hint)
 			}
 		})
+	}
+}
+
+// A command that writes meets a log whose schema_migrations lost rows: the newest (the tables
+// still carry that migration, so running it again changes nothing) or one below the newest. It
+// refuses, with the read-only commands' words, and leaves the rows as the deletion did: putting
+// them back would erase the evidence. The read-only commands refuse a lost row below the newest
+// too.
+func TestWritersDoNotPutBackDeletedSchemaRows(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		for _, tc := range []struct {
+			name, deleted string
+			readersToo    bool
+		}{
+			{"the newest row", `(SELECT max(version) FROM schema_migrations)`, false},
+			{"a row below the newest", `5`, true},
+		} {
+			t.Run(backend+", "+tc.name, func(t *testing.T) {
+				t.Parallel()
+				dir, dsn := seededLogOn(t, backend)
+				execOn(t, backend, dsn, []string{`DELETE FROM schema_migrations WHERE version = ` + tc.deleted})
+				cmds := [][]string{
+					{"audit", "reconcile", "--dsn", dsn},
+					{"scan", "--dsn", dsn, "--LocalImageScanType", "ALL"},
+				}
+				if tc.readersToo {
+					cmds = append(cmds, []string{"audit", "verify", "--dsn", dsn})
+				}
+				vars := []string{"VULSCAN_TCSS_ENDPOINT=emulator", "VULSCAN_AUDIT_WITNESS=off"}
+				for _, args := range cmds {
+					r := runVulscanBinary(t, dir, vars, args...)
+					if r.exit != exitFailed || !strings.Contains(r.stderr, "rows of schema_migrations were deleted") {
+						t.Errorf("%v: exit %d, %q %q; want %d and the finding", args, r.exit, r.stdout, r.stderr, exitFailed)
+					}
+				}
+				if n := schemaRows(t, backend, dsn); n != 6 {
+					t.Errorf("schema_migrations holds %d rows after the writers; want the 6 left by the deletion", n)
+				}
+			})
+		}
 	}
 }

@@ -27,8 +27,11 @@ func serveSCF(ctx context.Context, e env) int {
 	defer a.Close()
 	a.startCheckpoints(ctx)
 	rt.Logger = a.logger
-	rt.Replied = a.opening.begin // an answered event lets the store's open begin (openInBackground)
-	if err := rt.Run(ctx, a.dispatcher().Handle); err != nil {
+	rt.Replied = func() {
+		a.opening.begin()          // an answered event lets the store's open begin (openInBackground)
+		a.invocations.scfReplied() // or ends an instance whose store failed to open meanwhile
+	}
+	if err := rt.Run(ctx, a.invocations.scfHandler(a.dispatcher().Handle)); err != nil {
 		a.logger.Error("SCF runtime loop ended", "err", err)
 		return 1
 	}

@@ -117,6 +117,14 @@ func (o *openingStore) OutcomeOf(ctx context.Context, pendingID int64) (audit.Re
 	return s.OutcomeOf(ctx, pendingID)
 }
 
+func (o *openingStore) KeyBound(ctx context.Context, actor, key string) (bool, error) {
+	s, err := o.wait(ctx)
+	if err != nil {
+		return false, err
+	}
+	return s.KeyBound(ctx, actor, key)
+}
+
 func (o *openingStore) List(ctx context.Context, f audit.Filter) ([]audit.Record, error) {
 	s, err := o.wait(ctx)
 	if err != nil {
@@ -221,6 +229,7 @@ func startApp(ctx context.Context, e env) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.invocations = &invocationGate{runtimeAPI: e.getenv("AWS_LAMBDA_RUNTIME_API")}
 	a.openInBackground(ctx, e)
 	return a, nil
 }
@@ -290,7 +299,7 @@ var storeOpenDelay = 200 * time.Millisecond // a variable for tests
 // read-only, a bad schema) still stops the instance at start, as in the other modes: the cause
 // in one line on stderr (the platform's log) and exit status 1, at most storeOpenDelay plus the
 // open after start instead of before ready; an event that needed the store and was waiting for
-// it fails with the instance.
+// it gets its answer first (invocationGate).
 func (a *app) openInBackground(ctx context.Context, e env) {
 	a.opening.started.Store(true) // now, so that a Close before the goroutine runs waits for it
 	go func() {
@@ -307,7 +316,7 @@ func (a *app) openInBackground(ctx context.Context, e env) {
 				return // the platform is stopping the instance: not a store failure
 			}
 			fmt.Fprintf(e.stderr, "vulscan: audit store: %v\n", err)
-			exitProcess(1)
+			a.invocations.end(e.stderr)
 			return
 		}
 		a.reconcileAtStart(ctx)

@@ -40,6 +40,9 @@ type dialect struct {
 	writeProbe []string
 	// greatest is the function of the larger of two values.
 	greatest string
+	// schemaShape selects one text naming every table column and index of the log's schema
+	// (schema_migrations aside): a migration that leaves it as it was had been applied already.
+	schemaShape string
 }
 
 // sqliteName is the SQLite dialect's name, which the code compares against without building it.
@@ -52,6 +55,8 @@ var sqliteDialect = sync.OnceValue(func() dialect {
 	return dialect{
 		name:     sqliteName,
 		greatest: "max",
+		schemaShape: `SELECT COALESCE(group_concat(type || ' ' || name || ' ' || COALESCE(sql, ''), char(10)), '') FROM
+		(SELECT type, name, sql FROM sqlite_master WHERE name != 'schema_migrations' ORDER BY type, name)`,
 		// Re-writing the header's user_version needs a writable file (rolled back, so unchanged).
 		writeProbe: []string{`PRAGMA user_version = 0`},
 		// A trigger of a guard's name with another body (WHEN 0, no RAISE) refuses nothing: it is
@@ -130,6 +135,11 @@ func sqlList(names []string) string {
 var postgresDialect = dialect{
 	name:     "postgres",
 	greatest: "GREATEST",
+	schemaShape: `SELECT COALESCE(string_agg(x, E'\n' ORDER BY x), '') FROM (
+		SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' ' || COALESCE(column_default, '')
+		FROM information_schema.columns WHERE table_schema = current_schema() AND table_name != 'schema_migrations'
+		UNION ALL SELECT 'index ' || indexname || ' ' || indexdef FROM pg_indexes
+		WHERE schemaname = current_schema() AND tablename != 'schema_migrations') s(x)`,
 	numbered: true,
 	// EXCLUSIVE mode lets readers through but no other writer; it is scoped to this schema's table.
 	appendLock: `LOCK TABLE audit_log IN EXCLUSIVE MODE`,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -89,20 +90,39 @@ func (s *Store) migrate(ctx context.Context) error {
 	)`); err != nil {
 		return fmt.Errorf("creating schema_migrations: %w", err)
 	}
-	current, err := schemaVersion(ctx, tx)
+	current, rows, err := versionRows(ctx, tx)
 	if err != nil {
 		return err
 	}
 	if current > latest {
 		return fmt.Errorf("the database's schema is version %d, newer than this vulscan knows (%d): upgrade vulscan", current, latest)
 	}
+	if rows != current {
+		return deletedVersionRows(fmt.Sprintf("it holds %d of the rows of versions 1 to %d", rows, current))
+	}
 	for _, m := range ms[current:] {
 		text, err := m.text()
 		if err != nil {
 			return fmt.Errorf("migration %04d_%s: %w", m.version, m.name, err)
 		}
+		var before string
+		if current > 0 { // a log is there: its schema shows whether m was applied to it already
+			if before, err = s.schemaShape(ctx, tx); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, text); err != nil {
 			return fmt.Errorf("migration %04d_%s: %w", m.version, m.name, err)
+		}
+		if current > 0 {
+			after, err := s.schemaShape(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if after == before {
+				return deletedVersionRows(fmt.Sprintf("it names version %d, yet migration %04d_%s changes nothing: it was applied "+
+					"already", current, m.version, m.name))
+			}
 		}
 		if _, err := tx.ExecContext(ctx, s.d.bind(`INSERT INTO schema_migrations (version, name, applied_at_ns) VALUES (?, ?, ?)`),
 			m.version, m.name, s.now().UnixNano()); err != nil {
@@ -133,16 +153,49 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
+// ErrDeletedVersionRows is the refusal of a log whose schema_migrations lost rows: someone
+// changed the database's metadata by hand.
+var ErrDeletedVersionRows = errors.New("schema_migrations rows deleted")
+
+// deletedVersionRows is the refusal of a writing open that found rows of schema_migrations
+// deleted (what says so in finding). Migrating would put them back and erase that evidence,
+// as the read-only commands refuse to; a writer refuses as well, and changes nothing.
+func deletedVersionRows(finding string) error {
+	return fmt.Errorf("schema_migrations does not hold this log's history (%s): rows of schema_migrations were deleted, "+
+		"and the database's metadata was changed by hand. vulscan does not put them back, which would erase that evidence: "+
+		"find out who changed the database, check the log (vulscan audit verify with --anchor, --key or --witness), then put "+
+		"the rows back by hand, one per migration file (version, name, applied_at_ns): %w", finding, ErrDeletedVersionRows)
+}
+
+// schemaShape returns the dialect's text of the schema's tables, columns and indexes.
+func (s *Store) schemaShape(ctx context.Context, q querier) (string, error) {
+	var shape string
+	if err := q.QueryRowContext(ctx, s.d.schemaShape).Scan(&shape); err != nil {
+		return "", fmt.Errorf("reading the schema: %w", err)
+	}
+	return shape, nil
+}
+
+// versionRows returns the newest version schema_migrations names and how many rows it has:
+// versions 1 to newest, one row each, unless rows were deleted.
+func versionRows(ctx context.Context, q querier) (newest, rows int64, err error) {
+	err = q.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0), COUNT(*) FROM schema_migrations`).Scan(&newest, &rows)
+	if err != nil {
+		return 0, 0, fmt.Errorf("reading the schema version: %w", err)
+	}
+	return newest, rows, nil
+}
+
 // current reports whether the schema is at version latest with every append-only guard in
 // place; false also when it cannot tell (no schema_migrations table yet, for one). It asks both in
 // one query: on every start after the first this is all migrate runs, and each statement costs
 // SQLite a parse (a one-shot CLI run prepares few statements) and PostgreSQL a round trip.
 func (s *Store) current(ctx context.Context, latest int64) bool {
-	var v int64
+	var v, rows int64
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(version), 0) FROM schema_migrations), (SELECT COUNT(*) FROM (`+
-		s.d.presentGuards+`) g)`).Scan(&v, &n)
-	return err == nil && v == latest && n == len(s.d.guardNames)
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(version), 0) FROM schema_migrations), (SELECT COUNT(*) FROM schema_migrations), `+
+		`(SELECT COUNT(*) FROM (`+s.d.presentGuards+`) g)`).Scan(&v, &rows, &n)
+	return err == nil && v == latest && rows == latest && n == len(s.d.guardNames)
 }
 
 // guardTableVersion is the migration that created the table the guard named protects: before

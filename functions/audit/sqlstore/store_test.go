@@ -198,6 +198,13 @@ func TestIdempotencyKeyIsFreedOnlyByAFailure(t *testing.T) {
 			if got, err := h.store.PendingByKey(ctx, "alice", key); err != nil || got.ID != newest.ID {
 				t.Errorf("%s: PendingByKey = record %d, %v; want the newest, %d", c.name, got.ID, err, newest.ID)
 			}
+			// KeyBound, the start limit's one read, says what the append finds below.
+			if bound, err := h.store.KeyBound(ctx, "alice", key); err != nil || bound != c.wantBound {
+				t.Errorf("%s: KeyBound = %v, %v; want %v", c.name, bound, err, c.wantBound)
+			}
+			if bound, err := h.store.KeyBound(ctx, "bob", key); err != nil || bound {
+				t.Errorf("%s: KeyBound for another actor = %v, %v; want false", c.name, bound, err)
+			}
 			again := rec(9)
 			again.IdempotencyKey = key
 			got, err := h.store.Append(ctx, again)

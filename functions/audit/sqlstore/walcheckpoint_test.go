@@ -4,8 +4,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/vulscan/vulscan/functions/audit"
 )
 
 // A serving store's appends leave WAL checkpoints to the background: its writing connection's
@@ -91,4 +94,51 @@ func fileSize(t *testing.T, path string) int64 {
 		t.Fatal(err)
 	}
 	return fi.Size()
+}
+
+// A long read (an export) keeps the checkpoints from reaching past its snapshot, so the appends
+// made meanwhile grow the WAL file well past its usual size. Once the reader has gone, the
+// writer that restarts the WAL truncates the file to walSizeLimit: it no longer keeps the size
+// the reader left it at for good.
+func TestTheWALShrinksOnceALongReaderHasGone(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "audit.db")
+	s, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustAppend(t, s, rec(0))
+	reader, err := OpenSQLiteExisting(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reading, release, read := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		read <- reader.Each(ctx, audit.Filter{}, func(audit.Record) error {
+			close(reading)
+			<-release // an export writing to a slow pipe
+			return nil
+		})
+	}()
+	<-reading
+	big := rec(1)
+	big.ErrorMessage = strings.Repeat("x", 16<<10)
+	for i := 0; fileSize(t, path+"-wal") <= 2*walSizeLimit; i++ {
+		big.Time = t0.Add(time.Duration(i) * time.Second)
+		mustAppend(t, s, big)
+	}
+	close(release)
+	if err := <-read; err != nil {
+		t.Fatal(err)
+	}
+	reader.Close()
+	// The first append's checkpoint copies the whole WAL (no reader holds it back now); the next
+	// restarts it from the start.
+	for i := range 2 {
+		mustAppend(t, s, rec(2+i))
+	}
+	if size := fileSize(t, path+"-wal"); size > walSizeLimit {
+		t.Errorf("the WAL file is %d bytes once the reader has gone; want at most %d", size, walSizeLimit)
+	}
 }
