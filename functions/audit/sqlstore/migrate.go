@@ -282,16 +282,8 @@ func (s *Store) ForeignTriggers(ctx context.Context) ([]string, error) {
 // records or checkpoints meanwhile. The caller should say so where an operator sees it.
 func (s *Store) RestoredGuards() []string { return s.restored }
 
-// schemaVersion returns the newest migration applied, 0 for none.
-func schemaVersion(ctx context.Context, q querier) (int64, error) {
-	var v int64
-	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
-		return 0, fmt.Errorf("reading the schema version: %w", err)
-	}
-	return v, nil
-}
-
 // SchemaVersion returns the version of the schema the store's database holds.
 func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
-	return schemaVersion(ctx, s.db)
+	v, _, err := versionRows(ctx, s.db)
+	return v, err
 }
