@@ -64,25 +64,7 @@ func ReportLambdaInitError(ctx context.Context, runtimeAPI string, cause error) 
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
-		"http://"+runtimeAPI+"/2018-06-01/runtime/init/error", bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("platform: report init error: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Lambda-Runtime-Function-Error-Type", LambdaInitErrorType)
-	client := &http.Client{Transport: &http.Transport{}} // no proxy: the runtime API is local
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("platform: report init error: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("platform: report init error: runtime API answered %s", resp.Status)
-	}
-	return nil
+	return postRuntimeAPI(ctx, "report init error", runtimeAPI, "init/error", body, LambdaInitErrorType)
 }
 
 // LambdaInitErrorType is the errorType of an init error, in the <category.reason> form Lambda
@@ -94,7 +76,7 @@ const LambdaInitErrorType = "Vulscan.StartupError"
 // aws-lambda-go does after the handler returns, for an instance that must end right after its
 // answer, before aws-lambda-go would post it (the library offers no hook after its post).
 func PostLambdaResponse(ctx context.Context, runtimeAPI, requestID string, reply []byte) error {
-	return postRuntimeAPI(ctx, runtimeAPI, "invocation/"+url.PathEscape(requestID)+"/response", reply, "")
+	return postRuntimeAPI(ctx, "post to the runtime API", runtimeAPI, "invocation/"+url.PathEscape(requestID)+"/response", reply, "")
 }
 
 // PostLambdaError is PostLambdaResponse for a handler's error, as aws-lambda-go reports one
@@ -107,17 +89,18 @@ func PostLambdaError(ctx context.Context, runtimeAPI, requestID string, cause er
 	if err != nil {
 		return err
 	}
-	return postRuntimeAPI(ctx, runtimeAPI, "invocation/"+url.PathEscape(requestID)+"/error", body, "")
+	return postRuntimeAPI(ctx, "post to the runtime API", runtimeAPI, "invocation/"+url.PathEscape(requestID)+"/error", body, "")
 }
 
 // postRuntimeAPI posts body to Lambda's runtime API at /2018-06-01/runtime/<path>, with the
-// Lambda-Runtime-Function-Error-Type header when errorType is set.
-func postRuntimeAPI(ctx context.Context, runtimeAPI, path string, body []byte, errorType string) error {
+// Lambda-Runtime-Function-Error-Type header when errorType is set; op names the post in its
+// errors. The answer is not waited for long: the process is about to exit.
+func postRuntimeAPI(ctx context.Context, op, runtimeAPI, path string, body []byte, errorType string) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+runtimeAPI+"/2018-06-01/runtime/"+path, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("platform: post to the runtime API: %w", err)
+		return fmt.Errorf("platform: %s: %w", op, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if errorType != "" {
@@ -126,11 +109,11 @@ func postRuntimeAPI(ctx context.Context, runtimeAPI, path string, body []byte, e
 	client := &http.Client{Transport: &http.Transport{}} // no proxy: the runtime API is local
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("platform: post to the runtime API: %w", err)
+		return fmt.Errorf("platform: %s: %w", op, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("platform: post to the runtime API: %s answered %s", path, resp.Status)
+		return fmt.Errorf("platform: %s: runtime API answered %s to %s", op, resp.Status, path)
 	}
 	return nil
 }
