@@ -316,8 +316,8 @@ const (
 	newestOutcomeOf = `SELECT ` + columns + ` FROM audit_log
 		WHERE pending_id = ? AND pending_id <> 0 ORDER BY id DESC LIMIT 1`
 	newestOutcomeState = `SELECT outcome FROM audit_log WHERE pending_id = ? AND pending_id <> 0 ORDER BY id DESC LIMIT 1`
-	// keyState is newestOutcomeState of newestPendingByKey's record: no row when there is none,
-	// NULL while it has no outcome.
+	// keyState is newestOutcomeState of newestPendingByKey's record, in one statement (keyBound,
+	// KeyBound): no row when there is none, NULL while it has no outcome.
 	keyState = `SELECT (SELECT o.outcome FROM audit_log o WHERE o.pending_id = p.id AND o.pending_id <> 0 ORDER BY o.id DESC LIMIT 1)
 		FROM audit_log p WHERE p.outcome = 'pending' AND p.idempotency_key = ? AND p.idempotency_key <> '' AND p.actor = ?
 		ORDER BY p.id DESC LIMIT 1`
@@ -332,24 +332,28 @@ const (
 // keyBound reports whether actor's key is bound to an attempt that started or may have started
 // a scan: actor's newest pending record holding it has no outcome yet, or its outcome is
 // succeeded or unknown. A failed outcome (TCSS refused, rate limited, or the request was never
-// sent) frees it. Other actors' records with the same key do not count.
+// sent) frees it. Other actors' records with the same key do not count. One statement
+// (keyState), inside the append's transaction, which holds the write lock.
 func (s *Store) keyBound(ctx context.Context, tx *sql.Tx, actor, key string) (bool, error) {
-	pending, err := scanRecord(tx.StmtContext(ctx, s.w.stmts.newestPendingByKey).QueryRowContext(ctx, key, actor))
-	if errors.Is(err, sql.ErrNoRows) {
+	bound, err := boundByState(tx.StmtContext(ctx, s.w.stmts.keyState).QueryRowContext(ctx, key, actor))
+	if err != nil {
+		return false, fmt.Errorf("reading the state of the key's attempt: %w", err)
+	}
+	return bound, nil
+}
+
+// boundByState applies keyBound's rule to a row of keyState: no row (no pending record holds
+// the key) is unbound; NULL (no outcome yet) is bound, and so is any outcome but failed.
+func boundByState(row *sql.Row) (bool, error) {
+	var outcome sql.NullString
+	err := row.Scan(&outcome)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
 		return false, nil
+	case err != nil:
+		return false, err
 	}
-	if err != nil {
-		return false, fmt.Errorf("reading the pending record of the key: %w", err)
-	}
-	var outcome string
-	err = tx.StmtContext(ctx, s.w.stmts.newestOutcomeState).QueryRowContext(ctx, pending.ID).Scan(&outcome)
-	if errors.Is(err, sql.ErrNoRows) {
-		return true, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("reading the outcome of record %d: %w", pending.ID, err)
-	}
-	return audit.Outcome(outcome) != audit.OutcomeFailed, nil
+	return !outcome.Valid || audit.Outcome(outcome.String) != audit.OutcomeFailed, nil
 }
 
 func rowValues(r audit.Record) []any {
@@ -408,21 +412,17 @@ func (s *Store) PendingByKey(ctx context.Context, actor, key string) (audit.Reco
 	return s.first(ctx, "pending by key", newestPendingByKey, key, actor)
 }
 
-// KeyBound implements audit.Store: PendingByKey and the state of its newest outcome (what
-// keyBound reads in an append) in one query.
+// KeyBound implements audit.Store: the append's keyBound, outside an append. PendingByKey and
+// the state of its newest outcome are read in one query (keyState).
 func (s *Store) KeyBound(ctx context.Context, actor, key string) (bool, error) {
 	if key == "" {
 		return false, nil
 	}
-	var outcome sql.NullString
-	err := s.db.QueryRowContext(ctx, s.d.bind(keyState), key, actor).Scan(&outcome)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return false, nil
-	case err != nil:
+	bound, err := boundByState(s.db.QueryRowContext(ctx, s.d.bind(keyState), key, actor))
+	if err != nil {
 		return false, fmt.Errorf("sqlstore: key bound: %w", err)
 	}
-	return !outcome.Valid || audit.Outcome(outcome.String) != audit.OutcomeFailed, nil
+	return bound, nil
 }
 
 // OutcomeOf implements audit.Store. Should there be several (the Store does not forbid a later

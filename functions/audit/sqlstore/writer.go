@@ -73,7 +73,7 @@ type writer struct {
 
 // appendStmts are the statements every append runs.
 type appendStmts struct {
-	insert, chainHead, pendingExists, newestPendingByKey, newestOutcomeState *sql.Stmt
+	insert, chainHead, pendingExists, keyState, newestOutcomeState *sql.Stmt
 }
 
 // prepareAppend prepares the append statements once (under s.mu); a failure is not kept, the
@@ -95,7 +95,7 @@ func (s *Store) prepareAppend(ctx context.Context) error {
 	st = appendStmts{
 		chainHead:          prep(chainHead),
 		pendingExists:      prep(pendingExists),
-		newestPendingByKey: prep(newestPendingByKey),
+		keyState:           prep(keyState),
 		newestOutcomeState: prep(newestOutcomeState),
 		insert:             prep(`INSERT INTO audit_log (` + columns + `) VALUES (` + placeholders + `)`),
 	}
@@ -109,7 +109,7 @@ func (s *Store) prepareAppend(ctx context.Context) error {
 
 func (st appendStmts) close() error {
 	var errs []error
-	for _, p := range []*sql.Stmt{st.insert, st.chainHead, st.pendingExists, st.newestPendingByKey, st.newestOutcomeState} {
+	for _, p := range []*sql.Stmt{st.insert, st.chainHead, st.pendingExists, st.keyState, st.newestOutcomeState} {
 		if p != nil {
 			errs = append(errs, p.Close())
 		}
