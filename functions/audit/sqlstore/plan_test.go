@@ -35,8 +35,8 @@ func hotStatements(s *Store) []hotStatement {
 	}
 	return []hotStatement{
 		{name: "append: chain head", sql: chainHead, walk: true},
-		{name: "append: the key's newest pending record", sql: newestPendingByKey, args: []any{"key-4001", "user-01"}},
-		{name: "append: its outcome", sql: newestOutcomeState, args: []any{int64(4001)}},
+		{name: "append and KeyBound: the key's newest pending record and its outcome", sql: keyState, args: []any{"key-4001", "user-01"}},
+		{name: "append: an outcome's pending record already closed", sql: newestOutcomeState, args: []any{int64(4001)}},
 		{name: "append: the pending record an outcome names", sql: pendingExists, args: []any{int64(4001)}},
 		{name: "PendingByKey", sql: newestPendingByKey, args: []any{"key-4001", "user-01"}},
 		{name: "OutcomeOf", sql: newestOutcomeOf, args: []any{int64(4001)}},
