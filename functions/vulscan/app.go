@@ -55,8 +55,9 @@ type app struct {
 	dueReconcile *time.Timer
 	closing      bool
 
-	// invocations are the Lambda invocations under way, which a store that fails to open lets
-	// finish before the instance ends (serveLambda); nil in the other modes.
+	// invocations are a function instance's invocations under way, which a store that fails to
+	// open lets finish before the instance ends (startApp); nil in HTTP mode and the CLI, which
+	// open their store before serving.
 	invocations *invocationGate
 }
 

@@ -45,8 +45,8 @@ func serveLambda(ctx context.Context, e env) int {
 // own runtime loop, which then ends the instance (scfReplied). aws-lambda-go posts an answer
 // after the handler returns and has no hook after that, so there an invocation that finds the
 // instance ending posts its answer itself, asks for the next event (Lambda counts an invocation
-// done only then), then ends the process (lambdaHandler).
-// end on a nil gate (the modes other than SCF and Lambda) exits at once.
+// done only then), then ends the process (lambdaHandler). startApp makes one for every function
+// instance, the only kind whose store opens in the background.
 type invocationGate struct {
 	runtimeAPI string // Lambda's, AWS_LAMBDA_RUNTIME_API; "" on SCF
 	mu         sync.Mutex
@@ -64,10 +64,6 @@ var errInstanceEnding = errors.New("vulscan: this instance's audit store failed 
 
 // end ends the instance now when no invocation is under way, or leaves it to the last one.
 func (g *invocationGate) end(log io.Writer) {
-	if g == nil {
-		exitProcess(1)
-		return
-	}
 	g.mu.Lock()
 	defer g.mu.Unlock() // held while exiting: no invocation begins in a process that is ending
 	if g.running > 0 {
