@@ -380,6 +380,9 @@ func auditRow(rec audit.Record) templates.AuditRow {
 		row.Detail = rec.ErrorCode + ": " + scan.Shorten(rec.ErrorMessage, 160)
 	case rec.TCSSRequestID != "":
 		row.Detail = "RequestId " + rec.TCSSRequestID
+	case rec.ErrorMessage != "":
+		// A replayed record has a message and no code: which attempt answered it.
+		row.Detail = scan.Shorten(rec.ErrorMessage, 160)
 	case rec.Outcome == audit.OutcomePending:
 		row.Detail = "sent to TCSS"
 	}
