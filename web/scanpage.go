@@ -89,7 +89,14 @@ func (s *server) liveStatus(ctx context.Context, a scan.Attempt) (*scan.ScanInfo
 		s.log.Warn("live status unavailable", "attempt", a.ID(), "err", err)
 		msg := "TCSS could not tell where the scan stands."
 		var se *scan.Error
-		if errors.As(err, &se) && se.Code != scan.EINTERNAL && se.Message != "" {
+		var apiErr *scan.APIError
+		switch {
+		case errors.As(err, &apiErr) && strings.HasPrefix(apiErr.Code, "ResourceNotFound"):
+			// An old link's task, deleted in TCSS or no longer kept: not an outage to wait out.
+			msg = "TCSS answers that this attempt's scan task no longer exists (" + audit.EscapeControls(scan.Shorten(apiErr.Code, 80)) +
+				"): it was deleted, or TCSS no longer keeps it, so its status and results cannot be shown. " +
+				"The record of the start on this page is unchanged; the TCSS console lists the tasks TCSS still has."
+		case errors.As(err, &se) && se.Code != scan.EINTERNAL && se.Message != "":
 			msg = "Live status unavailable: " + se.Message
 		}
 		return nil, statusError{msg}
