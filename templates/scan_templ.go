@@ -373,7 +373,7 @@ func ScanPage(v ScanView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "\">Check again</a> <span class=\"muted\" id=\"live-note\">The scan is still going on.</span></p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "\">Check again</a> <span class=\"muted\" id=\"live-note\" role=\"status\">The scan is still going on.</span></p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -121,6 +121,25 @@
     }
   }
 
+  // answered replaces the page's words of waiting for TCSS with the news that it has answered.
+  function answered() {
+    var text = "TCSS has answered: check again to see how.";
+    var badge = document.getElementById("badge");
+    var headline = document.getElementById("headline");
+    if (badge) {
+      badge.textContent = "TCSS answered";
+    }
+    if (headline) {
+      headline.textContent = text;
+    }
+    var p = document.createElement("p");
+    p.id = "status-error";
+    p.className = "muted";
+    p.textContent = text;
+    region.replaceChildren(p);
+    stop("");
+  }
+
   function tick() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
       .then(function (resp) {
@@ -132,8 +151,10 @@
       .then(function (a) {
         failures = 0;
         if (!document.getElementById("scan-status") && a.outcome !== "pending") {
-          // The page was drawn before TCSS answered: it has no status to update in place.
-          stop("TCSS has answered: check again to see how.");
+          // The page was drawn before TCSS answered: it has no status to update in place, and
+          // what it says of the wait is no longer true. The status region is a live region, so
+          // the change is announced.
+          answered();
           return;
         }
         update(a);
