@@ -56,7 +56,7 @@ func (s *server) showScan(w http.ResponseWriter, r *http.Request) error {
 		// No call lasts this long: its process ended (killed, or its store failed) and nothing
 		// will answer. The page said "Waiting for TCSS … The scan is still going on." and polled
 		// for ever, until a reconciliation closed the attempt.
-		view.Badge = "No answer recorded"
+		view.Badge = staleBadge
 		view.Headline = "No answer was recorded in the longest time a call to TCSS can take: the process that made " +
 			"the call has ended, and a scan may or may not have started."
 		view.StatusError = "vulscan records this attempt as unknown at its next reconciliation (a server's start, a view of " +
@@ -66,6 +66,9 @@ func (s *server) showScan(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.render(w, r, http.StatusOK, templates.ScanPage(view))
 }
+
+// staleBadge is the badge of an attempt pending for longer than any call to TCSS lasts.
+const staleBadge = "No answer recorded"
 
 // statusError is why a page has no live status, in words safe to show.
 type statusError struct{ message string }
