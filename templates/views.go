@@ -199,6 +199,25 @@ type AuditView struct {
 	SearchedTo int64
 }
 
+// Title is the page's title: a page shown again with filter problems says so first, as the
+// form's does, since a screen reader reads the title before anything else.
+func (v AuditView) Title() string {
+	if len(v.FilterErrors) > 0 {
+		return "Error: Audit log"
+	}
+	return "Audit log"
+}
+
+// Invalid reports whether the filter named field (a query parameter) has a problem.
+func (v AuditView) Invalid(field string) bool {
+	for _, e := range v.FilterErrors {
+		if e.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
 // ErrorView is a page for a failed request.
 type ErrorView struct {
 	Base    string
