@@ -110,7 +110,7 @@
     if (a.outcome === "pending") {
       return false;
     }
-    return a.outcome !== "succeeded" || !a.status || a.status.Status === "SCANNED" || a.status.Status === "CANCELED";
+    return a.outcome !== "succeeded" || a.status.Status === "SCANNED" || a.status.Status === "CANCELED";
   }
 
   function stop(message) {
@@ -149,7 +149,6 @@
         return resp.json();
       })
       .then(function (a) {
-        failures = 0;
         if (!document.getElementById("scan-status") && a.outcome !== "pending") {
           // The page was drawn before TCSS answered: it has no status to update in place, and
           // what it says of the wait is no longer true. The status region is a live region, so
@@ -157,6 +156,13 @@
           answered();
           return;
         }
+        if (a.outcome === "succeeded" && !a.status) {
+          // TCSS could not tell where the scan stands this time (status_error): the scan goes
+          // on, so this is a failed check, not the end of the scan.
+          failed(a.status_error);
+          return;
+        }
+        failures = 0;
         update(a);
         if (finished(a)) {
           var line = document.getElementById("check-again-line");
@@ -174,14 +180,20 @@
         window.setTimeout(tick, delay);
       })
       .catch(function () {
-        failures++;
-        if (failures >= 5) {
-          stop("Live updates stopped after repeated errors; use Check again.");
-          return;
-        }
-        delay = Math.min(delay * 2, maxDelay);
-        window.setTimeout(tick, delay);
+        failed("");
       });
+  }
+
+  // failed counts a check that did not tell where the scan stands (why, if known), and tries
+  // again later, or stops after several in a row.
+  function failed(why) {
+    failures++;
+    if (failures >= 5) {
+      stop("Live updates stopped after repeated errors" + (why ? " (" + why + ")" : "") + "; use Check again.");
+      return;
+    }
+    delay = Math.min(delay * 2, maxDelay);
+    window.setTimeout(tick, delay);
   }
 
   window.setTimeout(tick, delay);
