@@ -153,8 +153,9 @@ type AuditFilter struct {
 // AuditRow is one record of the audit table.
 type AuditRow struct {
 	ID             int64
-	AttemptID      int64 // the attempt the record belongs to (its own ID, or its PendingID)
-	Time           string
+	AttemptID      int64  // the attempt the record belongs to (its own ID, or its PendingID)
+	Time           string // UTC to the second, as the column's heading says
+	Datetime       string // the same moment, machine-readable with its zone (RFC 3339)
 	Trigger        string
 	Actor          string
 	Outcome        string

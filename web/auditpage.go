@@ -364,6 +364,7 @@ func auditRow(rec audit.Record) templates.AuditRow {
 		ID:        rec.ID,
 		AttemptID: rec.ID,
 		Time:      rec.Time.UTC().Format(time.DateTime),
+		Datetime:  rec.Time.UTC().Format(time.RFC3339),
 		Trigger:   string(rec.Trigger),
 		Actor:     audit.EscapeControls(rec.Actor),
 		Outcome:   string(rec.Outcome),
