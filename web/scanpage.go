@@ -45,6 +45,10 @@ func (s *server) showScan(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case statusErr != nil:
 		view.StatusError = statusErr.Error()
+		// A check TCSS may answer next time (an error, a timeout): the scan goes on, so the
+		// page offers to check again and its script polls, as it does for a running scan.
+		var se statusError
+		view.Live = a.State() == audit.OutcomeSucceeded && errors.As(statusErr, &se) && se.passing
 	case info != nil:
 		sv := statusView(*info, s.now())
 		view.Status = &sv
@@ -70,8 +74,12 @@ func (s *server) showScan(w http.ResponseWriter, r *http.Request) error {
 // staleBadge is the badge of an attempt pending for longer than any call to TCSS lasts.
 const staleBadge = "No answer recorded"
 
-// statusError is why a page has no live status, in words safe to show.
-type statusError struct{ message string }
+// statusError is why a page has no live status, in words safe to show; passing when a later
+// check may get it.
+type statusError struct {
+	message string
+	passing bool
+}
 
 func (e statusError) Error() string { return e.message }
 
@@ -81,9 +89,9 @@ func (s *server) liveStatus(ctx context.Context, a scan.Attempt) (*scan.ScanInfo
 	switch a.State() {
 	case audit.OutcomeSucceeded:
 	case audit.OutcomePending:
-		return nil, statusError{"TCSS has not answered yet."}
+		return nil, statusError{message: "TCSS has not answered yet."}
 	default:
-		return nil, statusError{"This attempt started no scan, so there is no status to show."}
+		return nil, statusError{message: "This attempt started no scan, so there is no status to show."}
 	}
 	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
@@ -93,8 +101,11 @@ func (s *server) liveStatus(ctx context.Context, a scan.Attempt) (*scan.ScanInfo
 		msg := "TCSS could not tell where the scan stands."
 		var se *scan.Error
 		var apiErr *scan.APIError
+		// Only a task TCSS does not have (or none to ask about) stays so; the rest may pass.
+		passing := !errors.As(err, &se) || se.Code != scan.ENOTFOUND
 		switch {
 		case errors.As(err, &apiErr) && strings.HasPrefix(apiErr.Code, "ResourceNotFound"):
+			passing = false
 			// An old link's task, deleted in TCSS or no longer kept: not an outage to wait out.
 			msg = "TCSS answers that this attempt's scan task no longer exists (" + audit.EscapeControls(scan.Shorten(apiErr.Code, 80)) +
 				"): it was deleted, or TCSS no longer keeps it, so its status and results cannot be shown. " +
@@ -102,7 +113,7 @@ func (s *server) liveStatus(ctx context.Context, a scan.Attempt) (*scan.ScanInfo
 		case errors.As(err, &se) && se.Code != scan.EINTERNAL && se.Message != "":
 			msg = "Live status unavailable: " + se.Message
 		}
-		return nil, statusError{msg}
+		return nil, statusError{msg, passing}
 	}
 	return &info, nil
 }

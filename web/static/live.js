@@ -9,6 +9,8 @@
     return;
   }
   var url = region.getAttribute("data-poll");
+  var outcome = document.getElementById("outcome");
+  var drawnAs = outcome ? outcome.getAttribute("data-outcome") : ""; // the attempt's outcome when drawn
   var delay = 2000;
   var maxDelay = 30000;
   var failures = 0;
@@ -149,7 +151,8 @@
         return resp.json();
       })
       .then(function (a) {
-        if (!document.getElementById("scan-status") && a.outcome !== "pending") {
+        var drawn = !!document.getElementById("scan-status");
+        if (!drawn && a.outcome !== "pending" && drawnAs === "pending") {
           // The page was drawn before TCSS answered: it has no status to update in place, and
           // what it says of the wait is no longer true. The status region is a live region, so
           // the change is announced.
@@ -163,6 +166,11 @@
           return;
         }
         failures = 0;
+        if (!drawn) {
+          // The page was drawn when TCSS could not tell where the scan stood; now it can.
+          stop("TCSS can tell where the scan stands now: check again to see it.");
+          return;
+        }
         update(a);
         if (finished(a)) {
           var line = document.getElementById("check-again-line");
