@@ -153,8 +153,9 @@ type AuditFilter struct {
 // AuditRow is one record of the audit table.
 type AuditRow struct {
 	ID             int64
-	AttemptID      int64 // the attempt the record belongs to (its own ID, or its PendingID)
-	Time           string
+	AttemptID      int64  // the attempt the record belongs to (its own ID, or its PendingID)
+	Time           string // UTC to the second, as the column's heading says
+	Datetime       string // the same moment, machine-readable with its zone (RFC 3339)
 	Trigger        string
 	Actor          string
 	Outcome        string
@@ -197,6 +198,25 @@ type AuditView struct {
 	// SearchedTo is the oldest record a page filtered several ways read when it stopped at its
 	// bound of records read: older records may still match (NextQuery goes on); 0 otherwise.
 	SearchedTo int64
+}
+
+// Title is the page's title: a page shown again with filter problems says so first, as the
+// form's does, since a screen reader reads the title before anything else.
+func (v AuditView) Title() string {
+	if len(v.FilterErrors) > 0 {
+		return "Error: Audit log"
+	}
+	return "Audit log"
+}
+
+// Invalid reports whether the filter named field (a query parameter) has a problem.
+func (v AuditView) Invalid(field string) bool {
+	for _, e := range v.FilterErrors {
+		if e.Field == field {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrorView is a page for a failed request.

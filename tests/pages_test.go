@@ -38,6 +38,7 @@ type pageSite struct {
 	polls atomic.Int64 // GET api/scans/{id} requests served
 	// service is the scan service behind the pages, for attempts a test makes as a timer would.
 	service *scan.Service
+	emu     *tcsstest.Emulator // TCSS, for faults
 }
 
 // scanDuration is how long an emulated scan runs; the test jumps the clock past it (TC3
@@ -66,7 +67,7 @@ func newPageSite(t *testing.T, opts ...func(*siteOptions)) *pageSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	site.service = w.Service
+	site.service, site.emu = w.Service, w.Emulator
 	h := web.New(web.Config{Scans: w.Service, Audit: w.Store, Logger: scantest.Discard, Now: o.clock, Schedules: set, Inventory: w.Client})
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/scans/") {

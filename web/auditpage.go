@@ -364,6 +364,7 @@ func auditRow(rec audit.Record) templates.AuditRow {
 		ID:        rec.ID,
 		AttemptID: rec.ID,
 		Time:      rec.Time.UTC().Format(time.DateTime),
+		Datetime:  rec.Time.UTC().Format(time.RFC3339),
 		Trigger:   string(rec.Trigger),
 		Actor:     audit.EscapeControls(rec.Actor),
 		Outcome:   string(rec.Outcome),
@@ -380,6 +381,9 @@ func auditRow(rec audit.Record) templates.AuditRow {
 		row.Detail = rec.ErrorCode + ": " + scan.Shorten(rec.ErrorMessage, 160)
 	case rec.TCSSRequestID != "":
 		row.Detail = "RequestId " + rec.TCSSRequestID
+	case rec.ErrorMessage != "":
+		// A replayed record has a message and no code: which attempt answered it.
+		row.Detail = scan.Shorten(rec.ErrorMessage, 160)
 	case rec.Outcome == audit.OutcomePending:
 		row.Detail = "sent to TCSS"
 	}

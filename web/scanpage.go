@@ -45,6 +45,10 @@ func (s *server) showScan(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case statusErr != nil:
 		view.StatusError = statusErr.Error()
+		// A check TCSS may answer next time (an error, a timeout): the scan goes on, so the
+		// page offers to check again and its script polls, as it does for a running scan.
+		var se statusError
+		view.Live = a.State() == audit.OutcomeSucceeded && errors.As(statusErr, &se) && se.passing
 	case info != nil:
 		sv := statusView(*info, s.now())
 		view.Status = &sv
@@ -56,7 +60,7 @@ func (s *server) showScan(w http.ResponseWriter, r *http.Request) error {
 		// No call lasts this long: its process ended (killed, or its store failed) and nothing
 		// will answer. The page said "Waiting for TCSS … The scan is still going on." and polled
 		// for ever, until a reconciliation closed the attempt.
-		view.Badge = "No answer recorded"
+		view.Badge = staleBadge
 		view.Headline = "No answer was recorded in the longest time a call to TCSS can take: the process that made " +
 			"the call has ended, and a scan may or may not have started."
 		view.StatusError = "vulscan records this attempt as unknown at its next reconciliation (a server's start, a view of " +
@@ -67,8 +71,15 @@ func (s *server) showScan(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, templates.ScanPage(view))
 }
 
-// statusError is why a page has no live status, in words safe to show.
-type statusError struct{ message string }
+// staleBadge is the badge of an attempt pending for longer than any call to TCSS lasts.
+const staleBadge = "No answer recorded"
+
+// statusError is why a page has no live status, in words safe to show; passing when a later
+// check may get it.
+type statusError struct {
+	message string
+	passing bool
+}
 
 func (e statusError) Error() string { return e.message }
 
@@ -78,9 +89,9 @@ func (s *server) liveStatus(ctx context.Context, a scan.Attempt) (*scan.ScanInfo
 	switch a.State() {
 	case audit.OutcomeSucceeded:
 	case audit.OutcomePending:
-		return nil, statusError{"TCSS has not answered yet."}
+		return nil, statusError{message: "TCSS has not answered yet."}
 	default:
-		return nil, statusError{"This attempt started no scan, so there is no status to show."}
+		return nil, statusError{message: "This attempt started no scan, so there is no status to show."}
 	}
 	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
@@ -89,10 +100,20 @@ func (s *server) liveStatus(ctx context.Context, a scan.Attempt) (*scan.ScanInfo
 		s.log.Warn("live status unavailable", "attempt", a.ID(), "err", err)
 		msg := "TCSS could not tell where the scan stands."
 		var se *scan.Error
-		if errors.As(err, &se) && se.Code != scan.EINTERNAL && se.Message != "" {
+		var apiErr *scan.APIError
+		// Only a task TCSS does not have (or none to ask about) stays so; the rest may pass.
+		passing := !errors.As(err, &se) || se.Code != scan.ENOTFOUND
+		switch {
+		case errors.As(err, &apiErr) && strings.HasPrefix(apiErr.Code, "ResourceNotFound"):
+			passing = false
+			// An old link's task, deleted in TCSS or no longer kept: not an outage to wait out.
+			msg = "TCSS answers that this attempt's scan task no longer exists (" + audit.EscapeControls(scan.Shorten(apiErr.Code, 80)) +
+				"): it was deleted, or TCSS no longer keeps it, so its status and results cannot be shown. " +
+				"The record of the start on this page is unchanged; the TCSS console lists the tasks TCSS still has."
+		case errors.As(err, &se) && se.Code != scan.EINTERNAL && se.Message != "":
 			msg = "Live status unavailable: " + se.Message
 		}
-		return nil, statusError{msg}
+		return nil, statusError{msg, passing}
 	}
 	return &info, nil
 }

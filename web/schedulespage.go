@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/schedule"
 	"github.com/vulscan/vulscan/templates"
 )
@@ -21,21 +24,26 @@ func (s *server) showSchedules(w http.ResponseWriter, r *http.Request) error {
 	}
 	view := templates.SchedulesView{Base: baseOf(r), Now: moment(now), Setting: schedule.Setting}
 	for _, h := range hs {
-		view.Schedules = append(view.Schedules, scheduleView(h))
+		view.Schedules = append(view.Schedules, scheduleView(h, now))
 	}
 	return s.render(w, r, http.StatusOK, templates.SchedulesPage(view))
 }
 
-// scheduleView formats one schedule's history.
-func scheduleView(h schedule.History) templates.ScheduleView {
+// scheduleView formats one schedule's history, as of now.
+func scheduleView(h schedule.History, now time.Time) templates.ScheduleView {
 	v := templates.ScheduleView{Name: h.Schedule.Name, Cron: h.Schedule.Cron.String(), Next: moment(h.Next), Since: moment(h.Since)}
 	for _, m := range h.Missed {
 		v.Missed = append(v.Missed, schedule.DescribeMissed(m))
 	}
 	for _, run := range h.Runs {
+		b := badge(run.Outcome)
+		if run.Outcome == audit.OutcomePending && now.Sub(run.At) > scan.MaxCallDuration {
+			// As its own page says: no call lasts this long, so nothing is waiting for TCSS.
+			b = staleBadge
+		}
 		v.Runs = append(v.Runs, templates.ScheduleRun{
 			AttemptID: run.Attempt, At: moment(run.At), Outcome: string(run.Outcome),
-			Badge: badge(run.Outcome), Tasks: runTasks(run),
+			Badge: b, Tasks: runTasks(run),
 		})
 	}
 	return v

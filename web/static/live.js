@@ -9,6 +9,8 @@
     return;
   }
   var url = region.getAttribute("data-poll");
+  var outcome = document.getElementById("outcome");
+  var drawnAs = outcome ? outcome.getAttribute("data-outcome") : ""; // the attempt's outcome when drawn
   var delay = 2000;
   var maxDelay = 30000;
   var failures = 0;
@@ -110,7 +112,7 @@
     if (a.outcome === "pending") {
       return false;
     }
-    return a.outcome !== "succeeded" || !a.status || a.status.Status === "SCANNED" || a.status.Status === "CANCELED";
+    return a.outcome !== "succeeded" || a.status.Status === "SCANNED" || a.status.Status === "CANCELED";
   }
 
   function stop(message) {
@@ -119,6 +121,25 @@
     if (note) {
       note.textContent = message;
     }
+  }
+
+  // answered replaces the page's words of waiting for TCSS with the news that it has answered.
+  function answered() {
+    var text = "TCSS has answered: check again to see how.";
+    var badge = document.getElementById("badge");
+    var headline = document.getElementById("headline");
+    if (badge) {
+      badge.textContent = "TCSS answered";
+    }
+    if (headline) {
+      headline.textContent = text;
+    }
+    var p = document.createElement("p");
+    p.id = "status-error";
+    p.className = "muted";
+    p.textContent = text;
+    region.replaceChildren(p);
+    stop("");
   }
 
   function tick() {
@@ -130,10 +151,24 @@
         return resp.json();
       })
       .then(function (a) {
+        var drawn = !!document.getElementById("scan-status");
+        if (!drawn && a.outcome !== "pending" && drawnAs === "pending") {
+          // The page was drawn before TCSS answered: it has no status to update in place, and
+          // what it says of the wait is no longer true. The status region is a live region, so
+          // the change is announced.
+          answered();
+          return;
+        }
+        if (a.outcome === "succeeded" && !a.status) {
+          // TCSS could not tell where the scan stands this time (status_error): the scan goes
+          // on, so this is a failed check, not the end of the scan.
+          failed(a.status_error);
+          return;
+        }
         failures = 0;
-        if (!document.getElementById("scan-status") && a.outcome !== "pending") {
-          // The page was drawn before TCSS answered: it has no status to update in place.
-          stop("TCSS has answered: check again to see how.");
+        if (!drawn) {
+          // The page was drawn when TCSS could not tell where the scan stood; now it can.
+          stop("TCSS can tell where the scan stands now: check again to see it.");
           return;
         }
         update(a);
@@ -153,14 +188,20 @@
         window.setTimeout(tick, delay);
       })
       .catch(function () {
-        failures++;
-        if (failures >= 5) {
-          stop("Live updates stopped after repeated errors; use Check again.");
-          return;
-        }
-        delay = Math.min(delay * 2, maxDelay);
-        window.setTimeout(tick, delay);
+        failed("");
       });
+  }
+
+  // failed counts a check that did not tell where the scan stands (why, if known), and tries
+  // again later, or stops after several in a row.
+  function failed(why) {
+    failures++;
+    if (failures >= 5) {
+      stop("Live updates stopped after repeated errors" + (why ? " (" + why + ")" : "") + "; use Check again.");
+      return;
+    }
+    delay = Math.min(delay * 2, maxDelay);
+    window.setTimeout(tick, delay);
   }
 
   window.setTimeout(tick, delay);
