@@ -178,6 +178,11 @@ func openCore(ctx context.Context, e env, dsn string) (*app, error) {
 
 // newCore reads the settings and builds the TCSS client: the core without its audit store.
 func newCore(e env, dsn string) (*app, error) {
+	if e.environ != nil {
+		if err := unknownSetting(e.environ()); err != nil {
+			return nil, err
+		}
+	}
 	s, err := loadSettings(e.getenv)
 	if err != nil {
 		return nil, err

@@ -207,3 +207,83 @@ func validHostEntry(h string) bool {
 	}
 	return true
 }
+
+// knownSettings are the VULSCAN_ variables vulscan reads, each listed in README's "Settings"
+// (VULSCAN_ACTOR_HEADER too, retired: openAuth says what replaced it), and
+// VULSCAN_LAMBDA_ARCH, which serverless.aws.yml reads in the deploying shell (docs/deploy.md).
+// Variables beginning VULSCAN_TEST_ belong to the test suite.
+var knownSettings = []string{
+	"VULSCAN_ACTOR_HEADER", "VULSCAN_ADDR", "VULSCAN_ALLOWED_HOSTS", "VULSCAN_API_KEYS",
+	"VULSCAN_AUDIT_DSN", "VULSCAN_AUDIT_SIGNING_KEY", "VULSCAN_AUDIT_VERIFY_KEY",
+	"VULSCAN_AUDIT_WITNESS", "VULSCAN_AUTH", "VULSCAN_AWS_STS_ENDPOINT",
+	"VULSCAN_AWS_WEB_IDENTITY_AUDIENCE", "VULSCAN_BROAD_SCOPE_ACTORS", "VULSCAN_LAMBDA_ARCH",
+	"VULSCAN_OIDC_ALLOWED_EMAILS", "VULSCAN_OIDC_ALLOWED_GROUPS", "VULSCAN_OIDC_CLIENT_ID",
+	"VULSCAN_OIDC_CLIENT_SECRET", "VULSCAN_OIDC_ISSUER", "VULSCAN_OIDC_REDIRECT_URL",
+	"VULSCAN_PROXY_HEADER", "VULSCAN_PROXY_SECRET", "VULSCAN_PROXY_SECRET_HEADER",
+	"VULSCAN_PUBLIC", "VULSCAN_SCHEDULES", "VULSCAN_SESSION_KEY", "VULSCAN_SESSION_TTL",
+	"VULSCAN_START_LIMIT", "VULSCAN_START_QUEUE", "VULSCAN_STS_ENDPOINT",
+	"VULSCAN_TCSS_ENDPOINT", "VULSCAN_TCSS_REGION", "VULSCAN_TRUSTED_ORIGINS",
+}
+
+// unknownSetting refuses a VULSCAN_ variable in environ (NAME=value lines) that vulscan does not
+// read. Such a variable is almost always a misspelt setting (VULSCAN_START_LIMTI): ignored, it
+// would leave the setting the operator meant at its default (no start limit they chose, an audit
+// log in the working directory) while they believe it set. Only the name is shown: the value may
+// be a secret.
+func unknownSetting(environ []string) error {
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "VULSCAN_") || strings.HasPrefix(name, "VULSCAN_TEST_") ||
+			slices.Contains(knownSettings, name) {
+			continue
+		}
+		hint := ""
+		if near := nearestSetting(name); near != "" {
+			hint = " (did you mean " + near + "?)"
+		}
+		return fmt.Errorf("%s is not a vulscan setting%s: unset it, or use a name from README's Settings",
+			scan.Shorten(name, 64), hint)
+	}
+	return nil
+}
+
+// nearestSetting is the known setting at most two edits (insertions, deletions, substitutions,
+// swaps of neighbours) from name, or "" when none is that close.
+func nearestSetting(name string) string {
+	best, bestDist := "", 3
+	for _, known := range knownSettings {
+		if d := editDistance(name, known); d < bestDist {
+			best, bestDist = known, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance between a and b (byte-wise: setting
+// names are ASCII).
+func editDistance(a, b string) int {
+	if len(a) > 128 || len(b) > 128 {
+		return max(len(a), len(b)) // no name that long is near any setting
+	}
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
+}
