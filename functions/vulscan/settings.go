@@ -42,7 +42,7 @@ const realEndpoint = "tcss.tencentcloudapi.com"
 // ephemeral, and an audit log that vanishes with the instance would be no audit log.
 func loadSettings(getenv func(string) string) (settings, error) {
 	s := settings{
-		addr:         getenv("VULSCAN_ADDR"),
+		addr:         strings.TrimSpace(getenv("VULSCAN_ADDR")),
 		tcssEndpoint: strings.TrimSpace(getenv("VULSCAN_TCSS_ENDPOINT")),
 		tcssRegion:   firstNonEmpty(getenv("VULSCAN_TCSS_REGION"), getenv("TENCENTCLOUD_REGION")),
 		auditDSN:     strings.TrimSpace(getenv("VULSCAN_AUDIT_DSN")),
@@ -73,8 +73,12 @@ func loadSettings(getenv func(string) string) (settings, error) {
 			s.allowedHosts = append(s.allowedHosts, h)
 		}
 	}
+	addrSetting := "VULSCAN_ADDR"
 	if s.addr == "" {
 		s.addr = defaultAddr(getenv)
+		if strings.TrimSpace(getenv("PORT")) != "" {
+			addrSetting = "PORT"
+		}
 	}
 	if v := strings.TrimSpace(getenv("VULSCAN_START_QUEUE")); v != "" {
 		n, err := strconv.Atoi(v)
@@ -84,8 +88,11 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		}
 		s.startQueue = n
 	}
-	if _, _, err := net.SplitHostPort(s.addr); err != nil {
-		return settings{}, fmt.Errorf("VULSCAN_ADDR=%q: want host:port: %w", s.addr, err)
+	if err := checkListenAddr(s.addr); err != nil {
+		if addrSetting == "PORT" {
+			return settings{}, fmt.Errorf("PORT=%q: want the port to listen on, 0 to 65535", scan.Shorten(getenv("PORT"), 32))
+		}
+		return settings{}, fmt.Errorf("VULSCAN_ADDR=%q: want host:port, e.g. 127.0.0.1:8080: %w", scan.Shorten(s.addr, 64), err)
 	}
 	if s.tcssEndpoint == "" {
 		s.tcssEndpoint = realEndpoint
@@ -130,13 +137,26 @@ func (s settings) hostAllowList() []string {
 // defaultAddr is loopback for a workstation, and all interfaces where a platform routes to us:
 // SCF web functions must listen on 0.0.0.0:9000; PORT is the common convention elsewhere.
 func defaultAddr(getenv func(string) string) string {
-	if p := getenv("PORT"); p != "" {
+	if p := strings.TrimSpace(getenv("PORT")); p != "" {
 		return net.JoinHostPort("0.0.0.0", p)
 	}
 	if getenv("TENCENTCLOUD_RUNENV") == "SCF" {
 		return "0.0.0.0:9000"
 	}
 	return "127.0.0.1:8080"
+}
+
+// checkListenAddr refuses a listen address net.Listen would refuse only later, in words that
+// name no setting ("lookup tcp/8080 : unknown port"), or would take as a service name.
+func checkListenAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 || strings.HasPrefix(port, "+") {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", scan.Shorten(port, 16))
+	}
+	return nil
 }
 
 func firstNonEmpty(vals ...string) string {
