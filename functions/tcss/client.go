@@ -455,6 +455,12 @@ func parseEndpoint(endpoint, defaultHost string) (scheme, host string, err error
 		if u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 			return "", "", fmt.Errorf("endpoint %q: want http(s)://host[:port] and nothing more (TC3 signs the path /)", endpoint)
 		}
+		if name := u.Hostname(); !hostName(name) && !LoopbackHost(name) && net.ParseIP(name) == nil {
+			return "", "", fmt.Errorf("endpoint %q: %q is not a host name such as %s", endpoint, name, defaultHost)
+		}
+		if port := u.Port(); port != "" && !validPort(port) || strings.HasSuffix(u.Host, ":") {
+			return "", "", fmt.Errorf("endpoint %q: the port is not a number from 1 to 65535", endpoint)
+		}
 		return strings.ToUpper(u.Scheme), u.Host, nil
 	}
 	name, port := endpoint, ""

@@ -16,6 +16,8 @@ import (
 // A listen address whose port is not one (out of range, a service name, a stray space) stops the
 // HTTP server with one line that names the setting it came from, VULSCAN_ADDR or PORT, and
 // what it takes; net.Listen's own words ("lookup tcp/8080 : unknown port") named neither.
+// A TCSS endpoint URL with a port that is none stops the start the same way, instead of
+// failing every scan later as not sent.
 func TestABadListenAddressNamesItsSetting(t *testing.T) {
 	for _, tc := range []struct {
 		name, variable, want string
@@ -30,6 +32,8 @@ func TestABadListenAddressNamesItsSetting(t *testing.T) {
 			`vulscan: VULSCAN_ADDR="8080": want host:port, e.g. 127.0.0.1:8080: address 8080: missing port in address`},
 		{"PORT not a number", "PORT=eighty", `vulscan: PORT="eighty": want the port to listen on, 0 to 65535`},
 		{"PORT too large", "PORT=70000", `vulscan: PORT="70000": want the port to listen on, 0 to 65535`},
+		{"a TCSS endpoint's port out of range", "VULSCAN_TCSS_ENDPOINT=https://tcss.tencentcloudapi.com:443000",
+			`vulscan: TCSS client (VULSCAN_TCSS_ENDPOINT="https://tcss.tencentcloudapi.com:443000"): tcss: endpoint "https://tcss.tencentcloudapi.com:443000": the port is not a number from 1 to 65535`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newCLIFixture(t)
