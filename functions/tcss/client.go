@@ -158,7 +158,7 @@ func checkSDKConfig(endpoint, defaultHost, region string) (scheme, host string, 
 		return "", "", err
 	}
 	if !regionName(region) {
-		return "", "", fmt.Errorf("region %q is not a region name such as ap-guangzhou", region)
+		return "", "", fmt.Errorf("region %q is not a region name such as ap-guangzhou", scan.Shorten(region, 32))
 	}
 	if common.DefaultHttpClient != nil {
 		// The SDK would hand every client that shared http.Client and then set its Timeout and
@@ -439,6 +439,10 @@ func hostName(s string) bool {
 // URL; empty means defaultHost) into the SDK's scheme ("HTTP" or "HTTPS") and host[:port].
 func parseEndpoint(endpoint, defaultHost string) (scheme, host string, err error) {
 	endpoint = strings.TrimSpace(endpoint)
+	if len(endpoint) > maxEndpointLen {
+		return "", "", fmt.Errorf("endpoint %q is %d bytes, longer than any http(s)://host:port (at most %d)",
+			scan.Shorten(endpoint, 64), len(endpoint), maxEndpointLen)
+	}
 	switch {
 	case endpoint == "":
 		return "HTTPS", defaultHost, nil

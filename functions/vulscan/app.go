@@ -378,7 +378,7 @@ func (a *app) openScanner(e env) (*tcss.Client, error) {
 	}
 	client, err := tcss.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("TCSS client (VULSCAN_TCSS_ENDPOINT=%q): %w", a.settings.tcssEndpoint, err)
+		return nil, fmt.Errorf("TCSS client (VULSCAN_TCSS_ENDPOINT=%q): %w", scan.Shorten(a.settings.tcssEndpoint, 64), err)
 	}
 	return client, nil
 }

@@ -159,7 +159,7 @@ func TestEmulatorCommandRefusesABadAddress(t *testing.T) {
 	for _, tc := range []struct{ addr, want string }{
 		{"127.0.0.1:http", `vulscan emulator: VULSCAN_ADDR="127.0.0.1:http": want host:port, e.g. 127.0.0.1:8080: port "http" is not a number from 0 to 65535`},
 		{"127.0.0.1:99999", `vulscan emulator: VULSCAN_ADDR="127.0.0.1:99999": want host:port, e.g. 127.0.0.1:8080: port "99999" is not a number from 0 to 65535`},
-		{"8080", `vulscan emulator: VULSCAN_ADDR="8080": want host:port, e.g. 127.0.0.1:8080: address 8080: missing port in address`},
+		{"8080", `vulscan emulator: VULSCAN_ADDR="8080": want host:port, e.g. 127.0.0.1:8080: missing port in address`},
 	} {
 		var out, errOut bytes.Buffer
 		e := env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(k string) string {

@@ -29,7 +29,7 @@ func TestABadListenAddressNamesItsSetting(t *testing.T) {
 		{"a service name", "VULSCAN_ADDR=127.0.0.1:http",
 			`vulscan: VULSCAN_ADDR="127.0.0.1:http": want host:port, e.g. 127.0.0.1:8080: port "http" is not a number from 0 to 65535`},
 		{"a port alone", "VULSCAN_ADDR=8080",
-			`vulscan: VULSCAN_ADDR="8080": want host:port, e.g. 127.0.0.1:8080: address 8080: missing port in address`},
+			`vulscan: VULSCAN_ADDR="8080": want host:port, e.g. 127.0.0.1:8080: missing port in address`},
 		{"PORT not a number", "PORT=eighty", `vulscan: PORT="eighty": want the port to listen on, 0 to 65535`},
 		{"PORT too large", "PORT=70000", `vulscan: PORT="70000": want the port to listen on, 0 to 65535`},
 		{"a TCSS endpoint's port out of range", "VULSCAN_TCSS_ENDPOINT=https://tcss.tencentcloudapi.com:443000",
@@ -87,4 +87,40 @@ func TestAListenAddressIsTrimmed(t *testing.T) {
 	}
 	cmd.Wait()
 	t.Fatalf("the server never said it was serving on %s\nstderr: %s", addr, stderr.String())
+}
+
+// A setting far longer than any value it takes stops the start with a line of bounded length
+// that still names the setting: the value is quoted shortened, not whole (under Lambda the line
+// is also the init error sent to the runtime API).
+func TestAHugeSettingIsQuotedShortened(t *testing.T) {
+	huge := strings.Repeat("a", 100000)
+	for _, tc := range []struct{ variable, name string }{
+		{"VULSCAN_ADDR=" + huge, "VULSCAN_ADDR"},
+		{"VULSCAN_ADDR=[" + huge, "VULSCAN_ADDR"},
+		{"VULSCAN_TCSS_ENDPOINT=" + huge, "VULSCAN_TCSS_ENDPOINT"},
+		{"VULSCAN_TCSS_ENDPOINT=https://" + huge, "VULSCAN_TCSS_ENDPOINT"},
+		{"VULSCAN_TCSS_ENDPOINT=emulator:http://" + huge, "VULSCAN_TCSS_ENDPOINT"},
+		{"VULSCAN_TCSS_REGION=" + huge, "region"},
+		{"VULSCAN_TRUSTED_ORIGINS=" + huge, "VULSCAN_TRUSTED_ORIGINS"},
+	} {
+		t.Run(tc.variable[:len(tc.name)+10], func(t *testing.T) {
+			f := newCLIFixture(t)
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, vulscanBinary(t))
+			cmd.Env = append(append([]string{}, f.env...), "VULSCAN_ADDR=127.0.0.1:0", tc.variable)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			var exitErr *exec.ExitError
+			if !errors.As(err, &exitErr) || exitErr.ExitCode() != 1 {
+				t.Fatalf("want exit status 1, got %v\nstderr: %.2000s", err, stderr.String())
+			}
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			last := lines[len(lines)-1]
+			if len(last) > 1000 || !strings.Contains(last, tc.name) {
+				t.Errorf("last line of stderr is %d bytes, want at most 1000 naming %s: %.300s", len(last), tc.name, last)
+			}
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -58,8 +59,8 @@ func loadSettings(getenv func(string) string) (settings, error) {
 				originCheck = http.NewCrossOriginProtection()
 			}
 			if err := originCheck.AddTrustedOrigin(o); err != nil {
-				return settings{}, fmt.Errorf("VULSCAN_TRUSTED_ORIGINS: %q is not an origin: want scheme://host[:port], e.g. https://scan.example.com (%v)",
-					scan.Shorten(o, 80), err)
+				return settings{}, fmt.Errorf("VULSCAN_TRUSTED_ORIGINS: %q is not an origin: want scheme://host[:port], e.g. https://scan.example.com (%s)",
+					scan.Shorten(o, 80), scan.Shorten(err.Error(), 200))
 			}
 			s.trustedOrigins = append(s.trustedOrigins, o)
 		}
@@ -150,7 +151,9 @@ func defaultAddr(getenv func(string) string) string {
 // name no setting ("lookup tcp/8080 : unknown port"), or would take as a service name.
 func checkListenAddr(addr string) error {
 	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
+	if ae := (*net.AddrError)(nil); errors.As(err, &ae) {
+		return errors.New(ae.Err) // without the address, which the caller quotes bounded
+	} else if err != nil {
 		return err
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 || strings.HasPrefix(port, "+") {
