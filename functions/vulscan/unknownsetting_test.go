@@ -138,3 +138,37 @@ func TestEverySettingTheCodeReadsIsKnown(t *testing.T) {
 		t.Fatalf("found %d setting names in the sources; the scan is broken", found)
 	}
 }
+
+// The operator commands that read an existing log refuse a misspelt setting too: with
+// VULSCAN_AUDIT_DNS they would read the default log in the working directory instead, and
+// schedules would report on it and exit 0.
+func TestOperatorCommandsRefuseAMisspeltSetting(t *testing.T) {
+	for _, args := range [][]string{
+		{"schedules"},
+		{"audit", "verify"},
+		{"audit", "export", "--format", "jsonl"},
+		{"audit", "reconcile"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			f := newCLIFixture(t)
+			if r := f.run(t, nil, "--RegistryImageScanType", "IMAGEIDS", "--RegistryImageIDs", "1"); r.exit != 0 {
+				t.Fatalf("creating the log: exit %d: %s", r.exit, r.stderr)
+			}
+			cmd := exec.Command(vulscanBinary(t), args...)
+			cmd.Dir = f.dir
+			cmd.Env = append(append([]string{}, f.env...), "VULSCAN_SCHEDULES=nightly=0 0 2 * * * *",
+				"VULSCAN_AUDIT_DNS=postgres://vulscan:TOPSECRET@db.example/audit")
+			out, err := cmd.CombinedOutput()
+			var exitErr *exec.ExitError
+			if !errors.As(err, &exitErr) || exitErr.ExitCode() == 0 {
+				t.Errorf("want a failing exit, got %v\n%s", err, out)
+			}
+			if want := "VULSCAN_AUDIT_DNS is not a vulscan setting (did you mean VULSCAN_AUDIT_DSN?)"; !strings.Contains(string(out), want) {
+				t.Errorf("output does not say %q:\n%s", want, out)
+			}
+			if strings.Contains(string(out), "TOPSECRET") {
+				t.Errorf("the value was echoed:\n%s", out)
+			}
+		})
+	}
+}
