@@ -221,6 +221,40 @@ func TestLambdaInitErrorReachesInvoker(t *testing.T) {
 	}
 }
 
+// TestLambdaRefusesAMisspeltSetting starts the function under the runtime emulator with a
+// VULSCAN_ variable vulscan does not read: the invoker reads Lambda's init error naming it and
+// the setting meant, never its value, and nothing reaches TCSS.
+func TestLambdaRefusesAMisspeltSetting(t *testing.T) {
+	for _, tc := range []struct{ setting, want string }{
+		{"VULSCAN_START_LIMTI=3", "VULSCAN_START_LIMTI is not a vulscan setting (did you mean VULSCAN_START_LIMIT?)"},
+		{"VULSCAN_AUDIT_DNS=postgres://vulscan:TOPSECRET@db.example/audit", "VULSCAN_AUDIT_DNS is not a vulscan setting (did you mean VULSCAN_AUDIT_DSN?)"},
+	} {
+		t.Run(tc.setting[:strings.Index(tc.setting, "=")], func(t *testing.T) {
+			key := tcsstest.RandomKey()
+			emu, srv := tcsstest.NewServer(tcsstest.Options{Keys: []tcsstest.Key{key}})
+			t.Cleanup(srv.Close)
+			fn := startLambdaWith(t, emu, srv.URL, "TENCENTCLOUD_SECRET_ID="+key.SecretID, "TENCENTCLOUD_SECRET_KEY="+key.SecretKey, tc.setting)
+			status, body := fn.invoke(t, scheduledEvent("nightly", latestDueTime(t, nightlyCron), `{}`))
+			var got struct {
+				ErrorMessage string `json:"errorMessage"`
+				ErrorType    string `json:"errorType"`
+			}
+			if err := json.Unmarshal(body, &got); err != nil {
+				t.Fatalf("invoke answered %d %q; want Lambda's init error with its cause", status, body)
+			}
+			if got.ErrorType != platform.LambdaInitErrorType || !strings.Contains(got.ErrorMessage, tc.want) {
+				t.Errorf("invoke answered %d %+v; want errorType %s saying %q", status, got, platform.LambdaInitErrorType, tc.want)
+			}
+			if strings.Contains(string(body), "TOPSECRET") {
+				t.Errorf("the init error echoes the value: %s", body)
+			}
+			if n := emu.Calls(createAction); n != 0 {
+				t.Errorf("TCSS got %d %s calls from a function that did not start", n, createAction)
+			}
+		})
+	}
+}
+
 // startLambda starts the runtime emulator on free loopback ports (it binds 0.0.0.0:8080 unless
 // told otherwise) with the bootstrap as the function, configured as serverless.aws.yml does:
 // TCSS endpoint, static key, audit DSN.

@@ -1,11 +1,13 @@
 package tests
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,6 +80,53 @@ func TestREADMEExamples(t *testing.T) {
 			if strings.Contains(string(out), "not defined: -dsn") || strings.Contains(string(out), "unknown flag --dsn") {
 				t.Errorf("vulscan %s does not take --dsn:\n%s", strings.Join(args, " "), out)
 			}
+		}
+	})
+
+	t.Run("CAM policy", func(t *testing.T) {
+		// The policy a reader pastes from the README grants what docs/deploy.md's CreatePolicy
+		// step does (TestDeployDocsCAMPolicyStep): the scan, its status and the pickers' lists.
+		block := regexp.MustCompile("(?s)\\*\\*CAM policy\\*\\*.*?```json\n(.*?)```").FindStringSubmatch(text)
+		if block == nil {
+			t.Fatal("the README has no CAM policy JSON block")
+		}
+		var policy struct {
+			Version   string `json:"version"`
+			Statement []struct {
+				Effect   string   `json:"effect"`
+				Action   []string `json:"action"`
+				Resource []string `json:"resource"`
+			} `json:"statement"`
+		}
+		if err := json.Unmarshal([]byte(block[1]), &policy); err != nil {
+			t.Fatalf("the README's CAM policy is not JSON: %v\n%s", err, block[1])
+		}
+		want := []string{"tcss:CreateVulScanTask", "tcss:DescribeAssetClusterList", "tcss:DescribeAssetImageList",
+			"tcss:DescribeAssetImageRegistryList", "tcss:DescribeVulScanInfo", "tcss:DescribeVulScanLocalImageList"}
+		if policy.Version != "2.0" || len(policy.Statement) != 1 {
+			t.Fatalf("policy %+v; want version 2.0 with one statement", policy)
+		}
+		st := policy.Statement[0]
+		if got := slices.Sorted(slices.Values(st.Action)); st.Effect != "allow" || !slices.Equal(got, want) ||
+			!slices.Equal(st.Resource, []string{"*"}) {
+			t.Errorf("policy statement %+v; want allow %q on [*]", st, want)
+		}
+	})
+
+	t.Run("timer arguments", func(t *testing.T) {
+		// The argument the README and docs/deploy.md show is one the function takes as the
+		// nightly schedule's.
+		deploy, err := os.ReadFile(filepath.Join("..", "docs", "deploy.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := regexp.MustCompile("`(\\{\"Schedule\":[^`]*)`").FindAllStringSubmatch(text, -1)
+		args = append(args, regexp.MustCompile("```json\n(\\{\"Schedule\":[^\n]*)\n```").FindAllStringSubmatch(string(deploy), -1)...)
+		if len(args) < 2 {
+			t.Fatalf("found %d timer arguments in README.md and docs/deploy.md; want each one's", len(args))
+		}
+		for _, m := range args {
+			checkScheduleArgument(t, []byte(m[1]), "nightly")
 		}
 	})
 

@@ -42,6 +42,7 @@ var notDeployed = map[string]string{
 	"VULSCAN_PUBLIC":             "opens a deployment to everyone: the deployer adds it by hand, never the files",
 	"VULSCAN_ACTOR_HEADER":       "retired: vulscan refuses to start while it is set",
 	"VULSCAN_AUDIT_VERIFY_KEY":   "read by `vulscan audit verify`, an operator command",
+	"VULSCAN_LAMBDA_ARCH":        "read by serverless.aws.yml in the deploying shell; vulscan only accepts the name",
 	"VULSCAN_TEST_POSTGRES_DSN":  "tests only",
 }
 

@@ -123,6 +123,10 @@ func ParseActorPatterns(s string) []string {
 	return out
 }
 
+// maxStartsPerMinute bounds VULSCAN_START_LIMIT: far past what TCSS's 20 calls a second allow
+// one actor, so a larger value is a mistake (off is the way to have no limit).
+const maxStartsPerMinute = 100000
+
 // ParseStartLimit reads VULSCAN_START_LIMIT: scans per minute per actor, "off" for none; empty
 // means the default. "0" is refused: it reads as "no scans" as easily as "no limit".
 func ParseStartLimit(s string) (int, error) {
@@ -137,8 +141,9 @@ func ParseStartLimit(s string) (int, error) {
 	if err == nil && n == 0 {
 		return 0, fmt.Errorf("%s=0 is ambiguous: write off for no limit, or a number of scans per minute per actor from 1 (to stop the form and the API starting scans, deny them access with VULSCAN_AUTH)", EnvStartLimit)
 	}
-	if err != nil || n < 0 || n > 100000 {
-		return 0, fmt.Errorf("%s=%q: want a number of scans per minute per actor, or off", EnvStartLimit, scan.Shorten(s, 32))
+	if err != nil || n < 0 || n > maxStartsPerMinute {
+		return 0, fmt.Errorf("%s=%q: want a number of scans per minute per actor, 1 to %d, or off for no limit",
+			EnvStartLimit, scan.Shorten(s, 32), maxStartsPerMinute)
 	}
 	return n, nil
 }

@@ -158,7 +158,7 @@ func checkSDKConfig(endpoint, defaultHost, region string) (scheme, host string, 
 		return "", "", err
 	}
 	if !regionName(region) {
-		return "", "", fmt.Errorf("region %q is not a region name such as ap-guangzhou", region)
+		return "", "", fmt.Errorf("region %q is not a region name such as ap-guangzhou", scan.Shorten(region, 32))
 	}
 	if common.DefaultHttpClient != nil {
 		// The SDK would hand every client that shared http.Client and then set its Timeout and
@@ -439,6 +439,10 @@ func hostName(s string) bool {
 // URL; empty means defaultHost) into the SDK's scheme ("HTTP" or "HTTPS") and host[:port].
 func parseEndpoint(endpoint, defaultHost string) (scheme, host string, err error) {
 	endpoint = strings.TrimSpace(endpoint)
+	if len(endpoint) > maxEndpointLen {
+		return "", "", fmt.Errorf("endpoint %q is %d bytes, longer than any http(s)://host:port (at most %d)",
+			scan.Shorten(endpoint, 64), len(endpoint), maxEndpointLen)
+	}
 	switch {
 	case endpoint == "":
 		return "HTTPS", defaultHost, nil
@@ -454,6 +458,12 @@ func parseEndpoint(endpoint, defaultHost string) (scheme, host string, err error
 		}
 		if u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 			return "", "", fmt.Errorf("endpoint %q: want http(s)://host[:port] and nothing more (TC3 signs the path /)", endpoint)
+		}
+		if name := u.Hostname(); !hostName(name) && !LoopbackHost(name) && net.ParseIP(name) == nil {
+			return "", "", fmt.Errorf("endpoint %q: %q is not a host name such as %s", endpoint, name, defaultHost)
+		}
+		if port := u.Port(); port != "" && !validPort(port) || strings.HasSuffix(u.Host, ":") {
+			return "", "", fmt.Errorf("endpoint %q: the port is not a number from 1 to 65535", endpoint)
 		}
 		return strings.ToUpper(u.Scheme), u.Host, nil
 	}

@@ -429,6 +429,12 @@ func TestNewEndpoints(t *testing.T) {
 		{"http://user:pw@127.0.0.1:9000", "", "", "nothing more"},
 		{"tcss.tencentcloudapi.com/path", "", "", "neither a host name"},
 		{"tcss.tencentcloudapi.com:99999", "", "", "neither a host name"},
+		{"https://[::1]:8443", "HTTPS", "[::1]:8443", ""},
+		{"http://localhost:9000", "HTTP", "localhost:9000", ""},
+		{"https://tcss.tencentcloudapi.com:99999", "", "", "the port is not a number from 1 to 65535"},
+		{"https://tcss.tencentcloudapi.com:0", "", "", "the port is not a number from 1 to 65535"},
+		{"https://tcss.tencentcloudapi.com:", "", "", "the port is not a number from 1 to 65535"},
+		{"https://tcss_1.example.com", "", "", `"tcss_1.example.com" is not a host name`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.endpoint, func(t *testing.T) {

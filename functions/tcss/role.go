@@ -176,6 +176,9 @@ func NewRoleCredential(cfg RoleConfig) (*RoleCredential, error) {
 	case c.duration < time.Second || c.duration > maxSTSDuration || c.duration%time.Second != 0:
 		return nil, fmt.Errorf("sts: role duration %v: want whole seconds from 1 s to 12 h", c.duration)
 	}
+	if _, _, err := parseEndpoint(cfg.Endpoint, DefaultSTSEndpoint); err != nil {
+		return nil, fmt.Errorf("sts: %s: %w", EnvSTSEndpoint, err) // named as the other settings above are
+	}
 	if c.base == nil && c.tokens == nil {
 		c.base = EnvCredential(os.Getenv)
 	}

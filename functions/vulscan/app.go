@@ -183,6 +183,11 @@ func openCore(ctx context.Context, e env, dsn string) (*app, error) {
 
 // newCore reads the settings and builds the TCSS client: the core without its audit store.
 func newCore(e env, dsn string) (*app, error) {
+	if e.environ != nil {
+		if err := unknownSetting(e.environ()); err != nil {
+			return nil, err
+		}
+	}
 	s, err := loadSettings(e.getenv)
 	if err != nil {
 		return nil, err
@@ -395,7 +400,7 @@ func (a *app) openScanner(e env) (*tcss.Client, error) {
 	}
 	client, err := tcss.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("TCSS client for %q: %w", a.settings.tcssEndpoint, err)
+		return nil, fmt.Errorf("TCSS client (VULSCAN_TCSS_ENDPOINT=%q): %w", scan.Shorten(a.settings.tcssEndpoint, 64), err)
 	}
 	return client, nil
 }

@@ -155,8 +155,14 @@ func readExistingAuditStore(ctx context.Context, flagDSN string, e env) (audit.S
 }
 
 // existingAuditDSN is the DSN the flag, VULSCAN_AUDIT_DSN or the default names, refused when it
-// names a SQLite file that does not exist.
+// names a SQLite file that does not exist, or when the environment holds a VULSCAN_ variable
+// vulscan does not read (a misspelt VULSCAN_AUDIT_DSN would read the default log instead).
 func existingAuditDSN(flagDSN string, e env) (string, error) {
+	if e.environ != nil {
+		if err := unknownSetting(e.environ()); err != nil {
+			return "", err
+		}
+	}
 	dsn := firstNonEmpty(flagDSN, e.getenv("VULSCAN_AUDIT_DSN"), defaultAuditDSN)
 	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok && path != "" {
 		if _, err := os.Stat(path); err != nil {

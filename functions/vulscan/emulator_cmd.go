@@ -47,6 +47,12 @@ func runEmulator(ctx context.Context, args []string, e env) int {
 	if addr == "" {
 		addr = "127.0.0.1:8080"
 	}
+	if err := checkListenAddr(addr); err != nil {
+		// As the server's: net.Listen would take a service name (:http is port 80) and name
+		// no setting for a port that is none.
+		fmt.Fprintf(e.stderr, "vulscan emulator: VULSCAN_ADDR=%q: want host:port, e.g. 127.0.0.1:8080: %v\n", scanShort(addr), err)
+		return exitRejected
+	}
 	key := tcsstest.Key{
 		SecretID:  strings.TrimSpace(e.getenv("TENCENTCLOUD_SECRET_ID")),
 		SecretKey: strings.TrimSpace(e.getenv("TENCENTCLOUD_SECRET_KEY")),

@@ -153,6 +153,30 @@ func TestEmulatorCommandRefusesArgumentsButHelps(t *testing.T) {
 	}
 }
 
+// A VULSCAN_ADDR whose port is none is refused before anything listens, naming the setting:
+// a service name (http) would otherwise have the emulator listen on port 80.
+func TestEmulatorCommandRefusesABadAddress(t *testing.T) {
+	for _, tc := range []struct{ addr, want string }{
+		{"127.0.0.1:http", `vulscan emulator: VULSCAN_ADDR="127.0.0.1:http": want host:port, e.g. 127.0.0.1:8080: port "http" is not a number from 0 to 65535`},
+		{"127.0.0.1:99999", `vulscan emulator: VULSCAN_ADDR="127.0.0.1:99999": want host:port, e.g. 127.0.0.1:8080: port "99999" is not a number from 0 to 65535`},
+		{"8080", `vulscan emulator: VULSCAN_ADDR="8080": want host:port, e.g. 127.0.0.1:8080: missing port in address`},
+	} {
+		var out, errOut bytes.Buffer
+		e := env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(k string) string {
+			if k == "VULSCAN_ADDR" {
+				return tc.addr
+			}
+			return ""
+		}}
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel() // an emulator that listens anyway ends at once instead of serving for ever
+		code := run(ctx, []string{"emulator"}, e)
+		if code != exitRejected || strings.TrimSpace(errOut.String()) != tc.want || out.Len() != 0 {
+			t.Errorf("VULSCAN_ADDR=%q: exit %d, stdout %q, stderr %q; want %d and %q", tc.addr, code, out.String(), errOut.String(), exitRejected, tc.want)
+		}
+	}
+}
+
 func TestEmulatorCommandGrantsTheRoleInItsEnvironment(t *testing.T) {
 	key := tcsstest.Key{SecretID: "AKIDfromenvironment000000000000000", SecretKey: "key-from-the-environment-000000"}
 	const role = "qcs::cam::uin/100000000001:roleName/VulScanTCSSRole"

@@ -22,7 +22,10 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
-	now    func() time.Time // nil: time.Now; tests move it on instead of waiting
+	// environ lists the environment as NAME=value lines, for the check that every VULSCAN_
+	// variable is one vulscan reads (unknownSetting); nil skips it (in-process tests).
+	environ func() []string
+	now     func() time.Time // nil: time.Now; tests move it on instead of waiting
 }
 
 // clock is the time the command takes as now.
@@ -51,7 +54,7 @@ func main() {
 	// witness reports and the attempt outlives. Ignore sets no handler up: no thread, no goroutine.
 	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := processContext(os.Args[1:], os.Getenv)
-	code := run(ctx, os.Args[1:], env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
+	code := run(ctx, os.Args[1:], env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, environ: os.Environ})
 	stop()
 	os.Exit(code)
 }

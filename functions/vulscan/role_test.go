@@ -126,6 +126,19 @@ func TestRoleSettingsAtStartUp(t *testing.T) {
 			t.Errorf("%d calls reached the emulator, want 0", n)
 		}
 	})
+	for _, endpoint := range []string{"ftp://sts.tencentcloudapi.com", "sts.tencentcloudapi.com/path", "https://sts.tencentcloudapi.com:99999"} {
+		t.Run("a malformed STS endpoint stops vulscan, naming VULSCAN_STS_ENDPOINT: "+endpoint, func(t *testing.T) {
+			s := newRoleSetup(t)
+			s.vars["VULSCAN_STS_ENDPOINT"] = endpoint
+			code, out, _ := s.scan(t)
+			if code != exitFailed || out.Error == nil || !strings.Contains(out.Error.Message, "VULSCAN_STS_ENDPOINT") {
+				t.Errorf("exit %d, error %+v; want 1 and an error naming VULSCAN_STS_ENDPOINT", code, out.Error)
+			}
+			if n := s.emu.Calls("AssumeRole") + s.emu.Calls("CreateVulScanTask"); n != 0 {
+				t.Errorf("%d calls reached the emulator, want 0", n)
+			}
+		})
+	}
 	t.Run("the in-process emulator ignores the role", func(t *testing.T) {
 		s := newRoleSetup(t)
 		s.vars["VULSCAN_TCSS_ENDPOINT"] = emulatorEndpoint

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -42,7 +43,7 @@ const realEndpoint = "tcss.tencentcloudapi.com"
 // ephemeral, and an audit log that vanishes with the instance would be no audit log.
 func loadSettings(getenv func(string) string) (settings, error) {
 	s := settings{
-		addr:         getenv("VULSCAN_ADDR"),
+		addr:         strings.TrimSpace(getenv("VULSCAN_ADDR")),
 		tcssEndpoint: strings.TrimSpace(getenv("VULSCAN_TCSS_ENDPOINT")),
 		tcssRegion:   firstNonEmpty(getenv("VULSCAN_TCSS_REGION"), getenv("TENCENTCLOUD_REGION")),
 		auditDSN:     strings.TrimSpace(getenv("VULSCAN_AUDIT_DSN")),
@@ -58,8 +59,8 @@ func loadSettings(getenv func(string) string) (settings, error) {
 				originCheck = http.NewCrossOriginProtection()
 			}
 			if err := originCheck.AddTrustedOrigin(o); err != nil {
-				return settings{}, fmt.Errorf("VULSCAN_TRUSTED_ORIGINS: %q is not an origin: want scheme://host[:port], e.g. https://scan.example.com (%v)",
-					scan.Shorten(o, 80), err)
+				return settings{}, fmt.Errorf("VULSCAN_TRUSTED_ORIGINS: %q is not an origin: want scheme://host[:port], e.g. https://scan.example.com (%s)",
+					scan.Shorten(o, 80), scan.Shorten(err.Error(), 200))
 			}
 			s.trustedOrigins = append(s.trustedOrigins, o)
 		}
@@ -73,8 +74,12 @@ func loadSettings(getenv func(string) string) (settings, error) {
 			s.allowedHosts = append(s.allowedHosts, h)
 		}
 	}
+	addrSetting := "VULSCAN_ADDR"
 	if s.addr == "" {
 		s.addr = defaultAddr(getenv)
+		if strings.TrimSpace(getenv("PORT")) != "" {
+			addrSetting = "PORT"
+		}
 	}
 	if v := strings.TrimSpace(getenv("VULSCAN_START_QUEUE")); v != "" {
 		n, err := strconv.Atoi(v)
@@ -84,8 +89,11 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		}
 		s.startQueue = n
 	}
-	if _, _, err := net.SplitHostPort(s.addr); err != nil {
-		return settings{}, fmt.Errorf("VULSCAN_ADDR=%q: want host:port: %w", s.addr, err)
+	if err := checkListenAddr(s.addr); err != nil {
+		if addrSetting == "PORT" {
+			return settings{}, fmt.Errorf("PORT=%q: want the port to listen on, 0 to 65535", scan.Shorten(getenv("PORT"), 32))
+		}
+		return settings{}, fmt.Errorf("VULSCAN_ADDR=%q: want host:port, e.g. 127.0.0.1:8080: %w", scan.Shorten(s.addr, 64), err)
 	}
 	if s.tcssEndpoint == "" {
 		s.tcssEndpoint = realEndpoint
@@ -130,13 +138,28 @@ func (s settings) hostAllowList() []string {
 // defaultAddr is loopback for a workstation, and all interfaces where a platform routes to us:
 // SCF web functions must listen on 0.0.0.0:9000; PORT is the common convention elsewhere.
 func defaultAddr(getenv func(string) string) string {
-	if p := getenv("PORT"); p != "" {
+	if p := strings.TrimSpace(getenv("PORT")); p != "" {
 		return net.JoinHostPort("0.0.0.0", p)
 	}
 	if getenv("TENCENTCLOUD_RUNENV") == "SCF" {
 		return "0.0.0.0:9000"
 	}
 	return "127.0.0.1:8080"
+}
+
+// checkListenAddr refuses a listen address net.Listen would refuse only later, in words that
+// name no setting ("lookup tcp/8080 : unknown port"), or would take as a service name.
+func checkListenAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if ae := (*net.AddrError)(nil); errors.As(err, &ae) {
+		return errors.New(ae.Err) // without the address, which the caller quotes bounded
+	} else if err != nil {
+		return err
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 || strings.HasPrefix(port, "+") {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", scan.Shorten(port, 16))
+	}
+	return nil
 }
 
 func firstNonEmpty(vals ...string) string {
@@ -206,4 +229,84 @@ func validHostEntry(h string) bool {
 		}
 	}
 	return true
+}
+
+// knownSettings are the VULSCAN_ variables vulscan reads, each listed in README's "Settings"
+// (VULSCAN_ACTOR_HEADER too, retired: openAuth says what replaced it), and
+// VULSCAN_LAMBDA_ARCH, which serverless.aws.yml reads in the deploying shell (docs/deploy.md).
+// Variables beginning VULSCAN_TEST_ belong to the test suite.
+var knownSettings = []string{
+	"VULSCAN_ACTOR_HEADER", "VULSCAN_ADDR", "VULSCAN_ALLOWED_HOSTS", "VULSCAN_API_KEYS",
+	"VULSCAN_AUDIT_DSN", "VULSCAN_AUDIT_SIGNING_KEY", "VULSCAN_AUDIT_VERIFY_KEY",
+	"VULSCAN_AUDIT_WITNESS", "VULSCAN_AUTH", "VULSCAN_AWS_STS_ENDPOINT",
+	"VULSCAN_AWS_WEB_IDENTITY_AUDIENCE", "VULSCAN_BROAD_SCOPE_ACTORS", "VULSCAN_LAMBDA_ARCH",
+	"VULSCAN_OIDC_ALLOWED_EMAILS", "VULSCAN_OIDC_ALLOWED_GROUPS", "VULSCAN_OIDC_CLIENT_ID",
+	"VULSCAN_OIDC_CLIENT_SECRET", "VULSCAN_OIDC_ISSUER", "VULSCAN_OIDC_REDIRECT_URL",
+	"VULSCAN_PROXY_HEADER", "VULSCAN_PROXY_SECRET", "VULSCAN_PROXY_SECRET_HEADER",
+	"VULSCAN_PUBLIC", "VULSCAN_SCHEDULES", "VULSCAN_SESSION_KEY", "VULSCAN_SESSION_TTL",
+	"VULSCAN_START_LIMIT", "VULSCAN_START_QUEUE", "VULSCAN_STS_ENDPOINT",
+	"VULSCAN_TCSS_ENDPOINT", "VULSCAN_TCSS_REGION", "VULSCAN_TRUSTED_ORIGINS",
+}
+
+// unknownSetting refuses a VULSCAN_ variable in environ (NAME=value lines) that vulscan does not
+// read. Such a variable is almost always a misspelt setting (VULSCAN_START_LIMTI): ignored, it
+// would leave the setting the operator meant at its default (no start limit they chose, an audit
+// log in the working directory) while they believe it set. Only the name is shown: the value may
+// be a secret.
+func unknownSetting(environ []string) error {
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "VULSCAN_") || strings.HasPrefix(name, "VULSCAN_TEST_") ||
+			slices.Contains(knownSettings, name) {
+			continue
+		}
+		hint := ""
+		if near := nearestSetting(name); near != "" {
+			hint = " (did you mean " + near + "?)"
+		}
+		return fmt.Errorf("%s is not a vulscan setting%s: unset it, or use a name from README's Settings",
+			scan.Shorten(name, 64), hint)
+	}
+	return nil
+}
+
+// nearestSetting is the known setting at most two edits (insertions, deletions, substitutions,
+// swaps of neighbours) from name, or "" when none is that close.
+func nearestSetting(name string) string {
+	best, bestDist := "", 3
+	for _, known := range knownSettings {
+		if d := editDistance(name, known); d < bestDist {
+			best, bestDist = known, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance between a and b (byte-wise: setting
+// names are ASCII).
+func editDistance(a, b string) int {
+	if len(a) > 128 || len(b) > 128 {
+		return max(len(a), len(b)) // no name that long is near any setting
+	}
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 )
@@ -70,5 +75,31 @@ func TestAStartLimitedRetryOfAStartedScanIsReplayed(t *testing.T) {
 	}
 	if n := emu.Calls("CreateVulScanTask"); n != 1 {
 		t.Errorf("TCSS called %d times, want once", n)
+	}
+}
+
+// A VULSCAN_START_LIMIT the guard cannot take stops the start with one line saying what it
+// takes, its range included: 100001 was refused as "want a number", which it is.
+func TestABadStartLimitSaysWhatItTakes(t *testing.T) {
+	for _, value := range []string{"100001", "-3", "ten", "1.5"} {
+		t.Run(value, func(t *testing.T) {
+			f := newCLIFixture(t)
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, vulscanBinary(t))
+			cmd.Env = append(append([]string{}, f.env...), "VULSCAN_ADDR=127.0.0.1:0", "VULSCAN_START_LIMIT="+value)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			var exitErr *exec.ExitError
+			if !errors.As(err, &exitErr) || exitErr.ExitCode() != 1 {
+				t.Fatalf("want exit status 1, got %v\nstderr: %s", err, stderr.String())
+			}
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			want := `vulscan: VULSCAN_START_LIMIT="` + value + `": want a number of scans per minute per actor, 1 to 100000, or off for no limit`
+			if last := lines[len(lines)-1]; last != want {
+				t.Errorf("last line of stderr:\n%s\nwant\n%s", last, want)
+			}
+		})
 	}
 }
