@@ -491,7 +491,7 @@ func TestOIDCExpiredSignInKeepsTheFormsEntries(t *testing.T) {
 }
 
 // The callback shows a provider's error only for the sign-in this browser started (its state
-// matches the login cookie), and only as an OAuth error code: a link to
+// matches the sign-in under way in its cookie), and only as an OAuth error code: a link to
 // auth/callback?error=… made vulscan's own page say whatever its author wrote.
 func TestOIDCCallbackErrorShowsNoTextFromALink(t *testing.T) {
 	const planted = "account locked: call 555 0100 or visit evil.example"

@@ -1,9 +1,12 @@
 package auth
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vulscan/vulscan/internal/citest"
 )
@@ -133,7 +136,7 @@ func TestSealedCookies(t *testing.T) {
 	flipped := []byte(v)
 	flipped[len(flipped)/2] ^= 1
 	for name, try := range map[string]func() error{
-		"another cookie's name": func() error { return s.open(loginCookie, v, &got) },
+		"another cookie's name": func() error { return s.open("__Host-vulscan_login", v, &got) },
 		"another key":           func() error { return other.open(SessionCookie, v, &got) },
 		"another issuer":        func() error { return otherIssuer.open(SessionCookie, v, &got) },
 		"another client":        func() error { return otherClient.open(SessionCookie, v, &got) },
@@ -220,5 +223,24 @@ func TestSettingsThatCouldAdmitNobodyAreRefused(t *testing.T) {
 		if (err == nil) != ok || (err != nil && !strings.HasPrefix(err.Error(), EnvOIDCAllowedEmails+": ")) {
 			t.Errorf("allowed email %q: %v, want accepted %v", entry, err, ok)
 		}
+	}
+}
+
+// A session sealed before the sign-in under way moved into its cookie (the session's fields
+// alone) still signs its person in: deploying the change signs nobody out.
+func TestSessionSealedAloneStillReads(t *testing.T) {
+	o, err := NewOIDC(OIDCConfig{Issuer: "https://idp.example.com", ClientID: "vulscan", RedirectURL: "https://scan.example/auth/callback",
+		AllowedEmails: []string{"*"}, SessionKey: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := o.seal.seal(SessionCookie, session{Subject: "u-1", Email: "alice@example.com", Expires: time.Now().Add(time.Hour).Unix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.AddCookie(&http.Cookie{Name: SessionCookie, Value: v})
+	if id, ok, err := o.sessionIdentity(r); !ok || err != nil || id.Actor != "oidc:alice@example.com" {
+		t.Errorf("sessionIdentity = %+v, %v, %v; want oidc:alice@example.com", id, ok, err)
 	}
 }

@@ -52,15 +52,17 @@ const (
 	loginTTL          = 10 * time.Minute
 	maxSessionTTL     = 7 * 24 * time.Hour
 	minSessionTTL     = time.Minute
-	// SessionCookie holds a signed-in person's identity; loginCookie the state of a sign-in
-	// under way (state, nonce and PKCE verifier), so that any instance can finish it. The
-	// __Host- prefix makes browsers take them only from this very host, over HTTPS, for the
-	// whole site and without Domain: function URLs of other accounts share this one's parent
-	// domain (…tencentscf.com, …lambda-url.<region>.on.aws), and a cookie one of them set for
-	// that domain would otherwise reach vulscan as its own, shadowing a person's session or
-	// putting another signed-in person's in its place.
+	// SessionCookie holds a signed-in person's identity and the state of a sign-in under way
+	// (state, nonce and PKCE verifier), so that any instance can finish it. One cookie for both,
+	// so that no answer sets two: the callback, which ends the sign-in and starts the session,
+	// would otherwise need two Set-Cookie headers, and an SCF function URL's reply holds one
+	// string per header (docs/deploy.md, "Sign-in cookies"). The __Host- prefix makes browsers
+	// take it only from this very host, over HTTPS, for the whole site and without Domain:
+	// function URLs of other accounts share this one's parent domain (…tencentscf.com,
+	// …lambda-url.<region>.on.aws), and a cookie one of them set for that domain would
+	// otherwise reach vulscan as its own, shadowing a person's session or putting another
+	// signed-in person's in its place.
 	SessionCookie = "__Host-vulscan_session"
-	loginCookie   = "__Host-vulscan_login"
 )
 
 // OIDC signs people in and reads their sessions. It is stateless: everything it remembers is in
@@ -86,7 +88,15 @@ type session struct {
 	unverifiedEmail string
 }
 
-// loginState is the sealed content of loginCookie.
+// cookie is the sealed content of SessionCookie: the session of the person signed in (no
+// Subject when nobody is) and the sign-in under way in this browser, if any. The session's
+// fields stay at the top level, where cookies sealed before the sign-in moved in have them.
+type cookie struct {
+	session
+	Login *loginState `json:"login,omitempty"`
+}
+
+// loginState is a sign-in under way, in SessionCookie.
 type loginState struct {
 	State    string `json:"state"`
 	Nonce    string `json:"nonce"`
@@ -191,60 +201,125 @@ func (o *OIDC) SignIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	st := loginState{State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(),
 		Next: safeNext(r.URL.Query().Get("next")), Expires: o.now().Add(loginTTL).Unix()}
-	value, err := o.seal.seal(loginCookie, st)
-	if err != nil {
+	// The session already there stays until the callback replaces it: a sign-in that fails or
+	// is abandoned does not sign the person out.
+	c := o.readCookie(r)
+	c.Login = &st
+	if err := o.writeCookie(w, c); err != nil {
 		return err
 	}
-	setCookie(w, loginCookie, value, loginTTL)
 	target := o.oauth2Config(p).AuthCodeURL(st.State, oidc.Nonce(st.Nonce), oauth2.S256ChallengeOption(st.Verifier))
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, target, http.StatusFound)
 	return nil
 }
 
-// Callback finishes a sign-in: it checks the state against the login cookie, redeems the code
-// with the PKCE verifier, verifies the ID token (signature, issuer, audience, expiry, nonce),
-// checks the allowed lists, and sets the session cookie. The browser goes back to where the
-// sign-in started, relative to the callback's own path.
+// Callback finishes a sign-in: it checks the state against the sign-in under way in the
+// cookie, redeems the code with the PKCE verifier, verifies the ID token (signature, issuer,
+// audience, expiry, nonce), checks the allowed lists, and sets the session in the cookie. The
+// browser goes back to where the sign-in started, relative to the callback's own path.
 //
 // Errors wrap ErrUnauthenticated (a sign-in that proves nothing: wrong state, bad token) or
 // ErrForbidden (a person not on the allowed lists).
 func (o *OIDC) Callback(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	// The login cookie and state are checked before the provider's error is: anyone can link to
-	// this address with an error of their own, and the page would show it as the provider's.
-	var st loginState
-	c, err := r.Cookie(loginCookie)
-	if err != nil || o.seal.open(loginCookie, c.Value, &st) != nil || o.now().Unix() > st.Expires {
+	// The sign-in under way and its state are checked before the provider's error is: anyone
+	// can link to this address with an error of their own, and the page would show it as the
+	// provider's.
+	c := o.readCookie(r) // without a sign-in that has expired
+	if c.Login == nil {
 		return fmt.Errorf("%w: the sign-in expired or was started elsewhere; sign in again", ErrUnauthenticated)
 	}
-	clearCookie(w, loginCookie)
+	st := *c.Login
+	// The state is good for one callback, whatever it brings: the answer's one Set-Cookie holds
+	// the new session, or the old one without the sign-in.
+	c.Login = nil
+	s, err := o.finish(r, st)
+	if err == nil {
+		c.session = s
+	}
+	if werr := o.writeCookie(w, c); werr != nil {
+		return werr
+	}
+	if err != nil {
+		return err
+	}
+	seeOther(w, "../"+st.Next)
+	return nil
+}
+
+// finish checks what the provider sent back against the sign-in under way, and returns the
+// session it proves.
+func (o *OIDC) finish(r *http.Request, st loginState) (session, error) {
+	q := r.URL.Query()
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(st.State)) != 1 {
-		return fmt.Errorf("%w: the sign-in's state does not match; sign in again", ErrUnauthenticated)
+		return session{}, fmt.Errorf("%w: the sign-in's state does not match; sign in again", ErrUnauthenticated)
 	}
 	if e := q.Get("error"); e != "" {
 		if !isOAuthErrorCode(e) {
-			return fmt.Errorf("%w: the provider refused the sign-in", ErrUnauthenticated)
+			return session{}, fmt.Errorf("%w: the provider refused the sign-in", ErrUnauthenticated)
 		}
-		return fmt.Errorf("%w: the provider refused the sign-in (%s)", ErrUnauthenticated, e)
+		return session{}, fmt.Errorf("%w: the provider refused the sign-in (%s)", ErrUnauthenticated, e)
 	}
 	s, err := o.redeem(r.Context(), q.Get("code"), st)
 	if err != nil {
-		return err
+		return session{}, err
 	}
 	if !o.allowed(s) {
 		if s.unverifiedEmail != "" {
-			return fmt.Errorf("%w: %s may not use vulscan: the provider did not say that %s is verified, so the allowed "+
+			return session{}, fmt.Errorf("%w: %s may not use vulscan: the provider did not say that %s is verified, so the allowed "+
 				"addresses cannot admit it; allow the person by group (VULSCAN_OIDC_ALLOWED_GROUPS) instead", ErrForbidden, o.describe(s), s.unverifiedEmail)
 		}
-		return fmt.Errorf("%w: %s may not use vulscan", ErrForbidden, o.describe(s))
+		return session{}, fmt.Errorf("%w: %s may not use vulscan", ErrForbidden, o.describe(s))
 	}
-	value, err := o.seal.seal(SessionCookie, s)
+	return s, nil
+}
+
+// readCookie opens SessionCookie, keeping only the parts still good now: a session that has
+// not expired, nor outlasts the lifetime in force, and a sign-in under way. Anything vulscan
+// did not seal under this key, issuer and client ID is no cookie.
+func (o *OIDC) readCookie(r *http.Request) cookie {
+	hc, err := r.Cookie(SessionCookie)
+	var c cookie
+	if err != nil || o.seal.open(SessionCookie, hc.Value, &c) != nil {
+		return cookie{}
+	}
+	// A session cannot outlast the lifetime in force now: a cookie sealed under a longer one
+	// (before the operator shortened VULSCAN_SESSION_TTL) ends when this one would.
+	now := o.now()
+	if now.Unix() >= c.Expires || c.Expires > now.Add(o.cfg.SessionTTL).Unix() || c.Subject == "" {
+		c.session = session{}
+	}
+	if c.Login != nil && now.Unix() > c.Login.Expires {
+		c.Login = nil
+	}
+	return c
+}
+
+// writeCookie sets SessionCookie to c, or clears it when c holds nothing; the one Set-Cookie
+// of any answer. The browser keeps it as long as its longer-lived part lasts.
+func (o *OIDC) writeCookie(w http.ResponseWriter, c cookie) error {
+	now := o.now().Unix()
+	var until int64
+	if c.Subject != "" {
+		until = c.Expires
+	}
+	if c.Login != nil {
+		until = max(until, c.Login.Expires)
+	}
+	if until <= now {
+		clearCookie(w, SessionCookie)
+		return nil
+	}
+	value, err := o.seal.seal(SessionCookie, c)
 	if err != nil {
 		return err
 	}
-	setCookie(w, SessionCookie, value, o.cfg.SessionTTL)
-	seeOther(w, "../"+st.Next)
+	if len(SessionCookie)+len("=")+len(value) > maxCookieBytes && c.Subject != "" && c.Login != nil {
+		// Too long for a browser to keep (4 KB of name and value) with the session beside it:
+		// the sign-in under way replaces the session, rather than the browser dropping both.
+		return o.writeCookie(w, cookie{Login: c.Login})
+	}
+	setCookie(w, SessionCookie, value, time.Duration(until-now)*time.Second)
 	return nil
 }
 
@@ -314,7 +389,7 @@ func oauthProblem(err error) string {
 	return "the token endpoint could not be reached"
 }
 
-// SignOut forgets the session; the caller shows a page that says so. It does not send the
+// SignOut forgets the session, and a sign-in under way with it; the caller shows a page that says so. It does not send the
 // browser back into the site, whose sign-in would at once sign the person in again through the
 // provider's own session.
 func (o *OIDC) SignOut(w http.ResponseWriter, _ *http.Request) {
@@ -335,15 +410,8 @@ func (o *OIDC) ProviderOrigin() string {
 // expired, or not sealed by us: a tampered cookie proves nothing); err wraps ErrForbidden when
 // the person is no longer on the allowed lists.
 func (o *OIDC) sessionIdentity(r *http.Request) (Identity, bool, error) {
-	c, err := r.Cookie(SessionCookie)
-	if err != nil {
-		return Identity{}, false, nil
-	}
-	var s session
-	// A session cannot outlast the lifetime in force now: a cookie sealed under a longer one
-	// (before the operator shortened VULSCAN_SESSION_TTL) ends when this one would.
-	now := o.now()
-	if o.seal.open(SessionCookie, c.Value, &s) != nil || now.Unix() >= s.Expires || s.Expires > now.Add(o.cfg.SessionTTL).Unix() || s.Subject == "" {
+	s := o.readCookie(r).session
+	if s.Subject == "" {
 		return Identity{}, false, nil
 	}
 	id := Identity{Actor: o.actor(s), Access: AccessOIDC, Person: o.describe(s)}
