@@ -33,11 +33,31 @@ func (s *server) attemptOf(r *http.Request) (scan.Attempt, error) {
 	return s.scans.Attempt(r.Context(), id)
 }
 
+// redirectToOpening answers a request for an attempt by its outcome record's ID (the audit page
+// lists both records) with a permanent redirect to the attempt's own address, and reports
+// whether it did. Served under the outcome's address, the attempt's page said nothing of the
+// record asked for, and a link or a client keyed by URL held two addresses of one attempt.
+func redirectToOpening(w http.ResponseWriter, r *http.Request, a scan.Attempt) bool {
+	id := strconv.FormatInt(a.ID(), 10)
+	if r.PathValue("id") == id {
+		return false
+	}
+	// Relative to /scans/{id} or /api/scans/{id}: the same directory, under any stage prefix.
+	// Not kept by the browser: a local audit log started afresh gives the ID to another record.
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Location", id)
+	w.WriteHeader(http.StatusMovedPermanently)
+	return true
+}
+
 // showScan renders one attempt with the scan's live status.
 func (s *server) showScan(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.attemptOf(r)
 	if err != nil {
 		return err
+	}
+	if redirectToOpening(w, r, a) {
+		return nil
 	}
 	view := attemptView(a)
 	view.Base = baseOf(r)
