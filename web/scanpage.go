@@ -76,7 +76,7 @@ func (s *server) showScan(w http.ResponseWriter, r *http.Request) error {
 		view.Live = !sv.Done
 	}
 	switch {
-	case a.State() == audit.OutcomePending && s.now().Sub(a.Record.Time) > scan.MaxCallDuration:
+	case a.State() == audit.OutcomePending && scan.Stale(a.Record.Time, s.now()):
 		// No call lasts this long: its process ended (killed, or its store failed) and nothing
 		// will answer. The page said "Waiting for TCSS … The scan is still going on." and polled
 		// for ever, until a reconciliation closed the attempt.
