@@ -1,7 +1,6 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -358,7 +357,7 @@ func statusView(info scan.ScanInfo, now time.Time) templates.StatusView {
 	progress := min(max(info.ScanProgress, 0), 100)
 	v := templates.StatusView{
 		Status:        info.Status,
-		StatusText:    cmp.Or(statusText[info.Status], info.Status),
+		StatusText:    inWords(statusText, info.Status),
 		Done:          info.Status == "SCANNED" || info.Status == "CANCELED",
 		Progress:      strconv.FormatFloat(math.Round(progress*10)/10, 'f', -1, 64) + "%",
 		ProgressValue: int(math.Round(progress)),
