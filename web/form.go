@@ -120,7 +120,7 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request) error {
 			Submitted: submittedForm(r.PostForm)}
 		refusal, _ := s.scans.Reject(r.Context(), key, s.caller(r, audit.TriggerForm), cause)
 		return s.render(w, r, http.StatusUnprocessableEntity, templates.FormPage(templates.FormView{
-			Base: baseOf(r), Values: values, IdempotencyKey: newIdempotencyKey(), Notice: missingFormKey,
+			Base: baseOf(r), Values: values, IdempotencyKey: newIdempotencyKey(), Notice: missingFormKeyNotice,
 			RecordID: refusal.ID()}))
 	}
 	view := templates.FormView{Base: baseOf(r), Values: values, IdempotencyKey: key}
@@ -251,9 +251,14 @@ func duplicateFields(form url.Values) []scan.FieldError {
 	return errs
 }
 
-// missingFormKey is the notice of a form post without a key its page could have written.
+// missingFormKey is what is recorded of a form post without a key its page could have written;
+// the form's notice adds what to do (missingFormKeyNotice). The attempt's page shows the record,
+// where "the values below" are none to submit.
 const missingFormKey = "The form arrived without the key its page gives every form (the key keeps a double submit " +
-	"from starting two scans), so nothing was started. Check the values below and submit again."
+	"from starting two scans), so nothing was started."
+
+// missingFormKeyNotice is the form's notice of such a post, shown above its values.
+const missingFormKeyNotice = missingFormKey + " Check the values below and submit again."
 
 // formValues reads the form's inputs to show again (shownText).
 func formValues(r *http.Request) templates.FormValues { return valuesOf(r.PostForm, shownText) }
