@@ -40,6 +40,7 @@ type FormView struct {
 	IdempotencyKey string       // carried in a hidden field; one per rendering of a fresh form
 	Errors         []FieldError // problems, in the order of the form
 	Notice         string       // a message for the whole form (e.g. an idempotency conflict)
+	RecordID       int64        // the audit record of the refusal shown, 0 when none was written
 }
 
 // ErrorFor returns the message of the first error of field, or "".
@@ -221,10 +222,11 @@ func (v AuditView) Invalid(field string) bool {
 
 // ErrorView is a page for a failed request.
 type ErrorView struct {
-	Base    string
-	Status  int
-	Title   string
-	Message string
+	Base     string
+	Status   int
+	Title    string
+	Message  string
+	RecordID int64 // the audit record of a refused form post, 0 when none was written
 }
 
 // SchedulesView is the schedules page: every configured schedule and what it did.

@@ -303,6 +303,21 @@ func TestAuditTableFitsDesktopAndPhone(t *testing.T) {
 			if overflow[0] > 0 || overflow[1] > 0 || overflow[2] > 0 {
 				t.Errorf("the table overflows by %d px, its Detail cell by %d px, the page by %d px", overflow[0], overflow[1], overflow[2])
 			}
+			// Each filter's label stays on one line and its control within the filter row: a
+			// wrapped label ("To (UTC date, included)" at 1280 px) pushed its box below the others.
+			for _, problem := range run(t, ctx, chromedp.Evaluate[[]string](`(function () {
+  var out = [], form = document.querySelector("form.filters").getBoundingClientRect();
+  document.querySelectorAll(".filters .field > label").forEach(function (label) {
+    var line = parseFloat(getComputedStyle(label).lineHeight);
+    var box = label.getBoundingClientRect();
+    if (box.height > line * 1.5) out.push("label " + JSON.stringify(label.textContent) + " wraps: " + box.height + " px high, a line is " + line);
+    var control = document.getElementById(label.htmlFor).getBoundingClientRect();
+    if (control.right > form.right + 0.5 || control.left < form.left - 0.5) out.push("#" + label.htmlFor + " sticks out of the filter row");
+  });
+  return out;
+})()`)) {
+				t.Error(problem)
+			}
 		})
 	}
 }

@@ -143,6 +143,9 @@ func (s *server) apiScan(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if redirectToOpening(w, r, a) {
+		return nil
+	}
 	open, closing := a.Record, a.Closing()
 	ans := attemptAnswer{
 		ID: a.ID(), Outcome: string(a.State()), Time: open.Time,

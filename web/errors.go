@@ -181,7 +181,7 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	case p.title != "":
 		title = p.title
 	}
-	view := templates.ErrorView{Base: baseOf(r), Status: p.status, Title: title, Message: msg}
+	view := templates.ErrorView{Base: baseOf(r), Status: p.status, Title: title, Message: msg, RecordID: p.id}
 	if rerr := s.render(w, r, p.status, templates.ErrorPage(view)); rerr != nil {
 		s.log.Error("error page not rendered", "err", rerr)
 		http.Error(w, internalMessage, http.StatusInternalServerError)

@@ -118,15 +118,17 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request) error {
 		// key, for one deliberate submit.
 		cause := &scan.Error{Code: scan.EINVALID, Op: "web.submitForm", Message: missingFormKey,
 			Submitted: submittedForm(r.PostForm)}
-		s.scans.Reject(r.Context(), key, s.caller(r, audit.TriggerForm), cause)
+		refusal, _ := s.scans.Reject(r.Context(), key, s.caller(r, audit.TriggerForm), cause)
 		return s.render(w, r, http.StatusUnprocessableEntity, templates.FormPage(templates.FormView{
-			Base: baseOf(r), Values: values, IdempotencyKey: newIdempotencyKey(), Notice: missingFormKey}))
+			Base: baseOf(r), Values: values, IdempotencyKey: newIdempotencyKey(), Notice: missingFormKeyNotice,
+			RecordID: refusal.ID()}))
 	}
 	view := templates.FormView{Base: baseOf(r), Values: values, IdempotencyKey: key}
 	if dups := duplicateFields(r.PostForm); len(dups) > 0 {
 		cause := &scan.Error{Code: scan.EINVALID, Op: "web.submitForm", Message: "The form has problems.", Fields: dups,
 			Submitted: submittedForm(r.PostForm)}
-		s.scans.Reject(r.Context(), key, s.caller(r, audit.TriggerForm), cause)
+		refusal, _ := s.scans.Reject(r.Context(), key, s.caller(r, audit.TriggerForm), cause)
+		view.RecordID = refusal.ID()
 		view.Errors = sortFieldErrors(dups)
 		view.IdempotencyKey = newIdempotencyKey()
 		return s.render(w, r, http.StatusUnprocessableEntity, templates.FormPage(view))
@@ -144,7 +146,8 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request) error {
 		all := mergeFieldErrors(fieldErrs, req)
 		cause := &scan.Error{Code: scan.EINVALID, Op: "web.submitForm", Message: "The form has problems.", Fields: all,
 			Submitted: submittedForm(r.PostForm)}
-		s.scans.Reject(r.Context(), key, s.caller(r, audit.TriggerForm), cause)
+		refusal, _ := s.scans.Reject(r.Context(), key, s.caller(r, audit.TriggerForm), cause)
+		view.RecordID = refusal.ID()
 		view.Errors = sortFieldErrors(all)
 		return s.render(w, r, http.StatusUnprocessableEntity, templates.FormPage(view))
 	}
@@ -157,6 +160,9 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request) error {
 	attempt, err := s.scans.Start(r.Context(), req, key, s.caller(r, audit.TriggerForm))
 	var se *scan.Error
 	errors.As(err, &se)
+	// A refusal rendered below (invalid, conflict, busy) names its record, as the API's error
+	// body does; 0, and nothing shown, when none was written.
+	view.RecordID = attempt.ID()
 	switch {
 	case err == nil:
 		return redirectToAttempt(w, r, attempt.ID())
@@ -245,9 +251,14 @@ func duplicateFields(form url.Values) []scan.FieldError {
 	return errs
 }
 
-// missingFormKey is the notice of a form post without a key its page could have written.
+// missingFormKey is what is recorded of a form post without a key its page could have written;
+// the form's notice adds what to do (missingFormKeyNotice). The attempt's page shows the record,
+// where "the values below" are none to submit.
 const missingFormKey = "The form arrived without the key its page gives every form (the key keeps a double submit " +
-	"from starting two scans), so nothing was started. Check the values below and submit again."
+	"from starting two scans), so nothing was started."
+
+// missingFormKeyNotice is the form's notice of such a post, shown above its values.
+const missingFormKeyNotice = missingFormKey + " Check the values below and submit again."
 
 // formValues reads the form's inputs to show again (shownText).
 func formValues(r *http.Request) templates.FormValues { return valuesOf(r.PostForm, shownText) }

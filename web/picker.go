@@ -267,7 +267,7 @@ func (s *server) pickerRows(ctx context.Context, v *templates.PickerView, search
 	case "cluster":
 		page, err := s.inventory.Clusters(ctx, query)
 		for _, c := range onePage(page.Items) {
-			rows = append(rows, templates.PickerRow{ID: c.ID, Label: c.Name, Cells: []string{c.ID, clusterType(c.Type), c.Version, clusterStatus(c.Status)}})
+			rows = append(rows, templates.PickerRow{ID: c.ID, Label: c.Name, Cells: []string{c.ID, inWords(clusterTypes, c.Type), c.Version, inWords(clusterStatuses, c.Status)}})
 		}
 		return rows, page.Total, err
 	}
@@ -282,14 +282,6 @@ var clusterTypes = map[string]string{
 	"CT_TKE_SERVERLESS": "TKE Serverless",
 }
 
-// clusterType is a cluster's type in words; a type TCSS may add later is shown as TCSS names it.
-func clusterType(code string) string {
-	if words, ok := clusterTypes[code]; ok {
-		return words
-	}
-	return code
-}
-
 // clusterStatuses are DescribeAssetClusterList's cluster states (AssetClusterListItem.Status in
 // Tencent's SDKs: CSR_RUNNING 运行中, CSR_EXCEPTION 异常, CSR_DEL 已经删除) in words.
 var clusterStatuses = map[string]string{
@@ -298,10 +290,10 @@ var clusterStatuses = map[string]string{
 	"CSR_DEL":       "Deleted",
 }
 
-// clusterStatus is a cluster's state in words; a state TCSS may add later is shown as TCSS
+// inWords is TCSS's code in words from table; a code TCSS may add later is shown as TCSS
 // names it.
-func clusterStatus(code string) string {
-	if words, ok := clusterStatuses[code]; ok {
+func inWords(table map[string]string, code string) string {
+	if words, ok := table[code]; ok {
 		return words
 	}
 	return code

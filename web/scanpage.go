@@ -1,7 +1,6 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,11 +32,31 @@ func (s *server) attemptOf(r *http.Request) (scan.Attempt, error) {
 	return s.scans.Attempt(r.Context(), id)
 }
 
+// redirectToOpening answers a request for an attempt by its outcome record's ID (the audit page
+// lists both records) with a permanent redirect to the attempt's own address, and reports
+// whether it did. Served under the outcome's address, the attempt's page said nothing of the
+// record asked for, and a link or a client keyed by URL held two addresses of one attempt.
+func redirectToOpening(w http.ResponseWriter, r *http.Request, a scan.Attempt) bool {
+	id := strconv.FormatInt(a.ID(), 10)
+	if r.PathValue("id") == id {
+		return false
+	}
+	// Relative to /scans/{id} or /api/scans/{id}: the same directory, under any stage prefix.
+	// Not kept by the browser: a local audit log started afresh gives the ID to another record.
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Location", id)
+	w.WriteHeader(http.StatusMovedPermanently)
+	return true
+}
+
 // showScan renders one attempt with the scan's live status.
 func (s *server) showScan(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.attemptOf(r)
 	if err != nil {
 		return err
+	}
+	if redirectToOpening(w, r, a) {
+		return nil
 	}
 	view := attemptView(a)
 	view.Base = baseOf(r)
@@ -56,7 +75,7 @@ func (s *server) showScan(w http.ResponseWriter, r *http.Request) error {
 		view.Live = !sv.Done
 	}
 	switch {
-	case a.State() == audit.OutcomePending && s.now().Sub(a.Record.Time) > scan.MaxCallDuration:
+	case a.State() == audit.OutcomePending && scan.Stale(a.Record.Time, s.now()):
 		// No call lasts this long: its process ended (killed, or its store failed) and nothing
 		// will answer. The page said "Waiting for TCSS … The scan is still going on." and polled
 		// for ever, until a reconciliation closed the attempt.
@@ -338,7 +357,7 @@ func statusView(info scan.ScanInfo, now time.Time) templates.StatusView {
 	progress := min(max(info.ScanProgress, 0), 100)
 	v := templates.StatusView{
 		Status:        info.Status,
-		StatusText:    cmp.Or(statusText[info.Status], info.Status),
+		StatusText:    inWords(statusText, info.Status),
 		Done:          info.Status == "SCANNED" || info.Status == "CANCELED",
 		Progress:      strconv.FormatFloat(math.Round(progress*10)/10, 'f', -1, 64) + "%",
 		ProgressValue: int(math.Round(progress)),

@@ -37,7 +37,7 @@ func scheduleView(h schedule.History, now time.Time) templates.ScheduleView {
 	}
 	for _, run := range h.Runs {
 		b := badge(run.Outcome)
-		if run.Outcome == audit.OutcomePending && now.Sub(run.At) > scan.MaxCallDuration {
+		if run.Outcome == audit.OutcomePending && scan.Stale(run.At, now) {
 			// As its own page says: no call lasts this long, so nothing is waiting for TCSS.
 			b = staleBadge
 		}

@@ -22,7 +22,9 @@ func TestSchedulesPageSaysARunNoCallCanAnswerHasNoAnswer(t *testing.T) {
 		badge string
 	}{
 		{"a call that may still be answered", scan.MaxCallDuration - time.Second, "Waiting for TCSS"},
+		{"a call exactly as old as the longest", scan.MaxCallDuration, "Waiting for TCSS"},
 		{"a call no process is making any more", scan.MaxCallDuration + time.Second, "No answer recorded"},
+		{"a call a nanosecond past the longest", scan.MaxCallDuration + time.Nanosecond, "No answer recorded"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, withSchedules("nightly=0 0 2 * * * *"))

@@ -23,7 +23,10 @@ func TestAPendingAttemptNoCallCanAnswerSaysSo(t *testing.T) {
 		message string
 	}{
 		{"a call that may still be answered", scan.MaxCallDuration - time.Second, true, "Waiting for TCSS", "TCSS has not answered yet."},
+		// The bound is the service's (scan.Stale): at exactly the longest call, a retry still finds it in progress.
+		{"a call exactly as old as the longest", scan.MaxCallDuration, true, "Waiting for TCSS", "TCSS has not answered yet."},
 		{"a call no process is making any more", scan.MaxCallDuration + time.Second, false, "No answer recorded", "at its next reconciliation"},
+		{"a call a nanosecond past the longest", scan.MaxCallDuration + time.Nanosecond, false, "No answer recorded", "at its next reconciliation"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)

@@ -197,7 +197,9 @@ func TestARetryClosesTheStaleAttemptItsKeyNames(t *testing.T) {
 	}{
 		{"at +3 s the call may still be running: in progress", 3 * time.Second, scan.EINPROGRESS},
 		{"just within MaxCallDuration: in progress", scan.MaxCallDuration - time.Millisecond, scan.EINPROGRESS},
+		{"exactly MaxCallDuration: in progress", scan.MaxCallDuration, scan.EINPROGRESS},
 		{"past MaxCallDuration: closed as unknown, and replayed", scan.MaxCallDuration + time.Second, scan.EUNKNOWN},
+		{"a nanosecond past MaxCallDuration: closed as unknown", scan.MaxCallDuration + time.Nanosecond, scan.EUNKNOWN},
 		{"at +105 s: closed as unknown, and replayed", 105 * time.Second, scan.EUNKNOWN},
 	}
 	for _, tt := range tests {

@@ -536,7 +536,7 @@ func (s *Service) replay(ctx context.Context, rec audit.Record, norm Request) (A
 		return s.reject(ctx, rec, norm, conflict)
 	}
 	attempt, err := s.load(ctx, first)
-	if err == nil && attempt.Outcome == nil && s.stale(first) {
+	if err == nil && attempt.Outcome == nil && Stale(first.Time, s.now()) {
 		attempt, err = s.closeStaleAttempt(ctx, first)
 	}
 	if err != nil {
@@ -551,11 +551,12 @@ func (s *Service) replay(ctx context.Context, rec audit.Record, norm Request) (A
 	return attempt, outcomeError(op, *attempt.Outcome, nil)
 }
 
-// stale reports whether the pending record p is older than any call can last (MaxCallDuration),
-// so that no live process can still record its outcome: it was left by a process that ended or
-// whose store failed mid-call.
-func (s *Service) stale(p audit.Record) bool {
-	return p.Time.Before(s.now().Add(-MaxCallDuration))
+// Stale reports whether an attempt opened at opened, and still pending at now, is older than
+// any call can last (MaxCallDuration), so that no live process can still record its outcome: it
+// was left by a process that ended or whose store failed mid-call. The service closes such an
+// attempt on a retry; the pages say so instead of "waiting for TCSS".
+func Stale(opened, now time.Time) bool {
+	return opened.Before(now.Add(-MaxCallDuration))
 }
 
 // closeStaleAttempt closes the stale pending attempt a retry's key names as unknown, as the
