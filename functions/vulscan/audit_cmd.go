@@ -30,11 +30,11 @@ func auditUsage() string {
       records were made against a TCSS emulator (exit 0), or the first bad record and what is
       wrong with it (exit 1); it also fails naming any append-only guard (the triggers that
       refuse UPDATE and DELETE) that is missing, and any other trigger or rule on the log's
-      tables (vulscan writes none; one can skip records as they are written). It changes nothing in the log: no migration, no
-      guard put back (a server or a writing command does that, with a warning). Keep the
-      anchor somewhere outside the database now and then, and give it back with --anchor: it
-      shows that the newest records
-      were deleted, or the chain rebuilt with fresh hashes, which the chain alone cannot show.
+      tables (vulscan writes none; one can skip records as they are written). It changes
+      nothing in the log: no migration, no guard put back (a server or a writing command does
+      that, with a warning). Keep the anchor somewhere outside the database now and then, and
+      give it back with --anchor: it shows that the newest records were deleted, or the chain
+      rebuilt with fresh hashes, which the chain alone cannot show.
       With --key (default: VULSCAN_AUDIT_VERIFY_KEY), also check every signed checkpoint: names
       forged or unsigned checkpoints, and a truncation or rewrite that reaches a surviving
       checkpoint's head, and says how many records stand after the newest checkpoint (exit 1 on
@@ -58,7 +58,8 @@ func auditUsage() string {
       Stream matching records, oldest first, to stdout. T is RFC 3339 or a date (YYYY-MM-DD; a
       date for --until includes that whole day). ID is a TCSS LocalTaskID or RegistryTaskID.
 ` + fmt.Sprintf(reconcileUsage, scan.MaxCallDuration) + migrateUsage + `
-DSN is sqlite:PATH or postgres://…; default: VULSCAN_AUDIT_DSN, else ` + defaultAuditDSN + `
+DSN is sqlite:PATH or postgres://…; default: VULSCAN_AUDIT_DSN, else ` + defaultAuditDSN + `, a file in
+the working directory
 `
 }
 

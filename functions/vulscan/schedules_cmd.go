@@ -21,6 +21,9 @@ const schedulesUsage = `usage:
       2026-12-04 02:00 UTC."), and the latest runs with their outcome and task IDs, read from the
       audit log. Exit 0 when nothing was missed, 1 when a run was missed or the log could not be
       read, 2 for a bad command line or VULSCAN_SCHEDULES.
+
+DSN is sqlite:PATH or postgres://…; default: VULSCAN_AUDIT_DSN, else ` + defaultAuditDSN + `, a file in
+the working directory
 `
 
 // schedulesNow is the clock of `vulscan schedules`; tests replace it.
