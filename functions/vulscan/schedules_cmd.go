@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/schedule"
 )
 
@@ -57,7 +59,8 @@ func runSchedules(ctx context.Context, args []string, e env) int {
 	case guards != "":
 		fmt.Fprintf(e.stderr, "vulscan schedules: warning: %s\n", guards)
 	}
-	hs, err := schedule.Histories(ctx, store, set, schedulesNow())
+	now := schedulesNow()
+	hs, err := schedule.Histories(ctx, store, set, now)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "vulscan schedules: %v\n", err)
 		return exitFailed
@@ -67,7 +70,7 @@ func runSchedules(ctx context.Context, args []string, e env) int {
 		if i > 0 {
 			fmt.Fprintln(e.stdout)
 		}
-		printHistory(e.stdout, h)
+		printHistory(e.stdout, h, now)
 		missed = missed || len(h.Missed) > 0
 	}
 	if missed {
@@ -76,7 +79,12 @@ func runSchedules(ctx context.Context, args []string, e env) int {
 	return exitOK
 }
 
-func printHistory(w io.Writer, h schedule.History) {
+// staleOutcome is what the command says of a run pending for longer than any call to TCSS
+// lasts (scan.MaxCallDuration): the process that made it ended or its store failed mid-call,
+// and no answer will come. The pages say "No answer recorded" of it too (web's staleBadge).
+const staleOutcome = "no answer recorded (pending longer than any TCSS call lasts; vulscan audit reconcile closes it as unknown)"
+
+func printHistory(w io.Writer, h schedule.History, now time.Time) {
 	fmt.Fprintf(w, "%s (%s)\n", h.Schedule.Name, h.Schedule.Cron)
 	if h.Next.IsZero() {
 		fmt.Fprintln(w, "  next run: none (the expression is never due again)")
@@ -100,6 +108,10 @@ func printHistory(w io.Writer, h schedule.History) {
 		if r.Error != "" {
 			tasks = append(tasks, r.Error)
 		}
-		fmt.Fprintf(w, "  run %s: attempt %d %s %s\n", r.At.Format("2006-01-02 15:04:05 UTC"), r.Attempt, r.Outcome, strings.Join(tasks, ", "))
+		outcome := string(r.Outcome)
+		if r.Outcome == audit.OutcomePending && now.Sub(r.At) > scan.MaxCallDuration {
+			outcome = staleOutcome
+		}
+		fmt.Fprintf(w, "  run %s: attempt %d %s %s\n", r.At.Format("2006-01-02 15:04:05 UTC"), r.Attempt, outcome, strings.Join(tasks, ", "))
 	}
 }
