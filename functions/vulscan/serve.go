@@ -70,7 +70,7 @@ func serveHTTP(ctx context.Context, e env) int {
 		// only the end of the grace cuts off.
 		BaseContext: func(net.Listener) context.Context { return scan.WithCallLifetime(requests, requests) },
 	}
-	fmt.Fprintf(e.stdout, "vulscan: serving on http://%s/\n", ln.Addr())
+	fmt.Fprintf(e.stdout, "vulscan: %s\n", servingLine(a.settings.addr, ln.Addr(), a.settings.allowedHosts))
 	fmt.Fprintf(e.stdout, "vulscan: audit log %s\n", a.describeAudit())
 	fmt.Fprintf(e.stdout, "vulscan: callers admitted by %s\n", describeAuth(a.auth))
 	if a.emulator != nil {
@@ -170,4 +170,27 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// servingLine says where the server listens. On one address that is the URL to open. On all
+// interfaces (0.0.0.0, ::, or no host; PORT and SCF's default are 0.0.0.0) the listener's own
+// address is [::]:PORT, which no browser opens: it says the address configured, and the loopback
+// URL that works from this machine, unless VULSCAN_ALLOWED_HOSTS names the only Host names the
+// server answers to (the loopback one among them or not).
+func servingLine(configured string, bound net.Addr, allowedHosts []string) string {
+	host, _, _ := net.SplitHostPort(configured)
+	ip := net.ParseIP(host)
+	if host != "" && (ip == nil || !ip.IsUnspecified()) {
+		return fmt.Sprintf("serving on http://%s/", bound)
+	}
+	_, port, _ := net.SplitHostPort(bound.String())
+	where := fmt.Sprintf("serving on %s, all interfaces", net.JoinHostPort(host, port))
+	if len(allowedHosts) > 0 {
+		return where + ", to the Host names in VULSCAN_ALLOWED_HOSTS only"
+	}
+	loopback := "127.0.0.1"
+	if ip != nil && ip.To4() == nil {
+		loopback = "::1"
+	}
+	return where + "; from this machine: http://" + net.JoinHostPort(loopback, port) + "/"
 }
