@@ -135,10 +135,11 @@ func openExistingAuditStore(ctx context.Context, flagDSN string, e env) (audit.S
 		return nil, err
 	}
 	store, err := openAuditStore(ctx, dsn)
-	if err == nil {
-		warnRestoredGuards(store, newLogger(e.stderr))
+	if err != nil {
+		return nil, withDSNSource(auditDSNSource(flagDSN, e.getenv("VULSCAN_AUDIT_DSN")), err)
 	}
-	return store, err
+	warnRestoredGuards(store, newLogger(e.stderr))
+	return store, nil
 }
 
 // readExistingAuditStore is openExistingAuditStore for the commands that only read the log
@@ -152,7 +153,8 @@ func readExistingAuditStore(ctx context.Context, flagDSN string, e env) (audit.S
 	if err != nil {
 		return nil, err
 	}
-	return readAuditStore(ctx, dsn)
+	store, err := readAuditStore(ctx, dsn)
+	return store, withDSNSource(auditDSNSource(flagDSN, e.getenv("VULSCAN_AUDIT_DSN")), err)
 }
 
 // existingAuditDSN is the DSN the flag, VULSCAN_AUDIT_DSN or the default names, refused when it
@@ -165,10 +167,14 @@ func existingAuditDSN(flagDSN string, e env) (string, error) {
 		}
 	}
 	dsn := firstNonEmpty(flagDSN, e.getenv("VULSCAN_AUDIT_DSN"), defaultAuditDSN)
+	source := auditDSNSource(flagDSN, e.getenv("VULSCAN_AUDIT_DSN"))
+	if err := checkAuditDSN(dsn); err != nil {
+		return "", withDSNSource(source, err)
+	}
 	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok && path != "" {
 		if _, err := os.Stat(path); err != nil {
 			abs, _ := filepath.Abs(path)
-			return "", fmt.Errorf("no audit log at %s: %w", abs, err)
+			return "", withDSNSource(source, fmt.Errorf("no audit log at %s: %w", abs, err))
 		}
 	}
 	return dsn, nil
