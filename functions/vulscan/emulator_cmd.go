@@ -80,8 +80,13 @@ func runEmulator(ctx context.Context, args []string, e env) int {
 		FirstTaskID: emulatorFirstTaskID(time.Now())})
 	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
 
-	url := "http://" + ln.Addr().String()
-	fmt.Fprintf(e.stdout, "listening on %s\n", url)
+	reach, all := reachableAddr(addr, ln.Addr())
+	url := "http://" + reach
+	if all == "" {
+		fmt.Fprintf(e.stdout, "listening on %s\n", url)
+	} else {
+		fmt.Fprintf(e.stdout, "listening on %s, all interfaces; from this machine: %s\n", all, url)
+	}
 	// The emulator: prefix puts "emulator" on every audit record of the scans started against it.
 	if generated {
 		fmt.Fprintf(e.stdout, "export TENCENTCLOUD_SECRET_ID=%s TENCENTCLOUD_SECRET_KEY=%s VULSCAN_TCSS_ENDPOINT=%s%s\n",
