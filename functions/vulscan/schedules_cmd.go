@@ -22,7 +22,7 @@ const schedulesUsage = `usage:
       expected run, each due time of the last week with no run recorded ("No run recorded for
       2026-12-04 02:00 UTC."), and the latest runs with their outcome and task IDs, read from the
       audit log. Exit 0 when nothing was missed, 1 when a run was missed or the log could not be
-      read, 2 for a bad command line or VULSCAN_SCHEDULES.
+      read, 2 for a bad command line, a bad VULSCAN_SCHEDULES or a misspelt setting.
 
 DSN is sqlite:PATH or postgres://…; default: VULSCAN_AUDIT_DSN, else ` + defaultAuditDSN + `, a file in
 the working directory
@@ -35,6 +35,14 @@ func runSchedules(ctx context.Context, args []string, e env) int {
 	fs, dsn := storeFlags("vulscan schedules", schedulesUsage, e)
 	if code, ok := parseAuditFlags(fs, args, e); !ok {
 		return code
+	}
+	// Before VULSCAN_SCHEDULES is read: misspelt, it reads as empty, and "No schedules are
+	// configured" would exit 0 having checked nothing.
+	if e.environ != nil {
+		if err := unknownSetting(e.environ()); err != nil {
+			fmt.Fprintf(e.stderr, "vulscan schedules: %v\n", err)
+			return exitRejected
+		}
 	}
 	set, err := schedule.Parse(e.getenv(schedule.Setting))
 	if err != nil {
