@@ -150,6 +150,24 @@ func TestEmulatorCommandOnAllInterfacesPrintsAURLThatWorks(t *testing.T) {
 	}
 }
 
+// The help says what the command reads and does without it: the address it listens on without
+// VULSCAN_ADDR, the session token it takes with a temporary key, and the key it makes without
+// one. It listed four setting names and no default.
+func TestEmulatorHelpSaysItsDefaults(t *testing.T) {
+	var out, errOut bytes.Buffer
+	e := env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(string) string { return "" }}
+	if code := run(context.Background(), []string{"emulator", "--help"}, e); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	help := strings.Join(strings.Fields(out.String()), " ")
+	for _, want := range []string{"VULSCAN_ADDR (default 127.0.0.1:8080; PORT is not read)", "TENCENTCLOUD_SESSION_TOKEN",
+		"without them it makes one and prints it", "TENCENTCLOUD_ROLE_ARN"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("help does not say %q:\n%s", want, out.String())
+		}
+	}
+}
+
 // Arguments are refused (exit 2); asking for help is not a mistake: usage on stdout, exit 0,
 // as every other command's --help, and nothing served.
 func TestEmulatorCommandRefusesArgumentsButHelps(t *testing.T) {
