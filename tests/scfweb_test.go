@@ -93,7 +93,7 @@ func testSCFWebFunction(t *testing.T, dir string) {
 		}
 		return nil
 	})
-	if out := p.Output(); !strings.Contains(out, "serving on http://0.0.0.0:9000/") && !strings.Contains(out, "serving on http://[::]:9000/") {
+	if out := p.Output(); !strings.Contains(out, "serving on 0.0.0.0:9000, all interfaces") {
 		t.Errorf("the binary does not listen on all interfaces, port 9000:\n%s", out)
 	}
 

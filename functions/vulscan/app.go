@@ -123,7 +123,7 @@ func openApp(ctx context.Context, e env, dsn string) (*app, error) {
 		return nil, err
 	}
 	if err := proveWritable(ctx, a.raw); err != nil {
-		return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
+		return nil, errors.Join(fmt.Errorf("audit store: %w", a.auditDSNError(err)), a.Close())
 	}
 	if c, ok := a.raw.(backgroundCheckpointer); ok {
 		c.CheckpointInBackground() // a server's appends leave SQLite's WAL checkpoints to it
@@ -193,7 +193,7 @@ func newCore(e env, dsn string) (*app, error) {
 		return nil, err
 	}
 	if dsn != "" {
-		s.auditDSN = dsn
+		s.auditDSN, s.auditDSNFrom = dsn, "--dsn"
 	}
 	logger := newLogger(e.stderr)
 	a := &app{settings: s, logger: logger, pacer: tcss.NewPacer(tcss.RequestsPerSecond)}
@@ -233,7 +233,7 @@ func (h utcHandler) WithGroup(name string) slog.Handler { return utcHandler{h.Ha
 func (a *app) openStore(ctx context.Context, e env) (wrapped, raw audit.Store, err error) {
 	store, err := openAuditStore(ctx, a.settings.auditDSN)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, a.auditDSNError(err)
 	}
 	warnRestoredGuards(store, a.logger)
 	wrapped, err = withWitness(store, e.getenv, e.stdout, a.logger)

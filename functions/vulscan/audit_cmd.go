@@ -30,11 +30,11 @@ func auditUsage() string {
       records were made against a TCSS emulator (exit 0), or the first bad record and what is
       wrong with it (exit 1); it also fails naming any append-only guard (the triggers that
       refuse UPDATE and DELETE) that is missing, and any other trigger or rule on the log's
-      tables (vulscan writes none; one can skip records as they are written). It changes nothing in the log: no migration, no
-      guard put back (a server or a writing command does that, with a warning). Keep the
-      anchor somewhere outside the database now and then, and give it back with --anchor: it
-      shows that the newest records
-      were deleted, or the chain rebuilt with fresh hashes, which the chain alone cannot show.
+      tables (vulscan writes none; one can skip records as they are written). It changes
+      nothing in the log: no migration, no guard put back (a server or a writing command does
+      that, with a warning). Keep the anchor somewhere outside the database now and then, and
+      give it back with --anchor: it shows that the newest records were deleted, or the chain
+      rebuilt with fresh hashes, which the chain alone cannot show.
       With --key (default: VULSCAN_AUDIT_VERIFY_KEY), also check every signed checkpoint: names
       forged or unsigned checkpoints, and a truncation or rewrite that reaches a surviving
       checkpoint's head, and says how many records stand after the newest checkpoint (exit 1 on
@@ -58,7 +58,8 @@ func auditUsage() string {
       Stream matching records, oldest first, to stdout. T is RFC 3339 or a date (YYYY-MM-DD; a
       date for --until includes that whole day). ID is a TCSS LocalTaskID or RegistryTaskID.
 ` + fmt.Sprintf(reconcileUsage, scan.MaxCallDuration) + migrateUsage + `
-DSN is sqlite:PATH or postgres://…; default: VULSCAN_AUDIT_DSN, else ` + defaultAuditDSN + `
+DSN is sqlite:PATH or postgres://…; default: VULSCAN_AUDIT_DSN, else ` + defaultAuditDSN + `, a file in
+the working directory
 `
 }
 
@@ -134,10 +135,11 @@ func openExistingAuditStore(ctx context.Context, flagDSN string, e env) (audit.S
 		return nil, err
 	}
 	store, err := openAuditStore(ctx, dsn)
-	if err == nil {
-		warnRestoredGuards(store, newLogger(e.stderr))
+	if err != nil {
+		return nil, withDSNSource(auditDSNSource(flagDSN, e.getenv("VULSCAN_AUDIT_DSN")), err)
 	}
-	return store, err
+	warnRestoredGuards(store, newLogger(e.stderr))
+	return store, nil
 }
 
 // readExistingAuditStore is openExistingAuditStore for the commands that only read the log
@@ -151,7 +153,8 @@ func readExistingAuditStore(ctx context.Context, flagDSN string, e env) (audit.S
 	if err != nil {
 		return nil, err
 	}
-	return readAuditStore(ctx, dsn)
+	store, err := readAuditStore(ctx, dsn)
+	return store, withDSNSource(auditDSNSource(flagDSN, e.getenv("VULSCAN_AUDIT_DSN")), err)
 }
 
 // existingAuditDSN is the DSN the flag, VULSCAN_AUDIT_DSN or the default names, refused when it
@@ -164,10 +167,14 @@ func existingAuditDSN(flagDSN string, e env) (string, error) {
 		}
 	}
 	dsn := firstNonEmpty(flagDSN, e.getenv("VULSCAN_AUDIT_DSN"), defaultAuditDSN)
+	source := auditDSNSource(flagDSN, e.getenv("VULSCAN_AUDIT_DSN"))
+	if err := checkAuditDSN(dsn); err != nil {
+		return "", withDSNSource(source, err)
+	}
 	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok && path != "" {
 		if _, err := os.Stat(path); err != nil {
 			abs, _ := filepath.Abs(path)
-			return "", fmt.Errorf("no audit log at %s: %w", abs, err)
+			return "", withDSNSource(source, fmt.Errorf("no audit log at %s: %w", abs, err))
 		}
 	}
 	return dsn, nil

@@ -38,28 +38,25 @@ func readAuditStore(ctx context.Context, dsn string) (audit.Store, error) {
 type storeOpenFunc func(ctx context.Context, where string) (*sqlstore.Store, error)
 
 func openAuditStoreWith(ctx context.Context, dsn string, openSQLite, openPostgres storeOpenFunc) (audit.Store, error) {
-	switch {
-	case strings.HasPrefix(dsn, "sqlite:"):
-		if err := checkAuditDSN(dsn); err != nil {
-			return nil, err
-		}
-		path := strings.TrimPrefix(dsn, "sqlite:")
-		if path == "" {
-			return nil, fmt.Errorf("audit DSN %q names no file: want sqlite:PATH", dsn)
-		}
-		abs, err := filepath.Abs(path)
-		if err != nil {
-			return nil, fmt.Errorf("audit DSN %q: %w", dsn, err)
-		}
-		dir := filepath.Dir(abs)
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			return nil, fmt.Errorf("audit log directory %s does not exist (vulscan does not create it)", dir)
-		}
-		return storeOrNil(openSQLite(ctx, abs))
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return storeOrNil(openPostgres(ctx, dsn))
+	if err := checkAuditDSN(dsn); err != nil {
+		return nil, err
 	}
-	return nil, checkAuditDSN(dsn)
+	path, ok := strings.CutPrefix(dsn, "sqlite:")
+	if !ok {
+		return storeOrNil(openPostgres(ctx, dsn)) // checkAuditDSN lets only postgres:// and postgresql:// by
+	}
+	if path == "" {
+		return nil, fmt.Errorf("audit DSN %q names no file: want sqlite:PATH", dsn)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("audit DSN %q: %w", dsn, err)
+	}
+	dir := filepath.Dir(abs)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("audit log directory %s does not exist (vulscan does not create it)", dir)
+	}
+	return storeOrNil(openSQLite(ctx, abs))
 }
 
 // guardedStore is a store whose database also refuses changes by itself (*sqlstore.Store).
@@ -89,6 +86,14 @@ func warnRestoredGuards(store audit.Store, logger *slog.Logger) {
 // unknown scheme, or sqlite: in the release build, which has no SQLite driver (checked before
 // any path: no path can help).
 func checkAuditDSN(dsn string) error {
+	if len(dsn) > maxAuditDSN {
+		// Name only the scheme, as below: the rest may hold a password, or be the whole length.
+		scheme, _, _ := strings.Cut(dsn, ":")
+		if !plainScheme(scheme) {
+			scheme = "no recognisable scheme"
+		}
+		return fmt.Errorf("the DSN (%s) is %d bytes, more than the %d an audit DSN may have", scheme, len(dsn), maxAuditDSN)
+	}
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		if !sqlstore.HasSQLite {
@@ -106,11 +111,42 @@ func checkAuditDSN(dsn string) error {
 	return fmt.Errorf("unsupported audit DSN (%s): want sqlite:PATH or postgres://…", scheme)
 }
 
+// maxAuditDSN bounds an audit DSN: a sqlite: path longer than PATH_MAX opens nothing, and a
+// postgres:// URL is far shorter; a longer one is refused before any message repeats it.
+const maxAuditDSN = 4096
+
+// auditDSNSource names where the audit DSN came from, for the errors about the store it names:
+// "" when a flag gave it (the command's own flag, which the caller names if it must), else
+// VULSCAN_AUDIT_DSN, or the default when that is not set.
+func auditDSNSource(flagDSN, envDSN string) string {
+	switch {
+	case flagDSN != "":
+		return ""
+	case strings.TrimSpace(envDSN) != "":
+		return "VULSCAN_AUDIT_DSN"
+	}
+	return "VULSCAN_AUDIT_DSN (not set: the default " + defaultAuditDSN + ")"
+}
+
+// auditDSNError names, in front of err, where the DSN of the store it is about came from.
+func (a *app) auditDSNError(err error) error {
+	return withDSNSource(a.settings.auditDSNFrom, err)
+}
+
+// withDSNSource is err about the store of a DSN that came from source (auditDSNSource).
+func withDSNSource(source string, err error) error {
+	if source == "" || err == nil {
+		return err
+	}
+	return fmt.Errorf("%s: %w", source, err)
+}
+
 // checkAuditSettings checks the audit store's settings without opening it, so that a mistake in
 // them stops a function before it reports ready, like any other setting.
-func checkAuditSettings(dsn string, getenv func(string) string) error {
+// from names where dsn came from (auditDSNSource).
+func checkAuditSettings(dsn, from string, getenv func(string) string) error {
 	if err := checkAuditDSN(dsn); err != nil {
-		return err
+		return fmt.Errorf("%s: %w", from, err)
 	}
 	if _, err := witnessOn(getenv); err != nil {
 		return err

@@ -24,7 +24,14 @@ func init() {
 }
 
 // emulatorUsage is `vulscan emulator`'s help: it takes no arguments, only settings.
-const emulatorUsage = "usage: vulscan emulator   (settings: VULSCAN_ADDR, TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_ROLE_ARN)"
+const emulatorUsage = `usage: vulscan emulator
+      Serve the TCSS emulator on VULSCAN_ADDR (default ` + emulatorDefaultAddr + `; PORT is not read) until
+      interrupted. It accepts the key in TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (with
+      TENCENTCLOUD_SESSION_TOKEN for a temporary key); without them it makes one and prints it in
+      the export line to paste. AssumeRole grants the roles in TENCENTCLOUD_ROLE_ARN (comma-separated).`
+
+// emulatorDefaultAddr is where the emulator listens without VULSCAN_ADDR.
+const emulatorDefaultAddr = "127.0.0.1:8080"
 
 // emulatorShutdownGrace is how long in-flight calls may finish once the command is told to stop.
 const emulatorShutdownGrace = 5 * time.Second
@@ -45,7 +52,7 @@ func runEmulator(ctx context.Context, args []string, e env) int {
 	}
 	addr := strings.TrimSpace(e.getenv("VULSCAN_ADDR"))
 	if addr == "" {
-		addr = "127.0.0.1:8080"
+		addr = emulatorDefaultAddr
 	}
 	if err := checkListenAddr(addr); err != nil {
 		// As the server's: net.Listen would take a service name (:http is port 80) and name
@@ -80,8 +87,13 @@ func runEmulator(ctx context.Context, args []string, e env) int {
 		FirstTaskID: emulatorFirstTaskID(time.Now())})
 	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
 
-	url := "http://" + ln.Addr().String()
-	fmt.Fprintf(e.stdout, "listening on %s\n", url)
+	reach, all := reachableAddr(addr, ln.Addr())
+	url := "http://" + reach
+	if all == "" {
+		fmt.Fprintf(e.stdout, "listening on %s\n", url)
+	} else {
+		fmt.Fprintf(e.stdout, "listening on %s, all interfaces; from this machine: %s\n", all, url)
+	}
 	// The emulator: prefix puts "emulator" on every audit record of the scans started against it.
 	if generated {
 		fmt.Fprintf(e.stdout, "export TENCENTCLOUD_SECRET_ID=%s TENCENTCLOUD_SECRET_KEY=%s VULSCAN_TCSS_ENDPOINT=%s%s\n",

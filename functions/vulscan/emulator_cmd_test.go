@@ -27,7 +27,9 @@ func startEmulatorCmd(t *testing.T, vars map[string]string) (lines []string, std
 	ctx, cancel := context.WithCancel(context.Background())
 	outR, outW := io.Pipe()
 	stderr = &lockedBuffer{}
-	vars["VULSCAN_ADDR"] = "127.0.0.1:0"
+	if vars["VULSCAN_ADDR"] == "" {
+		vars["VULSCAN_ADDR"] = "127.0.0.1:0"
+	}
 	e := env{stdin: strings.NewReader(""), stdout: outW, stderr: stderr, getenv: func(k string) string { return vars[k] }}
 	code := make(chan int, 1)
 	go func() {
@@ -126,6 +128,43 @@ func TestEmulatorCommandUsesTheKeyFromItsEnvironment(t *testing.T) {
 	}
 	if code := emulatorCall(t, url, tcsstest.RandomKey()); code != "AuthFailure.SecretIdNotFound" {
 		t.Fatalf("another key: %q, want AuthFailure.SecretIdNotFound", code)
+	}
+}
+
+// On all interfaces the emulator's listener is [::]:PORT, which it printed as its URL and put in
+// the export line: no endpoint to give vulscan. It says the address configured, and the loopback
+// URL, which answers, in both lines.
+func TestEmulatorCommandOnAllInterfacesPrintsAURLThatWorks(t *testing.T) {
+	lines, _, stop := startEmulatorCmd(t, map[string]string{"VULSCAN_ADDR": "0.0.0.0:0"})
+	defer stop()
+	where, url, ok := strings.Cut(lines[0], ", all interfaces; from this machine: ")
+	if !ok || !strings.HasPrefix(where, "listening on 0.0.0.0:") || url != "http://127.0.0.1:"+strings.TrimPrefix(where, "listening on 0.0.0.0:") {
+		t.Fatalf("first line %q, want listening on 0.0.0.0:PORT, all interfaces; from this machine: http://127.0.0.1:PORT", lines[0])
+	}
+	m := exportRE.FindStringSubmatch(lines[1])
+	if m == nil || m[3] != url {
+		t.Fatalf("second line %q is not a pasteable export line for %s", lines[1], url)
+	}
+	if code := emulatorCall(t, url, tcsstest.Key{SecretID: m[1], SecretKey: m[2]}); code != "" {
+		t.Fatalf("printed key refused at %s: %s", url, code)
+	}
+}
+
+// The help says what the command reads and does without it: the address it listens on without
+// VULSCAN_ADDR, the session token it takes with a temporary key, and the key it makes without
+// one. It listed four setting names and no default.
+func TestEmulatorHelpSaysItsDefaults(t *testing.T) {
+	var out, errOut bytes.Buffer
+	e := env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(string) string { return "" }}
+	if code := run(context.Background(), []string{"emulator", "--help"}, e); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	help := strings.Join(strings.Fields(out.String()), " ")
+	for _, want := range []string{"VULSCAN_ADDR (default 127.0.0.1:8080; PORT is not read)", "TENCENTCLOUD_SESSION_TOKEN",
+		"without them it makes one and prints it", "TENCENTCLOUD_ROLE_ARN"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("help does not say %q:\n%s", want, out.String())
+		}
 	}
 }
 

@@ -324,17 +324,24 @@ func TestARestartedServerClosesAnAttemptLeftTooYoungAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	giveUp := time.Now().Add(30 * time.Second)
+	awaitClosedAsUnknown(t, store, 1, 30*time.Second)
+}
+
+// awaitClosedAsUnknown waits up to within for attempt id to be closed, as a server's pass closes
+// one its process did not start, and wants it closed as unknown, no outcome recorded.
+func awaitClosedAsUnknown(t *testing.T, store audit.Store, id int64, within time.Duration) {
+	t.Helper()
+	giveUp := time.Now().Add(within)
 	for {
-		out, err := store.OutcomeOf(ctx, 1)
+		out, err := store.OutcomeOf(context.Background(), id)
 		if err == nil {
 			if out.Outcome != audit.OutcomeUnknown || out.ErrorCode != scan.CodeNoOutcomeRecorded {
-				t.Errorf("attempt 1 closed as %s (%s), want unknown, no outcome recorded", out.Outcome, out.ErrorCode)
+				t.Errorf("attempt %d closed as %s (%s), want unknown, no outcome recorded", id, out.Outcome, out.ErrorCode)
 			}
 			return
 		}
 		if time.Now().After(giveUp) {
-			t.Fatalf("attempt 1 is still pending 30 s after the server started (%v)", err)
+			t.Fatalf("attempt %d is still pending %v after the server started (%v)", id, within, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -61,20 +60,7 @@ func TestARestartedServerClosesEveryAttemptLeftOpenAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	giveUp := time.Now().Add(40 * time.Second)
-	for {
-		out, err := store.OutcomeOf(ctx, youngest.ID)
-		if err == nil {
-			if out.Outcome != audit.OutcomeUnknown || out.ErrorCode != scan.CodeNoOutcomeRecorded {
-				t.Errorf("attempt %d closed as %s (%s), want unknown, no outcome recorded", youngest.ID, out.Outcome, out.ErrorCode)
-			}
-			return
-		}
-		if time.Now().After(giveUp) {
-			t.Fatalf("attempt %d is still pending 40 s after the server started (%v)", youngest.ID, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	awaitClosedAsUnknown(t, store, youngest.ID, 40*time.Second)
 }
 
 // The server says in its log, at start, which attempts it found pending but too young to close,
@@ -94,26 +80,7 @@ func TestTheStartSaysWhichAttemptsItLeavesOpenAndUntilWhen(t *testing.T) {
 		t.Fatal(err)
 	}
 	store.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
-	ctx, stop := context.WithCancel(ctx)
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, nil, env2(append(env, "VULSCAN_ADDR="+addr, "VULSCAN_AUDIT_WITNESS=off"), stdout, stderr))
-	}()
-	defer func() { stop(); <-exit }()
-	for !strings.Contains(stdout.String(), "serving on") {
-		select {
-		case code := <-exit:
-			t.Fatalf("the server ended (%d) before serving: %s", code, stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	_, _, stderr, _ := serveInProcess(t, env)
 	var line struct {
 		Msg      string
 		Attempts []int64

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
@@ -66,8 +67,17 @@ func TestAListenAddressIsTrimmed(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	f := newCLIFixture(t)
+	if line := serveAndReadItsLine(t, append(append([]string{}, f.env...), "VULSCAN_ADDR= "+addr+" ")); line != "serving on http://"+addr+"/" {
+		t.Errorf("the server said %q, want it serving on %s", line, addr)
+	}
+}
+
+// serveAndReadItsLine runs the binary in HTTP mode with vars until the test ends, and returns the line
+// in which it says where it serves, without its "vulscan: ".
+func serveAndReadItsLine(t *testing.T, vars []string) string {
+	t.Helper()
 	cmd := exec.Command(vulscanBinary(t))
-	cmd.Env = append(append([]string{}, f.env...), "VULSCAN_ADDR= "+addr+" ")
+	cmd.Env = vars
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -77,16 +87,17 @@ func TestAListenAddressIsTrimmed(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	lines := bufio.NewScanner(stdout)
 	for lines.Scan() {
-		if strings.Contains(lines.Text(), "serving on http://"+addr+"/") {
+		if rest, ok := strings.CutPrefix(lines.Text(), "vulscan: serving on "); ok {
 			go io.Copy(io.Discard, stdout)
-			return
+			return "serving on " + rest
 		}
 	}
 	cmd.Wait()
-	t.Fatalf("the server never said it was serving on %s\nstderr: %s", addr, stderr.String())
+	t.Fatalf("the server never said it was serving\nstderr: %s", stderr.String())
+	return ""
 }
 
 // A setting far longer than any value it takes stops the start with a line of bounded length
@@ -120,6 +131,52 @@ func TestAHugeSettingIsQuotedShortened(t *testing.T) {
 			last := lines[len(lines)-1]
 			if len(last) > 1000 || !strings.Contains(last, tc.name) {
 				t.Errorf("last line of stderr is %d bytes, want at most 1000 naming %s: %.300s", len(last), tc.name, last)
+			}
+		})
+	}
+}
+
+// The start line says where the server listens in words someone can use. On all interfaces the
+// listener's own address, [::]:PORT, was printed as the URL to open: it names neither the address
+// configured nor a URL that works. The line now says the address configured and the loopback
+// URL, which answers, unless VULSCAN_ALLOWED_HOSTS keeps the server from answering to it.
+func TestTheServingLineGivesTheAddressConfiguredAndAURLThatWorks(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		vars    []string
+		want    string // the start of the line, after "vulscan: "
+		wantURL bool   // whether the line gives a URL, which must answer
+	}{
+		{"all interfaces, VULSCAN_ADDR", []string{"VULSCAN_ADDR=0.0.0.0:0"}, "serving on 0.0.0.0:", true},
+		{"all interfaces, PORT", []string{"PORT=0"}, "serving on 0.0.0.0:", true},
+		{"no host", []string{"VULSCAN_ADDR=:0"}, "serving on :", true},
+		{"all interfaces, to allowed hosts only", []string{"VULSCAN_ADDR=0.0.0.0:0", "VULSCAN_ALLOWED_HOSTS=scan.example.com"},
+			"serving on 0.0.0.0:", false},
+		{"loopback", []string{"VULSCAN_ADDR=127.0.0.1:0"}, "serving on http://127.0.0.1:", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, env, _ := hangingTCSS(t)
+			line := serveAndReadItsLine(t, append(append(env, "VULSCAN_AUDIT_WITNESS=off"), tt.vars...))
+			if !strings.HasPrefix(line, tt.want) || strings.Contains(line, "[::]") {
+				t.Fatalf("line %q, want it to begin %q and not name [::]", line, tt.want)
+			}
+			_, url, found := strings.Cut(line, "http://")
+			if found != tt.wantURL {
+				t.Fatalf("line %q gives a URL: %v, want %v", line, found, tt.wantURL)
+			}
+			if !found {
+				if !strings.Contains(line, "all interfaces, to the Host names in VULSCAN_ALLOWED_HOSTS only") {
+					t.Errorf("line %q does not say it answers to VULSCAN_ALLOWED_HOSTS only", line)
+				}
+				return
+			}
+			resp, err := http.Get("http://" + url + "static/favicon.svg")
+			if err != nil {
+				t.Fatalf("the URL in %q: %v", line, err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("the URL in %q answers %d, want 200", line, resp.StatusCode)
 			}
 		})
 	}

@@ -233,7 +233,7 @@ func parseScanArgs(args []string, e env) (scanInvocation, error) {
 	fs.StringVar(&jsonText, "json", "", "the request as a JSON object, or - to read it from stdin")
 	fs.StringVar(&inv.key, "idempotency-key", "", "idempotency key: the same key and request start at most one scan")
 	fs.StringVar(&inv.actor, "actor", "", "who is asking, for the audit log (default: the OS user; not system:…)")
-	fs.StringVar(&inv.dsn, "dsn", "", "audit store, sqlite:PATH or postgres://… (default: VULSCAN_AUDIT_DSN)")
+	fs.StringVar(&inv.dsn, "dsn", "", "audit store, sqlite:PATH or postgres://… (default: VULSCAN_AUDIT_DSN, else "+defaultAuditDSN+")")
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -527,7 +527,8 @@ Other flags:
                         vulscan's own (timers, invocations), apikey:, oidc:, oidc-sub:,
                         gateway:, proxy:, local:, invoke: and anonymous name the web's and
                         the platform's callers: each is refused
-  --dsn DSN             audit store, sqlite:PATH or postgres://… (default: VULSCAN_AUDIT_DSN)
+  --dsn DSN             audit store, sqlite:PATH or postgres://… (default: VULSCAN_AUDIT_DSN,
+                        else `+defaultAuditDSN+`, a file in the working directory)
 
 Prints the attempt as JSON. Exit status: 0 started, 2 input refused, 1 TCSS or audit log failure.
 `)

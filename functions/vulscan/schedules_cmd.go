@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vulscan/vulscan/functions/audit"
+	"github.com/vulscan/vulscan/functions/scan"
 	"github.com/vulscan/vulscan/functions/schedule"
 )
 
@@ -20,7 +22,10 @@ const schedulesUsage = `usage:
       expected run, each due time of the last week with no run recorded ("No run recorded for
       2026-12-04 02:00 UTC."), and the latest runs with their outcome and task IDs, read from the
       audit log. Exit 0 when nothing was missed, 1 when a run was missed or the log could not be
-      read, 2 for a bad command line or VULSCAN_SCHEDULES.
+      read, 2 for a bad command line, a bad VULSCAN_SCHEDULES or a misspelt setting.
+
+DSN is sqlite:PATH or postgres://…; default: VULSCAN_AUDIT_DSN, else ` + defaultAuditDSN + `, a file in
+the working directory
 `
 
 // schedulesNow is the clock of `vulscan schedules`; tests replace it.
@@ -30,6 +35,14 @@ func runSchedules(ctx context.Context, args []string, e env) int {
 	fs, dsn := storeFlags("vulscan schedules", schedulesUsage, e)
 	if code, ok := parseAuditFlags(fs, args, e); !ok {
 		return code
+	}
+	// Before VULSCAN_SCHEDULES is read: misspelt, it reads as empty, and "No schedules are
+	// configured" would exit 0 having checked nothing.
+	if e.environ != nil {
+		if err := unknownSetting(e.environ()); err != nil {
+			fmt.Fprintf(e.stderr, "vulscan schedules: %v\n", err)
+			return exitRejected
+		}
 	}
 	set, err := schedule.Parse(e.getenv(schedule.Setting))
 	if err != nil {
@@ -54,7 +67,8 @@ func runSchedules(ctx context.Context, args []string, e env) int {
 	case guards != "":
 		fmt.Fprintf(e.stderr, "vulscan schedules: warning: %s\n", guards)
 	}
-	hs, err := schedule.Histories(ctx, store, set, schedulesNow())
+	now := schedulesNow()
+	hs, err := schedule.Histories(ctx, store, set, now)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "vulscan schedules: %v\n", err)
 		return exitFailed
@@ -64,7 +78,7 @@ func runSchedules(ctx context.Context, args []string, e env) int {
 		if i > 0 {
 			fmt.Fprintln(e.stdout)
 		}
-		printHistory(e.stdout, h)
+		printHistory(e.stdout, h, now)
 		missed = missed || len(h.Missed) > 0
 	}
 	if missed {
@@ -73,7 +87,12 @@ func runSchedules(ctx context.Context, args []string, e env) int {
 	return exitOK
 }
 
-func printHistory(w io.Writer, h schedule.History) {
+// staleOutcome is what the command says of a run pending for longer than any call to TCSS
+// lasts (scan.MaxCallDuration): the process that made it ended or its store failed mid-call,
+// and no answer will come. The pages say "No answer recorded" of it too (web's staleBadge).
+const staleOutcome = "no answer recorded (pending longer than any TCSS call lasts; vulscan audit reconcile closes it as unknown)"
+
+func printHistory(w io.Writer, h schedule.History, now time.Time) {
 	fmt.Fprintf(w, "%s (%s)\n", h.Schedule.Name, h.Schedule.Cron)
 	if h.Next.IsZero() {
 		fmt.Fprintln(w, "  next run: none (the expression is never due again)")
@@ -97,6 +116,10 @@ func printHistory(w io.Writer, h schedule.History) {
 		if r.Error != "" {
 			tasks = append(tasks, r.Error)
 		}
-		fmt.Fprintf(w, "  run %s: attempt %d %s %s\n", r.At.Format("2006-01-02 15:04:05 UTC"), r.Attempt, r.Outcome, strings.Join(tasks, ", "))
+		outcome := string(r.Outcome)
+		if r.Outcome == audit.OutcomePending && now.Sub(r.At) > scan.MaxCallDuration {
+			outcome = staleOutcome
+		}
+		fmt.Fprintf(w, "  run %s: attempt %d %s %s\n", r.At.Format("2006-01-02 15:04:05 UTC"), r.Attempt, outcome, strings.Join(tasks, ", "))
 	}
 }

@@ -282,3 +282,43 @@ func TestSchedulesCommandLeavesMissingGuardsMissing(t *testing.T) {
 		})
 	}
 }
+
+// A run pending for longer than any call to TCSS lasts (scan.MaxCallDuration) will get no
+// answer: the command says so, as /schedules and the run's page do ("No answer recorded"), not
+// "pending"; a younger one is still pending. Neither is a missed run: the exit status is 0.
+func TestSchedulesCommandSaysARunNoCallCanAnswerHasNoAnswer(t *testing.T) {
+	ctx := context.Background()
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "audit.db")
+	store, err := openAuditStore(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 4, 2, 0, 1, 0, time.UTC)
+	if _, err := store.Append(ctx, audit.Record{Time: at, Trigger: audit.TriggerTimer, Actor: "system:timer/nightly",
+		Action: audit.ActionCreateVulScanTask, Params: json.RawMessage(`{}`), IdempotencyKey: "timer/nightly@2026-12-04T02:00:00Z",
+		Outcome: audit.OutcomePending}); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	defer func(f func() time.Time) { schedulesNow = f }(schedulesNow)
+	for _, tt := range []struct {
+		name     string
+		age      time.Duration
+		want     string
+		dontWant string
+	}{
+		{"a call could still answer", 49 * time.Second, "attempt 1 pending ", "no answer recorded"},
+		{"no call can answer any more", 51 * time.Second, "attempt 1 no answer recorded (pending longer than any TCSS call lasts", "pending \n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			schedulesNow = func() time.Time { return at.Add(tt.age) }
+			e, stdout, stderr := testEnv("", map[string]string{"VULSCAN_SCHEDULES": "nightly=0 0 2 * * * *"})
+			if code := runSchedules(ctx, []string{"--dsn", dsn}, e); code != exitOK {
+				t.Fatalf("exit %d, want %d\n%s%s", code, exitOK, stdout, stderr)
+			}
+			if !strings.Contains(stdout.String(), tt.want) || strings.Contains(stdout.String(), tt.dontWant) {
+				t.Errorf("output, want %q and not %q:\n%s", tt.want, tt.dontWant, stdout)
+			}
+		})
+	}
+}

@@ -70,7 +70,7 @@ func serveHTTP(ctx context.Context, e env) int {
 		// only the end of the grace cuts off.
 		BaseContext: func(net.Listener) context.Context { return scan.WithCallLifetime(requests, requests) },
 	}
-	fmt.Fprintf(e.stdout, "vulscan: serving on http://%s/\n", ln.Addr())
+	fmt.Fprintf(e.stdout, "vulscan: %s\n", servingLine(a.settings.addr, ln.Addr(), a.settings.allowedHosts))
 	fmt.Fprintf(e.stdout, "vulscan: audit log %s\n", a.describeAudit())
 	fmt.Fprintf(e.stdout, "vulscan: callers admitted by %s\n", describeAuth(a.auth))
 	if a.emulator != nil {
@@ -170,4 +170,37 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// servingLine says where the server listens. On one address that is the URL to open. On all
+// interfaces it says the address configured and the loopback URL that works from this machine
+// (reachableAddr), unless VULSCAN_ALLOWED_HOSTS names the only Host names the server answers to
+// (the loopback one among them or not).
+func servingLine(configured string, bound net.Addr, allowedHosts []string) string {
+	reach, all := reachableAddr(configured, bound)
+	if all == "" {
+		return "serving on http://" + reach + "/"
+	}
+	if len(allowedHosts) > 0 {
+		return "serving on " + all + ", all interfaces, to the Host names in VULSCAN_ALLOWED_HOSTS only"
+	}
+	return "serving on " + all + ", all interfaces; from this machine: http://" + reach + "/"
+}
+
+// reachableAddr is the host:port at which a listener configured on configured and bound at
+// bound is reached: bound itself, or on all interfaces (0.0.0.0, ::, or no host: PORT and
+// SCF's default are 0.0.0.0) the loopback address at bound's port, as bound is then [::]:PORT,
+// which nobody opens. all is then the configured host with that port; else "".
+func reachableAddr(configured string, bound net.Addr) (reach, all string) {
+	host, _, _ := net.SplitHostPort(configured)
+	ip := net.ParseIP(host)
+	if host != "" && (ip == nil || !ip.IsUnspecified()) {
+		return bound.String(), ""
+	}
+	_, port, _ := net.SplitHostPort(bound.String())
+	loopback := "127.0.0.1"
+	if ip != nil && ip.To4() == nil {
+		loopback = "::1"
+	}
+	return net.JoinHostPort(loopback, port), net.JoinHostPort(host, port)
 }

@@ -21,6 +21,7 @@ type settings struct {
 	tcssEndpoint   string   // VULSCAN_TCSS_ENDPOINT: "emulator", a host, or an http(s) URL
 	tcssRegion     string   // VULSCAN_TCSS_REGION, else TENCENTCLOUD_REGION; may be empty
 	auditDSN       string   // VULSCAN_AUDIT_DSN: sqlite:PATH or postgres://…
+	auditDSNFrom   string   // where auditDSN came from, for the errors about its store (auditDSNSource)
 	trustedOrigins []string // VULSCAN_TRUSTED_ORIGINS: origins allowed to post the form
 	allowedHosts   []string // VULSCAN_ALLOWED_HOSTS: extra Host names (name or name:port) the server answers to
 	startQueue     int      // VULSCAN_START_QUEUE: form and API requests that may wait for TCSS's pace
@@ -104,6 +105,7 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		}
 		s.auditDSN = defaultAuditDSN
 	}
+	s.auditDSNFrom = auditDSNSource("", getenv("VULSCAN_AUDIT_DSN"))
 	return s, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -147,26 +148,7 @@ func TestShutdownCancelsWhatOutlivesTheGrace(t *testing.T) {
 	defer func(d time.Duration) { shutdownTimeout = d }(shutdownTimeout)
 	shutdownTimeout = 50 * time.Millisecond
 	emu, env, dsn := hangingTCSS(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
-	ctx, signal := context.WithCancel(context.Background()) // what SIGTERM does to serveHTTP
-	defer signal()
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, nil, env2(append(env, "VULSCAN_ADDR="+addr, "VULSCAN_AUDIT_WITNESS=off"), stdout, stderr))
-	}()
-	for !strings.Contains(stdout.String(), "serving on") {
-		select {
-		case code := <-exit:
-			t.Fatalf("the server ended (%d) before serving: %s", code, stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	addr, _, stderr, signal := serveInProcess(t, env)
 	answer := postScan("http://" + addr)
 	for emu.Calls("CreateVulScanTask") == 0 {
 		select {
@@ -175,8 +157,7 @@ func TestShutdownCancelsWhatOutlivesTheGrace(t *testing.T) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	signal()
-	if code := <-exit; code != 1 || !strings.Contains(stderr.String(), "were cancelled") {
+	if code := signal(); code != 1 || !strings.Contains(stderr.String(), "were cancelled") {
 		t.Errorf("exit %d, want 1 naming the cancelled requests; stderr:\n%s", code, stderr.String())
 	}
 	a := <-answer
@@ -193,4 +174,44 @@ func TestShutdownCancelsWhatOutlivesTheGrace(t *testing.T) {
 	if out, err := store.OutcomeOf(context.Background(), 1); err != nil || out.Outcome != audit.OutcomeUnknown {
 		t.Errorf("attempt 1's outcome: %+v, %v; want unknown, recorded before the store closed", out, err)
 	}
+}
+
+// serveInProcess runs HTTP mode in this process (run with no command) on a free loopback port,
+// with env and no witness lines, and returns once it says it is serving. stop cancels it as
+// SIGTERM does and returns its exit status; the test's end stops it too.
+func serveInProcess(t *testing.T, env []string) (addr string, stdout, stderr *lockedBuffer, stop func() int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr = ln.Addr().String()
+	ln.Close()
+	stdout, stderr, stop = serveWith(t, append(slices.Clip(env), "VULSCAN_ADDR="+addr, "VULSCAN_AUDIT_WITNESS=off"))
+	return addr, stdout, stderr, stop
+}
+
+// serveWith is serveInProcess with exactly the variables vars, the listen address among them.
+func serveWith(t *testing.T, vars []string) (stdout, stderr *lockedBuffer, stop func() int) {
+	t.Helper()
+	stdout, stderr = &lockedBuffer{}, &lockedBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	exit := make(chan int, 1)
+	go func() { exit <- run(ctx, nil, env2(vars, stdout, stderr)) }()
+	var once sync.Once
+	var code int
+	stop = func() int {
+		once.Do(func() { cancel(); code = <-exit })
+		return code
+	}
+	t.Cleanup(func() { stop() })
+	for !strings.Contains(stdout.String(), "serving on") {
+		select {
+		case code := <-exit:
+			exit <- code // for stop
+			t.Fatalf("the server ended (%d) before serving: %s", code, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return stdout, stderr, stop
 }

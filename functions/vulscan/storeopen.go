@@ -240,7 +240,7 @@ func newFunctionApp(e env) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkAuditSettings(a.settings.auditDSN, e.getenv); err != nil {
+	if err := checkAuditSettings(a.settings.auditDSN, a.settings.auditDSNFrom, e.getenv); err != nil {
 		return nil, errors.Join(fmt.Errorf("audit store: %w", err), a.Close())
 	}
 	a.opening = newOpeningStore()
@@ -266,7 +266,7 @@ func (a *app) openWritable(e env) storeOpener {
 			return nil, nil, err
 		}
 		if err := proveWritable(ctx, raw); err != nil {
-			return nil, nil, errors.Join(err, wrapped.Close())
+			return nil, nil, errors.Join(a.auditDSNError(err), wrapped.Close())
 		}
 		return wrapped, raw, nil
 	}

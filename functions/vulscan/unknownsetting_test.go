@@ -172,3 +172,21 @@ func TestOperatorCommandsRefuseAMisspeltSetting(t *testing.T) {
 		})
 	}
 }
+
+// A misspelt VULSCAN_SCHEDULES reads as no schedules: `vulscan schedules` said "No schedules are
+// configured" and exited 0 before it checked the settings, so a monitor running it checked
+// nothing and passed. It refuses the name first, exit 2, as for a bad VULSCAN_SCHEDULES.
+func TestSchedulesRefusesAMisspeltSchedulesSetting(t *testing.T) {
+	f := newCLIFixture(t)
+	cmd := exec.Command(vulscanBinary(t), "schedules")
+	cmd.Dir = f.dir
+	cmd.Env = append(append([]string{}, f.env...), "VULSCAN_SCHEDULE=nightly=0 0 2 * * * *")
+	out, err := cmd.CombinedOutput()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != exitRejected {
+		t.Errorf("want exit %d, got %v\n%s", exitRejected, err, out)
+	}
+	if want := "vulscan schedules: VULSCAN_SCHEDULE is not a vulscan setting (did you mean VULSCAN_SCHEDULES?)"; !strings.Contains(string(out), want) {
+		t.Errorf("output does not say %q:\n%s", want, out)
+	}
+}
