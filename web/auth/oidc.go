@@ -314,10 +314,19 @@ func (o *OIDC) writeCookie(w http.ResponseWriter, c cookie) error {
 	if err != nil {
 		return err
 	}
-	if len(SessionCookie)+len("=")+len(value) > maxCookieBytes && c.Subject != "" && c.Login != nil {
-		// Too long for a browser to keep (4 KB of name and value) with the session beside it:
-		// the sign-in under way replaces the session, rather than the browser dropping both.
-		return o.writeCookie(w, cookie{Login: c.Login})
+	if len(SessionCookie)+len("=")+len(value) > maxCookieBytes && c.Login != nil {
+		// Too long for a browser to keep (4 KB of name and value), which would drop the cookie and
+		// the sign-in with it: the sign-in under way replaces the session beside it; alone and
+		// still too long (a return path whose every byte is not UTF-8 is sealed 6 bytes a byte),
+		// it forgets where to return, and the browser comes back to the form.
+		switch {
+		case c.Subject != "":
+			return o.writeCookie(w, cookie{Login: c.Login})
+		case c.Login.Next != "":
+			st := *c.Login
+			st.Next = ""
+			return o.writeCookie(w, cookie{Login: &st})
+		}
 	}
 	setCookie(w, SessionCookie, value, time.Duration(until-now)*time.Second)
 	return nil
