@@ -225,6 +225,8 @@ type ErrorView struct {
 	Status  int
 	Title   string
 	Message string
+	// SignInAgain, on a failed sign-in's page, is the address that starts it again.
+	SignInAgain string
 }
 
 // SchedulesView is the schedules page: every configured schedule and what it did.
