@@ -227,6 +227,8 @@ type ErrorView struct {
 	Title    string
 	Message  string
 	RecordID int64 // the audit record of a refused form post, 0 when none was written
+	// SignInAgain, on a failed sign-in's page, is the address that starts it again.
+	SignInAgain string
 }
 
 // SchedulesView is the schedules page: every configured schedule and what it did.

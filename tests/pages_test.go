@@ -26,6 +26,7 @@ import (
 	"github.com/vulscan/vulscan/functions/schedule"
 	"github.com/vulscan/vulscan/functions/tcss/tcsstest"
 	"github.com/vulscan/vulscan/web"
+	"github.com/vulscan/vulscan/web/auth"
 
 	"github.com/vulscan/vulscan/internal/citest"
 )
@@ -259,6 +260,16 @@ func TestPagesPassAxe(t *testing.T) {
 			t.Errorf("%d serious or critical violations:\n%s", len(bad), strings.Join(bad, "\n"))
 		}
 	})
+	t.Run("failed sign-in", func(t *testing.T) {
+		signIn := signInSite(t)
+		ctx := tab(t)
+		// A callback with no sign-in under way in this browser: the sign-in expired or was
+		// started elsewhere, and the page offers to sign in again.
+		must(t, chromedp.Do(ctx, chromedp.Navigate(signIn+"auth/callback?state=s&code=c"), chromedp.WaitVisible(chromedp.ID("sign-in-again"))))
+		if bad := axeViolations(t, ctx, src); len(bad) > 0 {
+			t.Errorf("%d serious or critical violations:\n%s", len(bad), strings.Join(bad, "\n"))
+		}
+	})
 	t.Run("attempt finished", func(t *testing.T) {
 		site.ahead.Store(int64(scanDuration + 30*time.Second))
 		ctx := tab(t)
@@ -270,6 +281,27 @@ func TestPagesPassAxe(t *testing.T) {
 			t.Errorf("%d serious or critical violations:\n%s", len(bad), strings.Join(bad, "\n"))
 		}
 	})
+}
+
+// signInSite serves the pages behind sign-in with an OpenID provider that is never reached
+// (nothing listens at its issuer), for the pages of a sign-in that failed; it returns the
+// site's address, ending in "/".
+func signInSite(t *testing.T) string {
+	t.Helper()
+	w := scantest.New(t, scantest.Options{})
+	o, err := auth.NewOIDC(auth.OIDCConfig{Issuer: "http://127.0.0.1:1", ClientID: "vulscan",
+		RedirectURL: "http://127.0.0.1/auth/callback", AllowedEmails: []string{"*"},
+		SessionKey: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := auth.New(auth.Config{Modes: []auth.Mode{auth.ModeOIDC}, OIDC: o, Logger: scantest.Discard}, auth.Where{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.New(web.Config{Scans: w.Service, Audit: w.Store, Logger: scantest.Discard, Auth: a}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/"
 }
 
 // The audit table is readable at 1280 px and on a phone: nothing is clipped or needs scrolling

@@ -154,25 +154,36 @@ func (s *server) signOut(w http.ResponseWriter, r *http.Request) error {
 		Title: "Signed out", Message: "You are signed out of vulscan. Your sign-in provider may still remember you; sign out there too on a shared computer."}))
 }
 
-// signInError shows a failed sign-in as 401/403; a provider that cannot be reached is 502.
+// signInError shows a failed sign-in as 401/403; a provider that cannot be reached is 502. Each
+// page offers to sign in again, back to where the failed sign-in was to return.
 func (s *server) signInError(err error) error {
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
+	}
+	again := "auth/login"
+	if next := auth.ReturnPath(err); next != "" {
+		again += "?next=" + url.QueryEscape(next)
+	}
+	var herr *httpError
+	switch {
 	case errors.Is(err, auth.ErrForbidden):
 		// The person just signed in and sees why they are not admitted (their own identity and
-		// the rule that refused it); no session is set.
+		// the rule that refused it), and whom to ask; no session is set.
 		msg := "The sign-in provider signed you in, but you may not use vulscan."
 		if _, detail, ok := strings.Cut(err.Error(), ": "); ok && detail != "" {
 			msg = "The sign-in provider signed you in, but " + strings.TrimSuffix(detail, ".") + "."
 		}
-		return &httpError{status: http.StatusForbidden, message: msg, err: err}
+		herr = &httpError{status: http.StatusForbidden, err: err,
+			message: msg + " Ask whoever runs vulscan to add your address or group to its allowed lists, then sign in again."}
 	case errors.Is(err, auth.ErrUnauthenticated):
-		return authError(err)
+		herr = authError(err)
+	default:
+		// Titled for what failed: the status alone would name TCSS (pageTitle), which sign-in never calls.
+		herr = &httpError{status: http.StatusBadGateway, title: "Sign-in failed",
+			message: "The sign-in provider could not be reached. Try again later.", err: err}
 	}
-	// Titled for what failed: the status alone would name TCSS (pageTitle), which sign-in never calls.
-	return &httpError{status: http.StatusBadGateway, title: "Sign-in failed",
-		message: "The sign-in provider could not be reached. Try again later.", err: err}
+	herr.signInAgain = again
+	return herr
 }
 
 // maxSignInReturn is the longest return path the sign-in keeps (auth's safeNext drops longer

@@ -63,6 +63,9 @@ type httpError struct {
 	fields  []scan.FieldError // for 400 and 422
 	err     error             // the cause, for the log
 	id      int64             // the rejected record of a refusal (refuse), 0 when none was written
+	// signInAgain is a failed sign-in's address that starts it again, relative to the site
+	// root (auth/login?next=…); "" on other errors.
+	signInAgain string
 }
 
 func (e *httpError) Error() string {
@@ -82,6 +85,8 @@ type problem struct {
 	fields  []scan.FieldError
 	title   string // a web error's own page title (httpError.title), "" when it has none
 	id      int64  // a refusal's record (httpError.id), 0 when none
+	// signInAgain is httpError.signInAgain.
+	signInAgain string
 }
 
 // describe turns any error into what the caller may see. Unknown errors are internal.
@@ -89,7 +94,7 @@ func describe(err error) problem {
 	var he *httpError
 	if errors.As(err, &he) {
 		return problem{status: he.status, code: webCode(he.status), message: he.message, fields: he.fields,
-			title: he.title, id: he.id}
+			title: he.title, id: he.id, signInAgain: he.signInAgain}
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
@@ -182,6 +187,9 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 		title = p.title
 	}
 	view := templates.ErrorView{Base: baseOf(r), Status: p.status, Title: title, Message: msg, RecordID: p.id}
+	if p.signInAgain != "" {
+		view.SignInAgain = view.Base + p.signInAgain
+	}
 	if rerr := s.render(w, r, p.status, templates.ErrorPage(view)); rerr != nil {
 		s.log.Error("error page not rendered", "err", rerr)
 		http.Error(w, internalMessage, http.StatusInternalServerError)

@@ -174,3 +174,53 @@ func TestOIDCSignInBesideALongSessionFinishes(t *testing.T) {
 		}
 	}
 }
+
+// A return path is kept up to 512 characters, but what the cookie holds is its JSON encoding:
+// written with HTML escaping, each &, < and > took 6 bytes, a next of mostly & made the cookie
+// longer than a browser keeps (4 KB), and that sign-in never finished. Every return path the
+// sign-in keeps fits, alone or beside a session, and the callback comes back to it; one that
+// cannot fit (bytes that are not UTF-8, sealed as 6 bytes each) comes back to the form.
+func TestOIDCSignInWithALongReturnPathFinishes(t *testing.T) {
+	tests := []struct {
+		name string
+		next string
+		want string // the callback's Location
+	}{
+		{"ampersands", "audit?q=" + strings.Repeat("&", 504), ""},
+		{"angle brackets", "audit?q=" + strings.Repeat("<>", 252), ""},
+		{"line separators", "audit?q=" + strings.Repeat("\u2028", 168), ""},
+		{"bytes that are not UTF-8", "audit?q=" + strings.Repeat("\xff", 504), "../"},
+	}
+	for _, tc := range tests {
+		for _, signedIn := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, signed in %v", tc.name, signedIn), func(t *testing.T) {
+				if len(tc.next) > 512 {
+					t.Fatalf("next is %d bytes, longer than the sign-in keeps", len(tc.next))
+				}
+				p := startProvider(t)
+				h := oidcHarness(t, p, []string{"*"}, nil)
+				b := &cookieBrowser{t: t, h: h, jar: map[string]*http.Cookie{}}
+				if signedIn {
+					cb := b.get("first callback", toProvider(t, b.get("first sign-in", "/auth/login?next=audit")))
+					if cb.StatusCode != http.StatusSeeOther {
+						t.Fatalf("first callback = %d: %.300s", cb.StatusCode, body(t, cb))
+					}
+				}
+				login := b.get("sign-in", "/auth/login?next="+url.QueryEscape(tc.next))
+				for _, c := range login.Cookies() {
+					if n := len(c.Name) + 1 + len(c.Value); n > 4096 {
+						t.Errorf("the cookie is %d bytes, more than a browser keeps", n)
+					}
+				}
+				want := tc.want
+				if want == "" {
+					want = "../" + tc.next
+				}
+				cb := b.get("callback", toProvider(t, login))
+				if cb.StatusCode != http.StatusSeeOther || cb.Header.Get("Location") != want {
+					t.Fatalf("callback = %d to %.80q: %.300s", cb.StatusCode, cb.Header.Get("Location"), body(t, cb))
+				}
+			})
+		}
+	}
+}

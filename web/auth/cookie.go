@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -66,12 +67,17 @@ const maxCookieBytes = 4096
 
 var errBadCookie = errors.New("the cookie is not one vulscan issued, or it was changed")
 
-// seal returns v, JSON-encoded and sealed, as a cookie value.
+// seal returns v, JSON-encoded and sealed, as a cookie value. Without HTML escaping: nothing
+// sealed is ever HTML, and json.Marshal would write each &, < and > of a return path as 6 bytes,
+// making the cookie longer than a browser keeps.
 func (s sealer) seal(name string, v any) (string, error) {
-	plain, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return "", err
 	}
+	plain := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	nonce := make([]byte, s.aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return "", err

@@ -195,12 +195,13 @@ func (o *OIDC) oauth2Config(p *oidc.Provider) *oauth2.Config {
 // cookie and sends the browser to the provider. The query's next (a path relative to the
 // site root, e.g. scans/3) is where the browser returns afterwards.
 func (o *OIDC) SignIn(w http.ResponseWriter, r *http.Request) error {
+	next := safeNext(r.URL.Query().Get("next"))
 	p, err := o.discover(r.Context())
 	if err != nil {
-		return err
+		return &failedSignIn{err: err, next: next}
 	}
 	st := loginState{State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(),
-		Next: safeNext(r.URL.Query().Get("next")), Expires: o.now().Add(loginTTL).Unix()}
+		Next: next, Expires: o.now().Add(loginTTL).Unix()}
 	// The session already there stays until the callback replaces it: a sign-in that fails or
 	// is abandoned does not sign the person out.
 	c := o.readCookie(r)
@@ -220,14 +221,16 @@ func (o *OIDC) SignIn(w http.ResponseWriter, r *http.Request) error {
 // browser goes back to where the sign-in started, relative to the callback's own path.
 //
 // Errors wrap ErrUnauthenticated (a sign-in that proves nothing: wrong state, bad token) or
-// ErrForbidden (a person not on the allowed lists).
+// ErrForbidden (a person not on the allowed lists); ReturnPath tells where the sign-in was to
+// come back to, for a link that starts it again.
 func (o *OIDC) Callback(w http.ResponseWriter, r *http.Request) error {
 	// The sign-in under way and its state are checked before the provider's error is: anyone
 	// can link to this address with an error of their own, and the page would show it as the
 	// provider's.
 	c := o.readCookie(r) // without a sign-in that has expired
 	if c.Login == nil {
-		return fmt.Errorf("%w: the sign-in expired or was started elsewhere; sign in again", ErrUnauthenticated)
+		return &failedSignIn{err: fmt.Errorf("%w: the sign-in expired or was started elsewhere; sign in again", ErrUnauthenticated),
+			next: o.expiredNext(r)}
 	}
 	st := *c.Login
 	// The state is good for one callback, whatever it brings: the answer's one Set-Cookie holds
@@ -241,10 +244,41 @@ func (o *OIDC) Callback(w http.ResponseWriter, r *http.Request) error {
 		return werr
 	}
 	if err != nil {
-		return err
+		return &failedSignIn{err: err, next: st.Next}
 	}
 	seeOther(w, "../"+st.Next)
 	return nil
+}
+
+// failedSignIn is a sign-in that did not finish, with the return path it had.
+type failedSignIn struct {
+	err  error
+	next string
+}
+
+func (e *failedSignIn) Error() string { return e.err.Error() }
+func (e *failedSignIn) Unwrap() error { return e.err }
+
+// ReturnPath is where the sign-in that failed with err (from SignIn or Callback) was to come
+// back to: a path relative to the site root, safe to pass as the next of a new sign-in, or ""
+// for the form (also when it is not known, as for a sign-in started elsewhere).
+func ReturnPath(err error) string {
+	var f *failedSignIn
+	if errors.As(err, &f) {
+		return f.next
+	}
+	return ""
+}
+
+// expiredNext is the return path of a sign-in under way in r's cookie that has expired, so that
+// signing in again after it still comes back there; "" when there is none.
+func (o *OIDC) expiredNext(r *http.Request) string {
+	hc, err := r.Cookie(SessionCookie)
+	var c cookie
+	if err != nil || o.seal.open(SessionCookie, hc.Value, &c) != nil || c.Login == nil {
+		return ""
+	}
+	return c.Login.Next
 }
 
 // finish checks what the provider sent back against the sign-in under way, and returns the
@@ -314,10 +348,19 @@ func (o *OIDC) writeCookie(w http.ResponseWriter, c cookie) error {
 	if err != nil {
 		return err
 	}
-	if len(SessionCookie)+len("=")+len(value) > maxCookieBytes && c.Subject != "" && c.Login != nil {
-		// Too long for a browser to keep (4 KB of name and value) with the session beside it:
-		// the sign-in under way replaces the session, rather than the browser dropping both.
-		return o.writeCookie(w, cookie{Login: c.Login})
+	if len(SessionCookie)+len("=")+len(value) > maxCookieBytes && c.Login != nil {
+		// Too long for a browser to keep (4 KB of name and value), which would drop the cookie and
+		// the sign-in with it: the sign-in under way replaces the session beside it; alone and
+		// still too long (a return path whose every byte is not UTF-8 is sealed 6 bytes a byte),
+		// it forgets where to return, and the browser comes back to the form.
+		switch {
+		case c.Subject != "":
+			return o.writeCookie(w, cookie{Login: c.Login})
+		case c.Login.Next != "":
+			st := *c.Login
+			st.Next = ""
+			return o.writeCookie(w, cookie{Login: &st})
+		}
 	}
 	setCookie(w, SessionCookie, value, time.Duration(until-now)*time.Second)
 	return nil
