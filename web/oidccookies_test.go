@@ -18,10 +18,9 @@ import (
 // as one string (Tencent's documentation shows no other form), so a second Set-Cookie may be
 // joined, dropped or refused by the platform.
 type cookieBrowser struct {
-	t    *testing.T
-	h    *harness
-	jar  map[string]*http.Cookie
-	step string
+	t   *testing.T
+	h   *harness
+	jar map[string]*http.Cookie
 }
 
 func (b *cookieBrowser) do(step string, r *http.Request) *http.Response {
