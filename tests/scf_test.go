@@ -242,6 +242,20 @@ func (f *scfFunction) invoke(t *testing.T, requestID string, event any) scfResul
 // integrated response.
 func (f *scfFunction) http(t *testing.T, requestID string, event map[string]any) gatewayReply {
 	t.Helper()
+	return f.gatewayReply(t, requestID, event, false)
+}
+
+// singleStringHTTP is http for a function URL's reply whose every header must be one string.
+func (f *scfFunction) singleStringHTTP(t *testing.T, requestID string, event map[string]any) gatewayReply {
+	t.Helper()
+	return f.gatewayReply(t, requestID, event, true)
+}
+
+// gatewayReply invokes the function with an HTTP event and decodes its integrated response. A
+// header is a string, or a list of strings when repeated (Set-Cookie); singleStrings refuses the
+// lists, the only form Tencent documents being one string.
+func (f *scfFunction) gatewayReply(t *testing.T, requestID string, event map[string]any, singleStrings bool) gatewayReply {
+	t.Helper()
 	res := f.invoke(t, requestID, event)
 	var reply struct {
 		IsBase64Encoded bool                       `json:"isBase64Encoded"`
@@ -254,12 +268,13 @@ func (f *scfFunction) http(t *testing.T, requestID string, event map[string]any)
 	}
 	headers := http.Header{}
 	for name, raw := range reply.Headers {
-		// A header is a string, or a list of strings when repeated (Set-Cookie).
 		var one string
 		var many []string
 		switch {
 		case json.Unmarshal(raw, &one) == nil:
 			headers.Add(name, one)
+		case singleStrings:
+			t.Errorf("%s: reply header %s is %s; want one string, the only form Tencent documents", requestID, name, raw)
 		case json.Unmarshal(raw, &many) == nil:
 			for _, v := range many {
 				headers.Add(name, v)

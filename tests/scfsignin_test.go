@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"encoding/json"
 	"net"
 	"net/http"
 	"net/url"
@@ -120,29 +119,4 @@ func TestSCFFunctionURLSignIn(t *testing.T) {
 	if byPerson != 1 {
 		t.Errorf("%d scans recorded as oidc:ann.lee@example.com, want the one the form started", byPerson)
 	}
-}
-
-// singleStringHTTP is http for a function URL's reply whose every header must be one string.
-func (f *scfFunction) singleStringHTTP(t *testing.T, requestID string, event map[string]any) gatewayReply {
-	t.Helper()
-	res := f.invoke(t, requestID, event)
-	var reply struct {
-		IsBase64Encoded bool                       `json:"isBase64Encoded"`
-		StatusCode      int                        `json:"statusCode"`
-		Headers         map[string]json.RawMessage `json:"headers"`
-		Body            string                     `json:"body"`
-	}
-	if res.path != "/runtime/invocation/response" || json.Unmarshal(res.body, &reply) != nil || reply.StatusCode == 0 {
-		t.Fatalf("invocation %s answered on %s with %s; want an integrated response", requestID, res.path, res.body)
-	}
-	headers := http.Header{}
-	for name, raw := range reply.Headers {
-		var one string
-		if err := json.Unmarshal(raw, &one); err != nil {
-			t.Errorf("%s: reply header %s is %s; want one string, the only form Tencent documents", requestID, name, raw)
-			continue
-		}
-		headers.Add(name, one)
-	}
-	return newGatewayReply(t, reply.StatusCode, headers, reply.Body, reply.IsBase64Encoded)
 }
