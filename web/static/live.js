@@ -166,8 +166,9 @@
           return;
         }
         failures = 0;
-        if (!drawn) {
-          // The page was drawn when TCSS could not tell where the scan stood; now it can.
+        if (!drawn && a.outcome !== "pending") {
+          // The page was drawn when TCSS could not tell where the scan stood; now it can. (A
+          // page drawn while waiting for TCSS goes on polling until TCSS answers.)
           stop("TCSS can tell where the scan stands now: check again to see it.");
           return;
         }
