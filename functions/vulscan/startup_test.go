@@ -109,17 +109,7 @@ func TestStartupFailsClearlyWhenTheAuditStoreCannotBeWritten(t *testing.T) {
 		<-r.Context().Done() // the next-event long poll: held until the process goes
 	}))
 	defer runtimeAPI.Close()
-	runtimeHost, runtimePort, _ := net.SplitHostPort(runtimeAPI.Listener.Addr().String())
-	modes := []struct {
-		name string
-		args []string
-		env  []string
-	}{
-		{"scan command", []string{"scan", "--RegistryImageScanType", "IMAGEIDS", "--RegistryImageIDs", "1"}, nil},
-		{"HTTP mode", nil, []string{"VULSCAN_ADDR=127.0.0.1:0"}},
-		{"Lambda mode", nil, []string{"AWS_LAMBDA_RUNTIME_API=" + runtimeAPI.Listener.Addr().String()}},
-		{"SCF mode", nil, []string{"SCF_RUNTIME_API=" + runtimeHost, "SCF_RUNTIME_API_PORT=" + runtimePort}},
-	}
+	modes := startModes(runtimeAPI)
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
 			dsn := st.dsn(t)
@@ -151,5 +141,24 @@ func TestStartupFailsClearlyWhenTheAuditStoreCannotBeWritten(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// startMode is one way vulscan starts: a command, or serving in one of its modes.
+type startMode struct {
+	name string
+	args []string
+	env  []string
+}
+
+// startModes are the ways vulscan starts that read its settings and open its store: the scan
+// command, HTTP mode, and the Lambda and SCF modes against runtimeAPI, a fake runtime API.
+func startModes(runtimeAPI *httptest.Server) []startMode {
+	host, port, _ := net.SplitHostPort(runtimeAPI.Listener.Addr().String())
+	return []startMode{
+		{"scan command", []string{"scan", "--RegistryImageScanType", "IMAGEIDS", "--RegistryImageIDs", "1"}, nil},
+		{"HTTP mode", nil, []string{"VULSCAN_ADDR=127.0.0.1:0"}},
+		{"Lambda mode", nil, []string{"AWS_LAMBDA_RUNTIME_API=" + runtimeAPI.Listener.Addr().String()}},
+		{"SCF mode", nil, []string{"SCF_RUNTIME_API=" + host, "SCF_RUNTIME_API_PORT=" + port}},
 	}
 }

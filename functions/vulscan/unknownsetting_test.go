@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -42,17 +41,7 @@ func TestAMisspeltSettingStopsTheStart(t *testing.T) {
 		}
 	}))
 	defer runtimeAPI.Close()
-	runtimeHost, runtimePort, _ := net.SplitHostPort(runtimeAPI.Listener.Addr().String())
-	modes := []struct {
-		name string
-		args []string
-		env  []string
-	}{
-		{"scan command", []string{"scan", "--RegistryImageScanType", "IMAGEIDS", "--RegistryImageIDs", "1"}, nil},
-		{"HTTP mode", nil, []string{"VULSCAN_ADDR=127.0.0.1:0"}},
-		{"Lambda mode", nil, []string{"AWS_LAMBDA_RUNTIME_API=" + runtimeAPI.Listener.Addr().String()}},
-		{"SCF mode", nil, []string{"SCF_RUNTIME_API=" + runtimeHost, "SCF_RUNTIME_API_PORT=" + runtimePort}},
-	}
+	modes := startModes(runtimeAPI)
 	for _, tc := range []struct {
 		name, variable, want string
 	}{
