@@ -1,13 +1,10 @@
 package tests
 
 import (
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/oauth2-proxy/mockoidc"
 
 	"github.com/vulscan/vulscan/functions/audit"
 )
@@ -18,19 +15,7 @@ import (
 // other form for a function URL's reply, so what a real one does with a list of Set-Cookie
 // values (join them, keep one, refuse the reply) is unknown, and sign-in must not depend on it.
 func TestSCFFunctionURLSignIn(t *testing.T) {
-	m, err := mockoidc.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(ln, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Shutdown() })
-	m.QueueUser(&mockoidc.MockUser{Subject: "u-42", Email: "ann.lee@example.com", EmailVerified: true, Groups: []string{"secops"}})
+	m := startProvider(t)
 
 	const site = "https://1250000000-abcd1234.ap-guangzhou.tencentscf.com/"
 	fn := startSCF(t, vulscanBinary(t),

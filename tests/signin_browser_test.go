@@ -23,19 +23,7 @@ import (
 // person; signing out forgets the session.
 func TestBrowserSignInNamesThePerson(t *testing.T) {
 	tab := newBrowser(t)
-	m, err := mockoidc.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(ln, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Shutdown() })
-	m.QueueUser(&mockoidc.MockUser{Subject: "u-42", Email: "ann.lee@example.com", EmailVerified: true, Groups: []string{"secops"}})
+	m := startProvider(t)
 
 	dir := t.TempDir()
 	addr := freeAddr(t)
@@ -121,4 +109,24 @@ func TestBrowserSignInNamesThePerson(t *testing.T) {
 	if len(started) != 1 || started[0].Actor != "oidc:ann.lee@example.com" || started[0].Access != "oidc" || started[0].Trigger != audit.TriggerForm {
 		t.Errorf("started scans %+v; want one form scan by oidc:ann.lee@example.com", started)
 	}
+}
+
+// startProvider starts an OpenID Connect provider in this process (mockoidc) whose next sign-in
+// is Ann Lee: subject u-42, the verified address ann.lee@example.com, group secops.
+func startProvider(t *testing.T) *mockoidc.MockOIDC {
+	t.Helper()
+	m, err := mockoidc.NewServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(ln, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Shutdown() })
+	m.QueueUser(&mockoidc.MockUser{Subject: "u-42", Email: "ann.lee@example.com", EmailVerified: true, Groups: []string{"secops"}})
+	return m
 }
